@@ -1,0 +1,5 @@
+"""`python -m sim` does what the `roundtrip` command does."""
+
+from sim.cli import entry
+
+entry()

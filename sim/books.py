@@ -1,0 +1,293 @@
+"""Where money moves: an exact double-entry ledger with provenance, over a batch of runs.
+
+Every account (agents and external accounts alike) holds a *pool*: integer cents per origin per
+run, ``pool[account, origin, run]``. A payment takes cents out of the payer's pool and puts the
+same cents, with the same origin tags, in the payee's pool; it is written as one ledger record
+(time, payer, payee, kind, deal, cents by origin). The origin mix a payment carries is chosen by
+the tracing rule:
+
+* ``pro_rata`` (default): each origin pays in proportion to its share of the payer's pool.
+* ``fifo``: the oldest cents in the pool leave first (a queue of lots per account).
+
+Sums are exact: proportional splits use *cumulative rounding* (see ``allocate``), so the parts of
+a payment always add up to the payment to the cent and never exceed what an origin holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from sim.errors import ConservationError
+
+Cents = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
+
+# Pools beyond this many cents lose whole-cent precision in the float part of a proportional split.
+MAX_EXACT_CENTS = 2**53
+
+
+def allocate(total: Cents, weights: npt.NDArray[np.floating] | Cents) -> Cents:
+    """Split ``total[..., run]`` into integer parts ``[..., item, run]`` proportional to ``weights``.
+
+    Cumulative rounding: part i is ``round(total * W_i) - round(total * W_{i-1})`` where ``W`` is the
+    running share of the weights. The parts add up to ``total`` exactly, are never negative, and
+    each is within one cent of its exact share; an integer weight is never exceeded when
+    ``total`` is at most the weights' sum. Runs whose weights are all zero get nothing (their
+    total must then be zero). Items run along axis -2, runs along axis -1.
+    """
+    cum = np.cumsum(weights, axis=-2, dtype=np.float64)
+    # where all weights are zero, cum is zero and so are the parts, whatever the ratio
+    ratio = total[..., None, :] / np.maximum(cum[..., -1:, :], 1e-300)
+    edges = (cum * ratio + 0.5).astype(np.int64)  # floor(x + 0.5): x is never negative
+    edges[..., 1:, :] -= edges[..., :-1, :].copy()
+    return edges
+
+
+def split_pro_rata(pool: Cents, amounts: Cents) -> Cents:
+    """Cents by origin ``[..., payee, origin, run]`` for paying ``amounts[..., payee, run]`` from
+    ``pool[..., origin, run]``. Leading axes, if any, are payers paying at the same time.
+
+    All payees are served from the same pool at once. Flattening (payee, origin) in payee-major
+    order and rounding cumulatively keeps each payee's total exact; an origin can then be short
+    by at most a few cents when the payments empty the pool, which ``_repair`` fixes by trading
+    single cents between origins within a payee.
+    """
+    n_payees, n_origins, n_runs = amounts.shape[-2], pool.shape[-2], pool.shape[-1]
+    if n_payees == 1:
+        return allocate(amounts[..., 0, :], pool)[..., None, :, :]
+    share = pool / np.maximum(pool.sum(axis=-2, keepdims=True), 1)  # [..., origin, run]
+    cells = amounts[..., :, None, :] * share[..., None, :, :]  # [..., payee, origin, run]
+    lead = amounts.shape[:-2]
+    flat = cells.reshape(*lead, n_payees * n_origins, n_runs)
+    parts = allocate(amounts.sum(axis=-2), flat).reshape(*lead, n_payees, n_origins, n_runs)
+    if (parts.sum(axis=-3) > pool).any():
+        for idx in np.ndindex(*lead):
+            _repair(parts[idx], pool[idx], amounts[idx])
+    return parts
+
+
+def _repair(parts: Cents, pool: Cents, amounts: Cents) -> None:
+    """Move single cents between origins inside payee rows until no origin pays more than it has."""
+    for r in np.nonzero((parts.sum(axis=0) > pool).any(axis=0))[0]:
+        p_r = parts[:, :, r]
+        excess = p_r.sum(axis=0) - pool[:, r]
+        for o in np.nonzero(excess > 0)[0]:
+            while excess[o] > 0:
+                o2 = int(np.nonzero(excess < 0)[0][0])
+                payee = int(np.argmax(p_r[:, o]))
+                p_r[payee, o] -= 1
+                p_r[payee, o2] += 1
+                excess[o] -= 1
+                excess[o2] += 1
+    if (parts.sum(axis=1) != amounts).any() or (parts < 0).any():
+        raise ConservationError("pro-rata split could not be made exact")
+
+
+class FifoQueues:
+    """Per account, a queue of lots (origin, cents[run]) in arrival order; payments take the oldest."""
+
+    def __init__(self, n_accounts: int, n_runs: int) -> None:
+        self.lots: list[list[tuple[int, Cents]]] = [[] for _ in range(n_accounts)]
+        self.head = [0] * n_accounts
+        self.n_runs = n_runs
+
+    def deposit(self, account: int, by_origin: Cents) -> None:
+        """Append one lot per origin that brings money (origins in index order within one payment)."""
+        lots = self.lots[account]
+        for o in np.nonzero(by_origin.any(axis=1))[0]:
+            cents = by_origin[o].copy()
+            if len(lots) > self.head[account] and lots[-1][0] == o:
+                lots[-1] = (int(o), lots[-1][1] + cents)  # same origin as the newest lot: merge
+            else:
+                lots.append((int(o), cents))
+
+    def withdraw(self, account: int, amounts: Cents, n_origins: int) -> Cents:
+        """Cents by origin ``[payee, origin, run]``, served from the oldest lots, payee by payee."""
+        out = np.zeros((amounts.shape[0], n_origins, self.n_runs), dtype=np.int64)
+        lots = self.lots[account]
+        for p in range(amounts.shape[0]):
+            need = amounts[p].copy()
+            i = self.head[account]
+            while need.any():
+                if i >= len(lots):
+                    raise ConservationError("FIFO withdrawal larger than the pool")
+                o, lot = lots[i]
+                take = np.minimum(lot, need)
+                lot -= take
+                need -= take
+                out[p, o] += take
+                i += 1
+            # drop lots that are empty in every run from the front of the queue
+            h = self.head[account]
+            while h < len(lots) and not lots[h][1].any():
+                h += 1
+            self.head[account] = h
+            if h > 64 and h * 2 > len(lots):
+                del lots[:h]
+                self.head[account] = 0
+        return out
+
+
+@dataclass
+class LedgerArrays:
+    """The finished ledger as arrays: one row per record, cents by origin per run."""
+
+    time: npt.NDArray[np.int64]  # days since the scenario's start
+    payer: npt.NDArray[np.int64]  # account index
+    payee: npt.NDArray[np.int64]
+    kind: npt.NDArray[np.int64]  # index into KINDS
+    deal: npt.NDArray[np.int64]  # index into the run's deal names
+    cents: Cents  # [record, origin, run]
+
+
+# Kinds of movement, in the order they are listed in docs/model.md.
+KINDS = ("funding", "investment", "revenue", "compute", "other", "cloud_cost", "profit")
+KIND = {k: i for i, k in enumerate(KINDS)}
+
+
+class Books:
+    """Pools and the ledger for a batch of runs. The only place balances change."""
+
+    def __init__(
+        self,
+        accounts: list[str],
+        origins: list[str],
+        opening: Cents,
+        *,
+        tracing: str = "pro_rata",
+        external: set[int] | None = None,
+    ) -> None:
+        self.accounts = accounts
+        self.origins = origins
+        self.n_runs = opening.shape[2]
+        self.opening = opening.copy()
+        self.pool = opening.copy()  # [account, origin, run]
+        self.external = external or set()
+        self.fifo = FifoQueues(len(accounts), self.n_runs) if tracing == "fifo" else None
+        if self.fifo is not None:
+            for a in range(len(accounts)):
+                if a not in self.external:
+                    self.fifo.deposit(a, opening[a])
+        self._time: list[int] = []
+        self._payer: list[int] = []
+        self._payee: list[int] = []
+        self._kind: list[int] = []
+        self._deal: list[int] = []
+        self._cents: list[Cents] = []
+
+    def cash(self, account: int) -> Cents:
+        """Cash per run: the pool summed over origins."""
+        return self.pool[account].sum(axis=0)
+
+    def issue(
+        self, time: int, source: int, payee: int, origin: int, amount: Cents, kind: str, deal: int
+    ) -> None:
+        """Money entering the modelled agents from an external ``source``, tagged ``origin``."""
+        if not amount.any():
+            return
+        by_origin = np.zeros((len(self.origins), self.n_runs), dtype=np.int64)
+        by_origin[origin] = amount
+        self.pool[source, origin] -= amount
+        self._credit(payee, by_origin)
+        self._write(time, source, payee, KIND[kind], deal, by_origin)
+
+    def pay(
+        self,
+        time: int,
+        payer: int,
+        payees: list[int],
+        amounts: Cents,
+        kinds: list[str],
+        deals: list[int],
+    ) -> None:
+        """Pay ``amounts[payee, run]`` from ``payer`` to each payee (kind and deal per payee)."""
+        self.pay_many(time, [payer], [payees], amounts[None], kinds, [deals])
+
+    def pay_many(
+        self,
+        time: int,
+        payers: list[int],
+        payees: list[list[int]],
+        amounts: Cents,
+        kinds: list[str],
+        deals: list[list[int]],
+    ) -> None:
+        """Several payers pay at the same instant: ``amounts[payer, payee, run]``.
+
+        ``kinds[j]`` is the kind of every payer's j-th payment. Payers are distinct accounts.
+        """
+        if amounts.min() < 0:
+            raise ConservationError("negative payment")
+        if self.fifo is not None:
+            n_o = len(self.origins)
+            parts = np.stack([self.fifo.withdraw(a, amounts[i], n_o) for i, a in enumerate(payers)])
+            left = self.pool[payers] - parts.sum(axis=1)
+        else:
+            held = self.pool[payers]
+            parts = split_pro_rata(held, amounts)
+            left = held - parts.sum(axis=1)
+        if left.min() < 0:
+            raise ConservationError("an account paid out more than it held")
+        self.pool[payers] = left
+        moved = amounts.any(axis=-1).tolist()  # [payer][payee]: did anything move in any run
+        for i, payer in enumerate(payers):
+            for j, payee in enumerate(payees[i]):
+                if moved[i][j]:
+                    self._credit(payee, parts[i, j])
+                    self._write(time, payer, payee, KIND[kinds[j]], deals[i][j], parts[i, j])
+
+    def _credit(self, account: int, by_origin: Cents) -> None:
+        self.pool[account] += by_origin
+        if self.fifo is not None and account not in self.external:
+            self.fifo.deposit(account, by_origin)
+
+    def _write(self, time: int, payer: int, payee: int, kind: int, deal: int, cents: Cents) -> None:
+        """One record; callers skip movements that are zero in every run."""
+        self._time.append(time)
+        self._payer.append(payer)
+        self._payee.append(payee)
+        self._kind.append(kind)
+        self._deal.append(deal)
+        self._cents.append(cents)
+
+    def ledger(self) -> LedgerArrays:
+        n_o = len(self.origins)
+        return LedgerArrays(
+            time=np.asarray(self._time, dtype=np.int64),
+            payer=np.asarray(self._payer, dtype=np.int64),
+            payee=np.asarray(self._payee, dtype=np.int64),
+            kind=np.asarray(self._kind, dtype=np.int64),
+            deal=np.asarray(self._deal, dtype=np.int64),
+            cents=(
+                np.stack(self._cents)
+                if self._cents
+                else np.zeros((0, n_o, self.n_runs), dtype=np.int64)
+            ),
+        )
+
+    def check(self) -> None:
+        """Fail loudly unless the books balance to the cent in every run.
+
+        Three checks: (1) the pools of all accounts, external ones included, sum per origin to what
+        they held at the start; (2) no agent holds negative cash of any origin; (3) replaying the
+        ledger from the opening balances gives every pool exactly.
+        """
+        total = self.pool.sum(axis=0)
+        opening_total = self.opening.sum(axis=0)
+        if not np.array_equal(total, opening_total):
+            diff = int(np.abs(total - opening_total).max())
+            raise ConservationError(f"books do not balance: off by up to {diff} cents")
+        agents = [a for a in range(len(self.accounts)) if a not in self.external]
+        if (self.pool[agents] < 0).any():
+            raise ConservationError("an agent holds negative cash")
+        led = self.ledger()
+        replay = self.opening.copy()
+        np.add.at(replay, led.payee, led.cents)
+        np.subtract.at(replay, led.payer, led.cents)
+        if not np.array_equal(replay, self.pool):
+            raise ConservationError("ledger replay does not reproduce the balances")
+        if np.abs(self.pool).max(initial=0) >= MAX_EXACT_CENTS:
+            raise ConservationError("a balance left the range where cents are exact")

@@ -1,0 +1,172 @@
+"""The typed scenario: what the engine runs.
+
+A scenario file goes through three visible steps (see ``sim/loader.py`` and ``sim/schema.py``):
+YAML text with positions -> validated pydantic model (defaults filled, errors with file:line:col)
+-> these frozen dataclasses. Money here is integer cents, shares are fractions, rates are per year.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sim.units import Duration, year_fraction
+
+Tracing = Literal["pro_rata", "fifo"]
+
+# A run may have at most this many steps (a 100-year horizon on a daily grid). Past it the scenario
+# is refused at validation with a clear message instead of running for minutes.
+MAX_STEPS = 36_600
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A money flow at ``annual_cents`` a year at the start, growing ``growth`` a year (0.5 = 50%)."""
+
+    annual_cents: int = 0
+    growth: float = 0.0
+
+
+@dataclass(frozen=True)
+class Investor:
+    name: str
+    owns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Lab:
+    name: str
+    cash_cents: int = 0
+    revenue: Flow = Flow()
+    compute: Flow = Flow()
+    # Share of compute demand bought from each cloud (file order kept). What is left of 100% is
+    # bought from compute suppliers outside the model (the external ``other_compute`` account).
+    providers: dict[str, float] = field(default_factory=dict)
+    other: Flow = Flow()
+
+
+@dataclass(frozen=True)
+class Cloud:
+    name: str
+    margin: float  # share of its revenue the cloud keeps as profit
+    payment_terms: Duration = Duration()  # default terms for invoices without a contract
+    cash_cents: int = 0
+
+
+@dataclass(frozen=True)
+class Tranche:
+    at: dt.date
+    amount_cents: int
+
+
+@dataclass(frozen=True)
+class Investment:
+    id: str
+    investor: str
+    lab: str
+    tranches: tuple[Tranche, ...]
+    pre_money_cents: int | None = None
+    # Size of the whole round, other investors included; the post-money valuation is
+    # pre_money + round_size. Defaults to this deal's own tranches.
+    round_size_cents: int | None = None
+
+    @property
+    def total_cents(self) -> int:
+        return sum(t.amount_cents for t in self.tranches)
+
+    @property
+    def post_money_cents(self) -> int | None:
+        if self.pre_money_cents is None:
+            return None
+        size = self.round_size_cents if self.round_size_cents is not None else self.total_cents
+        return self.pre_money_cents + size
+
+
+@dataclass(frozen=True)
+class ComputeContract:
+    """Take-or-pay: the lab pays ``cloud`` at least ``total`` spread evenly over ``over``."""
+
+    id: str
+    lab: str
+    cloud: str
+    total_cents: int
+    over: Duration
+    start: dt.date
+    payment_terms: Duration = Duration()
+
+    @property
+    def end(self) -> dt.date:
+        return self.over.after(self.start)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    start: dt.date
+    horizon: Duration
+    step: Duration
+    investors: dict[str, Investor]
+    labs: dict[str, Lab]
+    clouds: dict[str, Cloud]
+    investments: tuple[Investment, ...] = ()
+    contracts: tuple[ComputeContract, ...] = ()
+    tracing: Tracing = "pro_rata"
+    description: str = ""
+    seed: int = 0
+    # Where it came from, for reports and charts: the file, every resolved input as plain YAML
+    # values, and the comment written beside each input in the file (dotted path -> text).
+    source: str | None = None
+    resolved: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    comments: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def end(self) -> dt.date:
+        return self.horizon.after(self.start)
+
+    def grid(self) -> list[dt.date]:
+        """Step boundaries: start, start+step, ... and the horizon's end (a last part step if any)."""
+        return step_grid(self.start, self.end, self.step)
+
+    def owner_of(self, cloud: str) -> str | None:
+        for inv in self.investors.values():
+            if cloud in inv.owns:
+                return inv.name
+        return None
+
+    def payment_terms(self, lab: str, cloud: str) -> Duration:
+        """Terms of invoices from ``cloud`` to ``lab``: the contract's if there is one, else the cloud's."""
+        for c in self.contracts:
+            if c.lab == lab and c.cloud == cloud:
+                return c.payment_terms
+        return self.clouds[cloud].payment_terms
+
+
+def step_grid(start: dt.date, end: dt.date, step: Duration) -> list[dt.date]:
+    """Dates start, start+step, start+2*step, ... while before ``end``, then ``end``."""
+    if step.is_zero:
+        raise ValueError("step must be longer than zero")
+    dates = [start]
+    k = 1
+    while True:
+        d = (
+            start + dt.timedelta(days=step.days * k)
+            if step.days
+            else Duration(months=step.months * k).after(start)
+        )
+        if d >= end:
+            break
+        dates.append(d)
+        k += 1
+        if k > MAX_STEPS:
+            raise ValueError(f"more than {MAX_STEPS:,} steps")
+    dates.append(end)
+    return dates
+
+
+def count_steps(start: dt.date, end: dt.date, step: Duration) -> int:
+    """Number of steps without building the grid (used to refuse huge grids before running)."""
+    if step.days:
+        return -(-(end - start).days // step.days)
+    months = year_fraction(start, end) * 12
+    return int(-(-months // step.months))

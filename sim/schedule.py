@@ -1,0 +1,272 @@
+"""From typed scenarios to a Plan: every amount the engine will need, as arrays over runs.
+
+A batch is a list of scenarios with the same structure (agents, deals, calendar) and any values.
+The Plan holds each flow's cents per step ``[step, run]``, each tranche's day and amount per run,
+each contract's take-or-pay minimum per step, and the calendar shared by all runs. A single run is a
+batch of one. Growth uses exp/log written with + - * / only (``det_expm1``, ``det_log1p``), so the
+same inputs give the same cents on every machine, whatever libm or SIMD path numpy would pick.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from sim.books import Cents, Floats
+from sim.errors import ScenarioError
+from sim.scenario import Flow, Scenario
+from sim.units import year_fraction
+
+EXTERNAL_ACCOUNTS = ("customers", "suppliers", "cloud_costs", "other_compute", "funding")
+
+_LN2_HI = 6.93147180369123816490e-01  # ln 2 split in two parts (fdlibm), the high part exact
+_LN2_LO = 1.90821492927058770002e-10
+
+
+def det_expm1(x: Floats) -> Floats:
+    """exp(x) - 1 with basic arithmetic only: bit-identical on every platform."""
+    x = np.asarray(x, dtype=np.float64)
+    k = np.rint(x / (_LN2_HI + _LN2_LO))
+    r = (x - k * _LN2_HI) - k * _LN2_LO  # |r| <= ln2/2
+    # Taylor series of expm1(r) to r**18/18!, ample for |r| < 0.35 in double precision
+    term = r.copy()
+    acc = r.copy()
+    for n in range(2, 19):
+        term = term * r / n
+        acc = acc + term
+    if not k.any():
+        return acc
+    # where k != 0, scale exp(r) by 2**k exactly; elsewhere keep the series (no cancellation)
+    return np.where(k == 0, acc, np.ldexp(acc + 1.0, k.astype(np.int64)) - 1.0)
+
+
+def det_log1p(g: Floats) -> Floats:
+    """log(1 + g) for g > -1 with basic arithmetic only (frexp, then an atanh series)."""
+    v = 1.0 + np.asarray(g, dtype=np.float64)
+    m, e = np.frexp(v)  # v = m * 2**e, 0.5 <= m < 1
+    low = m < 0.7071067811865476
+    m = np.where(low, m * 2.0, m)
+    e = np.where(low, e - 1, e)
+    s = (m - 1.0) / (m + 1.0)  # |s| < 0.172
+    s2 = s * s
+    acc = np.zeros_like(s)
+    for n in range(41, 0, -2):  # 2*(s + s^3/3 + ... + s^41/41)
+        acc = acc * s2 + 1.0 / n
+    return 2.0 * s * acc + e * _LN2_HI + e * _LN2_LO
+
+
+def flow_cents(annual_cents: Floats, growth: Floats, years: Floats) -> Cents:
+    """Cents accrued in each step of a flow ``annual * (1+growth)**t`` a year, ``[step, run]``.
+
+    The cumulative amount to year ``y`` is ``annual * ((1+g)**y - 1) / ln(1+g)`` (``annual * y``
+    without growth); each step gets the difference of the cumulative amounts rounded to the cent,
+    so steps add up exactly to the rounded total whatever the step size.
+    """
+    a = np.asarray(annual_cents, dtype=np.float64)[None, :]
+    lg = det_log1p(growth)[None, :]
+    y = years[:, None]
+    small = np.abs(lg) < 1e-9
+    safe = np.where(small, 1.0, lg)
+    cum = np.where(small, a * y, a * det_expm1(y * safe) / safe)
+    if np.abs(cum).max(initial=0) >= 2**52:
+        raise ScenarioError(
+            "flows grow past $45 trillion within the horizon; lower the growth or shorten the horizon",
+            path="horizon",
+        )
+    edges = np.floor(cum + 0.5).astype(np.int64)
+    return np.diff(edges, axis=0)
+
+
+@dataclass
+class LabPlan:
+    name: str
+    revenue: Cents  # [step, run]
+    compute: Cents
+    other: Cents
+    providers: list[str]  # clouds the lab buys from by share
+    shares: Floats  # [provider, run]
+    opening: Cents  # [run]
+
+
+@dataclass
+class ContractPlan:
+    id: str
+    lab: str
+    cloud: str
+    minimum: Cents  # take-or-pay minimum per step [step, run]
+
+
+@dataclass
+class InvestmentPlan:
+    id: str
+    investor: str
+    lab: str
+    days: npt.NDArray[np.int64]  # [tranche, run] days since start
+    amounts: Cents  # [tranche, run]
+    post_money: Cents  # [run]; 0 where no valuation was given
+
+
+@dataclass
+class Plan:
+    """Everything a batch needs, computed once before the event loop starts."""
+
+    scenarios: list[Scenario]
+    grid: list[dt.date]
+    days: npt.NDArray[np.int64]  # grid dates as days since start
+    investors: dict[str, tuple[str, ...]]  # investor -> owned clouds
+    labs: dict[str, LabPlan]
+    clouds: list[str]
+    margins: Floats  # [cloud, run]
+    cloud_opening: Cents  # [cloud, run]
+    owner: dict[str, str | None]
+    contracts: list[ContractPlan]
+    investments: list[InvestmentPlan]
+    due: dict[tuple[str, str], npt.NDArray[np.int64]]  # (lab, cloud) -> due day [step, run]
+    tracing: str
+    accounts: list[str] = field(default_factory=list)
+    origins: list[str] = field(default_factory=list)
+
+    @property
+    def n_runs(self) -> int:
+        return len(self.scenarios)
+
+    @property
+    def n_steps(self) -> int:
+        return len(self.grid) - 1
+
+    @property
+    def start(self) -> dt.date:
+        return self.grid[0]
+
+    def date(self, day: int) -> dt.date:
+        return self.start + dt.timedelta(days=int(day))
+
+
+def structure(s: Scenario) -> tuple[object, ...]:
+    """What must be equal across the runs of one batch (values may differ, shapes may not)."""
+    return (
+        s.start,
+        s.horizon,
+        s.step,
+        s.tracing,
+        tuple((i.name, i.owns) for i in s.investors.values()),
+        tuple((lab.name, tuple(lab.providers)) for lab in s.labs.values()),
+        tuple(s.clouds),
+        tuple((d.id, d.investor, d.lab, len(d.tranches)) for d in s.investments),
+        tuple((c.id, c.lab, c.cloud) for c in s.contracts),
+    )
+
+
+def _flow(flows: list[Flow], years: Floats) -> Cents:
+    annual = np.array([f.annual_cents for f in flows], dtype=np.float64)
+    growth = np.array([f.growth for f in flows], dtype=np.float64)
+    return flow_cents(annual, growth, years)
+
+
+def build_plan(scenarios: list[Scenario]) -> Plan:
+    """Stack the scenarios of a batch into arrays over runs."""
+    if not scenarios:
+        raise ValueError("a batch needs at least one scenario")
+    first = scenarios[0]
+    shape = structure(first)
+    for i, s in enumerate(scenarios[1:], start=1):
+        if structure(s) != shape:
+            raise ValueError(
+                f"run {i} ({s.name!r}) differs in structure from run 0: runs of one batch share "
+                "calendar, agents, providers and deals, and differ only in values"
+            )
+    grid = first.grid()
+    start = grid[0]
+    days = np.array([(d - start).days for d in grid], dtype=np.int64)
+    years = np.array([year_fraction(start, d) for d in grid], dtype=np.float64)
+
+    labs: dict[str, LabPlan] = {}
+    for name, lab in first.labs.items():
+        runs = [s.labs[name] for s in scenarios]
+        labs[name] = LabPlan(
+            name=name,
+            revenue=_flow([r.revenue for r in runs], years),
+            compute=_flow([r.compute for r in runs], years),
+            other=_flow([r.other for r in runs], years),
+            providers=list(lab.providers),
+            shares=np.array([[r.providers[c] for r in runs] for c in lab.providers]).reshape(
+                len(lab.providers), len(runs)
+            ),
+            opening=np.array([r.cash_cents for r in runs], dtype=np.int64),
+        )
+
+    clouds = list(first.clouds)
+    margins = np.array([[s.clouds[c].margin for s in scenarios] for c in clouds]).reshape(
+        len(clouds), len(scenarios)
+    )
+    cloud_opening = np.array(
+        [[s.clouds[c].cash_cents for s in scenarios] for c in clouds], dtype=np.int64
+    ).reshape(len(clouds), len(scenarios))
+
+    contracts = []
+    for j, c in enumerate(first.contracts):
+        mins = []
+        for s in scenarios:
+            cs = s.contracts[j]
+            y0, y1 = year_fraction(start, cs.start), year_fraction(start, cs.end)
+            span = np.clip((years - y0) / (y1 - y0), 0.0, 1.0)
+            mins.append(np.diff(np.floor(span * cs.total_cents + 0.5).astype(np.int64)))
+        contracts.append(ContractPlan(c.id, c.lab, c.cloud, np.stack(mins, axis=1)))
+
+    investments = []
+    for j, d in enumerate(first.investments):
+        deals = [s.investments[j] for s in scenarios]
+        post = [x.post_money_cents or 0 for x in deals]
+        investments.append(
+            InvestmentPlan(
+                id=d.id,
+                investor=d.investor,
+                lab=d.lab,
+                days=np.array(
+                    [[(t.at - start).days for t in x.tranches] for x in deals], dtype=np.int64
+                ).T,
+                amounts=np.array(
+                    [[t.amount_cents for t in x.tranches] for x in deals], dtype=np.int64
+                ).T,
+                post_money=np.array(post, dtype=np.int64),
+            )
+        )
+
+    due: dict[tuple[str, str], npt.NDArray[np.int64]] = {}
+    for lab_name, lab in first.labs.items():
+        pairs = set(lab.providers) | {c.cloud for c in first.contracts if c.lab == lab_name}
+        for cloud in clouds:
+            if cloud not in pairs:
+                continue
+            cols = []
+            for s in scenarios:
+                terms = s.payment_terms(lab_name, cloud)
+                cols.append([(terms.after(d) - start).days for d in grid[1:]])
+            due[(lab_name, cloud)] = np.array(cols, dtype=np.int64).T
+
+    plan = Plan(
+        scenarios=scenarios,
+        grid=grid,
+        days=days,
+        investors={i.name: i.owns for i in first.investors.values()},
+        labs=labs,
+        clouds=clouds,
+        margins=margins,
+        cloud_opening=cloud_opening,
+        owner={c: first.owner_of(c) for c in clouds},
+        contracts=contracts,
+        investments=investments,
+        due=due,
+        tracing=first.tracing,
+    )
+    plan.accounts = [*first.investors, *first.labs, *clouds, *EXTERNAL_ACCOUNTS]
+    plan.origins = (
+        [f"{i}:investment" for i in first.investors]
+        + [f"{lab}:revenue" for lab in first.labs]
+        + [f"{lab}:cash" for lab in first.labs]
+        + [f"{c}:cash" for c in clouds]
+    )
+    return plan

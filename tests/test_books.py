@@ -1,0 +1,82 @@
+"""The ledger's arithmetic: exact proportional splits, pro-rata and FIFO provenance, the check."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.books import Books, allocate, split_pro_rata
+from sim.errors import ConservationError
+
+cents = st.integers(min_value=0, max_value=10**14)  # up to $1T
+
+
+def test_allocate_splits_exactly_and_by_cumulative_rounding():
+    # 100 cents in thirds: running shares 1/3, 2/3, 1 -> edges 33, 67, 100 -> parts 33, 34, 33
+    parts = allocate(np.array([100]), np.array([[1], [1], [1]]))
+    assert parts[:, 0].tolist() == [33, 34, 33]
+
+
+def test_allocate_gives_nothing_when_all_weights_are_zero():
+    # run 0: no weights, nothing; run 1: 5 halved -> edges round(2.5)=3 and 5 -> parts 3, 2
+    assert allocate(np.array([0, 5]), np.array([[0, 1], [0, 1]])).tolist() == [[0, 3], [0, 2]]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(cents, min_size=1, max_size=8), st.integers(min_value=0, max_value=10**6))
+def test_allocate_never_exceeds_an_integer_weight_and_sums_exactly(weights, cut):
+    w = np.array(weights, dtype=np.int64)[:, None]
+    total = np.array([max(int(w.sum()) - cut, 0)])
+    parts = allocate(total, w)
+    assert parts.sum() == total[0]
+    assert (parts >= 0).all()
+    assert (parts <= w).all()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(cents, min_size=1, max_size=6),
+    st.lists(st.floats(min_value=0, max_value=1), min_size=1, max_size=6),
+    st.floats(min_value=0, max_value=1),
+)
+def test_split_pays_each_payee_exactly_and_no_origin_more_than_it_holds(pool, weights, used):
+    p = np.array(pool, dtype=np.int64)[:, None]
+    total = int(round(int(p.sum()) * used))
+    amounts = allocate(np.array([total]), np.array(weights)[:, None] + 1e-9)
+    parts = split_pro_rata(p, amounts)
+    assert (parts.sum(axis=1) == amounts).all()
+    assert (parts.sum(axis=0) <= p).all()
+    assert (parts >= 0).all()
+
+
+def test_pro_rata_payment_carries_the_pools_mix():
+    # pool: 600 of origin 0, 300 of origin 1; pay 300 -> 200 and 100
+    books = Books(["a", "b"], ["x", "y"], np.array([[[600], [300]], [[0], [0]]]))
+    books.pay(0, 0, [1], np.array([[300]]), ["compute"], [0])
+    assert books.pool[1, :, 0].tolist() == [200, 100]
+    books.check()
+
+
+def test_fifo_payment_takes_the_oldest_cents_first():
+    books = Books(["a", "b", "src"], ["x", "y"], np.zeros((3, 2, 1), dtype=np.int64),
+                  tracing="fifo", external={2})
+    books.issue(0, 2, 0, 0, np.array([500]), "funding", 0)  # x arrives first
+    books.issue(1, 2, 0, 1, np.array([500]), "revenue", 0)  # then y
+    books.pay(2, 0, [1], np.array([[700]]), ["compute"], [0])
+    assert books.pool[1, :, 0].tolist() == [500, 200]
+    books.check()
+
+
+def test_check_fails_loudly_when_money_appears_from_nowhere():
+    books = Books(["a", "b"], ["x"], np.array([[[100]], [[0]]]))
+    books.pool[1, 0, 0] += 1
+    with pytest.raises(ConservationError, match="do not balance"):
+        books.check()
+
+
+def test_paying_more_than_the_pool_holds_is_refused():
+    books = Books(["a", "b"], ["x"], np.array([[[100]], [[0]]]))
+    with pytest.raises(ConservationError):
+        books.pay(0, 0, [1], np.array([[101]]), ["compute"], [0])
