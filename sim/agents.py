@@ -52,8 +52,11 @@ def investor_tranches(env: simpy.Environment, eng: Engine, deal: InvestmentPlan)
         amount = np.where(deal.days == day, deal.amounts, 0).sum(axis=0)
         inv, lab = eng.index[deal.investor], eng.index[deal.lab]
         d = eng.deal_index[deal.id]
-        eng.books.issue(env.now, eng.index["funding"], inv, eng.origin[deal.investor], amount, "funding", d)
-        eng.books.pay(env.now, inv, [lab], amount[None], ["investment"], [d])
+        # fresh money from the investor's funding, passed on to the lab as it came
+        fresh = eng.books.issue(
+            env.now, eng.index["funding"], inv, eng.origin[deal.investor], amount, "funding", d
+        )
+        eng.books.pass_on(env.now, [inv], [lab], fresh[None], ["investment"], [d])
 
 
 def customer_revenue(env: simpy.Environment, eng: Engine, lab: LabPlan) -> Process:
@@ -110,36 +113,31 @@ def spend_step(env: simpy.Environment, eng: Engine, lab: LabPlan, k: int) -> Non
     for i in np.nonzero(later.any(axis=1))[0]:
         eng.invoice_later(lab.name, clouds[i], later[i], due[i])
     amounts = np.concatenate([now, funded[-2:]])
-    if amounts.any():
-        eng.books.pay(env.now, a, eng.payees[lab.name], amounts, eng.kinds[lab.name], eng.pay_deals[lab.name])
-        paid = np.nonzero(now.any(axis=1))[0]
-        if len(paid):
-            cloud_settles(env.now, eng, [clouds[i] for i in paid], now[paid],
-                          [eng.compute_deal[(lab.name, clouds[i])] for i in paid])
+    parts = eng.books.pay(
+        env.now, a, eng.payees[lab.name], amounts, eng.kinds[lab.name], eng.pay_deals[lab.name]
+    )
+    if len(clouds):
+        cloud_settles(env.now, eng, clouds, parts[: len(clouds)], eng.pay_deals[lab.name])
 
 
 def pay_invoice(eng: Engine, lab: str, cloud: str, amount: Cents, time: int) -> None:
     """A deferred cloud invoice falls due: the lab pays it from the cash it set aside."""
     d = eng.compute_deal[(lab, cloud)]
-    eng.books.pay(time, eng.index[lab], [eng.index[cloud]], amount[None], ["compute"], [d])
+    parts = eng.books.pay(time, eng.index[lab], [eng.index[cloud]], amount[None], ["compute"], [d])
     eng.payables[lab] -= amount
-    cloud_settles(time, eng, [cloud], amount[None], [d])
+    cloud_settles(time, eng, [cloud], parts, [d])
 
 
-def cloud_settles(time: int, eng: Engine, clouds: list[str], received: Cents, deals: list[int]) -> None:
+def cloud_settles(time: int, eng: Engine, clouds: list[str], parts: Cents, deals: list[int]) -> None:
     """Each cloud keeps ``margin`` of a payment as profit, swept to its owner if an investor owns
-    it, and pays the rest out as cost to ``cloud_costs``, at once. ``received[cloud, run]``."""
-    pos = [eng.cloud_pos[c] for c in clouds]
-    profit = np.floor(received * eng.plan.margins[pos] + 0.5).astype(np.int64)
-    owned = eng.cloud_owned[pos][:, None]
-    amounts = np.stack([received - profit, np.where(owned, profit, 0)], axis=1)  # [cloud, 2, run]
-    eng.books.pay_many(
-        time,
-        [eng.index[c] for c in clouds],
-        [eng.settle_payees[c] for c in clouds],
-        amounts,
-        ["cloud_cost", "profit"],
-        [[d, d] for d in deals],
+    it, and pays the rest out as cost to ``cloud_costs``, at once. Cost and profit pass the
+    payment's own origin mix on (``parts[cloud, origin, run]``)."""
+    legs = eng.settle_legs[tuple(clouds)]
+    profit = np.floor(parts.sum(axis=1) * legs.margins + 0.5).astype(np.int64)
+    profit_parts = allocate(profit, parts)  # [cloud, origin, run]
+    moved = np.concatenate([parts - profit_parts, profit_parts[legs.owned]])
+    eng.books.pass_on(
+        time, legs.payers, legs.payees, moved, legs.kinds, [deals[i] for i in legs.deal_pos]
     )
 
 

@@ -158,6 +158,7 @@ class Books:
         opening: Cents,
         *,
         tracing: str = "pro_rata",
+        traced: set[int] | None = None,
         external: set[int] | None = None,
     ) -> None:
         self.accounts = accounts
@@ -165,12 +166,13 @@ class Books:
         self.n_runs = opening.shape[2]
         self.opening = opening.copy()
         self.pool = opening.copy()  # [account, origin, run]
-        self.external = external or set()
+        self.external = external or set()  # sources and sinks outside the model: may go negative
+        # accounts that pay by the tracing rule (labs); the others pass money on explicitly
+        self.traced = set(range(len(accounts))) if traced is None else traced
         self.fifo = FifoQueues(len(accounts), self.n_runs) if tracing == "fifo" else None
         if self.fifo is not None:
-            for a in range(len(accounts)):
-                if a not in self.external:
-                    self.fifo.deposit(a, opening[a])
+            for a in self.traced:
+                self.fifo.deposit(a, opening[a])
         self._time: list[int] = []
         self._payer: list[int] = []
         self._payee: list[int] = []
@@ -184,15 +186,16 @@ class Books:
 
     def issue(
         self, time: int, source: int, payee: int, origin: int, amount: Cents, kind: str, deal: int
-    ) -> None:
+    ) -> Cents:
         """Money entering the modelled agents from an external ``source``, tagged ``origin``."""
-        if not amount.any():
-            return
         by_origin = np.zeros((len(self.origins), self.n_runs), dtype=np.int64)
         by_origin[origin] = amount
         self.pool[source, origin] -= amount
-        self._credit(payee, by_origin)
-        self._write(time, source, payee, KIND[kind], deal, by_origin)
+        self.pool[payee, origin] += amount
+        if amount.any():
+            self._deposit_fifo(payee, by_origin)
+            self._write(time, source, payee, KIND[kind], deal, by_origin)
+        return by_origin
 
     def pay(
         self,
@@ -202,46 +205,48 @@ class Books:
         amounts: Cents,
         kinds: list[str],
         deals: list[int],
-    ) -> None:
-        """Pay ``amounts[payee, run]`` from ``payer`` to each payee (kind and deal per payee)."""
-        self.pay_many(time, [payer], [payees], amounts[None], kinds, [deals])
+    ) -> Cents:
+        """Pay ``amounts[payee, run]`` from ``payer`` by the tracing rule; returns the cents by
+        origin each payee got, ``[payee, origin, run]``. Kind and deal are given per payee."""
+        if amounts.min() < 0:
+            raise ConservationError(f"negative payment by {self.accounts[payer]}")
+        held = self.pool[payer]
+        if self.fifo is not None:
+            parts = self.fifo.withdraw(payer, amounts, len(self.origins))
+        else:
+            parts = split_pro_rata(held, amounts)
+        held -= parts.sum(axis=0)
+        if held.min() < 0:
+            raise ConservationError(f"{self.accounts[payer]} paid out more than it held")
+        self.pool[payees] += parts  # payees of one payment are distinct accounts
+        for j, moved in enumerate(amounts.any(axis=1).tolist()):
+            if moved:
+                self._deposit_fifo(payees[j], parts[j])
+                self._write(time, payer, payees[j], KIND[kinds[j]], deals[j], parts[j])
+        return parts
 
-    def pay_many(
+    def pass_on(
         self,
         time: int,
         payers: list[int],
-        payees: list[list[int]],
-        amounts: Cents,
+        payees: list[int],
+        parts: Cents,
         kinds: list[str],
-        deals: list[list[int]],
+        deals: list[int],
     ) -> None:
-        """Several payers pay at the same instant: ``amounts[payer, payee, run]``.
+        """Move exactly ``parts[leg, origin, run]`` from ``payers[leg]`` to ``payees[leg]``:
+        specific identification, no tracing rule. How a cloud passes on the cost and profit of
+        a payment with the payment's own origin mix, and an investor its fresh funding. Callers
+        pass on only cents they just received, so no pool can go negative (``check`` verifies)."""
+        np.subtract.at(self.pool, payers, parts)
+        np.add.at(self.pool, payees, parts)
+        for j, moved in enumerate(parts.any(axis=(1, 2)).tolist()):
+            if moved:
+                self._deposit_fifo(payees[j], parts[j])
+                self._write(time, payers[j], payees[j], KIND[kinds[j]], deals[j], parts[j])
 
-        ``kinds[j]`` is the kind of every payer's j-th payment. Payers are distinct accounts.
-        """
-        if amounts.min() < 0:
-            raise ConservationError("negative payment")
-        if self.fifo is not None:
-            n_o = len(self.origins)
-            parts = np.stack([self.fifo.withdraw(a, amounts[i], n_o) for i, a in enumerate(payers)])
-            left = self.pool[payers] - parts.sum(axis=1)
-        else:
-            held = self.pool[payers]
-            parts = split_pro_rata(held, amounts)
-            left = held - parts.sum(axis=1)
-        if left.min() < 0:
-            raise ConservationError("an account paid out more than it held")
-        self.pool[payers] = left
-        moved = amounts.any(axis=-1).tolist()  # [payer][payee]: did anything move in any run
-        for i, payer in enumerate(payers):
-            for j, payee in enumerate(payees[i]):
-                if moved[i][j]:
-                    self._credit(payee, parts[i, j])
-                    self._write(time, payer, payee, KIND[kinds[j]], deals[i][j], parts[i, j])
-
-    def _credit(self, account: int, by_origin: Cents) -> None:
-        self.pool[account] += by_origin
-        if self.fifo is not None and account not in self.external:
+    def _deposit_fifo(self, account: int, by_origin: Cents) -> None:
+        if self.fifo is not None and account in self.traced:
             self.fifo.deposit(account, by_origin)
 
     def _write(self, time: int, payer: int, payee: int, kind: int, deal: int, cents: Cents) -> None:

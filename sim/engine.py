@@ -23,6 +23,18 @@ LAB_STATS = ("unmet_compute", "unmet_other", "shortfall", "unused_commitment", "
 
 
 @dataclass
+class SettleLegs:
+    """The fixed shape of a settlement of some clouds (see agents.cloud_settles)."""
+
+    margins: npt.NDArray[np.float64]  # [cloud, run]
+    owned: list[int]  # positions of owned clouds among them
+    payers: list[int]
+    payees: list[int]
+    kinds: list[str]
+    deal_pos: list[int]  # per leg, the position of its cloud's deal
+
+
+@dataclass
 class RunData:
     """What a batch leaves behind: the ledger, pool snapshots and each lab's counters."""
 
@@ -69,7 +81,12 @@ class Engine:
             opening[self.index[cloud], self.origin[f"{cloud}:cash"]] = plan.cloud_opening[c]
         external = {self.index[x] for x in EXTERNAL_ACCOUNTS}
         self.books = Books(
-            plan.accounts, plan.origins, opening, tracing=plan.tracing, external=external
+            plan.accounts,
+            plan.origins,
+            opening,
+            tracing=plan.tracing,
+            traced={self.index[lab] for lab in plan.labs},
+            external=external,
         )
 
         self.payables = {lab: np.zeros(n, dtype=np.int64) for lab in plan.labs}
@@ -93,6 +110,7 @@ class Engine:
         self.payees: dict[str, list[int]] = {}
         self.kinds: dict[str, list[str]] = {}
         self.pay_deals: dict[str, list[int]] = {}
+        self.settle_legs = {(c,): self._settle_legs((c,)) for c in plan.clouds}
         for name, lp in plan.labs.items():
             contracts = [c for c in plan.contracts if c.lab == name]
             self.minimums[name] = (
@@ -119,15 +137,27 @@ class Engine:
                 self.index["other_compute"],
                 self.index["suppliers"],
             ]
+            self.settle_legs[tuple(clouds)] = self._settle_legs(tuple(clouds))
             self.kinds[name] = ["compute"] * (len(clouds) + 1) + ["other"]
             self.pay_deals[name] = [self.compute_deal[(name, c)] for c in clouds] + [
                 self.deal_index[f"{name}-other-compute"],
                 self.deal_index[f"{name}-other"],
             ]
-        self.cloud_owned = np.array([plan.owner[c] is not None for c in plan.clouds], dtype=bool)
-        self.settle_payees = {
-            c: [self.index["cloud_costs"], self.index[plan.owner[c] or c]] for c in plan.clouds
-        }
+
+    def _settle_legs(self, clouds: tuple[str, ...]) -> SettleLegs:
+        """Who pays whom when ``clouds`` settle together: a cost leg each, a profit leg each owned."""
+        plan = self.plan
+        pos = [self.cloud_pos[c] for c in clouds]
+        owned = [i for i, c in enumerate(clouds) if plan.owner[c] is not None]
+        return SettleLegs(
+            margins=plan.margins[pos],
+            owned=owned,
+            payers=[self.index[c] for c in clouds] + [self.index[clouds[i]] for i in owned],
+            payees=[self.index["cloud_costs"]] * len(clouds)
+            + [self.index[plan.owner[clouds[i]] or ""] for i in owned],
+            kinds=["cloud_cost"] * len(clouds) + ["profit"] * len(owned),
+            deal_pos=list(range(len(clouds))) + owned,
+        )
 
     def _deal(self, name: str, lab: str | None) -> int:
         self.deal_index[name] = len(self.deals)
@@ -139,7 +169,7 @@ class Engine:
         """Set ``amount`` aside as owed; pay it on its due day if that falls within the horizon."""
         self.payables[lab] += amount
         end = int(self.plan.days[-1])
-        for day in np.unique(due[amount > 0]):
+        for day in sorted(set(due[amount > 0].tolist())):
             if day > end:
                 continue  # due after the horizon: stays owed
             part = np.where(due == day, amount, 0)

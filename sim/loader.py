@@ -1,0 +1,482 @@
+"""Step 1 of the scenario pipeline: YAML text -> plain data with positions, comments and overrides.
+
+PyYAML composes the node tree (so every value keeps its line and column); we walk the nodes
+ourselves, which makes the reading strict and safe: no object construction, no duplicate keys,
+YAML 1.2 booleans only. ``load_scenario`` runs the whole pipeline (read, override, validate).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import difflib
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from sim.errors import ScenarioError
+from sim.scenario import Scenario
+
+YamlPath = tuple[str | int, ...]
+Position = tuple[int, int]  # 1-based line, column
+
+EMPTY_FILE = (
+    "the file is empty; a scenario is a mapping with keys name, start, horizon, step, agents, deals"
+)
+# A document may not expand (through aliases) to more values than this: stops "billion laughs".
+MAX_VALUES = 200_000
+
+_TAG = "tag:yaml.org,2002:"
+_BOOL, _INT, _FLOAT, _NULL, _STR = (_TAG + t for t in ("bool", "int", "float", "null", "str"))
+_TIMESTAMP, _MAP, _SEQ, _MERGE = (_TAG + t for t in ("timestamp", "map", "seq", "merge"))
+_BOOLEANS = {
+    "true": True,
+    "True": True,
+    "TRUE": True,
+    "false": False,
+    "False": False,
+    "FALSE": False,
+}
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader resolving plain scalars as YAML 1.2 does: ``no``/``on`` stay text, no ``1:30``."""
+
+
+# Drop YAML 1.1's booleans (yes/no/on/off), octal, sexagesimal and dot-less floats; keep null,
+# timestamps (ISO dates) and integers with underscores (2_500_000).
+_StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in (_BOOL, _INT, _FLOAT)]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_StrictLoader.add_implicit_resolver(
+    _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_StrictLoader.add_implicit_resolver(
+    _INT, re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)$"), list("-+0123456789")
+)
+_StrictLoader.add_implicit_resolver(
+    _FLOAT,
+    re.compile(
+        r"^[-+]?(?:[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?"
+        r"|\.[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?|[0-9][0-9_]*[eE][-+]?[0-9]+)$"
+    ),
+    list("-+.0123456789"),
+)
+
+
+@dataclass
+class YamlDoc:
+    """A scenario as plain data, with where each value came from.
+
+    ``positions`` maps a path (keys and list indices) to the value's line and column;
+    ``key_positions`` to its key's. ``overrides`` maps each path set by an override to its
+    label (``--set a.b=1``), so that errors about it name the override instead of the file.
+    """
+
+    data: dict[str, Any]
+    positions: dict[YamlPath, Position]
+    key_positions: dict[YamlPath, Position]
+    comments: dict[str, str]
+    filename: str
+    overrides: dict[YamlPath, str] = field(default_factory=dict)
+
+    def override_for(self, path: YamlPath) -> str | None:
+        """The override that set ``path`` or a parent of it, or (for a container) a value in it."""
+        for p, label in reversed(self.overrides.items()):
+            if path[: len(p)] == p:
+                return label
+        if path:
+            for p, label in reversed(self.overrides.items()):
+                if p[: len(path)] == path:
+                    return label
+        return None
+
+    def where(self, path: YamlPath, *, key: bool = False) -> tuple[str, int | None, int | None]:
+        """File, line and column to report for ``path`` (its nearest ancestor's if not there)."""
+        label = self.override_for(path)
+        if label is not None:
+            return label, None, None
+        pos = (self.key_positions if key else self.positions).get(path)
+        for n in range(len(path), 0, -1):
+            pos = pos or self.key_positions.get(path[:n]) or self.positions.get(path[:n])
+        line, column = pos or (1, 1)
+        return self.filename, line, column
+
+    def error(self, path: YamlPath, message: str, *, key: bool = False) -> ScenarioError:
+        """A ScenarioError about the value (or with ``key``, the key) at ``path``."""
+        file, line, column = self.where(path, key=key)
+        return ScenarioError(
+            message, file=file, line=line, column=column, path=dotted(path) or None
+        )
+
+
+def dotted(path: YamlPath) -> str:
+    """``("deals", 0, "at")`` -> ``"deals.0.at"``, the form users write in ``--set``."""
+    return ".".join(str(p) for p in path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading YAML
+# ---------------------------------------------------------------------------------------------
+
+
+def read_yaml(text: str, filename: str) -> YamlDoc:
+    """Parse one scenario document strictly, keeping positions and comments."""
+    node = _compose(text, filename, EMPTY_FILE)
+    if not isinstance(node, MappingNode):
+        line, col = node.start_mark.line + 1, node.start_mark.column + 1
+        what = "a list" if isinstance(node, SequenceNode) else f"the value {node.value!r}"
+        raise ScenarioError(
+            f"a scenario is a mapping with keys name, start, horizon, step, agents, deals; "
+            f"this file holds {what}",
+            file=filename,
+            line=line,
+            column=col,
+        )
+    walker = _Walker(text, filename)
+    data = walker.walk(node, ())
+    assert isinstance(data, dict)
+    return YamlDoc(data, walker.positions, walker.key_positions, walker.comments, filename)
+
+
+def read_value(text: str, label: str) -> Any:
+    """One value written on the command line (``60%``, ``5y``, ``{a: 1}``), read as strictly."""
+    if not text.strip():
+        return ""
+    try:
+        node = _compose(text, label, "")
+    except ScenarioError as e:  # a line and column inside one value would only confuse
+        raise ScenarioError(e.message, file=label) from None
+    return _Walker(text, label, keep_marks=False).walk(node, ())
+
+
+def _compose(text: str, filename: str, empty_message: str) -> Node:
+    loader = _StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as e:
+        raise _yaml_error(e, filename) from None
+    except yaml.YAMLError as e:
+        raise ScenarioError(f"not valid YAML: {e}", file=filename) from None
+    except RecursionError:
+        raise ScenarioError("not valid YAML: nested too deeply", file=filename) from None
+    finally:
+        loader.dispose()
+    if node is None or (isinstance(node, ScalarNode) and node.tag == _NULL and not node.value):
+        raise ScenarioError(empty_message or "no value given", file=filename)
+    return node
+
+
+def _yaml_error(e: yaml.MarkedYAMLError, filename: str) -> ScenarioError:
+    mark = e.problem_mark or e.context_mark
+    line = mark.line + 1 if mark else None
+    column = mark.column + 1 if mark else None
+    if (e.context or "").startswith("expected a single document"):
+        return ScenarioError(
+            "the file holds more than one YAML document (a second '---'); "
+            "a scenario is one mapping",
+            file=filename,
+            line=line,
+            column=column,
+        )
+    message = f"not valid YAML: {e.problem or e.context}"
+    if e.context and e.problem and e.context_mark:
+        message += f" ({e.context} at line {e.context_mark.line + 1})"
+    return ScenarioError(message, file=filename, line=line, column=column)
+
+
+_SAME_LINE_COMMENT = re.compile(r"^\s*#\s?(.*?)\s*$")
+_AFTER_KEY_COMMENT = re.compile(r"^\s*:\s*(?:[&!][^\s]*\s+)*#\s?(.*?)\s*$")
+_LINE_BREAK = re.compile(r"\r\n|[\n\r\x85\u2028\u2029]")
+
+
+class _Walker:
+    """Turns composed nodes into plain values, recording positions and comments on the way."""
+
+    def __init__(self, text: str, filename: str, *, keep_marks: bool = True) -> None:
+        self.lines = _LINE_BREAK.split(text)
+        self.filename = filename
+        self.keep_marks = keep_marks
+        self.positions: dict[YamlPath, Position] = {}
+        self.key_positions: dict[YamlPath, Position] = {}
+        self.comments: dict[str, str] = {}
+        self._claimed: set[int] = set()  # lines whose comment block above was already used
+        self._open: set[int] = set()  # collection nodes being walked (a cycle means alias loop)
+        self._count = 0
+        self._constructor = _StrictLoader("")
+
+    def fail(self, node: Node, message: str, path: YamlPath) -> ScenarioError:
+        if not self.keep_marks:
+            return ScenarioError(message, file=self.filename)
+        return ScenarioError(
+            message,
+            file=self.filename,
+            line=node.start_mark.line + 1,
+            column=node.start_mark.column + 1,
+            path=dotted(path) or None,
+        )
+
+    def walk(self, node: Node, path: YamlPath) -> Any:
+        self._count += 1
+        if self._count > MAX_VALUES:
+            raise self.fail(node, f"the document expands to more than {MAX_VALUES:,} values", path)
+        self.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, ScalarNode):
+            return self.scalar(node, path)
+        if id(node) in self._open:
+            raise self.fail(node, "an alias refers to a value that contains it", path)
+        self._open.add(id(node))
+        try:
+            if isinstance(node, SequenceNode):
+                self.check_tag(node, _SEQ, path)
+                items = []
+                for i, child in enumerate(node.value):
+                    self.note_comments((*path, i), child.start_mark.line, child)
+                    items.append(self.walk(child, (*path, i)))
+                return items
+            assert isinstance(node, MappingNode)
+            return self.mapping(node, path)
+        finally:
+            self._open.discard(id(node))
+
+    def mapping(self, node: MappingNode, path: YamlPath) -> dict[str, Any]:
+        self.check_tag(node, _MAP, path)
+        out: dict[str, Any] = {}
+        key_lines: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                raise self.fail(key_node, "a key must be a plain name, not a list or mapping", path)
+            if key_node.tag == _MERGE:
+                raise self.fail(
+                    key_node, "merge keys ('<<') are not supported; write keys out", path
+                )
+            self.check_tag(key_node, None, path)
+            key = str(key_node.value)
+            line = key_node.start_mark.line + 1
+            if key in out:
+                raise self.fail(
+                    key_node,
+                    f"duplicate key {key!r} (first at line {key_lines[key]}, again at line {line})",
+                    (*path, key),
+                )
+            key_lines[key] = line
+            child = (*path, key)
+            self.key_positions[child] = (line, key_node.start_mark.column + 1)
+            self.note_comments(child, key_node.start_mark.line, value_node, key_node)
+            out[key] = self.walk(value_node, child)
+        return out
+
+    def check_tag(self, node: Node, expected: str | None, path: YamlPath) -> None:
+        """Only the plain YAML types are allowed: no ``!!python/...``, ``!!binary``, ``!custom``."""
+        plain = (_BOOL, _INT, _FLOAT, _NULL, _STR, _TIMESTAMP, _TAG + "value")
+        if node.tag == expected or (expected is None and node.tag in plain):
+            return
+        tag = node.tag.replace(_TAG, "!!")
+        raise self.fail(
+            node,
+            f"the tag {tag!r} is not allowed; a scenario holds only plain values "
+            "(text, numbers, dates, true/false, lists and mappings)",
+            path,
+        )
+
+    def scalar(self, node: ScalarNode, path: YamlPath) -> Any:
+        self.check_tag(node, None, path)
+        text = node.value
+        try:
+            if node.tag == _BOOL:
+                if text not in _BOOLEANS:
+                    raise ValueError("booleans are true or false")
+                return _BOOLEANS[text]
+            if node.tag == _INT:
+                return int(text.replace("_", ""))
+            if node.tag == _FLOAT:
+                return float(text.replace("_", ""))
+            if node.tag == _NULL:
+                return None
+            if node.tag == _TIMESTAMP:
+                value = self._constructor.construct_yaml_timestamp(node)
+                assert isinstance(value, dt.date)
+                return value
+        except ValueError as e:
+            what = {_TIMESTAMP: "date", _INT: "integer", _FLOAT: "number"}.get(node.tag, "value")
+            raise self.fail(node, f"invalid {what} {text!r}: {e}", path) from None
+        return text
+
+    def note_comments(
+        self, path: YamlPath, line0: int, value: Node, key: Node | None = None
+    ) -> None:
+        """Comment lines directly above ``line0`` and a ``# ...`` after the value on its line."""
+        if not self.keep_marks:
+            return
+        parts: list[str] = []
+        if line0 not in self._claimed:
+            self._claimed.add(line0)
+            above: list[str] = []
+            i = line0 - 1
+            while i >= 0 and self.lines[i].strip().startswith("#"):
+                above.append(self.lines[i].strip().lstrip("#").strip())
+                i -= 1
+            parts.extend(reversed(above))
+        start, end = value.start_mark, value.end_mark
+        match = None
+        if start.line == line0 and end.line == line0 and end.line < len(self.lines):
+            match = _SAME_LINE_COMMENT.match(self.lines[end.line][end.column :])
+        elif key is not None and start.line > line0:
+            rest = self.lines[line0][key.end_mark.column :]
+            match = _AFTER_KEY_COMMENT.match(rest)
+        if match and match.group(1):
+            parts.append(match.group(1))
+        text = " ".join(p for p in parts if p)
+        if text:
+            self.comments[dotted(path)] = text
+
+
+# ---------------------------------------------------------------------------------------------
+# Overrides
+# ---------------------------------------------------------------------------------------------
+
+Overrides = Mapping[str, object] | Sequence[str] | None
+
+
+def apply_overrides(doc: YamlDoc, overrides: Overrides = None, **kw: object) -> YamlDoc:
+    """A copy of ``doc`` with each ``dotted.path=value`` set; errors name the override."""
+    items: list[tuple[str, object, str]] = []  # (dotted path, value, label)
+    if isinstance(overrides, Mapping):
+        for k, v in overrides.items():
+            items.append((str(k), v, f"--set {k}={_show(v)}"))
+    elif overrides is not None:
+        if isinstance(overrides, str):
+            overrides = [overrides]
+        for text in overrides:
+            label = f"--set {text}"
+            name, eq, value_text = str(text).partition("=")
+            if not eq:
+                raise ScenarioError("expected path=value, such as horizon=5y", file=label)
+            items.append((name.strip(), read_value(value_text, label), label))
+    for k, v in kw.items():
+        name = k.replace("__", ".")
+        items.append((name, v, f"--set {name}={_show(v)}"))
+    if not items:
+        return doc
+    doc = replace(
+        doc,
+        data=copy.deepcopy(doc.data),
+        positions=dict(doc.positions),
+        key_positions=dict(doc.key_positions),
+        comments=dict(doc.comments),
+        overrides=dict(doc.overrides),
+    )
+    for name, value, label in items:
+        path = _set(doc.data, name, copy.deepcopy(value), label)
+        for table in (doc.positions, doc.key_positions, doc.overrides):
+            for p in [p for p in table if p[: len(path)] == path]:
+                del table[p]
+        prefix = dotted(path)
+        for c in [c for c in doc.comments if c == prefix or c.startswith(prefix + ".")]:
+            del doc.comments[c]
+        doc.comments[prefix] = f"set by {label}"
+        doc.overrides[path] = label
+    return doc
+
+
+def _show(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float | dt.date):
+        return str(value)
+    return repr(value)
+
+
+def _set(data: dict[str, Any], name: str, value: object, label: str) -> YamlPath:
+    """Set ``data[a][b]...[z] = value``; every parent must exist, the last key may be new."""
+    parts = name.split(".")
+    if not name or any(not p.strip() for p in parts):
+        raise ScenarioError(f"{name!r} is not a dotted path such as agents.aws.margin", file=label)
+    node: Any = data
+    path: YamlPath = ()
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        where = dotted(path) or "the top level"
+        if isinstance(node, dict):
+            if part not in node and not last:
+                raise ScenarioError(
+                    f"no key {part!r} under {where}{_did_you_mean(part, list(node))}; "
+                    f"keys there: {', '.join(map(str, node)) or 'none'} "
+                    f"(to add it, set its whole value at once: {dotted((*path, part))}=...)",
+                    file=label,
+                )
+            key: str | int = part
+        elif isinstance(node, list):
+            indices = f"indices 0..{len(node) - 1}" if node else "no items yet; index 0 adds one"
+            if not part.isdigit():
+                raise ScenarioError(
+                    f"{where} is a list ({indices}); expected an index, got {part!r}",
+                    file=label,
+                )
+            key = int(part)
+            if key > len(node) or (key == len(node) and not last):
+                raise ScenarioError(
+                    f"{where} has {len(node)} items ({indices}); index {key} is out of range",
+                    file=label,
+                )
+            if key == len(node):
+                node.append(None)
+        else:
+            raise ScenarioError(
+                f"{where} is {node!r}, not a mapping or list; cannot set {part!r} inside it",
+                file=label,
+            )
+        path = (*path, key)
+        if last:
+            node[key] = value
+        else:
+            node = node[key]
+    return path
+
+
+def _did_you_mean(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, [str(c) for c in choices], n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole pipeline
+# ---------------------------------------------------------------------------------------------
+
+
+def parse_scenario(
+    text: str, filename: str = "<string>", overrides: Overrides = None, **kw: object
+) -> Scenario:
+    """YAML text -> validated Scenario (for tests and notebooks)."""
+    from sim.schema import to_scenario
+
+    doc = apply_overrides(read_yaml(text, filename), overrides, **kw)
+    return to_scenario(doc, filename)
+
+
+def load_scenario(
+    path: str | os.PathLike[str], overrides: Overrides = None, **kw: object
+) -> Scenario:
+    """Read a scenario file, apply overrides (``--set`` strings, a mapping, or ``a__b=value``)."""
+    filename = os.fspath(path)
+    p = Path(filename)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise ScenarioError("no such file", file=filename) from None
+    except IsADirectoryError:
+        raise ScenarioError("this is a directory, not a scenario file", file=filename) from None
+    except OSError as e:
+        raise ScenarioError(f"cannot read the file: {e.strerror or e}", file=filename) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ScenarioError(f"not UTF-8 text (byte {e.start})", file=filename) from None
+    return parse_scenario(text, filename, overrides, **kw)

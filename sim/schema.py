@@ -1,0 +1,696 @@
+"""Steps 2 and 3 of the scenario pipeline: plain data -> validated pydantic model -> Scenario.
+
+The models check each value where it stands (types, units, ranges); ``to_scenario`` then checks
+what spans several values (references between agents, dates inside the horizon, the step grid)
+and builds the frozen dataclasses of ``sim/scenario.py``. Every failure is one ScenarioError
+pointing at the offending value's file, line and column.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from dataclasses import replace
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
+
+from sim.errors import ScenarioError
+from sim.scenario import (
+    MAX_STEPS,
+    Cloud,
+    ComputeContract,
+    Flow,
+    Investment,
+    Investor,
+    Lab,
+    Scenario,
+    Tracing,
+    Tranche,
+    count_steps,
+)
+from sim.units import (
+    AMOUNT_HELP,
+    DATE_HELP,
+    DURATION_HELP,
+    SHARE_HELP,
+    Duration,
+    add_months,
+    parse_amount_cents,
+    parse_date,
+    parse_duration,
+    parse_share,
+)
+
+if TYPE_CHECKING:
+    from sim.loader import YamlDoc, YamlPath
+
+AGENT_KINDS = ("investor", "lab", "cloud")
+DEAL_KINDS = ("investment", "compute_contract")
+# Accounts outside the model that the ledger books against; no agent may take these names.
+RESERVED_NAMES = ("customers", "suppliers", "cloud_costs", "other_compute", "funding")
+MAX_HORIZON_YEARS = 100
+_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+# ---------------------------------------------------------------------------------------------
+# Value types: each parses what a user writes and says what is accepted when it cannot
+# ---------------------------------------------------------------------------------------------
+
+
+def _fail(kind: str, message: str) -> PydanticCustomError:
+    return PydanticCustomError(kind, message)
+
+
+def _amount(value: Any) -> int:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _fail("amount", f"expected {AMOUNT_HELP}, got {value!r}")
+    try:
+        return parse_amount_cents(value)
+    except ValueError as e:
+        raise _fail("amount", str(e)) from None
+
+
+def _non_negative_amount(value: Any) -> int:
+    cents = _amount(value)
+    if cents < 0:
+        raise _fail("amount", f"must not be negative, got {value!r}")
+    return cents
+
+
+def _positive_amount(value: Any) -> int:
+    cents = _amount(value)
+    if cents <= 0:
+        raise _fail("amount", f"must be more than zero, got {value!r}")
+    return cents
+
+
+def _share(value: Any) -> float:
+    try:
+        share = parse_share(value)
+    except ValueError as e:
+        raise _fail("share", str(e)) from None
+    if not math.isfinite(share):
+        raise _fail("share", f"expected {SHARE_HELP}, got {value!r}")
+    return share
+
+
+def _unit_share(value: Any) -> float:
+    share = _share(value)
+    if not 0 <= share <= 1:
+        hint = f" (write {value}% for {value} percent)" if isinstance(value, int | float) else ""
+        raise _fail("share", f"a share must be between 0% and 100%, got {value!r}{hint}")
+    return share
+
+
+def _margin(value: Any) -> float:
+    share = _share(value)
+    if not 0 <= share < 1:
+        raise _fail("share", f"a margin must be at least 0% and below 100%, got {value!r}")
+    return share
+
+
+def _growth(value: Any) -> float:
+    share = _share(value)
+    if share <= -1:
+        raise _fail("share", f"growth must be more than -100% a year, got {value!r}")
+    return share
+
+
+def _duration(value: Any) -> Duration:
+    try:
+        return parse_duration(value)
+    except (ValueError, TypeError):
+        raise _fail("duration", f"expected {DURATION_HELP}, got {value!r}") from None
+
+
+def _positive_duration(value: Any) -> Duration:
+    duration = _duration(value)
+    if duration.is_zero:
+        raise _fail("duration", f"must be longer than zero, got {value!r}")
+    return duration
+
+
+def _date(value: Any) -> Any:
+    try:
+        return parse_date(value)
+    except ValueError:
+        raise _fail("date", f"expected {DATE_HELP}, got {value!r}") from None
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _fail("text", f"expected text, got {value!r} (put it in quotes)")
+    return value
+
+
+def _seed(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _fail("seed", f"expected a whole number 0 or more, got {value!r}")
+    return value
+
+
+def _tracing(value: Any) -> str:
+    if value in ("pro_rata", "pro-rata", "fifo"):
+        return "pro_rata" if value == "pro-rata" else str(value)
+    raise _fail("tracing", f"expected one of pro_rata, fifo; got {value!r}")
+
+
+Amount = Annotated[int, PlainValidator(_non_negative_amount)]  # cents, >= 0
+PositiveAmount = Annotated[int, PlainValidator(_positive_amount)]  # cents, > 0
+Share = Annotated[float, PlainValidator(_unit_share)]  # 0..1
+Margin = Annotated[float, PlainValidator(_margin)]  # 0 <= m < 1
+Growth = Annotated[float, PlainValidator(_growth)]  # per year, > -1
+Dur = Annotated[Duration, PlainValidator(_duration)]
+PositiveDur = Annotated[Duration, PlainValidator(_positive_duration)]
+Date = Annotated[Any, PlainValidator(_date)]  # datetime.date
+Text = Annotated[str, PlainValidator(_text)]
+
+
+# ---------------------------------------------------------------------------------------------
+# The models
+# ---------------------------------------------------------------------------------------------
+
+
+class _Model(BaseModel):
+    """Frozen, no unknown keys; an empty value (``spending:``) means all defaults."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, data: Any) -> Any:
+        if data is None:
+            return {}
+        if isinstance(data, dict):
+            fields = list(cls.model_fields)
+            for key in data:
+                if key not in fields:
+                    close = difflib.get_close_matches(str(key), fields, n=1)
+                    hint = f" (did you mean {close[0]!r}?)" if close else ""
+                    message = f"unknown key {key!r}{hint}; accepted keys: {', '.join(fields)}"
+                    raise PydanticCustomError("unknown_key", message, {"unknown_key_name": key})
+        return data
+
+
+class InvestorModel(_Model):
+    kind: Literal["investor"]
+    owns: list[Text] = []  # names of the clouds this investor owns
+
+
+class FlowModel(_Model):
+    annual: Amount = 0  # cents a year at the start
+    growth: Growth = 0.0  # per year
+
+
+class ComputeModel(FlowModel):
+    providers: dict[str, Share] = {}  # cloud -> share of compute bought there
+
+
+class SpendingModel(_Model):
+    compute: ComputeModel = ComputeModel()
+    other: FlowModel = FlowModel()
+
+
+class LabModel(_Model):
+    kind: Literal["lab"]
+    cash: Amount = 0
+    revenue: FlowModel = FlowModel()
+    spending: SpendingModel = SpendingModel()
+
+
+class CloudModel(_Model):
+    kind: Literal["cloud"]
+    margin: Margin
+    payment_terms: Dur = Duration()
+    cash: Amount = 0
+
+
+class TrancheModel(_Model):
+    at: Date
+    amount: PositiveAmount
+
+
+class InvestmentModel(_Model):
+    kind: Literal["investment"]
+    id: Text | None = None
+    investor: Text
+    lab: Text
+    pre_money: PositiveAmount | None = None
+    round_size: PositiveAmount | None = None
+    tranches: Annotated[list[TrancheModel], Field(min_length=1)]
+
+
+class ContractModel(_Model):
+    kind: Literal["compute_contract"]
+    id: Text | None = None
+    lab: Text
+    cloud: Text
+    total: PositiveAmount
+    over: PositiveDur
+    start: Date | None = None  # default: the scenario's start
+    payment_terms: Dur = Duration()
+
+
+AgentModel = Annotated[InvestorModel | LabModel | CloudModel, Field(discriminator="kind")]
+DealModel = Annotated[InvestmentModel | ContractModel, Field(discriminator="kind")]
+
+
+class ScenarioModel(_Model):
+    name: Text
+    description: Text = ""
+    start: Date
+    horizon: PositiveDur
+    step: PositiveDur = Duration(months=1)
+    tracing: Annotated[Tracing, PlainValidator(_tracing)] = "pro_rata"
+    seed: Annotated[int, PlainValidator(_seed)] = 0
+    agents: Annotated[dict[str, AgentModel], Field(min_length=1)]
+    deals: list[DealModel] = []
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation errors, in plain words and at the right place
+# ---------------------------------------------------------------------------------------------
+
+
+def _data_path(loc: tuple[str | int, ...], data: Any) -> YamlPath:
+    """pydantic's location minus the union tag it inserts after ``agents.x`` and ``deals.N``."""
+    out: list[str | int] = []
+    node = data
+    tag_skipped = False
+    for seg in loc:
+        at_union = len(out) == 2 and out[0] in ("agents", "deals") and isinstance(node, dict)
+        if at_union and not tag_skipped and node.get("kind") == seg:
+            tag_skipped = True
+            continue
+        out.append(seg)
+        if isinstance(node, dict):
+            node = node.get(seg)
+        elif isinstance(node, list) and isinstance(seg, int) and 0 <= seg < len(node):
+            node = node[seg]
+        else:
+            node = None
+    return tuple(out)
+
+
+def _translate(err: Any, doc: YamlDoc) -> ScenarioError:
+    path = _data_path(tuple(err["loc"]), doc.data)
+    kind, value = err["type"], err.get("input")
+    if kind == "unknown_key":
+        return doc.error((*path, err["ctx"]["unknown_key_name"]), err["msg"], key=True)
+    if kind == "missing":
+        return doc.error(path[:-1], f"missing required key {path[-1]!r}", key=True)
+    if kind in ("union_tag_not_found", "union_tag_invalid"):
+        kinds = AGENT_KINDS if path[:1] == ("agents",) else DEAL_KINDS
+        accepted = f"expected one of: {', '.join(kinds)}"
+        if kind == "union_tag_not_found":
+            return doc.error(path, f"missing 'kind'; {accepted}", key=True)
+        tag = value.get("kind") if isinstance(value, dict) else None
+        hint = _did_you_mean(tag, list(kinds)) if isinstance(tag, str) else ""
+        return doc.error((*path, "kind"), f"unknown kind {tag!r}{hint}; {accepted}")
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return doc.error(path, f"expected a mapping (key: value, ...), got {value!r}")
+    if kind == "list_type":
+        return doc.error(path, f"expected a list such as [a, b], got {value!r}")
+    if kind == "too_short":
+        return doc.error(path, "expected at least one entry, got none", key=True)
+    if kind == "string_type":
+        return doc.error(path, f"expected text, got {value!r}", key=True)
+    return doc.error(path, str(err["msg"]))
+
+
+def _first(errors: list[ScenarioError]) -> ScenarioError:
+    """The first error by place (overrides first, then by line), noting how many more there are."""
+    errors = sorted(errors, key=lambda e: (e.line or 0, e.column or 0))
+    first, more = errors[0], len(errors) - 1
+    if not more:
+        return first
+    suffix = f" (and {more} more error{'s' if more > 1 else ''})"
+    return ScenarioError(
+        first.message + suffix,
+        file=first.file,
+        line=first.line,
+        column=first.column,
+        path=first.path,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks across values
+# ---------------------------------------------------------------------------------------------
+
+
+def _did_you_mean(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _check_calendar(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
+    """The horizon must end by year 9999, within 100 years, on a grid of at most MAX_STEPS."""
+    try:
+        end = m.horizon.after(m.start)
+    except (ValueError, OverflowError):
+        return [doc.error(("horizon",), f"the horizon {m.horizon} runs past the year 9999")]
+    steps = count_steps(m.start, end, m.step)  # arithmetic only: never builds the grid
+    if steps > MAX_STEPS:
+        path: YamlPath = ("step",) if ("step",) in doc.overrides else ("horizon",)
+        return [
+            doc.error(
+                path,
+                f"a horizon of {m.horizon} at a step of {m.step} is {steps:,} steps, more than "
+                f"the {MAX_STEPS:,} a run may have; use a coarser step (such as 1w or 1mo) or a "
+                "shorter horizon",
+            )
+        ]
+    if m.start.year + MAX_HORIZON_YEARS > 9999 or end > add_months(m.start, 12 * MAX_HORIZON_YEARS):
+        return [
+            doc.error(
+                ("horizon",),
+                f"the horizon {m.horizon} is longer than {MAX_HORIZON_YEARS} years",
+            )
+        ]
+    return []
+
+
+def _check_agents(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
+    errors: list[ScenarioError] = []
+    seen: dict[str, str] = {}
+    for name in m.agents:
+        path: YamlPath = ("agents", name)
+        if not _NAME_RE.match(name):
+            errors.append(
+                doc.error(
+                    path,
+                    f"an agent name is letters, digits and _ starting with a letter, such as "
+                    f"openai or aws_2; got {name!r}",
+                    key=True,
+                )
+            )
+        elif name.lower() in RESERVED_NAMES:
+            errors.append(
+                doc.error(
+                    path,
+                    f"{name!r} is the name of an account outside the model "
+                    f"({', '.join(RESERVED_NAMES)}); pick another name",
+                    key=True,
+                )
+            )
+        elif name.lower() in seen:
+            errors.append(
+                doc.error(
+                    path, f"{seen[name.lower()]!r} and {name!r} differ only in case", key=True
+                )
+            )
+        seen.setdefault(name.lower(), name)
+    owner: dict[str, str] = {}
+    for name, agent in m.agents.items():
+        if isinstance(agent, InvestorModel):
+            for i, cloud in enumerate(agent.owns):
+                path = ("agents", name, "owns", i)
+                bad = _ref(m, doc, path, cloud, "cloud")
+                if bad:
+                    errors.append(bad)
+                elif cloud in owner:
+                    who = "this investor" if owner[cloud] == name else repr(owner[cloud])
+                    errors.append(
+                        doc.error(
+                            path,
+                            f"{cloud!r} is already owned by {who}; a cloud has at most one owner",
+                        )
+                    )
+                owner.setdefault(cloud, name)
+        if isinstance(agent, LabModel):
+            providers = agent.spending.compute.providers
+            base: YamlPath = ("agents", name, "spending", "compute", "providers")
+            for cloud in providers:
+                bad = _ref(m, doc, (*base, cloud), cloud, "cloud", key=True)
+                if bad:
+                    errors.append(bad)
+            total = math.fsum(providers.values())
+            if total > 1 + 1e-9:
+                shares = ", ".join(f"{c} {_pct(s)}" for c, s in providers.items())
+                errors.append(
+                    doc.error(
+                        base,
+                        f"the provider shares sum to {_pct(total)} ({shares}), more than 100%; "
+                        "what is left of 100% is bought from compute suppliers outside the model",
+                        key=True,
+                    )
+                )
+    return errors
+
+
+def _pct(share: float) -> str:
+    return f"{round(share * 100, 6):g}%"
+
+
+def _ref(
+    m: ScenarioModel, doc: YamlDoc, path: YamlPath, name: str, want: str, *, key: bool = False
+) -> ScenarioError | None:
+    """None if ``name`` is an agent of kind ``want``, else an error listing the valid names."""
+    agent = m.agents.get(name)
+    if agent is not None and agent.kind == want:
+        return None
+    valid = [n for n, a in m.agents.items() if a.kind == want]
+    listing = f"{want}s: {', '.join(valid)}" if valid else f"there is no {want} among the agents"
+    if agent is not None:
+        article = "an" if agent.kind == "investor" else "a"
+        want_article = "an" if want == "investor" else "a"
+        message = f"{name!r} is {article} {agent.kind}, not {want_article} {want}; {listing}"
+    else:
+        hint = _did_you_mean(name, valid or list(m.agents))
+        message = f"no agent named {name!r}{hint}; {listing}"
+    return doc.error(path, message, key=key)
+
+
+def _check_deals(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
+    errors: list[ScenarioError] = []
+    try:
+        end = m.horizon.after(m.start)
+    except (ValueError, OverflowError):
+        return errors  # reported by _check_calendar
+    span = f"the horizon runs from {m.start} to {end} (its end excluded)"
+    pairs: dict[tuple[str, str], int] = {}
+    explicit: dict[str, int] = {}
+    for i, deal in enumerate(m.deals):
+        if deal.id is not None:
+            if deal.id in explicit:
+                errors.append(
+                    doc.error(
+                        ("deals", i, "id"),
+                        f"deal id {deal.id!r} is used by deals.{explicit[deal.id]}",
+                    )
+                )
+            explicit.setdefault(deal.id, i)
+        if isinstance(deal, InvestmentModel):
+            for field, want in (("investor", "investor"), ("lab", "lab")):
+                bad = _ref(m, doc, ("deals", i, field), getattr(deal, field), want)
+                errors += [bad] if bad else []
+            for j, t in enumerate(deal.tranches):
+                if not m.start <= t.at < end:
+                    errors.append(
+                        doc.error(
+                            ("deals", i, "tranches", j, "at"),
+                            f"the tranche date {t.at} is outside the horizon; {span}",
+                        )
+                    )
+        else:
+            for field, want in (("lab", "lab"), ("cloud", "cloud")):
+                bad = _ref(m, doc, ("deals", i, field), getattr(deal, field), want)
+                errors += [bad] if bad else []
+            start = deal.start or m.start
+            if not m.start <= start < end:
+                errors.append(
+                    doc.error(
+                        ("deals", i, "start"),
+                        f"the contract start {start} is outside the horizon; {span}",
+                    )
+                )
+            pair = (deal.lab, deal.cloud)
+            if pair in pairs:
+                errors.append(
+                    doc.error(
+                        ("deals", i, "cloud"),
+                        f"deals.{pairs[pair]} is already a compute contract between {deal.lab!r} "
+                        f"and {deal.cloud!r}; merge them into one (at most one per lab and cloud)",
+                    )
+                )
+            pairs.setdefault(pair, i)
+    return errors
+
+
+def _deal_ids(m: ScenarioModel) -> list[str]:
+    """Explicit ids as written; others ``investor-lab`` or ``lab-cloud-contract``, then -2, -3."""
+    used = {d.id for d in m.deals if d.id is not None}
+    ids: list[str] = []
+    for deal in m.deals:
+        if deal.id is not None:
+            ids.append(deal.id)
+            continue
+        if isinstance(deal, InvestmentModel):
+            base = f"{deal.investor}-{deal.lab}"
+        else:
+            base = f"{deal.lab}-{deal.cloud}-contract"
+        candidate, n = base, 1
+        while candidate in used:
+            n += 1
+            candidate = f"{base}-{n}"
+        used.add(candidate)
+        ids.append(candidate)
+    return ids
+
+
+# ---------------------------------------------------------------------------------------------
+# Building the Scenario and its resolved inputs
+# ---------------------------------------------------------------------------------------------
+
+
+def to_scenario(doc: YamlDoc, filename: str | None = None) -> Scenario:
+    """Validate ``doc`` and build the typed Scenario, or raise the first ScenarioError by place."""
+    if filename is not None and filename != doc.filename:
+        doc = replace(doc, filename=filename)
+    try:
+        m = ScenarioModel.model_validate(doc.data)
+    except ValidationError as e:
+        raise _first([_translate(err, doc) for err in e.errors(include_url=False)]) from None
+    errors = _check_calendar(m, doc) + _check_agents(m, doc) + _check_deals(m, doc)
+    if errors:
+        raise _first(errors)
+    ids = _deal_ids(m)
+    agents = m.agents
+    investments = tuple(
+        Investment(
+            id=ids[i],
+            investor=d.investor,
+            lab=d.lab,
+            tranches=tuple(Tranche(t.at, t.amount) for t in d.tranches),
+            pre_money_cents=d.pre_money,
+            round_size_cents=d.round_size,
+        )
+        for i, d in enumerate(m.deals)
+        if isinstance(d, InvestmentModel)
+    )
+    contracts = tuple(
+        ComputeContract(
+            id=ids[i],
+            lab=d.lab,
+            cloud=d.cloud,
+            total_cents=d.total,
+            over=d.over,
+            start=d.start or m.start,
+            payment_terms=d.payment_terms,
+        )
+        for i, d in enumerate(m.deals)
+        if isinstance(d, ContractModel)
+    )
+    return Scenario(
+        name=m.name,
+        start=m.start,
+        horizon=m.horizon,
+        step=m.step,
+        investors={
+            n: Investor(n, tuple(a.owns)) for n, a in agents.items() if isinstance(a, InvestorModel)
+        },
+        labs={n: _lab(n, a) for n, a in agents.items() if isinstance(a, LabModel)},
+        clouds={
+            n: Cloud(n, a.margin, a.payment_terms, a.cash)
+            for n, a in agents.items()
+            if isinstance(a, CloudModel)
+        },
+        investments=investments,
+        contracts=contracts,
+        tracing=m.tracing,
+        description=m.description,
+        seed=m.seed,
+        source=doc.filename,
+        resolved=_resolved(m, ids),
+        comments=dict(doc.comments),
+    )
+
+
+def _lab(name: str, a: LabModel) -> Lab:
+    compute = a.spending.compute
+    return Lab(
+        name=name,
+        cash_cents=a.cash,
+        revenue=Flow(a.revenue.annual, a.revenue.growth),
+        compute=Flow(compute.annual, compute.growth),
+        providers=dict(compute.providers),
+        other=Flow(a.spending.other.annual, a.spending.other.growth),
+    )
+
+
+def dollars(cents: int) -> int | str:
+    """Cents in canonical input form: whole dollars as an int, else a decimal string ("0.01")."""
+    return cents // 100 if cents % 100 == 0 else str(Decimal(cents) / 100)
+
+
+def _flow(f: FlowModel) -> dict[str, Any]:
+    return {"annual": dollars(f.annual), "growth": f.growth}
+
+
+def _resolved(m: ScenarioModel, ids: list[str]) -> dict[str, Any]:
+    """Every input after defaults and overrides, as plain YAML values that load back the same."""
+    agents: dict[str, Any] = {}
+    for name, a in m.agents.items():
+        if isinstance(a, InvestorModel):
+            agents[name] = {"kind": "investor", "owns": list(a.owns)}
+        elif isinstance(a, LabModel):
+            compute = a.spending.compute
+            agents[name] = {
+                "kind": "lab",
+                "cash": dollars(a.cash),
+                "revenue": _flow(a.revenue),
+                "spending": {
+                    "compute": {**_flow(compute), "providers": dict(compute.providers)},
+                    "other": _flow(a.spending.other),
+                },
+            }
+        else:
+            agents[name] = {
+                "kind": "cloud",
+                "margin": a.margin,
+                "payment_terms": str(a.payment_terms),
+                "cash": dollars(a.cash),
+            }
+    deals: list[dict[str, Any]] = []
+    for i, d in enumerate(m.deals):
+        if isinstance(d, InvestmentModel):
+            deals.append(
+                {
+                    "kind": "investment",
+                    "id": ids[i],
+                    "investor": d.investor,
+                    "lab": d.lab,
+                    "pre_money": None if d.pre_money is None else dollars(d.pre_money),
+                    "round_size": None if d.round_size is None else dollars(d.round_size),
+                    "tranches": [{"at": t.at, "amount": dollars(t.amount)} for t in d.tranches],
+                }
+            )
+        else:
+            deals.append(
+                {
+                    "kind": "compute_contract",
+                    "id": ids[i],
+                    "lab": d.lab,
+                    "cloud": d.cloud,
+                    "total": dollars(d.total),
+                    "over": str(d.over),
+                    "start": d.start or m.start,
+                    "payment_terms": str(d.payment_terms),
+                }
+            )
+    return {
+        "name": m.name,
+        "description": m.description,
+        "start": m.start,
+        "horizon": str(m.horizon),
+        "step": str(m.step),
+        "tracing": m.tracing,
+        "seed": m.seed,
+        "agents": agents,
+        "deals": deals,
+    }
