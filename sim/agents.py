@@ -9,7 +9,8 @@ The rules (docs/model.md states each with its formula):
   after setting aside invoices it already owes: (1) take-or-pay minimums of its compute contracts;
   (2) the rest of its demand (compute above the minimums, split by provider shares, the unshared
   part to ``other_compute``; and other costs to ``suppliers``), cut in the same proportion when
-  cash is short. What is cut is recorded as unmet; the first day anything is cut is its cash-out date.
+  cash is short. What is cut is recorded as unmet; the first day anything is cut is the lab's
+  cash-out date.
 * **Cloud invoices** for a step are paid ``payment_terms`` after the step's end (at once if zero).
 * **Cloud** keeps ``margin`` of each payment as profit (swept to its owner, if an investor owns it)
   and pays the rest out as cost to ``cloud_costs``, the moment it is paid.
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import simpy
+from simpy.events import EventPriority
 
 from sim.books import Cents, allocate
 from sim.schedule import InvestmentPlan, LabPlan
@@ -32,13 +34,18 @@ if TYPE_CHECKING:
 Process = Generator[simpy.events.Event, Any, None]
 
 # Phases: at one instant, events run in this order (SimPy orders same-time events by priority).
-TRANCHE, REVENUE, DUE, SPENDING, CLOSING = 1, 2, 3, 4, 5
+TRANCHE, REVENUE, DUE, SPENDING, CLOSING = (EventPriority(p) for p in range(1, 6))
+
+
+def now(env: simpy.Environment) -> int:
+    """The current day (SimPy's clock holds whole days here)."""
+    return int(env.now)
 
 
 class At(simpy.events.Event):
     """A timeout to an absolute day with an explicit phase, so same-day order is a rule."""
 
-    def __init__(self, env: simpy.Environment, day: int, phase: int) -> None:
+    def __init__(self, env: simpy.Environment, day: int, phase: EventPriority) -> None:
         super().__init__(env)
         self._ok = True
         self._value = None
@@ -54,9 +61,9 @@ def investor_tranches(env: simpy.Environment, eng: Engine, deal: InvestmentPlan)
         d = eng.deal_index[deal.id]
         # fresh money from the investor's funding, passed on to the lab as it came
         fresh = eng.books.issue(
-            env.now, eng.index["funding"], inv, eng.origin[deal.investor], amount, "funding", d
+            now(env), eng.index["funding"], inv, eng.origin[deal.investor], amount, "funding", d
         )
-        eng.books.pass_on(env.now, [inv], [lab], fresh[None], ["investment"], [d])
+        eng.books.pass_on(now(env), [inv], [lab], fresh[None], ["investment"], [d])
 
 
 def customer_revenue(env: simpy.Environment, eng: Engine, lab: LabPlan) -> Process:
@@ -65,7 +72,7 @@ def customer_revenue(env: simpy.Environment, eng: Engine, lab: LabPlan) -> Proce
     src, d = eng.index["customers"], eng.deal_index[f"{lab.name}-revenue"]
     for k in range(eng.plan.n_steps):
         yield At(env, int(eng.plan.days[k + 1]), REVENUE)
-        eng.books.issue(env.now, src, a, origin, lab.revenue[k], "revenue", d)
+        eng.books.issue(now(env), src, a, origin, lab.revenue[k], "revenue", d)
 
 
 def lab_spending(env: simpy.Environment, eng: Engine, lab: LabPlan) -> Process:
@@ -94,7 +101,9 @@ def spend_step(env: simpy.Environment, eng: Engine, lab: LabPlan, k: int) -> Non
     excess = np.maximum(demand - min_total, 0)
     other = lab.other[k]
     wanted = np.concatenate([eng.share_weights[lab.name] * excess, other[None]])
-    funded = allocate(np.minimum(avail, excess + other), wanted)  # [provider.., other_compute, other]
+    funded = allocate(
+        np.minimum(avail, excess + other), wanted
+    )  # [provider.., other_compute, other]
     unmet_compute = excess - funded[:-1].sum(axis=0)
     unmet_other = other - funded[-1]
     stats["unmet_compute"] += unmet_compute
@@ -102,22 +111,22 @@ def spend_step(env: simpy.Environment, eng: Engine, lab: LabPlan, k: int) -> Non
     stats["shortfall"] += min_short
     stats["unused_commitment"] += np.maximum(min_total - demand, 0)
     first = ((unmet_compute + unmet_other + min_short) > 0) & (stats["cash_out_day"] < 0)
-    stats["cash_out_day"][first] = env.now
+    stats["cash_out_day"][first] = now(env)
 
     # invoices per cloud (shares first, then clouds with a contract only); pay those due now
     invoices = eng.invoice_matrix[lab.name] @ np.concatenate([funded[:-2], min_paid])
     due = eng.due[lab.name][k]  # [cloud, run]
-    now = np.where(due == env.now, invoices, 0)
-    later = invoices - now
+    pay_now = np.where(due == now(env), invoices, 0)
+    later = invoices - pay_now
     clouds = eng.invoice_clouds[lab.name]
     for i in np.nonzero(later.any(axis=1))[0]:
         eng.invoice_later(lab.name, clouds[i], later[i], due[i])
-    amounts = np.concatenate([now, funded[-2:]])
+    amounts = np.concatenate([pay_now, funded[-2:]])
     parts = eng.books.pay(
-        env.now, a, eng.payees[lab.name], amounts, eng.kinds[lab.name], eng.pay_deals[lab.name]
+        now(env), a, eng.payees[lab.name], amounts, eng.kinds[lab.name], eng.pay_deals[lab.name]
     )
     if len(clouds):
-        cloud_settles(env.now, eng, clouds, parts[: len(clouds)], eng.pay_deals[lab.name])
+        cloud_settles(now(env), eng, clouds, parts[: len(clouds)], eng.pay_deals[lab.name])
 
 
 def pay_invoice(eng: Engine, lab: str, cloud: str, amount: Cents, time: int) -> None:
@@ -128,7 +137,9 @@ def pay_invoice(eng: Engine, lab: str, cloud: str, amount: Cents, time: int) -> 
     cloud_settles(time, eng, [cloud], parts, [d])
 
 
-def cloud_settles(time: int, eng: Engine, clouds: list[str], parts: Cents, deals: list[int]) -> None:
+def cloud_settles(
+    time: int, eng: Engine, clouds: list[str], parts: Cents, deals: list[int]
+) -> None:
     """Each cloud keeps ``margin`` of a payment as profit, swept to its owner if an investor owns
     it, and pays the rest out as cost to ``cloud_costs``, at once. Cost and profit pass the
     payment's own origin mix on (``parts[cloud, origin, run]``)."""

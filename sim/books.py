@@ -30,10 +30,10 @@ MAX_EXACT_CENTS = 2**53
 
 
 def allocate(total: Cents, weights: npt.NDArray[np.floating] | Cents) -> Cents:
-    """Split ``total[..., run]`` into integer parts ``[..., item, run]`` proportional to ``weights``.
+    """Split ``total[..., run]`` into integer parts ``[..., item, run]`` in proportion to weights.
 
-    Cumulative rounding: part i is ``round(total * W_i) - round(total * W_{i-1})`` where ``W`` is the
-    running share of the weights. The parts add up to ``total`` exactly, are never negative, and
+    Cumulative rounding: part i is ``round(total * W_i) - round(total * W_{i-1})`` where ``W`` is
+    the running share of the weights. The parts add up to ``total`` exactly, are never negative, and
     each is within one cent of its exact share; an integer weight is never exceeded when
     ``total`` is at most the weights' sum. Runs whose weights are all zero get nothing (their
     total must then be zero). Items run along axis -2, runs along axis -1.
@@ -87,7 +87,7 @@ def _repair(parts: Cents, pool: Cents, amounts: Cents) -> None:
 
 
 class FifoQueues:
-    """Per account, a queue of lots (origin, cents[run]) in arrival order; payments take the oldest."""
+    """Per account, lots (origin, cents[run]) in arrival order; payments take the oldest first."""
 
     def __init__(self, n_accounts: int, n_runs: int) -> None:
         self.lots: list[list[tuple[int, Cents]]] = [[] for _ in range(n_accounts)]
@@ -95,7 +95,7 @@ class FifoQueues:
         self.n_runs = n_runs
 
     def deposit(self, account: int, by_origin: Cents) -> None:
-        """Append one lot per origin that brings money (origins in index order within one payment)."""
+        """Append a lot per origin that brings money (in origin order within one payment)."""
         lots = self.lots[account]
         for o in np.nonzero(by_origin.any(axis=1))[0]:
             cents = by_origin[o].copy()
@@ -219,10 +219,9 @@ class Books:
         if held.min() < 0:
             raise ConservationError(f"{self.accounts[payer]} paid out more than it held")
         self.pool[payees] += parts  # payees of one payment are distinct accounts
-        for j, moved in enumerate(amounts.any(axis=1).tolist()):
-            if moved:
-                self._deposit_fifo(payees[j], parts[j])
-                self._write(time, payer, payees[j], KIND[kinds[j]], deals[j], parts[j])
+        for j in np.flatnonzero(amounts.any(axis=1)).tolist():
+            self._deposit_fifo(payees[j], parts[j])
+            self._write(time, payer, payees[j], KIND[kinds[j]], deals[j], parts[j])
         return parts
 
     def pass_on(
@@ -240,10 +239,9 @@ class Books:
         pass on only cents they just received, so no pool can go negative (``check`` verifies)."""
         np.subtract.at(self.pool, payers, parts)
         np.add.at(self.pool, payees, parts)
-        for j, moved in enumerate(parts.any(axis=(1, 2)).tolist()):
-            if moved:
-                self._deposit_fifo(payees[j], parts[j])
-                self._write(time, payers[j], payees[j], KIND[kinds[j]], deals[j], parts[j])
+        for j in np.flatnonzero(parts.any(axis=(1, 2))).tolist():
+            self._deposit_fifo(payees[j], parts[j])
+            self._write(time, payers[j], payees[j], KIND[kinds[j]], deals[j], parts[j])
 
     def _deposit_fifo(self, account: int, by_origin: Cents) -> None:
         if self.fifo is not None and account in self.traced:

@@ -70,8 +70,10 @@ def run(scenario: Path, out: Path | None, overrides: tuple[str, ...], as_json: b
     write_run(result, out)
     click.echo(result.to_json() if as_json else result.summary())
     if not as_json:
-        click.echo(f"\nWrote {out}/: metrics.json, ledger.parquet, balances.parquet, "
-                   "scenario.resolved.yaml")
+        click.echo(
+            f"\nWrote {out}/: metrics.json, ledger.parquet, balances.parquet, "
+            "scenario.resolved.yaml"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,7 +2,8 @@
 
 Time is in days since the scenario's start. At one instant events run in this order (the phases
 below, given to SimPy as event priorities): tranches, customer revenue, invoices falling due, lab
-spending (with the cloud's reaction to each payment), and last the snapshot of every pool. Every amount is an array over the runs of the batch, so a run's
+spending (with the cloud's reaction to each payment), and last the snapshot of every pool.
+Every amount is an array over the runs of the batch, so a run's
 result never depends on the batch it was in; an event whose day differs between runs is scheduled
 once per distinct day and moves money only in the runs it concerns.
 """
@@ -10,6 +11,7 @@ once per distinct day and moves money only in the runs it concerns.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import numpy.typing as npt
@@ -59,7 +61,8 @@ class Engine:
         self.cloud_pos = {c: i for i, c in enumerate(plan.clouds)}
         n = plan.n_runs
 
-        # deals: investments, compute per (lab, cloud), each lab's revenue, other costs, other compute
+        # deals: investments, compute per (lab, cloud), each lab's revenue, other costs and
+        # other compute
         self.deals: list[str] = []
         self.deal_lab: list[str | None] = []
         self.deal_index: dict[str, int] = {}
@@ -100,7 +103,7 @@ class Engine:
         self._snapshots: list[Cents] = []
 
     def _lab_tables(self) -> None:
-        """Per lab, the fixed shapes of its spending: who it pays, in which order, for which deal."""
+        """Per lab, the fixed shape of its spending: whom it pays, in what order, for what."""
         plan, n = self.plan, self.plan.n_runs
         self.minimums: dict[str, Cents] = {}
         self.share_weights: dict[str, npt.NDArray[np.float64]] = {}
@@ -110,7 +113,9 @@ class Engine:
         self.payees: dict[str, list[int]] = {}
         self.kinds: dict[str, list[str]] = {}
         self.pay_deals: dict[str, list[int]] = {}
-        self.settle_legs = {(c,): self._settle_legs((c,)) for c in plan.clouds}
+        self.settle_legs: dict[tuple[str, ...], SettleLegs] = {
+            (c,): self._settle_legs((c,)) for c in plan.clouds
+        }
         for name, lp in plan.labs.items():
             contracts = [c for c in plan.contracts if c.lab == name]
             self.minimums[name] = (
@@ -121,7 +126,9 @@ class Engine:
             # provider shares, with what is left of 100% going to other_compute as a last item
             rest = np.clip(1.0 - lp.shares.sum(axis=0), 0.0, 1.0)
             self.share_weights[name] = np.concatenate([lp.shares, rest[None]])
-            clouds = list(lp.providers) + [c.cloud for c in contracts if c.cloud not in lp.providers]
+            clouds = list(lp.providers) + [
+                c.cloud for c in contracts if c.cloud not in lp.providers
+            ]
             self.invoice_clouds[name] = clouds
             # invoices = matrix @ [funded per provider..., minimum paid per contract...]
             m = np.zeros((len(clouds), len(lp.providers) + len(contracts)), dtype=np.int64)
@@ -130,8 +137,10 @@ class Engine:
             for j, c in enumerate(contracts):
                 m[clouds.index(c.cloud), len(lp.providers) + j] = 1
             self.invoice_matrix[name] = m
-            self.due[name] = np.stack([plan.due[(name, c)] for c in clouds], axis=1) if clouds else (
-                np.zeros((plan.n_steps, 0, n), dtype=np.int64)
+            self.due[name] = (
+                np.stack([plan.due[(name, c)] for c in clouds], axis=1)
+                if clouds
+                else (np.zeros((plan.n_steps, 0, n), dtype=np.int64))
             )
             self.payees[name] = [self.index[c] for c in clouds] + [
                 self.index["other_compute"],
@@ -145,7 +154,7 @@ class Engine:
             ]
 
     def _settle_legs(self, clouds: tuple[str, ...]) -> SettleLegs:
-        """Who pays whom when ``clouds`` settle together: a cost leg each, a profit leg each owned."""
+        """Who pays whom when ``clouds`` settle together: a cost leg each, a profit leg if owned."""
         plan = self.plan
         pos = [self.cloud_pos[c] for c in clouds]
         owned = [i for i, c in enumerate(clouds) if plan.owner[c] is not None]
@@ -165,7 +174,9 @@ class Engine:
         self.deal_lab.append(lab)
         return self.deal_index[name]
 
-    def invoice_later(self, lab: str, cloud: str, amount: Cents, due: npt.NDArray[np.int64]) -> None:
+    def invoice_later(
+        self, lab: str, cloud: str, amount: Cents, due: npt.NDArray[np.int64]
+    ) -> None:
         """Set ``amount`` aside as owed; pay it on its due day if that falls within the horizon."""
         self.payables[lab] += amount
         end = int(self.plan.days[-1])
@@ -174,9 +185,10 @@ class Engine:
                 continue  # due after the horizon: stays owed
             part = np.where(due == day, amount, 0)
             ev = agents.At(self.env, int(day), agents.DUE)
-            ev.callbacks.append(
-                lambda _e, part=part: agents.pay_invoice(self, lab, cloud, part, int(self.env.now))
-            )
+            ev.callbacks.append(partial(self._pay_due, lab, cloud, part))
+
+    def _pay_due(self, lab: str, cloud: str, part: Cents, _event: simpy.events.Event) -> None:
+        agents.pay_invoice(self, lab, cloud, part, int(self.env.now))
 
     def snapshot(self) -> None:
         if self.keep_balances:

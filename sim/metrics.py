@@ -162,9 +162,7 @@ def compute(data: RunData) -> Metrics:
         out_rows = led.payer == a
         labs_out[lab] = {
             "revenue": amount[(led.kind == KIND["revenue"]) & (led.payee == a)].sum(axis=0),
-            "invested_in": amount[(led.kind == KIND["investment"]) & (led.payee == a)].sum(
-                axis=0
-            ),
+            "invested_in": amount[(led.kind == KIND["investment"]) & (led.payee == a)].sum(axis=0),
             "compute_spend": amount[out_rows & (led.kind == KIND["compute"])].sum(axis=0),
             "other_spend": amount[out_rows & (led.kind == KIND["other"])].sum(axis=0),
             "unmet_compute": stats["unmet_compute"],

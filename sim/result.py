@@ -121,7 +121,7 @@ class Result:
     # ---- ledger and balances -----------------------------------------------------------------
     @cached_property
     def ledger(self) -> pd.DataFrame:
-        """Every movement of this run: day, date, payer, payee, kind, deal, cents, cents by origin."""
+        """Each movement of the run: day, date, payer, payee, kind, deal, cents, cents by origin."""
         led, plan = self.data.ledger, self.data.plan
         cents = led.cents[:, :, self.run]  # [record, origin]
         amount = cents.sum(axis=1)
@@ -212,7 +212,9 @@ class Result:
                     f"  stake                    {m['stake']:>12.2%}",
                     f"  effective valuation      {money(m['effective_valuation']):>12}",
                 ]
-            lines.append(f"  payback date             {m['payback_date'] or 'not within horizon':>12}")
+            lines.append(
+                f"  payback date             {m['payback_date'] or 'not within horizon':>12}"
+            )
         for lab, m in d["labs"].items():
             lines += [
                 "",

@@ -13,10 +13,10 @@ from sim.engine import simulate
 from sim.errors import ScenarioError
 from sim.result import BatchResult, Result
 from sim.scenario import Scenario
-from sim.schedule import build_plan
+from sim.schedule import Plan, build_plan
 
 
-def _plan(scenarios: Sequence[Scenario]):  # type: ignore[no-untyped-def]
+def _plan(scenarios: Sequence[Scenario]) -> Plan:
     try:
         return build_plan(list(scenarios))
     except ScenarioError as e:

@@ -22,7 +22,7 @@ MAX_STEPS = 36_600
 
 @dataclass(frozen=True)
 class Flow:
-    """A money flow at ``annual_cents`` a year at the start, growing ``growth`` a year (0.5 = 50%)."""
+    """A flow of ``annual_cents`` a year at the start, growing ``growth`` a year (0.5 = 50%)."""
 
     annual_cents: int = 0
     growth: float = 0.0
@@ -125,7 +125,7 @@ class Scenario:
         return self.horizon.after(self.start)
 
     def grid(self) -> list[dt.date]:
-        """Step boundaries: start, start+step, ... and the horizon's end (a last part step if any)."""
+        """Step boundaries: start, start+step, ... and the horizon's end (last step maybe short)."""
         return step_grid(self.start, self.end, self.step)
 
     def owner_of(self, cloud: str) -> str | None:
@@ -135,7 +135,7 @@ class Scenario:
         return None
 
     def payment_terms(self, lab: str, cloud: str) -> Duration:
-        """Terms of invoices from ``cloud`` to ``lab``: the contract's if there is one, else the cloud's."""
+        """Terms of ``cloud``'s invoices to ``lab``: the contract's if any, else the cloud's own."""
         for c in self.contracts:
             if c.lab == lab and c.cloud == cloud:
                 return c.payment_terms

@@ -73,7 +73,8 @@ def flow_cents(annual_cents: Floats, growth: Floats, years: Floats) -> Cents:
     cum = np.where(small, a * y, a * det_expm1(y * safe) / safe)
     if np.abs(cum).max(initial=0) >= 2**52:
         raise ScenarioError(
-            "flows grow past $45 trillion within the horizon; lower the growth or shorten the horizon",
+            "flows grow past $45 trillion within the horizon; "
+            "lower the growth or shorten the horizon",
             path="horizon",
         )
     edges = np.floor(cum + 0.5).astype(np.int64)

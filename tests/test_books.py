@@ -60,8 +60,13 @@ def test_pro_rata_payment_carries_the_pools_mix():
 
 
 def test_fifo_payment_takes_the_oldest_cents_first():
-    books = Books(["a", "b", "src"], ["x", "y"], np.zeros((3, 2, 1), dtype=np.int64),
-                  tracing="fifo", external={2})
+    books = Books(
+        ["a", "b", "src"],
+        ["x", "y"],
+        np.zeros((3, 2, 1), dtype=np.int64),
+        tracing="fifo",
+        external={2},
+    )
     books.issue(0, 2, 0, 0, np.array([500]), "funding", 0)  # x arrives first
     books.issue(1, 2, 0, 1, np.array([500]), "revenue", 0)  # then y
     books.pay(2, 0, [1], np.array([[700]]), ["compute"], [0])

@@ -101,9 +101,12 @@ def r_payables(r):
 
 
 def test_take_or_pay_minimum_is_paid_first_and_demand_above_it_follows_shares(make_scenario):
-    text = ONE_LAB.format(horizon="1y", tracing="pro_rata", revenue="24B", terms="0d") + """
+    text = (
+        ONE_LAB.format(horizon="1y", tracing="pro_rata", revenue="24B", terms="0d")
+        + """
   - {kind: compute_contract, lab: lab, cloud: rival, total: 6B, over: 1y}
 """
+    )
     r = sim.run(make_scenario(text))
     # each month: $0.5B minimum to rival, then the other $0.5B of the $1B demand by shares:
     # own 30% = $0.15B, rival 70% = $0.35B. Over 12 months own gets $1.8B, rival $10.2B.
@@ -111,9 +114,12 @@ def test_take_or_pay_minimum_is_paid_first_and_demand_above_it_follows_shares(ma
     assert led["own"] == 18 * B // 10
     assert led["rival"] == 102 * B // 10
     # a minimum above demand is still paid: $24B over a year against $12B of demand
-    over = ONE_LAB.format(horizon="1y", tracing="pro_rata", revenue="36B", terms="0d") + """
+    over = (
+        ONE_LAB.format(horizon="1y", tracing="pro_rata", revenue="36B", terms="0d")
+        + """
   - {kind: compute_contract, lab: lab, cloud: rival, total: 24B, over: 1y}
 """
+    )
     r2 = sim.run(make_scenario(over))
     lab = r2.lab_metrics.loc["lab"]
     assert lab.compute_spend == 24e9
@@ -121,9 +127,12 @@ def test_take_or_pay_minimum_is_paid_first_and_demand_above_it_follows_shares(ma
 
 
 def test_lab_never_spends_cash_it_does_not_have_and_minimums_come_first(make_scenario):
-    text = ONE_LAB.format(horizon="1y", tracing="pro_rata", revenue=0, terms="0d") + """
+    text = (
+        ONE_LAB.format(horizon="1y", tracing="pro_rata", revenue=0, terms="0d")
+        + """
   - {kind: compute_contract, lab: lab, cloud: rival, total: 9.6B, over: 1y}
 """
+    )
     r = sim.run(make_scenario(text))
     # $6B; each month the $0.8B minimum to rival first, then $0.2B of demand by shares:
     # six months cost $6B exactly, so the money is gone at the end of June and July is cut.
