@@ -29,7 +29,7 @@ from sim.books import Cents, allocate
 from sim.schedule import InvestmentPlan, LabPlan
 
 if TYPE_CHECKING:
-    from sim.engine import Engine
+    from sim.engine import Engine, LabTables, SettleLegs
 
 Process = Generator[simpy.events.Event, Any, None]
 
@@ -75,78 +75,67 @@ def customer_revenue(env: simpy.Environment, eng: Engine, lab: LabPlan) -> Proce
         eng.books.issue(now(env), src, a, origin, lab.revenue[k], "revenue", d)
 
 
-def lab_spending(env: simpy.Environment, eng: Engine, lab: LabPlan) -> Process:
+def lab_spending(env: simpy.Environment, eng: Engine, lab: LabTables) -> Process:
     """Each step's end: decide what the lab can pay for, invoice it, pay what is due now."""
     for k in range(eng.plan.n_steps):
         yield At(env, int(eng.plan.days[k + 1]), SPENDING)
-        spend_step(env, eng, lab, k)
+        spend_step(now(env), eng, lab, k)
 
 
-def spend_step(env: simpy.Environment, eng: Engine, lab: LabPlan, k: int) -> None:
-    a = eng.index[lab.name]
-    stats = eng.lab_stats[lab.name]
+def spend_step(t: int, eng: Engine, lab: LabTables, k: int) -> None:
     # cash it may commit: what it holds less invoices it already owes
-    avail = eng.books.cash(a) - eng.payables[lab.name]
+    avail = eng.books.pool[lab.index].sum(axis=0) - eng.payables[lab.name]
 
     # (1) take-or-pay minimums come first, cut pro rata if even they cannot be paid
-    minimum = eng.minimums[lab.name][k]  # [contract, run]
-    min_total = minimum.sum(axis=0)
-    min_paid = allocate(np.minimum(avail, min_total), minimum)
-    min_short = min_total - min_paid.sum(axis=0)
-    avail = avail - (min_total - min_short)
+    if lab.n_contracts:
+        min_paid_total = np.minimum(avail, lab.min_total[k])
+        min_paid = allocate(min_paid_total, lab.minimum[k])  # [contract, run]
+        lab.shortfall[k] = lab.min_total[k] - min_paid_total
+        avail = avail - min_paid_total
 
     # (2) the rest: compute above the minimums split by provider shares (the part of 100% no
     # provider has goes to other_compute), and other costs; all cut in one proportion if short
-    demand = lab.compute[k]
-    excess = np.maximum(demand - min_total, 0)
-    other = lab.other[k]
-    wanted = np.concatenate([eng.share_weights[lab.name] * excess, other[None]])
-    funded = allocate(
-        np.minimum(avail, excess + other), wanted
-    )  # [provider.., other_compute, other]
-    unmet_compute = excess - funded[:-1].sum(axis=0)
-    unmet_other = other - funded[-1]
-    stats["unmet_compute"] += unmet_compute
-    stats["unmet_other"] += unmet_other
-    stats["shortfall"] += min_short
-    stats["unused_commitment"] += np.maximum(min_total - demand, 0)
-    first = ((unmet_compute + unmet_other + min_short) > 0) & (stats["cash_out_day"] < 0)
-    stats["cash_out_day"][first] = now(env)
+    funded = allocate(np.minimum(avail, lab.wanted_total[k]), lab.wanted[k])
+    lab.unmet_compute[k] = lab.excess[k] - funded[:-1].sum(axis=0)
+    lab.unmet_other[k] = lab.other[k] - funded[-1]
 
-    # invoices per cloud (shares first, then clouds with a contract only); pay those due now
-    invoices = eng.invoice_matrix[lab.name] @ np.concatenate([funded[:-2], min_paid])
-    due = eng.due[lab.name][k]  # [cloud, run]
-    pay_now = np.where(due == now(env), invoices, 0)
-    later = invoices - pay_now
-    clouds = eng.invoice_clouds[lab.name]
-    for i in np.nonzero(later.any(axis=1))[0]:
-        eng.invoice_later(lab.name, clouds[i], later[i], due[i])
+    # invoices per cloud; pay those due now, set the others aside until due
+    n_clouds = len(lab.clouds)
+    if n_clouds > lab.n_providers:
+        extra = np.zeros((n_clouds - lab.n_providers, funded.shape[1]), dtype=np.int64)
+        invoices = np.concatenate([funded[: lab.n_providers], extra])
+    else:
+        invoices = funded[:n_clouds]
+    if lab.n_contracts:
+        invoices[lab.contract_rows] += min_paid
+    pay_now = np.where(lab.due_now[k], invoices, 0)
+    if lab.deferred[k]:
+        later = invoices - pay_now
+        for i in lab.deferred[k]:
+            eng.invoice_later(lab, i, k, later[i])
     amounts = np.concatenate([pay_now, funded[-2:]])
-    parts = eng.books.pay(
-        now(env), a, eng.payees[lab.name], amounts, eng.kinds[lab.name], eng.pay_deals[lab.name]
-    )
-    if len(clouds):
-        cloud_settles(now(env), eng, clouds, parts[: len(clouds)], eng.pay_deals[lab.name])
+    parts = eng.books.pay(t, lab.index, lab.payees, amounts, lab.kinds, lab.deals)
+    if n_clouds:
+        cloud_settles(t, eng, eng.settle_legs[tuple(lab.clouds)], parts[:n_clouds], lab.deals)
 
 
-def pay_invoice(eng: Engine, lab: str, cloud: str, amount: Cents, time: int) -> None:
+def pay_invoice(eng: Engine, lab: LabTables, cloud: str, amount: Cents, time: int) -> None:
     """A deferred cloud invoice falls due: the lab pays it from the cash it set aside."""
-    d = eng.compute_deal[(lab, cloud)]
-    parts = eng.books.pay(time, eng.index[lab], [eng.index[cloud]], amount[None], ["compute"], [d])
-    eng.payables[lab] -= amount
-    cloud_settles(time, eng, [cloud], parts, [d])
+    d = eng.compute_deal[(lab.name, cloud)]
+    parts = eng.books.pay(time, lab.index, [eng.index[cloud]], amount[None], ["compute"], [d])
+    eng.payables[lab.name] -= amount
+    cloud_settles(time, eng, eng.settle_legs[(cloud,)], parts, [d])
 
 
-def cloud_settles(
-    time: int, eng: Engine, clouds: list[str], parts: Cents, deals: list[int]
-) -> None:
+def cloud_settles(time: int, eng: Engine, legs: SettleLegs, parts: Cents, deals: list[int]) -> None:
     """Each cloud keeps ``margin`` of a payment as profit, swept to its owner if an investor owns
-    it, and pays the rest out as cost to ``cloud_costs``, at once. Cost and profit pass the
-    payment's own origin mix on (``parts[cloud, origin, run]``)."""
-    legs = eng.settle_legs[tuple(clouds)]
-    profit = np.floor(parts.sum(axis=1) * legs.margins + 0.5).astype(np.int64)
-    profit_parts = allocate(profit, parts)  # [cloud, origin, run]
-    moved = np.concatenate([parts - profit_parts, profit_parts[legs.owned]])
+    it, and pays the rest out as cost to ``cloud_costs``, at once. Profit is rounded to the cent
+    origin by origin, so cost and profit pass on the payment's own origin mix exactly.
+    ``parts[cloud, origin, run]`` is what each cloud was just paid."""
+    profit = (parts * legs.margins + 0.5).astype(np.int64)  # floor(x + 0.5), x >= 0
+    moved = parts - profit
+    if legs.owned:
+        moved = np.concatenate([moved, profit[legs.owned]])
     eng.books.pass_on(
         time, legs.payers, legs.payees, moved, legs.kinds, [deals[i] for i in legs.deal_pos]
     )

@@ -33,43 +33,40 @@ def allocate(total: Cents, weights: npt.NDArray[np.floating] | Cents) -> Cents:
     """Split ``total[..., run]`` into integer parts ``[..., item, run]`` in proportion to weights.
 
     Cumulative rounding: part i is ``round(total * W_i) - round(total * W_{i-1})`` where ``W`` is
-    the running share of the weights. The parts add up to ``total`` exactly, are never negative, and
-    each is within one cent of its exact share; an integer weight is never exceeded when
+    the running share of the weights. The parts add up to ``total`` exactly, are never negative,
+    and each is within one cent of its exact share; an integer weight is never exceeded when
     ``total`` is at most the weights' sum. Runs whose weights are all zero get nothing (their
     total must then be zero). Items run along axis -2, runs along axis -1.
     """
-    cum = np.cumsum(weights, axis=-2, dtype=np.float64)
+    if weights.shape[-2] == 1:
+        return total[..., None, :].copy()
+    cum = weights.cumsum(axis=-2, dtype=np.float64)
     # where all weights are zero, cum is zero and so are the parts, whatever the ratio
-    ratio = total[..., None, :] / np.maximum(cum[..., -1:, :], 1e-300)
-    edges = (cum * ratio + 0.5).astype(np.int64)  # floor(x + 0.5): x is never negative
+    cum *= total[..., None, :] / np.maximum(cum[..., -1:, :], 1e-300)
+    cum += 0.5
+    edges = cum.astype(np.int64)  # floor(x + 0.5), as x is never negative
     edges[..., 1:, :] -= edges[..., :-1, :].copy()
     return edges
 
 
 def split_pro_rata(pool: Cents, amounts: Cents) -> Cents:
-    """Cents by origin ``[..., payee, origin, run]`` for paying ``amounts[..., payee, run]`` from
-    ``pool[..., origin, run]``. Leading axes, if any, are payers paying at the same time.
+    """Cents by origin ``[payee, origin, run]`` for paying ``amounts[payee, run]`` out of
+    ``pool[origin, run]``, each origin in proportion to what it holds.
 
-    All payees are served from the same pool at once. Flattening (payee, origin) in payee-major
-    order and rounding cumulatively keeps each payee's total exact; an origin can then be short
-    by at most a few cents when the payments empty the pool, which ``_repair`` fixes by trading
-    single cents between origins within a payee.
+    All payees are served from the same pool at once: the cells (payee, origin) weigh
+    ``amount_p * pool_o``; rounding them cumulatively in payee-major order keeps each payee's
+    total exact. When the payments empty the pool an origin can come out a few cents short; the
+    caller sees that as a negative balance and calls ``repair``.
     """
-    n_payees, n_origins, n_runs = amounts.shape[-2], pool.shape[-2], pool.shape[-1]
+    n_payees, n_origins, n_runs = amounts.shape[0], pool.shape[0], pool.shape[1]
     if n_payees == 1:
-        return allocate(amounts[..., 0, :], pool)[..., None, :, :]
-    share = pool / np.maximum(pool.sum(axis=-2, keepdims=True), 1)  # [..., origin, run]
-    cells = amounts[..., :, None, :] * share[..., None, :, :]  # [..., payee, origin, run]
-    lead = amounts.shape[:-2]
-    flat = cells.reshape(*lead, n_payees * n_origins, n_runs)
-    parts = allocate(amounts.sum(axis=-2), flat).reshape(*lead, n_payees, n_origins, n_runs)
-    if (parts.sum(axis=-3) > pool).any():
-        for idx in np.ndindex(*lead):
-            _repair(parts[idx], pool[idx], amounts[idx])
-    return parts
+        return allocate(amounts[0], pool)[None]
+    cells = amounts.astype(np.float64)[:, None, :] * pool  # no int64 overflow: floats
+    flat = cells.reshape(n_payees * n_origins, n_runs)
+    return allocate(amounts.sum(axis=0), flat).reshape(n_payees, n_origins, n_runs)
 
 
-def _repair(parts: Cents, pool: Cents, amounts: Cents) -> None:
+def repair(parts: Cents, pool: Cents, amounts: Cents) -> None:
     """Move single cents between origins inside payee rows until no origin pays more than it has."""
     for r in np.nonzero((parts.sum(axis=0) > pool).any(axis=0))[0]:
         p_r = parts[:, :, r]
@@ -173,11 +170,9 @@ class Books:
         if self.fifo is not None:
             for a in self.traced:
                 self.fifo.deposit(a, opening[a])
-        self._time: list[int] = []
-        self._payer: list[int] = []
-        self._payee: list[int] = []
-        self._kind: list[int] = []
-        self._deal: list[int] = []
+        # the ledger as it grows: (time, payer, payee, kind, deal) and cents by origin per record;
+        # movements that are zero in every run of the batch are not recorded
+        self._rows: list[tuple[int, int, int, int, int]] = []
         self._cents: list[Cents] = []
 
     def cash(self, account: int) -> Cents:
@@ -194,7 +189,8 @@ class Books:
         self.pool[payee, origin] += amount
         if amount.any():
             self._deposit_fifo(payee, by_origin)
-            self._write(time, source, payee, KIND[kind], deal, by_origin)
+            self._rows.append((time, source, payee, KIND[kind], deal))
+            self._cents.append(by_origin)
         return by_origin
 
     def pay(
@@ -208,20 +204,25 @@ class Books:
     ) -> Cents:
         """Pay ``amounts[payee, run]`` from ``payer`` by the tracing rule; returns the cents by
         origin each payee got, ``[payee, origin, run]``. Kind and deal are given per payee."""
-        if amounts.min() < 0:
-            raise ConservationError(f"negative payment by {self.accounts[payer]}")
         held = self.pool[payer]
         if self.fifo is not None:
             parts = self.fifo.withdraw(payer, amounts, len(self.origins))
         else:
             parts = split_pro_rata(held, amounts)
-        held -= parts.sum(axis=0)
-        if held.min() < 0:
-            raise ConservationError(f"{self.accounts[payer]} paid out more than it held")
+        left = held - parts.sum(axis=0)
+        if left.min() < 0:
+            if self.fifo is not None or (held.sum(axis=0) < amounts.sum(axis=0)).any():
+                raise ConservationError(f"{self.accounts[payer]} paid out more than it held")
+            repair(parts, held, amounts)  # a few cents between origins, payee totals unchanged
+            left = held - parts.sum(axis=0)
+        self.pool[payer] = left
         self.pool[payees] += parts  # payees of one payment are distinct accounts
-        for j in np.flatnonzero(amounts.any(axis=1)).tolist():
-            self._deposit_fifo(payees[j], parts[j])
-            self._write(time, payer, payees[j], KIND[kinds[j]], deals[j], parts[j])
+        for j, moved in enumerate(amounts.any(axis=1).tolist()):
+            if moved:
+                if self.fifo is not None:
+                    self._deposit_fifo(payees[j], parts[j])
+                self._rows.append((time, payer, payees[j], KIND[kinds[j]], deals[j]))
+                self._cents.append(parts[j])
         return parts
 
     def pass_on(
@@ -239,31 +240,26 @@ class Books:
         pass on only cents they just received, so no pool can go negative (``check`` verifies)."""
         np.subtract.at(self.pool, payers, parts)
         np.add.at(self.pool, payees, parts)
-        for j in np.flatnonzero(parts.any(axis=(1, 2))).tolist():
-            self._deposit_fifo(payees[j], parts[j])
-            self._write(time, payers[j], payees[j], KIND[kinds[j]], deals[j], parts[j])
+        for j, moved in enumerate(parts.any(axis=(1, 2)).tolist()):
+            if moved:
+                if self.fifo is not None:
+                    self._deposit_fifo(payees[j], parts[j])
+                self._rows.append((time, payers[j], payees[j], KIND[kinds[j]], deals[j]))
+                self._cents.append(parts[j])
 
     def _deposit_fifo(self, account: int, by_origin: Cents) -> None:
         if self.fifo is not None and account in self.traced:
             self.fifo.deposit(account, by_origin)
 
-    def _write(self, time: int, payer: int, payee: int, kind: int, deal: int, cents: Cents) -> None:
-        """One record; callers skip movements that are zero in every run."""
-        self._time.append(time)
-        self._payer.append(payer)
-        self._payee.append(payee)
-        self._kind.append(kind)
-        self._deal.append(deal)
-        self._cents.append(cents)
-
     def ledger(self) -> LedgerArrays:
         n_o = len(self.origins)
+        rows = np.array(self._rows, dtype=np.int64).reshape(-1, 5)
         return LedgerArrays(
-            time=np.asarray(self._time, dtype=np.int64),
-            payer=np.asarray(self._payer, dtype=np.int64),
-            payee=np.asarray(self._payee, dtype=np.int64),
-            kind=np.asarray(self._kind, dtype=np.int64),
-            deal=np.asarray(self._deal, dtype=np.int64),
+            time=rows[:, 0].copy(),
+            payer=rows[:, 1].copy(),
+            payee=rows[:, 2].copy(),
+            kind=rows[:, 3].copy(),
+            deal=rows[:, 4].copy(),
             cents=(
                 np.stack(self._cents)
                 if self._cents
@@ -271,7 +267,7 @@ class Books:
             ),
         )
 
-    def check(self) -> None:
+    def check(self, led: LedgerArrays | None = None) -> None:
         """Fail loudly unless the books balance to the cent in every run.
 
         Three checks: (1) the pools of all accounts, external ones included, sum per origin to what
@@ -286,10 +282,12 @@ class Books:
         agents = [a for a in range(len(self.accounts)) if a not in self.external]
         if (self.pool[agents] < 0).any():
             raise ConservationError("an agent holds negative cash")
-        led = self.ledger()
+        led = led if led is not None else self.ledger()
         replay = self.opening.copy()
-        np.add.at(replay, led.payee, led.cents)
-        np.subtract.at(replay, led.payer, led.cents)
+        for a in range(len(self.accounts)):
+            replay[a] += led.cents[led.payee == a].sum(axis=0) - led.cents[led.payer == a].sum(
+                axis=0
+            )
         if not np.array_equal(replay, self.pool):
             raise ConservationError("ledger replay does not reproduce the balances")
         if np.abs(self.pool).max(initial=0) >= MAX_EXACT_CENTS:

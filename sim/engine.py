@@ -21,19 +21,49 @@ from sim import agents
 from sim.books import Books, Cents, LedgerArrays
 from sim.schedule import EXTERNAL_ACCOUNTS, Plan
 
-LAB_STATS = ("unmet_compute", "unmet_other", "shortfall", "unused_commitment", "cash_out_day")
-
 
 @dataclass
 class SettleLegs:
     """The fixed shape of a settlement of some clouds (see agents.cloud_settles)."""
 
-    margins: npt.NDArray[np.float64]  # [cloud, run]
+    margins: npt.NDArray[np.float64]  # [cloud, 1, run]
     owned: list[int]  # positions of owned clouds among them
     payers: list[int]
     payees: list[int]
     kinds: list[str]
     deal_pos: list[int]  # per leg, the position of its cloud's deal
+
+
+@dataclass
+class LabTables:
+    """A lab's spending, fixed in advance where it does not depend on cash; counters per step."""
+
+    name: str
+    index: int  # account
+    clouds: list[str]  # invoice targets: providers in share order, then contract-only clouds
+    n_providers: int
+    contract_rows: list[int]  # position in ``clouds`` of each contract's cloud
+    minimum: Cents  # take-or-pay minimum [step, contract, run]
+    min_total: Cents  # [step, run]
+    excess: Cents  # compute demand above the minimums [step, run]
+    other: Cents  # other costs [step, run]
+    wanted: npt.NDArray[np.float64]  # [step, provider.. + other_compute + other, run]
+    wanted_total: Cents  # excess + other [step, run]
+    unused: Cents  # minimums above demand [step, run]
+    due: npt.NDArray[np.int64]  # due day of each step's invoice [step, cloud, run]
+    due_now: npt.NDArray[np.bool_]  # due the day it is issued [step, cloud, run]
+    deferred: list[list[int]]  # per step, clouds whose invoice some run pays later
+    same_due: npt.NDArray[np.bool_]  # all runs share the due day [step, cloud]
+    payees: list[int]  # clouds..., other_compute, suppliers
+    kinds: list[str]
+    deals: list[int]
+    unmet_compute: Cents  # filled step by step [step, run]
+    unmet_other: Cents
+    shortfall: Cents
+
+    @property
+    def n_contracts(self) -> int:
+        return len(self.contract_rows)
 
 
 @dataclass
@@ -93,65 +123,70 @@ class Engine:
         )
 
         self.payables = {lab: np.zeros(n, dtype=np.int64) for lab in plan.labs}
-        self.lab_stats = {
-            lab: {s: np.zeros(n, dtype=np.int64) for s in LAB_STATS} for lab in plan.labs
-        }
-        for stats in self.lab_stats.values():
-            stats["cash_out_day"][:] = -1
         self._lab_tables()
         self.keep_balances = keep_balances
         self._snapshots: list[Cents] = []
 
     def _lab_tables(self) -> None:
-        """Per lab, the fixed shape of its spending: whom it pays, in what order, for what."""
+        """Per lab, everything about its spending that does not depend on its cash, up front."""
         plan, n = self.plan, self.plan.n_runs
-        self.minimums: dict[str, Cents] = {}
-        self.share_weights: dict[str, npt.NDArray[np.float64]] = {}
-        self.invoice_clouds: dict[str, list[str]] = {}
-        self.invoice_matrix: dict[str, npt.NDArray[np.int64]] = {}
-        self.due: dict[str, npt.NDArray[np.int64]] = {}
-        self.payees: dict[str, list[int]] = {}
-        self.kinds: dict[str, list[str]] = {}
-        self.pay_deals: dict[str, list[int]] = {}
         self.settle_legs: dict[tuple[str, ...], SettleLegs] = {
             (c,): self._settle_legs((c,)) for c in plan.clouds
         }
+        self.labs: dict[str, LabTables] = {}
         for name, lp in plan.labs.items():
             contracts = [c for c in plan.contracts if c.lab == name]
-            self.minimums[name] = (
-                np.stack([c.minimum for c in contracts], axis=1)
-                if contracts
-                else np.zeros((plan.n_steps, 0, n), dtype=np.int64)
-            )
-            # provider shares, with what is left of 100% going to other_compute as a last item
-            rest = np.clip(1.0 - lp.shares.sum(axis=0), 0.0, 1.0)
-            self.share_weights[name] = np.concatenate([lp.shares, rest[None]])
             clouds = list(lp.providers) + [
                 c.cloud for c in contracts if c.cloud not in lp.providers
             ]
-            self.invoice_clouds[name] = clouds
-            # invoices = matrix @ [funded per provider..., minimum paid per contract...]
-            m = np.zeros((len(clouds), len(lp.providers) + len(contracts)), dtype=np.int64)
-            for i in range(len(lp.providers)):
-                m[i, i] = 1
-            for j, c in enumerate(contracts):
-                m[clouds.index(c.cloud), len(lp.providers) + j] = 1
-            self.invoice_matrix[name] = m
-            self.due[name] = (
+            steps = plan.n_steps
+            minimum = (
+                np.stack([c.minimum for c in contracts], axis=1)
+                if contracts
+                else np.zeros((steps, 0, n), dtype=np.int64)
+            )
+            min_total = minimum.sum(axis=1)
+            excess = np.maximum(lp.compute - min_total, 0)  # compute demand above the minimums
+            # provider shares, with what is left of 100% going to other_compute, then other costs
+            rest = np.clip(1.0 - lp.shares.sum(axis=0), 0.0, 1.0)
+            shares = np.concatenate([lp.shares, rest[None]])  # [item, run]
+            wanted = np.concatenate(
+                [shares[None] * excess[:, None, :], lp.other[:, None, :]], axis=1
+            )
+            due = (
                 np.stack([plan.due[(name, c)] for c in clouds], axis=1)
                 if clouds
-                else (np.zeros((plan.n_steps, 0, n), dtype=np.int64))
+                else np.zeros((steps, 0, n), dtype=np.int64)
             )
-            self.payees[name] = [self.index[c] for c in clouds] + [
-                self.index["other_compute"],
-                self.index["suppliers"],
-            ]
+            due_now = due == plan.days[1:, None, None]
+            deferred = [np.flatnonzero(~due_now[k].all(axis=1)).tolist() for k in range(steps)]
             self.settle_legs[tuple(clouds)] = self._settle_legs(tuple(clouds))
-            self.kinds[name] = ["compute"] * (len(clouds) + 1) + ["other"]
-            self.pay_deals[name] = [self.compute_deal[(name, c)] for c in clouds] + [
-                self.deal_index[f"{name}-other-compute"],
-                self.deal_index[f"{name}-other"],
-            ]
+            self.labs[name] = LabTables(
+                name=name,
+                index=self.index[name],
+                clouds=clouds,
+                n_providers=len(lp.providers),
+                contract_rows=[clouds.index(c.cloud) for c in contracts],
+                minimum=minimum,
+                min_total=min_total,
+                excess=excess,
+                other=lp.other,
+                wanted=wanted,
+                wanted_total=excess + lp.other,
+                unused=np.maximum(min_total - lp.compute, 0),
+                due=due,
+                due_now=due_now,
+                deferred=deferred,
+                same_due=(due == due[:, :, :1]).all(axis=2),
+                payees=[self.index[c] for c in clouds]
+                + [self.index["other_compute"], self.index["suppliers"]],
+                kinds=["compute"] * (len(clouds) + 1) + ["other"],
+                deals=[self.compute_deal[(name, c)] for c in clouds]
+                + [self.deal_index[f"{name}-other-compute"], self.deal_index[f"{name}-other"]],
+                unmet_compute=np.zeros((steps, n), dtype=np.int64),
+                unmet_other=np.zeros((steps, n), dtype=np.int64),
+                shortfall=np.zeros((steps, n), dtype=np.int64),
+            )
 
     def _settle_legs(self, clouds: tuple[str, ...]) -> SettleLegs:
         """Who pays whom when ``clouds`` settle together: a cost leg each, a profit leg if owned."""
@@ -159,7 +194,7 @@ class Engine:
         pos = [self.cloud_pos[c] for c in clouds]
         owned = [i for i, c in enumerate(clouds) if plan.owner[c] is not None]
         return SettleLegs(
-            margins=plan.margins[pos],
+            margins=plan.margins[pos][:, None, :],
             owned=owned,
             payers=[self.index[c] for c in clouds] + [self.index[clouds[i]] for i in owned],
             payees=[self.index["cloud_costs"]] * len(clouds)
@@ -174,21 +209,34 @@ class Engine:
         self.deal_lab.append(lab)
         return self.deal_index[name]
 
-    def invoice_later(
-        self, lab: str, cloud: str, amount: Cents, due: npt.NDArray[np.int64]
-    ) -> None:
-        """Set ``amount`` aside as owed; pay it on its due day if that falls within the horizon."""
-        self.payables[lab] += amount
+    def invoice_later(self, lab: LabTables, i: int, k: int, amount: Cents) -> None:
+        """Set step ``k``'s invoice from cloud ``i`` aside as owed, and pay it when due (if that
+        falls within the horizon); runs with different due days get one event per day."""
+        self.payables[lab.name] += amount
         end = int(self.plan.days[-1])
-        for day in sorted(set(due[amount > 0].tolist())):
+        due = lab.due[k, i]
+        days = [int(due[0])] if lab.same_due[k, i] else sorted(set(due[amount > 0].tolist()))
+        for day in days:
             if day > end:
                 continue  # due after the horizon: stays owed
-            part = np.where(due == day, amount, 0)
-            ev = agents.At(self.env, int(day), agents.DUE)
-            ev.callbacks.append(partial(self._pay_due, lab, cloud, part))
+            part = amount if len(days) == 1 else np.where(due == day, amount, 0)
+            ev = agents.At(self.env, day, agents.DUE)
+            ev.callbacks.append(partial(self._pay_due, lab, lab.clouds[i], part))
 
-    def _pay_due(self, lab: str, cloud: str, part: Cents, _event: simpy.events.Event) -> None:
+    def _pay_due(self, lab: LabTables, cloud: str, part: Cents, _event: simpy.events.Event) -> None:
         agents.pay_invoice(self, lab, cloud, part, int(self.env.now))
+
+    def _lab_stats(self, t: LabTables) -> dict[str, Cents]:
+        """A lab's counters over the run; its cash-out day is the first step anything was cut."""
+        cut = (t.unmet_compute + t.unmet_other + t.shortfall) > 0  # [step, run]
+        first = cut.argmax(axis=0)
+        return {
+            "unmet_compute": t.unmet_compute.sum(axis=0),
+            "unmet_other": t.unmet_other.sum(axis=0),
+            "shortfall": t.shortfall.sum(axis=0),
+            "unused_commitment": t.unused.sum(axis=0),
+            "cash_out_day": np.where(cut.any(axis=0), self.plan.days[1:][first], -1),
+        }
 
     def snapshot(self) -> None:
         if self.keep_balances:
@@ -200,18 +248,19 @@ class Engine:
             env.process(agents.investor_tranches(env, self, inv))
         for lab in plan.labs.values():
             env.process(agents.customer_revenue(env, self, lab))
-        for lab in plan.labs.values():
-            env.process(agents.lab_spending(env, self, lab))
+        for tables in self.labs.values():
+            env.process(agents.lab_spending(env, self, tables))
         env.process(agents.books_closing(env, self))
         env.run()
-        self.books.check()
+        ledger = self.books.ledger()
+        self.books.check(ledger)
         return RunData(
             plan=plan,
             deals=self.deals,
             deal_lab=self.deal_lab,
-            ledger=self.books.ledger(),
+            ledger=ledger,
             balances=np.stack(self._snapshots) if self.keep_balances else None,
-            lab_stats=self.lab_stats,
+            lab_stats={name: self._lab_stats(t) for name, t in self.labs.items()},
             payables=self.payables,
         )
 

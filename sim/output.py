@@ -14,10 +14,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-import yaml
-
 from sim.errors import ScenarioError
-from sim.result import Result
+from sim.result import Result, resolved_yaml
 
 RUN_FILES = ("metrics.json", "ledger.parquet", "balances.parquet", "scenario.resolved.yaml")
 
@@ -45,6 +43,8 @@ def write_atomically(out: Path, fill: Callable[[Path], None]) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
+        # mkdtemp makes the folder private (0700); a run folder gets the usual permissions
+        os.chmod(tmp, 0o777 & ~_umask())
         fill(tmp)
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
@@ -59,6 +59,12 @@ def write_atomically(out: Path, fill: Callable[[Path], None]) -> Path:
     return out
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_run(result: Result, out: Path) -> Path:
     """Write a run's files into ``out``, atomically."""
 
@@ -70,8 +76,7 @@ def write_run(result: Result, out: Path) -> Path:
             f"# Resolved inputs of {result.scenario.name!r} (defaults and overrides applied).\n"
             "# Run it again with: roundtrip run scenario.resolved.yaml\n"
         )
-        body = yaml.safe_dump(result.scenario.resolved, sort_keys=False, allow_unicode=True)
-        (tmp / "scenario.resolved.yaml").write_text(header + body)
+        (tmp / "scenario.resolved.yaml").write_text(header + resolved_yaml(result.scenario))
         src = result.scenario.source
         if src and Path(src).is_file():
             shutil.copyfile(src, tmp / "scenario.source.yaml")

@@ -34,10 +34,38 @@ from sim.units import format_dollars
 _LAB_MONEY = tuple(m for m in LAB_METRICS if m not in LAB_DATES)
 
 
+class _PlainDumper(yaml.SafeDumper):
+    """Writes every value out in full: no ``&id001`` anchors and ``*id001`` aliases, which
+    PyYAML would otherwise add where two inputs happen to be the same object (a contract's
+    default start is the scenario's start), making equal inputs dump to different texts."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def resolved_yaml(scenario: Scenario, *, sort_keys: bool = False) -> str:
+    """The resolved inputs as YAML text, the same for equal inputs however they were built."""
+    return yaml.dump(
+        scenario.resolved,
+        Dumper=_PlainDumper,
+        sort_keys=sort_keys,
+        default_flow_style=False,
+        allow_unicode=True,
+    )
+
+
 def inputs_hash(scenario: Scenario) -> str:
     """Short hash of the resolved inputs: names the exact run a chart or report came from."""
-    text = yaml.safe_dump(scenario.resolved, sort_keys=True, default_flow_style=False)
+    text = resolved_yaml(scenario, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def _dates_as_datetime(df: pd.DataFrame) -> pd.DataFrame:
+    """Date columns as pandas datetimes (NaT where there is no date), for plotting and filtering."""
+    for c in df.columns:
+        if c in DATES or c in LAB_DATES:
+            df[c] = pd.to_datetime(df[c])
+    return df
 
 
 def _date(start: dt.date, day: int) -> dt.date | None:
@@ -96,7 +124,9 @@ class Result:
             inv: {n: self._value(n, v[n]) for n in INVESTOR_METRICS}
             for inv, v in self.all_metrics.investors.items()
         }
-        return pd.DataFrame.from_dict(rows, orient="index", columns=list(INVESTOR_METRICS))
+        return _dates_as_datetime(
+            pd.DataFrame.from_dict(rows, orient="index", columns=list(INVESTOR_METRICS))
+        )
 
     @cached_property
     def metrics_by_lab(self) -> pd.DataFrame:
@@ -107,7 +137,7 @@ class Result:
         }
         df = pd.DataFrame.from_dict(rows, orient="index", columns=list(INVESTOR_METRICS))
         df.index = pd.MultiIndex.from_tuples(list(rows), names=["investor", "lab"])
-        return df
+        return _dates_as_datetime(df)
 
     @cached_property
     def lab_metrics(self) -> pd.DataFrame:
@@ -116,7 +146,9 @@ class Result:
             lab: {n: self._value(n, v[n]) for n in LAB_METRICS}
             for lab, v in self.all_metrics.labs.items()
         }
-        return pd.DataFrame.from_dict(rows, orient="index", columns=list(LAB_METRICS))
+        return _dates_as_datetime(
+            pd.DataFrame.from_dict(rows, orient="index", columns=list(LAB_METRICS))
+        )
 
     # ---- ledger and balances -----------------------------------------------------------------
     @cached_property

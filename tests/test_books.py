@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.books import Books, allocate, split_pro_rata
+from sim.books import Books, allocate, repair, split_pro_rata
 from sim.errors import ConservationError
 
 cents = st.integers(min_value=0, max_value=10**14)  # up to $1T
@@ -41,14 +41,34 @@ def test_allocate_never_exceeds_an_integer_weight_and_sums_exactly(weights, cut)
     st.lists(st.floats(min_value=0, max_value=1), min_size=1, max_size=6),
     st.floats(min_value=0, max_value=1),
 )
-def test_split_pays_each_payee_exactly_and_no_origin_more_than_it_holds(pool, weights, used):
+def test_pay_gives_each_payee_exactly_its_amount_and_no_origin_more_than_it_holds(
+    pool, weights, used
+):
     p = np.array(pool, dtype=np.int64)[:, None]
     total = int(round(int(p.sum()) * used))
     amounts = allocate(np.array([total]), np.array(weights)[:, None] + 1e-9)
-    parts = split_pro_rata(p, amounts)
+    n = len(weights)
+    opening = np.zeros((n + 1, len(pool), 1), dtype=np.int64)
+    opening[0] = p
+    books = Books([f"a{i}" for i in range(n + 1)], [f"o{i}" for i in range(len(pool))], opening)
+    parts = books.pay(0, 0, list(range(1, n + 1)), amounts, ["compute"] * n, [0] * n)
     assert (parts.sum(axis=1) == amounts).all()
-    assert (parts.sum(axis=0) <= p).all()
     assert (parts >= 0).all()
+    assert (books.pool[0] == p - parts.sum(axis=0)).all()
+    assert (books.pool >= 0).all()
+    books.check()
+
+
+def test_split_that_would_overdraw_an_origin_is_repaired_cent_by_cent():
+    # pool 1 and 1 cents, two payees of 1 cent each: cells weigh 1,1,1,1 -> rounding can give
+    # a payee the same origin twice over; repair must leave each origin paying exactly 1
+    p = np.array([[1], [1]])
+    amounts = np.array([[1], [1]])
+    parts = split_pro_rata(p, amounts)
+    if (parts.sum(axis=0) > p).any():
+        repair(parts, p, amounts)
+    assert parts.sum(axis=0).tolist() == [[1], [1]]
+    assert parts.sum(axis=1).tolist() == [[1], [1]]
 
 
 def test_pro_rata_payment_carries_the_pools_mix():

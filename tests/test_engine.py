@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
 import pytest
 
@@ -51,10 +49,10 @@ def test_round_trip_equals_share_when_lab_has_no_other_cash(make_scenario):
     assert m.net_cash_cost == 5.1e9  # 6 - 0.9
     assert m.stake == pytest.approx(0.1)  # 6 / (54 + 6)
     assert m.effective_valuation == pytest.approx(51e9)  # 5.1 / 0.1
-    assert m.payback_date is None
+    assert pd.isna(m.payback_date)
     lab = r.lab_metrics.loc["lab"]
     # paid at the ends of Jan..Jun; on 2026-08-01 (end of July) nothing is left
-    assert lab.cash_out_date == dt.date(2026, 8, 1)
+    assert lab.cash_out_date == pd.Timestamp(2026, 8, 1)
     assert lab.unmet_compute == 18e9  # 18 of the 24 months unfunded at $1B each
     assert lab.cash_end == 0
 
@@ -137,7 +135,7 @@ def test_lab_never_spends_cash_it_does_not_have_and_minimums_come_first(make_sce
     # $6B; each month the $0.8B minimum to rival first, then $0.2B of demand by shares:
     # six months cost $6B exactly, so the money is gone at the end of June and July is cut.
     lab = r.lab_metrics.loc["lab"]
-    assert lab.cash_out_date == dt.date(2026, 8, 1)
+    assert lab.cash_out_date == pd.Timestamp(2026, 8, 1)
     assert lab.contract_shortfall == 6 * 0.8e9  # six unpaid monthly minimums
     assert lab.unmet_compute == 6 * 0.2e9
     assert lab.cash_end == 0
@@ -153,7 +151,7 @@ def test_a_tranche_on_a_step_date_is_invested_before_that_steps_spending(make_sc
     r = sim.run(make_scenario(text))
     # Feb 1: the $1B tranche lands first, so January's $1B of compute is paid in full from
     # $1.5B (were it paid after, only $0.5B could be); on Mar 1 only $0.5B is left: cut.
-    assert r.lab_metrics.loc["lab"].cash_out_date == dt.date(2026, 3, 1)
+    assert r.lab_metrics.loc["lab"].cash_out_date == pd.Timestamp(2026, 3, 1)
     first = r.ledger.iloc[:4]
     assert list(first.kind[:2]) == ["funding", "investment"]
 

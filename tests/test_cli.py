@@ -1,0 +1,337 @@
+"""The command line: exit codes, what it prints, the run folder it writes (or does not)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import sim
+from sim.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+BUNDLED = ROOT / "scenarios" / "amazon_openai_50b.yaml"
+RUN_FILES = {
+    "metrics.json",
+    "ledger.parquet",
+    "balances.parquet",
+    "scenario.resolved.yaml",
+    "scenario.source.yaml",
+}
+# Line numbers below refer to this text: 3 horizon, 4 step, 9 cash, 11 providers (column 30),
+# 17 the deal's lab, 19 the tranche (at: column 14, amount: column 34).
+SMALL = """\
+name: small
+start: 2026-01-01
+horizon: 1y
+step: 1mo
+agents:
+  inv: {kind: investor, owns: [own]}
+  lab:
+    kind: lab
+    cash: 1B
+    spending:
+      compute: {annual: 12B, providers: {own: 60%, rival: 30%}}
+  own: {kind: cloud, margin: 30%}
+  rival: {kind: cloud, margin: 10%}
+deals:
+  - kind: investment
+    investor: inv
+    lab: lab
+    tranches:
+      - {at: 2026-01-01, amount: 5B}
+"""
+
+
+def cli(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_nothing_written(folder: Path, out: Path, before: set[str]) -> None:
+    """``out`` was not created and no temporary folder was left beside it."""
+    assert not out.exists()
+    assert {p.name for p in folder.iterdir()} == before
+
+
+@pytest.fixture(autouse=True)
+def _no_debug(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ROUNDTRIP_DEBUG", raising=False)
+
+
+@pytest.fixture
+def bundled_run(tmp_path, capsys):
+    code, out, err = cli(capsys, "run", BUNDLED, "--out", tmp_path / "run")
+    return code, out, err, tmp_path / "run"
+
+
+def test_run_prints_the_summary_and_writes_the_run_folder(bundled_run) -> None:
+    code, out, err, folder = bundled_run
+    assert (code, err) == (0, "")
+    assert "Investor amazon" in out
+    assert "invested                      $50.00B" in out
+    assert "round trip (traced)" in out and "of invested" in out
+    assert "payback date" in out
+    assert "Books balance to the cent:" in out
+    assert {p.name for p in folder.iterdir()} == RUN_FILES
+    assert {p.name for p in folder.parent.iterdir()} == {"run"}  # no temporary folder left
+    assert (folder / "scenario.source.yaml").read_bytes() == BUNDLED.read_bytes()
+
+
+def test_metrics_json_holds_the_investor_figures(bundled_run) -> None:
+    metrics = json.loads((bundled_run[3] / "metrics.json").read_text())
+    assert metrics["investors"]["amazon"]["invested"] == 50e9
+    assert metrics["check"]["balanced"] is True
+    assert metrics["check"]["opening_total_cents"] == 40 * 10**9 * 100  # openai's $40B
+
+
+def test_ledger_parquet_is_integer_cents_and_origins_add_up_to_each_record(bundled_run) -> None:
+    led = pd.read_parquet(bundled_run[3] / "ledger.parquet")
+    assert pd.api.types.is_integer_dtype(led.amount_cents)
+    origins = [c for c in led.columns if c.startswith("from:")]
+    assert "from:amazon:investment" in origins
+    assert (led[origins].sum(axis=1) == led.amount_cents).all()
+    assert led.query("kind == 'investment'").amount_cents.sum() == 50 * 10**9 * 100
+
+
+def test_balances_parquet_sums_to_the_opening_total_at_every_step(bundled_run) -> None:
+    bal = pd.read_parquet(bundled_run[3] / "balances.parquet")
+    per_step = bal.groupby("step").cents.sum()
+    assert len(per_step) == 97  # 96 monthly steps, opening included
+    assert (per_step == 40 * 10**9 * 100).all()
+
+
+def test_rerunning_the_resolved_file_gives_the_same_figures_and_inputs_hash(
+    bundled_run, tmp_path, capsys
+) -> None:
+    folder = bundled_run[3]
+    code, _, err = cli(capsys, "run", folder / "scenario.resolved.yaml", "--out", tmp_path / "r2")
+    assert (code, err) == (0, "")
+    first = json.loads((folder / "metrics.json").read_text())
+    again = json.loads((tmp_path / "r2" / "metrics.json").read_text())
+    assert again.pop("source") == str(folder / "scenario.resolved.yaml")
+    first.pop("source")
+    assert again == first  # inputs_hash included: the resolved inputs are the same
+
+
+def test_an_override_changes_the_result_and_json_prints_valid_json(tmp_path, capsys) -> None:
+    aws = "agents.openai.spending.compute.providers.aws"
+    code, out, _ = cli(capsys, "run", BUNDLED, "--out", tmp_path / "a", "--json")
+    assert code == 0
+    base = json.loads(out)
+    code, out, _ = cli(capsys, "run", BUNDLED, "--out", tmp_path / "b", "--json", "--set", f"{aws}=10%")
+    assert code == 0
+    low = json.loads(out)
+    assert low["inputs_hash"] != base["inputs_hash"]
+    assert low["investors"]["amazon"]["invested"] == base["investors"]["amazon"]["invested"]
+    assert (
+        low["investors"]["amazon"]["spend_on_own_cloud"]
+        < base["investors"]["amazon"]["spend_on_own_cloud"]
+    )
+    resolved = (tmp_path / "b" / "scenario.resolved.yaml").read_text()
+    assert "aws: 0.1\n" in resolved
+
+
+def test_validate_says_valid_and_writes_nothing(tmp_path, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(capsys, "validate", BUNDLED)
+    assert (code, err) == (0, "")
+    assert f"{BUNDLED}: valid." in out
+    assert "1 investor(s), 1 lab(s), 4 cloud(s), 2 deal(s), 96 steps" in out
+    assert list(tmp_path.iterdir()) == []
+
+
+# (replace this in SMALL, with this, error location "line:col" or "" for none, message parts)
+BAD_FILES = {
+    "wrong type": ("cash: 1B", "cash: lots", ":9:11", ["agents.lab.cash", "an amount such as"]),
+    "negative amount": (
+        "amount: 5B", "amount: -5B", ":19:34", ["tranches.0.amount", "more than zero", "'-5B'"]
+    ),
+    "zero amount": ("amount: 5B", "amount: 0", ":19:34", ["more than zero, got 0"]),
+    "shares past 100%": (
+        "own: 60%", "own: 80%", ":11:30", ["sum to 110%", "more than 100%", "outside the model"]
+    ),
+    "missing agent": (
+        "lab: lab", "lab: lap", ":17:10", ["no agent named 'lap'", "did you mean 'lab'", "labs: lab"]
+    ),
+    "duplicate key": (
+        "step: 1mo", "step: 1mo\nstep: 1d", ":5:1", ["duplicate key 'step'", "first at line 4"]
+    ),
+    "tracing no": (
+        "step: 1mo", "step: 1mo\ntracing: no", ":5:10", ["expected one of pro_rata, fifo", "'no'"]
+    ),
+    "tranche outside horizon": (
+        "at: 2026-01-01", "at: 2027-01-01", ":19:14",
+        ["outside the horizon", "from 2026-01-01 to 2027-01-01"],
+    ),
+    "empty file": (SMALL, "", "", ["the file is empty", "a scenario is a mapping with keys"]),
+    "not YAML": (SMALL, "name: [unclosed", ":1:16", ["not valid YAML", "expected ',' or ']'"]),
+    "unknown key": (
+        "step: 1mo", "step: 1mo\ntracng: fifo", ":5:1",
+        ["unknown key 'tracng'", "did you mean 'tracing'?", "accepted keys: name"],
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(BAD_FILES))
+def test_a_bad_scenario_exits_2_naming_the_place_and_writes_nothing(tmp_path, capsys, case) -> None:
+    old, new, where, parts = BAD_FILES[case]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(SMALL.replace(old, new, 1))
+    code, out, err = cli(capsys, "run", bad, "--out", tmp_path / "out")
+    assert code == 2
+    assert err.startswith(f"error: {bad}{where}: "), err
+    for part in parts:
+        assert part in err
+    assert "Traceback" not in out + err
+    assert_nothing_written(tmp_path, tmp_path / "out", {"bad.yaml"})
+
+
+def test_a_horizon_of_too_many_steps_is_refused_at_once(tmp_path, capsys) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(SMALL.replace("horizon: 1y", "horizon: 36601d").replace("1mo", "1d"))
+    t0 = time.perf_counter()
+    code, out, err = cli(capsys, "run", bad, "--out", tmp_path / "out")
+    assert time.perf_counter() - t0 < 0.5
+    assert code == 2
+    assert err.startswith(f"error: {bad}:3:10: horizon: ")
+    assert "36,601 steps, more than the 36,600" in err and "coarser step" in err
+    assert_nothing_written(tmp_path, tmp_path / "out", {"bad.yaml"})
+
+
+@pytest.mark.parametrize(
+    ("what", "message"),
+    [("missing", "no such file"), ("folder", "this is a directory, not a scenario file")],
+)
+def test_a_missing_file_or_a_folder_as_scenario_exits_2(tmp_path, capsys, what, message) -> None:
+    scenario = tmp_path / "given"
+    if what == "folder":
+        scenario.mkdir()
+    before = {p.name for p in tmp_path.iterdir()}
+    code, out, err = cli(capsys, "run", scenario, "--out", tmp_path / "out")
+    assert code == 2
+    assert err == f"error: {scenario}: {message}\n"
+    assert "Traceback" not in out
+    assert_nothing_written(tmp_path, tmp_path / "out", before)
+
+
+@pytest.mark.parametrize(
+    ("override", "parts"),
+    [
+        ("agents.lb.cash=5B", ["no key 'lb' under agents", "did you mean 'lab'", "keys there"]),
+        ("agents.lab.cash=lots", ["agents.lab.cash: expected an amount such as 50B"]),
+        ("horizon", ["expected path=value"]),
+    ],
+)
+@pytest.mark.parametrize("command", ["run", "validate"])
+def test_a_bad_override_exits_2_naming_the_override(
+    tmp_path, capsys, override, parts, command
+) -> None:
+    (tmp_path / "s.yaml").write_text(SMALL)
+    extra = ["--out", tmp_path / "out"] if command == "run" else []
+    code, out, err = cli(capsys, command, tmp_path / "s.yaml", "--set", override, *extra)
+    assert code == 2
+    assert err.startswith(f"error: --set {override}: ")
+    for part in parts:
+        assert part in err
+    assert "Traceback" not in out + err
+    assert_nothing_written(tmp_path, tmp_path / "out", {"s.yaml"})
+
+
+def test_out_on_a_folder_of_other_files_exits_2_and_leaves_it_alone(tmp_path, capsys) -> None:
+    other = tmp_path / "mine"
+    other.mkdir()
+    (other / "notes.txt").write_text("keep me")
+    code, out, err = cli(capsys, "run", BUNDLED, "--out", other)
+    assert code == 2
+    assert f"error: {other}: " in err and "choose an empty or new folder with --out" in err
+    assert [p.name for p in other.iterdir()] == ["notes.txt"]
+    assert (other / "notes.txt").read_text() == "keep me"
+    assert {p.name for p in tmp_path.iterdir()} == {"mine"}
+
+
+def test_a_previous_run_folder_is_replaced_whole(tmp_path, capsys) -> None:
+    (tmp_path / "s.yaml").write_text(SMALL)
+    out = tmp_path / "run"
+    assert cli(capsys, "run", tmp_path / "s.yaml", "--out", out)[0] == 0
+    (out / "stale.txt").write_text("from before")
+    code, _, err = cli(capsys, "run", tmp_path / "s.yaml", "--out", out, "--set", "step=1d")
+    assert (code, err) == (0, "")
+    assert {p.name for p in out.iterdir()} == RUN_FILES
+    assert pd.read_parquet(out / "balances.parquet").step.max() == 365
+    assert {p.name for p in tmp_path.iterdir()} == {"s.yaml", "run"}
+    assert os.stat(out).st_mode & 0o077 == 0o077 & ~_umask()  # not left private like a temp
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def test_an_internal_error_exits_1_without_a_traceback_and_writes_nothing(
+    tmp_path, capsys, monkeypatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(sim, "run", broken)
+    code, out, err = cli(capsys, "run", BUNDLED, "--out", tmp_path / "out")
+    assert code == 1
+    assert err.startswith("internal error: RuntimeError: boom\n")
+    assert "bug in roundtrip" in err and "ROUNDTRIP_DEBUG" in err
+    assert "Traceback" not in out + err
+    assert_nothing_written(tmp_path, tmp_path / "out", set())
+
+
+def test_a_failure_while_writing_keeps_the_previous_run_folder(
+    tmp_path, capsys, monkeypatch
+) -> None:
+    (tmp_path / "s.yaml").write_text(SMALL)
+    out = tmp_path / "run"
+    assert cli(capsys, "run", tmp_path / "s.yaml", "--out", out)[0] == 0
+    metrics = (out / "metrics.json").read_text()
+
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", full_disk)  # after metrics.json is written
+    code, out_text, err = cli(capsys, "run", tmp_path / "s.yaml", "--out", out, "--set", "step=1d")
+    assert code == 1
+    assert "No space left on device" in err and "Traceback" not in out_text + err
+    assert (out / "metrics.json").read_text() == metrics
+    assert {p.name for p in tmp_path.iterdir()} == {"s.yaml", "run"}
+
+
+# ---- the real entry points, in a fresh process ------------------------------------------------
+
+
+def test_python_dash_m_sim_runs_and_prints_json(tmp_path) -> None:
+    cmd = [sys.executable, "-m", "sim", "run", str(BUNDLED), "--out", str(tmp_path / "r"), "--json"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["investors"]["amazon"]["invested"] == 50e9
+    assert {p.name for p in (tmp_path / "r").iterdir()} == RUN_FILES
+
+
+def test_the_roundtrip_script_validates_and_reports_bad_input(tmp_path) -> None:
+    script = Path(sys.executable).parent / "roundtrip"
+    ok = subprocess.run([script, "validate", BUNDLED], capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert "valid" in ok.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(SMALL.replace("step: 1mo", "step: 1mo\ntracing: no"))
+    proc = subprocess.run(
+        [script, "run", bad, "--out", tmp_path / "out"], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"error: {bad}:5:10: tracing: ")
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert_nothing_written(tmp_path, tmp_path / "out", {"bad.yaml"})

@@ -1,0 +1,201 @@
+"""Conservation, checked from the outside: random valid scenarios and every bundled scenario.
+
+The engine checks its own books and raises ConservationError when they are off; these tests
+check the same facts again from the DataFrames a run returns, without the engine's help.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import sim
+from sim.scenario import Scenario
+from sim.units import parse_duration
+
+ROOT = Path(__file__).resolve().parent.parent
+BUNDLED = sorted((ROOT / "scenarios").glob("*.yaml"))
+
+
+def check_books(s: Scenario, r: sim.Result) -> None:
+    """The conservation facts every run must satisfy, read off its ledger and balances."""
+    led, bal = r.ledger, r.balances
+    agents = [*s.investors, *s.labs, *s.clouds]
+    origins = [c for c in led.columns if c.startswith("from:")]
+
+    # opening: each lab's and cloud's cash, tagged with its own origin; nothing elsewhere
+    opening: dict[tuple[str, str], int] = {}
+    for name, lab in s.labs.items():
+        opening[(name, f"{name}:cash")] = lab.cash_cents
+    for name, cloud in s.clouds.items():
+        opening[(name, f"{name}:cash")] = cloud.cash_cents
+    total = sum(opening.values())
+    by_cell = bal.set_index(["step", "account", "origin"]).cents
+    first = by_cell.loc[0]
+    assert {k: v for k, v in first.items() if v} == {k: v for k, v in opening.items() if v}
+
+    # every snapshot: all accounts and origins together hold the opening total, to the cent
+    per_step = bal.groupby("step").cents.sum()
+    assert (per_step == total).all()
+    assert len(per_step) == len(s.grid())
+    # no agent (investor, lab, cloud) holds negative cash of any origin at any snapshot
+    assert (bal[bal.account.isin(agents)].cents >= 0).all()
+
+    # every record: positive, its origin parts non-negative and adding up to it exactly
+    assert pd.api.types.is_integer_dtype(led.amount_cents)
+    assert (led.amount_cents > 0).all()
+    assert (led[origins] >= 0).all().all()
+    assert (led[origins].sum(axis=1) == led.amount_cents).all()
+
+    # replaying the ledger from the opening gives the final balances, by account and origin
+    last = by_cell.loc[int(per_step.index.max())]
+    for (account, origin), cents in last.items():
+        col = f"from:{origin}"
+        received = int(led.loc[led.payee == account, col].sum())
+        paid = int(led.loc[led.payer == account, col].sum())
+        assert opening.get((account, origin), 0) + received - paid == cents, (account, origin)
+
+    # what comes back traced can be no more than what was spent there, nor than what was invested
+    for investor, m in r.metrics.iterrows():
+        assert 0 <= m.round_trip <= m.spend_on_own_cloud, investor
+        assert m.round_trip <= m.invested, investor
+    for lab, m in r.lab_metrics.iterrows():
+        final_cash = int(last.loc[lab].sum())
+        assert m.cash_end == final_cash / 100
+
+
+# ---- random valid scenarios ------------------------------------------------------------------
+
+CENTS = st.integers(min_value=1, max_value=5 * 10**12)  # a cent to $50B
+
+
+def dollars(cents: int) -> str:
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+def growth() -> st.SearchStrategy[str]:
+    return st.integers(min_value=-5000, max_value=8000).map(lambda bp: f"{bp / 100}%")
+
+
+def flow(max_cents: int) -> st.SearchStrategy[dict[str, Any]]:
+    annual = st.integers(min_value=0, max_value=max_cents).map(dollars)
+    return st.fixed_dictionaries({"annual": annual, "growth": growth()})
+
+
+@st.composite
+def shares(draw: st.DrawFn, clouds: list[str]) -> dict[str, str]:
+    """A share for some of the clouds, summing to at most 100% (in basis points, exactly)."""
+    chosen = draw(st.lists(st.sampled_from(clouds), unique=True, max_size=len(clouds)))
+    total = draw(st.integers(min_value=0, max_value=10_000))
+    n = len(chosen)
+    cuts = draw(st.lists(st.integers(0, total), min_size=max(n - 1, 0), max_size=max(n - 1, 0)))
+    edges = [0, *sorted(cuts), total]
+    parts = [b - a for a, b in pairwise(edges)] if chosen else []
+    return {c: f"{bp / 100}%" for c, bp in zip(chosen, parts, strict=True)}
+
+
+STEPS = {  # step -> horizons that keep a run under about 400 steps
+    "1d": st.integers(min_value=30, max_value=400).map(lambda d: f"{d}d"),
+    "7d": st.integers(min_value=1, max_value=48).map(lambda m: f"{m}mo"),
+    "1mo": st.integers(min_value=1, max_value=48).map(lambda m: f"{m}mo"),
+    "3mo": st.integers(min_value=1, max_value=16).map(lambda q: f"{q}q"),
+}
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> dict[str, Any]:
+    start = draw(st.dates(min_value=dt.date(2024, 1, 1), max_value=dt.date(2027, 12, 31)))
+    step = draw(st.sampled_from(sorted(STEPS)))
+    horizon = draw(STEPS[step])
+    end = parse_duration(horizon).after(start)
+    in_horizon = st.dates(min_value=start, max_value=end - dt.timedelta(days=1))
+    terms = st.integers(min_value=0, max_value=60).map(lambda d: f"{d}d")
+
+    clouds = [f"cloud{i}" for i in range(draw(st.integers(1, 3)))]
+    investors = [f"inv{i}" for i in range(draw(st.integers(1, 2)))]
+    labs = [f"lab{i}" for i in range(draw(st.integers(1, 2)))]
+    owner = {c: draw(st.sampled_from([None, *investors])) for c in clouds}
+    agents: dict[str, Any] = {}
+    for inv in investors:  # each owns 0 to 2 clouds
+        agents[inv] = {"kind": "investor", "owns": [c for c in clouds if owner[c] == inv][:2]}
+    for lab in labs:
+        compute = draw(flow(6 * 10**12))
+        compute["providers"] = draw(shares(clouds))
+        agents[lab] = {
+            "kind": "lab",
+            "cash": dollars(draw(st.integers(0, 10**13))),
+            "revenue": draw(flow(5 * 10**12)),
+            "spending": {"compute": compute, "other": draw(flow(2 * 10**12))},
+        }
+    for cloud in clouds:
+        agents[cloud] = {
+            "kind": "cloud",
+            "margin": draw(st.integers(0, 8999)) / 10_000,  # 0 to 89.99%
+            "payment_terms": draw(terms),
+            "cash": dollars(draw(st.integers(0, 10**11))),
+        }
+
+    deals: list[dict[str, Any]] = []
+    for _ in range(draw(st.integers(0, 2))):
+        tranche = st.fixed_dictionaries({"at": in_horizon, "amount": CENTS.map(dollars)})
+        tranches = draw(st.lists(tranche, min_size=1, max_size=3))
+        deal = {"kind": "investment", "investor": draw(st.sampled_from(investors))}
+        deal |= {"lab": draw(st.sampled_from(labs)), "tranches": tranches}
+        if draw(st.booleans()):
+            deal["pre_money"] = dollars(draw(CENTS))
+        deals.append(deal)
+    pair = st.tuples(st.sampled_from(labs), st.sampled_from(clouds))
+    pairs = draw(st.lists(pair, unique=True, max_size=2))  # at most one contract per pair
+    for lab, cloud in pairs:
+        deals.append(
+            {
+                "kind": "compute_contract",
+                "lab": lab,
+                "cloud": cloud,
+                "total": dollars(draw(CENTS)),
+                "over": f"{draw(st.integers(1, 60))}mo",
+                "start": draw(in_horizon),
+                "payment_terms": draw(terms),
+            }
+        )
+    tracing = draw(st.sampled_from(["pro_rata", "fifo"]))
+    return {
+        "name": "random",
+        "start": start,
+        "horizon": horizon,
+        "step": step,
+        "tracing": tracing,
+        "agents": agents,
+        "deals": deals,
+    }
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(scenarios())
+def test_random_valid_scenarios_keep_the_books_to_the_cent(data: dict[str, Any]) -> None:
+    s = sim.parse_scenario(yaml.safe_dump(data, sort_keys=False), "random.yaml")
+    assert len(s.grid()) <= 402
+    check_books(s, sim.run(s))
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=[p.name for p in BUNDLED])
+@pytest.mark.parametrize("tracing", ["pro_rata", "fifo"])
+def test_every_bundled_scenario_keeps_the_books_to_the_cent(path: Path, tracing: str) -> None:
+    s = sim.load_scenario(path, {"tracing": tracing})
+    check_books(s, sim.run(s))
+
+
+def test_there_is_at_least_one_bundled_scenario() -> None:
+    assert BUNDLED
