@@ -26,7 +26,7 @@ SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "amazon_openai
 
 
 def best_of(fn: Callable[[], object], repeat: int) -> float:
-    """Fastest of ``repeat`` timings, in seconds (the least disturbed by the rest of the machine)."""
+    """Fastest of ``repeat`` timings, in seconds (least disturbed by the rest of the machine)."""
     times = []
     for _ in range(repeat):
         t = time.perf_counter()
@@ -59,8 +59,10 @@ def main() -> None:
     one = best_of(lambda: sim.run(monthly), 20)
     day = best_of(lambda: sim.run(daily), 3)
     print(f"bare SimPy loop, 100,000 timeouts      {base * 1e3:9.2f} ms  (baseline)")
-    print(f"one run, monthly (96 steps)            {one * 1e3:9.2f} ms  ratio {one / base:.3f}"
-          "  (target <= 0.1)")
+    print(
+        f"one run, monthly (96 steps)            {one * 1e3:9.2f} ms  ratio {one / base:.3f}"
+        "  (target <= 0.1)"
+    )
     print(f"one run, daily (2,922 steps)           {day * 1e3:9.2f} ms  ratio {day / base:.3f}")
 
     # a batch of runs differing in the share bought from AWS, AWS's margin and the second
@@ -91,8 +93,10 @@ def main() -> None:
     single_metrics = pd.concat([r.metrics for r in singles], ignore_index=True)
     pd.testing.assert_frame_equal(batch_metrics, single_metrics, check_dtype=False)
     print(f"{args.runs:,} runs one by one                 {t_single * 1e3:9.1f} ms")
-    print(f"{args.runs:,} runs as one batch               {t_batch * 1e3:9.1f} ms  "
-          f"ratio {t_batch / t_single:.3f}  ({args.runs / t_batch:,.0f} runs/s)")
+    print(
+        f"{args.runs:,} runs as one batch               {t_batch * 1e3:9.1f} ms  "
+        f"ratio {t_batch / t_single:.3f}  ({args.runs / t_batch:,.0f} runs/s)"
+    )
     print("batch and single runs give identical metrics, run by run: yes")
 
 

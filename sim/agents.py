@@ -25,11 +25,11 @@ import numpy as np
 import simpy
 from simpy.events import EventPriority
 
-from sim.books import Cents, allocate
+from sim.books import Cents, Legs, allocate
 from sim.schedule import InvestmentPlan, LabPlan
 
 if TYPE_CHECKING:
-    from sim.engine import Engine, LabTables, SettleLegs
+    from sim.engine import Engine, LabTables, Settle
 
 Process = Generator[simpy.events.Event, Any, None]
 
@@ -54,25 +54,24 @@ class At(simpy.events.Event):
 
 def investor_tranches(env: simpy.Environment, eng: Engine, deal: InvestmentPlan) -> Process:
     """Pay each tranche on its day (a batch may have different days per run: one event per day)."""
+    inv, lab, d = eng.index[deal.investor], eng.index[deal.lab], eng.deal_index[deal.id]
+    legs = Legs.of([(eng.index["funding"], inv, "funding", d), (inv, lab, "investment", d)])
     for day in np.unique(deal.days):
         yield At(env, int(day), TRANCHE)
         amount = np.where(deal.days == day, deal.amounts, 0).sum(axis=0)
-        inv, lab = eng.index[deal.investor], eng.index[deal.lab]
-        d = eng.deal_index[deal.id]
         # fresh money from the investor's funding, passed on to the lab as it came
-        fresh = eng.books.issue(
-            now(env), eng.index["funding"], inv, eng.origin[deal.investor], amount, "funding", d
-        )
-        eng.books.pass_on(now(env), [inv], [lab], fresh[None], ["investment"], [d])
+        fresh = np.zeros((2, len(eng.plan.origins), eng.plan.n_runs), dtype=np.int64)
+        fresh[:, eng.origin[deal.investor]] = amount
+        eng.books.post(now(env), legs, fresh)
 
 
 def customer_revenue(env: simpy.Environment, eng: Engine, lab: LabPlan) -> Process:
     """Revenue of each step, received from customers at the step's end."""
-    a, origin = eng.index[lab.name], eng.origin[f"{lab.name}:revenue"]
-    src, d = eng.index["customers"], eng.deal_index[f"{lab.name}-revenue"]
+    origin, d = eng.origin[f"{lab.name}:revenue"], eng.deal_index[f"{lab.name}-revenue"]
+    legs = Legs.of([(eng.index["customers"], eng.index[lab.name], "revenue", d)])
     for k in range(eng.plan.n_steps):
         yield At(env, int(eng.plan.days[k + 1]), REVENUE)
-        eng.books.issue(now(env), src, a, origin, lab.revenue[k], "revenue", d)
+        eng.books.issue(now(env), legs, origin, lab.revenue[k])
 
 
 def lab_spending(env: simpy.Environment, eng: Engine, lab: LabTables) -> Process:
@@ -113,32 +112,32 @@ def spend_step(t: int, eng: Engine, lab: LabTables, k: int) -> None:
         later = invoices - pay_now
         for i in lab.deferred[k]:
             eng.invoice_later(lab, i, k, later[i])
-    amounts = np.concatenate([pay_now, funded[-2:]])
-    parts = eng.books.pay(t, lab.index, lab.payees, amounts, lab.kinds, lab.deals)
-    if n_clouds:
-        cloud_settles(t, eng, eng.settle_legs[tuple(lab.clouds)], parts[:n_clouds], lab.deals)
+    parts = eng.books.split(lab.index, np.concatenate([pay_now, funded[-2:]]))
+    # the clouds pass each payment on at once, as cost and as profit: one posting for it all
+    eng.books.post(
+        t, lab.legs, np.concatenate([parts, *cloud_settles(lab.settle, parts[:n_clouds])])
+    )
 
 
-def pay_invoice(eng: Engine, lab: LabTables, cloud: str, amount: Cents, time: int) -> None:
-    """A deferred cloud invoice falls due: the lab pays it from the cash it set aside."""
-    d = eng.compute_deal[(lab.name, cloud)]
-    parts = eng.books.pay(time, lab.index, [eng.index[cloud]], amount[None], ["compute"], [d])
+def pay_invoice(eng: Engine, lab: LabTables, i: int, amount: Cents, time: int) -> None:
+    """A deferred invoice from cloud ``i`` falls due: the lab pays it from the cash it set aside,
+    and the cloud passes it on."""
+    parts = eng.books.split(lab.index, amount[None])
+    settle = lab.invoice_settle[i]
+    eng.books.post(
+        time, lab.invoice_legs[i], np.concatenate([parts, *cloud_settles(settle, parts)])
+    )
     eng.payables[lab.name] -= amount
-    cloud_settles(time, eng, eng.settle_legs[(cloud,)], parts, [d])
 
 
-def cloud_settles(time: int, eng: Engine, legs: SettleLegs, parts: Cents, deals: list[int]) -> None:
+def cloud_settles(settle: Settle, parts: Cents) -> list[Cents]:
     """Each cloud keeps ``margin`` of a payment as profit, swept to its owner if an investor owns
     it, and pays the rest out as cost to ``cloud_costs``, at once. Profit is rounded to the cent
-    origin by origin, so cost and profit pass on the payment's own origin mix exactly.
-    ``parts[cloud, origin, run]`` is what each cloud was just paid."""
-    profit = (parts * legs.margins + 0.5).astype(np.int64)  # floor(x + 0.5), x >= 0
-    moved = parts - profit
-    if legs.owned:
-        moved = np.concatenate([moved, profit[legs.owned]])
-    eng.books.pass_on(
-        time, legs.payers, legs.payees, moved, legs.kinds, [deals[i] for i in legs.deal_pos]
-    )
+    origin by origin, so cost and profit carry the payment's own origin mix exactly.
+    ``parts[cloud, origin, run]`` is what each cloud was just paid; returns the cost legs' and
+    the profit legs' cents, in the order of ``settle.legs``."""
+    profit = (parts * settle.margins + 0.5).astype(np.int64)  # floor(x + 0.5), x >= 0
+    return [parts - profit, profit[settle.owned]] if settle.owned else [parts - profit]
 
 
 def books_closing(env: simpy.Environment, eng: Engine) -> Process:

@@ -145,8 +145,47 @@ KINDS = ("funding", "investment", "revenue", "compute", "other", "cloud_cost", "
 KIND = {k: i for i, k in enumerate(KINDS)}
 
 
+@dataclass(frozen=True)
+class Legs:
+    """A fixed pattern of movements, one per leg: payer -> payee, of a kind, under a deal.
+
+    ``flow[account, leg]`` (+1 in, -1 out) lets all legs post in one exact integer product.
+    Each call site that moves money builds its pattern once; only the cents change."""
+
+    payers: list[int]
+    payees: list[int]
+    kinds: list[int]
+    deals: list[int]
+    involved: npt.NDArray[np.intp]
+    flow: npt.NDArray[np.int64]
+    meta: npt.NDArray[np.int64]  # [leg, (payer, payee, kind, deal)]
+
+    @classmethod
+    def of(cls, legs: list[tuple[int, int, str, int]]) -> Legs:
+        """From (payer, payee, kind, deal) per leg."""
+        payers = [leg[0] for leg in legs]
+        payees = [leg[1] for leg in legs]
+        involved = sorted(set(payers) | set(payees))
+        flow = np.zeros((len(involved), len(legs)), dtype=np.int64)
+        for j, (a, b, _, _) in enumerate(legs):
+            flow[involved.index(a), j] -= 1
+            flow[involved.index(b), j] += 1
+        kinds = [KIND[leg[2]] for leg in legs]
+        deals = [leg[3] for leg in legs]
+        meta = np.array([payers, payees, kinds, deals], dtype=np.int64).T.reshape(-1, 4)
+        return cls(payers, payees, kinds, deals, np.array(involved, dtype=np.intp), flow, meta)
+
+    def __len__(self) -> int:
+        return len(self.payers)
+
+
 class Books:
-    """Pools and the ledger for a batch of runs. The only place balances change."""
+    """Pools and the ledger for a batch of runs. The only place balances change.
+
+    Two steps make a movement: ``split`` decides which origins a payment carries (the tracing
+    rule), ``post`` moves exactly those cents along a pattern of legs and writes them down.
+    ``pay`` does both; ``issue`` brings money in from an external account with one origin.
+    """
 
     def __init__(
         self,
@@ -170,101 +209,70 @@ class Books:
         if self.fifo is not None:
             for a in self.traced:
                 self.fifo.deposit(a, opening[a])
-        # the ledger as it grows: (time, payer, payee, kind, deal) and cents by origin per record;
-        # movements that are zero in every run of the batch are not recorded
-        self._rows: list[tuple[int, int, int, int, int]] = []
-        self._cents: list[Cents] = []
+        # the ledger as it grows, a block per posting: (time, legs' meta, cents [leg, o, run])
+        self._blocks: list[tuple[int, npt.NDArray[np.int64], Cents]] = []
 
     def cash(self, account: int) -> Cents:
         """Cash per run: the pool summed over origins."""
         return self.pool[account].sum(axis=0)
 
-    def issue(
-        self, time: int, source: int, payee: int, origin: int, amount: Cents, kind: str, deal: int
-    ) -> Cents:
-        """Money entering the modelled agents from an external ``source``, tagged ``origin``."""
-        by_origin = np.zeros((len(self.origins), self.n_runs), dtype=np.int64)
-        by_origin[origin] = amount
-        self.pool[source, origin] -= amount
-        self.pool[payee, origin] += amount
-        if amount.any():
-            self._deposit_fifo(payee, by_origin)
-            self._rows.append((time, source, payee, KIND[kind], deal))
-            self._cents.append(by_origin)
-        return by_origin
-
-    def pay(
-        self,
-        time: int,
-        payer: int,
-        payees: list[int],
-        amounts: Cents,
-        kinds: list[str],
-        deals: list[int],
-    ) -> Cents:
-        """Pay ``amounts[payee, run]`` from ``payer`` by the tracing rule; returns the cents by
-        origin each payee got, ``[payee, origin, run]``. Kind and deal are given per payee."""
+    def split(self, payer: int, amounts: Cents) -> Cents:
+        """The cents by origin ``[payee, origin, run]`` that paying ``amounts[payee, run]`` out
+        of ``payer``'s pool carries, by the tracing rule. Moves nothing (``post`` does)."""
         held = self.pool[payer]
         if self.fifo is not None:
             parts = self.fifo.withdraw(payer, amounts, len(self.origins))
         else:
             parts = split_pro_rata(held, amounts)
-        left = held - parts.sum(axis=0)
-        if left.min() < 0:
+        if (held - parts.sum(axis=0)).min() < 0:
             if self.fifo is not None or (held.sum(axis=0) < amounts.sum(axis=0)).any():
                 raise ConservationError(f"{self.accounts[payer]} paid out more than it held")
             repair(parts, held, amounts)  # a few cents between origins, payee totals unchanged
-            left = held - parts.sum(axis=0)
-        self.pool[payer] = left
-        self.pool[payees] += parts  # payees of one payment are distinct accounts
-        for j, moved in enumerate(amounts.any(axis=1).tolist()):
-            if moved:
-                if self.fifo is not None:
-                    self._deposit_fifo(payees[j], parts[j])
-                self._rows.append((time, payer, payees[j], KIND[kinds[j]], deals[j]))
-                self._cents.append(parts[j])
         return parts
 
-    def pass_on(
-        self,
-        time: int,
-        payers: list[int],
-        payees: list[int],
-        parts: Cents,
-        kinds: list[str],
-        deals: list[int],
-    ) -> None:
-        """Move exactly ``parts[leg, origin, run]`` from ``payers[leg]`` to ``payees[leg]``:
-        specific identification, no tracing rule. How a cloud passes on the cost and profit of
-        a payment with the payment's own origin mix, and an investor its fresh funding. Callers
-        pass on only cents they just received, so no pool can go negative (``check`` verifies)."""
-        np.subtract.at(self.pool, payers, parts)
-        np.add.at(self.pool, payees, parts)
-        for j, moved in enumerate(parts.any(axis=(1, 2)).tolist()):
-            if moved:
-                if self.fifo is not None:
-                    self._deposit_fifo(payees[j], parts[j])
-                self._rows.append((time, payers[j], payees[j], KIND[kinds[j]], deals[j]))
-                self._cents.append(parts[j])
+    def post(self, time: int, legs: Legs, parts: Cents) -> None:
+        """Move exactly ``parts[leg, origin, run]`` along each leg and write it in the ledger."""
+        net = legs.flow @ parts.reshape(len(legs), -1)  # exact: int64
+        self.pool[legs.involved] += net.reshape(len(legs.involved), *parts.shape[1:])
+        self._blocks.append((time, legs.meta, parts))
+        if self.fifo is not None:
+            for j, payee in enumerate(legs.payees):
+                if payee in self.traced:
+                    self.fifo.deposit(payee, parts[j])
 
-    def _deposit_fifo(self, account: int, by_origin: Cents) -> None:
-        if self.fifo is not None and account in self.traced:
-            self.fifo.deposit(account, by_origin)
+    def pay(self, time: int, payer: int, legs: Legs, amounts: Cents) -> Cents:
+        """Split by the tracing rule, then post; returns the parts ``[payee, origin, run]``."""
+        parts = self.split(payer, amounts)
+        self.post(time, legs, parts)
+        return parts
+
+    def issue(self, time: int, legs: Legs, origin: int, amount: Cents) -> Cents:
+        """Money entering from an external account (the single leg's payer), tagged ``origin``."""
+        by_origin = np.zeros((1, len(self.origins), self.n_runs), dtype=np.int64)
+        by_origin[0, origin] = amount
+        self.post(time, legs, by_origin)
+        return by_origin[0]
 
     def ledger(self) -> LedgerArrays:
+        """The ledger so far as arrays; movements that are zero in every run are left out."""
         n_o = len(self.origins)
-        rows = np.array(self._rows, dtype=np.int64).reshape(-1, 5)
+        if not self._blocks:
+            empty = np.zeros(0, dtype=np.int64)
+            return LedgerArrays(
+                empty, empty, empty, empty, empty, np.zeros((0, n_o, self.n_runs), np.int64)
+            )
+        times = np.concatenate([np.full(len(m), t, dtype=np.int64) for t, m, _ in self._blocks])
+        meta = np.concatenate([m for _, m, _ in self._blocks])
+        cents = np.concatenate([c for _, _, c in self._blocks])
+        keep = cents.any(axis=(1, 2))
+        meta, cents = meta[keep], cents[keep]
         return LedgerArrays(
-            time=rows[:, 0].copy(),
-            payer=rows[:, 1].copy(),
-            payee=rows[:, 2].copy(),
-            kind=rows[:, 3].copy(),
-            deal=rows[:, 4].copy(),
-            cents=(
-                np.stack(self._cents)
-                if self._cents
-                else np.zeros((0, n_o, self.n_runs), dtype=np.int64)
-            ),
+            time=times[keep],
+            payer=meta[:, 0].copy(),
+            payee=meta[:, 1].copy(),
+            kind=meta[:, 2].copy(),
+            deal=meta[:, 3].copy(),
+            cents=cents,
         )
 
     def check(self, led: LedgerArrays | None = None) -> None:
@@ -280,9 +288,9 @@ class Books:
             diff = int(np.abs(total - opening_total).max())
             raise ConservationError(f"books do not balance: off by up to {diff} cents")
         agents = [a for a in range(len(self.accounts)) if a not in self.external]
+        led = led if led is not None else self.ledger()
         if (self.pool[agents] < 0).any():
             raise ConservationError("an agent holds negative cash")
-        led = led if led is not None else self.ledger()
         replay = self.opening.copy()
         for a in range(len(self.accounts)):
             replay[a] += led.cents[led.payee == a].sum(axis=0) - led.cents[led.payer == a].sum(

@@ -18,20 +18,17 @@ import numpy.typing as npt
 import simpy
 
 from sim import agents
-from sim.books import Books, Cents, LedgerArrays
+from sim.books import Books, Cents, LedgerArrays, Legs
 from sim.schedule import EXTERNAL_ACCOUNTS, Plan
 
 
 @dataclass
-class SettleLegs:
-    """The fixed shape of a settlement of some clouds (see agents.cloud_settles)."""
+class Settle:
+    """The fixed shape of some clouds settling a payment (see agents.cloud_settles)."""
 
     margins: npt.NDArray[np.float64]  # [cloud, 1, run]
-    owned: list[int]  # positions of owned clouds among them
-    payers: list[int]
-    payees: list[int]
-    kinds: list[str]
-    deal_pos: list[int]  # per leg, the position of its cloud's deal
+    owned: list[int]  # positions of the clouds an investor owns
+    legs: list[tuple[int, int, str, int]]  # a cost leg per cloud, then a profit leg per owned
 
 
 @dataclass
@@ -54,9 +51,10 @@ class LabTables:
     due_now: npt.NDArray[np.bool_]  # due the day it is issued [step, cloud, run]
     deferred: list[list[int]]  # per step, clouds whose invoice some run pays later
     same_due: npt.NDArray[np.bool_]  # all runs share the due day [step, cloud]
-    payees: list[int]  # clouds..., other_compute, suppliers
-    kinds: list[str]
-    deals: list[int]
+    settle: Settle  # how the clouds it pays pass the money on
+    legs: Legs  # to each cloud, other_compute and suppliers; then the clouds' cost and profit
+    invoice_legs: list[Legs]  # per cloud: a deferred invoice, with the cloud's cost and profit
+    invoice_settle: list[Settle]
     unmet_compute: Cents  # filled step by step [step, run]
     unmet_other: Cents
     shortfall: Cents
@@ -130,9 +128,6 @@ class Engine:
     def _lab_tables(self) -> None:
         """Per lab, everything about its spending that does not depend on its cash, up front."""
         plan, n = self.plan, self.plan.n_runs
-        self.settle_legs: dict[tuple[str, ...], SettleLegs] = {
-            (c,): self._settle_legs((c,)) for c in plan.clouds
-        }
         self.labs: dict[str, LabTables] = {}
         for name, lp in plan.labs.items():
             contracts = [c for c in plan.contracts if c.lab == name]
@@ -159,8 +154,30 @@ class Engine:
                 else np.zeros((steps, 0, n), dtype=np.int64)
             )
             due_now = due == plan.days[1:, None, None]
-            deferred = [np.flatnonzero(~due_now[k].all(axis=1)).tolist() for k in range(steps)]
-            self.settle_legs[tuple(clouds)] = self._settle_legs(tuple(clouds))
+            deferred = [
+                [i for i, later in enumerate(row) if later]
+                for row in (~due_now.all(axis=2)).tolist()
+            ]
+            deals = [self.compute_deal[(name, c)] for c in clouds]
+            settle = self._settle(clouds, deals)
+            a = self.index[name]
+            spend_legs = [
+                (a, self.index[c], "compute", d) for c, d in zip(clouds, deals, strict=True)
+            ]
+            spend_legs += [
+                (
+                    a,
+                    self.index["other_compute"],
+                    "compute",
+                    self.deal_index[f"{name}-other-compute"],
+                ),
+                (a, self.index["suppliers"], "other", self.deal_index[f"{name}-other"]),
+            ]
+            invoice_legs, invoice_settle = [], []
+            for c, d in zip(clouds, deals, strict=True):
+                one = self._settle([c], [d])
+                invoice_settle.append(one)
+                invoice_legs.append(Legs.of([(a, self.index[c], "compute", d), *one.legs]))
             self.labs[name] = LabTables(
                 name=name,
                 index=self.index[name],
@@ -178,30 +195,29 @@ class Engine:
                 due_now=due_now,
                 deferred=deferred,
                 same_due=(due == due[:, :, :1]).all(axis=2),
-                payees=[self.index[c] for c in clouds]
-                + [self.index["other_compute"], self.index["suppliers"]],
-                kinds=["compute"] * (len(clouds) + 1) + ["other"],
-                deals=[self.compute_deal[(name, c)] for c in clouds]
-                + [self.deal_index[f"{name}-other-compute"], self.deal_index[f"{name}-other"]],
+                settle=settle,
+                legs=Legs.of(spend_legs + settle.legs),
+                invoice_legs=invoice_legs,
+                invoice_settle=invoice_settle,
                 unmet_compute=np.zeros((steps, n), dtype=np.int64),
                 unmet_other=np.zeros((steps, n), dtype=np.int64),
                 shortfall=np.zeros((steps, n), dtype=np.int64),
             )
 
-    def _settle_legs(self, clouds: tuple[str, ...]) -> SettleLegs:
-        """Who pays whom when ``clouds`` settle together: a cost leg each, a profit leg if owned."""
+    def _settle(self, clouds: list[str], deals: list[int]) -> Settle:
+        """Who pays whom when ``clouds`` settle payments made under ``deals``."""
         plan = self.plan
         pos = [self.cloud_pos[c] for c in clouds]
         owned = [i for i, c in enumerate(clouds) if plan.owner[c] is not None]
-        return SettleLegs(
-            margins=plan.margins[pos][:, None, :],
-            owned=owned,
-            payers=[self.index[c] for c in clouds] + [self.index[clouds[i]] for i in owned],
-            payees=[self.index["cloud_costs"]] * len(clouds)
-            + [self.index[plan.owner[clouds[i]] or ""] for i in owned],
-            kinds=["cloud_cost"] * len(clouds) + ["profit"] * len(owned),
-            deal_pos=list(range(len(clouds))) + owned,
-        )
+        cost = [
+            (self.index[c], self.index["cloud_costs"], "cloud_cost", d)
+            for c, d in zip(clouds, deals, strict=True)
+        ]
+        profit = [
+            (self.index[clouds[i]], self.index[plan.owner[clouds[i]] or ""], "profit", deals[i])
+            for i in owned
+        ]
+        return Settle(plan.margins[pos][:, None, :], owned, cost + profit)
 
     def _deal(self, name: str, lab: str | None) -> int:
         self.deal_index[name] = len(self.deals)
@@ -221,10 +237,10 @@ class Engine:
                 continue  # due after the horizon: stays owed
             part = amount if len(days) == 1 else np.where(due == day, amount, 0)
             ev = agents.At(self.env, day, agents.DUE)
-            ev.callbacks.append(partial(self._pay_due, lab, lab.clouds[i], part))
+            ev.callbacks.append(partial(self._pay_due, lab, i, part))
 
-    def _pay_due(self, lab: LabTables, cloud: str, part: Cents, _event: simpy.events.Event) -> None:
-        agents.pay_invoice(self, lab, cloud, part, int(self.env.now))
+    def _pay_due(self, lab: LabTables, i: int, part: Cents, _event: simpy.events.Event) -> None:
+        agents.pay_invoice(self, lab, i, part, int(self.env.now))
 
     def _lab_stats(self, t: LabTables) -> dict[str, Cents]:
         """A lab's counters over the run; its cash-out day is the first step anything was cut."""

@@ -18,7 +18,7 @@ import numpy.typing as npt
 from sim.books import Cents, Floats
 from sim.errors import ScenarioError
 from sim.scenario import Flow, Scenario
-from sim.units import year_fraction
+from sim.units import Duration, year_fraction
 
 EXTERNAL_ACCOUNTS = ("customers", "suppliers", "cloud_costs", "other_compute", "funding")
 
@@ -209,13 +209,18 @@ def build_plan(scenarios: list[Scenario]) -> Plan:
 
     contracts = []
     for j, c in enumerate(first.contracts):
-        mins = []
+        # the minimum accrues evenly over the contract's term: cumulative share of the term
+        # elapsed at each grid date, times the total, rounded; computed once per distinct term
+        spans: dict[tuple[dt.date, dt.date], Floats] = {}
+        cols = []
         for s in scenarios:
             cs = s.contracts[j]
-            y0, y1 = year_fraction(start, cs.start), year_fraction(start, cs.end)
-            span = np.clip((years - y0) / (y1 - y0), 0.0, 1.0)
-            mins.append(np.diff(np.floor(span * cs.total_cents + 0.5).astype(np.int64)))
-        contracts.append(ContractPlan(c.id, c.lab, c.cloud, np.stack(mins, axis=1)))
+            if (cs.start, cs.end) not in spans:
+                y0, y1 = year_fraction(start, cs.start), year_fraction(start, cs.end)
+                spans[(cs.start, cs.end)] = np.clip((years - y0) / (y1 - y0), 0.0, 1.0)
+            cols.append(spans[(cs.start, cs.end)] * cs.total_cents)
+        edges = np.floor(np.stack(cols, axis=1) + 0.5).astype(np.int64)
+        contracts.append(ContractPlan(c.id, c.lab, c.cloud, np.diff(edges, axis=0)))
 
     investments = []
     for j, d in enumerate(first.investments):
@@ -242,11 +247,19 @@ def build_plan(scenarios: list[Scenario]) -> Plan:
         for cloud in clouds:
             if cloud not in pairs:
                 continue
-            cols = []
+            # due day of each step's invoice, computed once per distinct payment terms
+            by_terms: dict[Duration, npt.NDArray[np.int64]] = {}
+            due_cols = []
             for s in scenarios:
                 terms = s.payment_terms(lab_name, cloud)
-                cols.append([(terms.after(d) - start).days for d in grid[1:]])
-            due[(lab_name, cloud)] = np.array(cols, dtype=np.int64).T
+                if terms not in by_terms:
+                    by_terms[terms] = (
+                        days[1:] + terms.days
+                        if not terms.months
+                        else np.array([(terms.after(d) - start).days for d in grid[1:]])
+                    )
+                due_cols.append(by_terms[terms])
+            due[(lab_name, cloud)] = np.stack(due_cols, axis=1).astype(np.int64)
 
     plan = Plan(
         scenarios=scenarios,

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.books import Books, allocate, repair, split_pro_rata
+from sim.books import Books, Legs, allocate, repair, split_pro_rata
 from sim.errors import ConservationError
 
 cents = st.integers(min_value=0, max_value=10**14)  # up to $1T
@@ -51,7 +51,8 @@ def test_pay_gives_each_payee_exactly_its_amount_and_no_origin_more_than_it_hold
     opening = np.zeros((n + 1, len(pool), 1), dtype=np.int64)
     opening[0] = p
     books = Books([f"a{i}" for i in range(n + 1)], [f"o{i}" for i in range(len(pool))], opening)
-    parts = books.pay(0, 0, list(range(1, n + 1)), amounts, ["compute"] * n, [0] * n)
+    legs = Legs.of([(0, i, "compute", 0) for i in range(1, n + 1)])
+    parts = books.pay(0, 0, legs, amounts)
     assert (parts.sum(axis=1) == amounts).all()
     assert (parts >= 0).all()
     assert (books.pool[0] == p - parts.sum(axis=0)).all()
@@ -74,7 +75,7 @@ def test_split_that_would_overdraw_an_origin_is_repaired_cent_by_cent():
 def test_pro_rata_payment_carries_the_pools_mix():
     # pool: 600 of origin 0, 300 of origin 1; pay 300 -> 200 and 100
     books = Books(["a", "b"], ["x", "y"], np.array([[[600], [300]], [[0], [0]]]))
-    books.pay(0, 0, [1], np.array([[300]]), ["compute"], [0])
+    books.pay(0, 0, Legs.of([(0, 1, "compute", 0)]), np.array([[300]]))
     assert books.pool[1, :, 0].tolist() == [200, 100]
     books.check()
 
@@ -87,9 +88,9 @@ def test_fifo_payment_takes_the_oldest_cents_first():
         tracing="fifo",
         external={2},
     )
-    books.issue(0, 2, 0, 0, np.array([500]), "funding", 0)  # x arrives first
-    books.issue(1, 2, 0, 1, np.array([500]), "revenue", 0)  # then y
-    books.pay(2, 0, [1], np.array([[700]]), ["compute"], [0])
+    books.issue(0, Legs.of([(2, 0, "funding", 0)]), 0, np.array([500]))  # x arrives first
+    books.issue(1, Legs.of([(2, 0, "revenue", 0)]), 1, np.array([500]))  # then y
+    books.pay(2, 0, Legs.of([(0, 1, "compute", 0)]), np.array([[700]]))
     assert books.pool[1, :, 0].tolist() == [500, 200]
     books.check()
 
@@ -104,4 +105,4 @@ def test_check_fails_loudly_when_money_appears_from_nowhere():
 def test_paying_more_than_the_pool_holds_is_refused():
     books = Books(["a", "b"], ["x"], np.array([[[100]], [[0]]]))
     with pytest.raises(ConservationError):
-        books.pay(0, 0, [1], np.array([[101]]), ["compute"], [0])
+        books.pay(0, 0, Legs.of([(0, 1, "compute", 0)]), np.array([[101]]))

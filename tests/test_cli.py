@@ -126,7 +126,9 @@ def test_an_override_changes_the_result_and_json_prints_valid_json(tmp_path, cap
     code, out, _ = cli(capsys, "run", BUNDLED, "--out", tmp_path / "a", "--json")
     assert code == 0
     base = json.loads(out)
-    code, out, _ = cli(capsys, "run", BUNDLED, "--out", tmp_path / "b", "--json", "--set", f"{aws}=10%")
+    code, out, _ = cli(
+        capsys, "run", BUNDLED, "-o", tmp_path / "b", "--json", "--set", f"{aws}=10%"
+    )
     assert code == 0
     low = json.loads(out)
     assert low["inputs_hash"] != base["inputs_hash"]
@@ -159,7 +161,8 @@ BAD_FILES = {
         "own: 60%", "own: 80%", ":11:30", ["sum to 110%", "more than 100%", "outside the model"]
     ),
     "missing agent": (
-        "lab: lab", "lab: lap", ":17:10", ["no agent named 'lap'", "did you mean 'lab'", "labs: lab"]
+        "lab: lab", "lab: lap", ":17:10",
+        ["no agent named 'lap'", "did you mean 'lab'", "labs: lab"],
     ),
     "duplicate key": (
         "step: 1mo", "step: 1mo\nstep: 1d", ":5:1", ["duplicate key 'step'", "first at line 4"]

@@ -122,7 +122,7 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
     clouds = [f"cloud{i}" for i in range(draw(st.integers(1, 3)))]
     investors = [f"inv{i}" for i in range(draw(st.integers(1, 2)))]
     labs = [f"lab{i}" for i in range(draw(st.integers(1, 2)))]
-    owner = {c: draw(st.sampled_from([None, *investors])) for c in clouds}
+    owner = {c: draw(st.sampled_from([None, *investors, *investors])) for c in clouds}
     agents: dict[str, Any] = {}
     for inv in investors:  # each owns 0 to 2 clouds
         agents[inv] = {"kind": "investor", "owns": [c for c in clouds if owner[c] == inv][:2]}
