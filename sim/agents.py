@@ -105,18 +105,18 @@ def spend_step(t: int, eng: Engine, lab: LabTables, k: int) -> None:
         invoices = np.concatenate([funded[: lab.n_providers], extra])
     else:
         invoices = funded[:n_clouds]
-    if lab.n_contracts:
-        invoices[lab.contract_rows] += min_paid
+    for j, row in enumerate(lab.contract_rows):
+        invoices[row] += min_paid[j]
+    # clouds some run pays at once ("now clouds"); the others' invoices wait until due
     pay_now = np.where(lab.due_now[k], invoices, 0)
     if lab.deferred[k]:
         later = invoices - pay_now
         for i in lab.deferred[k]:
             eng.invoice_later(lab, i, k, later[i])
-    parts = eng.books.split(lab.index, np.concatenate([pay_now, funded[-2:]]))
+    parts = eng.books.split(lab.index, np.concatenate([pay_now[lab.now_clouds], funded[-2:]]))
     # the clouds pass each payment on at once, as cost and as profit: one posting for it all
-    eng.books.post(
-        t, lab.legs, np.concatenate([parts, *cloud_settles(lab.settle, parts[:n_clouds])])
-    )
+    n_now = len(lab.now_clouds)
+    eng.books.post(t, lab.legs, np.concatenate([parts, *cloud_settles(lab.settle, parts[:n_now])]))
 
 
 def pay_invoice(eng: Engine, lab: LabTables, i: int, amount: Cents, time: int) -> None:

@@ -247,27 +247,31 @@ class Books:
         return parts
 
     def issue(self, time: int, legs: Legs, origin: int, amount: Cents) -> Cents:
-        """Money entering from an external account (the single leg's payer), tagged ``origin``."""
+        """Money entering from an external account (the single leg's payer), tagged ``origin``;
+        the same as posting it, done directly."""
         by_origin = np.zeros((1, len(self.origins), self.n_runs), dtype=np.int64)
         by_origin[0, origin] = amount
-        self.post(time, legs, by_origin)
+        self.pool[legs.payers[0], origin] -= amount
+        self.pool[legs.payees[0], origin] += amount
+        self._blocks.append((time, legs.meta, by_origin))
+        if self.fifo is not None and legs.payees[0] in self.traced:
+            self.fifo.deposit(legs.payees[0], by_origin[0])
         return by_origin[0]
 
     def ledger(self) -> LedgerArrays:
-        """The ledger so far as arrays; movements that are zero in every run are left out."""
+        """The ledger so far as arrays, a row per leg posted (rows may be zero in some or all
+        runs: ``Result.ledger`` shows a run's non-zero rows)."""
         n_o = len(self.origins)
         if not self._blocks:
             empty = np.zeros(0, dtype=np.int64)
             return LedgerArrays(
                 empty, empty, empty, empty, empty, np.zeros((0, n_o, self.n_runs), np.int64)
             )
-        times = np.concatenate([np.full(len(m), t, dtype=np.int64) for t, m, _ in self._blocks])
+        times = np.repeat([t for t, _, _ in self._blocks], [len(m) for _, m, _ in self._blocks])
         meta = np.concatenate([m for _, m, _ in self._blocks])
         cents = np.concatenate([c for _, _, c in self._blocks])
-        keep = cents.any(axis=(1, 2))
-        meta, cents = meta[keep], cents[keep]
         return LedgerArrays(
-            time=times[keep],
+            time=times.astype(np.int64),
             payer=meta[:, 0].copy(),
             payee=meta[:, 1].copy(),
             kind=meta[:, 2].copy(),

@@ -51,7 +51,8 @@ class LabTables:
     due_now: npt.NDArray[np.bool_]  # due the day it is issued [step, cloud, run]
     deferred: list[list[int]]  # per step, clouds whose invoice some run pays later
     same_due: npt.NDArray[np.bool_]  # all runs share the due day [step, cloud]
-    settle: Settle  # how the clouds it pays pass the money on
+    now_clouds: list[int]  # positions of clouds some run pays the day they invoice
+    settle: Settle  # how those clouds pass the money on
     legs: Legs  # to each cloud, other_compute and suppliers; then the clouds' cost and profit
     invoice_legs: list[Legs]  # per cloud: a deferred invoice, with the cloud's cost and profit
     invoice_settle: list[Settle]
@@ -159,11 +160,11 @@ class Engine:
                 for row in (~due_now.all(axis=2)).tolist()
             ]
             deals = [self.compute_deal[(name, c)] for c in clouds]
-            settle = self._settle(clouds, deals)
+            # clouds that some run pays the day it is invoiced; only these get immediate legs
+            now_clouds = [i for i in range(len(clouds)) if due_now[:, i, :].any()]
+            settle = self._settle([clouds[i] for i in now_clouds], [deals[i] for i in now_clouds])
             a = self.index[name]
-            spend_legs = [
-                (a, self.index[c], "compute", d) for c, d in zip(clouds, deals, strict=True)
-            ]
+            spend_legs = [(a, self.index[clouds[i]], "compute", deals[i]) for i in now_clouds]
             spend_legs += [
                 (
                     a,
@@ -195,6 +196,7 @@ class Engine:
                 due_now=due_now,
                 deferred=deferred,
                 same_due=(due == due[:, :, :1]).all(axis=2),
+                now_clouds=now_clouds,
                 settle=settle,
                 legs=Legs.of(spend_legs + settle.legs),
                 invoice_legs=invoice_legs,

@@ -102,11 +102,12 @@ def shares(draw: st.DrawFn, clouds: list[str]) -> dict[str, str]:
     return {c: f"{bp / 100}%" for c, bp in zip(chosen, parts, strict=True)}
 
 
-STEPS = {  # step -> horizons that keep a run under about 400 steps
-    "1d": st.integers(min_value=30, max_value=400).map(lambda d: f"{d}d"),
-    "7d": st.integers(min_value=1, max_value=48).map(lambda m: f"{m}mo"),
-    "1mo": st.integers(min_value=1, max_value=48).map(lambda m: f"{m}mo"),
-    "3mo": st.integers(min_value=1, max_value=16).map(lambda q: f"{q}q"),
+MONTHS = st.integers(min_value=1, max_value=48).map(lambda m: f"{m}mo")
+STEPS = {  # step -> horizons from a month to 4 years, keeping a run under about 400 steps
+    "1d": st.integers(min_value=28, max_value=400).map(lambda d: f"{d}d"),
+    "7d": MONTHS,
+    "1mo": MONTHS | st.integers(min_value=28, max_value=1461).map(lambda d: f"{d}d"),
+    "3mo": MONTHS | st.integers(min_value=1, max_value=16).map(lambda q: f"{q}q"),
 }
 
 
