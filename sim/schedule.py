@@ -44,8 +44,10 @@ def det_expm1(x: Floats) -> Floats:
 
 
 def det_log1p(g: Floats) -> Floats:
-    """log(1 + g) for g > -1 with basic arithmetic only (frexp, then an atanh series)."""
-    v = 1.0 + np.asarray(g, dtype=np.float64)
+    """log(1 + g) for g > -1 with basic arithmetic only (frexp, then an atanh series), with
+    Goldberg's correction ``log(u) * g / (u - 1)`` for the rounding of ``u = 1 + g``."""
+    g = np.asarray(g, dtype=np.float64)
+    v = 1.0 + g
     m, e = np.frexp(v)  # v = m * 2**e, 0.5 <= m < 1
     low = m < 0.7071067811865476
     m = np.where(low, m * 2.0, m)
@@ -55,7 +57,9 @@ def det_log1p(g: Floats) -> Floats:
     acc = np.zeros_like(s)
     for n in range(41, 0, -2):  # 2*(s + s^3/3 + ... + s^41/41)
         acc = acc * s2 + 1.0 / n
-    return 2.0 * s * acc + e * _LN2_HI + e * _LN2_LO
+    log_v = 2.0 * s * acc + e * _LN2_HI + e * _LN2_LO
+    d = v - 1.0
+    return np.where(d == 0.0, g, log_v * (g / np.where(d == 0.0, 1.0, d)))
 
 
 def flow_cents(annual_cents: Floats, growth: Floats, years: Floats) -> Cents:

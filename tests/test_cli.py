@@ -14,16 +14,12 @@ import pytest
 
 import sim
 from sim.cli import main
+from sim.output import _umask
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = ROOT / "scenarios" / "amazon_openai_50b.yaml"
-RUN_FILES = {
-    "metrics.json",
-    "ledger.parquet",
-    "balances.parquet",
-    "scenario.resolved.yaml",
-    "scenario.source.yaml",
-}
+RUN_FILES = {"metrics.json", "ledger.parquet", "balances.parquet", "scenario.resolved.yaml"}
+RUN_FILES |= {"scenario.source.yaml"}
 # Line numbers below refer to this text: 3 horizon, 4 step, 9 cash, 11 providers (column 30),
 # 17 the deal's lab, 19 the tranche (at: column 14, amount: column 34).
 SMALL = """\
@@ -85,27 +81,30 @@ def test_run_prints_the_summary_and_writes_the_run_folder(bundled_run) -> None:
     assert (folder / "scenario.source.yaml").read_bytes() == BUNDLED.read_bytes()
 
 
-def test_metrics_json_holds_the_investor_figures(bundled_run) -> None:
-    metrics = json.loads((bundled_run[3] / "metrics.json").read_text())
+def test_the_run_folder_files_hold_exact_cents_that_add_up(bundled_run) -> None:
+    folder, total = bundled_run[3], 40 * 10**9 * 100  # openai's $40B is all the cash at start
+    metrics = json.loads((folder / "metrics.json").read_text())
     assert metrics["investors"]["amazon"]["invested"] == 50e9
     assert metrics["check"]["balanced"] is True
-    assert metrics["check"]["opening_total_cents"] == 40 * 10**9 * 100  # openai's $40B
-
-
-def test_ledger_parquet_is_integer_cents_and_origins_add_up_to_each_record(bundled_run) -> None:
-    led = pd.read_parquet(bundled_run[3] / "ledger.parquet")
+    assert metrics["check"]["opening_total_cents"] == total
+    led = pd.read_parquet(folder / "ledger.parquet")
     assert pd.api.types.is_integer_dtype(led.amount_cents)
     origins = [c for c in led.columns if c.startswith("from:")]
     assert "from:amazon:investment" in origins
     assert (led[origins].sum(axis=1) == led.amount_cents).all()
     assert led.query("kind == 'investment'").amount_cents.sum() == 50 * 10**9 * 100
-
-
-def test_balances_parquet_sums_to_the_opening_total_at_every_step(bundled_run) -> None:
-    bal = pd.read_parquet(bundled_run[3] / "balances.parquet")
-    per_step = bal.groupby("step").cents.sum()
+    per_step = pd.read_parquet(folder / "balances.parquet").groupby("step").cents.sum()
     assert len(per_step) == 97  # 96 monthly steps, opening included
-    assert (per_step == 40 * 10**9 * 100).all()
+    assert (per_step == total).all()
+
+
+def test_without_out_the_run_goes_to_runs_and_the_file_stem(tmp_path, capsys, monkeypatch) -> None:
+    (tmp_path / "s.yaml").write_text(SMALL)
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = cli(capsys, "run", "s.yaml")
+    assert code == 0
+    assert "Wrote runs/s/" in out
+    assert {p.name for p in (tmp_path / "runs" / "s").iterdir()} == RUN_FILES
 
 
 def test_rerunning_the_resolved_file_gives_the_same_figures_and_inputs_hash(
@@ -150,34 +149,47 @@ def test_validate_says_valid_and_writes_nothing(tmp_path, capsys, monkeypatch) -
     assert list(tmp_path.iterdir()) == []
 
 
-# (replace this in SMALL, with this, error location "line:col" or "" for none, message parts)
+def sub(old: str, new: str) -> str:
+    assert old in SMALL
+    return SMALL.replace(old, new, 1)
+
+
+# case -> (file text, error location ":line:column" or "" for none, parts of the message)
 BAD_FILES = {
-    "wrong type": ("cash: 1B", "cash: lots", ":9:11", ["agents.lab.cash", "an amount such as"]),
+    "wrong type": (sub("cash: 1B", "cash: lots"), ":9:11", ["agents.lab.cash", "an amount such"]),
     "negative amount": (
-        "amount: 5B", "amount: -5B", ":19:34", ["tranches.0.amount", "more than zero", "'-5B'"]
+        sub("amount: 5B", "amount: -5B"), ":19:34",
+        ["tranches.0.amount", "more than zero", "'-5B'"],
     ),
-    "zero amount": ("amount: 5B", "amount: 0", ":19:34", ["more than zero, got 0"]),
+    "zero amount": (sub("amount: 5B", "amount: 0"), ":19:34", ["more than zero, got 0"]),
     "shares past 100%": (
-        "own: 60%", "own: 80%", ":11:30", ["sum to 110%", "more than 100%", "outside the model"]
+        sub("own: 60%", "own: 80%"), ":11:30",
+        ["sum to 110%", "more than 100%", "outside the model"],
     ),
     "missing agent": (
-        "lab: lab", "lab: lap", ":17:10",
+        sub("lab: lab", "lab: lap"), ":17:10",
         ["no agent named 'lap'", "did you mean 'lab'", "labs: lab"],
     ),
     "duplicate key": (
-        "step: 1mo", "step: 1mo\nstep: 1d", ":5:1", ["duplicate key 'step'", "first at line 4"]
+        sub("step: 1mo", "step: 1mo\nstep: 1d"), ":5:1",
+        ["duplicate key 'step'", "first at line 4"],
     ),
     "tracing no": (
-        "step: 1mo", "step: 1mo\ntracing: no", ":5:10", ["expected one of pro_rata, fifo", "'no'"]
+        sub("step: 1mo", "step: 1mo\ntracing: no"), ":5:10",
+        ["expected one of pro_rata, fifo", "'no'"],
     ),
     "tranche outside horizon": (
-        "at: 2026-01-01", "at: 2027-01-01", ":19:14",
+        sub("at: 2026-01-01", "at: 2027-01-01"), ":19:14",
         ["outside the horizon", "from 2026-01-01 to 2027-01-01"],
     ),
-    "empty file": (SMALL, "", "", ["the file is empty", "a scenario is a mapping with keys"]),
-    "not YAML": (SMALL, "name: [unclosed", ":1:16", ["not valid YAML", "expected ',' or ']'"]),
+    "empty file": ("", "", ["the file is empty", "a scenario is a mapping with keys"]),
+    "not YAML": ("name: [unclosed", ":1:16", ["not valid YAML", "expected ',' or ']'"]),
+    "too many steps": (  # refused from arithmetic, before any grid is built
+        sub("horizon: 1y", "horizon: 36601d").replace("1mo", "1d"), ":3:10",
+        ["horizon: ", "36,601 steps, more than the 36,600", "coarser step"],
+    ),
     "unknown key": (
-        "step: 1mo", "step: 1mo\ntracng: fifo", ":5:1",
+        sub("step: 1mo", "step: 1mo\ntracng: fifo"), ":5:1",
         ["unknown key 'tracng'", "did you mean 'tracing'?", "accepted keys: name"],
     ),
 }  # fmt: skip
@@ -185,27 +197,17 @@ BAD_FILES = {
 
 @pytest.mark.parametrize("case", list(BAD_FILES))
 def test_a_bad_scenario_exits_2_naming_the_place_and_writes_nothing(tmp_path, capsys, case) -> None:
-    old, new, where, parts = BAD_FILES[case]
+    text, where, parts = BAD_FILES[case]
     bad = tmp_path / "bad.yaml"
-    bad.write_text(SMALL.replace(old, new, 1))
+    bad.write_text(text)
+    t0 = time.perf_counter()
     code, out, err = cli(capsys, "run", bad, "--out", tmp_path / "out")
+    assert time.perf_counter() - t0 < 0.5
     assert code == 2
     assert err.startswith(f"error: {bad}{where}: "), err
     for part in parts:
         assert part in err
     assert "Traceback" not in out + err
-    assert_nothing_written(tmp_path, tmp_path / "out", {"bad.yaml"})
-
-
-def test_a_horizon_of_too_many_steps_is_refused_at_once(tmp_path, capsys) -> None:
-    bad = tmp_path / "bad.yaml"
-    bad.write_text(SMALL.replace("horizon: 1y", "horizon: 36601d").replace("1mo", "1d"))
-    t0 = time.perf_counter()
-    code, out, err = cli(capsys, "run", bad, "--out", tmp_path / "out")
-    assert time.perf_counter() - t0 < 0.5
-    assert code == 2
-    assert err.startswith(f"error: {bad}:3:10: horizon: ")
-    assert "36,601 steps, more than the 36,600" in err and "coarser step" in err
     assert_nothing_written(tmp_path, tmp_path / "out", {"bad.yaml"})
 
 
@@ -271,12 +273,6 @@ def test_a_previous_run_folder_is_replaced_whole(tmp_path, capsys) -> None:
     assert pd.read_parquet(out / "balances.parquet").step.max() == 365
     assert {p.name for p in tmp_path.iterdir()} == {"s.yaml", "run"}
     assert os.stat(out).st_mode & 0o077 == 0o077 & ~_umask()  # not left private like a temp
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def test_an_internal_error_exits_1_without_a_traceback_and_writes_nothing(
