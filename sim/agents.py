@@ -132,11 +132,13 @@ def pay_invoice(eng: Engine, lab: LabTables, i: int, amount: Cents, time: int) -
 
 def cloud_settles(settle: Settle, parts: Cents) -> list[Cents]:
     """Each cloud keeps ``margin`` of a payment as profit, swept to its owner if an investor owns
-    it, and pays the rest out as cost to ``cloud_costs``, at once. Profit is rounded to the cent
-    origin by origin, so cost and profit carry the payment's own origin mix exactly.
+    it, and pays the rest out as cost to ``cloud_costs``, at once. Profit is the margin times the
+    payment, rounded to the cent, and carries the payment's own origin mix (split across origins
+    by cumulative rounding); cost is the rest, origin by origin.
     ``parts[cloud, origin, run]`` is what each cloud was just paid; returns the cost legs' and
     the profit legs' cents, in the order of ``settle.legs``."""
-    profit = (parts * settle.margins + 0.5).astype(np.int64)  # floor(x + 0.5), x >= 0
+    profit_total = (parts.sum(axis=1) * settle.margins + 0.5).astype(np.int64)  # [cloud, run]
+    profit = allocate(profit_total, parts)
     return [parts - profit, profit[settle.owned]] if settle.owned else [parts - profit]
 
 

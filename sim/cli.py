@@ -38,8 +38,14 @@ def cli() -> None:
 def validate(scenario: Path, overrides: tuple[str, ...]) -> None:
     """Check a scenario file (and overrides) without running it."""
     from sim.loader import load_scenario
+    from sim.schedule import build_plan
 
     s = load_scenario(scenario, list(overrides))
+    try:  # what `run` would refuse beyond the file's own checks, such as flows past $45T
+        build_plan([s])
+    except ScenarioError as e:
+        e.file = e.file or s.source
+        raise
     n_steps = len(s.grid()) - 1
     click.echo(
         f"{scenario}: valid. {s.name!r}: {len(s.investors)} investor(s), {len(s.labs)} lab(s), "

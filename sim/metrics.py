@@ -9,8 +9,10 @@ it invested in, over the run's horizon:
 * ``round_trip_ratio = round_trip / invested``;
 * ``circular_revenue_share = round_trip / spend_on_own_cloud``;
 * ``cloud_profit``: profit ``i``'s clouds made on compute payments from ``L``;
+* ``round_trip_profit``: the part of that profit whose origin is ``i``'s investment (traced);
 * ``net_cash_cost = invested - cloud_profit``;
-* ``stake = sum over deals of invested_d / (pre_money_d + round_size_d)``;
+* ``stake = sum over deals of invested_d / (pre_money_d + round_size_d)`` (undefined unless
+  every deal of ``i`` with ``L`` states a pre-money valuation);
 * ``effective_valuation = net_cash_cost / stake``: the valuation the net cash actually paid;
 * ``payback_date``: first day cumulative ``cloud_profit`` reaches the total ``invested``.
 """
@@ -32,6 +34,7 @@ MONEY = (
     "spend_on_own_cloud",
     "round_trip",
     "cloud_profit",
+    "round_trip_profit",
     "net_cash_cost",
     "effective_valuation",
 )
@@ -44,6 +47,7 @@ INVESTOR_METRICS = (
     "round_trip_ratio",
     "circular_revenue_share",
     "cloud_profit",
+    "round_trip_profit",
     "net_cash_cost",
     "stake",
     "effective_valuation",
@@ -105,19 +109,17 @@ def _investor_metrics(
     spend = amount[own_rows].sum(axis=0)
     round_trip = led.cents[own_rows, origin].sum(axis=0)
     profit = amount[profit_rows].sum(axis=0)
+    round_trip_profit = led.cents[profit_rows, origin].sum(axis=0)
     net = invested - profit
 
+    # the stake is defined only if every deal states its valuation (pre-money > 0)
     stake = np.zeros(plan.n_runs)
-    valued = False
     for d in plan.investments:
         if d.investor != investor or d.lab not in labs:
             continue
-        if (d.post_money > 0).all():
-            valued = True
-            d_rows = inv_rows & (led.deal == data.deals.index(d.id))
-            stake += amount[d_rows].sum(axis=0) / d.post_money
-    if not valued:
-        stake[:] = np.nan
+        d_rows = inv_rows & (led.deal == data.deals.index(d.id))
+        post = np.where(d.post_money > 0, d.post_money, 1)
+        stake += np.where(d.post_money > 0, amount[d_rows].sum(axis=0) / post, np.nan)
 
     # payback: first record time at which cumulative profit reaches the total invested
     cum = np.cumsum(np.where(profit_rows[:, None], amount, 0), axis=0)
@@ -132,6 +134,7 @@ def _investor_metrics(
         "round_trip_ratio": _ratio(round_trip, invested),
         "circular_revenue_share": _ratio(round_trip, spend),
         "cloud_profit": profit,
+        "round_trip_profit": round_trip_profit,
         "net_cash_cost": net,
         "stake": stake,
         "effective_valuation": np.where(stake > 0, net / np.where(stake > 0, stake, 1), np.nan),

@@ -26,12 +26,20 @@ def default_run_dir(scenario_path: str | os.PathLike[str]) -> Path:
 
 
 def check_writable(out: Path) -> None:
-    """Refuse, before running, to replace a folder that is not a run folder of ours."""
+    """Refuse, before running, to replace a folder that is not a run folder of ours, or the
+    folder we are in (a run folder is swapped in whole, which the current folder cannot be)."""
+    if Path.cwd().is_relative_to(Path(os.path.abspath(out))):
+        raise ScenarioError(
+            "this is the current folder (or holds it); a run folder is replaced whole, so "
+            "choose a new folder with --out, such as runs/my_run",
+            file=str(out),
+        )
     if out.exists() and not out.is_dir():
-        raise ScenarioError(f"{out} exists and is not a folder", file=str(out))
+        raise ScenarioError("this exists and is not a folder", file=str(out))
     if out.is_dir() and any(out.iterdir()) and not (out / "metrics.json").exists():
         raise ScenarioError(
-            f"{out} is a folder with other files in it; choose an empty or new folder with --out",
+            "this folder holds files that are not a run's; choose an empty or new folder "
+            "with --out",
             file=str(out),
         )
 
@@ -40,6 +48,7 @@ def write_atomically(out: Path, fill: Callable[[Path], None]) -> Path:
     """Call ``fill(tmp)`` on a fresh temporary folder, then move it to ``out`` (replacing a
     previous run folder there). On any error the temporary folder is removed."""
     check_writable(out)
+    out = Path(os.path.abspath(out))  # "x/.." and the like get a real name and parent
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
@@ -48,8 +57,17 @@ def write_atomically(out: Path, fill: Callable[[Path], None]) -> Path:
         fill(tmp)
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
-            os.replace(out, old / out.name)
-            os.replace(tmp, out)
+            try:
+                os.replace(out, old / out.name)
+            except BaseException:
+                old.rmdir()
+                raise
+            try:
+                os.replace(tmp, out)
+            except BaseException:
+                os.replace(old / out.name, out)  # put the previous run back
+                old.rmdir()
+                raise
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(tmp, out)

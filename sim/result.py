@@ -237,6 +237,7 @@ class Result:
                 f"  circular revenue share   {pct(m['circular_revenue_share']):>12}"
                 "   of own-cloud spend",
                 f"  cloud profit             {money(m['cloud_profit']):>12}",
+                f"    on its own dollars     {money(m['round_trip_profit']):>12}",
                 f"  net cash cost            {money(m['net_cash_cost']):>12}",
             ]
             if m["stake"] is not None:

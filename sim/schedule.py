@@ -171,6 +171,27 @@ def _flow(flows: list[Flow], years: Floats) -> Cents:
     return flow_cents(annual, growth, years)
 
 
+def _check_exact_range(
+    labs: dict[str, LabPlan], cloud_opening: Cents, investments: list[InvestmentPlan]
+) -> None:
+    """Refuse, before running, a scenario whose money could leave the range of exact cents.
+
+    All money in the system is opening cash, customer revenue or investors' funding, so no
+    balance and no payment can exceed their sum; it must stay below 2**52 cents (~$45T)."""
+    total = cloud_opening.sum(axis=0).astype(np.float64)
+    for lab in labs.values():
+        total += lab.opening + lab.revenue.sum(axis=0)
+    for inv in investments:
+        total += inv.amounts.sum(axis=0)
+    if total.max(initial=0) >= 2**52:
+        raise ScenarioError(
+            f"the money in this scenario (opening cash, revenue and investments over the "
+            f"horizon) adds up to ${total.max() / 1e14:,.0f}T, past the $45T this simulator can "
+            "keep exact to the cent; lower the amounts or growth, or shorten the horizon",
+            path="agents, deals",
+        )
+
+
 def build_plan(scenarios: list[Scenario]) -> Plan:
     """Stack the scenarios of a batch into arrays over runs."""
     if not scenarios:
@@ -265,6 +286,7 @@ def build_plan(scenarios: list[Scenario]) -> Plan:
                 due_cols.append(by_terms[terms])
             due[(lab_name, cloud)] = np.stack(due_cols, axis=1).astype(np.int64)
 
+    _check_exact_range(labs, cloud_opening, investments)
     plan = Plan(
         scenarios=scenarios,
         grid=grid,

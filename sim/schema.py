@@ -109,7 +109,8 @@ def _unit_share(value: Any) -> float:
 def _margin(value: Any) -> float:
     share = _share(value)
     if not 0 <= share < 1:
-        raise _fail("share", f"a margin must be at least 0% and below 100%, got {value!r}")
+        hint = f" (write {value}% for {value} percent)" if isinstance(value, int | float) else ""
+        raise _fail("share", f"a margin must be at least 0% and below 100%, got {value!r}{hint}")
     return share
 
 
@@ -252,7 +253,7 @@ class ContractModel(_Model):
     total: PositiveAmount
     over: PositiveDur
     start: Date | None = None  # default: the scenario's start
-    payment_terms: Dur = Duration()
+    payment_terms: Dur | None = None  # default: the cloud's own payment_terms
 
 
 AgentModel = Annotated[InvestorModel | LabModel | CloudModel, Field(discriminator="kind")]
@@ -581,7 +582,7 @@ def to_scenario(doc: YamlDoc, filename: str | None = None) -> Scenario:
             total_cents=d.total,
             over=d.over,
             start=d.start or m.start,
-            payment_terms=d.payment_terms,
+            payment_terms=_contract_terms(m, d),
         )
         for i, d in enumerate(m.deals)
         if isinstance(d, ContractModel)
@@ -609,6 +610,14 @@ def to_scenario(doc: YamlDoc, filename: str | None = None) -> Scenario:
         resolved=_resolved(m, ids),
         comments=dict(doc.comments),
     )
+
+
+def _contract_terms(m: ScenarioModel, d: ContractModel) -> Duration:
+    """A contract's payment terms: its own if given, else those of its cloud."""
+    if d.payment_terms is not None:
+        return d.payment_terms
+    cloud = m.agents[d.cloud]
+    return cloud.payment_terms if isinstance(cloud, CloudModel) else Duration()
 
 
 def _lab(name: str, a: LabModel) -> Lab:
@@ -680,7 +689,7 @@ def _resolved(m: ScenarioModel, ids: list[str]) -> dict[str, Any]:
                     "total": dollars(d.total),
                     "over": str(d.over),
                     "start": d.start or m.start,
-                    "payment_terms": str(d.payment_terms),
+                    "payment_terms": str(_contract_terms(m, d)),
                 }
             )
     return {

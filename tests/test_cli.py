@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -14,7 +13,6 @@ import pytest
 
 import sim
 from sim.cli import main
-from sim.output import _umask
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = ROOT / "scenarios" / "amazon_openai_50b.yaml"
@@ -96,15 +94,6 @@ def test_the_run_folder_files_hold_exact_cents_that_add_up(bundled_run) -> None:
     per_step = pd.read_parquet(folder / "balances.parquet").groupby("step").cents.sum()
     assert len(per_step) == 97  # 96 monthly steps, opening included
     assert (per_step == total).all()
-
-
-def test_without_out_the_run_goes_to_runs_and_the_file_stem(tmp_path, capsys, monkeypatch) -> None:
-    (tmp_path / "s.yaml").write_text(SMALL)
-    monkeypatch.chdir(tmp_path)
-    code, out, _ = cli(capsys, "run", "s.yaml")
-    assert code == 0
-    assert "Wrote runs/s/" in out
-    assert {p.name for p in (tmp_path / "runs" / "s").iterdir()} == RUN_FILES
 
 
 def test_rerunning_the_resolved_file_gives_the_same_figures_and_inputs_hash(
@@ -211,6 +200,21 @@ def test_a_bad_scenario_exits_2_naming_the_place_and_writes_nothing(tmp_path, ca
     assert_nothing_written(tmp_path, tmp_path / "out", {"bad.yaml"})
 
 
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_validate_refuses_what_run_refuses_flows_past_45_trillion(
+    tmp_path, capsys, command
+) -> None:
+    bad = tmp_path / "bad.yaml"  # $1T a year growing 80% a year for 100 years
+    text = sub("cash: 1B", "cash: 1B\n    revenue: {annual: 1T, growth: 80%}")
+    bad.write_text(text.replace("horizon: 1y", "horizon: 100y").replace("step: 1mo", "step: 1y"))
+    extra = ["--out", tmp_path / "out"] if command == "run" else []
+    code, out, err = cli(capsys, command, bad, *extra)
+    assert code == 2
+    assert err.startswith(f"error: {bad}: horizon: flows grow past $45 trillion"), err
+    assert "lower the growth or shorten the horizon" in err and "Traceback" not in out + err
+    assert_nothing_written(tmp_path, tmp_path / "out", {"bad.yaml"})
+
+
 @pytest.mark.parametrize(
     ("what", "message"),
     [("missing", "no such file"), ("folder", "this is a directory, not a scenario file")],
@@ -250,31 +254,6 @@ def test_a_bad_override_exits_2_naming_the_override(
     assert_nothing_written(tmp_path, tmp_path / "out", {"s.yaml"})
 
 
-def test_out_on_a_folder_of_other_files_exits_2_and_leaves_it_alone(tmp_path, capsys) -> None:
-    other = tmp_path / "mine"
-    other.mkdir()
-    (other / "notes.txt").write_text("keep me")
-    code, out, err = cli(capsys, "run", BUNDLED, "--out", other)
-    assert code == 2
-    assert f"error: {other}: " in err and "choose an empty or new folder with --out" in err
-    assert [p.name for p in other.iterdir()] == ["notes.txt"]
-    assert (other / "notes.txt").read_text() == "keep me"
-    assert {p.name for p in tmp_path.iterdir()} == {"mine"}
-
-
-def test_a_previous_run_folder_is_replaced_whole(tmp_path, capsys) -> None:
-    (tmp_path / "s.yaml").write_text(SMALL)
-    out = tmp_path / "run"
-    assert cli(capsys, "run", tmp_path / "s.yaml", "--out", out)[0] == 0
-    (out / "stale.txt").write_text("from before")
-    code, _, err = cli(capsys, "run", tmp_path / "s.yaml", "--out", out, "--set", "step=1d")
-    assert (code, err) == (0, "")
-    assert {p.name for p in out.iterdir()} == RUN_FILES
-    assert pd.read_parquet(out / "balances.parquet").step.max() == 365
-    assert {p.name for p in tmp_path.iterdir()} == {"s.yaml", "run"}
-    assert os.stat(out).st_mode & 0o077 == 0o077 & ~_umask()  # not left private like a temp
-
-
 def test_an_internal_error_exits_1_without_a_traceback_and_writes_nothing(
     tmp_path, capsys, monkeypatch
 ) -> None:
@@ -288,25 +267,6 @@ def test_an_internal_error_exits_1_without_a_traceback_and_writes_nothing(
     assert "bug in roundtrip" in err and "ROUNDTRIP_DEBUG" in err
     assert "Traceback" not in out + err
     assert_nothing_written(tmp_path, tmp_path / "out", set())
-
-
-def test_a_failure_while_writing_keeps_the_previous_run_folder(
-    tmp_path, capsys, monkeypatch
-) -> None:
-    (tmp_path / "s.yaml").write_text(SMALL)
-    out = tmp_path / "run"
-    assert cli(capsys, "run", tmp_path / "s.yaml", "--out", out)[0] == 0
-    metrics = (out / "metrics.json").read_text()
-
-    def full_disk(*args: object, **kwargs: object) -> None:
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", full_disk)  # after metrics.json is written
-    code, out_text, err = cli(capsys, "run", tmp_path / "s.yaml", "--out", out, "--set", "step=1d")
-    assert code == 1
-    assert "No space left on device" in err and "Traceback" not in out_text + err
-    assert (out / "metrics.json").read_text() == metrics
-    assert {p.name for p in tmp_path.iterdir()} == {"s.yaml", "run"}
 
 
 # ---- the real entry points, in a fresh process ------------------------------------------------

@@ -200,3 +200,16 @@ def test_every_bundled_scenario_keeps_the_books_to_the_cent(path: Path, tracing:
 
 def test_there_is_at_least_one_bundled_scenario() -> None:
     assert BUNDLED
+
+
+def test_amounts_summing_past_the_exact_cent_range_are_refused_as_bad_input() -> None:
+    deal = (
+        "  - {kind: investment, investor: inv, lab: lab, tranches: [{at: 2026-01-01, amount: 10T}]}"
+    )
+    text = (
+        "name: $100T in ten tranches of $10T\nstart: 2026-01-01\nhorizon: 1y\n"
+        "agents:\n  inv: {kind: investor}\n  lab: {kind: lab}\ndeals:\n"
+    ) + "\n".join([deal] * 10)
+    s = sim.parse_scenario(text, "huge.yaml")  # every figure is within the limits
+    with pytest.raises(sim.ScenarioError, match="huge.yaml"):
+        sim.run(s)

@@ -46,6 +46,7 @@ def test_round_trip_equals_share_when_lab_has_no_other_cash(make_scenario):
     assert m.spend_on_own_cloud == 1.8e9
     assert m.circular_revenue_share == 1.0  # every dollar the lab had was the investor's
     assert m.cloud_profit == 0.9e9  # 50% margin on $1.8B
+    assert m.round_trip_profit == 0.9e9  # all of it made on the investor's own dollars
     assert m.net_cash_cost == 5.1e9  # 6 - 0.9
     assert m.stake == pytest.approx(0.1)  # 6 / (54 + 6)
     assert m.effective_valuation == pytest.approx(51e9)  # 5.1 / 0.1
@@ -92,6 +93,18 @@ def test_payment_terms_shift_payment_dates_by_exactly_the_terms(make_scenario):
     assert list(pd.to_datetime(lt.date)) == list(shifted)
     assert list(lt.amount_cents) == list(b.amount_cents.iloc[: len(lt)])
     assert r_payables(late) == 2 * 0.3e9
+
+
+def test_a_contract_without_payment_terms_takes_its_clouds_terms(make_scenario):
+    text = (
+        ONE_LAB.format(horizon="3mo", tracing="pro_rata", revenue=0, terms="45d")
+        + """
+  - {kind: compute_contract, lab: lab, cloud: own, total: 1B, over: 1y}
+"""
+    )
+    s = make_scenario(text)
+    assert s.payment_terms("lab", "own").days == 45
+    assert s.resolved["deals"][1]["payment_terms"] == "45d"
 
 
 def r_payables(r):
