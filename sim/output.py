@@ -8,14 +8,21 @@ target and moved into place only once complete, so a failed run leaves nothing h
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import shutil
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import pandas as pd
 
 from sim.errors import ScenarioError
 from sim.result import Result, resolved_yaml
+from sim.scenario import Scenario
 
 RUN_FILES = ("metrics.json", "ledger.parquet", "balances.parquet", "scenario.resolved.yaml")
 
@@ -83,8 +90,8 @@ def _umask() -> int:
     return mask
 
 
-def write_run(result: Result, out: Path) -> Path:
-    """Write a run's files into ``out``, atomically."""
+def write_run(result: Result, out: Path, extra: Callable[[Path], None] | None = None) -> Path:
+    """Write a run's files into ``out``, atomically; ``extra(tmp)`` may add files (charts)."""
 
     def fill(tmp: Path) -> None:
         (tmp / "metrics.json").write_text(result.to_json() + "\n")
@@ -98,5 +105,87 @@ def write_run(result: Result, out: Path) -> Path:
         src = result.scenario.source
         if src and Path(src).is_file():
             shutil.copyfile(src, tmp / "scenario.source.yaml")
+        if extra is not None:
+            extra(tmp)
 
     return write_atomically(out, fill)
+
+
+@dataclass
+class SavedRun:
+    """A finished run read back from its folder: what charts and reports need (``RunLike``)."""
+
+    folder: Path
+    scenario: Scenario
+    ledger: pd.DataFrame
+    balances: pd.DataFrame
+    metrics: dict[str, Any]
+
+    def metrics_dict(self) -> dict[str, Any]:
+        return self.metrics
+
+
+_LEDGER_COLUMNS = ("day", "date", "payer", "payee", "kind", "deal", "lab", "amount_cents")
+_BALANCE_COLUMNS = ("step", "date", "account", "origin", "cents")
+
+
+def read_run(folder: str | os.PathLike[str]) -> SavedRun:
+    """Read a run folder written by ``roundtrip run``; a missing, incomplete or damaged folder
+    is bad input (``ScenarioError``) naming the file and what is wrong."""
+    from sim.loader import parse_scenario  # the loader imports pydantic: only when needed
+
+    d = Path(folder)
+    if not d.is_dir():
+        raise ScenarioError(
+            "no run folder here; write one with: roundtrip run SCENARIO --out " + str(d),
+            file=str(d),
+        )
+    missing = [f for f in RUN_FILES if not (d / f).is_file()]
+    if missing:
+        raise ScenarioError(
+            f"not a complete run folder: {', '.join(missing)} missing (a run folder holds "
+            f"{', '.join(RUN_FILES)}); run the scenario again",
+            file=str(d),
+        )
+    try:
+        metrics = json.loads((d / "metrics.json").read_text())
+    except (OSError, UnicodeDecodeError) as e:
+        raise ScenarioError(f"cannot be read: {e}", file=str(d / "metrics.json")) from None
+    except json.JSONDecodeError as e:
+        raise ScenarioError(
+            f"is not valid JSON: {e.msg}",
+            file=str(d / "metrics.json"),
+            line=e.lineno,
+            column=e.colno,
+        ) from None
+    if not isinstance(metrics, dict) or not {"investors", "labs"} <= set(metrics):
+        raise ScenarioError(
+            "is not a roundtrip metrics file (no investors and labs)", file=str(d / "metrics.json")
+        )
+    ledger = _read_table(d / "ledger.parquet", _LEDGER_COLUMNS)
+    balances = _read_table(d / "balances.parquet", _BALANCE_COLUMNS)
+    resolved = d / "scenario.resolved.yaml"
+    try:
+        text = resolved.read_text()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ScenarioError(f"cannot be read: {e}", file=str(resolved)) from None
+    scenario = parse_scenario(text, str(resolved))
+    # name the scenario file the run came from, as the run itself did
+    scenario = dataclasses.replace(scenario, source=metrics.get("source") or str(resolved))
+    return SavedRun(d, scenario, ledger, balances, metrics)
+
+
+def _read_table(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
+    try:
+        df = pd.read_parquet(path)
+    except Exception as e:  # pyarrow raises several types for a damaged file
+        raise ScenarioError(
+            f"is not a readable Parquet file ({type(e).__name__}); run the scenario again",
+            file=str(path),
+        ) from None
+    absent = [c for c in columns if c not in df.columns]
+    if absent:
+        raise ScenarioError(
+            f"lacks the column(s) {', '.join(absent)}; run the scenario again", file=str(path)
+        )
+    return df

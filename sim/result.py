@@ -12,7 +12,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -70,6 +70,22 @@ def _dates_as_datetime(df: pd.DataFrame) -> pd.DataFrame:
 
 def _date(start: dt.date, day: int) -> dt.date | None:
     return None if day < 0 else start + dt.timedelta(days=int(day))
+
+
+class RunLike(Protocol):
+    """What charts and reports read from a run: a fresh ``Result`` or a saved run folder
+    (``sim.output.read_run``) alike."""
+
+    @property
+    def scenario(self) -> Scenario: ...
+
+    @property
+    def ledger(self) -> pd.DataFrame: ...
+
+    @property
+    def balances(self) -> pd.DataFrame: ...
+
+    def metrics_dict(self) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -153,7 +169,8 @@ class Result:
     # ---- ledger and balances -----------------------------------------------------------------
     @cached_property
     def ledger(self) -> pd.DataFrame:
-        """Each movement of the run: day, date, payer, payee, kind, deal, cents, cents by origin."""
+        """Each movement of the run: day, date, payer, payee, kind, deal, the lab the deal concerns,
+        cents, and cents by origin (``from:<origin>`` columns)."""
         led, plan = self.data.ledger, self.data.plan
         cents = led.cents[:, :, self.run]  # [record, origin]
         amount = cents.sum(axis=1)
@@ -168,6 +185,7 @@ class Result:
                 "payee": accounts[led.payee[keep]],
                 "kind": np.array(KINDS, dtype=object)[led.kind[keep]],
                 "deal": np.array(self.data.deals, dtype=object)[led.deal[keep]],
+                "lab": np.array(self.data.deal_lab, dtype=object)[led.deal[keep]],
                 "amount_cents": amount[keep],
             }
         )

@@ -1,0 +1,252 @@
+"""The house style: one look for every chart, readable in print and on a slide.
+
+Every chart is made with ``new_figure`` inside ``house_style()``: readable type, a colour per
+agent kept across every chart (``Palette``), money in $B (or $T, $M) with round ticks, concise
+dates, a title and a source line naming the scenario file and a short hash of its resolved
+inputs, so that a chart in a report can be traced back to the exact run. ``save`` writes PNG, SVG
+or PDF with no timestamps or random ids, text left as text.
+"""
+
+from __future__ import annotations
+
+import colorsys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import matplotlib as mpl
+import matplotlib.dates as mdates
+from matplotlib import ticker
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from sim.result import RunLike, inputs_hash
+from sim.schedule import EXTERNAL_ACCOUNTS
+
+SLIDE_SIZE = (13.333, 7.5)  # inches: a 16:9 slide
+DEFAULT_DPI = 150  # 2000 x 1125 pixels at the slide size
+TITLE_BAND = 1.05  # inches above the axes for the title and subtitle
+SOURCE_BAND = 0.5  # inches below the axes for the source line
+
+INK = "#222222"
+MUTED = "#666666"
+GRID = "#e3e3e3"
+
+RC: dict[str, Any] = {
+    # DejaVu Sans ships with matplotlib: the same glyphs, and so the same files, everywhere
+    "font.family": "DejaVu Sans",
+    "font.size": 13,
+    "axes.titlesize": 15,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "axes.labelsize": 13,
+    "axes.labelcolor": INK,
+    "axes.edgecolor": "#555555",
+    "axes.linewidth": 0.9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "axes.grid.axis": "y",
+    "axes.axisbelow": True,
+    "grid.color": GRID,
+    "grid.linewidth": 0.9,
+    "xtick.labelsize": 12,
+    "ytick.labelsize": 12,
+    "xtick.color": "#444444",
+    "ytick.color": "#444444",
+    "legend.fontsize": 12,
+    "legend.frameon": False,
+    "lines.linewidth": 2.6,
+    "figure.facecolor": "white",
+    "savefig.facecolor": "white",
+    "text.color": INK,
+    # text stays text: editable in SVG, selectable and editable (TrueType) in PDF
+    "svg.fonttype": "none",
+    "pdf.fonttype": 42,
+    "ps.fonttype": 42,
+    # no random ids in SVG: the same run gives the same bytes
+    "svg.hashsalt": "roundtrip",
+}
+
+
+@contextmanager
+def house_style() -> Iterator[None]:
+    """Matplotlib settings for the duration of one chart (the caller's own are left as they were)."""
+    with mpl.rc_context(RC):
+        yield
+
+
+# Colourblind-safe qualitative colours (Okabe & Ito), then Tableau's for larger casts.
+BASE_COLOURS = [
+    "#E69F00",  # orange
+    "#0072B2",  # blue
+    "#009E73",  # bluish green
+    "#CC79A7",  # reddish purple
+    "#D55E00",  # vermillion
+    "#56B4E9",  # sky blue
+    "#8C564B",  # brown
+    "#7F7F7F",  # grey
+    "#BCBD22",  # olive
+    "#17BECF",  # cyan
+]
+EXTERNAL_COLOUR = "#B0B0B0"
+
+
+def tint(colour: str, amount: float) -> str:
+    """The colour lightened towards white by ``amount`` (0: as is, 1: white)."""
+    rgb = mpl.colors.to_rgb(colour)
+    h, light, s = colorsys.rgb_to_hls(*rgb)
+    light = light + (1 - light) * amount
+    return mpl.colors.to_hex(colorsys.hls_to_rgb(h, light, s))
+
+
+@dataclass
+class Palette:
+    """A colour for every agent and origin of a scenario, the same in every chart of it.
+
+    Investors first, in file order, then labs, then clouds no investor owns; a cloud an investor
+    owns is a lighter shade of its owner (its profit is the owner's). Origins take the colour of
+    their agent: an investor's investment its investor's, a lab's revenue its lab's, opening cash
+    a paler shade. Accounts outside the model are grey.
+    """
+
+    colours: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, run: RunLike) -> Palette:
+        s = run.scenario
+        colours: dict[str, str] = {}
+        queue = iter(BASE_COLOURS * 3)
+        for name in s.investors:
+            colours[name] = next(queue)
+        for name in s.labs:
+            colours[name] = next(queue)
+        for name in s.clouds:
+            owner = s.owner_of(name)
+            colours[name] = tint(colours[owner], 0.45) if owner else next(queue)
+        for name in EXTERNAL_ACCOUNTS:
+            colours[name] = EXTERNAL_COLOUR
+        return cls(colours)
+
+    def agent(self, name: str) -> str:
+        return self.colours.get(name, EXTERNAL_COLOUR)
+
+    def origin(self, origin: str) -> str:
+        """``amazon:investment`` -> amazon's colour; ``openai:cash`` -> a pale openai."""
+        agent, _, what = origin.partition(":")
+        colour = self.agent(agent)
+        return tint(colour, 0.55) if what == "cash" else colour
+
+
+# ---- money and dates ------------------------------------------------------------------------
+
+_UNITS = (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3))
+
+
+def money_unit(largest_dollars: float) -> tuple[str, float]:
+    """The unit for a money axis: $B unless the figures call for $T or $M."""
+    big = abs(largest_dollars)
+    for name, scale in _UNITS:
+        if big >= scale * 0.95 or name == "K":
+            if name == "T" and big < 2e12:
+                continue  # $1,500B reads better than $1.5T on a chart of billions
+            return name, scale
+    return "B", 1e9
+
+
+def format_money(dollars: float, unit: tuple[str, float] | None = None, digits: int = 1) -> str:
+    """``$12.3B``; negative as ``-$12.3B``."""
+    name, scale = unit or money_unit(dollars)
+    value = dollars / scale
+    text = f"{abs(value):,.{digits}f}".rstrip("0").rstrip(".") if digits else f"{abs(value):,.0f}"
+    return f"{'-' if value < 0 else ''}${text}{name}"
+
+
+def money_axis(ax: Axes, largest_dollars: float, axis: str = "y") -> tuple[str, float]:
+    """Ticks in round amounts of $B (or $T, $M) on an axis whose data are in dollars."""
+    unit = money_unit(largest_dollars)
+    name, scale = unit
+
+    def fmt(x: float, _pos: int) -> str:
+        v = x / scale
+        text = f"{abs(v):,.2f}".rstrip("0").rstrip(".")
+        return f"{'-' if v < 0 else ''}${text}{name}"
+
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_locator(ticker.MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
+    target.set_major_formatter(ticker.FuncFormatter(fmt))
+    return unit
+
+
+def date_axis(ax: Axes) -> None:
+    """Concise dates: years on the ticks, months where the span is short."""
+    locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
+
+
+# ---- figures -------------------------------------------------------------------------------
+
+
+def source_line(run: RunLike) -> str:
+    """What a reader needs to trace the chart to its run: the file and its inputs' hash."""
+    s = run.scenario
+    where = s.source or "a scenario built in Python"
+    return f"Source: roundtrip simulation of {where} (inputs {inputs_hash(s)}), {s.name!r}."
+
+
+def new_figure(
+    run: RunLike,
+    title: str,
+    subtitle: str | None = None,
+    *,
+    nrows: int = 1,
+    ncols: int = 1,
+    size: Sequence[float] = SLIDE_SIZE,
+    sharex: bool = False,
+    **grid: Any,
+) -> tuple[Figure, list[Axes]]:
+    """A figure in the house style with a title band on top and the source line at the bottom.
+
+    Call inside ``house_style()``. The bands are fixed in inches, so titles are never clipped
+    whatever the size. Returns the figure and its axes as a flat list.
+    """
+    width, height = float(size[0]), float(size[1])
+    fig = Figure(figsize=(width, height), dpi=DEFAULT_DPI)
+    top = 1 - TITLE_BAND / height
+    bottom = SOURCE_BAND / height + 0.7 / height  # room for tick labels above the source line
+    gs = fig.add_gridspec(
+        nrows, ncols, left=0.95 / width, right=1 - 0.35 / width, top=top, bottom=bottom, **grid
+    )
+    axes: list[Axes] = []
+    for r in range(nrows):
+        for c in range(ncols):
+            share = axes[0] if (sharex and axes) else None
+            axes.append(fig.add_subplot(gs[r, c], sharex=share))
+    fig.text(0.3 / width, 1 - 0.22 / height, title, fontsize=19, fontweight="bold", va="top")
+    if subtitle:
+        fig.text(0.3 / width, 1 - 0.62 / height, subtitle, fontsize=13, color=MUTED, va="top")
+    fig.text(0.3 / width, 0.18 / height, source_line(run), fontsize=10, color=MUTED, va="bottom")
+    return fig, axes
+
+
+SAVE_METADATA: dict[str, dict[str, Any]] = {
+    # no dates and no version strings inside the files: the same run gives the same bytes
+    "png": {"Software": None},
+    "svg": {"Date": None, "Creator": None},
+    "pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None},
+}
+FORMATS = tuple(SAVE_METADATA)
+
+
+def save(fig: Figure, path: str | Path, *, dpi: int = DEFAULT_DPI) -> Path:
+    """Write ``fig`` as PNG, SVG or PDF (by the file's suffix), byte for byte reproducible."""
+    p = Path(path)
+    fmt = p.suffix.lstrip(".").lower()
+    if fmt not in SAVE_METADATA:
+        raise ValueError(f"unknown chart format {fmt!r}; choose from {', '.join(FORMATS)}")
+    with mpl.rc_context(RC):
+        fig.savefig(p, format=fmt, dpi=dpi, metadata=SAVE_METADATA[fmt])
+    return p
