@@ -73,8 +73,8 @@ RC: dict[str, Any] = {
 
 @contextmanager
 def house_style() -> Iterator[None]:
-    """Matplotlib settings for the duration of one chart (the caller's own are left as they were)."""
-    with mpl.rc_context(RC):
+    """Matplotlib settings for one chart; the caller's own settings are left as they were."""
+    with mpl.rc_context(RC):  # type: ignore[arg-type]
         yield
 
 
@@ -247,6 +247,6 @@ def save(fig: Figure, path: str | Path, *, dpi: int = DEFAULT_DPI) -> Path:
     fmt = p.suffix.lstrip(".").lower()
     if fmt not in SAVE_METADATA:
         raise ValueError(f"unknown chart format {fmt!r}; choose from {', '.join(FORMATS)}")
-    with mpl.rc_context(RC):
+    with mpl.rc_context(RC):  # type: ignore[arg-type]
         fig.savefig(p, format=fmt, dpi=dpi, metadata=SAVE_METADATA[fmt])
     return p
