@@ -119,6 +119,8 @@ class Scenario:
     source: str | None = None
     resolved: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     comments: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    # display names for charts and reports (agent key -> label), e.g. openai -> OpenAI
+    labels: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def end(self) -> dt.date:
@@ -127,6 +129,10 @@ class Scenario:
     def grid(self) -> list[dt.date]:
         """Step boundaries: start, start+step, ... and the horizon's end (last step maybe short)."""
         return step_grid(self.start, self.end, self.step)
+
+    def label(self, name: str) -> str:
+        """An agent's display name (its ``label``, else its key); other accounts as they are."""
+        return self.labels.get(name, name)
 
     def owner_of(self, cloud: str) -> str | None:
         for inv in self.investors.values():

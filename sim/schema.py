@@ -199,6 +199,7 @@ class _Model(BaseModel):
 
 class InvestorModel(_Model):
     kind: Literal["investor"]
+    label: Text | None = None  # display name in charts and reports (default: the key)
     owns: list[Text] = []  # names of the clouds this investor owns
 
 
@@ -218,6 +219,7 @@ class SpendingModel(_Model):
 
 class LabModel(_Model):
     kind: Literal["lab"]
+    label: Text | None = None
     cash: Amount = 0
     revenue: FlowModel = FlowModel()
     spending: SpendingModel = SpendingModel()
@@ -225,6 +227,7 @@ class LabModel(_Model):
 
 class CloudModel(_Model):
     kind: Literal["cloud"]
+    label: Text | None = None
     margin: Margin
     payment_terms: Dur = Duration()
     cash: Amount = 0
@@ -609,6 +612,7 @@ def to_scenario(doc: YamlDoc, filename: str | None = None) -> Scenario:
         source=doc.filename,
         resolved=_resolved(m, ids),
         comments=dict(doc.comments),
+        labels={n: a.label or n for n, a in agents.items()},
     )
 
 
@@ -646,11 +650,12 @@ def _resolved(m: ScenarioModel, ids: list[str]) -> dict[str, Any]:
     agents: dict[str, Any] = {}
     for name, a in m.agents.items():
         if isinstance(a, InvestorModel):
-            agents[name] = {"kind": "investor", "owns": list(a.owns)}
+            agents[name] = {"kind": "investor", "label": a.label or name, "owns": list(a.owns)}
         elif isinstance(a, LabModel):
             compute = a.spending.compute
             agents[name] = {
                 "kind": "lab",
+                "label": a.label or name,
                 "cash": dollars(a.cash),
                 "revenue": _flow(a.revenue),
                 "spending": {
@@ -661,6 +666,7 @@ def _resolved(m: ScenarioModel, ids: list[str]) -> dict[str, Any]:
         else:
             agents[name] = {
                 "kind": "cloud",
+                "label": a.label or name,
                 "margin": a.margin,
                 "payment_terms": str(a.payment_terms),
                 "cash": dollars(a.cash),

@@ -195,3 +195,50 @@ def test_cloud_profit_goes_to_the_owner_and_cost_leaves_the_system(make_scenario
     assert costs["rival"] == round(0.9 * 4.2 * B)  # rival keeps 10% of $4.2B, not owned
     final = r.balances[r.balances.step == r.balances.step.max()]
     assert final.groupby("account").cents.sum()["rival"] == round(0.1 * 4.2 * B)
+
+
+ISSUE_FILE = """
+name: Amazon puts $50B into OpenAI
+start: 2026-03-01
+horizon: 8y
+step: 1mo
+agents:
+  amazon: {kind: investor, owns: [aws]}
+  openai:
+    kind: lab
+    cash: 40B
+    revenue: {annual: 20B, growth: 50%}
+    spending:
+      compute:
+        annual: 30B
+        growth: 40%
+        providers: {aws: 20%, azure: 50%, oracle: 20%, coreweave: 10%}
+      other: {annual: 8B, growth: 20%}
+  aws: {kind: cloud, margin: 35%}
+  azure: {kind: cloud, margin: 40%}
+  oracle: {kind: cloud, margin: 20%}
+  coreweave: {kind: cloud, margin: 15%}
+deals:
+  - kind: investment
+    investor: amazon
+    lab: openai
+    pre_money: 730B
+    tranches:
+      - {at: 2026-03-01, amount: 15B}
+      - {at: 2027-03-01, amount: 35B}
+  - kind: compute_contract
+    lab: openai
+    cloud: aws
+    total: 138B
+    over: 8y
+    payment_terms: 30d
+"""
+
+
+def test_the_issue_file_runs_as_it_stands_and_matches_the_bundled_one(make_scenario):
+    # the bundled file adds sources, labels and round_size (which only changes the stake)
+    literal = sim.run(make_scenario(ISSUE_FILE)).metrics.loc["amazon"]
+    bundled = sim.run(sim.load_scenario("scenarios/amazon_openai_50b.yaml")).metrics.loc["amazon"]
+    assert literal.round_trip == bundled.round_trip
+    assert literal.cloud_profit == bundled.cloud_profit
+    assert literal.stake == pytest.approx(50 / 780)  # 50 / (730 + 50): no round size given
