@@ -10,6 +10,7 @@ or PDF with no timestamps or random ids, text left as text.
 from __future__ import annotations
 
 import colorsys
+import textwrap
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -62,6 +63,8 @@ RC: dict[str, Any] = {
     "figure.facecolor": "white",
     "savefig.facecolor": "white",
     "text.color": INK,
+    # "$50B: $19.9B" is money, not mathematics: no mathtext between dollar signs
+    "text.parse_math": False,
     # text stays text: editable in SVG, selectable and editable (TrueType) in PDF
     "svg.fonttype": "none",
     "pdf.fonttype": 42,
@@ -197,6 +200,21 @@ def source_line(run: RunLike) -> str:
     return f"Source: roundtrip simulation of {where} (inputs {inputs_hash(s)}), {s.name!r}."
 
 
+def _source_text(run: RunLike, width_in: float) -> str:
+    """The source line, without the scenario's name if the full line would not fit."""
+    full = source_line(run)
+    if len(full) <= (width_in - 0.6) * 72 / (10 * 0.55):
+        return full
+    return full[: full.rindex(" (inputs ")] + full[full.rindex(" (inputs ") :].split(")")[0] + ")."
+
+
+def _wrap(text: str, width_in: float, size_pt: float, em: float) -> list[str]:
+    """Lines of ``text`` that fit the figure's width, for a font of ``size_pt`` whose average
+    character is ``em`` of its size wide."""
+    chars = max(20, int((width_in - 0.6) * 72 / (size_pt * em)))
+    return textwrap.wrap(text, chars) or [""]
+
+
 def new_figure(
     run: RunLike,
     title: str,
@@ -215,7 +233,11 @@ def new_figure(
     """
     width, height = float(size[0]), float(size[1])
     fig = Figure(figsize=(width, height), dpi=DEFAULT_DPI)
-    top = 1 - TITLE_BAND / height
+    # title and subtitle wrap to the figure's width; the band above the axes grows to fit them
+    title_lines = _wrap(title, width, 19, 0.62)
+    sub_lines = _wrap(subtitle, width, 13, 0.53) if subtitle else []
+    band = max(TITLE_BAND, 0.22 + 0.33 * len(title_lines) + 0.08 + 0.24 * len(sub_lines) + 0.22)
+    top = 1 - band / height
     bottom = SOURCE_BAND / height + 0.7 / height  # room for tick labels above the source line
     gs = fig.add_gridspec(
         nrows, ncols, left=0.95 / width, right=1 - 0.35 / width, top=top, bottom=bottom, **grid
@@ -225,10 +247,28 @@ def new_figure(
         for c in range(ncols):
             share = axes[0] if (sharex and axes) else None
             axes.append(fig.add_subplot(gs[r, c], sharex=share))
-    fig.text(0.3 / width, 1 - 0.22 / height, title, fontsize=19, fontweight="bold", va="top")
-    if subtitle:
-        fig.text(0.3 / width, 1 - 0.62 / height, subtitle, fontsize=13, color=MUTED, va="top")
-    fig.text(0.3 / width, 0.18 / height, source_line(run), fontsize=10, color=MUTED, va="bottom")
+    x = 0.3 / width
+    fig.text(
+        x,
+        1 - 0.22 / height,
+        "\n".join(title_lines),
+        fontsize=19,
+        fontweight="bold",
+        va="top",
+        linespacing=1.15,
+    )
+    if sub_lines:
+        y = 0.22 + 0.33 * len(title_lines) + 0.08
+        fig.text(
+            x,
+            1 - y / height,
+            "\n".join(sub_lines),
+            fontsize=13,
+            color=MUTED,
+            va="top",
+            linespacing=1.25,
+        )
+    fig.text(x, 0.18 / height, _source_text(run, width), fontsize=10, color=MUTED, va="bottom")
     return fig, axes
 
 

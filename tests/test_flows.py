@@ -1,0 +1,112 @@
+"""The flow diagram: its bands are the ledger's figures, drawn to scale."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+from matplotlib.patches import PathPatch
+
+import sim
+from sim.charts.flows import flow_bands, flow_diagram, own_dollars_diagram
+
+TINY = """
+name: tiny circuit
+start: 2026-01-01
+horizon: 1y
+agents:
+  inv: {kind: investor, label: Investor, owns: [own]}
+  lab:
+    kind: lab
+    cash: 2B
+    revenue: {annual: 6B}
+    spending:
+      compute: {annual: 12B, providers: {own: 30%, rival: 70%}}
+      other: {annual: 1.2B}
+  own: {kind: cloud, margin: 50%}
+  rival: {kind: cloud, margin: 10%}
+deals:
+  - {kind: investment, investor: inv, lab: lab, tranches: [{at: 2026-01-01, amount: 6B}]}
+"""
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return sim.run(sim.parse_scenario(TINY, "tiny.yaml"))
+
+
+def band(bands, stage, source, target, origin=None):
+    b = bands[(bands.stage == stage) & (bands.source == source) & (bands.target == target)]
+    if origin is not None:
+        b = b[b.origin == origin]
+    return b.dollars.sum()
+
+
+def test_bands_carry_the_ledgers_figures(tiny):
+    bands = flow_bands(tiny)
+    m = tiny.metrics_dict()["investors"]["inv"]
+    led = tiny.ledger
+    # money in: the investment, the revenue and the opening cash, each its own origin
+    assert band(bands, "in", "inv:investment", "lab") == m["invested"] == 6e9
+    assert band(bands, "in", "lab:revenue", "lab") == 6e9
+    assert band(bands, "in", "lab:cash", "lab") == 2e9
+    # spent: what the lab paid each cloud, and the investor's own dollars inside it
+    assert band(bands, "spend", "lab", "own") == m["spend_on_own_cloud"]
+    assert band(bands, "spend", "lab", "own", "inv:investment") == m["round_trip"]
+    paid_rival = led.query("payer == 'lab' and payee == 'rival'").amount_cents.sum() / 100
+    assert band(bands, "spend", "lab", "rival") == paid_rival
+    # passed on: the owner's profit, and the profit made on its own dollars
+    assert band(bands, "out", "own", "inv") == m["cloud_profit"]
+    assert band(bands, "out", "own", "inv", "inv:investment") == m["round_trip_profit"]
+    # a cloud no investor owns keeps its profit: 10% of what it was paid
+    assert band(bands, "out", "rival", "rival:kept") == pytest.approx(0.1 * paid_rival, abs=0.01)
+
+
+def test_every_lab_spends_what_it_got_and_every_cloud_passes_on_what_it_was_paid(tiny):
+    bands = flow_bands(tiny)
+    got = bands[bands.stage == "in"].dollars.sum()
+    spent = bands[(bands.stage == "spend") & (bands.source == "lab")].dollars.sum()
+    assert spent == pytest.approx(got, abs=0.005)  # cash left included
+    for cloud in ("own", "rival"):
+        paid = band(bands, "spend", "lab", cloud)
+        passed = bands[(bands.stage == "out") & (bands.source == cloud)].dollars.sum()
+        assert passed == pytest.approx(paid, abs=0.005)
+
+
+def _ribbons(fig: Figure) -> dict[str, float]:
+    """Each band's drawn width (axes fraction), by the id it carries."""
+    out = {}
+    for patch in fig.axes[0].patches:
+        if isinstance(patch, PathPatch) and (patch.get_gid() or "").startswith("band "):
+            v = patch.get_path().vertices
+            out[patch.get_gid()] = v[0][1] - v[7][1]  # top-left minus bottom-left
+    return out
+
+
+@pytest.mark.parametrize("draw", [flow_diagram, own_dollars_diagram])
+def test_band_widths_are_drawn_in_proportion_to_the_money(tiny, draw):
+    fig = draw(tiny)
+    bands = flow_bands(tiny)
+    widths = _ribbons(fig)
+    assert widths, "no bands drawn"
+    per_dollar = []
+    for gid, w in widths.items():
+        _, stage, source, _, target, origin = gid.split(" ")
+        per_dollar.append(w / band(bands, stage, source, target, origin.strip("[]")))
+    assert np.allclose(per_dollar, per_dollar[0], rtol=1e-9)
+
+
+def test_the_own_dollars_diagram_draws_only_the_investors_money(tiny):
+    gids = _ribbons(own_dollars_diagram(tiny))
+    assert gids and all(g.endswith("[inv:investment]") for g in gids)
+
+
+def test_labels_state_the_money_and_the_title_the_finding(tiny):
+    fig = flow_diagram(tiny)
+    texts = " ".join(t.get_text() for t in fig.texts + fig.axes[0].texts)
+    m = tiny.metrics_dict()["investors"]["inv"]
+    # Investor's $6B in lab: $1.8B (30% of the $6B it funded) comes back as own revenue
+    assert "Investor's $6B in lab" in texts and "comes back as own revenue" in texts
+    assert "Investor's investment" in texts and "$6B" in texts
+    assert "tiny.yaml" in texts  # the source line names the scenario file
+    assert f"${m['round_trip'] / 1e9:.1f}B".replace(".0B", "B") in texts
