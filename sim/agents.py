@@ -113,33 +113,41 @@ def spend_step(t: int, eng: Engine, lab: LabTables, k: int) -> None:
         later = invoices - pay_now
         for i in lab.deferred[k]:
             eng.invoice_later(lab, i, k, later[i])
-    parts = eng.books.split(lab.index, np.concatenate([pay_now[lab.now_clouds], funded[-2:]]))
-    # the clouds pass each payment on at once, as cost and as profit: one posting for it all
+    # one split of the lab's cash for everything paid now: each cloud's payment as its profit
+    # and its cost (see cloud_settles), then other compute and other costs
     n_now = len(lab.now_clouds)
-    eng.books.post(t, lab.legs, np.concatenate([parts, *cloud_settles(lab.settle, parts[:n_now])]))
+    to_clouds = cloud_settles(lab.settle, pay_now[lab.now_clouds])
+    parts = eng.books.split(lab.index, np.concatenate([to_clouds, funded[-2:]]))
+    eng.books.post(t, lab.legs, _legs_cents(lab.settle, parts, n_now))
 
 
 def pay_invoice(eng: Engine, lab: LabTables, i: int, amount: Cents, time: int) -> None:
     """A deferred invoice from cloud ``i`` falls due: the lab pays it from the cash it set aside,
     and the cloud passes it on."""
-    parts = eng.books.split(lab.index, amount[None])
     settle = lab.invoice_settle[i]
-    eng.books.post(
-        time, lab.invoice_legs[i], np.concatenate([parts, *cloud_settles(settle, parts)])
-    )
+    parts = eng.books.split(lab.index, cloud_settles(settle, amount[None]))
+    eng.books.post(time, lab.invoice_legs[i], _legs_cents(settle, parts, 1))
     eng.payables[lab.name] -= amount
 
 
-def cloud_settles(settle: Settle, parts: Cents) -> list[Cents]:
-    """Each cloud keeps ``margin`` of a payment as profit, swept to its owner if an investor owns
-    it, and pays the rest out as cost to ``cloud_costs``, at once. Profit is the margin times the
-    payment, rounded to the cent, and carries the payment's own origin mix (split across origins
-    by cumulative rounding); cost is the rest, origin by origin.
-    ``parts[cloud, origin, run]`` is what each cloud was just paid; returns the cost legs' and
-    the profit legs' cents, in the order of ``settle.legs``."""
-    profit_total = (parts.sum(axis=1) * settle.margins + 0.5).astype(np.int64)  # [cloud, run]
-    profit = allocate(profit_total, parts)
-    return [parts - profit, profit[settle.owned]] if settle.owned else [parts - profit]
+def cloud_settles(settle: Settle, paid: Cents) -> Cents:
+    """How each cloud divides a payment ``paid[cloud, run]``: ``margin`` of it, rounded to the
+    cent, is profit (swept at once to its owner, if an investor owns the cloud); the rest is
+    cost, paid at once to ``cloud_costs``. Returns ``[profit, cost]`` per cloud, interleaved
+    ``[cloud * 2, run]``: the payer's cash is split for them as for two payees, so that profit
+    and cost each carry the payment's origin mix and add up to it to the cent."""
+    profit = (paid * settle.margins + 0.5).astype(np.int64)  # floor(x + 0.5), x >= 0
+    return np.stack([profit, paid - profit], axis=1).reshape(-1, paid.shape[1])
+
+
+def _legs_cents(settle: Settle, parts: Cents, n_clouds: int) -> Cents:
+    """Cents by origin for each leg of a lab's payment: lab -> cloud (profit + cost), the lab's
+    other payees, then cloud -> cloud_costs (cost) and cloud -> owner (profit) legs."""
+    profit, cost = parts[0 : 2 * n_clouds : 2], parts[1 : 2 * n_clouds : 2]
+    legs = [profit + cost, parts[2 * n_clouds :], cost]
+    if settle.owned:
+        legs.append(profit[settle.owned])
+    return np.concatenate(legs)
 
 
 def books_closing(env: simpy.Environment, eng: Engine) -> Process:
