@@ -137,7 +137,10 @@ def cloud_settles(settle: Settle, paid: Cents) -> Cents:
     ``[cloud * 2, run]``: the payer's cash is split for them as for two payees, so that profit
     and cost each carry the payment's origin mix and add up to it to the cent."""
     profit = (paid * settle.margins + 0.5).astype(np.int64)  # floor(x + 0.5), x >= 0
-    return np.stack([profit, paid - profit], axis=1).reshape(-1, paid.shape[1])
+    out = np.empty((2 * len(paid), paid.shape[1]), dtype=np.int64)
+    out[0::2] = profit
+    np.subtract(paid, profit, out=out[1::2])
+    return out
 
 
 def _legs_cents(settle: Settle, parts: Cents, n_clouds: int) -> Cents:
