@@ -51,10 +51,12 @@ def check_writable(out: Path) -> None:
         )
 
 
-def write_atomically(out: Path, fill: Callable[[Path], None]) -> Path:
+def write_atomically(out: Path, fill: Callable[[Path], None], *, check: bool = True) -> Path:
     """Call ``fill(tmp)`` on a fresh temporary folder, then move it to ``out`` (replacing a
-    previous run folder there). On any error the temporary folder is removed."""
-    check_writable(out)
+    previous run folder there, or with ``check=False`` any folder, such as a run's charts/).
+    On any error the temporary folder is removed."""
+    if check:
+        check_writable(out)
     out = Path(os.path.abspath(out))  # "x/.." and the like get a real name and parent
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))

@@ -8,7 +8,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import PathPatch
 
 import sim
-from sim.charts.flows import flow_bands, flow_diagram, own_dollars_diagram
+from sim.charts.flows import band_id, flow_bands, flow_diagram, own_dollars_diagram
 
 TINY = """
 name: tiny circuit
@@ -77,7 +77,7 @@ def _ribbons(fig: Figure) -> dict[str, float]:
     """Each band's drawn width (axes fraction), by the id it carries."""
     out = {}
     for patch in fig.axes[0].patches:
-        if isinstance(patch, PathPatch) and (patch.get_gid() or "").startswith("band "):
+        if isinstance(patch, PathPatch) and (patch.get_gid() or "").startswith("band--"):
             v = patch.get_path().vertices
             out[patch.get_gid()] = v[0][1] - v[7][1]  # top-left minus bottom-left
     return out
@@ -90,15 +90,17 @@ def test_band_widths_are_drawn_in_proportion_to_the_money(tiny, draw):
     widths = _ribbons(fig)
     assert widths, "no bands drawn"
     per_dollar = []
-    for gid, w in widths.items():
-        _, stage, source, _, target, origin = gid.split(" ")
-        per_dollar.append(w / band(bands, stage, source, target, origin.strip("[]")))
+    for b in bands.itertuples():
+        w = widths.get(band_id(b.stage, b.source, b.target, b.origin))
+        if w is not None:
+            per_dollar.append(w / b.dollars)
+    assert len(per_dollar) == len(widths)
     assert np.allclose(per_dollar, per_dollar[0], rtol=1e-9)
 
 
 def test_the_own_dollars_diagram_draws_only_the_investors_money(tiny):
     gids = _ribbons(own_dollars_diagram(tiny))
-    assert gids and all(g.endswith("[inv:investment]") for g in gids)
+    assert gids and all(g.endswith("--inv.investment") for g in gids)
 
 
 def test_labels_state_the_money_and_the_title_the_finding(tiny):

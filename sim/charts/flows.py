@@ -195,6 +195,11 @@ def _layout(run: RunLike, bands: pd.DataFrame, palette: Palette) -> Layout:
 # ---- drawing ---------------------------------------------------------------------------------
 
 
+def band_id(stage: str, source: str, target: str, origin: str) -> str:
+    """The id a band carries in the figure (and in SVG): no spaces, ``:`` as ``.``."""
+    return "band--" + "--".join(x.replace(":", ".") for x in (stage, source, target, origin))
+
+
 def _ribbon(x0: float, y0: float, x1: float, y1: float, h0: float, h1: float) -> Path:
     """A band from the top-left ``(x0, y0)`` to the top-right ``(x1, y1)`` (heights h0, h1)."""
     xm = (x0 + x1) / 2
@@ -245,7 +250,7 @@ def _draw_bands(
                     edgecolor="none",
                     alpha=0.9 if own else 0.33,
                     zorder=3 if own else 2,
-                    gid=f"band {stage} {r.source} -> {r.target} [{r.origin}]",
+                    gid=band_id(stage, r.source, r.target, r.origin),
                 )
             )
 

@@ -1,0 +1,161 @@
+"""The report as one self-contained HTML file: no links, fonts or scripts from elsewhere.
+
+Charts are inline SVG (their text stays text); a small embedded stylesheet reads on screen and
+prints well (a chart per printed page, table headers repeated). Every text is escaped.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+from collections.abc import Sequence
+
+from matplotlib.figure import Figure
+
+from sim.charts.style import SAVE_METADATA, house_style
+from sim.report.content import (
+    ASSUMPTIONS_NOTE,
+    ReportContent,
+    Table,
+    assumption_cells,
+    chart_figures,
+)
+from sim.result import RunLike
+
+CSS = """
+body { font: 16px/1.5 "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; color: #222;
+  max-width: 64rem; margin: 2rem auto; padding: 0 1.25rem; }
+h1 { font-size: 1.9rem; line-height: 1.2; margin: 0 0 .3rem; }
+h2 { font-size: 1.3rem; margin: 2.2rem 0 .6rem; padding-bottom: .2rem;
+  border-bottom: 1px solid #ddd; break-after: avoid; }
+h3 { font-size: 1rem; margin: 1rem 0 .2rem; break-after: avoid; }
+ul { margin: 0; padding-left: 1.4rem; }
+.muted, .source { color: #666; }
+.source { font-size: .8rem; }
+.question { font-size: 1.15rem; }
+.figures { display: flex; flex-wrap: wrap; gap: 0 3rem; align-items: flex-start; }
+table { border-collapse: collapse; margin: .4rem 0 .8rem; font-variant-numeric: tabular-nums; }
+th, td { text-align: left; vertical-align: top; padding: .22rem .9rem .22rem 0;
+  border-bottom: 1px solid #e3e3e3; }
+thead th { border-bottom: 1.5px solid #555; }
+.num { text-align: right; white-space: nowrap; }
+table.assumptions { width: 100%; font-size: .85rem; }
+table.assumptions td:first-child { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace;
+  overflow-wrap: anywhere; }
+td.inherited { color: #666; }
+figure { margin: 1.5rem 0; }
+figure svg { display: block; width: 100%; height: auto; }
+@media print {
+  body { max-width: none; margin: 0; padding: 0; font-size: 10.5pt; }
+  figure { break-inside: avoid; break-before: page; }
+  thead { display: table-header-group; }
+  tr { break-inside: avoid; }
+}
+"""
+
+
+def inline_svg(fig: Figure, prefix: str, dpi: int) -> str:
+    """A chart as inline SVG: no XML prolog, metadata or namespace declarations (nothing that
+    names a URL; HTML needs none), its element ids prefixed so that charts cannot clash."""
+    buf = io.BytesIO()
+    with house_style():
+        fig.savefig(buf, format="svg", dpi=dpi, metadata=SAVE_METADATA["svg"])
+    svg = buf.getvalue().decode("utf-8")
+    svg = re.sub(r"<\?xml[^>]*\?>\s*|<!DOCTYPE[^>]*>\s*", "", svg)
+    svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, flags=re.S)
+    svg = re.sub(r'\s+xmlns(?::\w+)?="[^"]*"', "", svg)
+    svg = re.sub(r'\bid="([^"]+)"', rf'id="{prefix}-\1"', svg)
+    svg = re.sub(r'href="#([^"]+)"', rf'href="#{prefix}-\1"', svg)
+    svg = re.sub(r"url\(#([^)]+)\)", rf"url(#{prefix}-\1)", svg)
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{prefix} chart" ', 1).strip()
+
+
+def _table(table: Table) -> str:
+    """A table of figures: labels on the left, figures right-aligned."""
+    e = html.escape
+
+    def row(cells: Sequence[str], tag: str) -> str:
+        return (
+            "<tr>"
+            + "".join(
+                f"<{tag}>{e(c)}</{tag}>" if i == 0 else f'<{tag} class="num">{e(c)}</{tag}>'
+                for i, c in enumerate(cells)
+            )
+            + "</tr>"
+        )
+
+    body = "\n".join(row(r, "td") for r in table.rows)
+    return f"<table>\n<thead>{row(table.header, 'th')}</thead>\n<tbody>\n{body}\n</tbody>\n</table>"
+
+
+def html_report(run: RunLike, content: ReportContent, size: tuple[float, float], dpi: int) -> bytes:
+    """The whole page, UTF-8."""
+    e = html.escape
+    head = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f'<meta name="generator" content="roundtrip {e(content.version)}">',
+        f"<title>{e(content.title)}: roundtrip report</title>",
+        f"<style>{CSS}</style>",
+        "</head>",
+    ]
+    top = [
+        "<header>",
+        f"<h1>{e(content.title)}</h1>",
+        f'<p class="muted">{e(content.subtitle)}</p>',
+        f'<p class="source">{e(content.source_and_version)}</p>',
+        "</header>",
+        f'<p class="question">{e(content.question)}</p>',
+    ]
+    if content.description:
+        top.append(f'<p class="muted">{e(content.description)}</p>')
+    figures = [
+        '<section id="key-figures">',
+        "<h2>Key figures</h2>",
+        f'<div class="figures">\n{_table(content.investors)}\n{_table(content.labs)}\n</div>',
+        f'<p class="muted">{e(content.figures_note)}</p>',
+        "</section>",
+        '<section id="reading">',
+        "<h2>What the figures say</h2>",
+        *(
+            f"<h3>{e(who)}</h3>\n<ul>\n" + "".join(f"<li>{e(p)}</li>\n" for p in points) + "</ul>"
+            for who, points in content.reading
+        ),
+        "</section>",
+    ]
+    charts = [
+        '<section id="charts">',
+        "<h2>Charts</h2>",
+        *(
+            f'<figure id="chart-{e(name)}">\n{inline_svg(fig, e(name), dpi)}\n</figure>'
+            for name, fig in chart_figures(run, size)
+        ),
+        "</section>",
+    ]
+    rows = []
+    cells = assumption_cells(content.assumptions)
+    for a, (path, value, note) in zip(content.assumptions, cells, strict=True):
+        grey = ' class="inherited"' if a.inherited else ""
+        rows.append(f"<tr><td>{e(path)}</td><td>{e(value)}</td><td{grey}>{e(note)}</td></tr>\n")
+    end = [
+        '<section id="assumptions">',
+        "<h2>Assumptions</h2>",
+        f'<p class="muted">{e(ASSUMPTIONS_NOTE)}</p>',
+        '<table class="assumptions">',
+        "<thead><tr><th>input</th><th>value</th><th>source comment</th></tr></thead>",
+        f"<tbody>\n{''.join(rows)}</tbody>",
+        "</table>",
+        "</section>",
+        '<section id="check">',
+        "<h2>Conservation check</h2>",
+        f"<p>{e(content.check)}</p>",
+        _table(content.check_table),
+        "</section>",
+        f'<footer><p class="source">{e(content.source_and_version)}</p></footer>',
+    ]
+    body = ["<body>", *top, *figures, *charts, *end, "</body>", "</html>", ""]
+    return "\n".join([*head, *body]).encode("utf-8")

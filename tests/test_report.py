@@ -1,0 +1,245 @@
+"""The report: what the PDF and HTML hold, that they are reproducible, and the `report` command."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import pypdf
+import pytest
+
+import sim
+from sim.charts import CHARTS
+from sim.cli import main
+from sim.report import assumptions, build_report, format_input, question, roundtrip_version
+from sim.result import inputs_hash
+
+ROOT = Path(__file__).resolve().parent.parent
+BUNDLED = ROOT / "scenarios" / "amazon_openai_50b.yaml"
+# A small scenario with comments in each place the loader reads them: beside a value, beside a
+# flow mapping, above a key, above a list item, and none at all.
+TINY = """\
+name: tiny
+start: 2026-01-01
+horizon: 1y  # one year
+agents:
+  inv: {kind: investor, owns: [own]}  # the investor and its cloud
+  lab:
+    kind: lab
+    # opening cash, assumed
+    cash: 1B
+    spending:
+      compute: {annual: 12B, providers: {own: 60%}}
+  own: {kind: cloud, margin: 30%}
+deals:
+  - kind: investment
+    investor: inv
+    lab: lab
+    pre_money: 20B  # 2026-01-01 [C]
+    tranches:
+      # the only tranche
+      - {at: 2026-01-01, amount: 5B}
+"""
+
+
+def flat(text: str) -> str:
+    """Text with every run of whitespace (line breaks where a line wrapped) as one space."""
+    return " ".join(text.split())
+
+
+@pytest.fixture(scope="module")
+def bundled() -> sim.Result:
+    return sim.run(sim.load_scenario(BUNDLED))
+
+
+@pytest.fixture(scope="module")
+def reports(bundled, tmp_path_factory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("report")
+    return {fmt: build_report(bundled, out / f"report.{fmt}") for fmt in ("pdf", "html")}
+
+
+@pytest.fixture(scope="module")
+def pdf_pages(reports) -> list[str]:
+    return [flat(page.extract_text()) for page in pypdf.PdfReader(reports["pdf"]).pages]
+
+
+def test_the_pdf_report_opens_and_asks_the_question_of_its_scenario(pdf_pages) -> None:
+    assert len(pdf_pages) >= 4 + len(CHARTS)  # text pages and one page per chart
+    assert pdf_pages[0].startswith("Amazon puts $50B into OpenAI")
+    assert (
+        "How much of Amazon's investment in OpenAI comes back as revenue of its own cloud, when, "
+        "how much of it is profit, and what does the stake really cost?"
+    ) in pdf_pages[0]
+
+
+def test_the_pdf_report_gives_the_key_figures_and_reads_them(pdf_pages) -> None:
+    first, text = pdf_pages[0], " ".join(pdf_pages)
+    for figure in (
+        "invested $50.00B",
+        "round trip (traced) $19.92B",
+        "round trip / invested 39.8%",
+    ):
+        assert figure in first
+    assert "cloud profit on its own dollars $6.97B" in first
+    assert "effective valuation -$1,070.37B" in first and "payback date 2031-05-01" in first
+    assert "revenue $1,214.85B" in first and "cash runs out 2029-12-01" in first
+    # the sentences are built from the same figures
+    assert "$19.92B (39.8%) came back as revenue of AWS by 2034-03-01" in text
+    assert "Cloud profit repaid the investment on 2031-05-01." in text
+
+
+def test_the_pdf_report_has_every_chart_on_a_page_of_its_own(bundled, pdf_pages) -> None:
+    for name, chart in CHARTS.items():
+        title = flat(chart(bundled).texts[0].get_text())  # new_figure's first text: the title
+        pages = [p for p in pdf_pages if title in p]
+        assert len(pages) == 1, name
+        assert "Key figures" not in pages[0] and "Assumptions" not in pages[0]
+
+
+def test_the_pdf_report_lists_the_assumptions_with_their_source_comments(pdf_pages) -> None:
+    text = " ".join(pdf_pages)
+    assert "Assumptions Every input of the run" in text and "input value source comment" in text
+    assert "deals.0.pre_money $730B 2026-02-27 [C]" in text
+    assert (
+        "deals.0.round_size $110B 2026-02-27 [C]: Amazon $50B, Nvidia $30B, SoftBank $30B" in text
+    )
+    assert "agents.openai.cash $40B Assumption: cash on hand after earlier rounds" in text
+    assert "deals.0.tranches.1.amount $35B" in text and "deals.1.total $138B" in text
+    assert "agents.aws.margin 35%" in text
+
+
+def test_the_pdf_report_ends_with_the_conservation_check(pdf_pages) -> None:
+    last = pdf_pages[-1]
+    assert "Conservation check Books balance to the cent." in last
+    assert "ledger records 1,054" in last
+    assert "opening total: the agents' cash at the start $40,000,000,000.00" in last
+    assert "closing total: every account at the end $40,000,000,000.00" in last
+
+
+def test_every_pdf_page_names_the_scenario_file_inputs_hash_and_version(bundled, pdf_pages):
+    for n, page in enumerate(pdf_pages, start=1):
+        assert "scenarios/amazon_openai_50b.yaml" in page
+        assert inputs_hash(bundled.scenario) in page
+        assert f"roundtrip {roundtrip_version()} · page {n} of {len(pdf_pages)}" in page
+
+
+def test_the_pdf_keeps_text_as_text_and_has_no_dates(reports) -> None:
+    reader = pypdf.PdfReader(reports["pdf"])
+    assert "/CreationDate" not in reader.metadata and "/ModDate" not in reader.metadata
+    assert reader.metadata["/Title"] == "roundtrip report: Amazon puts $50B into OpenAI"
+    fonts = {
+        font["/BaseFont"].split("+")[-1]: font["/Subtype"]
+        for page in reader.pages
+        for font in page["/Resources"]["/Font"].values()
+    }
+    assert fonts["DejaVuSans"] == "/Type0"  # TrueType (pdf.fonttype 42), not glyph outlines
+
+
+def test_the_same_run_gives_the_same_bytes(bundled, reports, tmp_path) -> None:
+    for fmt, first in reports.items():
+        again = build_report(bundled, tmp_path / f"again.{fmt}")
+        assert again.read_bytes() == first.read_bytes(), fmt
+
+
+def test_the_html_report_is_one_self_contained_file(bundled, reports) -> None:
+    page = reports["html"].read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    for outside in ("http://", "https://", "<script", "<link", " src=", "@import", "url(http"):
+        assert outside not in page
+    assert page.count("<svg") == len(CHARTS)
+    for name in CHARTS:
+        assert f'<figure id="chart-{name}">\n<svg ' in page
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) == len(set(ids))  # several charts in one page: their ids do not clash
+    assert "$19.92B" in page and "Books balance to the cent." in page
+    for a in assumptions(bundled.scenario):
+        assert f"<tr><td>{html.escape(a.path)}</td><td>{html.escape(a.value)}</td>" in page
+    assert "<tr><td>deals.0.pre_money</td><td>$730B</td><td>2026-02-27 [C]</td></tr>" in page
+
+
+def test_the_assumptions_list_every_input_once_with_its_comment(make_scenario) -> None:
+    s = make_scenario(TINY)
+
+    def leaves(value, path=()):
+        if isinstance(value, dict) and value:
+            for k, v in value.items():
+                yield from leaves(v, (*path, k))
+        elif isinstance(value, list) and any(isinstance(v, dict) for v in value):
+            for i, v in enumerate(value):
+                yield from leaves(v, (*path, str(i)))
+        else:
+            yield ".".join(path)
+
+    rows = assumptions(s)
+    assert [a.path for a in rows] == list(leaves(s.resolved))  # each leaf once, in file order
+    comment = {a.path: (a.comment, a.comment_on) for a in rows}
+    assert comment["horizon"] == ("one year", "horizon")  # beside the value
+    assert comment["agents.lab.cash"] == ("opening cash, assumed", "agents.lab.cash")  # above
+    assert comment["agents.inv.owns"] == ("the investor and its cloud", "agents.inv")  # parent's
+    assert comment["deals.0.pre_money"] == ("2026-01-01 [C]", "deals.0.pre_money")
+    assert comment["deals.0.tranches.0.at"] == ("the only tranche", "deals.0.tranches.0")
+    assert comment["deals.0.tranches.0.amount"] == ("the only tranche", "deals.0.tranches.0")
+    assert comment["agents.own.margin"] == ("", None) and comment["start"] == ("", None)
+    shown = {a.path: a.value for a in rows}
+    assert shown["deals.0.pre_money"] == "$20B" and shown["agents.own.margin"] == "30%"
+    assert shown["agents.lab.spending.compute.providers.own"] == "60%"
+    assert shown["deals.0.tranches.0.at"] == "2026-01-01"
+
+
+def test_the_html_assumptions_table_has_a_row_per_input(make_scenario, tmp_path) -> None:
+    s = make_scenario(TINY)
+    page = build_report(sim.run(s), tmp_path / "tiny.html").read_text(encoding="utf-8")
+    rows = re.findall(r"<tr><td>([^<]*)</td><td>[^<]*</td><td[^>]*>([^<]*)</td></tr>", page)
+    assert [path for path, _ in rows] == [a.path for a in assumptions(s)]
+    notes = dict(rows)
+    assert notes["deals.0.tranches.0.at"] == "the only tranche"
+    assert notes["deals.0.tranches.0.amount"] == "as above"  # the same comment, said once
+    assert question(s).startswith("How much of inv's investment in lab comes back")
+
+
+def test_inputs_are_written_as_a_reader_would(make_scenario) -> None:
+    assert format_input(("deals", "0", "pre_money"), 730_000_000_000) == "$730B"
+    assert format_input(("cash",), 1_400_000_000_000) == "$1.4T"
+    assert format_input(("amount",), 2_500_000) == "$2.5M"
+    assert format_input(("total",), "1234.56") == "$1,234.56"
+    assert format_input(("margin",), 0.125) == "12.5%"
+    assert format_input(("owns",), ["aws", "gcp"]) == "aws, gcp"
+    assert format_input(("description",), "") == "(empty)"
+
+
+def test_the_report_command_writes_the_file(tmp_path, capsys) -> None:
+    (tmp_path / "tiny.yaml").write_text(TINY)
+    out = tmp_path / "tiny.pdf"
+    code = main(["report", str(tmp_path / "tiny.yaml"), "-o", str(out), "--set", "horizon=2y"])
+    assert code == 0, capsys.readouterr().err
+    assert f"Wrote {out}" in capsys.readouterr().out
+    text = flat(" ".join(p.extract_text() for p in pypdf.PdfReader(out).pages))
+    assert "horizon 2y set by --set horizon=2y" in text
+    assert {p.name for p in tmp_path.iterdir()} == {"tiny.yaml", "tiny.pdf"}
+
+
+@pytest.mark.parametrize(
+    ("scenario", "out", "message"),
+    [
+        ("tiny.yaml", "report.docx", "a report is a .pdf or .html file; got '.docx'"),
+        ("tiny.yaml", "report", "got no suffix"),
+        ("tiny.yaml", "missing/report.pdf", "the folder"),
+        ("nope.yaml", "report.pdf", "nope.yaml: no such file"),
+        ("bad.yaml", "report.html", "bad.yaml:3:10: horizon"),
+    ],
+)
+def test_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, scenario, out, message) -> None:
+    (tmp_path / "tiny.yaml").write_text(TINY)
+    (tmp_path / "bad.yaml").write_text(TINY.replace("horizon: 1y", "horizon: soon"))
+    before = {p.name for p in tmp_path.iterdir()}
+    code = main(["report", str(tmp_path / scenario), "-o", str(tmp_path / out)])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and err.count("\n") == 1
+    assert {p.name for p in tmp_path.iterdir()} == before
+
+
+def test_a_bad_suffix_from_python_is_a_scenario_error(bundled, tmp_path) -> None:
+    with pytest.raises(sim.ScenarioError, match=r"accepted: \.pdf, \.html"):
+        build_report(bundled, tmp_path / "report.txt")
+    assert list(tmp_path.iterdir()) == []
