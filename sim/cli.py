@@ -178,8 +178,8 @@ def run(
     "names",
     metavar="NAMES",
     callback=_chart_option("names"),
-    help="Only these charts, comma-separated: flows, cumulative, investor_cash, lab_cash "
-    "(default all).",
+    help="Only these charts, comma-separated: flows, own_dollars, cumulative, investor_cash, "
+    "lab_cash (default all).",
 )
 def chart(
     folder: Path,

@@ -100,7 +100,8 @@ def test_chart_redraws_from_the_folder_without_running_again(run_folder, capsys)
     argv = ["--format", "pdf", "--size", "10x5.625", "--dpi", "100"]
     code, out, err = cli(capsys, "chart", run_folder, *argv)
     assert (code, err) == (0, "")
-    assert out.startswith(f"Wrote {run_folder / 'charts'}/: flows.pdf, cumulative.pdf")
+    listed = "flows.pdf, own_dollars.pdf, cumulative.pdf"
+    assert out.startswith(f"Wrote {run_folder / 'charts'}/: {listed}")
     assert ledger.stat().st_mtime_ns == before
     for name in CHARTS:
         page = pypdf.PdfReader(run_folder / "charts" / f"{name}.pdf").pages[0]
@@ -152,7 +153,10 @@ def test_run_with_bad_chart_options_exits_2_and_writes_nothing(
     ("argv", "message"),
     [
         (["--format", "png,jpeg"], "unknown chart format 'jpeg'; choose from png, svg, pdf"),
-        (["--only", "pie"], "unknown chart 'pie'; choose from flows, cumulative, investor_cash"),
+        (
+            ["--only", "pie"],
+            "unknown chart 'pie'; choose from flows, own_dollars, cumulative, investor_cash",
+        ),
         (["--size", "0x0"], "6 to 40 inches wide"),
         (["--size", "10by5"], "expected WIDTHxHEIGHT in inches such as 13.33x7.5, got '10by5'"),
         (["--dpi", "2000"], "dpi is 50 to 600, got 2000"),

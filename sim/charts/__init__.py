@@ -45,7 +45,7 @@ from typing import Any, Protocol
 
 from matplotlib.figure import Figure
 
-from sim.charts.flows import flow_diagram
+from sim.charts.flows import flow_diagram, own_dollars_diagram
 from sim.charts.style import DEFAULT_DPI, FORMATS, SLIDE_SIZE, save
 from sim.charts.timeseries import cumulative_flows, investor_cash, lab_cash
 from sim.errors import ScenarioError
@@ -61,6 +61,7 @@ class ChartFunction(Protocol):
 
 CHARTS: dict[str, ChartFunction] = {
     "flows": flow_diagram,  # the circuit: where the money came from, went, and came back
+    "own_dollars": own_dollars_diagram,  # the same circuit for the investors' own dollars only
     "cumulative": cumulative_flows,  # invested, spent on the investor's cloud, round trip, profit
     "investor_cash": investor_cash,  # the investor's net cash position and payback date
     "lab_cash": lab_cash,  # the lab's cash by origin and the date it runs short

@@ -110,7 +110,7 @@ class Layout:
 
 COLUMN_X = (0.16, 0.39, 0.60, 0.80)
 NODE_WIDTH = 0.012
-TOP, BOTTOM = 0.93, 0.04  # the diagram's vertical extent in axes fraction
+TOP, BOTTOM = 0.90, 0.03  # the diagram's vertical extent in axes fraction
 GAP = 0.022
 LABEL_SIZE = 11.5  # points
 
@@ -347,7 +347,7 @@ def own_dollars_diagram(run: RunLike, *, size: Sequence[float] = SLIDE_SIZE) -> 
         "of it profit"
         for i, v in active
     ]
-    subtitle = "; ".join(parts) + f". Traced {s.tracing.replace('_', '-')}, to scale."
+    subtitle = "; ".join(parts) + f". Traced {s.tracing.replace('_', ' ')}, to scale."
     return _diagram(run, bands, title, subtitle, size)
 
 
@@ -373,7 +373,7 @@ def _diagram(
         for c, head in enumerate(COLUMN_TITLES):
             ax.text(
                 lay.x[c] + lay.width / 2,
-                1.0,
+                0.955,
                 head.upper(),
                 ha="center",
                 va="bottom",

@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 from sim.result import RunLike, inputs_hash
 from sim.schedule import EXTERNAL_ACCOUNTS
 
-SLIDE_SIZE = (13.333, 7.5)  # inches: a 16:9 slide
+SLIDE_SIZE = (13 + 1 / 3, 7.5)  # inches: a 16:9 slide
 DEFAULT_DPI = 150  # 2000 x 1125 pixels at the slide size
 TITLE_BAND = 1.05  # inches above the axes for the title and subtitle
 SOURCE_BAND = 0.5  # inches below the axes for the source line
@@ -105,6 +105,12 @@ def tint(colour: str, amount: float) -> str:
     return mpl.colors.to_hex(colorsys.hls_to_rgb(h, light, s))
 
 
+def cash_tint(colour: str) -> str:
+    """A muted, pale shade for opening cash: the agent's hue, greyed and lightened."""
+    h, light, sat = colorsys.rgb_to_hls(*mpl.colors.to_rgb(colour))
+    return mpl.colors.to_hex(colorsys.hls_to_rgb(h, light + (1 - light) * 0.5, sat * 0.35))
+
+
 @dataclass
 class Palette:
     """A colour for every agent and origin of a scenario, the same in every chart of it.
@@ -140,7 +146,7 @@ class Palette:
         """``amazon:investment`` -> amazon's colour; ``openai:cash`` -> a pale openai."""
         agent, _, what = origin.partition(":")
         colour = self.agent(agent)
-        return tint(colour, 0.55) if what == "cash" else colour
+        return cash_tint(colour) if what == "cash" else colour
 
 
 # ---- money and dates ------------------------------------------------------------------------
@@ -212,7 +218,7 @@ def _wrap(text: str, width_in: float, size_pt: float, em: float) -> list[str]:
     """Lines of ``text`` that fit the figure's width, for a font of ``size_pt`` whose average
     character is ``em`` of its size wide."""
     chars = max(20, int((width_in - 0.6) * 72 / (size_pt * em)))
-    return textwrap.wrap(text, chars) or [""]
+    return textwrap.wrap(text, chars, break_on_hyphens=False) or [""]
 
 
 def new_figure(
