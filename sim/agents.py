@@ -26,6 +26,7 @@ import simpy
 from simpy.events import EventPriority
 
 from sim.books import Cents, Legs, allocate
+from sim.kernels import legs_cents, profit_and_cost
 from sim.schedule import InvestmentPlan, LabPlan
 
 if TYPE_CHECKING:
@@ -136,21 +137,13 @@ def cloud_settles(settle: Settle, paid: Cents) -> Cents:
     cost, paid at once to ``cloud_costs``. Returns ``[profit, cost]`` per cloud, interleaved
     ``[cloud * 2, run]``: the payer's cash is split for them as for two payees, so that profit
     and cost each carry the payment's origin mix and add up to it to the cent."""
-    profit = (paid * settle.margins + 0.5).astype(np.int64)  # floor(x + 0.5), x >= 0
-    out = np.empty((2 * len(paid), paid.shape[1]), dtype=np.int64)
-    out[0::2] = profit
-    np.subtract(paid, profit, out=out[1::2])
-    return out
+    return profit_and_cost(paid, settle.margins)
 
 
 def _legs_cents(settle: Settle, parts: Cents, n_clouds: int) -> Cents:
     """Cents by origin for each leg of a lab's payment: lab -> cloud (profit + cost), the lab's
     other payees, then cloud -> cloud_costs (cost) and cloud -> owner (profit) legs."""
-    profit, cost = parts[0 : 2 * n_clouds : 2], parts[1 : 2 * n_clouds : 2]
-    legs = [profit + cost, parts[2 * n_clouds :], cost]
-    if settle.owned:
-        legs.append(profit[settle.owned])
-    return np.concatenate(legs)
+    return legs_cents(parts, n_clouds, settle.owned)
 
 
 def books_closing(env: simpy.Environment, eng: Engine) -> Process:

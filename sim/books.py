@@ -21,49 +21,15 @@ import numpy as np
 import numpy.typing as npt
 
 from sim.errors import ConservationError
+from sim.kernels import allocate, post, replay_ledger, split_pro_rata
+
+__all__ = ["KIND", "KINDS", "Books", "Legs", "LedgerArrays", "allocate", "split_pro_rata"]
 
 Cents = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
 
 # Pools beyond this many cents lose whole-cent precision in the float part of a proportional split.
 MAX_EXACT_CENTS = 2**53
-
-
-def allocate(total: Cents, weights: npt.NDArray[np.floating] | Cents) -> Cents:
-    """Split ``total[..., run]`` into integer parts ``[..., item, run]`` in proportion to weights.
-
-    Cumulative rounding: part i is ``round(total * W_i) - round(total * W_{i-1})`` where ``W`` is
-    the running share of the weights. The parts add up to ``total`` exactly, are never negative,
-    and each is within one cent of its exact share; an integer weight is never exceeded when
-    ``total`` is at most the weights' sum. Runs whose weights are all zero get nothing (their
-    total must then be zero). Items run along axis -2, runs along axis -1.
-    """
-    if weights.shape[-2] == 1:
-        return total[..., None, :].copy()
-    cum = weights.cumsum(axis=-2, dtype=np.float64)
-    # where all weights are zero, cum is zero and so are the parts, whatever the ratio
-    cum *= total[..., None, :] / np.maximum(cum[..., -1:, :], 1e-300)
-    cum += 0.5
-    edges = cum.astype(np.int64)  # floor(x + 0.5), as x is never negative
-    edges[..., 1:, :] -= edges[..., :-1, :].copy()
-    return edges
-
-
-def split_pro_rata(pool: Cents, amounts: Cents) -> Cents:
-    """Cents by origin ``[payee, origin, run]`` for paying ``amounts[payee, run]`` out of
-    ``pool[origin, run]``, each origin in proportion to what it holds.
-
-    All payees are served from the same pool at once: the cells (payee, origin) weigh
-    ``amount_p * pool_o``; rounding them cumulatively in payee-major order keeps each payee's
-    total exact. When the payments empty the pool an origin can come out a few cents short; the
-    caller sees that as a negative balance and calls ``repair``.
-    """
-    n_payees, n_origins, n_runs = amounts.shape[0], pool.shape[0], pool.shape[1]
-    if n_payees == 1:
-        return allocate(amounts[0], pool)[None]
-    cells = amounts.astype(np.float64)[:, None, :] * pool  # no int64 overflow: floats
-    flat = cells.reshape(n_payees * n_origins, n_runs)
-    return allocate(amounts.sum(axis=0), flat).reshape(n_payees, n_origins, n_runs)
 
 
 def repair(parts: Cents, pool: Cents, amounts: Cents) -> None:
@@ -222,18 +188,17 @@ class Books:
         held = self.pool[payer]
         if self.fifo is not None:
             parts = self.fifo.withdraw(payer, amounts, len(self.origins))
-        else:
-            parts = split_pro_rata(held, amounts)
-        if (held - parts.sum(axis=0)).min() < 0:
-            if self.fifo is not None or (held.sum(axis=0) < amounts.sum(axis=0)).any():
+            return parts
+        parts, overdrawn = split_pro_rata(held, amounts)
+        if overdrawn:
+            if (held.sum(axis=0) < amounts.sum(axis=0)).any():
                 raise ConservationError(f"{self.accounts[payer]} paid out more than it held")
             repair(parts, held, amounts)  # a few cents between origins, payee totals unchanged
         return parts
 
     def post(self, time: int, legs: Legs, parts: Cents) -> None:
         """Move exactly ``parts[leg, origin, run]`` along each leg and write it in the ledger."""
-        net = legs.flow @ parts.reshape(len(legs), -1)  # exact: int64
-        self.pool[legs.involved] += net.reshape(len(legs.involved), *parts.shape[1:])
+        post(self.pool, legs.involved, legs.flow, parts)  # exact: int64
         self._blocks.append((time, legs.meta, parts))
         if self.fifo is not None:
             for j, payee in enumerate(legs.payees):
@@ -295,11 +260,7 @@ class Books:
         led = led if led is not None else self.ledger()
         if (self.pool[agents] < 0).any():
             raise ConservationError("an agent holds negative cash")
-        replay = self.opening.copy()
-        for a in range(len(self.accounts)):
-            replay[a] += led.cents[led.payee == a].sum(axis=0) - led.cents[led.payer == a].sum(
-                axis=0
-            )
+        replay = replay_ledger(self.opening, led.payer, led.payee, led.cents)
         if not np.array_equal(replay, self.pool):
             raise ConservationError("ledger replay does not reproduce the balances")
         if np.abs(self.pool).max(initial=0) >= MAX_EXACT_CENTS:

@@ -27,7 +27,7 @@ class Settle:
     """The fixed shape of some clouds settling a payment (see agents.cloud_settles)."""
 
     margins: npt.NDArray[np.float64]  # [cloud, run]
-    owned: list[int]  # positions of the clouds an investor owns
+    owned: npt.NDArray[np.intp]  # positions of the clouds an investor owns
     legs: list[tuple[int, int, str, int]]  # a cost leg per cloud, then a profit leg per owned
 
 
@@ -219,7 +219,7 @@ class Engine:
             (self.index[clouds[i]], self.index[plan.owner[clouds[i]] or ""], "profit", deals[i])
             for i in owned
         ]
-        return Settle(plan.margins[pos], owned, cost + profit)
+        return Settle(plan.margins[pos], np.array(owned, dtype=np.intp), cost + profit)
 
     def _deal(self, name: str, lab: str | None) -> int:
         self.deal_index[name] = len(self.deals)

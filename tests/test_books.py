@@ -65,8 +65,9 @@ def test_split_that_would_overdraw_an_origin_is_repaired_cent_by_cent():
     # a payee the same origin twice over; repair must leave each origin paying exactly 1
     p = np.array([[1], [1]])
     amounts = np.array([[1], [1]])
-    parts = split_pro_rata(p, amounts)
-    if (parts.sum(axis=0) > p).any():
+    parts, overdrawn = split_pro_rata(p, amounts)
+    assert overdrawn == bool((parts.sum(axis=0) > p).any())
+    if overdrawn:
         repair(parts, p, amounts)
     assert parts.sum(axis=0).tolist() == [[1], [1]]
     assert parts.sum(axis=1).tolist() == [[1], [1]]
@@ -106,3 +107,12 @@ def test_paying_more_than_the_pool_holds_is_refused():
     books = Books(["a", "b"], ["x"], np.array([[[100]], [[0]]]))
     with pytest.raises(ConservationError):
         books.pay(0, 0, Legs.of([(0, 1, "compute", 0)]), np.array([[101]]))
+
+
+def test_check_fails_loudly_when_the_ledger_does_not_replay_to_the_balances():
+    books = Books(["a", "b"], ["x"], np.array([[[100]], [[0]]]))
+    books.pay(0, 0, Legs.of([(0, 1, "compute", 0)]), np.array([[40]]))
+    books.check()
+    books._blocks[0][2][0, 0, 0] += 1  # the record says 41 cents moved, the pools say 40
+    with pytest.raises(ConservationError, match="replay"):
+        books.check()
