@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import ScenarioError
-from sim.result import Result, resolved_yaml
+from sim.result import Result, resolved_yaml_with_sources
 from sim.scenario import Scenario
 
 RUN_FILES = ("metrics.json", "ledger.parquet", "balances.parquet", "scenario.resolved.yaml")
@@ -100,10 +100,12 @@ def write_run(result: Result, out: Path, extra: Callable[[Path], None] | None = 
         result.ledger.to_parquet(tmp / "ledger.parquet", index=False)
         result.balances.to_parquet(tmp / "balances.parquet", index=False)
         header = (
-            f"# Resolved inputs of {result.scenario.name!r} (defaults and overrides applied).\n"
-            "# Run it again with: roundtrip run scenario.resolved.yaml\n"
+            f"# Resolved inputs of {result.scenario.name!r} (defaults and overrides applied),\n"
+            "# each with the source comment written beside it in the scenario file.\n"
+            "# Run it again with: roundtrip run scenario.resolved.yaml\n\n"
         )
-        (tmp / "scenario.resolved.yaml").write_text(header + resolved_yaml(result.scenario))
+        resolved = resolved_yaml_with_sources(result.scenario)
+        (tmp / "scenario.resolved.yaml").write_text(header + resolved)
         src = result.scenario.source
         if src and Path(src).is_file():
             shutil.copyfile(src, tmp / "scenario.source.yaml")

@@ -54,6 +54,33 @@ def resolved_yaml(scenario: Scenario, *, sort_keys: bool = False) -> str:
     )
 
 
+def resolved_yaml_with_sources(scenario: Scenario) -> str:
+    """The resolved inputs as YAML, each with the source comment written beside it in the
+    scenario file (or the ``--set`` that changed it), so a run folder keeps its sources: read
+    back, the comments land on the same inputs. A list item's comment goes on a line above it."""
+    from sim.loader import read_yaml  # where each input landed in the text
+
+    text = resolved_yaml(scenario)
+    if not scenario.comments:
+        return text
+    doc = read_yaml(text, "<resolved>")
+    lines = text.split("\n")
+    above: dict[int, list[str]] = {}
+    for dotted, comment in scenario.comments.items():
+        path = tuple(int(p) if p.isdigit() else p for p in dotted.split("."))
+        one_line = " ".join(comment.split())
+        if isinstance(path[-1], int):
+            if path in doc.positions:
+                row, col = doc.positions[path]
+                above.setdefault(row - 1, []).append(" " * max(col - 3, 0) + "# " + one_line)
+        elif path in doc.key_positions:
+            row = doc.key_positions[path][0]
+            lines[row - 1] += "  # " + one_line
+    for row in sorted(above, reverse=True):
+        lines[row:row] = above[row]
+    return "\n".join(lines)
+
+
 def inputs_hash(scenario: Scenario) -> str:
     """Short hash of the resolved inputs: names the exact run a chart or report came from."""
     text = resolved_yaml(scenario, sort_keys=True)

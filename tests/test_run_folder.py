@@ -8,8 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import sim
 from sim.cli import main
-from sim.output import _umask
+from sim.output import _umask, read_run, write_run
+from sim.result import inputs_hash
 
 BUNDLED = Path(__file__).resolve().parent.parent / "scenarios" / "amazon_openai_50b.yaml"
 RUN_FILES = {"metrics.json", "ledger.parquet", "balances.parquet", "scenario.resolved.yaml"}
@@ -122,3 +124,15 @@ def test_a_failed_swap_puts_the_previous_run_back(tmp_path, capsys, monkeypatch)
     assert len(calls) == 3  # the third put the previous run back
     assert (out / "metrics.json").read_text() == metrics
     assert {p.name for p in tmp_path.iterdir()} == {"s.yaml", "run"}
+
+
+def test_the_resolved_inputs_keep_their_source_comments_and_read_back_the_same(tmp_path):
+    scenario = sim.load_scenario("scenarios/amazon_openai_50b.yaml", ["agents.aws.margin=30%"])
+    out = tmp_path / "run"
+    write_run(sim.run(scenario), out)
+    text = (out / "scenario.resolved.yaml").read_text()
+    assert "pre_money: 730000000000  # 2026-02-27 [C]" in text
+    assert "margin: 0.3  # set by --set agents.aws.margin=30%" in text
+    back = read_run(out).scenario
+    assert back.comments == scenario.comments
+    assert inputs_hash(back) == inputs_hash(scenario)
