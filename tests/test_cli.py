@@ -126,7 +126,7 @@ def test_an_override_changes_the_result_and_json_prints_valid_json(tmp_path, cap
         < base["investors"]["amazon"]["spend_on_own_cloud"]
     )
     resolved = (tmp_path / "b" / "scenario.resolved.yaml").read_text()
-    assert "aws: 0.1\n" in resolved
+    assert "aws: 0.1  # set by --set agents.openai.spending.compute.providers.aws=10%\n" in resolved
 
 
 def test_validate_says_valid_and_writes_nothing(tmp_path, capsys, monkeypatch) -> None:
