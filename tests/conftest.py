@@ -7,6 +7,7 @@ import textwrap
 import pytest
 
 import sim
+from sim.cli import main
 
 
 def scenario(text: str, **overrides: object) -> sim.scenario.Scenario:  # type: ignore[name-defined]
@@ -17,3 +18,10 @@ def scenario(text: str, **overrides: object) -> sim.scenario.Scenario:  # type: 
 @pytest.fixture
 def make_scenario():
     return scenario
+
+
+def cli(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, str]:
+    """Run the command line in-process: its exit code, what it printed, what it complained."""
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err

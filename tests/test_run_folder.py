@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import cli
 
 import sim
-from sim.cli import main
 from sim.output import _umask, read_run, write_run
 from sim.result import inputs_hash
 
@@ -27,12 +27,6 @@ agents:
 deals:
   - {kind: investment, investor: inv, lab: lab, tranches: [{at: 2026-01-01, amount: 5B}]}
 """
-
-
-def cli(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, str]:
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_without_out_the_run_goes_to_runs_and_the_file_stem(tmp_path, capsys, monkeypatch) -> None:
