@@ -4,21 +4,43 @@ An investor puts money into an AI lab, the lab buys compute from the investor's 
 the money comes back as cloud revenue. ``load_scenario`` reads a YAML scenario, ``run`` simulates
 it on a SimPy event loop with an exact, traced ledger, and the ``Result`` gives metrics, ledger
 and balances as pandas objects.
+
+The names below are imported on first use (PEP 562), so that ``roundtrip --help`` and
+``roundtrip validate`` do not pay for pandas and the engine.
 """
 
-from sim.errors import ConservationError, ScenarioError
-from sim.loader import load_scenario, parse_scenario
-from sim.result import BatchResult, Result
-from sim.runner import run, run_batch
+from __future__ import annotations
 
-__all__ = [
-    "BatchResult",
-    "ConservationError",
-    "Result",
-    "ScenarioError",
-    "load_scenario",
-    "parse_scenario",
-    "run",
-    "run_batch",
-]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sim.errors import ConservationError, ScenarioError
+    from sim.loader import load_scenario, parse_scenario
+    from sim.result import BatchResult, Result
+    from sim.runner import run, run_batch
+
+_WHERE = {
+    "BatchResult": "sim.result",
+    "ConservationError": "sim.errors",
+    "Result": "sim.result",
+    "ScenarioError": "sim.errors",
+    "load_scenario": "sim.loader",
+    "parse_scenario": "sim.loader",
+    "run": "sim.runner",
+    "run_batch": "sim.runner",
+}
+__all__ = sorted(_WHERE)
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(_WHERE[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))

@@ -1,23 +1,38 @@
-"""The arithmetic of moving money, compiled: the hot loops of sim/books.py and sim/agents.py.
+"""The arithmetic of moving money: the hot loops of sim/books.py and sim/agents.py.
 
-A single run spends most of its time on many tiny array operations per step; each costs about a
-microsecond of numpy overhead whatever its size. These kernels do the same arithmetic in one
-compiled loop each (numba, no fast-math: IEEE operations in the same order as the formulas
-below, so results are the same on every machine and for any batch size). Each is written as
-the plain loop it is; the docstrings give the rule, docs/model.md the why.
+Each kernel is written twice, with results identical to the last bit:
+
+* as the plain loop it is (``*_loops``): the rule, readable, and the source numba compiles;
+* vectorised with numpy over runs (``*_numpy``): the same IEEE operations in the same order
+  (sums as running sums, ``np.cumsum``, never numpy's pairwise ``sum`` on floats).
+
+The names without a suffix (``allocate``, ``post``, ...) call whichever implementation
+``sim.jit`` chose for this process: numpy until the compiled code is cached, then numba where it
+repays loading it (see ``sim/jit.py`` and docs/model.md, "Speed"). Compiled code uses no
+fast-math, so both give the same cents on every machine and for any batch size; the tests hold
+the two to equality on random inputs.
 """
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
-from numba import njit
 
 Cents = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
+
+KERNELS = ("allocate", "split_pro_rata", "post", "profit_and_cost", "legs_cents", "replay_ledger")
 
 
-@njit(cache=True)
-def allocate(total: Cents, weights: npt.NDArray[np.float64] | Cents) -> Cents:  # pragma: no cover
+# ---------------------------------------------------------------------------------------------
+# allocate
+# ---------------------------------------------------------------------------------------------
+
+
+def allocate_loops(total: Cents, weights: Floats | Cents) -> Cents:  # pragma: no cover
     """Split ``total[run]`` into integer parts ``[item, run]`` in proportion to ``weights``.
 
     Cumulative rounding: with ``W_i`` the running share of the weights, part i is
@@ -43,8 +58,29 @@ def allocate(total: Cents, weights: npt.NDArray[np.float64] | Cents) -> Cents:  
     return out
 
 
-@njit(cache=True)
-def split_pro_rata(pool: Cents, amounts: Cents) -> tuple[Cents, bool]:  # pragma: no cover
+def _cumulative_parts(cum: Floats, total: Cents) -> Cents:
+    """Parts from running sums ``cum[item, run]`` scaled to ``total`` (cumulative rounding)."""
+    if cum.shape[0] == 0:
+        return np.zeros(cum.shape, dtype=np.int64)
+    ratio = total / np.maximum(cum[-1], 1e-300)
+    edges = (cum * ratio + 0.5).astype(np.int64)
+    out = np.empty_like(edges)
+    out[0] = edges[0]
+    np.subtract(edges[1:], edges[:-1], out=out[1:])
+    return out
+
+
+def allocate_numpy(total: Cents, weights: Floats | Cents) -> Cents:
+    """``allocate_loops``, vectorised: running sums by ``np.cumsum`` (sequential, as the loop)."""
+    return _cumulative_parts(np.cumsum(weights, axis=0, dtype=np.float64), total)
+
+
+# ---------------------------------------------------------------------------------------------
+# split_pro_rata
+# ---------------------------------------------------------------------------------------------
+
+
+def split_pro_rata_loops(pool: Cents, amounts: Cents) -> tuple[Cents, bool]:  # pragma: no cover
     """Cents by origin ``[payee, origin, run]`` for paying ``amounts[payee, run]`` out of
     ``pool[origin, run]``, each origin in proportion to what it holds, and whether some origin
     would give more than it holds (a few cents, when the payments empty the pool: the caller
@@ -59,10 +95,7 @@ def split_pro_rata(pool: Cents, amounts: Cents) -> tuple[Cents, bool]:  # pragma
     parts = np.empty((n_payees, n_origins, n_runs), dtype=np.int64)
     overdrawn = False
     for r in range(n_runs):
-        held = 0.0
         total = 0
-        for o in range(n_origins):
-            held += float(pool[o, r])
         for p in range(n_payees):
             total += amounts[p, r]
         s = 0.0
@@ -87,8 +120,22 @@ def split_pro_rata(pool: Cents, amounts: Cents) -> tuple[Cents, bool]:  # pragma
     return parts, overdrawn
 
 
-@njit(cache=True)
-def post(
+def split_pro_rata_numpy(pool: Cents, amounts: Cents) -> tuple[Cents, bool]:
+    """``split_pro_rata_loops``, vectorised over runs (cells in payee-major order)."""
+    n_payees, n_runs = amounts.shape
+    n_origins = pool.shape[0]
+    cells = amounts.astype(np.float64)[:, None, :] * pool.astype(np.float64)[None, :, :]
+    cum = np.cumsum(cells.reshape(n_payees * n_origins, n_runs), axis=0)
+    parts = _cumulative_parts(cum, amounts.sum(axis=0)).reshape(n_payees, n_origins, n_runs)
+    return parts, bool((parts.sum(axis=0) > pool).any())
+
+
+# ---------------------------------------------------------------------------------------------
+# post
+# ---------------------------------------------------------------------------------------------
+
+
+def post_loops(
     pool: Cents, involved: npt.NDArray[np.intp], flow: Cents, parts: Cents
 ) -> None:  # pragma: no cover
     """In place: ``pool[involved[a]] += sum over legs j of flow[a, j] * parts[j]``."""
@@ -103,8 +150,20 @@ def post(
                         pool[acc, o, r] += f * parts[j, o, r]
 
 
-@njit(cache=True)
-def profit_and_cost(paid: Cents, margins: npt.NDArray[np.float64]) -> Cents:  # pragma: no cover
+def post_numpy(pool: Cents, involved: npt.NDArray[np.intp], flow: Cents, parts: Cents) -> None:
+    """``post_loops`` as one exact integer product (accounts in ``involved`` are distinct)."""
+    n_legs = parts.shape[0]
+    pool[involved] += (flow @ parts.reshape(n_legs, -1)).reshape(
+        (len(involved), *parts.shape[1:])
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# profit_and_cost
+# ---------------------------------------------------------------------------------------------
+
+
+def profit_and_cost_loops(paid: Cents, margins: Floats) -> Cents:  # pragma: no cover
     """``[profit, cost]`` per cloud, interleaved ``[cloud * 2, run]``: profit is the margin of
     the payment rounded to the cent (half up), cost the rest."""
     n_clouds, n_runs = paid.shape
@@ -117,8 +176,21 @@ def profit_and_cost(paid: Cents, margins: npt.NDArray[np.float64]) -> Cents:  # 
     return out
 
 
-@njit(cache=True)
-def legs_cents(
+def profit_and_cost_numpy(paid: Cents, margins: Floats) -> Cents:
+    """``profit_and_cost_loops``, vectorised."""
+    profit = (paid * margins + 0.5).astype(np.int64)
+    out = np.empty((2 * paid.shape[0], paid.shape[1]), dtype=np.int64)
+    out[0::2] = profit
+    out[1::2] = paid - profit
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# legs_cents
+# ---------------------------------------------------------------------------------------------
+
+
+def legs_cents_loops(
     parts: Cents, n_clouds: int, owned: npt.NDArray[np.intp]
 ) -> Cents:  # pragma: no cover
     """Cents by origin per leg of a lab's payment split as (profit, cost) per cloud then other
@@ -137,8 +209,18 @@ def legs_cents(
     return out
 
 
-@njit(cache=True)
-def replay_ledger(
+def legs_cents_numpy(parts: Cents, n_clouds: int, owned: npt.NDArray[np.intp]) -> Cents:
+    """``legs_cents_loops`` as slices."""
+    profit, cost = parts[0 : 2 * n_clouds : 2], parts[1 : 2 * n_clouds : 2]
+    return np.concatenate([profit + cost, parts[2 * n_clouds :], cost, parts[2 * owned]])
+
+
+# ---------------------------------------------------------------------------------------------
+# replay_ledger
+# ---------------------------------------------------------------------------------------------
+
+
+def replay_ledger_loops(
     opening: Cents, payer: Cents, payee: Cents, cents: Cents
 ) -> Cents:  # pragma: no cover
     """Balances ``[account, origin, run]`` from the opening balances and every record: each
@@ -154,3 +236,60 @@ def replay_ledger(
                 out[a, o, r] -= c
                 out[b, o, r] += c
     return out
+
+
+def replay_ledger_numpy(opening: Cents, payer: Cents, payee: Cents, cents: Cents) -> Cents:
+    """``replay_ledger_loops`` with exact integer scatter-adds."""
+    out = opening.copy()
+    np.subtract.at(out, payer, cents)
+    np.add.at(out, payee, cents)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Dispatch
+# ---------------------------------------------------------------------------------------------
+
+NUMPY = SimpleNamespace(**{name: globals()[f"{name}_numpy"] for name in KERNELS}, name="numpy")
+_impl: Any = NUMPY
+
+
+def implementation() -> str:
+    """The name of the implementation in use: ``numpy`` or ``numba``."""
+    return str(_impl.name)
+
+
+def set_implementation(impl: Any) -> None:
+    """Use ``impl`` (a namespace of the kernels) from now on; ``sim.jit`` calls this."""
+    global _impl
+    _impl = impl
+
+
+def allocate(total: Cents, weights: Floats | Cents) -> Cents:
+    """See ``allocate_loops``."""
+    return _impl.allocate(total, weights)  # type: ignore[no-any-return]
+
+
+def split_pro_rata(pool: Cents, amounts: Cents) -> tuple[Cents, bool]:
+    """See ``split_pro_rata_loops``."""
+    return _impl.split_pro_rata(pool, amounts)  # type: ignore[no-any-return]
+
+
+def post(pool: Cents, involved: npt.NDArray[np.intp], flow: Cents, parts: Cents) -> None:
+    """See ``post_loops``."""
+    _impl.post(pool, involved, flow, parts)
+
+
+def profit_and_cost(paid: Cents, margins: Floats) -> Cents:
+    """See ``profit_and_cost_loops``."""
+    return _impl.profit_and_cost(paid, margins)  # type: ignore[no-any-return]
+
+
+def legs_cents(parts: Cents, n_clouds: int, owned: npt.NDArray[np.intp]) -> Cents:
+    """See ``legs_cents_loops``."""
+    return _impl.legs_cents(parts, n_clouds, owned)  # type: ignore[no-any-return]
+
+
+def replay_ledger(opening: Cents, payer: Cents, payee: Cents, cents: Cents) -> Cents:
+    """See ``replay_ledger_loops``."""
+    return _impl.replay_ledger(opening, payer, payee, cents)  # type: ignore[no-any-return]
