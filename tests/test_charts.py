@@ -11,11 +11,14 @@ from pathlib import Path
 import matplotlib.dates as mdates
 import pandas as pd
 import pytest
+from IPython.core.formatters import DisplayFormatter
+from matplotlib._pylab_helpers import Gcf
 from matplotlib.figure import Figure
 
 import sim
 from sim.charts import CHARTS, DEFAULT_DPI, FORMATS, SLIDE_SIZE, render
 from sim.charts.series import lab_cash_by_origin
+from sim.charts.style import NOTEBOOK_DPI, save
 from sim.charts.timeseries import cumulative_flows, investor_cash, lab_cash
 from sim.result import inputs_hash
 
@@ -201,3 +204,41 @@ def test_charts_draw_inside_house_style_and_leave_matplotlib_settings_alone(tiny
     for chart in CHARTS.values():
         chart(tiny, size=(10, 5.625))
     assert dict(mpl.rcParams) == before
+
+
+# ---- in a notebook: the PNG IPython shows ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("size", "pixels", "shown"),
+    [
+        # 13 1/3 x 7.5 in at 144 dpi: 1920 x 1080 pixels, shown at half, 960 x 540
+        (SLIDE_SIZE, (1920, 1080), {"width": 960, "height": 540}),
+        # 10 x 5.625 in at 144 dpi: 1440 x 810 pixels, shown at 720 x 405
+        ((10, 5.625), (1440, 810), {"width": 720, "height": 405}),
+    ],
+)
+def test_a_chart_shows_in_a_notebook_as_a_png_at_half_its_pixels(tiny, size, pixels, shown):
+    assert NOTEBOOK_DPI == 144
+    data, metadata = DisplayFormatter().format(investor_cash(tiny, size=size))  # as IPython does
+    png = data["image/png"]
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR"
+    assert struct.unpack(">II", png[16:24]) == pixels
+    assert metadata["image/png"] == shown
+    assert b"Software" not in png  # no version string: the same chart, the same bytes
+
+
+def test_showing_a_chart_changes_neither_its_files_nor_any_setting(tiny, tmp_path) -> None:
+    import matplotlib as mpl
+
+    before = dict(mpl.rcParams)
+    shown = lab_cash(tiny)
+    first, _ = shown._repr_png_()
+    second, _ = shown._repr_png_()
+    assert first == second
+    for fmt in FORMATS:
+        a = save(shown, tmp_path / f"shown.{fmt}").read_bytes()
+        b = save(lab_cash(tiny), tmp_path / f"fresh.{fmt}").read_bytes()
+        assert a == b, fmt
+    assert dict(mpl.rcParams) == before
+    assert Gcf.get_all_fig_managers() == []  # pyplot never saw it

@@ -1,25 +1,155 @@
-"""Every shipped notebook runs top to bottom (its code cells as one script, from its folder)."""
+"""Every shipped notebook runs in a real Jupyter kernel (ipykernel, this Python), from its own
+folder, with no cell raising; every cell that draws a chart shows it as one PNG (one chart a cell),
+and no other cell shows an image; no notebook is stored with outputs."""
 
 from __future__ import annotations
 
+import ast
+import base64
 import json
+import os
+import sys
 from pathlib import Path
 
+import nbformat
 import pytest
+from IPython.core.inputtransformer2 import TransformerManager
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import KernelManager
+from nbclient import NotebookClient
+from nbformat import NotebookNode
+from nbformat.v4 import new_code_cell, new_notebook
 
-NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
+from sim.charts import CHARTS
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+CHART_FUNCTIONS = frozenset(chart.__name__ for chart in CHARTS.values())
+CHART_TAG = "chart"  # tags a cell that draws a chart in some other way
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def kernels(tmp_path_factory) -> Path:
+    """A folder holding one kernel spec, ``python3``: ipykernel on the Python running the tests
+    (not whatever ``python3`` kernel the machine has installed)."""
+    folder = tmp_path_factory.mktemp("kernels")
+    spec = folder / "python3"
+    spec.mkdir()
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    kernel = {"argv": argv, "display_name": "Python 3 (tests)", "language": "python"}
+    (spec / "kernel.json").write_text(json.dumps(kernel))
+    return folder
+
+
+def execute(nb: NotebookNode, folder: Path, kernels: Path, home: Path) -> NotebookNode:
+    """Run every cell of ``nb`` in a fresh kernel started in ``folder``, then shut it down;
+    raises ``CellExecutionError`` (with the traceback) at the first cell that raises."""
+    km = KernelManager(
+        kernel_name="python3",
+        kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernels)]),
+        connection_file=str(home / "kernel.json"),
+    )
+    client = NotebookClient(nb, km=km, timeout=120, resources={"metadata": {"path": str(folder)}})
+    # IPYTHONDIR: no profile, startup file or history of the user's in the kernel
+    env = {**os.environ, "IPYTHONDIR": str(home / "ipython")}
+    return client.execute(cleanup_kc=True, env=env)  # cleanup_kc: stop the kernel we started
+
+
+def draws_a_chart(cell: NotebookNode) -> bool:
+    """A cell calls a chart function (``flow_diagram(result)``, ``charts.lab_cash(r)``,
+    ``CHARTS[name](r)``), or is tagged ``chart``. IPython syntax (``%magic``) is read as IPython
+    reads it; comments and strings do not count."""
+    if CHART_TAG in cell.get("metadata", {}).get("tags", []):
+        return True
+    tree = ast.parse(TransformerManager().transform_cell(cell.source))
+    called = {called_name(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    return bool(called & (CHART_FUNCTIONS | {"CHARTS"}))
+
+
+def called_name(func: ast.expr) -> str:
+    """``f`` of ``f(x)``, ``m.f(x)`` and ``f[k](x)``."""
+    if isinstance(func, ast.Subscript):
+        func = func.value
+    return func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+
+
+def images(cell: NotebookNode) -> list[bytes]:
+    """The PNGs a cell showed (as its value or with ``display``)."""
+    return [
+        base64.b64decode(out.data["image/png"])
+        for out in cell.get("outputs", [])
+        if out.output_type in ("execute_result", "display_data") and "image/png" in out.data
+    ]
+
+
+def test_there_is_a_notebook_and_it_draws_charts() -> None:
+    assert NOTEBOOKS
+    for path in NOTEBOOKS:
+        nb = nbformat.read(path, as_version=4)
+        assert any(draws_a_chart(c) for c in nb.cells if c.cell_type == "code"), path.name
+
+
+@pytest.mark.parametrize(
+    ("source", "tags", "expected"),
+    [
+        ("flow_diagram(result)", [], True),
+        ("from sim import charts\nfig = charts.lab_cash(result)\nfig", [], True),
+        ("fig = CHARTS['flows'](result)\nfig", [], True),
+        ("%matplotlib inline\ninvestor_cash(result)", [], True),
+        ("plt.plot([1, 2])", ["chart"], True),
+        ("sorted(CHARTS)  # save(CHARTS[name](result), 'out.svg')", [], False),
+        ("print('lab_cash(result)')\ninvestor_flows(result, 'amazon')", [], False),
+    ],
+)
+def test_a_chart_cell_is_one_that_calls_a_chart_or_is_tagged(source, tags, expected) -> None:
+    assert draws_a_chart(new_code_cell(source, metadata={"tags": tags})) is expected
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_runs_and_is_stored_without_outputs(path: Path, monkeypatch) -> None:
-    nb = json.loads(path.read_text())
-    cells = [c for c in nb["cells"] if c["cell_type"] == "code"]
-    assert all(not c["outputs"] and c["execution_count"] is None for c in cells)
-    source = "\n".join("".join(c["source"]) for c in cells)
-    monkeypatch.chdir(path.parent)  # notebooks open ../scenarios/... as a reader's would
-    namespace: dict[str, object] = {"__name__": "__notebook__"}
-    exec(compile(source, str(path), "exec"), namespace)  # raises if any cell fails
+def test_notebook_is_stored_without_outputs(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, cell.source
 
 
-def test_there_is_a_notebook() -> None:
-    assert NOTEBOOKS
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_runs_in_a_kernel_and_shows_every_chart(
+    path: Path, kernels: Path, tmp_path: Path
+) -> None:
+    nb = execute(nbformat.read(path, as_version=4), path.parent, kernels, tmp_path)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        shown = images(cell)
+        if draws_a_chart(cell):  # one chart a cell: two images would be one chart shown twice
+            assert len(shown) == 1, f"a chart cell showed {len(shown)} images:\n{cell.source}"
+            assert shown[0].startswith(PNG)
+        else:  # nothing left over from an earlier cell turns up here
+            assert not shown, f"a cell that draws no chart showed an image:\n{cell.source}"
+
+
+def test_with_pyplot_inline_a_chart_shows_once_and_a_chart_not_shown_not_at_all(
+    kernels: Path, tmp_path: Path
+) -> None:
+    """pyplot's inline backend shows every pyplot figure at the end of a cell and draws any
+    Figure itself: a chart must still give one image, and none when it is not the cell's value."""
+    cells = [
+        "import sys\nprint(sys.executable, end='')",
+        "import matplotlib.pyplot as plt\n%matplotlib inline\n"
+        "import sim\nfrom sim.charts import investor_cash, lab_cash\n"
+        "result = sim.run(sim.load_scenario('scenarios/toy_round_trip.yaml'))",
+        "investor_cash(result)",
+        "fig = lab_cash(result)\ndisplay(fig)",
+        "fig = investor_cash(result)  # drawn, not shown",
+        "plt.get_fignums()",
+    ]
+    nb = new_notebook(cells=[new_code_cell(c) for c in cells])
+    nb = execute(nb, ROOT, kernels, tmp_path)
+    python, _, shown, displayed, not_shown, fignums = nb.cells
+    assert python.outputs[0].text == sys.executable  # the kernel is this Python
+    assert [len(images(c)) for c in (shown, displayed, not_shown)] == [1, 1, 0]
+    assert images(shown)[0].startswith(PNG)
+    assert fignums.outputs[0].data["text/plain"] == "[]"  # pyplot never saw a chart

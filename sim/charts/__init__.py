@@ -23,8 +23,9 @@ and no styling of its own:
    put money on an axis with ``money_axis`` and dates with ``date_axis``; write amounts in text
    with ``format_money``. ``layout.py`` places things in inches so the chart reads the same at
    any size: room beside panels for labels, labels at line ends that never overlap, dated
-   markers, titles that fit. Build the Figure directly (``matplotlib.figure.Figure``, as
-   ``new_figure`` does), never with pyplot, so nothing is left in global state.
+   markers, titles that fit. Build the Figure with ``new_figure`` (a ``ChartFigure``: a
+   ``matplotlib.figure.Figure`` that shows itself in a notebook), never with pyplot, so nothing
+   is left in global state.
 2. Read the numbers in a plain function returning a DataFrame (as ``series.py`` does), so a
    notebook or a test can check them without drawing.
 3. Register it below in ``CHARTS``; ``render``, ``redraw``, the command line and the tests that

@@ -4,12 +4,15 @@ Every chart is made with ``new_figure`` inside ``house_style()``: readable type,
 agent kept across every chart (``Palette``), money in $B (or $T, $M) with round ticks, concise
 dates, a title and a source line naming the scenario file and a short hash of its resolved
 inputs, so that a chart in a report can be traced back to the exact run. ``save`` writes PNG, SVG
-or PDF with no timestamps or random ids, text left as text.
+or PDF with no timestamps or random ids, text left as text. A chart's Figure (``ChartFigure``)
+also shows itself in a notebook, as a PNG, without pyplot.
 """
 
 from __future__ import annotations
 
 import colorsys
+import io
+import struct
 import textwrap
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -30,6 +33,10 @@ SLIDE_SIZE = (13 + 1 / 3, 7.5)  # inches: a 16:9 slide
 DEFAULT_DPI = 150  # 2000 x 1125 pixels at the slide size
 TITLE_BAND = 1.05  # inches above the axes for the title and subtitle
 SOURCE_BAND = 0.5  # inches below the axes for the source line
+# In a notebook: drawn at 144 dpi, shown at half its pixels, 72 per inch (a slide: 1920 x 1080
+# pixels, 960 x 540 on screen), so type is as many pixels as points and sharp on dense screens.
+NOTEBOOK_DPI = 144
+NOTEBOOK_SCALE = 2  # pixels drawn per pixel shown
 
 INK = "#222222"
 MUTED = "#666666"
@@ -231,14 +238,14 @@ def new_figure(
     size: Sequence[float] = SLIDE_SIZE,
     sharex: bool = False,
     **grid: Any,
-) -> tuple[Figure, list[Axes]]:
+) -> tuple[ChartFigure, list[Axes]]:
     """A figure in the house style with a title band on top and the source line at the bottom.
 
     Call inside ``house_style()``. The bands are fixed in inches, so titles are never clipped
     whatever the size. Returns the figure and its axes as a flat list.
     """
     width, height = float(size[0]), float(size[1])
-    fig = Figure(figsize=(width, height), dpi=DEFAULT_DPI)
+    fig = ChartFigure(figsize=(width, height), dpi=DEFAULT_DPI)
     # title and subtitle wrap to the figure's width; the band above the axes grows to fit them
     title_lines = _wrap(title, width, 19, 0.62)
     sub_lines = _wrap(subtitle, width, 13, 0.53) if subtitle else []
@@ -276,6 +283,25 @@ def new_figure(
         )
     fig.text(x, 0.18 / height, _source_text(run, width), fontsize=10, color=MUTED, va="bottom")
     return fig, axes
+
+
+class ChartFigure(Figure):
+    """A chart: a plain matplotlib ``Figure`` that also shows itself in a notebook.
+
+    A Figure made without pyplot has no picture for Jupyter, which would print ``<Figure size
+    2000x1125 with 1 Axes>``. ``_repr_png_`` gives IPython a PNG in the house style at
+    ``NOTEBOOK_DPI``; it touches no pyplot and no global settings, and the same figure gives the
+    same bytes. Saving is Figure's own: ``savefig`` and ``save`` write what they always did.
+    """
+
+    def _repr_png_(self) -> tuple[bytes, dict[str, int]]:
+        """The PNG and the size to show it at (half its pixels: sharp on dense screens)."""
+        buffer = io.BytesIO()
+        with mpl.rc_context(RC):  # type: ignore[arg-type]
+            self.savefig(buffer, format="png", dpi=NOTEBOOK_DPI, metadata=SAVE_METADATA["png"])
+        png = buffer.getvalue()
+        width, height = struct.unpack(">II", png[16:24])  # the IHDR chunk: pixels drawn
+        return png, {"width": width // NOTEBOOK_SCALE, "height": height // NOTEBOOK_SCALE}
 
 
 SAVE_METADATA: dict[str, dict[str, Any]] = {
