@@ -12,6 +12,7 @@ import datetime as dt
 import difflib
 import os
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,6 +23,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from sim.errors import ScenarioError
 from sim.scenario import Scenario
+from sim.units import shown
 
 YamlPath = tuple[str | int, ...]
 Position = tuple[int, int]  # 1-based line, column
@@ -56,16 +58,16 @@ _StrictLoader.yaml_implicit_resolvers = {
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _StrictLoader.add_implicit_resolver(
-    _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+    _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)\Z"), list("tTfF")
 )
 _StrictLoader.add_implicit_resolver(
-    _INT, re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)$"), list("-+0123456789")
+    _INT, re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)\Z"), list("-+0123456789")
 )
 _StrictLoader.add_implicit_resolver(
     _FLOAT,
     re.compile(
         r"^[-+]?(?:[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?"
-        r"|\.[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?|[0-9][0-9_]*[eE][-+]?[0-9]+)$"
+        r"|\.[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?|[0-9][0-9_]*[eE][-+]?[0-9]+)\Z"
     ),
     list("-+.0123456789"),
 )
@@ -113,13 +115,29 @@ class YamlDoc:
         """A ScenarioError about the value (or with ``key``, the key) at ``path``."""
         file, line, column = self.where(path, key=key)
         return ScenarioError(
-            message, file=file, line=line, column=column, path=dotted(path) or None
+            one_line(message), file=file, line=line, column=column, path=dotted(path) or None
         )
 
 
 def dotted(path: YamlPath) -> str:
     """``("deals", 0, "at")`` -> ``"deals.0.at"``, the form users write in ``--set``."""
-    return ".".join(str(p) for p in path)
+    return ".".join(one_line(str(p)) for p in path)
+
+
+def one_line(text: str) -> str:
+    """``text`` with control characters and line breaks escaped (``\\n``), for a message that
+    quotes what the user wrote and must stay on one line."""
+    if all(unicodedata.category(c) not in _BREAKING for c in text):
+        return text
+    return "".join(
+        c.encode("unicode_escape").decode("ascii") if unicodedata.category(c) in _BREAKING else c
+        for c in text
+    )
+
+
+# Unicode categories that break a line or are not text: controls, line and paragraph
+# separators, lone surrogates (what undecodable bytes in a command line become).
+_BREAKING = ("Cc", "Zl", "Zp", "Cs")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -132,7 +150,7 @@ def read_yaml(text: str, filename: str) -> YamlDoc:
     node = _compose(text, filename, EMPTY_FILE)
     if not isinstance(node, MappingNode):
         line, col = node.start_mark.line + 1, node.start_mark.column + 1
-        what = "a list" if isinstance(node, SequenceNode) else f"the value {node.value!r}"
+        what = "a list" if isinstance(node, SequenceNode) else f"the value {shown(node.value)}"
         raise ScenarioError(
             f"a scenario is a mapping with keys name, start, horizon, step, agents, deals; "
             f"this file holds {what}",
@@ -158,20 +176,37 @@ def read_value(text: str, label: str) -> Any:
 
 
 def _compose(text: str, filename: str, empty_message: str) -> Node:
-    loader = _StrictLoader(text)
+    loader = None
     try:
+        loader = _StrictLoader(text)  # refuses control characters here, before parsing
         node = loader.get_single_node()
+    except yaml.reader.ReaderError as e:
+        raise _character_error(e, text, filename) from None
     except yaml.MarkedYAMLError as e:
         raise _yaml_error(e, filename) from None
     except yaml.YAMLError as e:
-        raise ScenarioError(f"not valid YAML: {e}", file=filename) from None
+        raise ScenarioError(f"not valid YAML: {one_line(str(e))}", file=filename) from None
     except RecursionError:
         raise ScenarioError("not valid YAML: nested too deeply", file=filename) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if node is None or (isinstance(node, ScalarNode) and node.tag == _NULL and not node.value):
         raise ScenarioError(empty_message or "no value given", file=filename)
     return node
+
+
+def _character_error(e: yaml.reader.ReaderError, text: str, filename: str) -> ScenarioError:
+    """A character YAML refuses (NUL, a control character, a lone surrogate), where it is."""
+    char = chr(e.character) if isinstance(e.character, int) else str(e.character)
+    before = _LINE_BREAK.split(text[: e.position])
+    return ScenarioError(
+        f"the character {char!r} (U+{ord(char[:1] or chr(0)):04X}) is not allowed; "
+        "YAML text holds printable characters, tabs and line breaks only",
+        file=filename,
+        line=len(before),
+        column=len(before[-1]) + 1,
+    )
 
 
 def _yaml_error(e: yaml.MarkedYAMLError, filename: str) -> ScenarioError:
@@ -189,7 +224,28 @@ def _yaml_error(e: yaml.MarkedYAMLError, filename: str) -> ScenarioError:
     message = f"not valid YAML: {e.problem or e.context}"
     if e.context and e.problem and e.context_mark:
         message += f" ({e.context} at line {e.context_mark.line + 1})"
-    return ScenarioError(message, file=filename, line=line, column=column)
+    return ScenarioError(one_line(message), file=filename, line=line, column=column)
+
+
+# Python refuses to read integers longer than this (sys.get_int_max_str_digits()); no input needs
+# one, and the value parsers bound every number far below it.
+_MAX_INT_DIGITS = 4300
+
+
+def _integer(text: str) -> int:
+    if len(text.lstrip("+-").lstrip("0")) > _MAX_INT_DIGITS:
+        raise ValueError(f"more than {_MAX_INT_DIGITS:,} digits")
+    return int(text)
+
+
+def _float(text: str) -> float:
+    """A YAML float; one that a float cannot hold is refused, not read as inf or 0."""
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError("too large for any input (at most about 1.8e308)")
+    if value == 0 and re.search("[1-9]", text.lower().partition("e")[0]):
+        raise ValueError("too small to tell from 0 (at least about 5e-324)")
+    return value
 
 
 _SAME_LINE_COMMENT = re.compile(r"^\s*#\s?(.*?)\s*$")
@@ -213,6 +269,7 @@ class _Walker:
         self._constructor = _StrictLoader("")
 
     def fail(self, node: Node, message: str, path: YamlPath) -> ScenarioError:
+        message = one_line(message)
         if not self.keep_marks:
             return ScenarioError(message, file=self.filename)
         return ScenarioError(
@@ -263,7 +320,8 @@ class _Walker:
             if key in out:
                 raise self.fail(
                     key_node,
-                    f"duplicate key {key!r} (first at line {key_lines[key]}, again at line {line})",
+                    f"duplicate key {shown(key)} "
+                    f"(first at line {key_lines[key]}, again at line {line})",
                     (*path, key),
                 )
             key_lines[key] = line
@@ -281,7 +339,7 @@ class _Walker:
         tag = node.tag.replace(_TAG, "!!")
         raise self.fail(
             node,
-            f"the tag {tag!r} is not allowed; a scenario holds only plain values "
+            f"the tag {shown(tag)} is not allowed; a scenario holds only plain values "
             "(text, numbers, dates, true/false, lists and mappings)",
             path,
         )
@@ -295,18 +353,21 @@ class _Walker:
                     raise ValueError("booleans are true or false")
                 return _BOOLEANS[text]
             if node.tag == _INT:
-                return int(text.replace("_", ""))
+                return _integer(text.replace("_", ""))
             if node.tag == _FLOAT:
-                return float(text.replace("_", ""))
+                return _float(text.replace("_", ""))
             if node.tag == _NULL:
                 return None
             if node.tag == _TIMESTAMP:
                 value = self._constructor.construct_yaml_timestamp(node)
                 assert isinstance(value, dt.date)
                 return value
-        except ValueError as e:
+        except (ValueError, OverflowError) as e:  # OverflowError: a time zone past year 9999
             what = {_TIMESTAMP: "date", _INT: "integer", _FLOAT: "number"}.get(node.tag, "value")
-            raise self.fail(node, f"invalid {what} {text!r}: {e}", path) from None
+            reason = one_line(str(e))
+            if node.tag == _TIMESTAMP and len(text) > len("2026-03-01"):  # a time, a time zone
+                reason = "expected a date such as 2026-03-01, without a time"
+            raise self.fail(node, f"invalid {what} {shown(text)}: {reason}", path) from None
         return text
 
     def note_comments(
@@ -350,12 +411,12 @@ def apply_overrides(doc: YamlDoc, overrides: Overrides = None, **kw: object) -> 
     items: list[tuple[str, object, str]] = []  # (dotted path, value, label)
     if isinstance(overrides, Mapping):
         for k, v in overrides.items():
-            items.append((str(k), v, f"--set {k}={_show(v)}"))
+            items.append((str(k), v, f"--set {_clip(one_line(str(k)))}={_show(v)}"))
     elif overrides is not None:
         if isinstance(overrides, str):
             overrides = [overrides]
         for text in overrides:
-            label = f"--set {text}"
+            label = f"--set {_clip(one_line(str(text)))}"
             name, eq, value_text = str(text).partition("=")
             if not eq:
                 raise ScenarioError("expected path=value, such as horizon=5y", file=label)
@@ -386,19 +447,27 @@ def apply_overrides(doc: YamlDoc, overrides: Overrides = None, **kw: object) -> 
     return doc
 
 
+def _clip(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _show(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, str | int | float | dt.date):
+    if isinstance(value, float | dt.date) or (isinstance(value, int) and abs(value) < 10**40):
         return str(value)
-    return repr(value)
+    if isinstance(value, str):
+        return _clip(one_line(value), 80)
+    return shown(value, 80)
 
 
 def _set(data: dict[str, Any], name: str, value: object, label: str) -> YamlPath:
     """Set ``data[a][b]...[z] = value``; every parent must exist, the last key may be new."""
     parts = name.split(".")
     if not name or any(not p.strip() for p in parts):
-        raise ScenarioError(f"{name!r} is not a dotted path such as agents.aws.margin", file=label)
+        raise ScenarioError(
+            f"{shown(name)} is not a dotted path such as agents.aws.margin", file=label
+        )
     node: Any = data
     path: YamlPath = ()
     for i, part in enumerate(parts):
@@ -407,7 +476,7 @@ def _set(data: dict[str, Any], name: str, value: object, label: str) -> YamlPath
         if isinstance(node, dict):
             if part not in node and not last:
                 raise ScenarioError(
-                    f"no key {part!r} under {where}{_did_you_mean(part, list(node))}; "
+                    f"no key {shown(part)} under {where}{_did_you_mean(part, list(node))}; "
                     f"keys there: {', '.join(map(str, node)) or 'none'} "
                     f"(to add it, set its whole value at once: {dotted((*path, part))}=...)",
                     file=label,
@@ -415,22 +484,24 @@ def _set(data: dict[str, Any], name: str, value: object, label: str) -> YamlPath
             key: str | int = part
         elif isinstance(node, list):
             indices = f"indices 0..{len(node) - 1}" if node else "no items yet; index 0 adds one"
-            if not part.isdigit():
+            if not (part.isascii() and part.isdigit()):  # "²" is a digit to str.isdigit
                 raise ScenarioError(
-                    f"{where} is a list ({indices}); expected an index, got {part!r}",
+                    f"{where} is a list ({indices}); expected an index, got {shown(part)}",
                     file=label,
                 )
-            key = int(part)
+            key = int(part) if len(part) <= 9 else len(node) + 1  # never int() a long string
             if key > len(node) or (key == len(node) and not last):
                 raise ScenarioError(
-                    f"{where} has {len(node)} items ({indices}); index {key} is out of range",
+                    f"{where} has {len(node)} items ({indices}); index {_clip(part, 20)} is "
+                    "out of range",
                     file=label,
                 )
             if key == len(node):
                 node.append(None)
         else:
             raise ScenarioError(
-                f"{where} is {node!r}, not a mapping or list; cannot set {part!r} inside it",
+                f"{where} is {shown(node)}, not a mapping or list; "
+                f"cannot set {shown(part)} inside it",
                 file=label,
             )
         path = (*path, key)
@@ -443,7 +514,7 @@ def _set(data: dict[str, Any], name: str, value: object, label: str) -> YamlPath
 
 def _did_you_mean(word: str, choices: list[str]) -> str:
     close = difflib.get_close_matches(word, [str(c) for c in choices], n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    return f" (did you mean {shown(close[0])}?)" if close else ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -457,8 +528,12 @@ def parse_scenario(
     """YAML text -> validated Scenario (for tests and notebooks)."""
     from sim.schema import to_scenario
 
-    doc = apply_overrides(read_yaml(text, filename), overrides, **kw)
-    return to_scenario(doc, filename)
+    try:
+        doc = apply_overrides(read_yaml(text, filename), overrides, **kw)
+        return to_scenario(doc, filename)
+    except ScenarioError as e:
+        _on_one_line(e)
+        raise
 
 
 def load_scenario(
@@ -466,6 +541,23 @@ def load_scenario(
 ) -> Scenario:
     """Read a scenario file, apply overrides (``--set`` strings, a mapping, or ``a__b=value``)."""
     filename = os.fspath(path)
+    try:
+        return parse_scenario(_read_text(filename), filename, overrides, **kw)
+    except ScenarioError as e:
+        _on_one_line(e)
+        raise
+
+
+def _on_one_line(e: ScenarioError) -> None:
+    """Escape onto one line what ``e`` quotes of the input (names, file names, text): a user's
+    mistake is one line on the terminal, whatever characters the input holds."""
+    e.message = one_line(e.message)
+    e.file = e.file and one_line(e.file)
+    e.path = e.path and one_line(e.path)
+
+
+def _read_text(filename: str) -> str:
+    """A scenario file's text, or a ScenarioError saying why it cannot be read."""
     p = Path(filename)
     try:
         raw = p.read_bytes()
@@ -476,7 +568,6 @@ def load_scenario(
     except OSError as e:
         raise ScenarioError(f"cannot read the file: {e.strerror or e}", file=filename) from None
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise ScenarioError(f"not UTF-8 text (byte {e.start})", file=filename) from None
-    return parse_scenario(text, filename, overrides, **kw)

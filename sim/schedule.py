@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from sim.books import Cents, Floats
 from sim.errors import ScenarioError
+from sim.kernels import Cents, Floats
 from sim.scenario import Flow, Scenario
 from sim.units import Duration, year_fraction
 
@@ -70,12 +70,16 @@ def flow_cents(annual_cents: Floats, growth: Floats, years: Floats) -> Cents:
     so steps add up exactly to the rounded total whatever the step size.
     """
     a = np.asarray(annual_cents, dtype=np.float64)[None, :]
-    lg = det_log1p(growth)[None, :]
     y = years[:, None]
-    small = np.abs(lg) < 1e-9
-    safe = np.where(small, 1.0, lg)
-    cum = np.where(small, a * y, a * det_expm1(y * safe) / safe)
-    if np.abs(cum).max(initial=0) >= 2**52:
+    # Validation bounds growth (at most +1000% a year), so the cumulative amount stays finite; from
+    # Python any growth may arrive: an overflow to inf or NaN is refused just below, not warned.
+    with np.errstate(all="ignore"):
+        lg = det_log1p(growth)[None, :]
+        small = np.abs(lg) < 1e-9
+        safe = np.where(small, 1.0, lg)
+        cum = np.where(small, a * y, a * det_expm1(y * safe) / safe)
+        cum = np.where(a == 0.0, 0.0, cum)  # no flow, whatever its growth
+    if not np.isfinite(cum).all() or np.abs(cum).max(initial=0) >= 2**52:
         raise ScenarioError(
             "flows grow past $45 trillion within the horizon; "
             "lower the growth or shorten the horizon",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import unicodedata
 from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -33,16 +34,13 @@ from sim.scenario import (
     count_steps,
 )
 from sim.units import (
-    AMOUNT_HELP,
-    DATE_HELP,
-    DURATION_HELP,
-    SHARE_HELP,
     Duration,
     add_months,
     parse_amount_cents,
     parse_date,
     parse_duration,
     parse_share,
+    shown,
 )
 
 if TYPE_CHECKING:
@@ -53,7 +51,20 @@ DEAL_KINDS = ("investment", "compute_contract")
 # Accounts outside the model that the ledger books against; no agent may take these names.
 RESERVED_NAMES = ("customers", "suppliers", "cloud_costs", "other_compute", "funding")
 MAX_HORIZON_YEARS = 100
-_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+# Growth of a flow, per year: at most +1000%. $10T a year growing 1000% a year for 100 years stays
+# a finite float (about 1e119 cents), so flows past the $45T of exact cents are refused by
+# flow_cents with a message, never overflow to inf or NaN on the way.
+MAX_GROWTH = 10.0
+# Money a file states (opening cash and tranches) must add up to less than 2**63 cents, or the
+# int64 sums made when the flows are planned would wrap around. Planning then refuses anything past
+# 2**52 cents (~$45T, the range of exact cents) once revenue is added; this check only makes sure
+# it sees the true sum. Both say $45T: any sum refused here is past it.
+MAX_STATED_CENTS = 2**63
+MAX_SEED = 2**63 - 1
+_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*")  # matched with fullmatch: "aws\n" is no name
+# Characters no one-line text may hold: controls (tab, line breaks, NUL...), line and paragraph
+# separators, lone surrogates. A description may hold tabs and line breaks.
+_NOT_TEXT = ("Cc", "Zl", "Zp", "Cs")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -66,8 +77,6 @@ def _fail(kind: str, message: str) -> PydanticCustomError:
 
 
 def _amount(value: Any) -> int:
-    if isinstance(value, float) and not math.isfinite(value):
-        raise _fail("amount", f"expected {AMOUNT_HELP}, got {value!r}")
     try:
         return parse_amount_cents(value)
     except ValueError as e:
@@ -77,87 +86,115 @@ def _amount(value: Any) -> int:
 def _non_negative_amount(value: Any) -> int:
     cents = _amount(value)
     if cents < 0:
-        raise _fail("amount", f"must not be negative, got {value!r}")
+        raise _fail("amount", f"must not be negative, got {shown(value)}")
     return cents
 
 
 def _positive_amount(value: Any) -> int:
     cents = _amount(value)
     if cents <= 0:
-        raise _fail("amount", f"must be more than zero, got {value!r}")
+        raise _fail("amount", f"must be more than zero, got {shown(value)}")
     return cents
 
 
 def _share(value: Any) -> float:
     try:
-        share = parse_share(value)
+        return parse_share(value)  # always finite
     except ValueError as e:
         raise _fail("share", str(e)) from None
-    if not math.isfinite(share):
-        raise _fail("share", f"expected {SHARE_HELP}, got {value!r}")
-    return share
+
+
+def _percent_hint(value: Any) -> str:
+    """For a bare number out of range, how to write it as a percentage (35 -> 35%)."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and 1 < value <= 100:
+        return f" (write {value}% for {value} percent)"
+    return ""
 
 
 def _unit_share(value: Any) -> float:
     share = _share(value)
     if not 0 <= share <= 1:
-        hint = f" (write {value}% for {value} percent)" if isinstance(value, int | float) else ""
-        raise _fail("share", f"a share must be between 0% and 100%, got {value!r}{hint}")
+        message = f"a share must be between 0% and 100%, got {shown(value)}{_percent_hint(value)}"
+        raise _fail("share", message)
     return share
 
 
 def _margin(value: Any) -> float:
     share = _share(value)
     if not 0 <= share < 1:
-        hint = f" (write {value}% for {value} percent)" if isinstance(value, int | float) else ""
-        raise _fail("share", f"a margin must be at least 0% and below 100%, got {value!r}{hint}")
+        message = (
+            f"a margin must be at least 0% and below 100%, got {shown(value)}{_percent_hint(value)}"
+        )
+        raise _fail("share", message)
     return share
 
 
 def _growth(value: Any) -> float:
     share = _share(value)
-    if share <= -1:
-        raise _fail("share", f"growth must be more than -100% a year, got {value!r}")
+    if not -1 < share <= MAX_GROWTH:
+        raise _fail(
+            "share",
+            f"growth must be more than -100% and at most {MAX_GROWTH:.0%} a year, "
+            f"got {shown(value)}",
+        )
     return share
 
 
 def _duration(value: Any) -> Duration:
     try:
-        return parse_duration(value)
-    except (ValueError, TypeError):
-        raise _fail("duration", f"expected {DURATION_HELP}, got {value!r}") from None
+        return parse_duration(value)  # at most 1,200 months or 40,000 days
+    except ValueError as e:
+        raise _fail("duration", str(e)) from None
 
 
 def _positive_duration(value: Any) -> Duration:
     duration = _duration(value)
     if duration.is_zero:
-        raise _fail("duration", f"must be longer than zero, got {value!r}")
+        raise _fail("duration", f"must be longer than zero, got {shown(value)}")
     return duration
 
 
 def _date(value: Any) -> Any:
     try:
-        return parse_date(value)
-    except ValueError:
-        raise _fail("date", f"expected {DATE_HELP}, got {value!r}") from None
+        return parse_date(value)  # from 1900-01-01 to 2199-12-31
+    except ValueError as e:
+        raise _fail("date", str(e)) from None
 
 
-def _text(value: Any) -> str:
+def _checked_text(value: Any, allowed: str = "") -> str:
     if not isinstance(value, str):
-        raise _fail("text", f"expected text, got {value!r} (put it in quotes)")
+        raise _fail("text", f"expected text, got {shown(value)} (put it in quotes)")
+    for i, c in enumerate(value):
+        if unicodedata.category(c) in _NOT_TEXT and c not in allowed:
+            one_line = "one line of " if "\n" not in allowed else ""
+            raise _fail(
+                "text",
+                f"expected {one_line}text without control characters, got {shown(value)} "
+                f"(U+{ord(c):04X} at character {i + 1})",
+            )
     return value
 
 
+def _text(value: Any) -> str:
+    """One line of text: names, labels, ids. No control characters, no line breaks."""
+    return _checked_text(value)
+
+
+def _long_text(value: Any) -> str:
+    """Text that may run over several lines (a description): tabs and line breaks allowed."""
+    return _checked_text(value, "\t\n\r")
+
+
 def _seed(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise _fail("seed", f"expected a whole number 0 or more, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEED:
+        raise _fail("seed", f"expected a whole number from 0 to 2**63 - 1, got {shown(value)}")
     return value
 
 
 def _tracing(value: Any) -> str:
     if value in ("pro_rata", "pro-rata", "fifo"):
         return "pro_rata" if value == "pro-rata" else str(value)
-    raise _fail("tracing", f"expected one of pro_rata, fifo; got {value!r}")
+    raise _fail("tracing", f"expected one of pro_rata, fifo; got {shown(value)}")
 
 
 Amount = Annotated[int, PlainValidator(_non_negative_amount)]  # cents, >= 0
@@ -168,7 +205,8 @@ Growth = Annotated[float, PlainValidator(_growth)]  # per year, > -1
 Dur = Annotated[Duration, PlainValidator(_duration)]
 PositiveDur = Annotated[Duration, PlainValidator(_positive_duration)]
 Date = Annotated[Any, PlainValidator(_date)]  # datetime.date
-Text = Annotated[str, PlainValidator(_text)]
+Text = Annotated[str, PlainValidator(_text)]  # one line
+LongText = Annotated[str, PlainValidator(_long_text)]  # line breaks and tabs allowed
 
 
 # ---------------------------------------------------------------------------------------------
@@ -191,8 +229,8 @@ class _Model(BaseModel):
             for key in data:
                 if key not in fields:
                     close = difflib.get_close_matches(str(key), fields, n=1)
-                    hint = f" (did you mean {close[0]!r}?)" if close else ""
-                    message = f"unknown key {key!r}{hint}; accepted keys: {', '.join(fields)}"
+                    hint = f" (did you mean {shown(close[0])}?)" if close else ""
+                    message = f"unknown key {shown(key)}{hint}; accepted keys: {', '.join(fields)}"
                     raise PydanticCustomError("unknown_key", message, {"unknown_key_name": key})
         return data
 
@@ -265,7 +303,7 @@ DealModel = Annotated[InvestmentModel | ContractModel, Field(discriminator="kind
 
 class ScenarioModel(_Model):
     name: Text
-    description: Text = ""
+    description: LongText = ""
     start: Date
     horizon: PositiveDur
     step: PositiveDur = Duration(months=1)
@@ -314,15 +352,15 @@ def _translate(err: Any, doc: YamlDoc) -> ScenarioError:
             return doc.error(path, f"missing 'kind'; {accepted}", key=True)
         tag = value.get("kind") if isinstance(value, dict) else None
         hint = _did_you_mean(tag, list(kinds)) if isinstance(tag, str) else ""
-        return doc.error((*path, "kind"), f"unknown kind {tag!r}{hint}; {accepted}")
+        return doc.error((*path, "kind"), f"unknown kind {shown(tag)}{hint}; {accepted}")
     if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return doc.error(path, f"expected a mapping (key: value, ...), got {value!r}")
+        return doc.error(path, f"expected a mapping (key: value, ...), got {shown(value)}")
     if kind == "list_type":
-        return doc.error(path, f"expected a list such as [a, b], got {value!r}")
+        return doc.error(path, f"expected a list such as [a, b], got {shown(value)}")
     if kind == "too_short":
         return doc.error(path, "expected at least one entry, got none", key=True)
     if kind == "string_type":
-        return doc.error(path, f"expected text, got {value!r}", key=True)
+        return doc.error(path, f"expected text, got {shown(value)}", key=True)
     return doc.error(path, str(err["msg"]))
 
 
@@ -349,15 +387,15 @@ def _first(errors: list[ScenarioError]) -> ScenarioError:
 
 def _did_you_mean(word: str, choices: list[str]) -> str:
     close = difflib.get_close_matches(word, choices, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    return f" (did you mean {shown(close[0])}?)" if close else ""
 
 
 def _check_calendar(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
-    """The horizon must end by year 9999, within 100 years, on a grid of at most MAX_STEPS."""
-    try:
-        end = m.horizon.after(m.start)
-    except (ValueError, OverflowError):
-        return [doc.error(("horizon",), f"the horizon {m.horizon} runs past the year 9999")]
+    """The horizon must be at most 100 years, on a grid of at most MAX_STEPS.
+
+    No date arithmetic here can fail: the start is at most 2199-12-31 and every duration at most
+    about 110 years (both checked where they are read)."""
+    end = m.horizon.after(m.start)
     steps = count_steps(m.start, end, m.step)  # arithmetic only: never builds the grid
     if steps > MAX_STEPS:
         path: YamlPath = ("step",) if ("step",) in doc.overrides else ("horizon",)
@@ -369,11 +407,13 @@ def _check_calendar(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
                 "shorter horizon",
             )
         ]
-    if m.start.year + MAX_HORIZON_YEARS > 9999 or end > add_months(m.start, 12 * MAX_HORIZON_YEARS):
+    limit = add_months(m.start, 12 * MAX_HORIZON_YEARS)
+    if end > limit:
         return [
             doc.error(
                 ("horizon",),
-                f"the horizon {m.horizon} is longer than {MAX_HORIZON_YEARS} years",
+                f"the horizon {m.horizon} is longer than {MAX_HORIZON_YEARS} years; at most "
+                f"{MAX_HORIZON_YEARS}y, or {(limit - m.start).days:,}d from {m.start}",
             )
         ]
     return []
@@ -384,12 +424,12 @@ def _check_agents(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
     seen: dict[str, str] = {}
     for name in m.agents:
         path: YamlPath = ("agents", name)
-        if not _NAME_RE.match(name):
+        if not _NAME_RE.fullmatch(name):
             errors.append(
                 doc.error(
                     path,
                     f"an agent name is letters, digits and _ starting with a letter, such as "
-                    f"openai or aws_2; got {name!r}",
+                    f"openai or aws_2; got {shown(name)}",
                     key=True,
                 )
             )
@@ -397,7 +437,7 @@ def _check_agents(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
             errors.append(
                 doc.error(
                     path,
-                    f"{name!r} is the name of an account outside the model "
+                    f"{shown(name)} is the name of an account outside the model "
                     f"({', '.join(RESERVED_NAMES)}); pick another name",
                     key=True,
                 )
@@ -405,7 +445,9 @@ def _check_agents(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
         elif name.lower() in seen:
             errors.append(
                 doc.error(
-                    path, f"{seen[name.lower()]!r} and {name!r} differ only in case", key=True
+                    path,
+                    f"{shown(seen[name.lower()])} and {shown(name)} differ only in case",
+                    key=True,
                 )
             )
         seen.setdefault(name.lower(), name)
@@ -422,7 +464,8 @@ def _check_agents(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
                     errors.append(
                         doc.error(
                             path,
-                            f"{cloud!r} is already owned by {who}; a cloud has at most one owner",
+                            f"{shown(cloud)} is already owned by {who}; "
+                            "a cloud has at most one owner",
                         )
                     )
                 owner.setdefault(cloud, name)
@@ -463,19 +506,16 @@ def _ref(
     if agent is not None:
         article = "an" if agent.kind == "investor" else "a"
         want_article = "an" if want == "investor" else "a"
-        message = f"{name!r} is {article} {agent.kind}, not {want_article} {want}; {listing}"
+        message = f"{shown(name)} is {article} {agent.kind}, not {want_article} {want}; {listing}"
     else:
         hint = _did_you_mean(name, valid or list(m.agents))
-        message = f"no agent named {name!r}{hint}; {listing}"
+        message = f"no agent named {shown(name)}{hint}; {listing}"
     return doc.error(path, message, key=key)
 
 
 def _check_deals(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
     errors: list[ScenarioError] = []
-    try:
-        end = m.horizon.after(m.start)
-    except (ValueError, OverflowError):
-        return errors  # reported by _check_calendar
+    end = m.horizon.after(m.start)
     span = f"the horizon runs from {m.start} to {end} (its end excluded)"
     pairs: dict[tuple[str, str], int] = {}
     explicit: dict[str, int] = {}
@@ -485,7 +525,7 @@ def _check_deals(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
                 errors.append(
                     doc.error(
                         ("deals", i, "id"),
-                        f"deal id {deal.id!r} is used by deals.{explicit[deal.id]}",
+                        f"deal id {shown(deal.id)} is used by deals.{explicit[deal.id]}",
                     )
                 )
             explicit.setdefault(deal.id, i)
@@ -518,12 +558,50 @@ def _check_deals(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
                 errors.append(
                     doc.error(
                         ("deals", i, "cloud"),
-                        f"deals.{pairs[pair]} is already a compute contract between {deal.lab!r} "
-                        f"and {deal.cloud!r}; merge them into one (at most one per lab and cloud)",
+                        f"deals.{pairs[pair]} is already a compute contract between "
+                        f"{shown(deal.lab)} and {shown(deal.cloud)}; merge them into one "
+                        "(at most one per lab and cloud)",
                     )
                 )
             pairs.setdefault(pair, i)
     return errors
+
+
+def _check_runnable(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
+    """What the engine needs beyond valid values: a lab to follow, sums it can add up."""
+    if not any(isinstance(a, LabModel) for a in m.agents.values()):
+        others = ", ".join(f"{n} ({a.kind})" for n, a in m.agents.items())
+        return [
+            doc.error(
+                ("agents",),
+                f"there is no lab among the agents ({others}); a scenario follows the money of "
+                "at least one lab: add an agent with kind: lab",
+                key=True,
+            )
+        ]
+    stated = [
+        (("agents", n, "cash"), a.cash)
+        for n, a in m.agents.items()
+        if isinstance(a, LabModel | CloudModel)
+    ] + [
+        (("deals", i, "tranches", j, "amount"), t.amount)
+        for i, d in enumerate(m.deals)
+        if isinstance(d, InvestmentModel)
+        for j, t in enumerate(d.tranches)
+    ]
+    total = 0
+    for path, cents in stated:
+        total += cents
+        if total >= MAX_STATED_CENTS:
+            return [
+                doc.error(
+                    path,
+                    "the opening cash and investments in this file add up past the $45T this "
+                    f"simulator can keep exact to the cent (past ${MAX_STATED_CENTS // 10**14:,}T "
+                    "by here); lower the amounts",
+                )
+            ]
+    return []
 
 
 def _deal_ids(m: ScenarioModel) -> list[str]:
@@ -561,6 +639,7 @@ def to_scenario(doc: YamlDoc, filename: str | None = None) -> Scenario:
     except ValidationError as e:
         raise _first([_translate(err, doc) for err in e.errors(include_url=False)]) from None
     errors = _check_calendar(m, doc) + _check_agents(m, doc) + _check_deals(m, doc)
+    errors += _check_runnable(m, doc)
     if errors:
         raise _first(errors)
     ids = _deal_ids(m)

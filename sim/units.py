@@ -7,12 +7,74 @@ Money leaves this module as integer cents; nothing downstream sees a float dolla
 
 from __future__ import annotations
 
+import calendar
+import contextlib
 import datetime as dt
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow
 
 CENTS_PER_DOLLAR = 100
+
+# Every value is bounded here, before any arithmetic on it, so that nothing downstream can
+# overflow a Decimal context, a float, a C integer or the calendar.
+MAX_DIGITS = 30  # digits a number may have before, and after, its decimal point
+MAX_DURATION_MONTHS = 1_200  # 100 years (100y, 400q, 1200mo)
+# In days, a round number past any 100 years (36,524 or 36,525 days), so that a horizon a little
+# past 100 years is told what is wrong with it (too many steps, or more than 100 years).
+MAX_DURATION_DAYS = 40_000
+# The calendar a scenario may use. With every duration at most about 110 years, every date the
+# engine derives (the horizon's end, a contract's end, an invoice's due date) stays before 2550.
+FIRST_DATE, LAST_DATE = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+# Arithmetic on bounded numbers (at most 2 * MAX_DIGITS digits, times 10**14 at most) is exact at
+# this precision; any rounding or overflow would be a bug, so it raises instead of rounding.
+_EXACT = Context(prec=100, traps=[Inexact, InvalidOperation, Overflow])
+
+
+def shown(value: object, limit: int = 40) -> str:
+    """``repr(value)`` cut to ``limit`` characters: a message quotes a value on one short line."""
+    if isinstance(value, dt.date):
+        return str(value)  # 2026-03-01, as written, not datetime.date(2026, 3, 1)
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):  # an int of over 4,300 digits; lists nested too deep
+        if isinstance(value, int):
+            return f"a number of about {int(value.bit_length() * 0.30103):,} digits"
+        return f"a {type(value).__name__} too large to show"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _number(value: object) -> Decimal | None:
+    """An int, a float or the text of one as an exact, finite Decimal; None if it is none."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value)) if value == value and abs(value) != float("inf") else None
+    if isinstance(value, str):
+        try:
+            number = Decimal(value.strip())
+        except InvalidOperation:
+            return None
+        return number if number.is_finite() else None  # "nan", "Infinity", "sNaN" are text
+    return None
+
+
+def _too_large(number: Decimal) -> bool:
+    """More than MAX_DIGITS digits before the decimal point."""
+    return bool(number) and number.adjusted() >= MAX_DIGITS
+
+
+def _too_fine(number: Decimal) -> bool:
+    """A digit other than 0 more than MAX_DIGITS places after the decimal point."""
+    if not number:
+        return False
+    _, digits, exponent = number.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return exponent + trailing_zeros < -MAX_DIGITS
+
 
 # Suffixes for amounts in dollars. Both the short (B) and the press forms (bn) are accepted.
 _AMOUNT_SUFFIX = {
@@ -31,7 +93,7 @@ _AMOUNT_SUFFIX = {
     "trillion": Decimal(10) ** 12,
 }
 _AMOUNT_RE = re.compile(
-    r"^\s*(-?)\s*\$?\s*(-?)([0-9][0-9_,]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?)\s*([a-zA-Z]*)\s*$"
+    r"\s*(-?)\s*\$?\s*(-?)([0-9][0-9_,]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?)\s*([a-zA-Z]*)\s*"
 )
 AMOUNT_HELP = "an amount such as 50B, $38bn, 500M, 1.2T, 2_500_000 or 1e9 (dollars)"
 
@@ -42,51 +104,53 @@ MAX_DOLLARS = Decimal(10) ** 13
 
 def parse_amount_cents(value: object) -> int:
     """Dollars (``50B``, ``$38bn``, ``500M``, ``1.2T``, ``2_500_000``, ``1e9``, 7) -> cents."""
-    if isinstance(value, bool):
-        raise ValueError(f"expected {AMOUNT_HELP}, got {value!r}")
-    if isinstance(value, int):
-        dollars = Decimal(value)
-    elif isinstance(value, float):
-        dollars = Decimal(repr(value))
-    elif isinstance(value, str):
-        m = _AMOUNT_RE.match(value)
+    expected = f"expected {AMOUNT_HELP}, got {shown(value)}"
+    negative, suffix = False, ""
+    if isinstance(value, str):
+        m = _AMOUNT_RE.fullmatch(value)
         suffix = m.group(4).lower() if m else ""
         if not m or suffix not in _AMOUNT_SUFFIX:
-            raise ValueError(f"expected {AMOUNT_HELP}, got {value!r}")
-        try:
-            dollars = Decimal(m.group(3).replace("_", "").replace(",", "")) * _AMOUNT_SUFFIX[suffix]
-        except InvalidOperation:
-            raise ValueError(f"expected {AMOUNT_HELP}, got {value!r}") from None
-        if m.group(1) or m.group(2):
-            dollars = -dollars
+            raise ValueError(expected)
+        negative = bool(m.group(1) or m.group(2))
+        number = _number(m.group(3).replace("_", "").replace(",", ""))
     else:
-        raise ValueError(f"expected {AMOUNT_HELP}, got {value!r}")
-    if abs(dollars) > MAX_DOLLARS:
-        raise ValueError(f"{value!r} is larger than the $10T this simulator accepts for one figure")
-    cents = dollars * CENTS_PER_DOLLAR
+        number = _number(value)
+    if number is None:
+        raise ValueError(expected)
+    too_large = f"{shown(value)} is larger than the $10T this simulator accepts for one figure"
+    fractions = f"{shown(value)} has fractions of a cent"
+    if _too_large(number):  # checked before multiplying: 1e999999999 would overflow
+        raise ValueError(too_large)
+    if _too_fine(number):
+        raise ValueError(fractions)
+    dollars = _EXACT.multiply(number, _AMOUNT_SUFFIX[suffix])
+    if dollars.copy_abs() > MAX_DOLLARS:
+        raise ValueError(too_large)
+    cents = _EXACT.multiply(dollars, CENTS_PER_DOLLAR)
     if cents != cents.to_integral_value():
-        raise ValueError(f"{value!r} has fractions of a cent")
-    return int(cents)
+        raise ValueError(fractions)
+    return -int(cents) if negative else int(cents)
 
 
 SHARE_HELP = "a share such as 35% or 0.35"
 
 
 def parse_share(value: object) -> float:
-    """A share written as ``35%`` or ``0.35`` -> 0.35 (the caller checks the range it needs)."""
-    if isinstance(value, bool):
-        raise ValueError(f"expected {SHARE_HELP}, got {value!r}")
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            if text.endswith("%"):
-                return float(Decimal(text[:-1].strip()) / 100)
-            return float(Decimal(text))
-        except InvalidOperation:
-            pass
-    raise ValueError(f"expected {SHARE_HELP}, got {value!r}")
+    """A share written as ``35%`` or ``0.35`` -> 0.35 (the caller checks the range it needs).
+
+    Always finite: NaN and infinity are refused, and so is any number with more than MAX_DIGITS
+    digits before or after its decimal point (``1e999999999%``, ``1e-999999999``)."""
+    text = value.strip() if isinstance(value, str) else None
+    percent = text is not None and text.endswith("%")
+    number = _number(text[:-1] if percent and text else value)
+    if number is None:
+        raise ValueError(f"expected {SHARE_HELP}, got {shown(value)}")
+    if _too_large(number) or _too_fine(number):
+        raise ValueError(
+            f"expected {SHARE_HELP}, got {shown(value)}: a number here has at most {MAX_DIGITS} "
+            "digits before and after its decimal point"
+        )
+    return float(_EXACT.scaleb(number, -2) if percent else number)
 
 
 _DURATION_UNITS = {
@@ -96,8 +160,12 @@ _DURATION_UNITS = {
     "q": "q", "quarter": "q", "quarters": "q",
     "y": "y", "yr": "y", "year": "y", "years": "y",
 }  # fmt: skip
-_DURATION_RE = re.compile(r"^\s*([0-9]+)\s*([a-zA-Z]+)\s*$")
+_DURATION_RE = re.compile(r"\s*([0-9]+)\s*([a-zA-Z]+)\s*")
 DURATION_HELP = "a duration such as 90d, 2w, 18mo, 1q or 7y"
+DURATION_LIMIT = (
+    f"at most 100 years ({MAX_DURATION_MONTHS // 12}y, {MAX_DURATION_MONTHS // 3}q, "
+    f"{MAX_DURATION_MONTHS}mo), or {MAX_DURATION_DAYS}d ({MAX_DURATION_DAYS // 7}w) in days"
+)
 
 
 @dataclass(frozen=True, order=True)
@@ -128,38 +196,52 @@ class Duration:
 
 
 def parse_duration(value: object) -> Duration:
-    """``90d``, ``2w``, ``18mo``, ``1q``, ``7y`` -> Duration. A bare 0 means no time."""
+    """``90d``, ``2w``, ``18mo``, ``1q``, ``7y`` -> Duration. A bare 0 means no time.
+
+    At most MAX_DURATION_MONTHS or MAX_DURATION_DAYS, checked before any arithmetic."""
     if isinstance(value, Duration):
-        return value
-    if value == 0 and not isinstance(value, bool):
-        return Duration()
-    m = _DURATION_RE.match(value) if isinstance(value, str) else None
-    unit = _DURATION_UNITS.get(m.group(2).lower()) if m else None
-    if not m or unit is None:
-        raise ValueError(f"expected {DURATION_HELP}, got {value!r}")
-    n = int(m.group(1))
-    if unit == "d":
-        return Duration(days=n)
-    if unit == "w":
-        return Duration(days=7 * n)
-    return Duration(months=n * {"mo": 1, "q": 3, "y": 12}[unit])
+        duration = value
+    elif isinstance(value, int | float) and not isinstance(value, bool) and value == 0:
+        duration = Duration()
+    else:
+        m = _DURATION_RE.fullmatch(value) if isinstance(value, str) else None
+        unit = _DURATION_UNITS.get(m.group(2).lower()) if m else None
+        if not m or unit is None:
+            raise ValueError(f"expected {DURATION_HELP}, got {shown(value)}")
+        digits = m.group(1).lstrip("0") or "0"
+        n = int(digits) if len(digits) <= 6 else MAX_DURATION_DAYS + 1  # never int() long text
+        if unit in ("d", "w"):
+            duration = Duration(days=n * (7 if unit == "w" else 1))
+        else:
+            duration = Duration(months=n * {"mo": 1, "q": 3, "y": 12}[unit])
+    if duration.days < 0 or duration.months < 0:  # only a Duration given from Python can be
+        raise ValueError(f"expected {DURATION_HELP}, got {shown(value)}")
+    if duration.days > MAX_DURATION_DAYS or duration.months > MAX_DURATION_MONTHS:
+        raise ValueError(f"{shown(value)} is too long: a duration is {DURATION_LIMIT}")
+    return duration
 
 
 DATE_HELP = "an ISO date such as 2026-03-01"
 
 
 def parse_date(value: object) -> dt.date:
-    """An ISO date (YAML gives us a date already; a string is parsed)."""
+    """An ISO date from FIRST_DATE to LAST_DATE (YAML gives a date already; text is parsed)."""
+    date: dt.date | None = None
     if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise ValueError(f"expected {DATE_HELP}, got {value!r}")
+        date = value.date()
+    elif isinstance(value, dt.date):
+        date = value
+    elif isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            date = dt.date.fromisoformat(value.strip())
+    if date is None:
+        raise ValueError(f"expected {DATE_HELP}, got {shown(value)}")
+    if not FIRST_DATE <= date <= LAST_DATE:
+        raise ValueError(
+            f"the date {date} is outside the calendar a scenario may use: "
+            f"{FIRST_DATE} to {LAST_DATE}"
+        )
+    return date
 
 
 # ---------------------------------------------------------------------------------------------
@@ -171,9 +253,9 @@ def add_months(d: dt.date, months: int) -> dt.date:
     """``d`` plus whole months, the day clamped to the month's end."""
     y, m0 = divmod(d.month - 1 + months, 12)
     year, month = d.year + y, m0 + 1
-    next_first = dt.date(year + (month == 12), month % 12 + 1, 1)
-    last_day = (next_first - dt.timedelta(days=1)).day
-    return dt.date(year, month, min(d.day, last_day))
+    if not dt.MINYEAR <= year <= dt.MAXYEAR:
+        raise ValueError(f"year {year} is out of range")
+    return dt.date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
 
 
 def year_fraction(start: dt.date, d: dt.date) -> float:

@@ -246,7 +246,12 @@ def test_grid_at_the_limit_runs_and_past_it_is_refused_at_once() -> None:
 
 def test_horizon_longer_than_100_years_is_refused() -> None:
     assert parse_scenario(BASE.replace("horizon: 2y", "horizon: 100y"), "x").end.year == 2126
-    assert "longer than 100 years" in error("horizon: 2y", "horizon: 101y").message
+    assert "a duration is at most 100 years" in error("horizon: 2y", "horizon: 101y").message
+    # 36,600 days is a duration, but from 2026-01-01 more than 100 years (36,524 days)
+    e = error("horizon: 2y", "horizon: 36600d")
+    assert e.message == (
+        "the horizon 36600d is longer than 100 years; at most 100y, or 36,524d from 2026-01-01"
+    )
 
 
 def test_override_errors_name_the_override() -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from decimal import Decimal
 
 import pytest
 
@@ -13,6 +15,7 @@ from sim.units import (
     parse_date,
     parse_duration,
     parse_share,
+    shown,
     year_fraction,
 )
 
@@ -141,3 +144,89 @@ def test_year_fraction_from_a_month_end_uses_clamped_anchors() -> None:
     start = dt.date(2026, 1, 31)
     assert year_fraction(start, dt.date(2026, 2, 28)) == 1 / 12  # Jan 31 + 1mo = Feb 28
     assert year_fraction(start, dt.date(2027, 1, 31)) == 1.0
+
+
+# ---------------------------------------------------------------------------------------------
+# Hostile values: bounded before any arithmetic, refused in one line saying what is accepted
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ("1e999999999", "'1e999999999' is larger than the $10T"),  # would overflow a Decimal
+        ("-1e999999999B", "is larger than the $10T"),
+        pytest.param(10**5000, "a number of about 5,000 digits is larger", id="10**5000"),
+        ("9" * 5000, "'" + "9" * 36 + "... is larger than the $10T"),
+        ("1e-999999999", "'1e-999999999' has fractions of a cent"),  # would underflow to 0
+        (1e-300, "1e-300 has fractions of a cent"),
+        # 31 decimals: once rounded to 28 digits and read as exactly 1 cent
+        ("0.0100000000000000000000000000001", "has fractions of a cent"),
+        ("0.010000000000000000000000000001", "has fractions of a cent"),  # 30: exact, not whole
+        (float("nan"), "expected an amount"),
+        (float("inf"), "expected an amount"),
+    ],
+)
+def test_amounts_past_any_context_are_refused_not_overflowed(bad: object, message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        parse_amount_cents(bad)
+
+
+@pytest.mark.parametrize(
+    "bad", ["nan", "NaN%", "sNaN", ".inf", "-Infinity", "Infinity%", float("nan"), float("inf")]
+)
+def test_shares_are_never_nan_or_infinite(bad: object) -> None:
+    with pytest.raises(ValueError, match=r"^expected a share such as 35% or 0.35, got "):
+        parse_share(bad)
+
+
+@pytest.mark.parametrize("bad", ["1e999999999%", "1e-999999999%", "1e30", 10**400, 1e-300])
+def test_shares_with_more_than_30_digits_either_side_are_refused(bad: object) -> None:
+    with pytest.raises(ValueError, match="a number here has at most 30 digits before and after"):
+        parse_share(bad)
+
+
+def test_share_limits_keep_ordinary_values_as_they_were() -> None:
+    assert parse_share("12.3%") == float(Decimal("0.123"))
+    assert parse_share("1e29") == 1e29 and parse_share("1e-30") == 1e-30
+    assert parse_share("0e-999999999") == 0.0  # zero, however written
+
+
+@pytest.mark.parametrize(
+    ("text", "duration"),
+    [("100y", Duration(months=1200)), ("400q", Duration(months=1200)), ("40000d", Duration(40000))],
+)
+def test_durations_up_to_the_limit_parse(text: str, duration: Duration) -> None:
+    assert parse_duration(text) == duration
+
+
+@pytest.mark.parametrize(
+    "bad", ["101y", "1201mo", "401q", "40001d", "5715w", "99999999y", "9" * 10_000 + "d"]
+)
+def test_durations_past_the_limit_are_refused_before_any_arithmetic(bad: str) -> None:
+    with pytest.raises(ValueError) as info:
+        parse_duration(bad)
+    assert str(info.value).endswith(
+        "is too long: a duration is at most 100 years (100y, 400q, 1200mo), or 40000d (5714w) "
+        "in days"
+    )
+
+
+@pytest.mark.parametrize(
+    "bad", ["1899-12-31", "2200-01-01", dt.date(9999, 12, 31), dt.date(1, 1, 1)]
+)
+def test_dates_outside_the_calendar_are_refused(bad: object) -> None:
+    with pytest.raises(ValueError, match="outside the calendar a scenario may use: 1900-01-01 to"):
+        parse_date(bad)
+
+
+def test_add_months_reaches_the_last_month_of_the_calendar() -> None:
+    assert add_months(dt.date(9999, 1, 31), 11) == dt.date(9999, 12, 31)
+    with pytest.raises(ValueError, match="year 10000 is out of range"):
+        add_months(dt.date(9999, 12, 1), 1)
+
+
+def test_shown_quotes_a_value_on_one_short_line() -> None:
+    assert shown("a\nb") == "'a\\nb'"
+    assert shown("x" * 100) == "'" + "x" * 36 + "..."
+    assert shown(dt.date(2026, 3, 1)) == "2026-03-01"
