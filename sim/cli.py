@@ -1,12 +1,16 @@
 """The command line: parse, call the library, print; map errors to exit codes in one place.
 
-Exit codes: 0 done, 2 bad input (a scenario, an override, a path), 1 internal error.
-Nothing here computes anything a notebook could not get from the Python API.
+Exit codes: 0 done, 2 bad input (a scenario, an override, a path), 1 internal error; 130 stopped
+by SIGINT (Ctrl-C), 143 by SIGTERM, 141 when stdout is a pipe closed early (128 plus the signal's
+number, as a shell reports a command the signal stopped). Stopped, a command leaves nothing
+half-written: the signal raises ``Interrupted``, which unwinds through the removal of temporary
+files. Nothing here computes anything a notebook could not get from the Python API.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,6 +20,19 @@ import click
 from sim.errors import RoundtripError, ScenarioError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_SIGINT, EXIT_PIPE, EXIT_SIGTERM = 128 + 2, 128 + 13, 128 + 15
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM while a command runs. A BaseException, as KeyboardInterrupt is: it
+    unwinds through every ``finally`` and ``except BaseException`` (where temporary files are
+    removed) and no ``except Exception`` stops it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
 
 _set_option = click.option(
     "--set",
@@ -97,7 +114,8 @@ def validate(scenario: Path, overrides: tuple[str, ...]) -> None:
     "--out",
     "-o",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Run folder to write (default: runs/<scenario file name>).",
+    help="Run folder to write (default: runs/<scenario file name>; with --set, "
+    "runs/<scenario file name>-<inputs hash>).",
 )
 @_set_option
 @click.option("--json", "as_json", is_flag=True, help="Print metrics.json instead of the summary.")
@@ -116,6 +134,12 @@ def validate(scenario: Path, overrides: tuple[str, ...]) -> None:
     help="Chart size in inches (default 13.333x7.5, a 16:9 slide).",
 )
 @click.option("--dpi", type=int, help="Resolution of PNG charts, dots per inch (default 150).")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace the run folder even if it holds another run (never a folder holding files "
+    "roundtrip did not write).",
+)
 def run(
     scenario: Path,
     out: Path | None,
@@ -124,10 +148,18 @@ def run(
     chart_formats: tuple[str, ...] | None,
     chart_size: tuple[float, float] | None,
     dpi: int | None,
+    force: bool,
 ) -> None:
-    """Run a scenario, print its summary and write its run folder."""
+    """Run a scenario, print its summary and write its run folder.
+
+    The run folder is runs/<file name>, or with --set runs/<file name>-<inputs hash> so that a
+    what-if never replaces the plain run. A run replaces only a run folder roundtrip wrote and
+    nothing else is in, and only the same run: the file run again, or the same inputs (with
+    --force, any run).
+    """
     import sim
     from sim.output import check_writable, default_run_dir, write_run
+    from sim.result import inputs_hash
 
     if (chart_size or dpi is not None) and not chart_formats:
         raise click.UsageError(
@@ -143,14 +175,18 @@ def run(
             render(result, tmp / "charts", chart_formats, size=size, dpi=dots)
 
     s = sim.load_scenario(scenario, list(overrides))
-    out = out or default_run_dir(scenario)
-    check_writable(out)
+    own_folder = out is None and bool(overrides)  # a what-if never replaces the plain run
+    out = out or default_run_dir(scenario, inputs_hash(s) if overrides else None)
+    check_writable(out, s, overrides=overrides, force=force)  # before the run, not after
     result = sim.run(s)
-    write_run(result, out, draw)
+    write_run(result, out, draw, overrides=overrides, force=force)
+    _ignore_signals()  # the run folder is in place: the command completes from here
     click.echo(result.to_json() if as_json else result.summary())
     if not as_json:
         click.echo(
-            f"\nWrote {out}/: metrics.json, ledger.parquet, balances.parquet, "
+            f"\nWrote {out}/"
+            + (" (--set gives a what-if a folder of its own)" if own_folder else "")
+            + ": metrics.json, ledger.parquet, balances.parquet, "
             "scenario.resolved.yaml"
             + (f", charts/ ({', '.join(chart_formats)})" if chart_formats else "")
         )
@@ -191,12 +227,14 @@ def chart(
     """Draw a finished run's charts again from its folder's files, into FOLDER/charts/.
 
     Nothing is run again. Charts of other formats already there are kept; the folder is
-    replaced whole once every new file is written.
+    replaced whole once every new file is written, and only if it holds nothing but charts
+    roundtrip drew (as the run folder's .roundtrip-run file lists them).
     """
     from sim.charts import redraw
 
     size, dpi = _chart_dpi(dpi, size, "--dpi")
     written = redraw(folder, formats, size=size, dpi=dpi, names=names)
+    _ignore_signals()
     click.echo(f"Wrote {folder / 'charts'}/: {', '.join(p.name for p in written)}")
 
 
@@ -233,35 +271,141 @@ def report(
     size, dpi = _chart_dpi(dpi, size, "--dpi")
     result = sim.run(sim.load_scenario(scenario, list(overrides)))
     build_report(result, out, size=size, dpi=dpi)
+    _ignore_signals()
     click.echo(f"Wrote {out}: the report of {result.scenario.name!r}.")
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `roundtrip` script and `python -m sim`; returns the exit code."""
+    """Run one command, as the `roundtrip` script does, and return its exit code. The SIGINT
+    and SIGTERM handlers found are put back on return (tests call this in-process)."""
+    found = _listen()
     try:
-        cli.main(args=argv, prog_name="roundtrip", standalone_mode=False)
+        return _run(argv)
+    finally:
+        _put_back(found)
+
+
+def entry() -> None:
+    """The `roundtrip` script and `python -m sim`: run one command and exit with its code,
+    SIGINT and SIGTERM left ignored after it (see ``_ignore_signals``)."""
+    _listen()
+    sys.exit(_run(None))
+
+
+def _run(argv: list[str] | None) -> int:
+    """Run one command; map how it ended to an exit code and at most one line on stderr."""
+    streams = sys.stdout, sys.stderr
+    try:
+        try:
+            cli.main(args=argv, prog_name="roundtrip", standalone_mode=False)
+            sys.stdout.flush()
+        finally:
+            _ignore_signals()
     except click.exceptions.Exit as e:
         return int(e.exit_code)
+    except Interrupted as e:
+        return _stopped(e, e.signum)
+    except (KeyboardInterrupt, click.exceptions.Abort) as e:  # SIGINT without our handler
+        return _stopped(e, signal.SIGINT)
     except click.ClickException as e:  # usage errors: unknown option, missing argument
-        e.show()
+        _complain(_usage_line(e))
         return EXIT_BAD_INPUT
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        return EXIT_INTERNAL
     except ScenarioError as e:
-        click.echo(f"error: {e}", err=True)
+        _complain(f"error: {e}")
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        return _stdout_closed()
+    except SystemExit as e:
+        if sys.stdout is not streams[0]:  # how click stops when stdout is a closed pipe:
+            sys.stdout, sys.stderr = streams  # it wraps both streams and exits
+            return _stdout_closed()
+        return e.code if isinstance(e.code, int) else EXIT_INTERNAL
     except (RoundtripError, Exception) as e:
         if os.environ.get("ROUNDTRIP_DEBUG"):
             raise
-        click.echo(
+        _complain(
             f"internal error: {type(e).__name__}: {e}\n"
-            "This is a bug in roundtrip, not in your input. Set ROUNDTRIP_DEBUG=1 for a traceback.",
-            err=True,
+            "This is a bug in roundtrip, not in your input. Set ROUNDTRIP_DEBUG=1 for a traceback."
         )
         return EXIT_INTERNAL
     return EXIT_OK
 
 
-def entry() -> None:
-    sys.exit(main())
+def _usage_line(e: click.ClickException) -> str:
+    """A usage error in one line: ``error: --dpi: dpi is 50 to 600, got 5``."""
+    if isinstance(e, click.BadParameter):
+        where = e.param_hint or (e.param.opts[0] if isinstance(e.param, click.Option) else None)
+        if isinstance(where, str):
+            return f"error: {where}: {e.message}"
+    message, ctx = e.format_message().rstrip("."), getattr(e, "ctx", None)
+    if ctx is None:
+        return f"error: {message}"
+    if message.endswith("?"):  # click's "Did you mean 'run'?"
+        return f"error: {message} See {ctx.command_path} --help."
+    return f"error: {message}; see {ctx.command_path} --help"
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    """The first SIGINT or SIGTERM stops the command; any later one is ignored, so that it
+    cannot cut short the removal of temporary files the first one set off."""
+    _ignore_signals()
+    raise Interrupted(signum)
+
+
+def _listen() -> list[tuple[int, Any]]:
+    """Route SIGINT and SIGTERM to ``_on_signal``, unless ignored (under nohup, or for a
+    background job); returns the handlers found, to put back. Only the main thread can set
+    handlers: elsewhere nothing changes."""
+    found: list[tuple[int, Any]] = []
+    for signum in _STOP_SIGNALS:
+        handler = signal.getsignal(signum)
+        if handler in (signal.SIG_IGN, None):
+            continue
+        try:
+            signal.signal(signum, _on_signal)
+        except ValueError:  # not the main thread
+            break
+        found.append((signum, handler))
+    return found
+
+
+def _ignore_signals() -> None:
+    """The command's output is complete (or it is stopping): from here SIGINT and SIGTERM are
+    ignored, so that a late Ctrl-C can neither cut the last lines short nor, while Python shuts
+    down, print a traceback."""
+    for signum in _STOP_SIGNALS:
+        if signal.getsignal(signum) is _on_signal:
+            signal.signal(signum, signal.SIG_IGN)
+
+
+def _put_back(found: list[tuple[int, Any]]) -> None:
+    for signum, handler in found:
+        signal.signal(signum, handler)
+
+
+def _stopped(e: BaseException, signum: int) -> int:
+    """One line for a command stopped by a signal, and the exit code a shell would give."""
+    what = "interrupted" if signum == signal.SIGINT else "terminated"
+    notes = getattr(e, "__notes__", None)  # set when the output was already in place
+    _complain(f"{what}; {notes[-1] if notes else 'nothing was written'}")
+    return EXIT_SIGINT if signum == signal.SIGINT else EXIT_SIGTERM
+
+
+def _stdout_closed() -> int:
+    """stdout is a pipe whose reader has gone (``roundtrip run S | head -1``): point it at
+    /dev/null so that Python's last flush has nowhere to fail, and exit as a command that
+    SIGPIPE stopped; nothing to say, nobody is reading."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # not a real file (captured, as in tests)
+        pass
+    return EXIT_PIPE
+
+
+def _complain(text: str) -> None:
+    try:
+        click.echo(text, err=True)
+    except OSError:
+        return  # stderr is closed as well: the exit code says it

@@ -1,19 +1,30 @@
-"""Run folders: written whole or not at all.
+"""Run folders: written whole or not at all, and only over what roundtrip wrote itself.
 
 A run folder holds metrics.json, ledger.parquet, balances.parquet, scenario.resolved.yaml (every
-input after defaults and overrides) and, when the scenario came from a file, scenario.source.yaml
-(the file as written, comments and all). Everything is written to a temporary folder beside the
-target and moved into place only once complete, so a failed run leaves nothing half-written.
+input after defaults and overrides), scenario.source.yaml when the scenario came from a file (the
+file as written, comments and all), charts/ when asked for, and a marker, ``.roundtrip-run``:
+the scenario file, overrides and inputs hash of the run, and every file roundtrip wrote in the
+folder (charts drawn later with ``roundtrip chart`` are added to it). Everything is written to a
+temporary folder beside the target and moved into place only once complete, so a failed or
+interrupted run leaves nothing half-written.
+
+The rule for replacing a folder: roundtrip replaces only a folder it wrote, holding nothing but
+the files its marker lists; a folder with anything else in it (or no marker) is refused whole,
+``ScenarioError``, and nothing in it is touched. A run also replaces only the same run: the same
+inputs from the same file, or, both without overrides, an earlier run of the same file (``force``
+lifts this second condition, never the first).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
 import shutil
+import signal
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,69 +32,337 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import ScenarioError
-from sim.result import Result, resolved_yaml_with_sources
+from sim.result import Result, inputs_hash, resolved_yaml_with_sources
 from sim.scenario import Scenario
 
 RUN_FILES = ("metrics.json", "ledger.parquet", "balances.parquet", "scenario.resolved.yaml")
+MARKER = ".roundtrip-run"  # in every run folder: what made the run, and the files written there
+MARKER_FORMAT = 1
 
 
-def default_run_dir(scenario_path: str | os.PathLike[str]) -> Path:
-    """``runs/<file stem>`` in the current folder."""
-    return Path("runs") / Path(scenario_path).stem
+def default_run_dir(scenario_path: str | os.PathLike[str], inputs: str | None = None) -> Path:
+    """``runs/<file stem>`` in the current folder; a what-if gives ``inputs`` (the hash of its
+    resolved inputs) and gets ``runs/<file stem>-<inputs>``, so that it never replaces the plain
+    run of the file."""
+    stem = Path(scenario_path).stem
+    return Path("runs") / (f"{stem}-{inputs}" if inputs else stem)
 
 
-def check_writable(out: Path) -> None:
-    """Refuse, before running, to replace a folder that is not a run folder of ours, or the
-    folder we are in (a run folder is swapped in whole, which the current folder cannot be)."""
-    if Path.cwd().is_relative_to(Path(os.path.abspath(out))):
+def read_marker(folder: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """What the marker of a run folder says, or None if it has none we can read."""
+    try:
+        marker = json.loads((Path(folder) / MARKER).read_text())
+    except (OSError, ValueError):  # none, unreadable, or not JSON
+        return None
+    if not isinstance(marker, dict) or not isinstance(marker.get("files"), list):
+        return None
+    return marker
+
+
+def check_writable(
+    out: str | os.PathLike[str],
+    scenario: Scenario | None = None,
+    *,
+    overrides: Sequence[str] = (),
+    force: bool = False,
+) -> None:
+    """Refuse, before running, a run folder that cannot be written or must not be replaced
+    (``ScenarioError`` naming ``out``): the current folder, a file, a place that cannot be made or
+    written to, a folder holding anything roundtrip did not write; and, given the ``scenario``
+    and unless ``force``, a folder holding another run (see ``same_run``)."""
+    out = Path(out)
+    _check_place(out, run_folder=True)
+    _check_ours(out, run_folder=True)
+    marker = read_marker(out)
+    if scenario is not None and marker is not None and not force:
+        if same_run(marker, scenario, overrides):
+            return
+        raise ScenarioError(
+            f"this folder holds another run ({_describe(marker)}); add --force to replace it, "
+            "or choose another folder with --out",
+            file=str(out),
+        )
+
+
+def same_run(marker: dict[str, Any], scenario: Scenario, overrides: Sequence[str] = ()) -> bool:
+    """Whether a run of ``scenario`` (with ``overrides``) may replace the run a marker describes:
+    both from the same scenario file, and with the same inputs or both without overrides (the
+    file rerun, perhaps after editing it)."""
+    source = _source(scenario)
+    if source is None or marker.get("scenario") != source:
+        return False
+    if marker.get("inputs_hash") == inputs_hash(scenario):
+        return True
+    return not overrides and not marker.get("overrides")
+
+
+def _source(scenario: Scenario) -> str | None:
+    return os.path.realpath(scenario.source) if scenario.source else None
+
+
+def _describe(marker: dict[str, Any]) -> str:
+    """A run as its marker tells it: ``of s.yaml with --set a=1, inputs 1a2b3c4d5e``."""
+    text = f"of {marker.get('scenario') or 'a scenario without a file'}"
+    overrides = marker.get("overrides") or []
+    if overrides:
+        text += " with " + " ".join(f"--set {o}" for o in overrides)
+    return text + f", inputs {marker.get('inputs_hash')}"
+
+
+def _check_place(out: Path, *, run_folder: bool) -> None:
+    """Refuse a folder that cannot be put in place: the current folder (or one holding it), a
+    file, or a place whose nearest existing folder is a file or cannot be written to."""
+    hint = (
+        "choose another folder with --out, such as runs/my_run"
+        if run_folder
+        else "copy the run folder somewhere you can write to and draw its charts there"
+    )
+    here = os.path.abspath(out)
+    if Path.cwd().is_relative_to(here):
         raise ScenarioError(
             "this is the current folder (or holds it); a run folder is replaced whole, so "
             "choose a new folder with --out, such as runs/my_run",
             file=str(out),
         )
-    if out.exists() and not out.is_dir():
-        raise ScenarioError("this exists and is not a folder", file=str(out))
-    if out.is_dir() and any(out.iterdir()) and not (out / "metrics.json").exists():
+    if os.path.islink(here):  # replacing it would delete the link, which is not ours
+        raise ScenarioError(f"this is a symbolic link; {hint}", file=str(out))
+    if os.path.lexists(here) and not os.path.isdir(here):
+        raise ScenarioError(f"this exists and is not a folder; {hint}", file=str(out))
+    # the folder we write in: the parent, or the nearest existing folder above it (made below)
+    base = os.path.dirname(here)
+    while not os.path.lexists(base):  # also false under a file
+        base = os.path.dirname(base)
+    if not os.path.isdir(base):
+        message = f"cannot be made: {base} is a file, not a folder; {hint}"
+        raise ScenarioError(message, file=str(out))
+    needed = [base] + ([here] if os.path.isdir(here) else [])  # a folder replaced is moved
+    for folder in needed:
+        if not os.access(folder, os.R_OK | os.W_OK | os.X_OK):
+            message = f"cannot write in {folder}: permission denied; {hint}"
+            raise ScenarioError(message, file=str(out))
+
+
+def _check_ours(out: Path, *, run_folder: bool) -> None:
+    """Refuse to replace ``out`` unless it is absent, empty, or holds only files roundtrip wrote
+    there: listed by its own marker (a run folder) or, for a folder inside a run folder (its
+    charts/), by the run folder's."""
+    if not os.path.isdir(out) or not any(out.iterdir()):
+        return
+    marker = read_marker(out if run_folder else out.parent)
+    prefix = "" if run_folder else out.name + "/"
+    if marker is None:
+        if not run_folder:
+            message = (
+                f"not replaced: {out.parent} has no {MARKER} file listing what roundtrip wrote "
+                "in it (a run folder of an older roundtrip, or copied by hand); move this folder "
+                "aside to draw the charts here, or run the scenario again"
+            )
+        elif (out / "metrics.json").exists():
+            message = (
+                f"this folder has a metrics.json but no {MARKER} file (a run folder of an older "
+                "roundtrip, or copied by hand), and roundtrip replaces only folders it marked as "
+                "its own; remove or rename it yourself, or choose another folder with --out"
+            )
+        else:
+            names = _names(sorted(p.name + ("/" if p.is_dir() else "") for p in out.iterdir()))
+            message = (
+                f"this folder holds files roundtrip did not write ({names}); choose an empty or "
+                "new folder with --out"
+            )
+        raise ScenarioError(message, file=str(out))
+    strangers = [p[len(prefix) :] for p in _strangers(out, set(marker["files"]), prefix)]
+    if strangers:
+        where = "run folder" if run_folder else "folder"
+        hint = (
+            "move them out, or choose another folder with --out"
+            if run_folder
+            else "move them out first"
+        )
         raise ScenarioError(
-            "this folder holds files that are not a run's; choose an empty or new folder "
-            "with --out",
+            f"this {where} also holds files roundtrip did not write ({_names(strangers)}), "
+            f"which it will not delete; {hint}",
             file=str(out),
         )
 
 
-def write_atomically(out: Path, fill: Callable[[Path], None], *, check: bool = True) -> Path:
-    """Call ``fill(tmp)`` on a fresh temporary folder, then move it to ``out`` (replacing a
-    previous run folder there, or with ``check=False`` any folder, such as a run's charts/).
-    On any error the temporary folder is removed."""
-    if check:
-        check_writable(out)
+def _strangers(folder: Path, listed: set[str], prefix: str = "") -> list[str]:
+    """What under ``folder`` the list of files roundtrip wrote (``listed``: paths relative to
+    the marker's folder, folders ending in /) does not hold."""
+    found = []
+    for p in sorted(folder.iterdir()):
+        rel = prefix + p.name
+        if rel == MARKER:
+            continue
+        if p.is_dir() and not p.is_symlink():
+            found += _strangers(p, listed, rel + "/") if rel + "/" in listed else [rel + "/"]
+        elif rel not in listed:
+            found.append(rel)
+    return found
+
+
+def _listing(folder: Path, prefix: str = "") -> list[str]:
+    """Every file and folder under ``folder`` (folders ending in /), the marker aside."""
+    found = []
+    for p in sorted(folder.iterdir()):
+        rel = prefix + p.name
+        if p.is_dir() and not p.is_symlink():
+            found += [rel + "/", *_listing(p, rel + "/")]
+        elif rel != MARKER:
+            found.append(rel)
+    return found
+
+
+def _names(names: list[str]) -> str:
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if names[3:] else "")
+
+
+def write_atomically(
+    out: str | os.PathLike[str],
+    fill: Callable[[Path], None],
+    *,
+    check: bool = True,
+    about: dict[str, Any] | None = None,
+) -> Path:
+    """Call ``fill(tmp)`` on a fresh temporary folder beside ``out``, then move it to ``out``
+    whole, replacing only what roundtrip wrote there (``ScenarioError`` otherwise, before
+    ``fill``).
+
+    With ``check`` (the default) ``out`` is a run folder: it may replace a run folder holding only
+    the files its marker lists, and gets a marker of its own holding ``about`` and its files.
+    With ``check=False`` ``out`` is a folder inside a run folder (its charts/): it may replace
+    only files the run folder's marker lists, and that marker lists the new ones as well.
+
+    On any error or interruption (KeyboardInterrupt, or any exception a signal handler raises)
+    the temporary folder, and any parent folder made for it, is removed and ``out`` is left as
+    it was. A SIGINT or SIGTERM arriving while the folder is moved into place waits until that
+    is done; the exception it then raises carries a note that ``out`` was written in full."""
+    given = Path(out)
+    _check_place(given, run_folder=check)
+    _check_ours(given, run_folder=check)
     out = Path(os.path.abspath(out))  # "x/.." and the like get a real name and parent
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    made = _missing_parents(out)
+    tmp: Path | None = None
+    done = False
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with _signals_held():  # a folder made is a folder named, to be removed if need be
+            tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
         # mkdtemp makes the folder private (0700); a run folder gets the usual permissions
         os.chmod(tmp, 0o777 & ~_umask())
         fill(tmp)
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
-            try:
-                os.replace(out, old / out.name)
-            except BaseException:
-                old.rmdir()
-                raise
-            try:
-                os.replace(tmp, out)
-            except BaseException:
-                os.replace(old / out.name, out)  # put the previous run back
-                old.rmdir()
-                raise
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if check:
+            _write_marker(tmp, about or {})
+        with _signals_held():  # moving into place is never left halfway
+            if not check:
+                _record_in_run_marker(out, tmp)
+            _swap(tmp, out)
+            done = True
+    except BaseException as e:
+        if done:  # a signal that waited for the move: the folder is complete and in place
+            e.add_note(f"{given} was written in full")
+            raise
+        with _signals_held():  # nor is cleaning up
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
+            for folder in reversed(made):
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
         raise
     return out
+
+
+def _swap(tmp: Path, out: Path) -> None:
+    """Move ``tmp`` to ``out``; a folder already there is moved aside first and removed after,
+    or put back if the move fails."""
+    if not os.path.lexists(out):
+        os.replace(tmp, out)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+    try:
+        os.replace(out, old / out.name)
+    except BaseException:
+        old.rmdir()
+        raise
+    try:
+        os.replace(tmp, out)
+    except BaseException:
+        os.replace(old / out.name, out)  # put the previous folder back
+        old.rmdir()
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _missing_parents(out: Path) -> list[Path]:
+    """The folders above ``out`` that do not exist yet, outermost first."""
+    missing = []
+    parent = out.parent
+    while not os.path.lexists(parent):
+        missing.append(parent)
+        parent = parent.parent
+    return missing[::-1]
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM until the block ends, then act on them as the handlers in place
+    would have (raise, stop the process, or ignore them). Only the main thread can set handlers;
+    elsewhere, where Python does not run them anyway, the block runs as it is."""
+    held: list[int] = []
+    saved: list[tuple[int, Any]] = []
+    try:
+        for signum in (signal.SIGINT.value, signal.SIGTERM.value):
+            handler = signal.getsignal(signum)
+            if handler is not None:  # None: a handler set outside Python, left alone
+                signal.signal(signum, lambda s, frame: held.append(s))
+                saved.append((signum, handler))
+    except ValueError:  # not the main thread
+        pass
+    try:
+        yield
+    finally:
+        _put_back(saved)
+        for number in dict.fromkeys(held):
+            signal.raise_signal(number)
+
+
+def _put_back(saved: list[tuple[int, Any]]) -> None:
+    """Put signal handlers back, each even if a signal arrives while the one before is put back."""
+    if saved:
+        try:
+            signal.signal(*saved[0])
+        finally:
+            _put_back(saved[1:])
+
+
+def _write_marker(folder: Path, about: dict[str, Any]) -> None:
+    marker = {
+        "written_by": "roundtrip",
+        "format": MARKER_FORMAT,
+        "rule": "roundtrip replaces this folder only while it holds nothing but the files "
+        "listed here",
+        **about,
+        "files": _listing(folder),
+    }
+    (folder / MARKER).write_text(json.dumps(marker, indent=2) + "\n")
+
+
+def _record_in_run_marker(out: Path, tmp: Path) -> None:
+    """Add the files of ``tmp``, about to become ``out`` (a folder inside a run folder), to the
+    run folder's marker; a run folder without one (an older roundtrip's) is left as it is."""
+    marker = read_marker(out.parent)
+    if marker is None:
+        return
+    prefix = out.name + "/"
+    files = set(marker["files"]) | {prefix} | {prefix + f for f in _listing(tmp)}
+    fd, name = tempfile.mkstemp(prefix=f"{MARKER}.", suffix=".tmp", dir=out.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(json.dumps({**marker, "files": sorted(files)}, indent=2) + "\n")
+        os.chmod(name, 0o666 & ~_umask())
+        os.replace(name, out.parent / MARKER)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
 
 
 def _umask() -> int:
@@ -92,8 +371,20 @@ def _umask() -> int:
     return mask
 
 
-def write_run(result: Result, out: Path, extra: Callable[[Path], None] | None = None) -> Path:
-    """Write a run's files into ``out``, atomically; ``extra(tmp)`` may add files (charts)."""
+def write_run(
+    result: Result,
+    out: str | os.PathLike[str],
+    extra: Callable[[Path], None] | None = None,
+    *,
+    overrides: Sequence[str] = (),
+    force: bool = False,
+) -> Path:
+    """Write a run's files into ``out``, atomically; ``extra(tmp)`` may add files (charts).
+    ``overrides`` are the ``--set`` values the scenario was loaded with, recorded in the marker
+    so that a later run can tell a what-if from a plain run. Refused (``ScenarioError``) as
+    ``check_writable`` refuses."""
+    out = Path(out)
+    check_writable(out, result.scenario, overrides=overrides, force=force)
 
     def fill(tmp: Path) -> None:
         (tmp / "metrics.json").write_text(result.to_json() + "\n")
@@ -112,7 +403,12 @@ def write_run(result: Result, out: Path, extra: Callable[[Path], None] | None = 
         if extra is not None:
             extra(tmp)
 
-    return write_atomically(out, fill)
+    about = {
+        "scenario": _source(result.scenario),
+        "overrides": list(overrides),
+        "inputs_hash": inputs_hash(result.scenario),
+    }
+    return write_atomically(out, fill, about=about)
 
 
 @dataclass

@@ -104,7 +104,8 @@ def test_chart_redraws_from_the_folder_without_running_again(run_folder, capsys)
     # the PNGs drawn by the run are kept, untouched; nothing else is left beside them
     assert {p.name: p.read_bytes() for p in (run_folder / "charts").glob("*.png")} == pngs
     assert {p.suffix for p in (run_folder / "charts").iterdir()} == {".png", ".pdf"}
-    assert not [p for p in run_folder.iterdir() if p.name.startswith(".")]
+    # nothing hidden but the run folder's marker (no temporary folder left behind)
+    assert [p.name for p in run_folder.iterdir() if p.name.startswith(".")] == [".roundtrip-run"]
 
 
 def test_chart_only_redraws_the_charts_named(run_folder, capsys) -> None:

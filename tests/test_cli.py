@@ -13,11 +13,12 @@ import pytest
 from conftest import cli
 
 import sim
+from sim.output import MARKER
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = ROOT / "scenarios" / "amazon_openai_50b.yaml"
 RUN_FILES = {"metrics.json", "ledger.parquet", "balances.parquet", "scenario.resolved.yaml"}
-RUN_FILES |= {"scenario.source.yaml"}
+RUN_FILES |= {"scenario.source.yaml", MARKER}
 # Line numbers below refer to this text: 3 horizon, 4 step, 9 cash, 11 providers (column 30),
 # 17 the deal's lab, 19 the tranche (at: column 14, amount: column 34).
 SMALL = """\
@@ -246,6 +247,25 @@ def test_a_bad_override_exits_2_naming_the_override(
         assert part in err
     assert "Traceback" not in out + err
     assert_nothing_written(tmp_path, tmp_path / "out", {"s.yaml"})
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (["run"], "error: Missing argument 'SCENARIO'; see roundtrip run --help"),
+        (["run", BUNDLED, "--dpi", "100"], "error: --chart-size and --dpi apply to charts: add "
+         "--charts png (or svg, pdf); see roundtrip run --help"),
+        (["run", BUNDLED, "--charts", "gif"], "error: --charts: unknown chart format 'gif'; "
+         "choose from png, svg, pdf (comma-separated)"),
+        (["chart", "runs/x", "--dpi", "5"], "error: --dpi: dpi is 50 to 600, got 5"),
+        (["rn"], "error: No such command 'rn'. Did you mean 'run'? See roundtrip --help."),
+    ],
+)  # fmt: skip
+def test_a_usage_error_is_one_line_and_exits_2(tmp_path, capsys, monkeypatch, argv, line) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(capsys, *argv)
+    assert (code, out, err) == (2, "", line + "\n")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_an_internal_error_exits_1_without_a_traceback_and_writes_nothing(

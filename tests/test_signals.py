@@ -1,0 +1,175 @@
+"""Stopping a command: SIGINT (Ctrl-C) and SIGTERM leave nothing half-written, exit 130 or 143
+with one line; a late signal or a closed stdout pipe is no traceback."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from conftest import cli
+
+import sim
+from sim.output import MARKER
+
+SMALL = """\
+name: small
+start: 2026-01-01
+horizon: 1y
+agents:
+  inv: {kind: investor, owns: [own]}
+  lab: {kind: lab, cash: 1B, spending: {compute: {annual: 12B, providers: {own: 60%}}}}
+  own: {kind: cloud, margin: 30%}
+deals:
+  - {kind: investment, investor: inv, lab: lab, tranches: [{at: 2026-01-01, amount: 5B}]}
+"""
+RUN_FILES = {"metrics.json", "ledger.parquet", "balances.parquet", "scenario.resolved.yaml"}
+RUN_FILES |= {"scenario.source.yaml", MARKER}
+
+
+@pytest.fixture(autouse=True)
+def _no_debug(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ROUNDTRIP_DEBUG", raising=False)
+
+
+@pytest.fixture
+def scenario_file(tmp_path: Path) -> Path:
+    (tmp_path / "s.yaml").write_text(SMALL)
+    return tmp_path / "s.yaml"
+
+
+# ---- in-process: main() as the tests' `cli` helper calls it ---------------------------------
+
+
+def test_ctrl_c_while_writing_a_run_exits_130_with_one_line_and_writes_nothing(
+    tmp_path, capsys, monkeypatch, scenario_file
+) -> None:
+    real_to_parquet = pd.DataFrame.to_parquet
+
+    def ctrl_c_after_writing(self: pd.DataFrame, *args: Any, **kwargs: Any) -> None:
+        real_to_parquet(self, *args, **kwargs)
+        signal.raise_signal(signal.SIGINT)  # the temporary folder holds files by now
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", ctrl_c_after_writing)
+    code, out, err = cli(capsys, "run", scenario_file, "--out", tmp_path / "new" / "run")
+    assert (code, out, err) == (130, "", "interrupted; nothing was written\n")
+    assert {p.name for p in tmp_path.iterdir()} == {"s.yaml"}
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+
+
+def test_ctrl_c_while_drawing_charts_again_keeps_the_charts_there(
+    tmp_path, capsys, monkeypatch, scenario_file
+) -> None:
+    out = tmp_path / "run"
+    assert cli(capsys, "run", scenario_file, "--out", out, "--charts", "png")[0] == 0
+    before = {p.name: p.read_bytes() for p in (out / "charts").iterdir()}
+    marker = (out / MARKER).read_bytes()
+    real_save = sim.charts.save
+
+    def ctrl_c_after_saving(*args: Any, **kwargs: Any) -> Path:
+        path = real_save(*args, **kwargs)
+        signal.raise_signal(signal.SIGINT)
+        return path
+
+    monkeypatch.setattr(sim.charts, "save", ctrl_c_after_saving)
+    code, text, err = cli(capsys, "chart", out, "--format", "svg")
+    assert (code, text, err) == (130, "", "interrupted; nothing was written\n")
+    assert {p.name: p.read_bytes() for p in (out / "charts").iterdir()} == before
+    assert (out / MARKER).read_bytes() == marker
+    assert {p.name for p in out.iterdir()} == RUN_FILES | {"charts"}
+    assert {p.name for p in tmp_path.iterdir()} == {"s.yaml", "run"}
+
+
+def test_ctrl_c_while_making_a_report_exits_130_and_writes_no_file(
+    tmp_path, capsys, monkeypatch, scenario_file
+) -> None:
+    real_run = sim.run
+
+    def run_then_ctrl_c(*args: Any, **kwargs: Any) -> sim.Result:
+        result = real_run(*args, **kwargs)
+        signal.raise_signal(signal.SIGINT)
+        return result
+
+    monkeypatch.setattr(sim, "run", run_then_ctrl_c)
+    code, out, err = cli(capsys, "report", scenario_file, "-o", tmp_path / "report.pdf")
+    assert (code, out, err) == (130, "", "interrupted; nothing was written\n")
+    assert {p.name for p in tmp_path.iterdir()} == {"s.yaml"}
+
+
+# ---- a real process: `python -m sim`, signalled from outside ----------------------------------
+
+
+def start(folder: Path, *argv: str) -> subprocess.Popen[str]:
+    """``python -m sim ARGV`` in ``folder``, with SIGINT and SIGTERM as a terminal gives them
+    (not ignored, whatever this test process inherited)."""
+
+    def default_signals() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    env = {k: v for k, v in os.environ.items() if k != "ROUNDTRIP_DEBUG"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "sim", *argv],
+        cwd=folder,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=default_signals,
+    )
+
+
+def wait_for_temporary_folder(proc: subprocess.Popen[str], folder: Path) -> None:
+    """Poll until the run's temporary folder appears beside its run folder."""
+    deadline = time.monotonic() + 120
+    while not list(folder.glob(".run.*.tmp")):
+        assert proc.poll() is None, f"the run ended first: {proc.communicate()}"
+        assert time.monotonic() < deadline, "no temporary folder within 120 s"
+        time.sleep(0.005)
+
+
+@pytest.mark.parametrize(
+    ("signum", "code", "line"),
+    [
+        (signal.SIGTERM, 143, "terminated; nothing was written\n"),
+        (signal.SIGINT, 130, "interrupted; nothing was written\n"),
+    ],
+)
+def test_a_signal_while_writing_the_run_folder_leaves_no_temporary_folder(
+    tmp_path, scenario_file, signum, code, line
+) -> None:
+    # charts make the temporary folder live for seconds: time enough to signal it
+    proc = start(tmp_path, "run", "s.yaml", "--out", "run", "--charts", "png")
+    wait_for_temporary_folder(proc, tmp_path)
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=120)
+    assert (proc.returncode, out, err) == (code, "", line)
+    assert [p.name for p in tmp_path.iterdir()] == ["s.yaml"]
+
+
+def test_a_ctrl_c_once_the_run_is_written_changes_nothing(tmp_path, scenario_file) -> None:
+    proc = start(tmp_path, "run", "s.yaml", "--out", "run")
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("Wrote run/"):
+            proc.send_signal(signal.SIGINT)  # the last line is out: the command is done
+            break
+    _, err = proc.communicate(timeout=120)
+    assert (proc.returncode, err) == (0, "")
+    assert {p.name for p in (tmp_path / "run").iterdir()} == RUN_FILES
+
+
+def test_a_closed_stdout_pipe_ends_the_command_quietly(tmp_path, scenario_file) -> None:
+    """As in ``roundtrip run s.yaml | head -1``: the reader is gone before the summary."""
+    proc = start(tmp_path, "run", "s.yaml", "--out", "run")
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert (proc.wait(timeout=120), err) == (141, "")
+    assert {p.name for p in (tmp_path / "run").iterdir()} == RUN_FILES  # written before
