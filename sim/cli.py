@@ -91,12 +91,13 @@ def cli() -> None:
 @_set_option
 def validate(scenario: Path, overrides: tuple[str, ...]) -> None:
     """Check a scenario file (and overrides) without running it."""
+    from sim.budget import check_plan
     from sim.loader import load_scenario
     from sim.schedule import build_plan
 
     s = load_scenario(scenario, list(overrides))
-    try:  # what `run` would refuse beyond the file's own checks, such as flows past $45T
-        build_plan([s])
+    try:  # what `run` would refuse beyond the file's own checks: flows past $45T, memory
+        check_plan(build_plan([s]), keep_balances=True)
     except ScenarioError as e:
         e.file = e.file or s.source
         raise

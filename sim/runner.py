@@ -1,14 +1,15 @@
 """Where runs are farmed out: one scenario, or a batch through one event loop.
 
 Today everything runs in this process; sweeps, Monte Carlo and the Dask backend will come in
-behind the same two calls.
+behind the same two calls. Before either starts the event loop, the run's memory is estimated
+from its Plan and a run past the memory budget is refused (sim/budget.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sim import metrics
+from sim import budget, metrics
 from sim.engine import simulate
 from sim.errors import ScenarioError
 from sim.result import BatchResult, Result
@@ -16,25 +17,43 @@ from sim.scenario import Scenario
 from sim.schedule import Plan, build_plan
 
 
-def _plan(scenarios: Sequence[Scenario]) -> Plan:
+def _plan(
+    scenarios: Sequence[Scenario], *, keep_balances: bool, memory_budget: str | int | None
+) -> Plan:
+    """The batch's Plan, once its memory estimate is within the budget."""
     try:
-        return build_plan(list(scenarios))
+        plan = build_plan(list(scenarios))
+        budget.check_plan(plan, keep_balances=keep_balances, budget=memory_budget)
     except ScenarioError as e:
         if e.file is None:
             e.file = scenarios[0].source
         raise
+    return plan
 
 
-def run(scenario: Scenario, *, keep_balances: bool = True) -> Result:
-    """Run one scenario; the books are checked to the cent before this returns."""
-    data = simulate(_plan([scenario]), keep_balances=keep_balances)
+def run(
+    scenario: Scenario, *, keep_balances: bool = True, memory_budget: str | int | None = None
+) -> Result:
+    """Run one scenario; the books are checked to the cent before this returns.
+
+    A run whose memory estimate exceeds ``memory_budget`` (bytes, or a size such as ``"8GiB"``;
+    default ``ROUNDTRIP_MEMORY_BUDGET``, else 4 GiB) is refused with ScenarioError before it
+    starts."""
+    plan = _plan([scenario], keep_balances=keep_balances, memory_budget=memory_budget)
+    data = simulate(plan, keep_balances=keep_balances)
     return Result(scenario, data, metrics.compute(data))
 
 
-def run_batch(scenarios: Sequence[Scenario], *, keep_balances: bool = False) -> BatchResult:
+def run_batch(
+    scenarios: Sequence[Scenario],
+    *,
+    keep_balances: bool = False,
+    memory_budget: str | int | None = None,
+) -> BatchResult:
     """Run scenarios of the same structure together, every amount an array over runs.
 
-    Each run's figures are identical to running it alone.
-    """
-    data = simulate(_plan(scenarios), keep_balances=keep_balances)
+    Each run's figures are identical to running it alone. The whole batch is held in memory at
+    once: past ``memory_budget`` (as for ``run``) it is refused before it starts; split it."""
+    plan = _plan(scenarios, keep_balances=keep_balances, memory_budget=memory_budget)
+    data = simulate(plan, keep_balances=keep_balances)
     return BatchResult(list(scenarios), data, metrics.compute(data))
