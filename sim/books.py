@@ -21,12 +21,20 @@ import numpy as np
 import numpy.typing as npt
 
 from sim.errors import ConservationError
-from sim.kernels import allocate, post, replay_ledger, split_pro_rata
+from sim.kernels import Cents, allocate, post, replay_ledger, split_pro_rata
 
-__all__ = ["KIND", "KINDS", "Books", "Legs", "LedgerArrays", "allocate", "split_pro_rata"]
+__all__ = [
+    "KIND",
+    "KINDS",
+    "Audit",
+    "Books",
+    "Legs",
+    "LedgerArrays",
+    "allocate",
+    "audit",
+    "split_pro_rata",
+]
 
-Cents = npt.NDArray[np.int64]
-Floats = npt.NDArray[np.float64]
 
 # Pools beyond this many cents lose whole-cent precision in the float part of a proportional split.
 MAX_EXACT_CENTS = 2**53
@@ -244,24 +252,54 @@ class Books:
             cents=cents,
         )
 
-    def check(self, led: LedgerArrays | None = None) -> None:
-        """Fail loudly unless the books balance to the cent in every run.
+    def check(self, led: LedgerArrays | None = None) -> Audit:
+        """Fail loudly unless the books balance to the cent in every run; returns the audit.
 
-        Three checks: (1) the pools of all accounts, external ones included, sum per origin to what
-        they held at the start; (2) no agent holds negative cash of any origin; (3) replaying the
-        ledger from the opening balances gives every pool exactly.
+        Three checks (see ``audit``): (1) the pools of all accounts, external ones included, sum
+        per origin to what they held at the start; (2) no agent holds negative cash of any
+        origin; (3) replaying the ledger from the opening balances gives every pool exactly.
         """
-        total = self.pool.sum(axis=0)
-        opening_total = self.opening.sum(axis=0)
-        if not np.array_equal(total, opening_total):
-            diff = int(np.abs(total - opening_total).max())
-            raise ConservationError(f"books do not balance: off by up to {diff} cents")
-        agents = [a for a in range(len(self.accounts)) if a not in self.external]
         led = led if led is not None else self.ledger()
-        if (self.pool[agents] < 0).any():
+        found = audit(self.opening, self.pool, led, self.external)
+        if not found.conserved.all():
+            raise ConservationError(f"books do not balance: off by up to {found.off_by} cents")
+        if not found.non_negative.all():
             raise ConservationError("an agent holds negative cash")
-        replay = replay_ledger(self.opening, led.payer, led.payee, led.cents)
-        if not np.array_equal(replay, self.pool):
+        if not found.replayed.all():
             raise ConservationError("ledger replay does not reproduce the balances")
         if np.abs(self.pool).max(initial=0) >= MAX_EXACT_CENTS:
             raise ConservationError("a balance left the range where cents are exact")
+        return found
+
+
+@dataclass
+class Audit:
+    """What the books check measured, per run (arrays over runs)."""
+
+    conserved: npt.NDArray[np.bool_]  # every origin's cents, summed over accounts, as at start
+    non_negative: npt.NDArray[np.bool_]  # no agent holds negative cents of any origin
+    replayed: npt.NDArray[np.bool_]  # replaying the ledger gives every closing pool
+    opening_total: Cents  # cents in all accounts at the start
+    closing_total: Cents  # cents in all accounts at the end
+    off_by: int  # largest gap, over origins and runs, between closing and opening sums
+
+    @property
+    def balanced(self) -> npt.NDArray[np.bool_]:
+        return self.conserved & self.non_negative & self.replayed
+
+
+def audit(opening: Cents, closing: Cents, led: LedgerArrays, external: set[int]) -> Audit:
+    """Measure the three conservation checks on ``opening`` and ``closing`` pools
+    ``[account, origin, run]`` and the ledger ``led``; nothing is assumed, everything counted."""
+    by_origin_open, by_origin_close = opening.sum(axis=0), closing.sum(axis=0)  # [origin, run]
+    agents = [a for a in range(closing.shape[0]) if a not in external]
+    replay = replay_ledger(opening, led.payer, led.payee, led.cents)
+    gap = np.abs(by_origin_close - by_origin_open)
+    return Audit(
+        conserved=(gap == 0).all(axis=0),
+        non_negative=np.asarray((closing[agents] >= 0).all(axis=(0, 1))),
+        replayed=(replay == closing).all(axis=(0, 1)),
+        opening_total=by_origin_open.sum(axis=0),
+        closing_total=by_origin_close.sum(axis=0),
+        off_by=int(gap.max(initial=0)),
+    )

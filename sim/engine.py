@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import simpy
 
-from sim import agents
+from sim import agents, jit
 from sim.books import Books, Cents, LedgerArrays, Legs
 from sim.schedule import EXTERNAL_ACCOUNTS, Plan
 
@@ -76,6 +76,9 @@ class RunData:
     balances: Cents | None  # [grid point, account, origin, run], None if not kept
     lab_stats: dict[str, dict[str, Cents]]  # lab -> counter -> [run]
     payables: dict[str, Cents]  # invoices still unpaid at the horizon, per lab [run]
+    opening: Cents  # every pool at the start [account, origin, run]
+    closing: Cents  # every pool at the end [account, origin, run]
+    external: set[int]  # accounts outside the model (may go negative)
 
 
 class Engine:
@@ -123,8 +126,13 @@ class Engine:
 
         self.payables = {lab: np.zeros(n, dtype=np.int64) for lab in plan.labs}
         self._lab_tables()
-        self.keep_balances = keep_balances
-        self._snapshots: list[Cents] = []
+        # every pool at every grid point, written in place: one array of (steps + 1) x accounts
+        # x origins x runs cents (sim/budget.py counts it before the run starts)
+        self.balances: Cents | None = None
+        if keep_balances:
+            shape = (plan.n_steps + 1, len(plan.accounts), len(plan.origins), n)
+            self.balances = np.empty(shape, dtype=np.int64)
+        self._snapshots_taken = 0
 
     def _lab_tables(self) -> None:
         """Per lab, everything about its spending that does not depend on its cash, up front."""
@@ -257,8 +265,10 @@ class Engine:
         }
 
     def snapshot(self) -> None:
-        if self.keep_balances:
-            self._snapshots.append(self.books.pool.copy())
+        """Keep every pool as it stands (at the start and at each step's end), if kept."""
+        if self.balances is not None:
+            self.balances[self._snapshots_taken] = self.books.pool
+        self._snapshots_taken += 1
 
     def run(self) -> RunData:
         env, plan = self.env, self.plan
@@ -270,6 +280,10 @@ class Engine:
             env.process(agents.lab_spending(env, self, tables))
         env.process(agents.books_closing(env, self))
         env.run()
+        if self._snapshots_taken != self.plan.n_steps + 1:
+            raise RuntimeError(
+                f"{self._snapshots_taken} snapshots for {self.plan.n_steps + 1} grid points"
+            )
         ledger = self.books.ledger()
         self.books.check(ledger)
         return RunData(
@@ -277,12 +291,16 @@ class Engine:
             deals=self.deals,
             deal_lab=self.deal_lab,
             ledger=ledger,
-            balances=np.stack(self._snapshots) if self.keep_balances else None,
+            balances=self.balances,
             lab_stats={name: self._lab_stats(t) for name, t in self.labs.items()},
             payables=self.payables,
+            opening=self.books.opening,
+            closing=self.books.pool,
+            external=self.books.external,
         )
 
 
 def simulate(plan: Plan, *, keep_balances: bool = True) -> RunData:
     """Run a batch through the event loop and check its books; raises ConservationError if off."""
+    jit.prepare(plan.n_steps * plan.n_runs)  # numpy or compiled kernels: the same cents
     return Engine(plan, keep_balances=keep_balances).run()

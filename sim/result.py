@@ -8,17 +8,17 @@ cents so that sums over them are exact.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Protocol
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
-import yaml
+import pyarrow as pa
 
-from sim.books import KINDS
+from sim.books import KINDS, LedgerArrays, audit
 from sim.engine import RunData
 from sim.metrics import (
     DATES,
@@ -28,63 +28,13 @@ from sim.metrics import (
     MONEY,
     Metrics,
 )
+from sim.resolved import inputs_hash as inputs_hash
+from sim.resolved import resolved_yaml as resolved_yaml
+from sim.resolved import resolved_yaml_with_sources as resolved_yaml_with_sources
 from sim.scenario import Scenario
 from sim.units import format_dollars
 
 _LAB_MONEY = tuple(m for m in LAB_METRICS if m not in LAB_DATES)
-
-
-class _PlainDumper(yaml.SafeDumper):
-    """Writes every value out in full: no ``&id001`` anchors and ``*id001`` aliases, which
-    PyYAML would otherwise add where two inputs happen to be the same object (a contract's
-    default start is the scenario's start), making equal inputs dump to different texts."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
-def resolved_yaml(scenario: Scenario, *, sort_keys: bool = False) -> str:
-    """The resolved inputs as YAML text, the same for equal inputs however they were built."""
-    return yaml.dump(
-        scenario.resolved,
-        Dumper=_PlainDumper,
-        sort_keys=sort_keys,
-        default_flow_style=False,
-        allow_unicode=True,
-    )
-
-
-def resolved_yaml_with_sources(scenario: Scenario) -> str:
-    """The resolved inputs as YAML, each with the source comment written beside it in the
-    scenario file (or the ``--set`` that changed it), so a run folder keeps its sources: read
-    back, the comments land on the same inputs. A list item's comment goes on a line above it."""
-    from sim.loader import read_yaml  # where each input landed in the text
-
-    text = resolved_yaml(scenario)
-    if not scenario.comments:
-        return text
-    doc = read_yaml(text, "<resolved>")
-    lines = text.split("\n")
-    above: dict[int, list[str]] = {}
-    for dotted, comment in scenario.comments.items():
-        path = tuple(int(p) if p.isdigit() else p for p in dotted.split("."))
-        one_line = " ".join(comment.split())
-        if isinstance(path[-1], int):
-            if path in doc.positions:
-                row, col = doc.positions[path]
-                above.setdefault(row - 1, []).append(" " * max(col - 3, 0) + "# " + one_line)
-        elif path in doc.key_positions:
-            row = doc.key_positions[path][0]
-            lines[row - 1] += "  # " + one_line
-    for row in sorted(above, reverse=True):
-        lines[row:row] = above[row]
-    return "\n".join(lines)
-
-
-def inputs_hash(scenario: Scenario) -> str:
-    """Short hash of the resolved inputs: names the exact run a chart or report came from."""
-    text = resolved_yaml(scenario, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
 def _dates_as_datetime(df: pd.DataFrame) -> pd.DataFrame:
@@ -197,11 +147,14 @@ class Result:
     @cached_property
     def ledger(self) -> pd.DataFrame:
         """Each movement of the run: day, date, payer, payee, kind, deal, the lab the deal concerns,
-        cents, and cents by origin (``from:<origin>`` columns)."""
+        cents, and cents by origin (``from:<origin>`` columns).
+
+        Built in one go, not column by column: the ``from:`` columns (one per origin, so
+        thousands with thousands of agents) are one block joined to the other columns."""
         led, plan = self.data.ledger, self.data.plan
         cents = led.cents[:, :, self.run]  # [record, origin]
         amount = cents.sum(axis=1)
-        keep = amount != 0
+        keep = np.flatnonzero(amount != 0)
         start = np.datetime64(plan.start, "D")
         accounts = np.array(plan.accounts, dtype=object)
         df = pd.DataFrame(
@@ -216,9 +169,14 @@ class Result:
                 "amount_cents": amount[keep],
             }
         )
-        for o, name in enumerate(plan.origins):
-            df[f"from:{name}"] = cents[keep, o]
-        return df
+        # the block is [origin, record], so each column is contiguous and Arrow writes it to
+        # Parquet without a copy; filled 16 MiB at a time, and handed to the frame as it is
+        block = np.empty((cents.shape[1], len(keep)), dtype=np.int64)
+        chunk = max(1, 2**21 // max(cents.shape[1], 1))  # records per 2**21 cents
+        for i in range(0, len(keep), chunk):
+            block[:, i : i + chunk] = cents[keep[i : i + chunk]].T
+        columns = [f"from:{name}" for name in plan.origins]
+        return pd.concat([df, pd.DataFrame(block.T, columns=columns, copy=False)], axis=1)
 
     @cached_property
     def balances(self) -> pd.DataFrame:
@@ -226,32 +184,53 @@ class Result:
         plan, bal = self.data.plan, self.data.balances
         if bal is None:
             raise ValueError("this batch ran without keeping balances (keep_balances=False)")
-        b = bal[:, :, :, self.run]  # [point, account, origin]
-        n_p, n_a, n_o = b.shape
-        dates = np.array(plan.grid, dtype="datetime64[D]")
+        n_p, n_a, n_o = bal.shape[:3]
+        dates = np.array(plan.grid, dtype="datetime64[D]").astype("datetime64[s]")
+
+        def names(values: list[str], codes: npt.NDArray[np.int32]) -> pd.Series:
+            """A str column of ``values[codes]``, made in Arrow: no Python object per row."""
+            return pd.Series(pa.array(values, pa.large_string()).take(codes), dtype="str")
+
+        # a row per (point, account, origin), point-major: several times the size of the
+        # balances themselves, so each column is made once and handed over without a copy
+        account = np.repeat(np.arange(n_a, dtype=np.int32), n_o)
         return pd.DataFrame(
             {
-                "step": np.repeat(np.arange(n_p), n_a * n_o),
+                "step": np.repeat(np.arange(n_p, dtype=np.int64), n_a * n_o),
                 "date": np.repeat(dates, n_a * n_o),
-                "account": np.tile(np.repeat(np.array(plan.accounts, dtype=object), n_o), n_p),
-                "origin": np.tile(np.array(plan.origins, dtype=object), n_p * n_a),
-                "cents": b.reshape(-1),
-            }
+                "account": names(plan.accounts, np.tile(account, n_p)),
+                "origin": names(plan.origins, np.tile(np.arange(n_o, dtype=np.int32), n_p * n_a)),
+                "cents": bal[:, :, :, self.run].flatten(),  # always a copy, never a view
+            },
+            copy=False,
         )
 
-    @property
+    @cached_property
     def check(self) -> dict[str, Any]:
-        """The conservation check the engine passed (it raises if the books do not balance)."""
-        plan = self.data.plan
-        final = self.data.balances[-1, :, :, self.run] if self.data.balances is not None else None
-        opening = sum(lab.opening[self.run] for lab in plan.labs.values()) + int(
-            plan.cloud_opening[:, self.run].sum()
+        """The conservation checks, measured again on this run's opening and closing pools and
+        its ledger (``sim.books.audit``): ``balanced`` is true only if all three hold."""
+        d, r = self.data, self.run
+        found = audit(
+            d.opening[:, :, r : r + 1],
+            d.closing[:, :, r : r + 1],
+            LedgerArrays(
+                d.ledger.time,
+                d.ledger.payer,
+                d.ledger.payee,
+                d.ledger.kind,
+                d.ledger.deal,
+                d.ledger.cents[:, :, r : r + 1],
+            ),
+            d.external,
         )
         return {
-            "balanced": True,
-            "records": int((self.data.ledger.cents[:, :, self.run].sum(axis=1) != 0).sum()),
-            "opening_total_cents": int(opening),
-            "closing_total_cents": int(final.sum()) if final is not None else int(opening),
+            "balanced": bool(found.balanced[0]),
+            "origins_conserved": bool(found.conserved[0]),
+            "no_negative_cash": bool(found.non_negative[0]),
+            "ledger_replays": bool(found.replayed[0]),
+            "records": int((d.ledger.cents[:, :, r].sum(axis=1) != 0).sum()),
+            "opening_total_cents": int(found.opening_total[0]),
+            "closing_total_cents": int(found.closing_total[0]),
         }
 
     # ---- text --------------------------------------------------------------------------------
@@ -304,11 +283,20 @@ class Result:
                 f"  cash runs out            {m['cash_out_date'] or 'never':>12}",
             ]
         c = d["check"]
-        lines += [
-            "",
-            f"Books balance to the cent: {c['records']:,} records, "
-            f"{format_dollars(c['closing_total_cents'])} in all accounts as at the start.",
-        ]
+        if c["balanced"]:
+            lines += [
+                "",
+                f"Books balance to the cent: {c['records']:,} records, "
+                f"{format_dollars(c['closing_total_cents'])} in all accounts as at the start.",
+            ]
+        else:
+            failed = [k for k in ("origins_conserved", "no_negative_cash", "ledger_replays")]
+            lines += [
+                "",
+                "The books do NOT balance: "
+                + ", ".join(k.replace("_", " ") for k in failed if not c[k])
+                + " failed; these figures cannot be trusted.",
+            ]
         return "\n".join(lines)
 
     def to_json(self) -> str:

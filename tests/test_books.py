@@ -116,3 +116,31 @@ def test_check_fails_loudly_when_the_ledger_does_not_replay_to_the_balances():
     books._blocks[0][2][0, 0, 0] += 1  # the record says 41 cents moved, the pools say 40
     with pytest.raises(ConservationError, match="replay"):
         books.check()
+
+
+def test_result_check_reports_what_it_measured_and_turns_false_when_the_books_are_wrong():
+    import dataclasses
+    from pathlib import Path
+
+    import sim
+    from sim.result import Result
+
+    path = Path(__file__).resolve().parent.parent / "scenarios" / "toy_round_trip.yaml"
+    good = sim.run(sim.load_scenario(path), keep_balances=False)
+    assert good.check["balanced"] and good.check["ledger_replays"]
+    assert good.check["closing_total_cents"] == good.check["opening_total_cents"]
+    assert "Books balance to the cent" in good.summary()
+
+    # one cent more in one ledger record: the ledger no longer replays to the balances
+    ledger = dataclasses.replace(good.data.ledger, cents=good.data.ledger.cents.copy())
+    ledger.cents[3, 0, 0] += 1
+    bad = Result(good.scenario, dataclasses.replace(good.data, ledger=ledger), good.all_metrics)
+    assert bad.check["balanced"] is False and bad.check["ledger_replays"] is False
+    assert "do NOT balance" in bad.summary()
+
+    # a cent appearing from nowhere in a closing pool: origins are no longer conserved
+    closing = good.data.closing.copy()
+    closing[0, 0, 0] += 1
+    bad = Result(good.scenario, dataclasses.replace(good.data, closing=closing), good.all_metrics)
+    assert bad.check["origins_conserved"] is False and bad.check["balanced"] is False
+    assert bad.check["closing_total_cents"] == bad.check["opening_total_cents"] + 1

@@ -305,6 +305,14 @@ def _check(metrics: dict[str, Any]) -> tuple[str, Table]:
         header=("check", "value"),
         rows=(
             ("ledger records", f"{c['records']:,}"),
+            *(
+                (label, "holds" if c.get(key, c["balanced"]) else "FAILS")
+                for key, label in (
+                    ("origins_conserved", "every origin's cents add up as at the start"),
+                    ("no_negative_cash", "no agent holds negative cash of any origin"),
+                    ("ledger_replays", "replaying the ledger gives every balance"),
+                )
+            ),
             ("opening total: the agents' cash at the start", _exact(opening)),
             ("closing total: every account at the end", _exact(closing)),
             ("difference", _exact(closing - opening)),
