@@ -151,11 +151,17 @@ def post_loops(
 
 
 def post_numpy(pool: Cents, involved: npt.NDArray[np.intp], flow: Cents, parts: Cents) -> None:
-    """``post_loops`` as one exact integer product (accounts in ``involved`` are distinct)."""
-    n_legs = parts.shape[0]
-    pool[involved] += (flow @ parts.reshape(n_legs, -1)).reshape(
-        (len(involved), *parts.shape[1:])
-    )
+    """``post_loops`` in exact integers: one product ``flow @ parts`` for a small pattern, or
+    scatter-adds over the legs' non-zero entries once a dense product (accounts x legs, which
+    grows with the square of the agents) would cost more than it saves."""
+    if flow.size <= 4096:
+        n_legs = parts.shape[0]
+        pool[involved] += (flow @ parts.reshape(n_legs, -1)).reshape(
+            (len(involved), *parts.shape[1:])
+        )
+        return
+    rows, legs = np.nonzero(flow)
+    np.add.at(pool, involved[rows], flow[rows, legs][:, None, None] * parts[legs])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -267,12 +273,12 @@ def set_implementation(impl: Any) -> None:
 
 def allocate(total: Cents, weights: Floats | Cents) -> Cents:
     """See ``allocate_loops``."""
-    return _impl.allocate(total, weights)  # type: ignore[no-any-return]
+    return _impl.allocate(total, weights)
 
 
 def split_pro_rata(pool: Cents, amounts: Cents) -> tuple[Cents, bool]:
     """See ``split_pro_rata_loops``."""
-    return _impl.split_pro_rata(pool, amounts)  # type: ignore[no-any-return]
+    return _impl.split_pro_rata(pool, amounts)
 
 
 def post(pool: Cents, involved: npt.NDArray[np.intp], flow: Cents, parts: Cents) -> None:
@@ -282,14 +288,14 @@ def post(pool: Cents, involved: npt.NDArray[np.intp], flow: Cents, parts: Cents)
 
 def profit_and_cost(paid: Cents, margins: Floats) -> Cents:
     """See ``profit_and_cost_loops``."""
-    return _impl.profit_and_cost(paid, margins)  # type: ignore[no-any-return]
+    return _impl.profit_and_cost(paid, margins)
 
 
 def legs_cents(parts: Cents, n_clouds: int, owned: npt.NDArray[np.intp]) -> Cents:
     """See ``legs_cents_loops``."""
-    return _impl.legs_cents(parts, n_clouds, owned)  # type: ignore[no-any-return]
+    return _impl.legs_cents(parts, n_clouds, owned)
 
 
 def replay_ledger(opening: Cents, payer: Cents, payee: Cents, cents: Cents) -> Cents:
     """See ``replay_ledger_loops``."""
-    return _impl.replay_ledger(opening, payer, payee, cents)  # type: ignore[no-any-return]
+    return _impl.replay_ledger(opening, payer, payee, cents)

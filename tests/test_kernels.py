@@ -41,7 +41,8 @@ def test_allocate_numpy_equals_the_loops_on_integer_weights(args) -> None:
     shape.flatmap(
         lambda s: st.tuples(
             cents((s[1],)),
-            hnp.arrays(np.float64, s, elements=st.floats(0, 1e15, allow_subnormal=False)),
+            # weights are cents times shares: zero, or at least a fraction of a cent
+            hnp.arrays(np.float64, s, elements=st.just(0.0) | st.floats(1e-3, 1e15)),
         )
     )
 )
@@ -92,6 +93,18 @@ def test_post_legs_and_replay_numpy_equal_the_loops() -> None:
     a, b = pool.copy(), pool.copy()
     kernels.post_numpy(a, involved, flow, parts)
     kernels.post_loops(b, involved, flow, parts)
+    np.testing.assert_array_equal(a, b)
+    # a pattern too large for a dense product (many clouds): scatter-adds, the same cents
+    big_pool = rng.integers(0, 10**12, (3000, 2, 2))
+    big_involved = np.arange(3000, dtype=np.intp)
+    big_flow = np.zeros((3000, 4000), dtype=np.int64)
+    for j in range(4000):
+        payer, payee = rng.choice(3000, 2, replace=False)
+        big_flow[payer, j], big_flow[payee, j] = -1, 1
+    big_parts = rng.integers(0, 10**9, (4000, 2, 2))
+    a, b = big_pool.copy(), big_pool.copy()
+    kernels.post_numpy(a, big_involved, big_flow, big_parts)
+    b[big_involved] += np.einsum("aj,jor->aor", big_flow, big_parts)
     np.testing.assert_array_equal(a, b)
 
     split = rng.integers(0, 10**9, (2 * 3 + 2, 4, 3))
