@@ -14,11 +14,15 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from sim.errors import ConservationError, ScenarioError
-    from sim.loader import load_scenario, parse_scenario
-    from sim.result import BatchResult, Result
-    from sim.runner import run, run_batch
+if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr__ below
+    from sim.errors import ConservationError as ConservationError
+    from sim.errors import ScenarioError as ScenarioError
+    from sim.loader import load_scenario as load_scenario
+    from sim.loader import parse_scenario as parse_scenario
+    from sim.result import BatchResult as BatchResult
+    from sim.result import Result as Result
+    from sim.runner import run as run
+    from sim.runner import run_batch as run_batch
 
 _WHERE = {
     "BatchResult": "sim.result",

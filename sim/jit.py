@@ -18,6 +18,7 @@ installed package; where no cache can be written, everything runs on numpy.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import subprocess
@@ -52,12 +53,13 @@ def cache_dir() -> Path:
 
 
 def _key() -> str:
-    """Names one compiled build: the kernels' source, numba's and Python's versions, the CPU."""
+    """Names one compiled build: the kernels' file and source (numba keys its cache by both),
+    numba's and Python's versions, the CPU."""
     from importlib.metadata import version
 
-    source = Path(kernels.__file__).read_bytes()
-    tag = f"{version('numba')}-{sys.version_info[:2]}-{os.uname().machine}"
-    return hashlib.sha256(source + tag.encode()).hexdigest()[:16]
+    path = Path(kernels.__file__).resolve()
+    tag = f"{path}-{version('numba')}-{sys.version_info[:2]}-{os.uname().machine}"
+    return hashlib.sha256(path.read_bytes() + tag.encode()).hexdigest()[:16]
 
 
 def _ready_file() -> Path:
@@ -126,10 +128,9 @@ def _compiled() -> Any:
         for name in kernels.KERNELS:
             dispatcher = numba.njit(getattr(kernels, f"{name}_loops"))
             if cache is not None:
-                try:
-                    dispatcher._cache = cache(dispatcher.py_func)  # what cache=True would do
-                except RuntimeError:  # no writable cache folder: compile in memory only
-                    pass
+                # what cache=True would do; no writable cache folder: compile in memory only
+                with contextlib.suppress(RuntimeError):
+                    dispatcher._cache = cache(dispatcher.py_func)
             funcs[name] = dispatcher
         _COMPILED = SimpleNamespace(**funcs, name="numba")
     return _COMPILED
@@ -169,7 +170,7 @@ def _cache_class() -> Any:
     class Impl(impl):  # type: ignore[misc, valid-type]
         _locator_classes = [Locator]
 
-    class Cache(caching.FunctionCache):  # type: ignore[misc, name-defined]
+    class Cache(caching.FunctionCache):
         _impl_class = Impl
 
     return Cache
@@ -245,10 +246,8 @@ def main() -> int:
     try:
         compile_all()
     finally:
-        try:
+        with contextlib.suppress(OSError):
             lock.unlink()
-        except OSError:
-            pass
     return 0
 
 
