@@ -14,21 +14,11 @@ from typing import Any
 import pandas as pd
 import pytest
 from conftest import cli
+from test_run_folder import SMALL
 
 import sim
 from sim.output import MARKER
 
-SMALL = """\
-name: small
-start: 2026-01-01
-horizon: 1y
-agents:
-  inv: {kind: investor, owns: [own]}
-  lab: {kind: lab, cash: 1B, spending: {compute: {annual: 12B, providers: {own: 60%}}}}
-  own: {kind: cloud, margin: 30%}
-deals:
-  - {kind: investment, investor: inv, lab: lab, tranches: [{at: 2026-01-01, amount: 5B}]}
-"""
 RUN_FILES = {"metrics.json", "ledger.parquet", "balances.parquet", "scenario.resolved.yaml"}
 RUN_FILES |= {"scenario.source.yaml", MARKER}
 
