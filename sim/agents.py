@@ -57,8 +57,8 @@ def investor_tranches(env: simpy.Environment, eng: Engine, deal: InvestmentPlan)
     """Pay each tranche on its day (a batch may have different days per run: one event per day)."""
     inv, lab, d = eng.index[deal.investor], eng.index[deal.lab], eng.deal_index[deal.id]
     legs = Legs.of([(eng.index["funding"], inv, "funding", d), (inv, lab, "investment", d)])
-    for day in np.unique(deal.days):
-        yield At(env, int(day), TRANCHE)
+    for day in sorted(set(deal.days.ravel().tolist())):  # np.unique would import numpy.ma
+        yield At(env, day, TRANCHE)
         amount = np.where(deal.days == day, deal.amounts, 0).sum(axis=0)
         # fresh money from the investor's funding, passed on to the lab as it came
         fresh = np.zeros((2, len(eng.plan.origins), eng.plan.n_runs), dtype=np.int64)

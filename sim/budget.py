@@ -145,7 +145,7 @@ def _ledger_records(plan: Plan) -> tuple[int, int]:
         records += s * (1 + now_legs)  # revenue, then the spending posting
         postings += 2 * s
     for inv in plan.investments:
-        n_days = len(np.unique(inv.days))
+        n_days = len(set(inv.days.ravel().tolist()))  # np.unique would import numpy.ma
         records += 2 * n_days
         postings += n_days
     return records, postings

@@ -27,13 +27,14 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from sim.errors import ScenarioError
 from sim.result import Result, inputs_hash, resolved_yaml_with_sources
 from sim.scenario import Scenario
+
+if TYPE_CHECKING:  # pandas and Parquet are imported where used: `--help` needs neither
+    import pandas as pd
 
 RUN_FILES = ("metrics.json", "ledger.parquet", "balances.parquet", "scenario.resolved.yaml")
 MARKER = ".roundtrip-run"  # in every run folder: what made the run, and the files written there
@@ -388,8 +389,10 @@ def write_run(
 
     def fill(tmp: Path) -> None:
         (tmp / "metrics.json").write_text(result.to_json() + "\n")
-        result.ledger.to_parquet(tmp / "ledger.parquet", index=False)
-        result.balances.to_parquet(tmp / "balances.parquet", index=False)
+        import pyarrow.parquet as pq
+
+        pq.write_table(result.ledger_table, tmp / "ledger.parquet")
+        pq.write_table(result.balances_table, tmp / "balances.parquet")
         header = (
             f"# Resolved inputs of {result.scenario.name!r} (defaults and overrides applied),\n"
             "# each with the source comment written beside it in the scenario file.\n"
@@ -476,6 +479,8 @@ def read_run(folder: str | os.PathLike[str]) -> SavedRun:
 
 
 def _read_table(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
+    import pandas as pd
+
     try:
         df = pd.read_parquet(path)
     except Exception as e:  # pyarrow raises several types for a damaged file

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import pyarrow as pa
 
 from sim.books import KINDS, LedgerArrays, audit
@@ -34,15 +34,44 @@ from sim.resolved import resolved_yaml_with_sources as resolved_yaml_with_source
 from sim.scenario import Scenario
 from sim.units import format_dollars
 
+if TYPE_CHECKING:  # pandas is imported where a frame is made: `roundtrip run` needs none
+    import pandas as pd
+
 _LAB_MONEY = tuple(m for m in LAB_METRICS if m not in LAB_DATES)
 
 
 def _dates_as_datetime(df: pd.DataFrame) -> pd.DataFrame:
     """Date columns as pandas datetimes (NaT where there is no date), for plotting and filtering."""
+    import pandas as pd
+
     for c in df.columns:
         if c in DATES or c in LAB_DATES:
             df[c] = pd.to_datetime(df[c])
     return df
+
+
+def _arrow(values: npt.NDArray[Any]) -> pa.Array:
+    """A numpy column (int32, int64 or datetime64[s]) as an Arrow array over the same memory.
+    ``pa.array`` would do the same, but it first imports pandas to ask whether this is a pandas
+    object, which costs a plain ``roundtrip run`` half a second; hence also ``_names``."""
+    kinds = {"int32": pa.int32(), "int64": pa.int64(), "datetime64[s]": pa.timestamp("s")}
+    kind = kinds[str(values.dtype)]
+    raw = np.ascontiguousarray(values).view(np.int32 if kind == pa.int32() else np.int64)
+    return pa.Array.from_buffers(kind, len(raw), [None, pa.py_buffer(raw)])
+
+
+def _names(values: Sequence[str | None], codes: npt.NDArray[Any]) -> pa.Array:
+    """A string column of ``values[codes]`` (null where the value is None), made in Arrow: no
+    Python object per row."""
+    data = [(v or "").encode() for v in values]
+    offsets = np.zeros(len(data) + 1, dtype=np.int64)
+    np.cumsum([len(b) for b in data], out=offsets[1:])
+    valid = np.array([v is not None for v in values], dtype=bool)
+    bitmap = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    names = pa.Array.from_buffers(
+        pa.large_string(), len(data), [bitmap, pa.py_buffer(offsets), pa.py_buffer(b"".join(data))]
+    )
+    return names.take(_arrow(codes))
 
 
 def _date(start: dt.date, day: int) -> dt.date | None:
@@ -113,6 +142,8 @@ class Result:
     @cached_property
     def metrics(self) -> pd.DataFrame:
         """One row per investor, its metrics as columns (dollars, ratios, dates)."""
+        import pandas as pd
+
         rows = {
             inv: {n: self._value(n, v[n]) for n in INVESTOR_METRICS}
             for inv, v in self.all_metrics.investors.items()
@@ -124,6 +155,8 @@ class Result:
     @cached_property
     def metrics_by_lab(self) -> pd.DataFrame:
         """One row per (investor, lab) pair."""
+        import pandas as pd
+
         rows = {
             key: {n: self._value(n, v[n]) for n in INVESTOR_METRICS}
             for key, v in self.all_metrics.by_lab.items()
@@ -135,6 +168,8 @@ class Result:
     @cached_property
     def lab_metrics(self) -> pd.DataFrame:
         """One row per lab: revenue, spending, unmet demand, cash at the end, cash-out date."""
+        import pandas as pd
+
         rows = {
             lab: {n: self._value(n, v[n]) for n in LAB_METRICS}
             for lab, v in self.all_metrics.labs.items()
@@ -145,65 +180,70 @@ class Result:
 
     # ---- ledger and balances -----------------------------------------------------------------
     @cached_property
-    def ledger(self) -> pd.DataFrame:
-        """Each movement of the run: day, date, payer, payee, kind, deal, the lab the deal concerns,
-        cents, and cents by origin (``from:<origin>`` columns).
+    def ledger_table(self) -> pa.Table:
+        """Each movement of the run as an Arrow table: day, date, payer, payee, kind, deal, the
+        lab the deal concerns, cents, and cents by origin (``from:<origin>`` columns). This is
+        what ``ledger.parquet`` holds; ``ledger`` is the same as a pandas frame.
 
-        Built in one go, not column by column: the ``from:`` columns (one per origin, so
-        thousands with thousands of agents) are one block joined to the other columns."""
+        Built column by column in Arrow, with no Python object per row: names are taken from a
+        small string array by code, and each ``from:`` column is a contiguous slice of one block."""
         led, plan = self.data.ledger, self.data.plan
         cents = led.cents[:, :, self.run]  # [record, origin]
         amount = cents.sum(axis=1)
         keep = np.flatnonzero(amount != 0)
         start = np.datetime64(plan.start, "D")
-        accounts = np.array(plan.accounts, dtype=object)
-        df = pd.DataFrame(
-            {
-                "day": led.time[keep],
-                "date": start + led.time[keep].astype("timedelta64[D]"),
-                "payer": accounts[led.payer[keep]],
-                "payee": accounts[led.payee[keep]],
-                "kind": np.array(KINDS, dtype=object)[led.kind[keep]],
-                "deal": np.array(self.data.deals, dtype=object)[led.deal[keep]],
-                "lab": np.array(self.data.deal_lab, dtype=object)[led.deal[keep]],
-                "amount_cents": amount[keep],
-            }
-        )
-        # the block is [origin, record], so each column is contiguous and Arrow writes it to
-        # Parquet without a copy; filled 16 MiB at a time, and handed to the frame as it is
+        # the block is [origin, record], so each column is contiguous and goes to Arrow (and on
+        # to Parquet) without a copy; filled 16 MiB at a time
         block = np.empty((cents.shape[1], len(keep)), dtype=np.int64)
         chunk = max(1, 2**21 // max(cents.shape[1], 1))  # records per 2**21 cents
         for i in range(0, len(keep), chunk):
             block[:, i : i + chunk] = cents[keep[i : i + chunk]].T
-        columns = [f"from:{name}" for name in plan.origins]
-        return pd.concat([df, pd.DataFrame(block.T, columns=columns, copy=False)], axis=1)
+        deals = led.deal[keep]
+        columns: dict[str, pa.Array] = {
+            "day": _arrow(led.time[keep].astype(np.int64)),
+            "date": _arrow((start + led.time[keep].astype("timedelta64[D]")).astype("M8[s]")),
+            "payer": _names(plan.accounts, led.payer[keep]),
+            "payee": _names(plan.accounts, led.payee[keep]),
+            "kind": _names(list(KINDS), led.kind[keep]),
+            "deal": _names(self.data.deals, deals),
+            "lab": _names(self.data.deal_lab, deals),
+            "amount_cents": _arrow(amount[keep]),
+        }
+        for name, column in zip(plan.origins, block, strict=True):
+            columns[f"from:{name}"] = _arrow(column)
+        return pa.table(columns)
 
     @cached_property
-    def balances(self) -> pd.DataFrame:
-        """Cash per grid date, per account (agents and external accounts), per origin, in cents."""
+    def ledger(self) -> pd.DataFrame:
+        """``ledger_table`` as a pandas frame (str names, datetime64 dates, int64 cents)."""
+        return self.ledger_table.to_pandas()
+
+    @cached_property
+    def balances_table(self) -> pa.Table:
+        """Cash per grid date, per account (agents and external accounts), per origin, in cents,
+        as an Arrow table: what ``balances.parquet`` holds; ``balances`` is the pandas frame."""
         plan, bal = self.data.plan, self.data.balances
         if bal is None:
             raise ValueError("this batch ran without keeping balances (keep_balances=False)")
         n_p, n_a, n_o = bal.shape[:3]
         dates = np.array(plan.grid, dtype="datetime64[D]").astype("datetime64[s]")
-
-        def names(values: list[str], codes: npt.NDArray[np.int32]) -> pd.Series:
-            """A str column of ``values[codes]``, made in Arrow: no Python object per row."""
-            return pd.Series(pa.array(values, pa.large_string()).take(codes), dtype="str")
-
         # a row per (point, account, origin), point-major: several times the size of the
         # balances themselves, so each column is made once and handed over without a copy
         account = np.repeat(np.arange(n_a, dtype=np.int32), n_o)
-        return pd.DataFrame(
+        return pa.table(
             {
-                "step": np.repeat(np.arange(n_p, dtype=np.int64), n_a * n_o),
-                "date": np.repeat(dates, n_a * n_o),
-                "account": names(plan.accounts, np.tile(account, n_p)),
-                "origin": names(plan.origins, np.tile(np.arange(n_o, dtype=np.int32), n_p * n_a)),
-                "cents": bal[:, :, :, self.run].flatten(),  # always a copy, never a view
-            },
-            copy=False,
+                "step": _arrow(np.repeat(np.arange(n_p, dtype=np.int64), n_a * n_o)),
+                "date": _arrow(np.repeat(dates, n_a * n_o)),
+                "account": _names(plan.accounts, np.tile(account, n_p)),
+                "origin": _names(plan.origins, np.tile(np.arange(n_o, dtype=np.int32), n_p * n_a)),
+                "cents": _arrow(bal[:, :, :, self.run].flatten()),  # a copy, never a view
+            }
         )
+
+    @cached_property
+    def balances(self) -> pd.DataFrame:
+        """``balances_table`` as a pandas frame."""
+        return self.balances_table.to_pandas()
 
     @cached_property
     def check(self) -> dict[str, Any]:
@@ -320,6 +360,8 @@ class BatchResult:
     @cached_property
     def metrics(self) -> pd.DataFrame:
         """One row per (run, investor), the investor metrics as columns (money in dollars)."""
+        import pandas as pd
+
         frames = []
         for inv, values in self.all_metrics.investors.items():
             cols: dict[str, Any] = {"run": np.arange(len(self)), "investor": inv}

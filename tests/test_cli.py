@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -308,3 +309,27 @@ def test_the_roundtrip_script_validates_and_reports_bad_input(tmp_path) -> None:
     assert proc.stderr.startswith(f"error: {bad}:5:10: tracing: ")
     assert "Traceback" not in proc.stdout + proc.stderr
     assert_nothing_written(tmp_path, tmp_path / "out", {"bad.yaml"})
+
+
+@pytest.mark.parametrize(
+    ("argv", "not_loaded"),
+    [
+        (["--help"], ("pandas", "numpy", "numba", "pydantic.main", "pyarrow")),
+        (["validate", "{s}"], ("pandas", "numba", "pyarrow", "numpy.ma")),
+        (["run", "{s}", "--out", "{out}"], ("pandas", "matplotlib", "numpy.ma")),
+    ],
+    ids=["help", "validate", "run"],
+)
+def test_each_command_loads_only_what_it_needs(tmp_path, argv, not_loaded) -> None:
+    # start-up is most of what a user waits for on a small file (benchmarks/bench_startup.py):
+    # pandas alone costs half a second, so a plain run writes its Parquet files through Arrow
+    s, out = ROOT / "scenarios" / "amazon_openai_50b.yaml", tmp_path / "run"
+    args = [a.format(s=s, out=out) for a in argv]
+    code = (
+        f"import sys\nfrom sim.cli import _run\nassert _run({args!r}) == 0\n"
+        f"print(sorted(m for m in {not_loaded!r} if m in sys.modules))"
+    )
+    env = {**os.environ, "ROUNDTRIP_KERNELS": "numpy", "ROUNDTRIP_CACHE_DIR": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1] == "[]"

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from conftest import cli
 
@@ -338,7 +339,7 @@ def test_a_failure_while_writing_keeps_the_previous_run_folder(
         raise OSError(28, "No space left on device")
 
     monkeypatch.delenv("ROUNDTRIP_DEBUG", raising=False)
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", full_disk)  # after metrics.json is written
+    monkeypatch.setattr(pq, "write_table", full_disk)  # after metrics.json is written
     argv = ["--out", out, "--set", "step=1d", "--force"]
     code, out_text, err = cli(capsys, "run", tmp_path / "s.yaml", *argv)
     assert code == 1

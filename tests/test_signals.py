@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from conftest import cli
 from test_run_folder import SMALL
@@ -40,13 +40,13 @@ def scenario_file(tmp_path: Path) -> Path:
 def test_ctrl_c_while_writing_a_run_exits_130_with_one_line_and_writes_nothing(
     tmp_path, capsys, monkeypatch, scenario_file
 ) -> None:
-    real_to_parquet = pd.DataFrame.to_parquet
+    real_write_table = pq.write_table
 
-    def ctrl_c_after_writing(self: pd.DataFrame, *args: Any, **kwargs: Any) -> None:
-        real_to_parquet(self, *args, **kwargs)
+    def ctrl_c_after_writing(*args: Any, **kwargs: Any) -> None:
+        real_write_table(*args, **kwargs)
         signal.raise_signal(signal.SIGINT)  # the temporary folder holds files by now
 
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", ctrl_c_after_writing)
+    monkeypatch.setattr(pq, "write_table", ctrl_c_after_writing)
     code, out, err = cli(capsys, "run", scenario_file, "--out", tmp_path / "new" / "run")
     assert (code, out, err) == (130, "", "interrupted; nothing was written\n")
     assert {p.name for p in tmp_path.iterdir()} == {"s.yaml"}
