@@ -94,6 +94,9 @@ class ComputeContract:
     over: Duration
     start: dt.date
     payment_terms: Duration = Duration()
+    # the id of the investment this contract came with (``with:``); the counterfactual twin of
+    # that investor drops the contract as well as the investment
+    with_investment: str | None = None
 
     @property
     def end(self) -> dt.date:
@@ -114,6 +117,7 @@ class Scenario:
     tracing: Tracing = "pro_rata"
     description: str = ""
     seed: int = 0
+    discount_rate: float = 0.08  # per year, for present values (sim.schema.DEFAULT_DISCOUNT_RATE)
     # Where it came from, for reports and charts: the file, every resolved input as plain YAML
     # values, and the comment written beside each input in the file (dotted path -> text).
     source: str | None = None

@@ -106,6 +106,7 @@ class ContractPlan:
     lab: str
     cloud: str
     minimum: Cents  # take-or-pay minimum per step [step, run]
+    with_investment: str | None = None  # the investment it came with (``with:``)
 
 
 @dataclass
@@ -115,7 +116,9 @@ class InvestmentPlan:
     lab: str
     days: npt.NDArray[np.int64]  # [tranche, run] days since start
     amounts: Cents  # [tranche, run]
-    post_money: Cents  # [run]; 0 where no valuation was given
+    post_money: Cents  # [run] the stated post-money valuation; 0 where none was given
+    announced: Cents  # [run] every tranche announced, paid or not
+    stake_per_cent: Floats  # [run] share of the lab each cent paid buys; nan: no valuation
 
 
 @dataclass
@@ -165,7 +168,7 @@ def structure(s: Scenario) -> tuple[object, ...]:
         tuple((lab.name, tuple(lab.providers)) for lab in s.labs.values()),
         tuple(s.clouds),
         tuple((d.id, d.investor, d.lab, len(d.tranches)) for d in s.investments),
-        tuple((c.id, c.lab, c.cloud) for c in s.contracts),
+        tuple((c.id, c.lab, c.cloud, c.with_investment) for c in s.contracts),
     )
 
 
@@ -249,12 +252,15 @@ def build_plan(scenarios: list[Scenario]) -> Plan:
                 spans[(cs.start, cs.end)] = np.clip((years - y0) / (y1 - y0), 0.0, 1.0)
             cols.append(spans[(cs.start, cs.end)] * cs.total_cents)
         edges = np.floor(np.stack(cols, axis=1) + 0.5).astype(np.int64)
-        contracts.append(ContractPlan(c.id, c.lab, c.cloud, np.diff(edges, axis=0)))
+        contracts.append(
+            ContractPlan(c.id, c.lab, c.cloud, np.diff(edges, axis=0), c.with_investment)
+        )
 
     investments = []
     for j, d in enumerate(first.investments):
         deals = [s.investments[j] for s in scenarios]
-        post = [x.post_money_cents or 0 for x in deals]
+        post = np.array([x.post_money_cents or 0 for x in deals], dtype=np.int64)
+        amounts = np.array([[t.amount_cents for t in x.tranches] for x in deals], dtype=np.int64).T
         investments.append(
             InvestmentPlan(
                 id=d.id,
@@ -263,10 +269,10 @@ def build_plan(scenarios: list[Scenario]) -> Plan:
                 days=np.array(
                     [[(t.at - start).days for t in x.tranches] for x in deals], dtype=np.int64
                 ).T,
-                amounts=np.array(
-                    [[t.amount_cents for t in x.tranches] for x in deals], dtype=np.int64
-                ).T,
-                post_money=np.array(post, dtype=np.int64),
+                amounts=amounts,
+                post_money=post,
+                announced=amounts.sum(axis=0),
+                stake_per_cent=np.where(post > 0, 1 / np.where(post > 0, post, 1), np.nan),
             )
         )
 

@@ -51,6 +51,9 @@ DEAL_KINDS = ("investment", "compute_contract")
 # Accounts outside the model that the ledger books against; no agent may take these names.
 RESERVED_NAMES = ("customers", "suppliers", "cloud_costs", "other_compute", "funding")
 MAX_HORIZON_YEARS = 100
+# Per year, for present values when a file states none: about the cost of capital of a large
+# cloud provider (docs/metrics.md, "Present values"). Every bundled file states its own.
+DEFAULT_DISCOUNT_RATE = 0.08
 # Growth of a flow, per year: at most +1000%. $10T a year growing 1000% a year for 100 years stays
 # a finite float (about 1e119 cents), so flows past the $45T of exact cents are refused by
 # flow_cents with a message, never overflow to inf or NaN on the way.
@@ -140,6 +143,17 @@ def _growth(value: Any) -> float:
     return share
 
 
+def _rate(value: Any) -> float:
+    share = _share(value)
+    if not 0 <= share <= 1:
+        raise _fail(
+            "share",
+            f"a discount rate must be between 0% and 100% a year, got {shown(value)}"
+            f"{_percent_hint(value)}",
+        )
+    return share
+
+
 def _duration(value: Any) -> Duration:
     try:
         return parse_duration(value)  # at most 1,200 months or 40,000 days
@@ -200,6 +214,7 @@ def _tracing(value: Any) -> str:
 Amount = Annotated[int, PlainValidator(_non_negative_amount)]  # cents, >= 0
 PositiveAmount = Annotated[int, PlainValidator(_positive_amount)]  # cents, > 0
 Share = Annotated[float, PlainValidator(_unit_share)]  # 0..1
+Rate = Annotated[float, PlainValidator(_rate)]  # per year, 0..1
 Margin = Annotated[float, PlainValidator(_margin)]  # 0 <= m < 1
 Growth = Annotated[float, PlainValidator(_growth)]  # per year, > -1
 Dur = Annotated[Duration, PlainValidator(_duration)]
@@ -225,7 +240,7 @@ class _Model(BaseModel):
         if data is None:
             return {}
         if isinstance(data, dict):
-            fields = list(cls.model_fields)
+            fields = [f.alias or name for name, f in cls.model_fields.items()]
             for key in data:
                 if key not in fields:
                     close = difflib.get_close_matches(str(key), fields, n=1)
@@ -295,6 +310,8 @@ class ContractModel(_Model):
     over: PositiveDur
     start: Date | None = None  # default: the scenario's start
     payment_terms: Dur | None = None  # default: the cloud's own payment_terms
+    # the id of the investment this contract came with: the counterfactual twin drops both
+    with_: Text | None = Field(default=None, alias="with")
 
 
 AgentModel = Annotated[InvestorModel | LabModel | CloudModel, Field(discriminator="kind")]
@@ -309,6 +326,7 @@ class ScenarioModel(_Model):
     step: PositiveDur = Duration(months=1)
     tracing: Annotated[Tracing, PlainValidator(_tracing)] = "pro_rata"
     seed: Annotated[int, PlainValidator(_seed)] = 0
+    discount_rate: Rate = DEFAULT_DISCOUNT_RATE  # per year, for present values
     agents: Annotated[dict[str, AgentModel], Field(min_length=1)]
     deals: list[DealModel] = []
 
@@ -553,6 +571,8 @@ def _check_deals(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
                         f"the contract start {start} is outside the horizon; {span}",
                     )
                 )
+            if deal.with_ is not None:
+                errors += _check_with(m, doc, i, deal)
             pair = (deal.lab, deal.cloud)
             if pair in pairs:
                 errors.append(
@@ -565,6 +585,33 @@ def _check_deals(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
                 )
             pairs.setdefault(pair, i)
     return errors
+
+
+def _check_with(m: ScenarioModel, doc: YamlDoc, i: int, deal: ContractModel) -> list[ScenarioError]:
+    """``with:`` names an investment in this file, in the contract's own lab."""
+    ids = _deal_ids(m)
+    investments = {
+        ids[j]: d for j, d in enumerate(m.deals) if isinstance(d, InvestmentModel)
+    }
+    if deal.with_ not in investments:
+        known = ", ".join(shown(x) for x in investments) or "none"
+        return [
+            doc.error(
+                ("deals", i, "with"),
+                f"{shown(deal.with_)} is not the id of an investment in this file "
+                f"(investments: {known}); 'with' names the investment this contract came with",
+            )
+        ]
+    if investments[deal.with_].lab != deal.lab:
+        return [
+            doc.error(
+                ("deals", i, "with"),
+                f"the investment {shown(deal.with_)} is in {shown(investments[deal.with_].lab)}, "
+                f"this contract is {shown(deal.lab)}'s; a contract comes with an investment in "
+                "its own lab",
+            )
+        ]
+    return []
 
 
 def _check_runnable(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
@@ -665,6 +712,7 @@ def to_scenario(doc: YamlDoc, filename: str | None = None) -> Scenario:
             over=d.over,
             start=d.start or m.start,
             payment_terms=_contract_terms(m, d),
+            with_investment=d.with_,
         )
         for i, d in enumerate(m.deals)
         if isinstance(d, ContractModel)
@@ -688,6 +736,7 @@ def to_scenario(doc: YamlDoc, filename: str | None = None) -> Scenario:
         tracing=m.tracing,
         description=m.description,
         seed=m.seed,
+        discount_rate=m.discount_rate,
         source=doc.filename,
         resolved=_resolved(m, ids),
         comments=dict(doc.comments),
@@ -775,6 +824,7 @@ def _resolved(m: ScenarioModel, ids: list[str]) -> dict[str, Any]:
                     "over": str(d.over),
                     "start": d.start or m.start,
                     "payment_terms": str(_contract_terms(m, d)),
+                    "with": d.with_,
                 }
             )
     return {
@@ -785,6 +835,7 @@ def _resolved(m: ScenarioModel, ids: list[str]) -> dict[str, Any]:
         "step": str(m.step),
         "tracing": m.tracing,
         "seed": m.seed,
+        "discount_rate": m.discount_rate,
         "agents": agents,
         "deals": deals,
     }
