@@ -94,10 +94,11 @@ def validate(scenario: Path, overrides: tuple[str, ...]) -> None:
     from sim.budget import check_plan
     from sim.loader import load_scenario
     from sim.schedule import build_plan
+    from sim.twin import plan_twins
 
     s = load_scenario(scenario, list(overrides))
     try:  # what `run` would refuse beyond the file's own checks: flows past $45T, memory
-        check_plan(build_plan([s]), keep_balances=True)
+        check_plan(build_plan(plan_twins([s]).expand([s])), keep_balances=True)
     except ScenarioError as e:
         e.file = e.file or s.source
         raise

@@ -1,24 +1,40 @@
 """Where a run becomes metrics: every figure is read off the ledger, vectorized over runs.
 
-Definitions (docs/metrics.md has the formulas and examples). For investor ``i`` and the labs ``L``
-it invested in, over the run's horizon:
+Definitions (docs/metrics.md has the formulas and examples). For investor ``i``, the labs ``L``
+it invested in and the clouds ``C`` it owns, over the run's horizon:
 
-* ``invested``: cents ``i`` paid to its labs (investment records);
-* ``spend_on_own_cloud``: compute payments from ``L`` to clouds ``i`` owns, all origins;
-* ``round_trip``: the part of those payments whose origin is ``i``'s investment (traced);
+What the investment caused, run against its counterfactual twin (sim/twin.py):
+
+* ``announced``: every tranche of ``i``'s deals with ``L``, paid or not; ``invested``: what
+  was paid (investment records);
+* ``stake = sum over deals of invested_d * stake_per_cent_d`` (funded money only);
+  ``stake_announced``: the same on announced money; undefined (nan) unless every deal of ``i``
+  with ``L`` states a valuation;
+* ``incremental_revenue``: compute payments from ``L`` to ``C`` in the run less in the twin;
+* ``incremental_profit``: the same difference of the profit ``C`` made on those payments;
+* ``pv_invested``, ``pv_incremental_profit``: present values at the scenario's start,
+  ``amount / (1 + discount_rate) ** year_fraction(start, day)``, to the cent;
+* ``net_cost = pv_invested - pv_incremental_profit``;
+* ``effective_post_money = net_cost / stake``, beside ``stated_post_money`` (announced money over
+  the announced stake: the deal's post-money valuation);
+* ``incremental_payback_date``: the first day the cumulative discounted incremental profit
+  reaches ``pv_invested``;
+* the same six figures against the twin that keeps the contracts linked to the investment carry
+  the suffix ``_investment_only`` (equal to the above where no contract is linked).
+
+Whose dollars came back (traced through the ledger's origins, not an effect):
+
+* ``spend_on_own_cloud``: compute payments from ``L`` to ``C``, all origins;
+* ``round_trip``: the part of those payments whose origin is ``i``'s investment;
 * ``round_trip_ratio = round_trip / invested``;
 * ``circular_revenue_share = round_trip / spend_on_own_cloud``;
-* ``cloud_profit``: profit ``i``'s clouds made on compute payments from ``L``;
-* ``round_trip_profit``: the part of that profit whose origin is ``i``'s investment (traced);
-* ``net_cash_cost = invested - cloud_profit``;
-* ``stake = sum over deals of invested_d / (pre_money_d + round_size_d)`` (undefined unless
-  every deal of ``i`` with ``L`` states a pre-money valuation);
-* ``effective_valuation = net_cash_cost / stake``: the valuation the net cash actually paid;
-* ``payback_date``: first day cumulative ``cloud_profit`` reaches the total ``invested``.
+* ``relationship_profit``: profit ``C`` made on compute payments from ``L``, with or without
+  the investment; ``round_trip_profit``: the part of it whose origin is ``i``'s investment.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,32 +42,56 @@ import numpy.typing as npt
 
 from sim.books import KIND, Cents
 from sim.engine import RunData
+from sim.schedule import det_expm1, det_log1p
+from sim.twin import Twins
+from sim.units import year_fraction
 
 Array = npt.NDArray[np.int64] | npt.NDArray[np.float64]
 
+# what the investment caused (against a twin); the suffixed set against the twin that keeps
+# the contracts linked to the investment
+CAUSED = (
+    "incremental_revenue",
+    "incremental_profit",
+    "pv_incremental_profit",
+    "net_cost",
+    "effective_post_money",
+    "incremental_payback_date",
+)
+ONLY = "_investment_only"
 MONEY = (
+    "announced",
     "invested",
+    "pv_invested",
+    "stated_post_money",
+    *(m + suffix for suffix in ("", ONLY) for m in CAUSED if not m.endswith("_date")),
     "spend_on_own_cloud",
     "round_trip",
-    "cloud_profit",
+    "relationship_profit",
     "round_trip_profit",
-    "net_cash_cost",
-    "effective_valuation",
 )
-RATIOS = ("round_trip_ratio", "circular_revenue_share", "stake")
-DATES = ("payback_date",)
+RATIOS = ("stake", "stake_announced", "round_trip_ratio", "circular_revenue_share")
+DATES = ("incremental_payback_date", "incremental_payback_date" + ONLY)
 INVESTOR_METRICS = (
+    "announced",
     "invested",
+    "stake",
+    "stake_announced",
+    "incremental_revenue",
+    "incremental_profit",
+    "pv_invested",
+    "pv_incremental_profit",
+    "net_cost",
+    "effective_post_money",
+    "stated_post_money",
+    "incremental_payback_date",
+    *(m + ONLY for m in CAUSED),
     "spend_on_own_cloud",
     "round_trip",
     "round_trip_ratio",
     "circular_revenue_share",
-    "cloud_profit",
+    "relationship_profit",
     "round_trip_profit",
-    "net_cash_cost",
-    "stake",
-    "effective_valuation",
-    "payback_date",
 )
 LAB_METRICS = (
     "revenue",
@@ -71,12 +111,15 @@ LAB_DATES = ("cash_out_date",)
 
 @dataclass
 class Metrics:
-    """Metric name -> array over runs. Money in cents (int64, effective_valuation float),
-    ratios as floats (nan where the denominator is zero), dates as days since start (-1: none)."""
+    """Metric name -> array over the runs of the batch, twins included (a twin's own caused
+    figures are 0: it has no twin). Money in cents (int64; effective_post_money and
+    stated_post_money float), ratios as floats (nan where the denominator is zero), dates as
+    days since start (-1: none). ``twins`` says which batch run is whose twin."""
 
     investors: dict[str, dict[str, Array]]
     by_lab: dict[tuple[str, str], dict[str, Array]]
     labs: dict[str, dict[str, Array]]
+    twins: Twins
 
 
 def _ratio(num: Cents, den: Cents) -> npt.NDArray[np.float64]:
@@ -85,8 +128,32 @@ def _ratio(num: Cents, den: Cents) -> npt.NDArray[np.float64]:
     return out
 
 
+def discount_factors(data: RunData) -> npt.NDArray[np.float64]:
+    """``(1 + r) ** year_fraction(start, day)`` per ledger record and run ``[record, run]``: a
+    cent paid on that day is worth ``1 / factor`` cents at the start. Made with the project's
+    deterministic exp and log, so present values are the same on every machine."""
+    plan, led = data.plan, data.ledger
+    rates = np.array([s.discount_rate for s in plan.scenarios], dtype=np.float64)
+    days = np.unique(led.time) if len(led.time) else np.zeros(0, dtype=np.int64)
+    years = np.array(
+        [year_fraction(plan.start, plan.start + dt.timedelta(days=int(d))) for d in days]
+    )
+    at = np.searchsorted(days, led.time)
+    return 1.0 + det_expm1(years[at][:, None] * det_log1p(rates)[None, :])
+
+
+def _present_value(cents: npt.NDArray[np.int64], factors: npt.NDArray[np.float64]) -> Cents:
+    """Sum of ``cents[record, run] / factors[record, run]`` over records, to the cent."""
+    return np.rint((cents / factors).sum(axis=0)).astype(np.int64)
+
+
 def _investor_metrics(
-    data: RunData, investor: str, labs: list[str], amount: Cents
+    data: RunData,
+    twins: Twins,
+    investor: str,
+    labs: list[str],
+    amount: Cents,
+    factors: npt.NDArray[np.float64],
 ) -> dict[str, Array]:
     plan, led = data.plan, data.ledger
     acc = {a: k for k, a in enumerate(plan.accounts)}
@@ -108,54 +175,87 @@ def _investor_metrics(
     invested = amount[inv_rows].sum(axis=0)
     spend = amount[own_rows].sum(axis=0)
     round_trip = led.cents[own_rows, origin].sum(axis=0)
-    profit = amount[profit_rows].sum(axis=0)
+    profit_by_record = np.where(profit_rows[:, None], amount, 0)  # [record, run]
+    profit = profit_by_record.sum(axis=0)
     round_trip_profit = led.cents[profit_rows, origin].sum(axis=0)
-    net = invested - profit
+    pv_invested = _present_value(np.where(inv_rows[:, None], amount, 0), factors)
+    pv_profit_by_record = profit_by_record / factors
 
-    # the stake is defined only if every deal states its valuation (pre-money > 0)
+    # the stake counts funded money; the announced stake all the money announced
     stake = np.zeros(plan.n_runs)
+    stake_announced = np.zeros(plan.n_runs)
+    announced = np.zeros(plan.n_runs, dtype=np.int64)
     for d in plan.investments:
         if d.investor != investor or d.lab not in labs:
             continue
         d_rows = inv_rows & (led.deal == data.deals.index(d.id))
-        post = np.where(d.post_money > 0, d.post_money, 1)
-        stake += np.where(d.post_money > 0, amount[d_rows].sum(axis=0) / post, np.nan)
+        stake += amount[d_rows].sum(axis=0) * d.stake_per_cent
+        stake_announced += d.announced * d.stake_per_cent
+        announced += d.announced
+    stated_post_money = np.where(
+        stake_announced > 0, announced / np.where(stake_announced > 0, stake_announced, 1), np.nan
+    )
 
-    # payback: first record time at which cumulative profit reaches the total invested
-    cum = np.cumsum(np.where(profit_rows[:, None], amount, 0), axis=0)
-    reached = (cum >= invested) & (invested > 0)
-    hit = reached.any(axis=0) if len(cum) else np.zeros(plan.n_runs, dtype=bool)
-    payback = np.where(hit, led.time[reached.argmax(axis=0)] if len(cum) else -1, -1)
-
-    return {
+    out: dict[str, Array] = {
+        "announced": announced,
         "invested": invested,
+        "stake": stake,
+        "stake_announced": stake_announced,
+        "pv_invested": pv_invested,
+        "stated_post_money": stated_post_money,
         "spend_on_own_cloud": spend,
         "round_trip": round_trip,
         "round_trip_ratio": _ratio(round_trip, invested),
         "circular_revenue_share": _ratio(round_trip, spend),
-        "cloud_profit": profit,
+        "relationship_profit": profit,
         "round_trip_profit": round_trip_profit,
-        "net_cash_cost": net,
-        "stake": stake,
-        "effective_valuation": np.where(stake > 0, net / np.where(stake > 0, stake, 1), np.nan),
-        "payback_date": payback.astype(np.int64),
     }
+    n = plan.n_runs
+    for suffix, keeps_linked in (("", False), (ONLY, True)):
+        cols = twins.columns(investor, keeps_linked=keeps_linked)
+        # each run's twin, as a batch column per run (twins themselves: their own column,
+        # so that a twin's caused figures are 0)
+        twin_of = np.arange(n) if cols is None else np.array(cols + list(range(twins.n_runs, n)))
+        inc_profit_pv = pv_profit_by_record - pv_profit_by_record[:, twin_of]
+        pv_inc_profit = np.rint(inc_profit_pv.sum(axis=0)).astype(np.int64)
+        net_cost = pv_invested - pv_inc_profit
+        # payback: the first record (in time order) at which the cumulative discounted
+        # incremental profit reaches what was invested, in present value
+        cum = np.cumsum(inc_profit_pv, axis=0)
+        reached = (cum >= pv_invested - 0.5) & (pv_invested > 0)  # reached, to the cent
+        hit = reached.any(axis=0) if len(cum) else np.zeros(n, dtype=bool)
+        first = reached.argmax(axis=0) if len(cum) else np.zeros(n, dtype=np.int64)
+        payback = np.where(hit, led.time[first] if len(cum) else -1, -1)
+        out["incremental_revenue" + suffix] = spend - spend[twin_of]
+        out["incremental_profit" + suffix] = profit - profit[twin_of]
+        out["pv_incremental_profit" + suffix] = pv_inc_profit
+        out["net_cost" + suffix] = net_cost
+        out["effective_post_money" + suffix] = np.where(
+            stake > 0, net_cost / np.where(stake > 0, stake, 1), np.nan
+        )
+        out["incremental_payback_date" + suffix] = payback.astype(np.int64)
+    return out
 
 
-def compute(data: RunData) -> Metrics:
-    """All metrics of a batch, read off its ledger."""
+def compute(data: RunData, twins: Twins | None = None) -> Metrics:
+    """All metrics of a batch, read off its ledger; ``twins`` says which runs are whose
+    counterfactual twins (none: every caused figure is 0)."""
     plan, led = data.plan, data.ledger
+    twins = twins if twins is not None else Twins(plan.n_runs)
     amount = led.cents.sum(axis=1)  # [record, run]: each record's cents, all origins
+    factors = discount_factors(data)
     acc = {a: k for k, a in enumerate(plan.accounts)}
 
     investors: dict[str, dict[str, Array]] = {}
     by_lab: dict[tuple[str, str], dict[str, Array]] = {}
     for investor in plan.investors:
         labs = list(dict.fromkeys(d.lab for d in plan.investments if d.investor == investor))
-        investors[investor] = _investor_metrics(data, investor, labs, amount)
+        investors[investor] = _investor_metrics(data, twins, investor, labs, amount, factors)
         if len(labs) > 1:
             for lab in labs:
-                by_lab[(investor, lab)] = _investor_metrics(data, investor, [lab], amount)
+                by_lab[(investor, lab)] = _investor_metrics(
+                    data, twins, investor, [lab], amount, factors
+                )
         for lab in labs:
             by_lab.setdefault((investor, lab), investors[investor])
 
@@ -178,4 +278,4 @@ def compute(data: RunData) -> Metrics:
             - amount[out_rows].sum(axis=0),
             "cash_out_date": stats["cash_out_day"],
         }
-    return Metrics(investors=investors, by_lab=by_lab, labs=labs_out)
+    return Metrics(investors=investors, by_lab=by_lab, labs=labs_out, twins=twins)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
@@ -72,6 +72,38 @@ def _names(values: Sequence[str | None], codes: npt.NDArray[Any]) -> pa.Array:
         pa.large_string(), len(data), [bitmap, pa.py_buffer(offsets), pa.py_buffer(b"".join(data))]
     )
     return names.take(_arrow(codes))
+
+
+def _invested_labs(s: Scenario, investor: str) -> list[str]:
+    return list(dict.fromkeys(d.lab for d in s.investments if d.investor == investor))
+
+
+def _caused_lines(
+    m: dict[str, Any],
+    suffix: str,
+    money: Callable[[float | None], str],
+    rate: str,
+    indent: str = "",
+) -> list[str]:
+    """The caused figures of one investor, plain or ``_investment_only``."""
+    payback = m["incremental_payback_date" + suffix] or "none"
+    post = ""
+    if m["stated_post_money"] is not None:
+        post = f"   stated post-money {money(m['stated_post_money'])}"
+    return [
+        f"{indent}    incremental revenue    {money(m['incremental_revenue' + suffix]):>12}"
+        "   the clouds' revenue from the lab, less the twin's",
+        f"{indent}    incremental profit     {money(m['incremental_profit' + suffix]):>12}",
+        f"{indent}    present values at {rate} a year, at the start:",
+        f"{indent}      invested             {money(m['pv_invested']):>12}",
+        f"{indent}      incremental profit   {money(m['pv_incremental_profit' + suffix]):>12}",
+        f"{indent}      net cost             {money(m['net_cost' + suffix]):>12}"
+        "   invested less incremental profit",
+        f"{indent}    effective post-money   {money(m['effective_post_money' + suffix]):>12}"
+        f"   net cost / stake{post}",
+        f"{indent}    incremental payback    {payback:>12}"
+        "   the day the PV of incremental profit reaches the PV invested",
+    ]
 
 
 def _date(start: dt.date, day: int) -> dt.date | None:
@@ -177,6 +209,17 @@ class Result:
         return _dates_as_datetime(
             pd.DataFrame.from_dict(rows, orient="index", columns=list(LAB_METRICS))
         )
+
+    # ---- the counterfactual twins -------------------------------------------------------------
+    def twin(self, investor: str, *, investment_only: bool = False) -> Result | None:
+        """This run's counterfactual twin for ``investor``: the same run without its investments
+        and the contracts that came with them (with ``investment_only``, keeping those
+        contracts); None if it has none (it owns no cloud or does not invest). The twin's
+        ledger, balances and lab metrics are read as a run's; its own caused figures are 0."""
+        col = self.all_metrics.twins.column(self.run, investor, keeps_linked=investment_only)
+        if col is None:
+            return None
+        return Result(self.scenario, self.data, self.all_metrics, col)
 
     # ---- ledger and balances -----------------------------------------------------------------
     @cached_property
@@ -290,28 +333,48 @@ class Result:
         def pct(v: float | None) -> str:
             return "n/a" if v is None else f"{v:.1%}"
 
+        linked = {c.with_investment for c in s.contracts} - {None}
+        rate = f"{s.discount_rate:.1%}".replace(".0%", "%")
         for inv, m in d["investors"].items():
+            owns = self.scenario.investors[inv].owns
+            clouds = ", ".join(s.label(c) for c in owns) or "no cloud"
+            labs = ", ".join(s.label(x) for x in _invested_labs(s, inv))
+            stake = ""
+            if m["stake"] is not None:
+                stake = f"{m['stake']:.2%}"
+                if m["stake_announced"] != m["stake"]:
+                    stake += f" of {m['stake_announced']:.2%} announced"
+            invested = money(m["invested"])
+            if m["announced"] != m["invested"]:
+                invested += f" of {money(m['announced'])} announced"
             lines += [
                 "",
-                f"Investor {inv}",
-                f"  invested                 {money(m['invested']):>12}",
-                f"  spend on own cloud       {money(m['spend_on_own_cloud']):>12}",
-                f"  round trip (traced)      {money(m['round_trip']):>12}"
-                f"   {pct(m['round_trip_ratio'])} of invested",
-                f"  circular revenue share   {pct(m['circular_revenue_share']):>12}"
-                "   of own-cloud spend",
-                f"  cloud profit             {money(m['cloud_profit']):>12}",
-                f"    on its own dollars     {money(m['round_trip_profit']):>12}",
-                f"  net cash cost            {money(m['net_cash_cost']):>12}",
+                f"Investor {inv} (owns {clouds}), in {labs}",
+                f"  invested                 {invested:>12}"
+                + (f"   stake {stake}" if stake else ""),
+                "  What the investment caused: this run against a twin without it",
             ]
-            if m["stake"] is not None:
-                lines += [
-                    f"  stake                    {m['stake']:>12.2%}",
-                    f"  effective valuation      {money(m['effective_valuation']):>12}",
-                ]
-            lines.append(
-                f"  payback date             {m['payback_date'] or 'not within horizon':>12}"
-            )
+            if not owns:
+                lines.append("    it owns no cloud, so no revenue of its own comes back: 0")
+            else:
+                lines += _caused_lines(m, "", money, rate)
+                if any(d.id in linked for d in s.investments if d.investor == inv):
+                    lines += [
+                        "    the investment alone (a twin that keeps the contracts that came "
+                        "with it):",
+                        *_caused_lines(m, "_investment_only", money, rate, indent="    "),
+                    ]
+            lines += [
+                "  Whose dollars came back (traced through the ledger; not an effect)",
+                f"    spend on own cloud     {money(m['spend_on_own_cloud']):>12}",
+                f"    round trip             {money(m['round_trip']):>12}"
+                f"   {pct(m['round_trip_ratio'])} of invested",
+                f"    circular revenue share {pct(m['circular_revenue_share']):>12}"
+                "   of own-cloud spend",
+                f"    relationship profit    {money(m['relationship_profit']):>12}"
+                "   from the lab, with or without the investment",
+                f"      on its own dollars   {money(m['round_trip_profit']):>12}",
+            ]
         for lab, m in d["labs"].items():
             lines += [
                 "",
@@ -355,7 +418,9 @@ class BatchResult:
         return len(self.scenarios)
 
     def __getitem__(self, run: int) -> Result:
-        return Result(self.scenarios[run], self.data, self.all_metrics, run)
+        if not -len(self) <= run < len(self):
+            raise IndexError(f"run {run} of a batch of {len(self)}")
+        return Result(self.scenarios[run], self.data, self.all_metrics, run % len(self))
 
     @cached_property
     def metrics(self) -> pd.DataFrame:
@@ -366,7 +431,7 @@ class BatchResult:
         for inv, values in self.all_metrics.investors.items():
             cols: dict[str, Any] = {"run": np.arange(len(self)), "investor": inv}
             for n in INVESTOR_METRICS:
-                v = values[n]
+                v = values[n][: len(self)]  # the twins, after the runs, are not rows
                 if n in DATES:
                     cols[n] = pd.to_datetime(
                         [_date(self.scenarios[0].start, int(x)) for x in v]  # type: ignore[arg-type]

@@ -1,6 +1,7 @@
 """Where runs are farmed out: one scenario, or a batch through one event loop.
 
-Today everything runs in this process; sweeps, Monte Carlo and the Dask backend will come in
+Each run carries its counterfactual twins in the same batch (sim/twin.py). Today everything runs
+in this process; sweeps, Monte Carlo and the Dask backend will come in
 behind the same two calls. Before either starts the event loop, the run's memory is estimated
 from its Plan and a run past the memory budget is refused (sim/budget.py).
 """
@@ -15,6 +16,7 @@ from sim.errors import ScenarioError
 from sim.result import BatchResult, Result
 from sim.scenario import Scenario
 from sim.schedule import Plan, build_plan
+from sim.twin import plan_twins
 
 
 def _plan(
@@ -39,9 +41,11 @@ def run(
     A run whose memory estimate exceeds ``memory_budget`` (bytes, or a size such as ``"8GiB"``;
     default ``ROUNDTRIP_MEMORY_BUDGET``, else 4 GiB) is refused with ScenarioError before it
     starts."""
-    plan = _plan([scenario], keep_balances=keep_balances, memory_budget=memory_budget)
+    twins = plan_twins([scenario])
+    plan = _plan(twins.expand([scenario]), keep_balances=keep_balances, memory_budget=memory_budget)
+    twins.drop(plan)
     data = simulate(plan, keep_balances=keep_balances)
-    return Result(scenario, data, metrics.compute(data))
+    return Result(scenario, data, metrics.compute(data, twins))
 
 
 def run_batch(
@@ -54,6 +58,8 @@ def run_batch(
 
     Each run's figures are identical to running it alone. The whole batch is held in memory at
     once: past ``memory_budget`` (as for ``run``) it is refused before it starts; split it."""
-    plan = _plan(scenarios, keep_balances=keep_balances, memory_budget=memory_budget)
+    twins = plan_twins(scenarios)
+    plan = _plan(twins.expand(scenarios), keep_balances=keep_balances, memory_budget=memory_budget)
+    twins.drop(plan)
     data = simulate(plan, keep_balances=keep_balances)
-    return BatchResult(list(scenarios), data, metrics.compute(data))
+    return BatchResult(list(scenarios), data, metrics.compute(data, twins))

@@ -45,12 +45,21 @@ def test_round_trip_equals_share_when_lab_has_no_other_cash(make_scenario):
     assert m.round_trip_ratio == pytest.approx(0.30, abs=1e-12)
     assert m.spend_on_own_cloud == 1.8e9
     assert m.circular_revenue_share == 1.0  # every dollar the lab had was the investor's
-    assert m.cloud_profit == 0.9e9  # 50% margin on $1.8B
+    assert m.relationship_profit == 0.9e9  # 50% margin on $1.8B
     assert m.round_trip_profit == 0.9e9  # all of it made on the investor's own dollars
-    assert m.net_cash_cost == 5.1e9  # 6 - 0.9
     assert m.stake == pytest.approx(0.1)  # 6 / (54 + 6)
-    assert m.effective_valuation == pytest.approx(51e9)  # 5.1 / 0.1
-    assert pd.isna(m.payback_date)
+    # without the investment the lab has no cash at all: everything it bought is caused
+    assert m.incremental_revenue == m.round_trip == 1.8e9
+    assert m.incremental_profit == 0.9e9
+    # present values at the default 8% a year: $0.15B of profit at the end of each of the
+    # first six months (k/12 years after the start), the $6B at the start
+    pv_profit = round(sum(0.15e11 / 1.08 ** (k / 12) for k in range(1, 7))) / 100
+    assert m.pv_invested == 6e9
+    assert m.pv_incremental_profit == pytest.approx(pv_profit, abs=0.01)
+    assert m.net_cost == pytest.approx(6e9 - pv_profit, abs=0.01)
+    assert m.effective_post_money == pytest.approx((6e9 - pv_profit) / 0.1, rel=1e-12)
+    assert m.stated_post_money == pytest.approx(60e9)
+    assert pd.isna(m.incremental_payback_date)
     lab = r.lab_metrics.loc["lab"]
     # paid at the ends of Jan..Jun; on 2026-08-01 (end of July) nothing is left
     assert lab.cash_out_date == pd.Timestamp(2026, 8, 1)
@@ -240,5 +249,5 @@ def test_the_issue_file_runs_as_it_stands_and_matches_the_bundled_one(make_scena
     literal = sim.run(make_scenario(ISSUE_FILE)).metrics.loc["amazon"]
     bundled = sim.run(sim.load_scenario("scenarios/amazon_openai_50b.yaml")).metrics.loc["amazon"]
     assert literal.round_trip == bundled.round_trip
-    assert literal.cloud_profit == bundled.cloud_profit
+    assert literal.relationship_profit == bundled.relationship_profit
     assert literal.stake == pytest.approx(50 / 780)  # 50 / (730 + 50): no round size given

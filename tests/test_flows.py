@@ -56,7 +56,7 @@ def test_bands_carry_the_ledgers_figures(tiny):
     paid_rival = led.query("payer == 'lab' and payee == 'rival'").amount_cents.sum() / 100
     assert band(bands, "spend", "lab", "rival") == paid_rival
     # passed on: the owner's profit, and the profit made on its own dollars
-    assert band(bands, "out", "own", "inv") == m["cloud_profit"]
+    assert band(bands, "out", "own", "inv") == m["relationship_profit"]
     assert band(bands, "out", "own", "inv", "inv:investment") == m["round_trip_profit"]
     # a cloud no investor owns keeps its profit: 10% of what it was paid
     assert band(bands, "out", "rival", "rival:kept") == pytest.approx(0.1 * paid_rival, abs=0.01)
