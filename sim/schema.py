@@ -685,9 +685,7 @@ def _year(key: Any) -> int | None:
 def _check_with(m: ScenarioModel, doc: YamlDoc, i: int, deal: ContractModel) -> list[ScenarioError]:
     """``with:`` names an investment in this file, in the contract's own lab."""
     ids = _deal_ids(m)
-    investments = {
-        ids[j]: d for j, d in enumerate(m.deals) if isinstance(d, InvestmentModel)
-    }
+    investments = {ids[j]: d for j, d in enumerate(m.deals) if isinstance(d, InvestmentModel)}
     if deal.with_ not in investments:
         known = ", ".join(shown(x) for x in investments) or "none"
         return [
