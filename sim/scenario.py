@@ -85,7 +85,16 @@ class Investment:
 
 @dataclass(frozen=True)
 class ComputeContract:
-    """Take-or-pay: the lab pays ``cloud`` at least ``total`` spread evenly over ``over``."""
+    """Take-or-pay: the lab pays ``cloud`` at least a minimum, stated in one of two forms.
+
+    - A total: ``total_cents`` over ``over`` from ``start``, at a rate growing ``growth`` a year
+      (0: spread evenly over the term).
+    - A schedule: ``schedule`` holds (calendar year, cents) pairs, years increasing; each year's
+      cents accrue evenly over its days, January 1 to the next January 1. ``start`` is then the
+      first year's January 1, ``end`` the January 1 after the last year, and ``total_cents``
+      what accrues inside the scenario's horizon (``scheduled_cents`` at its end less at its
+      start): the sum of the contract's minimums over the run.
+    """
 
     id: str
     lab: str
@@ -97,10 +106,27 @@ class ComputeContract:
     # the id of the investment this contract came with (``with:``); the counterfactual twin of
     # that investor drops the contract as well as the investment
     with_investment: str | None = None
+    growth: float = 0.0  # per year, of the take-or-pay rate over the term (total form only)
+    schedule: tuple[tuple[int, int], ...] = ()  # (year, cents), years increasing; () for a total
 
     @property
     def end(self) -> dt.date:
         return self.over.after(self.start)
+
+    def scheduled_cents(self, d: dt.date) -> int:
+        """Cents of the schedule accrued before day ``d`` begins, rounded half up.
+
+        Year Y's amount A accrues evenly over its days: by day ``d`` of it, ``A * k / n`` with
+        ``k`` the days of Y before ``d`` and ``n`` its days (365 or 366). At most one year is
+        part-way at any date, so rounding each year's part rounds the sum. (``build_plan`` does
+        the same with numpy over a grid.)"""
+        total = 0
+        for year, cents in self.schedule:
+            first = dt.date(year, 1, 1)
+            n = (dt.date(year + 1, 1, 1) - first).days
+            k = min(max((d - first).days, 0), n)
+            total += (2 * cents * k + n) // (2 * n)  # cents * k / n, rounded half up
+        return total
 
 
 @dataclass(frozen=True)

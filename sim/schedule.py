@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from sim.errors import ScenarioError
 from sim.kernels import Cents, Floats
-from sim.scenario import Flow, Scenario
+from sim.scenario import ComputeContract, Flow, Scenario
 from sim.units import Duration, year_fraction
 
 EXTERNAL_ACCOUNTS = ("customers", "suppliers", "cloud_costs", "other_compute", "funding")
@@ -168,7 +168,8 @@ def structure(s: Scenario) -> tuple[object, ...]:
         tuple((lab.name, tuple(lab.providers)) for lab in s.labs.values()),
         tuple(s.clouds),
         tuple((d.id, d.investor, d.lab, len(d.tranches)) for d in s.investments),
-        tuple((c.id, c.lab, c.cloud, c.with_investment) for c in s.contracts),
+        # a contract's minimum is stated as a total (over a term) or as a schedule of years
+        tuple((c.id, c.lab, c.cloud, c.with_investment, bool(c.schedule)) for c in s.contracts),
     )
 
 
@@ -176,6 +177,70 @@ def _flow(flows: list[Flow], years: Floats) -> Cents:
     annual = np.array([f.annual_cents for f in flows], dtype=np.float64)
     growth = np.array([f.growth for f in flows], dtype=np.float64)
     return flow_cents(annual, growth, years)
+
+
+def _contract_minimum(runs: list[ComputeContract], grid: list[dt.date], years: Floats) -> Cents:
+    """One contract's take-or-pay minimum in each step, ``[step, run]`` (docs/model.md, section 3).
+
+    The cumulative minimum at each grid date, rounded half up to the cent, differenced: the steps
+    add up exactly to what accrues inside the horizon. A total accrues over its term, evenly or
+    at a rate growing ``growth`` a year; a schedule by the days of each calendar year. Each
+    distinct term (or schedule) is computed once, so a run's cents never depend on its batch."""
+    cumulative: dict[object, Cents] = {}
+    shares: dict[tuple[dt.date, dt.date, float], Floats] = {}
+    cols: list[Cents] = []
+    for c in runs:
+        if c.schedule:
+            if c.schedule not in cumulative:
+                cumulative[c.schedule] = _scheduled_cents(c.schedule, grid)
+            cols.append(cumulative[c.schedule])
+            continue
+        term = (c.start, c.end, c.growth)
+        if term not in shares:
+            shares[term] = _share_of_term(years, grid[0], *term)
+        cols.append(np.floor(shares[term] * c.total_cents + 0.5).astype(np.int64))
+    edges = np.stack(cols, axis=1)  # cumulative cents [grid date, run]
+    steps: Cents = np.diff(edges, axis=0).astype(np.int64, copy=False)
+    return steps
+
+
+def _share_of_term(
+    years: Floats, origin: dt.date, start: dt.date, end: dt.date, growth: float
+) -> Floats:
+    """Share of a total due by each grid year: ``t/T`` evenly, ``expm1(g't)/expm1(g'T)`` with
+    ``g' = ln(1+g)`` at a rate growing ``g`` a year; ``t`` years since the contract's start,
+    ``T`` its term, both counted from ``origin`` in year fractions."""
+    y0, y1 = year_fraction(origin, start), year_fraction(origin, end)
+    lg = float(det_log1p(np.array(growth)))
+    # g = 0 is the even share, to the cent. Below 2**-60 a year the ramp differs from it by less
+    # than a double's rounding (at most g'T/8 < 2**-53 for any term, at most about 110 years),
+    # and for the tiniest growths its formula would fall into subnormal numbers.
+    if abs(lg) < 2.0**-60:
+        return np.clip((years - y0) / (y1 - y0), 0.0, 1.0)
+    t = np.clip(years - y0, 0.0, y1 - y0)  # t = T exactly from the term's end: a share of 1
+    result: Floats = det_expm1(lg * t) / det_expm1(np.array(lg * (y1 - y0)))
+    return result
+
+
+def _scheduled_cents(schedule: tuple[tuple[int, int], ...], grid: list[dt.date]) -> Cents:
+    """Cents of a schedule accrued by each grid date, rounded half up: year Y's amount accrues
+    evenly over its days (``ComputeContract.scheduled_cents``, here over a whole grid)."""
+    if sum(cents for _, cents in schedule) >= 2**52:
+        raise ScenarioError(
+            "a contract's schedule adds up past $45 trillion, past the range of exact cents; "
+            "lower its amounts",
+            path="deals",
+        )
+    day = np.array([d.toordinal() for d in grid], dtype=np.int64)
+    total = np.zeros(len(grid), dtype=np.int64)
+    for year, cents in schedule:
+        first = dt.date(year, 1, 1).toordinal()
+        n = dt.date(year + 1, 1, 1).toordinal() - first  # 365 or 366 days
+        k = np.clip(day - first, 0, n)  # days of the year before each grid date
+        # cents * k / n rounded half up, exactly in int64 (2 * cents * k < 2**62); at most one
+        # year is part-way at any date, so rounding each year's part rounds their sum
+        total += (2 * cents * k + n) // (2 * n)
+    return total
 
 
 def _check_exact_range(
@@ -239,22 +304,16 @@ def build_plan(scenarios: list[Scenario]) -> Plan:
         [[s.clouds[c].cash_cents for s in scenarios] for c in clouds], dtype=np.int64
     ).reshape(len(clouds), len(scenarios))
 
-    contracts = []
-    for j, c in enumerate(first.contracts):
-        # the minimum accrues evenly over the contract's term: cumulative share of the term
-        # elapsed at each grid date, times the total, rounded; computed once per distinct term
-        spans: dict[tuple[dt.date, dt.date], Floats] = {}
-        cols = []
-        for s in scenarios:
-            cs = s.contracts[j]
-            if (cs.start, cs.end) not in spans:
-                y0, y1 = year_fraction(start, cs.start), year_fraction(start, cs.end)
-                spans[(cs.start, cs.end)] = np.clip((years - y0) / (y1 - y0), 0.0, 1.0)
-            cols.append(spans[(cs.start, cs.end)] * cs.total_cents)
-        edges = np.floor(np.stack(cols, axis=1) + 0.5).astype(np.int64)
-        contracts.append(
-            ContractPlan(c.id, c.lab, c.cloud, np.diff(edges, axis=0), c.with_investment)
+    contracts = [
+        ContractPlan(
+            c.id,
+            c.lab,
+            c.cloud,
+            _contract_minimum([s.contracts[j] for s in scenarios], grid, years),
+            c.with_investment,
         )
+        for j, c in enumerate(first.contracts)
+    ]
 
     investments = []
     for j, d in enumerate(first.investments):

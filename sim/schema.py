@@ -8,6 +8,7 @@ pointing at the offending value's file, line and column.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import math
 import re
@@ -34,6 +35,8 @@ from sim.scenario import (
     count_steps,
 )
 from sim.units import (
+    FIRST_DATE,
+    LAST_DATE,
     Duration,
     add_months,
     parse_amount_cents,
@@ -64,6 +67,9 @@ MAX_GROWTH = 10.0
 # it sees the true sum. Both say $45T: any sum refused here is past it.
 MAX_STATED_CENTS = 2**63
 MAX_SEED = 2**63 - 1
+# A contract's schedule must add up to less than 2**52 cents (~$45T), the range of exact cents, as
+# a flow's cumulative amount must (sim.schedule.flow_cents).
+MAX_CONTRACT_CENTS = 2**52
 _NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*")  # matched with fullmatch: "aws\n" is no name
 # Characters no one-line text may hold: controls (tab, line breaks, NUL...), line and paragraph
 # separators, lone surrogates. A description may hold tabs and line breaks.
@@ -302,12 +308,18 @@ class InvestmentModel(_Model):
 
 
 class ContractModel(_Model):
+    """A take-or-pay minimum, as ``total`` over ``over`` (from ``start``, growing ``growth``) or
+    as a ``schedule`` of calendar years; ``_check_contract`` says which keys go together."""
+
     kind: Literal["compute_contract"]
     id: Text | None = None
     lab: Text
     cloud: Text
-    total: PositiveAmount
-    over: PositiveDur
+    total: PositiveAmount | None = None
+    over: PositiveDur | None = None
+    growth: Growth | None = None  # per year, of the rate over the term; default 0 (even)
+    # year -> amount; the keys stay as written (text from a file) until _check_contract reads them
+    schedule: Annotated[dict[Any, PositiveAmount], Field(min_length=1)] | None = None
     start: Date | None = None  # default: the scenario's start
     payment_terms: Dur | None = None  # default: the cloud's own payment_terms
     # the id of the investment this contract came with: the counterfactual twin drops both
@@ -563,14 +575,7 @@ def _check_deals(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
             for field, want in (("lab", "lab"), ("cloud", "cloud")):
                 bad = _ref(m, doc, ("deals", i, field), getattr(deal, field), want)
                 errors += [bad] if bad else []
-            start = deal.start or m.start
-            if not m.start <= start < end:
-                errors.append(
-                    doc.error(
-                        ("deals", i, "start"),
-                        f"the contract start {start} is outside the horizon; {span}",
-                    )
-                )
+            errors += _check_contract(m, doc, i, deal)
             if deal.with_ is not None:
                 errors += _check_with(m, doc, i, deal)
             pair = (deal.lab, deal.cloud)
@@ -587,12 +592,100 @@ def _check_deals(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
     return errors
 
 
+# How a compute contract states its minimum, for the messages that refuse a contract without one
+MINIMUM_FORMS = (
+    "its minimum either as total and over (such as total: 138B, over: 8y, and growth: 50% for a "
+    "rate that rises) or as schedule, each calendar year's amount (such as "
+    "schedule: {2026: 5B, 2027: 20B})"
+)
+
+
+def _check_contract(
+    m: ScenarioModel, doc: YamlDoc, i: int, deal: ContractModel
+) -> list[ScenarioError]:
+    """A contract's minimum in one of its two forms: total (over, start, growth) or schedule."""
+    end = m.horizon.after(m.start)
+    span = f"the horizon runs from {m.start} to {end} (its end excluded)"
+    here: YamlPath = ("deals", i)
+    if deal.schedule is None:
+        if deal.total is None:
+            what = "'over' without 'total'" if deal.over is not None else "no minimum"
+            return [doc.error(here, f"{what}; a compute contract states {MINIMUM_FORMS}")]
+        if deal.over is None:
+            return [
+                doc.error(here, "missing required key 'over': the term over which 'total' is due")
+            ]
+        start = deal.start or m.start
+        if not m.start <= start < end:
+            message = f"the contract start {start} is outside the horizon; {span}"
+            return [doc.error((*here, "start"), message)]
+        return []
+    schedule: YamlPath = (*here, "schedule")
+    errors = [
+        doc.error(
+            (*here, key),
+            f"{shown(key)} does not go with 'schedule', whose years say when the minimum is "
+            f"due and how much; a compute contract states {MINIMUM_FORMS}, not both",
+            key=True,
+        )
+        for key in ("total", "over", "growth", "start")
+        if getattr(deal, key) is not None
+    ]
+    last: int | None = None
+    for key in deal.schedule:
+        year = _year(key)
+        if year is None:
+            message = (
+                f"expected a calendar year from {FIRST_DATE.year} to {LAST_DATE.year} such as "
+                f"2027, got {shown(key)}"
+            )
+        elif last is not None and year <= last:
+            message = (
+                f"the years of a schedule increase, each written once: {year} comes after {last}"
+            )
+        elif dt.date(year + 1, 1, 1) <= m.start or dt.date(year, 1, 1) >= end:
+            message = (
+                f"the year {year} is wholly outside the horizon; {span}; each year of a "
+                "schedule must overlap it (a year partly inside accrues only its days inside)"
+            )
+        else:
+            message = ""
+        if message:
+            errors.append(doc.error((*schedule, key), message, key=True))
+        if year is not None and (last is None or year > last):
+            last = year
+    total = sum(deal.schedule.values())
+    if total >= MAX_CONTRACT_CENTS:
+        errors.append(
+            doc.error(
+                schedule,
+                f"the schedule's years add up to ${total / 1e14:,.0f}T, past the $45T this "
+                "simulator can keep exact to the cent; lower the amounts",
+                key=True,
+            )
+        )
+    return errors
+
+
+def _checked_year(key: Any) -> int:
+    year = _year(key)
+    assert year is not None  # _check_contract refused the file otherwise
+    return year
+
+
+def _year(key: Any) -> int | None:
+    """A schedule's key as a calendar year (2027 or '2027'), or None if it is none."""
+    if isinstance(key, str) and re.fullmatch("[0-9]{1,4}", key):
+        key = int(key)
+    if isinstance(key, int) and not isinstance(key, bool):
+        return key if FIRST_DATE.year <= key <= LAST_DATE.year else None
+    return None
+
+
 def _check_with(m: ScenarioModel, doc: YamlDoc, i: int, deal: ContractModel) -> list[ScenarioError]:
     """``with:`` names an investment in this file, in the contract's own lab."""
     ids = _deal_ids(m)
-    investments = {
-        ids[j]: d for j, d in enumerate(m.deals) if isinstance(d, InvestmentModel)
-    }
+    investments = {ids[j]: d for j, d in enumerate(m.deals) if isinstance(d, InvestmentModel)}
     if deal.with_ not in investments:
         known = ", ".join(shown(x) for x in investments) or "none"
         return [
@@ -704,18 +797,7 @@ def to_scenario(doc: YamlDoc, filename: str | None = None) -> Scenario:
         if isinstance(d, InvestmentModel)
     )
     contracts = tuple(
-        ComputeContract(
-            id=ids[i],
-            lab=d.lab,
-            cloud=d.cloud,
-            total_cents=d.total,
-            over=d.over,
-            start=d.start or m.start,
-            payment_terms=_contract_terms(m, d),
-            with_investment=d.with_,
-        )
-        for i, d in enumerate(m.deals)
-        if isinstance(d, ContractModel)
+        _contract(m, ids[i], d) for i, d in enumerate(m.deals) if isinstance(d, ContractModel)
     )
     return Scenario(
         name=m.name,
@@ -742,6 +824,40 @@ def to_scenario(doc: YamlDoc, filename: str | None = None) -> Scenario:
         comments=dict(doc.comments),
         labels={n: a.label or n for n, a in agents.items()},
     )
+
+
+def _contract(m: ScenarioModel, id: str, d: ContractModel) -> ComputeContract:
+    """The typed contract: a total over a term, or a schedule of years (checked already)."""
+    terms = _contract_terms(m, d)
+    if d.schedule is None:
+        assert d.total is not None and d.over is not None  # _check_contract
+        return ComputeContract(
+            id,
+            d.lab,
+            d.cloud,
+            total_cents=d.total,
+            over=d.over,
+            start=d.start or m.start,
+            payment_terms=terms,
+            with_investment=d.with_,
+            growth=d.growth or 0.0,
+        )
+    schedule = tuple((_checked_year(y), cents) for y, cents in d.schedule.items())
+    first, last = schedule[0][0], schedule[-1][0]  # increasing: _check_contract
+    contract = ComputeContract(
+        id,
+        d.lab,
+        d.cloud,
+        total_cents=0,  # set below, once the schedule can be read
+        over=Duration(months=12 * (last - first + 1)),
+        start=dt.date(first, 1, 1),
+        payment_terms=terms,
+        with_investment=d.with_,
+        schedule=schedule,
+    )
+    # what accrues inside the horizon: the sum of the contract's minimums over the run
+    inside = contract.scheduled_cents(m.horizon.after(m.start)) - contract.scheduled_cents(m.start)
+    return replace(contract, total_cents=inside)
 
 
 def _contract_terms(m: ScenarioModel, d: ContractModel) -> Duration:
@@ -814,19 +930,7 @@ def _resolved(m: ScenarioModel, ids: list[str]) -> dict[str, Any]:
                 }
             )
         else:
-            deals.append(
-                {
-                    "kind": "compute_contract",
-                    "id": ids[i],
-                    "lab": d.lab,
-                    "cloud": d.cloud,
-                    "total": dollars(d.total),
-                    "over": str(d.over),
-                    "start": d.start or m.start,
-                    "payment_terms": str(_contract_terms(m, d)),
-                    "with": d.with_,
-                }
-            )
+            deals.append(_resolved_contract(m, ids[i], d))
     return {
         "name": m.name,
         "description": m.description,
@@ -838,4 +942,28 @@ def _resolved(m: ScenarioModel, ids: list[str]) -> dict[str, Any]:
         "discount_rate": m.discount_rate,
         "agents": agents,
         "deals": deals,
+    }
+
+
+def _resolved_contract(m: ScenarioModel, id: str, d: ContractModel) -> dict[str, Any]:
+    """A contract's inputs: total, over, growth and start, or the schedule as year -> dollars."""
+    if d.schedule is None:
+        assert d.total is not None and d.over is not None  # _check_contract
+        minimum: dict[str, Any] = {
+            "total": dollars(d.total),
+            "over": str(d.over),
+            "growth": d.growth or 0.0,
+            "start": d.start or m.start,
+        }
+    else:
+        years = {_checked_year(y): dollars(cents) for y, cents in d.schedule.items()}
+        minimum = {"schedule": years}
+    return {
+        "kind": "compute_contract",
+        "id": id,
+        "lab": d.lab,
+        "cloud": d.cloud,
+        **minimum,
+        "payment_terms": str(_contract_terms(m, d)),
+        "with": d.with_,
     }
