@@ -596,3 +596,38 @@ def test_a_file_without_conditions_resolves_as_before_with_no_milestones() -> No
     assert (deal["pre_money"], deal["round_size"]) == (None, None)
     assert s.resolved["milestones"] == {}
     assert deal["tranches"][0] == {"at": dt.date(2026, 1, 1), "amount": 5 * 10**9}
+
+
+SAME_DAY = """\
+name: two investors pay one lab on one day
+start: 2026-01-01
+horizon: 6mo
+tracing: fifo
+agents:
+  a: {kind: investor, owns: [own]}
+  b: {kind: investor}
+  lab: {kind: lab, spending: {compute: {annual: 12B, providers: {own: 100%}}}}
+  own: {kind: cloud, margin: 50%}
+deals:
+  - {kind: investment, investor: a, lab: lab, tranches: [{at: 2026-02-01, amount: 1B}]}
+  - {kind: investment, investor: b, lab: lab, tranches: [{at: 2026-02-01, amount: 1B}]}
+"""
+
+
+def test_deals_paying_one_lab_on_one_day_keep_file_order_in_a_batch_as_alone() -> None:
+    # FIFO spends a's $1B first (it came first), then b's; in a batch where another run pays a
+    # earlier, a's Feb 1 event must still come before b's
+    runs = [
+        sim.parse_scenario(SAME_DAY, "same.yaml"),
+        sim.parse_scenario(SAME_DAY, "same.yaml", {"deals.0.tranches.0.at": "2026-01-15"}),
+    ]
+    alone = sim.run(runs[0])
+    to_own = alone.ledger[(alone.ledger.payer == "lab")]
+    assert to_own["from:a:investment"].tolist() == [B, 0]  # Feb 1: a's $1B, Mar 1: b's
+    assert to_own["from:b:investment"].tolist() == [0, B]
+    batch = sim.run_batch(runs)
+    assert_frame_equal(
+        batch[0].ledger.reset_index(drop=True),
+        alone.ledger.reset_index(drop=True),
+        check_exact=True,
+    )
