@@ -2,8 +2,9 @@
 
 The rules (docs/model.md states each with its formula):
 
-* **Investor** pays each tranche on its date: drawn from the external ``funding`` account, tagged
-  with the investor's origin, then paid to the lab.
+* **Investor** pays each tranche on its date, or, if it has a condition, the first day in its
+  window the condition holds: drawn from the external ``funding`` account, tagged with the
+  investor's origin, then paid to the lab.
 * **Lab revenue** accrues each step and lands at the step's end from ``customers``.
 * **Lab spending**, at each step's end, in this order of priority, never beyond the cash it has
   after setting aside invoices it already owes: (1) take-or-pay minimums of its compute contracts;
@@ -53,17 +54,64 @@ class At(simpy.events.Event):
         env.schedule(self, phase, day - env.now)
 
 
-def investor_tranches(env: simpy.Environment, eng: Engine, deal: InvestmentPlan) -> Process:
-    """Pay each tranche on its day (a batch may have different days per run: one event per day)."""
+class CashBeforeTranches:
+    """Each lab's cash (all origins, payables included) as it stood on the day before any of
+    that day's tranches: what a tranche's condition reads, so that tranches of one day never
+    depend on each other or on the order of the deals."""
+
+    def __init__(self, eng: Engine) -> None:
+        self.eng = eng
+        self.seen: dict[str, tuple[int, Cents]] = {}  # lab -> (day, cash per run)
+
+    def __call__(self, lab: str, day: int) -> Cents:
+        """Called by every tranche event before it pays anything (the first of a day for a lab
+        finds the cash untouched: tranches are the day's first phase)."""
+        if lab not in self.seen or self.seen[lab][0] != day:
+            self.seen[lab] = (day, self.eng.books.cash(self.eng.index[lab]))
+        return self.seen[lab][1]
+
+
+def investor_tranches(
+    env: simpy.Environment, eng: Engine, deal: InvestmentPlan, cash_before: CashBeforeTranches
+) -> Process:
+    """Pay each tranche once, on the first day of its window its condition holds: a plain
+    tranche on its date; ``when:`` on its date if its milestone is reached by then, or if the
+    lab's cash is below the level; ``on:`` on its date or a later grid date before ``until``,
+    the first time the lab's cash is below the level (docs/model.md, section 7).
+
+    Runs of a batch may pay on different days: an event per distinct day, moving money only in
+    the runs it concerns. All are scheduled at the start, so that on a day several deals pay the
+    same lab they pay in file order, in a batch as alone (FIFO tracing sees that order)."""
     inv, lab, d = eng.index[deal.investor], eng.index[deal.lab], eng.deal_index[deal.id]
     legs = Legs.of([(eng.index["funding"], inv, "funding", d), (inv, lab, "investment", d)])
-    for day in sorted(set(deal.days.ravel().tolist())):  # np.unique would import numpy.ma
-        yield At(env, day, TRANCHE)
-        amount = np.where(deal.days == day, deal.amounts, 0).sum(axis=0)
+    pending = (deal.amounts > 0) & deal.reached  # [tranche, run] may still be paid
+    on, checks_cash = deal.on[:, None], deal.checks_cash[:, None]
+    grid = set(eng.plan.days.tolist())
+    days = set(deal.days[pending].tolist())  # np.unique would import numpy.ma
+    looking = pending & on  # on: tranches look on grid dates too
+    if looking.any():
+        first, last = deal.days[looking].min(), deal.until[looking].max()
+        days |= {g for g in grid if first <= g < last}
+    events = [(day, At(env, day, TRANCHE)) for day in sorted(days)]
+    for day, event in events:
+        yield event
+        # in its window today: on its date, or an on: tranche on a grid date
+        looks = (deal.days == day) | (on & (day in grid))
+        due = pending & looks & (deal.days <= day) & (day < deal.until)
+        if not due.any():
+            continue
+        cash = cash_before(deal.lab, day)
+        pay = due & (~checks_cash | (cash[None, :] < deal.level))
+        if not pay.any():
+            continue
+        pending &= ~pay
+        amount = np.where(pay, deal.amounts, 0).sum(axis=0)
         # fresh money from the investor's funding, passed on to the lab as it came
         fresh = np.zeros((2, len(eng.plan.origins), eng.plan.n_runs), dtype=np.int64)
         fresh[:, eng.origin[deal.investor]] = amount
         eng.books.post(now(env), legs, fresh)
+        if not pending.any():
+            return
 
 
 def customer_revenue(env: simpy.Environment, eng: Engine, lab: LabPlan) -> Process:

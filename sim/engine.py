@@ -272,8 +272,9 @@ class Engine:
 
     def run(self) -> RunData:
         env, plan = self.env, self.plan
+        cash_before = agents.CashBeforeTranches(self)
         for inv in plan.investments:
-            env.process(agents.investor_tranches(env, self, inv))
+            env.process(agents.investor_tranches(env, self, inv, cash_before))
         for lab in plan.labs.values():
             env.process(agents.customer_revenue(env, self, lab))
         for tables in self.labs.values():

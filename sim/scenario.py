@@ -8,6 +8,7 @@ YAML text with positions -> validated pydantic model (defaults filled, errors wi
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -54,14 +55,40 @@ class Cloud:
     cash_cents: int = 0
 
 
+# A tranche's condition, if any (docs/model.md, section 7): ``when`` is looked at on the tranche's
+# date only; ``on`` on that date and on every grid date after it, before ``until``.
+ConditionKind = Literal["when_lab_cash_below", "when_milestone", "on_lab_cash_below"]
+Valuation = Literal["pre_money", "post_money", "stake"]
+
+
+@dataclass(frozen=True)
+class Condition:
+    """What a conditional tranche waits for: its lab's cash below ``level_cents`` (``when`` or
+    ``on``), or a milestone reached on or before the tranche's date (``when``)."""
+
+    kind: ConditionKind
+    level_cents: int = 0  # lab_cash_below: paid only while the lab holds less than this
+    milestone: str = ""  # a name in Scenario.milestones
+    until: dt.date | None = None  # on: the last look is before this date (the horizon's end)
+
+
 @dataclass(frozen=True)
 class Tranche:
     at: dt.date
     amount_cents: int
+    condition: Condition | None = None  # None: paid on ``at``, unconditionally
+
+    @property
+    def kind(self) -> str:
+        """``""`` for a plain tranche, else its condition's kind: part of a batch's structure."""
+        return self.condition.kind if self.condition else ""
 
 
 @dataclass(frozen=True)
 class Investment:
+    """An investor's money into a lab, in tranches, with its valuation stated in (at most) one of
+    three ways: ``pre_money`` (and ``round_size``), ``post_money``, or the ``stake`` bought."""
+
     id: str
     investor: str
     lab: str
@@ -70,17 +97,44 @@ class Investment:
     # Size of the whole round, other investors included; the post-money valuation is
     # pre_money + round_size. Defaults to this deal's own tranches.
     round_size_cents: int | None = None
+    stated_post_money_cents: int | None = None  # ``post_money:`` as written
+    stake: float | None = None  # ``stake:``, share of the lab bought by every tranche announced
 
     @property
     def total_cents(self) -> int:
+        """Every tranche announced, paid or not."""
         return sum(t.amount_cents for t in self.tranches)
 
     @property
+    def valuation(self) -> Valuation | None:
+        """How the deal states its valuation; None: it does not (no stake)."""
+        if self.pre_money_cents is not None:
+            return "pre_money"
+        if self.stated_post_money_cents is not None:
+            return "post_money"
+        return "stake" if self.stake is not None else None
+
+    @property
     def post_money_cents(self) -> int | None:
-        if self.pre_money_cents is None:
-            return None
-        size = self.round_size_cents if self.round_size_cents is not None else self.total_cents
-        return self.pre_money_cents + size
+        """The post-money valuation: stated (pre_money + round size, or post_money) or implied
+        by the stake (every tranche announced / stake, rounded half up to the cent)."""
+        if self.pre_money_cents is not None:
+            size = self.round_size_cents if self.round_size_cents is not None else self.total_cents
+            return self.pre_money_cents + size
+        if self.stated_post_money_cents is not None:
+            return self.stated_post_money_cents
+        if self.stake is not None:
+            return math.floor(self.total_cents / self.stake + 0.5)
+        return None
+
+    @property
+    def stake_per_cent(self) -> float:
+        """Share of the lab each cent paid buys: 1 / post-money, or stake / every tranche
+        announced (paying half the tranches buys half the stake); nan without a valuation."""
+        if self.stake is not None:
+            return self.stake / self.total_cents
+        post = self.post_money_cents
+        return 1 / post if post else math.nan
 
 
 @dataclass(frozen=True)
@@ -144,6 +198,8 @@ class Scenario:
     description: str = ""
     seed: int = 0
     discount_rate: float = 0.08  # per year, for present values (sim.schema.DEFAULT_DISCOUNT_RATE)
+    # name -> the date it is reached, None if not: what ``when: {milestone: name}`` waits for
+    milestones: dict[str, dt.date | None] = field(default_factory=dict)
     # Where it came from, for reports and charts: the file, every resolved input as plain YAML
     # values, and the comment written beside each input in the file (dotted path -> text).
     source: str | None = None

@@ -10,14 +10,17 @@ same inputs give the same cents on every machine, whatever libm or SIMD path num
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from sim.errors import ScenarioError
 from sim.kernels import Cents, Floats
-from sim.scenario import ComputeContract, Flow, Scenario
+from sim.scenario import ComputeContract, Flow, Scenario, Tranche
 from sim.units import Duration, year_fraction
 
 EXTERNAL_ACCOUNTS = ("customers", "suppliers", "cloud_costs", "other_compute", "funding")
@@ -111,14 +114,34 @@ class ContractPlan:
 
 @dataclass
 class InvestmentPlan:
+    """A deal's tranches over the runs of a batch. Tranche ``i`` is paid at most once, in the
+    TRANCHE phase of a day in its window ``[days, until)``: on its date, or (``on:``) on a grid
+    date after it; only where ``reached``, and, if it has a cash condition, only when the lab's
+    cash before that day's tranches is below ``level`` (docs/model.md, section 7)."""
+
     id: str
     investor: str
     lab: str
-    days: npt.NDArray[np.int64]  # [tranche, run] days since start
-    amounts: Cents  # [tranche, run]
-    post_money: Cents  # [run] the stated post-money valuation; 0 where none was given
+    days: npt.NDArray[np.int64]  # [tranche, run] days since start (``at``)
+    amounts: Cents  # [tranche, run] as announced, paid or not
+    conditions: tuple[str, ...]  # per tranche: "" or a ConditionKind (sim/scenario.py)
+    level: Cents  # [tranche, run] paid only if the lab holds fewer cents; 0 without one
+    until: npt.NDArray[np.int64]  # [tranche, run] window's end (excluded): at + 1 but for on:
+    reached: npt.NDArray[np.bool_]  # [tranche, run] its milestone by ``at``; True without one
+    post_money: Cents  # [run] the post-money valuation, stated or implied; 0 where none
+    post_money_stated: npt.NDArray[np.bool_]  # [run] False: implied by a stake, or none
     announced: Cents  # [run] every tranche announced, paid or not
     stake_per_cent: Floats  # [run] share of the lab each cent paid buys; nan: no valuation
+
+    @property
+    def checks_cash(self) -> npt.NDArray[np.bool_]:
+        """[tranche] whether the tranche waits for the lab's cash to be below its level."""
+        return np.array([c.endswith("lab_cash_below") for c in self.conditions], dtype=bool)
+
+    @property
+    def on(self) -> npt.NDArray[np.bool_]:
+        """[tranche] whether it looks on every grid date of its window (``on:``)."""
+        return np.array([c.startswith("on_") for c in self.conditions], dtype=bool)
 
 
 @dataclass
@@ -167,7 +190,8 @@ def structure(s: Scenario) -> tuple[object, ...]:
         tuple((i.name, i.owns) for i in s.investors.values()),
         tuple((lab.name, tuple(lab.providers)) for lab in s.labs.values()),
         tuple(s.clouds),
-        tuple((d.id, d.investor, d.lab, len(d.tranches)) for d in s.investments),
+        # which tranches wait for which kind of condition; levels and dates are values
+        tuple((d.id, d.investor, d.lab, tuple(t.kind for t in d.tranches)) for d in s.investments),
         # a contract's minimum is stated as a total (over a term) or as a schedule of years
         tuple((c.id, c.lab, c.cloud, c.with_investment, bool(c.schedule)) for c in s.contracts),
     )
@@ -241,6 +265,37 @@ def _scheduled_cents(schedule: tuple[tuple[int, int], ...], grid: list[dt.date])
         # year is part-way at any date, so rounding each year's part rounds their sum
         total += (2 * cents * k + n) // (2 * n)
     return total
+
+
+def _per_tranche(
+    scenarios: list[Scenario], j: int, value: Callable[[Scenario, Tranche], object], dtype: type
+) -> npt.NDArray[Any]:
+    """``value(scenario, tranche)`` for each tranche of investment ``j`` in each run, as an
+    array ``[tranche, run]``."""
+    rows = [[value(s, t) for t in s.investments[j].tranches] for s in scenarios]
+    return np.array(rows, dtype=dtype).reshape(len(scenarios), -1).T
+
+
+def _level(s: Scenario, t: Tranche) -> int:
+    """The cash (cents) a tranche's lab must hold less than for it to be paid; 0 without one."""
+    return t.condition.level_cents if t.condition is not None else 0
+
+
+def _window_end(s: Scenario, t: Tranche) -> int:
+    """The day after the last a tranche may be paid (days since start): ``on:``'s ``until``,
+    else the day after its date."""
+    c = t.condition
+    end = c.until if c is not None and c.until is not None else t.at + dt.timedelta(days=1)
+    return (end - s.start).days
+
+
+def _reached(s: Scenario, t: Tranche) -> bool:
+    """Whether a tranche waiting for a milestone may be paid: the milestone is reached (its date
+    is not null) on or before the tranche's date. True for every other tranche."""
+    if t.condition is None or t.condition.kind != "when_milestone":
+        return True
+    reached = s.milestones[t.condition.milestone]
+    return reached is not None and reached <= t.at
 
 
 def _check_exact_range(
@@ -318,20 +373,25 @@ def build_plan(scenarios: list[Scenario]) -> Plan:
     investments = []
     for j, d in enumerate(first.investments):
         deals = [s.investments[j] for s in scenarios]
-        post = np.array([x.post_money_cents or 0 for x in deals], dtype=np.int64)
-        amounts = np.array([[t.amount_cents for t in x.tranches] for x in deals], dtype=np.int64).T
+        per_tranche = partial(_per_tranche, scenarios, j)
+        amounts = per_tranche(lambda s, t: t.amount_cents, np.int64)
         investments.append(
             InvestmentPlan(
                 id=d.id,
                 investor=d.investor,
                 lab=d.lab,
-                days=np.array(
-                    [[(t.at - start).days for t in x.tranches] for x in deals], dtype=np.int64
-                ).T,
+                days=per_tranche(lambda s, t: (t.at - start).days, np.int64),
                 amounts=amounts,
-                post_money=post,
+                conditions=tuple(t.kind for t in d.tranches),
+                level=per_tranche(_level, np.int64),
+                until=per_tranche(_window_end, np.int64),
+                reached=per_tranche(_reached, bool),
+                post_money=np.array([x.post_money_cents or 0 for x in deals], dtype=np.int64),
+                post_money_stated=np.array(
+                    [x.valuation in ("pre_money", "post_money") for x in deals], dtype=bool
+                ),
                 announced=amounts.sum(axis=0),
-                stake_per_cent=np.where(post > 0, 1 / np.where(post > 0, post, 1), np.nan),
+                stake_per_cent=np.array([x.stake_per_cent for x in deals], dtype=np.float64),
             )
         )
 

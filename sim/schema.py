@@ -25,6 +25,7 @@ from sim.scenario import (
     MAX_STEPS,
     Cloud,
     ComputeContract,
+    Condition,
     Flow,
     Investment,
     Investor,
@@ -35,10 +36,13 @@ from sim.scenario import (
     count_steps,
 )
 from sim.units import (
+    CENTS_PER_DOLLAR,
     FIRST_DATE,
     LAST_DATE,
+    MAX_DOLLARS,
     Duration,
     add_months,
+    format_dollars,
     parse_amount_cents,
     parse_date,
     parse_duration,
@@ -160,6 +164,17 @@ def _rate(value: Any) -> float:
     return share
 
 
+def _stake(value: Any) -> float:
+    share = _share(value)
+    if not 0 < share <= 1:
+        raise _fail(
+            "share",
+            f"a stake must be more than 0% and at most 100%, got {shown(value)}"
+            f"{_percent_hint(value)}",
+        )
+    return share
+
+
 def _duration(value: Any) -> Duration:
     try:
         return parse_duration(value)  # at most 1,200 months or 40,000 days
@@ -222,6 +237,7 @@ PositiveAmount = Annotated[int, PlainValidator(_positive_amount)]  # cents, > 0
 Share = Annotated[float, PlainValidator(_unit_share)]  # 0..1
 Rate = Annotated[float, PlainValidator(_rate)]  # per year, 0..1
 Margin = Annotated[float, PlainValidator(_margin)]  # 0 <= m < 1
+Stake = Annotated[float, PlainValidator(_stake)]  # 0 < s <= 1
 Growth = Annotated[float, PlainValidator(_growth)]  # per year, > -1
 Dur = Annotated[Duration, PlainValidator(_duration)]
 PositiveDur = Annotated[Duration, PlainValidator(_positive_duration)]
@@ -292,9 +308,25 @@ class CloudModel(_Model):
     cash: Amount = 0
 
 
+class WhenModel(_Model):
+    """Looked at on the tranche's date only: exactly one of the two keys."""
+
+    lab_cash_below: PositiveAmount | None = None  # cents: paid if the lab holds less
+    milestone: Text | None = None  # paid if the milestone's date is on or before the tranche's
+
+
+class OnModel(_Model):
+    """Looked at on the tranche's date and every grid date after it, before ``until``."""
+
+    lab_cash_below: PositiveAmount  # cents: paid the first time the lab holds less
+    until: Date | None = None  # default: the horizon's end
+
+
 class TrancheModel(_Model):
     at: Date
     amount: PositiveAmount
+    when: WhenModel | None = None
+    on: OnModel | None = None
 
 
 class InvestmentModel(_Model):
@@ -302,8 +334,11 @@ class InvestmentModel(_Model):
     id: Text | None = None
     investor: Text
     lab: Text
+    # the valuation, stated in at most one way (checked in _check_deals)
     pre_money: PositiveAmount | None = None
-    round_size: PositiveAmount | None = None
+    round_size: PositiveAmount | None = None  # with pre_money only
+    post_money: PositiveAmount | None = None
+    stake: Stake | None = None  # share of the lab bought by every tranche announced
     tranches: Annotated[list[TrancheModel], Field(min_length=1)]
 
 
@@ -339,6 +374,7 @@ class ScenarioModel(_Model):
     tracing: Annotated[Tracing, PlainValidator(_tracing)] = "pro_rata"
     seed: Annotated[int, PlainValidator(_seed)] = 0
     discount_rate: Rate = DEFAULT_DISCOUNT_RATE  # per year, for present values
+    milestones: dict[str, Date | None] = {}  # name -> the date it is reached; null: not reached
     agents: Annotated[dict[str, AgentModel], Field(min_length=1)]
     deals: list[DealModel] = []
 
@@ -563,6 +599,7 @@ def _check_deals(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
             for field, want in (("investor", "investor"), ("lab", "lab")):
                 bad = _ref(m, doc, ("deals", i, field), getattr(deal, field), want)
                 errors += [bad] if bad else []
+            errors += _check_valuation(doc, i, deal)
             for j, t in enumerate(deal.tranches):
                 if not m.start <= t.at < end:
                     errors.append(
@@ -571,6 +608,7 @@ def _check_deals(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
                             f"the tranche date {t.at} is outside the horizon; {span}",
                         )
                     )
+                errors += _check_condition(m, doc, ("deals", i, "tranches", j), t)
         else:
             for field, want in (("lab", "lab"), ("cloud", "cloud")):
                 bad = _ref(m, doc, ("deals", i, field), getattr(deal, field), want)
@@ -589,6 +627,142 @@ def _check_deals(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
                     )
                 )
             pairs.setdefault(pair, i)
+    return errors + _check_milestones(m, doc)
+
+
+VALUATIONS = ("pre_money", "post_money", "stake")
+
+
+def _check_valuation(doc: YamlDoc, i: int, deal: InvestmentModel) -> list[ScenarioError]:
+    """A deal states its valuation in at most one way; round_size goes with pre_money; a stake
+    may not imply a post-money valuation past the largest figure a file may state."""
+    stated = [v for v in VALUATIONS if getattr(deal, v) is not None]
+    if len(stated) > 1:
+
+        def place(key: str) -> tuple[bool, int, int]:  # in the file in order, then overrides
+            _, line, column = doc.where(("deals", i, key), key=True)
+            return line is None, line or 0, column or 0
+
+        stated.sort(key=place)
+        times = "twice" if len(stated) == 2 else "three times"
+        return [
+            doc.error(
+                ("deals", i, stated[-1]),
+                f"the valuation is stated {times}, as {', '.join(stated[:-1])} and {stated[-1]}; "
+                "state it one way: pre_money (with round_size), post_money, or stake",
+                key=True,
+            )
+        ]
+    if deal.round_size is not None and deal.pre_money is None:
+        also = f" (this deal states {stated[0]})" if stated else ""
+        return [
+            doc.error(
+                ("deals", i, "round_size"),
+                f"round_size goes with pre_money (post-money = pre_money + round_size){also}; "
+                "drop it, or state pre_money",
+                key=True,
+            )
+        ]
+    if deal.stake is not None:
+        announced = sum(t.amount for t in deal.tranches)
+        post = math.floor(announced / deal.stake + 0.5)
+        if post > MAX_DOLLARS * CENTS_PER_DOLLAR:
+            return [
+                doc.error(
+                    ("deals", i, "stake"),
+                    f"a stake of {deal.stake * 100:.6g}% for the {format_dollars(announced)} "
+                    f"announced implies a post-money valuation of {format_dollars(post, 'T')}, "
+                    f"more than the ${MAX_DOLLARS / 10**12:,.0f}T a figure may be",
+                )
+            ]
+    return []
+
+
+def _check_condition(
+    m: ScenarioModel, doc: YamlDoc, path: YamlPath, t: TrancheModel
+) -> list[ScenarioError]:
+    """At most one condition per tranche; ``when`` holds one key; a milestone is named under
+    ``milestones``; ``on`` stops looking after the tranche's date and by the horizon's end."""
+    if t.when is not None and t.on is not None:
+        return [
+            doc.error(
+                (*path, "on"),
+                "a tranche has at most one condition: when (looked at on its date) or on "
+                "(looked at on its date and every grid date after it); got both",
+                key=True,
+            )
+        ]
+    if t.when is not None:
+        given = [k for k in ("lab_cash_below", "milestone") if getattr(t.when, k) is not None]
+        if len(given) != 1:
+            got = "both" if given else "neither"
+            return [
+                doc.error(
+                    (*path, "when"),
+                    f"'when' waits for one thing: lab_cash_below (an amount) or milestone (a "
+                    f"name under milestones); got {got}",
+                    key=True,
+                )
+            ]
+        name = t.when.milestone
+        if name is not None and name not in m.milestones:
+            known = list(m.milestones)
+            listing = (
+                f"milestones: {', '.join(known)}"
+                if known
+                else "there are no milestones; add one at the top level: "
+                f"milestones: {{{name}: <date or null>}}"
+            )
+            return [
+                doc.error(
+                    (*path, "when", "milestone"),
+                    f"no milestone named {shown(name)}{_did_you_mean(name, known)}; {listing}",
+                )
+            ]
+    if t.on is not None and t.on.until is not None:
+        end = m.horizon.after(m.start)
+        if not t.at < t.on.until <= end:
+            return [
+                doc.error(
+                    (*path, "on", "until"),
+                    f"'until' {t.on.until} must be after the tranche date {t.at} and at most the "
+                    f"horizon's end {end}",
+                )
+            ]
+    return []
+
+
+def _check_milestones(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
+    """Milestone names have the form of agent names; one set by an override must be one a
+    tranche waits for (else it would change nothing: most likely a misspelt name)."""
+    errors: list[ScenarioError] = []
+    used = [
+        t.when.milestone
+        for d in m.deals
+        if isinstance(d, InvestmentModel)
+        for t in d.tranches
+        if t.when is not None and t.when.milestone is not None
+    ]
+    for name in m.milestones:
+        path: YamlPath = ("milestones", name)
+        if not _NAME_RE.fullmatch(name):
+            errors.append(
+                doc.error(
+                    path,
+                    "a milestone name is letters, digits and _ starting with a letter, such as "
+                    f"ipo or agi_2; got {shown(name)}",
+                    key=True,
+                )
+            )
+        elif doc.override_for(path) is not None and name not in used:
+            waited = ", ".join(dict.fromkeys(used)) or "none"
+            errors.append(
+                doc.error(
+                    path,
+                    f"no tranche waits for the milestone {shown(name)}"
+                    f"{_did_you_mean(name, used)}; the milestones tranches wait for: {waited}",
+                )
+            )
     return errors
 
 
@@ -789,9 +963,11 @@ def to_scenario(doc: YamlDoc, filename: str | None = None) -> Scenario:
             id=ids[i],
             investor=d.investor,
             lab=d.lab,
-            tranches=tuple(Tranche(t.at, t.amount) for t in d.tranches),
+            tranches=tuple(Tranche(t.at, t.amount, _condition(m, t)) for t in d.tranches),
             pre_money_cents=d.pre_money,
             round_size_cents=d.round_size,
+            stated_post_money_cents=d.post_money,
+            stake=d.stake,
         )
         for i, d in enumerate(m.deals)
         if isinstance(d, InvestmentModel)
@@ -819,6 +995,7 @@ def to_scenario(doc: YamlDoc, filename: str | None = None) -> Scenario:
         description=m.description,
         seed=m.seed,
         discount_rate=m.discount_rate,
+        milestones=dict(m.milestones),
         source=doc.filename,
         resolved=_resolved(m, ids),
         comments=dict(doc.comments),
@@ -860,6 +1037,18 @@ def _contract(m: ScenarioModel, id: str, d: ContractModel) -> ComputeContract:
     return replace(contract, total_cents=inside)
 
 
+def _condition(m: ScenarioModel, t: TrancheModel) -> Condition | None:
+    """A tranche's condition, ``on``'s ``until`` defaulting to the horizon's end."""
+    if t.on is not None:
+        until = t.on.until or m.horizon.after(m.start)
+        return Condition("on_lab_cash_below", level_cents=t.on.lab_cash_below, until=until)
+    if t.when is not None and t.when.milestone is not None:
+        return Condition("when_milestone", milestone=t.when.milestone)
+    if t.when is not None and t.when.lab_cash_below is not None:
+        return Condition("when_lab_cash_below", level_cents=t.when.lab_cash_below)
+    return None
+
+
 def _contract_terms(m: ScenarioModel, d: ContractModel) -> Duration:
     """A contract's payment terms: its own if given, else those of its cloud."""
     if d.payment_terms is not None:
@@ -887,6 +1076,33 @@ def dollars(cents: int) -> int | str:
 
 def _flow(f: FlowModel) -> dict[str, Any]:
     return {"annual": dollars(f.annual), "growth": f.growth}
+
+
+def _valuation(d: InvestmentModel) -> dict[str, Any]:
+    """The valuation in the form the deal states it (none: pre_money and round_size null)."""
+    if d.post_money is not None:
+        return {"post_money": dollars(d.post_money)}
+    if d.stake is not None:
+        return {"stake": d.stake}
+    return {
+        "pre_money": None if d.pre_money is None else dollars(d.pre_money),
+        "round_size": None if d.round_size is None else dollars(d.round_size),
+    }
+
+
+def _tranche(m: ScenarioModel, t: TrancheModel) -> dict[str, Any]:
+    """A tranche with its condition, if any (``on``'s ``until`` written out)."""
+    out: dict[str, Any] = {"at": t.at, "amount": dollars(t.amount)}
+    c = _condition(m, t)
+    if c is None:
+        return out
+    if c.kind == "on_lab_cash_below":
+        out["on"] = {"lab_cash_below": dollars(c.level_cents), "until": c.until}
+    elif c.kind == "when_milestone":
+        out["when"] = {"milestone": c.milestone}
+    else:
+        out["when"] = {"lab_cash_below": dollars(c.level_cents)}
+    return out
 
 
 def _resolved(m: ScenarioModel, ids: list[str]) -> dict[str, Any]:
@@ -924,9 +1140,8 @@ def _resolved(m: ScenarioModel, ids: list[str]) -> dict[str, Any]:
                     "id": ids[i],
                     "investor": d.investor,
                     "lab": d.lab,
-                    "pre_money": None if d.pre_money is None else dollars(d.pre_money),
-                    "round_size": None if d.round_size is None else dollars(d.round_size),
-                    "tranches": [{"at": t.at, "amount": dollars(t.amount)} for t in d.tranches],
+                    **_valuation(d),
+                    "tranches": [_tranche(m, t) for t in d.tranches],
                 }
             )
         else:
@@ -940,6 +1155,7 @@ def _resolved(m: ScenarioModel, ids: list[str]) -> dict[str, Any]:
         "tracing": m.tracing,
         "seed": m.seed,
         "discount_rate": m.discount_rate,
+        "milestones": dict(m.milestones),
         "agents": agents,
         "deals": deals,
     }

@@ -206,7 +206,8 @@ def test_set_of_an_unknown_last_key_is_caught_by_validation_with_the_override_na
         load_scenario(BUNDLED, horizn="5y")
     assert str(info.value).startswith(
         "--set horizn=5y: horizn: unknown key 'horizn' (did you mean 'horizon'?); accepted keys: "
-        "name, description, start, horizon, step, tracing, seed, discount_rate, agents, deals"
+        "name, description, start, horizon, step, tracing, seed, discount_rate, milestones, "
+        "agents, deals"
     )
 
 
