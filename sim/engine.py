@@ -101,9 +101,14 @@ class Engine:
         self.compute_deal: dict[tuple[str, str], int] = {}
         for inv in plan.investments:
             self._deal(inv.id, inv.lab)
-        contract_ids = {(c.lab, c.cloud): c.id for c in plan.contracts}
+        # compute at a cloud is booked under the lab's contract with it; with none, or with
+        # several (their minimums add up), under <lab>-<cloud>-compute
+        contract_ids: dict[tuple[str, str], list[str]] = {}
+        for c in plan.contracts:
+            contract_ids.setdefault((c.lab, c.cloud), []).append(c.id)
         for lab, cloud in plan.due:
-            name = contract_ids.get((lab, cloud), f"{lab}-{cloud}-compute")
+            ids = contract_ids.get((lab, cloud), [])
+            name = ids[0] if len(ids) == 1 else f"{lab}-{cloud}-compute"
             self.compute_deal[(lab, cloud)] = self._deal(name, lab)
         for lab in plan.labs:
             for suffix in ("revenue", "other", "other-compute"):

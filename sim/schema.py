@@ -616,16 +616,23 @@ def _check_deals(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
             errors += _check_contract(m, doc, i, deal)
             if deal.with_ is not None:
                 errors += _check_with(m, doc, i, deal)
+            # several contracts between one lab and one cloud add their minimums up; the
+            # cloud's invoices to the lab have one set of payment terms
             pair = (deal.lab, deal.cloud)
-            if pair in pairs:
-                errors.append(
-                    doc.error(
-                        ("deals", i, "cloud"),
-                        f"deals.{pairs[pair]} is already a compute contract between "
-                        f"{shown(deal.lab)} and {shown(deal.cloud)}; merge them into one "
-                        "(at most one per lab and cloud)",
+            if pair in pairs and deal.lab in m.agents and deal.cloud in m.agents:
+                first = m.deals[pairs[pair]]
+                assert isinstance(first, ContractModel)
+                mine, theirs = _contract_terms(m, deal), _contract_terms(m, first)
+                if mine != theirs:
+                    errors.append(
+                        doc.error(
+                            ("deals", i, "payment_terms"),
+                            f"deals.{pairs[pair]} is also a compute contract between "
+                            f"{shown(deal.lab)} and {shown(deal.cloud)}, paid {theirs} after "
+                            f"each step, this one {mine}; the invoices of one cloud to one lab "
+                            f"share their payment terms: give both the same",
+                        )
                     )
-                )
             pairs.setdefault(pair, i)
     return errors + _check_milestones(m, doc)
 

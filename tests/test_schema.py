@@ -191,12 +191,17 @@ def test_tranche_outside_the_horizon_points_at_its_date() -> None:
     )
 
 
-def test_second_contract_for_the_same_pair_is_refused() -> None:
+def test_two_contracts_for_one_pair_add_up_and_must_share_payment_terms() -> None:
     contract = "  - {kind: compute_contract, lab: openai, cloud: aws, total: 1B, over: 1y}\n"
+    s = parse_scenario(BASE + contract + contract, "x.yaml")
+    assert [c.total_cents for c in s.contracts] == [10**11, 10**11]
+    later = contract.replace("over: 1y}", "over: 1y, payment_terms: 30d}")
     with pytest.raises(ScenarioError) as info:
-        parse_scenario(BASE + contract + contract, "x.yaml")
-    assert (info.value.line, info.value.path) == (22, "deals.2.cloud")
-    assert "deals.1 is already a compute contract between 'openai' and 'aws'" in str(info.value)
+        parse_scenario(BASE + contract + later, "x.yaml")
+    assert (info.value.line, info.value.path) == (22, "deals.2.payment_terms")
+    assert "deals.1 is also a compute contract between 'openai' and 'aws', paid 0d" in str(
+        info.value
+    )
 
 
 def test_unknown_key_suggests_the_near_one_and_lists_accepted_keys() -> None:
