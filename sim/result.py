@@ -79,30 +79,25 @@ def _invested_labs(s: Scenario, investor: str) -> list[str]:
 
 
 def _caused_lines(
-    m: dict[str, Any],
-    suffix: str,
-    money: Callable[[float | None], str],
-    rate: str,
-    indent: str = "",
+    m: dict[str, Any], suffix: str, money: Callable[[float | None], str], rate: str
 ) -> list[str]:
     """The caused figures of one investor, plain or ``_investment_only``."""
     payback = m["incremental_payback_date" + suffix] or "none"
     post = ""
     if m["stated_post_money"] is not None:
-        post = f"   stated post-money {money(m['stated_post_money'])}"
+        post = f", stated {money(m['stated_post_money'])}"
     return [
-        f"{indent}    incremental revenue    {money(m['incremental_revenue' + suffix]):>12}"
+        f"    incremental revenue    {money(m['incremental_revenue' + suffix]):>12}"
         "   the clouds' revenue from the lab, less the twin's",
-        f"{indent}    incremental profit     {money(m['incremental_profit' + suffix]):>12}",
-        f"{indent}    present values at {rate} a year, at the start:",
-        f"{indent}      invested             {money(m['pv_invested']):>12}",
-        f"{indent}      incremental profit   {money(m['pv_incremental_profit' + suffix]):>12}",
-        f"{indent}      net cost             {money(m['net_cost' + suffix]):>12}"
-        "   invested less incremental profit",
-        f"{indent}    effective post-money   {money(m['effective_post_money' + suffix]):>12}"
+        f"    incremental profit     {money(m['incremental_profit' + suffix]):>12}",
+        f"    PV invested            {money(m['pv_invested']):>12}"
+        f"   present values at the start, at {rate} a year",
+        f"    PV incremental profit  {money(m['pv_incremental_profit' + suffix]):>12}",
+        f"    net cost               {money(m['net_cost' + suffix]):>12}"
+        "   PV invested less PV incremental profit",
+        f"    effective post-money   {money(m['effective_post_money' + suffix]):>12}"
         f"   net cost / stake{post}",
-        f"{indent}    incremental payback    {payback:>12}"
-        "   the day the PV of incremental profit reaches the PV invested",
+        f"    incremental payback    {payback:>12}   PV incremental profit reaches PV invested",
     ]
 
 
@@ -333,7 +328,6 @@ class Result:
         def pct(v: float | None) -> str:
             return "n/a" if v is None else f"{v:.1%}"
 
-        linked = {c.with_investment for c in s.contracts} - {None}
         rate = f"{s.discount_rate:.1%}".replace(".0%", "%")
         for inv, m in d["investors"].items():
             owns = self.scenario.investors[inv].owns
@@ -352,18 +346,24 @@ class Result:
                 f"Investor {inv} (owns {clouds}), in {labs}",
                 f"  invested                 {invested:>12}"
                 + (f"   stake {stake}" if stake else ""),
-                "  What the investment caused: this run against a twin without it",
             ]
-            if not owns:
-                lines.append("    it owns no cloud, so no revenue of its own comes back: 0")
-            else:
-                lines += _caused_lines(m, "", money, rate)
-                if any(d.id in linked for d in s.investments if d.investor == inv):
-                    lines += [
-                        "    the investment alone (a twin that keeps the contracts that came "
-                        "with it):",
-                        *_caused_lines(m, "_investment_only", money, rate, indent="    "),
-                    ]
+            if not owns:  # no cloud: nothing comes back to it, caused or traced
+                lines.append("  it owns no cloud: no revenue comes back to it, caused or traced")
+                continue
+            ids = {d.id for d in s.investments if d.investor == inv}
+            tied = [c.id for c in s.contracts if c.with_investment in ids]
+            head = "  What the investment caused: this run against a twin without it"
+            if tied:
+                head = (
+                    f"  What the investment and the contracts that came with it caused "
+                    f"({', '.join(tied)}):\n  this run against a twin without them"
+                )
+            lines += [head, *_caused_lines(m, "", money, rate)]
+            if tied:
+                lines += [
+                    "  The investment alone: a twin that keeps the contracts that came with it",
+                    *_caused_lines(m, "_investment_only", money, rate),
+                ]
             lines += [
                 "  Whose dollars came back (traced through the ledger; not an effect)",
                 f"    spend on own cloud     {money(m['spend_on_own_cloud']):>12}",

@@ -152,7 +152,7 @@ def test_a_linked_contract_is_dropped_by_the_twin_and_kept_by_the_investment_onl
     assert m["incremental_profit"] == pytest.approx(0.92 * B, abs=0.01)
     assert m["incremental_revenue_investment_only"] == pytest.approx(0.08 * B, abs=0.01)
     assert m["incremental_profit_investment_only"] == pytest.approx(0.02 * B, abs=0.01)
-    assert "the investment alone" in r.summary()
+    assert "The investment alone" in r.summary()
 
 
 def _own_cloud_revenue(r: sim.Result) -> float:
