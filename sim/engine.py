@@ -104,8 +104,8 @@ class Engine:
         # compute at a cloud is booked under the lab's contract with it; with none, or with
         # several (their minimums add up), under <lab>-<cloud>-compute
         contract_ids: dict[tuple[str, str], list[str]] = {}
-        for c in plan.contracts:
-            contract_ids.setdefault((c.lab, c.cloud), []).append(c.id)
+        for contract in plan.contracts:
+            contract_ids.setdefault((contract.lab, contract.cloud), []).append(contract.id)
         for lab, cloud in plan.due:
             ids = contract_ids.get((lab, cloud), [])
             name = ids[0] if len(ids) == 1 else f"{lab}-{cloud}-compute"
