@@ -160,7 +160,7 @@ def run(
     --force, any run).
     """
     import sim
-    from sim.output import check_writable, default_run_dir, write_run
+    from sim.output import RUN_FILES, check_writable, default_run_dir, write_run
     from sim.result import inputs_hash
 
     if (chart_size or dpi is not None) and not chart_formats:
@@ -188,8 +188,7 @@ def run(
         click.echo(
             f"\nWrote {out}/"
             + (" (--set gives a what-if a folder of its own)" if own_folder else "")
-            + ": metrics.json, ledger.parquet, balances.parquet, "
-            "scenario.resolved.yaml"
+            + f": {', '.join(RUN_FILES)}"
             + (f", charts/ ({', '.join(chart_formats)})" if chart_formats else "")
         )
 
@@ -216,8 +215,8 @@ def run(
     "names",
     metavar="NAMES",
     callback=_chart_option("names"),
-    help="Only these charts, comma-separated: flows, own_dollars, cumulative, investor_cash, "
-    "lab_cash (default all).",
+    help="Only these charts, comma-separated: run_vs_twin, cumulative, investor_cash, flows, "
+    "own_dollars, lab_cash (default all).",
 )
 def chart(
     folder: Path,

@@ -128,13 +128,19 @@ def _ratio(num: Cents, den: Cents) -> npt.NDArray[np.float64]:
     return out
 
 
+def distinct(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """The sorted distinct values, as ``np.unique`` (which imports numpy.ma: 15 ms of start-up)."""
+    v = np.sort(values, axis=None)
+    return v[np.concatenate(([True], v[1:] != v[:-1]))] if len(v) else v
+
+
 def discount_factors(data: RunData) -> npt.NDArray[np.float64]:
     """``(1 + r) ** year_fraction(start, day)`` per ledger record and run ``[record, run]``: a
     cent paid on that day is worth ``1 / factor`` cents at the start. Made with the project's
     deterministic exp and log, so present values are the same on every machine."""
     plan, led = data.plan, data.ledger
     rates = np.array([s.discount_rate for s in plan.scenarios], dtype=np.float64)
-    days = np.unique(led.time) if len(led.time) else np.zeros(0, dtype=np.int64)
+    days = distinct(led.time)
     years = np.array(
         [year_fraction(plan.start, plan.start + dt.timedelta(days=int(d))) for d in days]
     )

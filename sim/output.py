@@ -1,6 +1,7 @@
 """Run folders: written whole or not at all, and only over what roundtrip wrote itself.
 
-A run folder holds metrics.json, ledger.parquet, balances.parquet, scenario.resolved.yaml (every
+A run folder holds metrics.json, ledger.parquet, balances.parquet, twin_series.parquet,
+scenario.resolved.yaml (every
 input after defaults and overrides), scenario.source.yaml when the scenario came from a file (the
 file as written, comments and all), charts/ when asked for, and a marker, ``.roundtrip-run``:
 the scenario file, overrides and inputs hash of the run, and every file roundtrip wrote in the
@@ -36,7 +37,13 @@ from sim.scenario import Scenario
 if TYPE_CHECKING:  # pandas and Parquet are imported where used: `--help` needs neither
     import pandas as pd
 
-RUN_FILES = ("metrics.json", "ledger.parquet", "balances.parquet", "scenario.resolved.yaml")
+RUN_FILES = (
+    "metrics.json",
+    "ledger.parquet",
+    "balances.parquet",
+    "twin_series.parquet",
+    "scenario.resolved.yaml",
+)
 MARKER = ".roundtrip-run"  # in every run folder: what made the run, and the files written there
 MARKER_FORMAT = 1
 
@@ -393,6 +400,7 @@ def write_run(
 
         pq.write_table(result.ledger_table, tmp / "ledger.parquet")
         pq.write_table(result.balances_table, tmp / "balances.parquet")
+        pq.write_table(result.twin_series_table, tmp / "twin_series.parquet")
         header = (
             f"# Resolved inputs of {result.scenario.name!r} (defaults and overrides applied),\n"
             "# each with the source comment written beside it in the scenario file.\n"
@@ -423,6 +431,7 @@ class SavedRun:
     ledger: pd.DataFrame
     balances: pd.DataFrame
     metrics: dict[str, Any]
+    twin_series: pd.DataFrame  # what the run and its twins moved (Result.twin_series)
 
     def metrics_dict(self) -> dict[str, Any]:
         return self.metrics
@@ -430,6 +439,7 @@ class SavedRun:
 
 _LEDGER_COLUMNS = ("day", "date", "payer", "payee", "kind", "deal", "lab", "amount_cents")
 _BALANCE_COLUMNS = ("step", "date", "account", "origin", "cents")
+_TWIN_COLUMNS = ("date", "investor", "lab", "revenue_cents_run", "revenue_cents_twin")
 
 
 def read_run(folder: str | os.PathLike[str]) -> SavedRun:
@@ -467,6 +477,7 @@ def read_run(folder: str | os.PathLike[str]) -> SavedRun:
         )
     ledger = _read_table(d / "ledger.parquet", _LEDGER_COLUMNS)
     balances = _read_table(d / "balances.parquet", _BALANCE_COLUMNS)
+    twin_series = _read_table(d / "twin_series.parquet", _TWIN_COLUMNS)
     resolved = d / "scenario.resolved.yaml"
     try:
         text = resolved.read_text()
@@ -475,7 +486,7 @@ def read_run(folder: str | os.PathLike[str]) -> SavedRun:
     scenario = parse_scenario(text, str(resolved))
     # name the scenario file the run came from, as the run itself did
     scenario = dataclasses.replace(scenario, source=metrics.get("source") or str(resolved))
-    return SavedRun(d, scenario, ledger, balances, metrics)
+    return SavedRun(d, scenario, ledger, balances, metrics, twin_series)
 
 
 def _read_table(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:

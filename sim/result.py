@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from sim.books import KINDS, LedgerArrays, audit
+from sim.books import KIND, KINDS, LedgerArrays, audit
 from sim.engine import RunData
 from sim.metrics import (
     DATES,
@@ -27,6 +27,7 @@ from sim.metrics import (
     LAB_METRICS,
     MONEY,
     Metrics,
+    distinct,
 )
 from sim.resolved import inputs_hash as inputs_hash
 from sim.resolved import resolved_yaml as resolved_yaml
@@ -250,6 +251,74 @@ class Result:
         for name, column in zip(plan.origins, block, strict=True):
             columns[f"from:{name}"] = _arrow(column)
         return pa.table(columns)
+
+    @cached_property
+    def twin_series_table(self) -> pa.Table:
+        """What the run and its twins moved, per investor with a twin, lab and date, as an Arrow
+        table (``twin_series.parquet``): date, investor, lab, then the cents moved that day (not
+        cumulative) as ``revenue_cents_{run,twin,twin_investment_only}`` (compute payments from
+        the lab to the investor's clouds) and ``profit_cents_{...}`` (profit those clouds passed
+        to the investor on that lab's deals). One row per date on which any of them moved;
+        investors without a twin have no rows. Sums over it give the caused metrics."""
+        d, led, plan = self.data, self.data.ledger, self.data.plan
+        acc = {a: k for k, a in enumerate(plan.accounts)}
+        twins = self.all_metrics.twins
+        amount = led.cents.sum(axis=1)  # [record, run]
+        deal_lab = np.array([dl or "" for dl in d.deal_lab], dtype=object)
+        sides = ("run", "twin", "twin_investment_only")
+        columns: dict[str, list[Any]] = {"day": [], "investor": [], "lab": []}
+        columns.update({f"{k}_cents_{side}": [] for k in ("revenue", "profit") for side in sides})
+        for investor, owns in plan.investors.items():
+            package = twins.column(self.run, investor)
+            if package is None:
+                continue
+            only = twins.column(self.run, investor, keeps_linked=True)
+            cols = [self.run, package, only if only is not None else package]
+            owned = [acc[c] for c in owns]
+            labs = list(dict.fromkeys(x.lab for x in plan.investments if x.investor == investor))
+            for lab in labs:
+                rows = {
+                    "revenue": (led.kind == KIND["compute"])
+                    & (led.payer == acc[lab])
+                    & np.isin(led.payee, owned),
+                    "profit": (led.kind == KIND["profit"])
+                    & (led.payee == acc[investor])
+                    & np.isin(led.payer, owned)
+                    & (deal_lab[led.deal] == lab),
+                }
+                picked = {k: amount[r][:, cols] for k, r in rows.items()}  # [record, side]
+                times = {k: led.time[r] for k, r in rows.items()}
+                days = distinct(np.concatenate(list(times.values())))
+                sums = {}
+                for k in rows:
+                    at = np.searchsorted(days, times[k])
+                    sums[k] = np.zeros((len(days), 3), dtype=np.int64)
+                    np.add.at(sums[k], at, picked[k])
+                moved = (sums["revenue"] != 0).any(axis=1) | (sums["profit"] != 0).any(axis=1)
+                columns["day"] += days[moved].tolist()
+                columns["investor"] += [investor] * int(moved.sum())
+                columns["lab"] += [lab] * int(moved.sum())
+                for k in rows:
+                    for j, side in enumerate(sides):
+                        columns[f"{k}_cents_{side}"] += sums[k][moved, j].tolist()
+        start = np.datetime64(plan.start, "D")
+        day = np.array(columns.pop("day"), dtype=np.int64)
+        investors, labs_col = columns.pop("investor"), columns.pop("lab")
+        names = list(dict.fromkeys(investors + labs_col))
+        code = {n: i for i, n in enumerate(names)}
+        table = {
+            "date": _arrow((start + day.astype("timedelta64[D]")).astype("M8[s]")),
+            "investor": _names(names, np.array([code[x] for x in investors], dtype=np.int64)),
+            "lab": _names(names, np.array([code[x] for x in labs_col], dtype=np.int64)),
+        }
+        for name, values in columns.items():
+            table[name] = _arrow(np.array(values, dtype=np.int64))
+        return pa.table(table)
+
+    @cached_property
+    def twin_series(self) -> pd.DataFrame:
+        """``twin_series_table`` as a pandas frame."""
+        return self.twin_series_table.to_pandas()
 
     @cached_property
     def ledger(self) -> pd.DataFrame:

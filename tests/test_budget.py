@@ -16,6 +16,7 @@ from sim import budget
 from sim.budget import GiB
 from sim.scenario import Scenario
 from sim.schedule import build_plan
+from sim.twin import plan_twins
 
 # the investor's one deal: $5B into lab0 on the first day
 DEALS = (
@@ -133,7 +134,7 @@ def test_refused_by_the_command_line_with_exit_code_2(tmp_path, capsys, no_engin
 
 def test_a_run_at_its_estimate_runs_and_one_cent_of_budget_less_is_refused():
     s = sim.parse_scenario(labs_text(3, "1mo", "2y"), "medium.yaml")
-    need = budget.estimate_bytes(build_plan([s]))
+    need = budget.estimate_bytes(build_plan(plan_twins([s]).expand([s])))  # twins included
     assert sim.run(s, memory_budget=need).check["balanced"]
     with pytest.raises(sim.ScenarioError, match="over the budget"):
         sim.run(s, memory_budget=need - 1)

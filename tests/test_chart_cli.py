@@ -95,7 +95,7 @@ def test_chart_redraws_from_the_folder_without_running_again(run_folder, capsys)
     argv = ["--format", "pdf", "--size", "10x5.625", "--dpi", "100"]
     code, out, err = cli(capsys, "chart", run_folder, *argv)
     assert (code, err) == (0, "")
-    listed = "flows.pdf, own_dollars.pdf, cumulative.pdf"
+    listed = "run_vs_twin.pdf, cumulative.pdf, investor_cash.pdf, flows.pdf"
     assert out.startswith(f"Wrote {run_folder / 'charts'}/: {listed}")
     assert ledger.stat().st_mtime_ns == before
     for name in CHARTS:
@@ -120,6 +120,8 @@ def test_chart_only_redraws_the_charts_named(run_folder, capsys) -> None:
 
 
 def test_the_same_run_folder_redraws_to_the_same_bytes(run_folder, capsys) -> None:
+    # the folder holds the twin's series (twin_series.parquet): every chart the run drew,
+    # those of what the investment caused included, is redrawn byte for byte
     first = snapshot(run_folder / "charts")
     assert cli(capsys, "chart", run_folder)[0] == 0
     assert snapshot(run_folder / "charts") == first
@@ -151,7 +153,8 @@ def test_run_with_bad_chart_options_exits_2_and_writes_nothing(
         (["--format", "png,jpeg"], "unknown chart format 'jpeg'; choose from png, svg, pdf"),
         (
             ["--only", "pie"],
-            "unknown chart 'pie'; choose from flows, own_dollars, cumulative, investor_cash",
+            "unknown chart 'pie'; choose from run_vs_twin, cumulative, investor_cash, flows, "
+            "own_dollars, lab_cash",
         ),
         (["--size", "0x0"], "6 to 40 inches wide"),
         (["--size", "10by5"], "expected WIDTHxHEIGHT in inches such as 13.33x7.5, got '10by5'"),

@@ -17,9 +17,11 @@ from matplotlib.figure import Figure
 
 import sim
 from sim.charts import CHARTS, DEFAULT_DPI, FORMATS, SLIDE_SIZE, render
-from sim.charts.series import lab_cash_by_origin
+from sim.charts.caused import run_vs_twin
+from sim.charts.series import TWIN_SERIES_COLUMNS, lab_cash_by_origin, twin_series_of
 from sim.charts.style import NOTEBOOK_DPI, save
 from sim.charts.timeseries import cumulative_flows, investor_cash, lab_cash
+from sim.output import read_run, write_run
 from sim.result import inputs_hash
 
 pypdf = pytest.importorskip("pypdf")
@@ -27,8 +29,35 @@ pypdf = pytest.importorskip("pypdf")
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ("amazon_openai_50b", "amazon_anthropic")  # one investor; two investors
 CASES = [(s, c, f) for s in SCENARIOS for c in CHARTS for f in FORMATS]
-# Pays back in 2026-11 and runs short in 2027-08: 5B invested, the own cloud takes half of
-# 2B a month of compute at a 50% margin, so 0.5B of profit a month while the lab can pay.
+# Runs short in 2027-08: 5B invested, the own cloud takes half of 2B a month of compute at a
+# 50% margin; the lab spends all it has, so the 5B buys 5B more compute than in its twin.
+# A contract that came with the investment (with: stake) is most of what the investment caused:
+# the twin without both takes 20% of 2B a month, the run 1B a month under the contract and 20% of
+# the rest. The investment alone adds only what the lab could not otherwise pay for.
+LINKED = """
+name: linked
+start: 2026-01-01
+horizon: 2y
+step: 1mo
+discount_rate: 10%
+agents:
+  inv: {kind: investor, owns: [own]}
+  lab:
+    kind: lab
+    cash: 1B
+    revenue: {annual: 20B}
+    spending: {compute: {annual: 24B, providers: {own: 20%, rival: 80%}}}
+  own: {kind: cloud, margin: 50%}
+  rival: {kind: cloud, margin: 10%}
+deals:
+  - kind: investment
+    id: stake
+    investor: inv
+    lab: lab
+    pre_money: 45B
+    tranches: [{at: 2026-01-01, amount: 5B}]
+  - {kind: compute_contract, lab: lab, cloud: own, total: 24B, over: 2y, with: stake}
+"""
 TINY = """
 name: tiny
 start: 2026-01-01
@@ -128,6 +157,11 @@ def tiny(make_scenario) -> sim.Result:
     return sim.run(make_scenario(TINY))
 
 
+@pytest.fixture
+def linked(make_scenario) -> sim.Result:
+    return sim.run(make_scenario(LINKED))
+
+
 def line(ax, label: str):
     (found,) = [ln for ln in ax.get_lines() if ln.get_label() == label]
     return found
@@ -135,32 +169,146 @@ def line(ax, label: str):
 
 def test_cumulative_lines_end_at_the_metrics(tiny) -> None:
     m = tiny.metrics_dict()["investors"]["inv"]
-    whole, own = cumulative_flows(tiny).axes
+    caused, own = cumulative_flows(tiny).axes
     ends = {
         label: float(line(ax, label).get_ydata()[-1])
         for ax, labels in (
-            (whole, ("spend_on_own_cloud", "cloud_profit", "invested")),
+            (caused, ("incremental_revenue", "incremental_profit", "invested")),
             (own, ("invested", "round_trip", "round_trip_profit")),
         )
         for label in labels
     }
     assert ends == pytest.approx({k: m[k] for k in ends}, abs=0.005)
     assert ends["invested"] == 5e9  # 3B + 2B
-    assert ends["cloud_profit"] == pytest.approx(ends["spend_on_own_cloud"] * 0.5, abs=0.02)
+    # the lab spends every dollar it has (it runs short in both runs), so the 5B buys 5B more
+    # compute, half of it from its own cloud (50% share): 2.5B of revenue, at a 50% margin 1.25B
+    # (to the dollar: splitting each month's spending by share rounds to the cent)
+    assert ends["incremental_revenue"] == pytest.approx(2.5e9, abs=1)
+    assert ends["incremental_profit"] == pytest.approx(1.25e9, abs=1)
 
 
-def test_net_cash_ends_at_profit_less_invested_and_payback_is_marked(tiny) -> None:
-    m = tiny.metrics_dict()["investors"]["inv"]
-    (ax,) = investor_cash(tiny).axes
-    net = line(ax, "net_cash")
-    assert float(net.get_ydata()[-1]) == pytest.approx(m["cloud_profit"] - m["invested"])
-    assert float(min(net.get_ydata())) == -3e9  # the first 3B, before any profit
-    payback = line(ax, "payback_date")
-    assert m["payback_date"] == "2026-11-01"
-    assert payback.get_xdata()[0] == mdates.date2num(pd.Timestamp("2026-11-01"))
+def test_cumulative_keeps_the_traced_round_trip_beside_what_was_caused(tiny) -> None:
+    caused, own = cumulative_flows(tiny).axes
+    assert caused.get_title(loc="left") == "What the investment caused at own"
+    assert own.get_title(loc="left") == "Traced: whose dollars came back to inv"
+    assert {ln.get_label() for ln in caused.get_lines()} == {
+        "incremental_revenue",
+        "incremental_profit",
+        "invested",
+    }
+    labels = {t.get_text() for t in own.texts}
+    assert "Round trip, traced\n$2.5B" in labels
+
+
+def test_net_position_ends_at_minus_net_cost_and_payback_is_marked(linked) -> None:
+    m = linked.metrics_dict()["investors"]["inv"]
+    (ax,) = investor_cash(linked).axes
+    net = line(ax, "net_position")
+    # present values are rounded once each in metrics.json: within a cent of the line's end
+    assert float(net.get_ydata()[-1]) == pytest.approx(-m["net_cost"], abs=0.01)
+    assert float(min(net.get_ydata())) == -5e9  # the 5B at the start: its present value is 5B
+    payback = line(ax, "incremental_payback_date")
+    assert m["incremental_payback_date"] == "2027-02-01"
+    assert payback.get_xdata()[0] == mdates.date2num(pd.Timestamp("2027-02-01"))
     # the net position crosses zero there: below before, at or above on the day
     y = pd.Series(net.get_ydata(), index=pd.DatetimeIndex(net.get_xdata()))
-    assert y[y.index < "2026-11-01"].max() < 0 <= y[y.index >= "2026-11-01"].min()
+    assert y[y.index < "2027-02-01"].max() < 0 <= y[y.index >= "2027-02-01"].min()
+    texts = [t.get_text() for t in ax.texts]
+    assert "Net cost\n-$4.2B" in texts  # net_cost itself, negative: ahead
+
+
+def test_no_payback_within_the_horizon_is_said() -> None:
+    toy = sim.run(sim.load_scenario(ROOT / "scenarios" / "toy_round_trip.yaml"))
+    assert toy.metrics_dict()["investors"]["bigtech"]["incremental_payback_date"] is None
+    fig = investor_cash(toy)
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts] + [t.get_text() for t in fig.texts]
+    assert any("No payback within the horizon" in t for t in texts)
+    assert any("not paid back" in t and "net cost $9.7B" in t for t in texts)
+
+
+# ---- run and twin ---------------------------------------------------------------------------
+
+
+def gap_at_end(ax) -> tuple[float, float]:
+    """The shaded gap's bottom and top at its last date, read off the polygon drawn."""
+    (fill,) = [c for c in ax.collections if c.get_label() == "incremental_revenue"]
+    points = fill.get_paths()[0].vertices
+    last = points[:, 0].max()
+    ys = points[points[:, 0] == last, 1]
+    return float(ys.min()), float(ys.max())
+
+
+@pytest.mark.parametrize("fixture", ["tiny", "linked"])
+def test_the_shaded_gap_is_the_incremental_revenue_to_the_cent(request, fixture) -> None:
+    run = request.getfixturevalue(fixture)
+    m = run.metrics_dict()["investors"]["inv"]
+    both, alone = run_vs_twin(run).axes
+    bottom, top = gap_at_end(both)
+    cents = round(m["incremental_revenue"] * 100)
+    assert round((top - bottom) * 100) == cents
+    # between the run's line and the twin's, which end at the clouds' revenue and the twin's
+    assert top == float(line(both, "revenue_run").get_ydata()[-1])
+    assert bottom == float(line(both, "revenue_twin").get_ydata()[-1])
+    assert round(top * 100) == round(m["spend_on_own_cloud"] * 100)
+    # beside it, the same gap on its own scale, and the traced round trip
+    low, high = gap_at_end(alone)
+    assert low == 0 and round(high * 100) == cents
+    assert float(line(alone, "round_trip").get_ydata()[-1]) == pytest.approx(m["round_trip"])
+
+
+def test_the_twin_keeping_a_linked_contract_is_drawn_where_one_is_linked(tiny, linked) -> None:
+    m = linked.metrics_dict()["investors"]["inv"]
+    both, _ = run_vs_twin(linked).axes
+    only = float(line(both, "revenue_twin_investment_only").get_ydata()[-1])
+    assert only == pytest.approx(m["spend_on_own_cloud"] - m["incremental_revenue_investment_only"])
+    # 20.20B with the contract, 1.00B without it: the contract, not the money, made the gap
+    assert m["incremental_revenue"] == pytest.approx(20.2e9, abs=1)
+    assert m["incremental_revenue_investment_only"] == pytest.approx(1e9, abs=1)
+    labels = {ln.get_label() for ln in run_vs_twin(tiny).axes[0].get_lines()}
+    assert "revenue_twin_investment_only" not in labels  # nothing linked: one twin
+
+
+def test_the_twin_series_sum_to_the_caused_metrics_to_the_cent(linked) -> None:
+    frame = twin_series_of(linked)
+    assert tuple(frame.columns) == TWIN_SERIES_COLUMNS
+    assert set(frame.investor) == {"inv"} and set(frame.lab) == {"lab"}
+    m = linked.metrics_dict()["investors"]["inv"]
+    for suffix, twin in (("", "twin"), ("_investment_only", "twin_investment_only")):
+        revenue = frame.revenue_cents_run.sum() - frame[f"revenue_cents_{twin}"].sum()
+        profit = frame.profit_cents_run.sum() - frame[f"profit_cents_{twin}"].sum()
+        assert revenue == round(m["incremental_revenue" + suffix] * 100)
+        assert profit == round(m["incremental_profit" + suffix] * 100)
+    assert frame.revenue_cents_run.sum() == round(m["spend_on_own_cloud"] * 100)
+
+
+def test_a_saved_run_draws_the_twin_from_its_twin_series(linked, tmp_path) -> None:
+    """A run folder that holds the twin's series draws what a fresh run draws; one without it
+    marks the twin at the end, from metrics.json, and says so."""
+    write_run(linked, tmp_path / "run")
+    saved = read_run(tmp_path / "run")
+    m = saved.metrics_dict()["investors"]["inv"]
+    if not hasattr(saved, "twin_series"):  # run folders that do not hold it yet
+        both, alone = run_vs_twin(saved).axes
+        twin_end = line(both, "revenue_twin")
+        assert float(twin_end.get_ydata()[-1]) == pytest.approx(
+            m["spend_on_own_cloud"] - m["incremental_revenue"]
+        )
+        assert float(line(alone, "incremental_revenue").get_ydata()[-1]) == pytest.approx(
+            m["incremental_revenue"]
+        )
+        subtitle = run_vs_twin(saved).texts[1].get_text()
+        assert "This run folder does not hold the twin's path over time" in words_apart(subtitle)
+        saved.twin_series = twin_series_of(linked)
+    fresh, kept = run_vs_twin(linked), run_vs_twin(saved)
+    for a, b in zip(fresh.axes, kept.axes, strict=True):
+        assert [ln.get_label() for ln in a.get_lines()] == [ln.get_label() for ln in b.get_lines()]
+        for la, lb in zip(a.get_lines(), b.get_lines(), strict=True):
+            assert list(la.get_ydata()) == list(lb.get_ydata())
+        assert gap_at_end(a) == gap_at_end(b)
+
+
+def words_apart(text: str) -> str:
+    return " ".join(text.split())
 
 
 def test_lab_cash_stacks_to_the_closing_cash_and_marks_the_cash_out_date(tiny) -> None:
@@ -174,20 +322,12 @@ def test_lab_cash_stacks_to_the_closing_cash_and_marks_the_cash_out_date(tiny) -
     assert len(ax.collections) == 3  # one band per origin
 
 
-def test_no_payback_within_the_horizon_is_said() -> None:
-    toy = sim.run(sim.load_scenario(ROOT / "scenarios" / "toy_round_trip.yaml"))
-    assert toy.metrics_dict()["investors"]["bigtech"]["payback_date"] is None
-    fig = investor_cash(toy)
-    texts = [t.get_text() for ax in fig.axes for t in ax.texts] + [t.get_text() for t in fig.texts]
-    assert any("No payback within the horizon" in t for t in texts)
-    assert any("not paid back" in t for t in texts)
-
-
 def test_render_refuses_unknown_formats_names_sizes_before_drawing(tiny, tmp_path) -> None:
     with pytest.raises(ValueError, match="unknown chart format 'gif'; choose from png, svg, pdf"):
         render(tiny, tmp_path / "a", ["gif"])
     with pytest.raises(
-        ValueError, match="unknown chart .pie.; choose from flows, own_dollars, cumulative"
+        ValueError,
+        match="unknown chart .pie.; choose from run_vs_twin, cumulative, investor_cash, flows",
     ):
         render(tiny, tmp_path / "b", ["png"], names=["pie"])
     with pytest.raises(ValueError, match="6 to 40 inches wide"):

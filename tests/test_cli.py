@@ -15,10 +15,11 @@ from conftest import cli
 
 import sim
 from sim.output import MARKER
+from sim.output import RUN_FILES as RUN_FILE_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = ROOT / "scenarios" / "amazon_openai_50b.yaml"
-RUN_FILES = {"metrics.json", "ledger.parquet", "balances.parquet", "scenario.resolved.yaml"}
+RUN_FILES = set(RUN_FILE_NAMES)
 RUN_FILES |= {"scenario.source.yaml", MARKER}
 # Line numbers below refer to this text: 3 horizon, 4 step, 9 cash, 11 providers (column 30),
 # 17 the deal's lab, 19 the tranche (at: column 14, amount: column 34).
@@ -67,8 +68,8 @@ def test_run_prints_the_summary_and_writes_the_run_folder(bundled_run) -> None:
     assert (code, err) == (0, "")
     assert "Investor amazon" in out
     assert "invested                      $50.00B" in out
-    assert "round trip (traced)" in out and "of invested" in out
-    assert "payback date" in out
+    assert "incremental revenue" in out and "incremental payback" in out
+    assert "round trip" in out and "of invested" in out
     assert "Books balance to the cent:" in out
     assert {p.name for p in folder.iterdir()} == RUN_FILES
     assert {p.name for p in folder.parent.iterdir()} == {"run"}  # no temporary folder left

@@ -94,6 +94,7 @@ def test_there_is_a_notebook_and_it_draws_charts() -> None:
     ("source", "tags", "expected"),
     [
         ("flow_diagram(result)", [], True),
+        ("run_vs_twin(result)  # the clouds' revenue with and without the investment", [], True),
         ("from sim import charts\nfig = charts.lab_cash(result)\nfig", [], True),
         ("fig = CHARTS['flows'](result)\nfig", [], True),
         ("%matplotlib inline\ninvestor_cash(result)", [], True),

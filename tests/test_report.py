@@ -12,7 +12,16 @@ import pytest
 import sim
 from sim.charts import CHARTS
 from sim.cli import main
-from sim.report import assumptions, build_report, format_input, question, roundtrip_version
+from sim.report import (
+    assumptions,
+    build_report,
+    format_input,
+    question,
+    reading,
+    report_content,
+    roundtrip_version,
+)
+from sim.report.content import headline
 from sim.result import inputs_hash
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +52,33 @@ deals:
 """
 
 
+# A contract that came with the investment: with it the package pays for itself within the
+# horizon; without it the investment alone does not (the figures: tests/test_charts.py LINKED).
+LINKED = """\
+name: linked
+start: 2026-01-01
+horizon: 2y
+discount_rate: 10%
+agents:
+  inv: {kind: investor, owns: [own]}
+  lab:
+    kind: lab
+    cash: 1B
+    revenue: {annual: 20B}
+    spending: {compute: {annual: 24B, providers: {own: 20%, rival: 80%}}}
+  own: {kind: cloud, margin: 50%}
+  rival: {kind: cloud, margin: 10%}
+deals:
+  - kind: investment
+    id: stake
+    investor: inv
+    lab: lab
+    pre_money: 45B
+    tranches: [{at: 2026-01-01, amount: 5B}]
+  - {kind: compute_contract, id: compute, lab: lab, cloud: own, total: 24B, over: 2y, with: stake}
+"""
+
+
 def flat(text: str) -> str:
     """Text with every run of whitespace (line breaks where a line wrapped) as one space."""
     return " ".join(text.split())
@@ -68,25 +104,95 @@ def test_the_pdf_report_opens_and_asks_the_question_of_its_scenario(pdf_pages) -
     assert len(pdf_pages) >= 4 + len(CHARTS)  # text pages and one page per chart
     assert pdf_pages[0].startswith("Amazon puts $50B into OpenAI")
     assert (
-        "How much of Amazon's investment in OpenAI comes back as revenue of its own cloud, when, "
-        "how much of it is profit, and what does the stake really cost?"
+        "What did Amazon's investment in OpenAI add to the revenue and profit of its own cloud, "
+        "what does the stake cost net of that, and whose dollars came back?"
     ) in pdf_pages[0]
 
 
-def test_the_pdf_report_gives_the_key_figures_and_reads_them(pdf_pages) -> None:
+def test_the_pdf_report_leads_with_what_the_investment_caused(pdf_pages) -> None:
     first, text = pdf_pages[0], " ".join(pdf_pages)
+    # the headline, on the first page: the caused figures and the net cost, at the stated rate
+    assert "present values at 8% a year" in first
+    assert (
+        "Amazon's $50.00B in OpenAI caused $8.16B of AWS revenue and $2.86B of profit by "
+        "2034-03-01. In present value at 8% a year, net of that profit the stake cost Amazon "
+        "$45.13B, an effective post-money valuation of $758.14B against the stated $840.00B; "
+        "not paid back within the horizon."
+    ) in first
     for figure in (
         "invested $50.00B",
-        "round trip (traced) $19.92B",
-        "round trip / invested 39.8%",
+        "stake 5.95%",
+        "incremental revenue $8.16B",
+        "incremental profit $2.86B",
+        "PV invested $47.41B",
+        "PV incremental profit $2.28B",
+        "net cost: PV invested less PV incremental profit $45.13B",
+        "effective post-money: net cost / stake $758.14B",
+        "stated post-money $840.00B",
+        "incremental payback not within horizon",
+        "at 8% a year (the scenario's discount_rate)",
     ):
-        assert figure in first
-    assert "cloud profit on its own dollars $6.97B" in first
-    assert "effective valuation -$1,070.37B" in first and "payback date 2031-05-01" in first
-    assert "revenue $1,214.85B" in first and "cash runs out 2029-12-01" in first
-    # the sentences are built from the same figures
+        assert figure in text
+    assert "($324.89B in the run, $316.74B in the twin)" in text
+    assert "The discounted incremental profit has not repaid the investment by 2034-03-01." in text
+    assert "the investment alone" not in text  # no contract came with this investment
+
+
+def test_the_traced_figures_follow_as_whose_dollars_came_back(pdf_pages) -> None:
+    text = " ".join(pdf_pages)
+    caused = text.index("What the investment caused")
+    traced = text.index("Whose dollars came back (traced)")
+    assert caused < text.index("incremental revenue $8.16B") < traced
+    assert traced < text.index("round trip (traced) $19.92B")
+    assert text.index("net cost: PV invested") < traced < text.index("relationship profit")
+    for figure in (
+        "round trip / invested 39.8%",
+        "circular revenue share 6.1%",
+        "relationship profit: with or without the investment $113.71B",
+        "profit on its own dollars $6.97B",
+    ):
+        assert figure in text
     assert "$19.92B (39.8%) came back as revenue of AWS by 2034-03-01" in text
-    assert "Cloud profit repaid the investment on 2031-05-01." in text
+    assert "these are Amazon's own dollars; they are not what the investment caused" in text
+    assert "revenue $1,214.85B" in text and "cash runs out 2029-12-01" in text
+
+
+def test_nothing_says_the_stake_cost_nothing_while_its_net_cost_is_positive(
+    bundled, pdf_pages
+) -> None:
+    assert bundled.metrics_dict()["investors"]["amazon"]["net_cost"] > 0
+    said = " ".join(
+        [*headline(bundled), *(p for _, points in reading(bundled) for p in points), *pdf_pages]
+    ).lower()
+    for words in ("cost nothing", "cost amazon nothing", "costs nothing", "free"):
+        assert words not in said
+    assert "the stake cost amazon $45.13b" in said
+
+
+def test_a_contract_that_came_with_the_investment_shows_the_investment_alone(
+    make_scenario,
+) -> None:
+    """With its contract the package more than pays for itself (net cost below 0, said as
+    costing nothing); the investment alone does not, and the report says both."""
+    run = sim.run(make_scenario(LINKED))
+    m = run.metrics_dict()["investors"]["inv"]
+    assert m["net_cost"] < 0 < m["net_cost_investment_only"]
+    content = report_content(run)
+    (said,) = content.headline
+    assert "net of it the stake cost inv nothing (a net cost of -$4.16B)" in said
+    assert "The investment alone, without the contracts that came with it, caused $1.00B" in said
+    assert "a net cost of $4.54B." in said
+    rows = content.caused.rows
+    (heading,) = content.caused.sections
+    assert rows[heading][0].startswith("the investment alone")
+    alone = dict(rows[heading + 1 :])
+    assert alone["incremental revenue"] == "$1.00B"
+    assert alone["net cost: PV invested less PV incremental profit"] == "$4.54B"
+    assert alone["incremental payback"] == "not within horizon"
+    assert dict(rows[:heading])["incremental payback"] == "2027-02-01"
+    assert "at 10% a year" in content.caused_note and "10%" in content.subtitle
+    (_, points), *_ = content.caused_reading
+    assert any(p.startswith("The investment alone, against a twin that keeps") for p in points)
 
 
 def test_the_pdf_report_has_every_chart_on_a_page_of_its_own(bundled, pdf_pages) -> None:
@@ -195,7 +301,7 @@ def test_the_html_assumptions_table_has_a_row_per_input(make_scenario, tmp_path)
     notes = dict(rows)
     assert notes["deals.0.tranches.0.at"] == "the only tranche"
     assert notes["deals.0.tranches.0.amount"] == "as above"  # the same comment, said once
-    assert question(s).startswith("How much of inv's investment in lab comes back")
+    assert question(s).startswith("What did inv's investment in lab add to the revenue")
 
 
 def test_inputs_are_written_as_a_reader_would(make_scenario) -> None:

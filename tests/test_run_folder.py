@@ -15,10 +15,11 @@ from conftest import cli
 
 import sim
 from sim.output import MARKER, _umask, read_marker, read_run, write_atomically, write_run
+from sim.output import RUN_FILES as RUN_FILE_NAMES
 from sim.result import inputs_hash
 
 BUNDLED = Path(__file__).resolve().parent.parent / "scenarios" / "amazon_openai_50b.yaml"
-RUN_FILES = {"metrics.json", "ledger.parquet", "balances.parquet", "scenario.resolved.yaml"}
+RUN_FILES = set(RUN_FILE_NAMES)
 RUN_FILES |= {"scenario.source.yaml", MARKER}
 SMALL = """\
 name: small

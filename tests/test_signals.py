@@ -18,8 +18,9 @@ from test_run_folder import SMALL
 
 import sim
 from sim.output import MARKER
+from sim.output import RUN_FILES as RUN_FILE_NAMES
 
-RUN_FILES = {"metrics.json", "ledger.parquet", "balances.parquet", "scenario.resolved.yaml"}
+RUN_FILES = set(RUN_FILE_NAMES)
 RUN_FILES |= {"scenario.source.yaml", MARKER}
 
 

@@ -46,6 +46,7 @@ from typing import Any, Protocol
 
 from matplotlib.figure import Figure
 
+from sim.charts.caused import run_vs_twin
 from sim.charts.flows import flow_diagram, own_dollars_diagram
 from sim.charts.style import DEFAULT_DPI, FORMATS, SLIDE_SIZE, save
 from sim.charts.timeseries import cumulative_flows, investor_cash, lab_cash
@@ -61,10 +62,12 @@ class ChartFunction(Protocol):
 
 
 CHARTS: dict[str, ChartFunction] = {
+    # what the investment caused first, then whose dollars came back (traced), then the labs
+    "run_vs_twin": run_vs_twin,  # the clouds' revenue in the run and in its twin; the gap caused
+    "cumulative": cumulative_flows,  # caused revenue and profit; beside it the traced round trip
+    "investor_cash": investor_cash,  # net position in present value, incremental payback date
     "flows": flow_diagram,  # the circuit: where the money came from, went, and came back
     "own_dollars": own_dollars_diagram,  # the same circuit for the investors' own dollars only
-    "cumulative": cumulative_flows,  # invested, spent on the investor's cloud, round trip, profit
-    "investor_cash": investor_cash,  # the investor's net cash position and payback date
     "lab_cash": lab_cash,  # the lab's cash by origin and the date it runs short
 }
 
@@ -236,4 +239,5 @@ __all__ = [
     "lab_cash",
     "redraw",
     "render",
+    "run_vs_twin",
 ]

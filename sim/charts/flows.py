@@ -308,16 +308,17 @@ def _headline(run: RunLike) -> tuple[str, str]:
         )
         clouds = " and ".join(s.label(c) for c in s.investors[inv].owns) or "its clouds"
         title = (
-            f"{s.label(inv)}'s {format_money(v['invested'])} in {labs}: "
-            f"{format_money(v['round_trip'] or 0)} comes back as {clouds} revenue"
+            f"{s.label(inv)}'s {format_money(v['invested'])} in {labs}, traced: "
+            f"{format_money(v['round_trip'] or 0)} of it comes back as {clouds} revenue"
         )
     else:
-        title = "Where the money goes, and what comes back"
+        title = "Where the money goes, and whose dollars come back (traced)"
     own = ", ".join(
         f"{s.label(i)}'s {format_money(v['round_trip_profit'] or 0)}" for i, v in active
     )
     subtitle = (
-        f"All money over {span}, band widths to scale. Investors' own dollars in strong colour; "
+        f"All money over {span}, band widths to scale. Investors' own dollars in strong colour, "
+        f"traced {s.tracing.replace('_', ' ')}: whose dollars, not what the investment caused; "
         f"profit on them: {own}."
     )
     return title, subtitle
@@ -347,7 +348,10 @@ def own_dollars_diagram(run: RunLike, *, size: Sequence[float] = SLIDE_SIZE) -> 
         "of it profit"
         for i, v in active
     ]
-    subtitle = "; ".join(parts) + f". Traced {s.tracing.replace('_', ' ')}, to scale."
+    subtitle = (
+        "; ".join(parts) + f". Traced {s.tracing.replace('_', ' ')}, to scale: whose dollars "
+        "came back, not what the investment caused."
+    )
     return _diagram(run, bands, title, subtitle, size)
 
 

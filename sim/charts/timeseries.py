@@ -1,9 +1,11 @@
-"""Charts over time: cumulative flows, the investor's net cash position, the lab's cash by origin.
+"""Charts over time: what the investment caused beside the traced round trip, the investor's net
+position in present value, the lab's cash by origin.
 
 Each function takes a run (a ``sim.Result`` or a saved run folder from ``sim.output.read_run``)
 and returns a matplotlib ``Figure`` drawn in the house style (``sim.charts.style``); the numbers
-come from ``sim.charts.series`` (read off the ledger and balances) and the dates marked from the
-run's metrics, so a chart and metrics.json always agree.
+come from ``sim.charts.series`` (read off the ledger and balances, and the twin's series for what
+the investment caused) and the dates marked from the run's metrics, so a chart and metrics.json
+always agree.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import matplotlib.dates as mdates
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -37,7 +40,14 @@ from sim.charts.layout import (
     shade,
     text_width,
 )
-from sim.charts.series import investor_flows, investor_labs, lab_cash_by_origin
+from sim.charts.series import (
+    caused_flows,
+    has_twin_series,
+    investor_flows,
+    investor_labs,
+    lab_cash_by_origin,
+    pv_invested,
+)
 from sim.charts.style import (
     INK,
     MUTED,
@@ -94,50 +104,69 @@ def _span(run: RunLike) -> str:
 
 # ---- cumulative flows -------------------------------------------------------------------------
 
+# said in the subtitle of a chart drawn from a run folder that does not hold the twin's series
+TWIN_MISSING = (
+    "This run folder does not hold the twin's path over time: what the investment caused is "
+    "marked at the end only, from metrics.json (a fresh run draws it)."
+)
+
+
+def _twin_note(run: RunLike) -> str:
+    return "" if has_twin_series(run) else " " + TWIN_MISSING
+
 
 def _clouds_of(run: RunLike, investor: str) -> str:
     owns = run.scenario.investors[investor].owns
     return _labels(run, owns) if owns else "its cloud"
 
 
+def _rate(run: RunLike) -> str:
+    """The present-value rate as people write it: ``8%``, ``7.5%``."""
+    return f"{run.scenario.discount_rate * 100:.2f}".rstrip("0").rstrip(".") + "%"
+
+
 def cumulative_flows(run: RunLike, *, size: Sequence[float] = SLIDE_SIZE) -> Figure:
-    """Cumulative dollars over time, per investor: on the left everything its labs paid its
-    clouds and the clouds' profit on it, against the money invested; on the right the investor's
-    own dollars only (invested, back as cloud revenue, the profit on them), on their own scale."""
+    """Cumulative dollars over time, per investor: on the left what its investment caused at its
+    clouds (their revenue and profit from its labs in the run less in the twin without it),
+    against the money invested; on the right, on its own scale, the traced round trip (its own
+    dollars, invested and back as its clouds' revenue, and the profit on them): whose dollars
+    came back, which is not what the stake caused."""
     s = run.scenario
     m = run.metrics_dict()["investors"]
     palette = Palette.of(run)
     investors = [i for i in s.investors if m.get(i, {}).get("invested")]
     investors = investors or list(s.investors)
 
-    def back(inv: str) -> str:
+    def caused(inv: str) -> str:
         mi = m[inv]
         if not s.investors[inv].owns:
             return (
-                f"{_label(run, inv)} owns no cloud: none of its {_money(mi['invested'])} comes back"
+                f"{_label(run, inv)} owns no cloud: its {_money(mi['invested'])} causes no "
+                "revenue of its own"
             )
         return (
-            f"{possessive(_label(run, inv))} {_money(mi['invested'])}: "
-            f"{_money(mi['round_trip'])} comes back as {_clouds_of(run, inv)} revenue"
+            f"What {possessive(_label(run, inv))} {_money(mi['invested'])} caused at "
+            f"{_clouds_of(run, inv)}: {_money(mi['incremental_revenue'])} of revenue, "
+            f"{_money(mi['incremental_profit'])} of profit"
         )
 
     if len(investors) == 1:
-        title = back(investors[0])
+        title = caused(investors[0])
     else:  # investors with a cloud first: the sentence is about them
-        first, *rest = sorted(investors, key=lambda i: not s.investors[i].owns)
-
-        def share(i: str) -> str:
-            return f"{m[i]['round_trip_ratio'] or 0:.0%}"
-
-        title = (
-            f"{_label(run, first)} gets {share(first)} back as {_clouds_of(run, first)} revenue, "
-            + ", ".join(f"{_label(run, i)} {share(i)}" for i in rest)
+        ordered = sorted(investors, key=lambda i: not s.investors[i].owns)
+        title = "Profit caused at their own clouds: " + ", ".join(
+            f"{_label(run, i)} {_money(m[i]['incremental_profit'])}"
+            if s.investors[i].owns
+            else f"{_label(run, i)} none (no cloud)"
+            for i in ordered
         )
     labs = _labels(run, dict.fromkeys(lab for i in investors for lab in investor_labs(run, i)))
     who = _label(run, investors[0]) if len(investors) == 1 else "the investor"
     subtitle = (
-        f"Cumulative, {_span(run)}. Round trip: {possessive(who)} own dollars that {labs} "
-        f"paid to its cloud, traced {_tracing(run)}."
+        f"Cumulative, {_span(run)}. Left: the cloud's revenue and profit from {labs} in this run "
+        f"less in its twin without the investment (and any contract that came with it). Right: "
+        f"{possessive(who)} own dollars that "
+        f"{labs} paid its cloud, traced {_tracing(run)}.{_twin_note(run)}"
     )
     with house_style():
         fig, axes = new_figure(
@@ -157,9 +186,9 @@ def cumulative_flows(run: RunLike, *, size: Sequence[float] = SLIDE_SIZE) -> Fig
         )
         arrange(fig, axes, ncols=2, right=right, gap_x=TICKS_ROOM, gap_y=0.75)
         for row, inv in enumerate(investors):
-            whole, own = axes[2 * row], axes[2 * row + 1]
-            _investor_flows(run, inv, whole, own, palette)
-            end_labels(whole, labels[inv][0], one_line=one_line)
+            effect, own = axes[2 * row], axes[2 * row + 1]
+            _investor_flows(run, inv, effect, own, palette)
+            end_labels(effect, labels[inv][0], one_line=one_line)
             end_labels(own, labels[inv][1], one_line=one_line)
             if row < len(investors) - 1:
                 for ax in axes[2 * row : 2 * row + 2]:
@@ -176,63 +205,86 @@ def _flow_colours(run: RunLike, inv: str, palette: Palette) -> tuple[str, str]:
 
 
 def _flow_labels(run: RunLike, inv: str, palette: Palette) -> tuple[list[Label], list[Label]]:
-    """The end labels of the two panels of ``cumulative_flows`` for one investor."""
-    end = investor_flows(run, inv).iloc[-1]
-    invested: Label = (end.invested, "Invested", _money(end.invested), INK)
+    """The end labels of the two panels of ``cumulative_flows`` for one investor, at the
+    figures of metrics.json (where every line ends)."""
+    mi = run.metrics_dict()["investors"][inv]
+    invested: Label = (mi["invested"] or 0.0, "Invested", _money(mi["invested"]), INK)
     if not run.scenario.investors[inv].owns:
         return [invested], [invested]
     revenue, profit = _flow_colours(run, inv, palette)
     text_revenue = shade(revenue, 0.3)  # a light line's colour, dark enough to read as text
+
+    def label(key: str, name: str, colour: str) -> Label:
+        return (mi[key] or 0.0, name, _money(mi[key]), colour)
+
     return (
         [
-            (end.spend_on_own_cloud, "Revenue", _money(end.spend_on_own_cloud), text_revenue),
-            (end.cloud_profit, "Profit", _money(end.cloud_profit), profit),
+            label("incremental_revenue", "Caused revenue", text_revenue),
+            label("incremental_profit", "Caused profit", profit),
             invested,
         ],
         [
             invested,
-            (end.round_trip, "Round trip", _money(end.round_trip), text_revenue),
-            (end.round_trip_profit, "Profit on it", _money(end.round_trip_profit), profit),
+            label("round_trip", "Round trip, traced", text_revenue),
+            label("round_trip_profit", "Profit on it", profit),
         ],
     )
 
 
-def _investor_flows(run: RunLike, inv: str, whole: Axes, own: Axes, palette: Palette) -> None:
-    flows = investor_flows(run, inv)
-    labs = _labels(run, investor_labs(run, inv))
-    cloud = _clouds_of(run, inv)
+def _line(ax: Axes, flows: pd.DataFrame, col: str, colour: str, width: float = 2.6) -> None:
+    """A cumulative column: money invested as the steps it is, payments as a curve."""
+    if col == "invested":  # a few tranches: the steps they are
+        ax.plot(flows.index, flows[col], color=colour, lw=width, drawstyle="steps-post", label=col)
+    else:  # regular payments: a curve through them
+        curve = _through_payments(flows[col])
+        ax.plot(curve.index, curve.to_numpy(), color=colour, linewidth=width, label=col)
+
+
+def _investor_flows(run: RunLike, inv: str, effect: Axes, own: Axes, palette: Palette) -> None:
+    traced = investor_flows(run, inv)
     name = _label(run, inv)
     revenue, profit = _flow_colours(run, inv, palette)
-    if not run.scenario.investors[
-        inv
-    ].owns:  # nothing can come back: the money it put in, and a note saying so
-        _no_cloud(run, inv, flows, whole, own)
+    if not run.scenario.investors[inv].owns:  # nothing can come back: what it put in, and why
+        _no_cloud(run, inv, traced, effect, own)
         return
-
-    def line(ax: Axes, col: str, colour: str, width: float = 2.6) -> None:
-        if col == "invested":  # a few tranches: the steps they are
-            ax.plot(
-                flows.index, flows[col], color=colour, lw=width, drawstyle="steps-post", label=col
+    # left: what the investment caused, against the money invested
+    caused = caused_flows(run, inv)
+    mi = run.metrics_dict()["investors"][inv]
+    if caused is None:  # a saved run without the twin's series: its end, from metrics.json
+        end = np.array([run.scenario.end], dtype="datetime64[s]")
+        for key, colour in (("incremental_revenue", revenue), ("incremental_profit", profit)):
+            effect.plot(
+                end, [mi[key] or 0.0], "o", color=colour, markersize=9, label=key, clip_on=False
             )
-        else:  # regular payments: a curve through them
-            curve = _through_payments(flows[col])
-            ax.plot(curve.index, curve.to_numpy(), color=colour, linewidth=width, label=col)
-
-    # left: the whole relationship
-    line(whole, "spend_on_own_cloud", revenue, 3.2)
-    line(whole, "cloud_profit", profit)
-    line(whole, "invested", INK, 2.0)
-    panel_title(whole, f"{cloud} revenue and profit from {labs}")
-    # right: the investor's own dollars
-    line(own, "invested", INK, 2.0)
-    line(own, "round_trip", revenue, 3.2)
-    line(own, "round_trip_profit", profit)
-    panel_title(own, f"{possessive(name)} own dollars and their round trip")
-    for ax, cols in ((whole, flows.columns[:4]), (own, ["invested", "round_trip"])):
-        top = float(flows[list(cols)].to_numpy().max())
-        ax.set_ylim(0, max(top, 1.0) * 1.06)
+    else:
+        _line(effect, caused, "incremental_revenue", revenue, 3.2)
+        _line(effect, caused, "incremental_profit", profit)
+    _line(effect, traced, "invested", INK, 2.0)
+    panel_title(effect, f"What the investment caused at {_clouds_of(run, inv)}")
+    # right: the investor's own dollars, traced
+    _line(own, traced, "invested", INK, 2.0)
+    _line(own, traced, "round_trip", revenue, 3.2)
+    _line(own, traced, "round_trip_profit", profit)
+    panel_title(own, f"Traced: whose dollars came back to {name}")
+    caused_top = max(abs(mi["incremental_revenue"] or 0), abs(mi["incremental_profit"] or 0))
+    if caused is not None:
+        cols = ["incremental_revenue", "incremental_profit"]
+        caused_top = float(caused[cols].abs().to_numpy().max())
+    for ax, top, low in (
+        (effect, max(caused_top, float(traced.invested.max())), _lowest(caused)),
+        (own, float(traced[["invested", "round_trip"]].to_numpy().max()), 0.0),
+    ):
+        ax.set_ylim(low * 1.06, max(top, 1.0) * 1.06)
         fitted_money_axis(ax, top)
         horizon_axis(run, ax)
+
+
+def _lowest(caused: pd.DataFrame | None) -> float:
+    """The lowest caused figure, or 0: an investment can cost its cloud revenue (the lab buys
+    elsewhere), and the axis then goes below zero."""
+    if caused is None:
+        return 0.0
+    return min(0.0, float(caused[["incremental_revenue", "incremental_profit"]].to_numpy().min()))
 
 
 def _no_cloud(run: RunLike, inv: str, flows: pd.DataFrame, whole: Axes, own: Axes) -> None:
@@ -248,7 +300,7 @@ def _no_cloud(run: RunLike, inv: str, flows: pd.DataFrame, whole: Axes, own: Axe
     whole.text(
         0.03,
         0.55,
-        "None of its money can come back\nto it as cloud revenue or profit",
+        "It causes no revenue or profit at a cloud of\nits own, and none of its money comes back",
         transform=whole.transAxes,
         fontsize=LABEL_SIZE,
         color=MUTED,
@@ -274,48 +326,56 @@ def _through_payments(cumulative: pd.Series) -> pd.Series:
     return cumulative[keep]
 
 
-# ---- investor's net cash ----------------------------------------------------------------------
+# ---- investor's net position ------------------------------------------------------------------
 
 
 def investor_cash(run: RunLike, *, size: Sequence[float] = SLIDE_SIZE) -> Figure:
-    """Each investor's net cash position over time: its clouds' cumulative profit on its labs'
-    compute less the money it invested, with the payback date marked (or a note that there is
-    none within the horizon)."""
+    """Each investor's net position over time, in present value at the scenario's
+    ``discount_rate``: the profit its investment caused at its clouds (run less twin), less the
+    money it invested, both discounted to the start. It ends at minus ``net_cost`` and crosses
+    zero on ``incremental_payback_date``, which is marked (or a note says there is none within
+    the horizon)."""
     s = run.scenario
     m = run.metrics_dict()["investors"]
     palette = Palette.of(run)
     investors = [i for i in s.investors if m.get(i, {}).get("invested")] or list(s.investors)
 
+    def paid_back(inv: str) -> str | None:
+        return m[inv].get("incremental_payback_date")
+
     def verdict(inv: str) -> str:
         mi, stake = m[inv], f"{possessive(_label(run, inv))} {_money(m[inv]['invested'])}"
-        if mi.get("payback_date"):
-            return f"{stake} is paid back by {_month(mi['payback_date'])}"
-        return f"{stake} is not paid back by {_month(s.end)}"
+        if paid_back(inv):
+            return f"{stake} is paid back by {_month(mi['incremental_payback_date'])}"
+        return f"{stake} is not paid back by {_month(s.end)}: net cost {_money(mi['net_cost'])}"
 
     if len(investors) == 1:
         inv = investors[0]
         title = verdict(inv)
-        if m[inv].get("payback_date") and s.investors[inv].owns:
+        if paid_back(inv) and s.investors[inv].owns:
             title = (
-                f"{_clouds_of(run, inv)} profit pays back {possessive(_label(run, inv))} "
-                f"{_money(m[inv]['invested'])} by {_month(m[inv]['payback_date'])}"
+                f"{possessive(_label(run, inv))} {_money(m[inv]['invested'])} is paid back by "
+                f"{_month(m[inv]['incremental_payback_date'])} by the {_clouds_of(run, inv)} "
+                "profit it caused"
             )
     else:
-        paid = [i for i in investors if m[i].get("payback_date")]
+        paid = [i for i in investors if paid_back(i)]
         unpaid = [i for i in investors if i not in paid]
-        by = {i: f"{_label(run, i)} by {_month(m[i]['payback_date'])}" for i in paid}
+        by = {i: f"{_label(run, i)} by {_month(m[i]['incremental_payback_date'])}" for i in paid}
         if not unpaid:
-            title = "Paid back: " + ", ".join(by.values())
+            title = "Paid back by the profit caused: " + ", ".join(by.values())
         elif not paid:
-            title = f"{_labels(run, unpaid)} not paid back by {_month(s.end)}"
+            costs = ", ".join(f"{_label(run, i)} {_money(m[i]['net_cost'])}" for i in unpaid)
+            title = f"Not paid back by {_month(s.end)}; net cost {costs}"
         else:
             title = (
                 ", ".join(by.values()).replace(" by ", " paid back by ", 1)
                 + f"; {_labels(run, unpaid)} not by {_month(s.end)}"
             )
     subtitle = (
-        f"Net cash position: the investor's cloud profit on its labs' compute, less the money it "
-        f"invested, cumulative, {_span(run)}"
+        f"{_span(run)}, in present value at {_rate(run)} a year to {_month(s.start)}: the profit "
+        "the investment caused at the investor's cloud (this run less its twin without it), less "
+        f"the money invested. It ends at minus the net cost.{_twin_note(run)}"
     )
     ncols = columns_for(len(investors), size)
     with house_style():
@@ -342,15 +402,29 @@ def investor_cash(run: RunLike, *, size: Sequence[float] = SLIDE_SIZE) -> Figure
 def _net_cash(run: RunLike, inv: str, ax: Axes, palette: Palette, *, many: bool) -> None:
     s = run.scenario
     mi = run.metrics_dict()["investors"][inv]
-    flows = investor_flows(run, inv)
-    net = flows["net_cash"]
+    caused = caused_flows(run, inv)
+    # without the twin's series (a saved run folder): the money invested, and the end from
+    # metrics.json
+    net = -pv_invested(run, inv) if caused is None else caused["net_position"]
     colour = palette.agent(inv)
-    x, y = flows.index, net.to_numpy()
+    x, y = net.index, net.to_numpy()
+    end = -(mi["net_cost"] or 0.0)
     ax.fill_between(x, y, 0, where=y >= 0, step="post", color=tint(colour, 0.6), linewidth=0)
     ax.fill_between(x, y, 0, where=y <= 0, step="post", color="#d9d9d9", linewidth=0)
-    ax.plot(x, y, color=colour, drawstyle="steps-post", zorder=3, label="net_cash")
+    ax.plot(x, y, color=colour, drawstyle="steps-post", zorder=3, label="net_position")
     ax.axhline(0, color=INK, linewidth=1.0, zorder=2)
-    lo, hi = float(min(y.min(), 0)), float(max(y.max(), 0))
+    if caused is None:
+        ax.plot(
+            [x[-1]],
+            [end],
+            "o",
+            color=colour,
+            markersize=9,
+            zorder=4,
+            label="net_cost",
+            clip_on=False,
+        )
+    lo, hi = float(min(y.min(), end, 0)), float(max(y.max(), end, 0))
     # room in inches below the lowest point for its label, above the highest for the date's
     fig = ax.get_figure()
     assert isinstance(fig, Figure)
@@ -363,20 +437,26 @@ def _net_cash(run: RunLike, inv: str, ax: Axes, palette: Palette, *, many: bool)
     cloud = _clouds_of(run, inv)
     owns = bool(s.investors[inv].owns)
     if not owns:
-        title = f"{name} owns no cloud: nothing comes back"
+        title = f"{name} owns no cloud: no profit caused"
     elif many:
-        title = f"{name}: {cloud} profit less money invested"
+        title = f"{name}: {cloud} profit caused, less invested"
     else:
-        title = f"{cloud} profit from {_labels(run, investor_labs(run, inv))} less money invested"
+        title = f"{cloud} profit caused, less money invested (present values)"
     panel_title(ax, title)
     # the deepest point: the most the investor was out of pocket, labelled on the side away
     # from the payback line
     k = int(y.argmin())
-    if y[k] < 0 and owns:
-        _label_trough(run, ax, x[k], float(y[k]), mi.get("payback_date"))
-    if mi.get("payback_date"):
-        when = mi["payback_date"]
-        mark_date(ax, when, "payback_date", f"Paid back {_month(when)}", side=label_side(run, when))
+    payback = mi.get("incremental_payback_date")
+    if y[k] < 0 and owns and caused is not None:
+        _label_trough(run, ax, x[k], float(y[k]), payback)
+    if payback:
+        mark_date(
+            ax,
+            payback,
+            "incremental_payback_date",
+            f"Paid back {_month(payback)}",
+            side=label_side(run, payback),
+        )
     else:
         ax.text(
             0.02,
@@ -392,9 +472,9 @@ def _net_cash(run: RunLike, inv: str, ax: Axes, palette: Palette, *, many: bool)
 
 
 def _net_label(run: RunLike, inv: str, palette: Palette) -> Label:
-    end = float(investor_flows(run, inv).net_cash.iloc[-1])
-    word = "ahead" if end >= 0 else "behind"
-    return end, f"{_money(abs(end))} {word}", "at the end", palette.agent(inv)
+    """The end of the net position: minus the net cost, labelled with ``net_cost`` itself."""
+    cost = run.metrics_dict()["investors"][inv]["net_cost"] or 0.0
+    return -cost, "Net cost", _money(cost), palette.agent(inv)
 
 
 def _label_trough(

@@ -1,7 +1,9 @@
 """The report: one run as a short PDF or HTML document that a reader can check line by line.
 
-``build_report(run, "report.pdf")`` writes, in order: the question, the key figures, a few
-sentences reading them, every chart in ``sim.charts.CHARTS``, the assumptions (every input, with
+``build_report(run, "report.pdf")`` writes, in order: the question and the finding; what the
+investment caused (against the run's counterfactual twin, in present value at the scenario's
+rate), then whose dollars came back (traced), then the labs, each with its figures and a few
+sentences reading them; every chart in ``sim.charts.CHARTS``; the assumptions (every input, with
 the comment written beside it in the scenario file) and the conservation check, with the source
 line (scenario file, inputs hash, roundtrip version) on every page. The content is built once as
 text and tables (``content.py``), then drawn as PDF pages with matplotlib alone (``pdf.py``) or
@@ -23,6 +25,7 @@ from sim.report.content import (
     ReportContent,
     assumptions,
     format_input,
+    headline,
     question,
     reading,
     report_content,
@@ -106,6 +109,7 @@ __all__ = [
     "build_report",
     "check_report_path",
     "format_input",
+    "headline",
     "question",
     "reading",
     "report_content",

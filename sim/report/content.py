@@ -63,10 +63,12 @@ class Assumption:
 
 @dataclass(frozen=True)
 class Table:
-    """A header and rows of text; the first column labels, the others (in figures) values."""
+    """A header and rows of text; the first column labels, the others (in figures) values.
+    Rows in ``sections`` are headings of the rows after them: a label across the table."""
 
     header: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
+    sections: frozenset[int] = frozenset()
 
 
 Points = tuple[str, tuple[str, ...]]  # whose figures, sentences reading them
@@ -74,16 +76,22 @@ Points = tuple[str, tuple[str, ...]]  # whose figures, sentences reading them
 
 @dataclass(frozen=True)
 class ReportContent:
-    """Everything the report says, in the order it says it (the charts aside)."""
+    """Everything the report says, in the order it says it (the charts aside): what the
+    investment caused first, then whose dollars came back (traced), then the labs."""
 
     title: str
     subtitle: str
     question: str
     description: str
-    investors: Table  # key figures, one column per investor
-    labs: Table  # key figures, one column per lab
-    figures_note: str
-    reading: tuple[Points, ...]  # a few sentences per investor and per lab
+    headline: tuple[str, ...]  # the finding per investor, from the caused figures
+    caused: Table  # what the investment caused, one column per investor
+    caused_note: str  # the twin, and the present-value rate
+    caused_reading: tuple[Points, ...]
+    traced: Table  # whose dollars came back, one column per investor
+    traced_note: str
+    traced_reading: tuple[Points, ...]
+    labs: Table  # one column per lab
+    labs_reading: tuple[Points, ...]
     assumptions: tuple[Assumption, ...]
     check: str
     check_table: Table
@@ -93,6 +101,11 @@ class ReportContent:
     @property
     def source_and_version(self) -> str:
         return f"{self.source} roundtrip {self.version}."
+
+
+CAUSED_HEADING = "What the investment caused"
+TRACED_HEADING = "Whose dollars came back (traced)"
+LABS_HEADING = "The labs"
 
 
 def _join(words: Sequence[str]) -> str:
@@ -111,7 +124,8 @@ def _labs_of(scenario: Scenario) -> dict[str, list[str]]:
 
 
 def question(scenario: Scenario) -> str:
-    """The question the report answers, in the words of the scenario's investors and labs."""
+    """The question the report answers, in the words of the scenario's investors and labs: what
+    the investment caused first, then whose dollars came back."""
     name = scenario.label
     labs_of = {name(inv): [name(lab) for lab in labs] for inv, labs in _labs_of(scenario).items()}
     owns = {name(inv): scenario.investors[inv].owns for inv in _labs_of(scenario)}
@@ -126,9 +140,9 @@ def question(scenario: Scenario) -> str:
         clouds = "cloud" if len(owns[inv]) <= 1 else "clouds"
         stake = "stake" if len(labs_of[inv]) == 1 else "stakes"
         return (
-            f"How much of {inv}'s investment in {_join(labs_of[inv])} comes back as revenue of "
-            f"its own {clouds}, when, how much of it is profit, and what does the {stake} "
-            "really cost?"
+            f"What did {inv}'s investment in {_join(labs_of[inv])} add to the revenue and profit "
+            f"of its own {clouds}, what does the {stake} cost net of that, and whose dollars "
+            "came back?"
         )
     all_labs = {tuple(labs) for labs in labs_of.values()}
     if len(all_labs) == 1:
@@ -141,8 +155,8 @@ def question(scenario: Scenario) -> str:
             + [f"{i}'s in {_join(labs_of[i])}" for i in rest]
         )
     return (
-        f"How much of {what} comes back as revenue of their own clouds, when, how much of it is "
-        "profit, and what do the stakes really cost?"
+        f"What did {what} add to the revenue and profit of their own clouds, what do the stakes "
+        "cost net of that, and whose dollars came back?"
     )
 
 
@@ -154,53 +168,244 @@ def _pct(fraction: float | None, digits: int = 1) -> str:
     return "n/a" if fraction is None else f"{fraction:.{digits}%}"
 
 
+def _stake(fraction: float | None) -> str:
+    return _pct(fraction, 2)
+
+
+def _payback(date: str | None) -> str:
+    return date or "not within horizon"
+
+
 def _exact(cents: int) -> str:
     """Cents -> ``$40,000,000,000.00``: every cent written out."""
     sign = "-" if cents < 0 else ""
     return f"{sign}${abs(cents) // 100:,}.{abs(cents) % 100:02d}"
 
 
-INVESTOR_ROWS: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
+def rate(scenario: Scenario) -> str:
+    """The present-value rate as written: ``8%``, ``7.5%``."""
+    return f"{scenario.discount_rate * 100:.4f}".rstrip("0").rstrip(".") + "%"
+
+
+Row = tuple[str, str, Callable[[Any], str]]  # label, metric, how its value is written
+
+CAUSED_ROWS: tuple[Row, ...] = (
+    ("invested", "invested", _money),
+    ("stake", "stake", _stake),
+    ("incremental revenue", "incremental_revenue", _money),
+    ("incremental profit", "incremental_profit", _money),
+    ("PV invested", "pv_invested", _money),
+    ("PV incremental profit", "pv_incremental_profit", _money),
+    ("net cost: PV invested less PV incremental profit", "net_cost", _money),
+    ("effective post-money: net cost / stake", "effective_post_money", _money),
+    ("stated post-money", "stated_post_money", _money),
+    ("incremental payback", "incremental_payback_date", _payback),
+)
+# against the twin that keeps the contracts linked to the investment (``with:``)
+ONLY_ROWS: tuple[Row, ...] = tuple(
+    (label, key + "_investment_only", fmt)
+    for label, key, fmt in CAUSED_ROWS
+    if key
+    in {
+        "incremental_revenue",
+        "incremental_profit",
+        "pv_incremental_profit",
+        "net_cost",
+        "effective_post_money",
+        "incremental_payback_date",
+    }
+)
+TRACED_ROWS: tuple[Row, ...] = (
     ("invested", "invested", _money),
     ("spend on own cloud", "spend_on_own_cloud", _money),
     ("round trip (traced)", "round_trip", _money),
     ("round trip / invested", "round_trip_ratio", _pct),
     ("circular revenue share", "circular_revenue_share", _pct),
-    ("cloud profit", "cloud_profit", _money),
-    ("cloud profit on its own dollars", "round_trip_profit", _money),
-    ("net cash cost", "net_cash_cost", _money),
-    ("stake", "stake", lambda v: _pct(v, 2)),
-    ("effective valuation", "effective_valuation", _money),
-    ("payback date", "payback_date", lambda v: v or "not within horizon"),
+    ("relationship profit: with or without the investment", "relationship_profit", _money),
+    ("profit on its own dollars", "round_trip_profit", _money),
 )
-LAB_ROWS: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
+LAB_ROWS: tuple[Row, ...] = (
     ("revenue", "revenue", _money),
     ("compute spend", "compute_spend", _money),
     ("unmet compute", "unmet_compute", _money),
     ("cash at end", "cash_end", _money),
     ("cash runs out", "cash_out_date", lambda v: v or "never"),
 )
+ONLY_SECTION = "the investment alone: a twin that keeps the contracts that came with it"
+
+
+def linked(scenario: Scenario, investor: str) -> list[str]:
+    """Ids of the compute contracts that came ``with`` one of the investor's investments."""
+    ids = {d.id for d in scenario.investments if d.investor == investor}
+    return [c.id for c in scenario.contracts if c.with_investment in ids]
 
 
 def _figure_table(
-    scenario: Scenario, blocks: dict[str, dict[str, Any]], rows: Sequence[Any], kind: str
+    scenario: Scenario,
+    blocks: dict[str, dict[str, Any]],
+    rows: Sequence[Row],
+    kind: str,
+    sections: Sequence[tuple[str, Sequence[Row]]] = (),
 ) -> Table:
+    """One column per agent; ``sections`` add a heading row, then their rows."""
     names = list(blocks)
+    body = [(label, *(fmt(blocks[n][key]) for n in names)) for label, key, fmt in rows]
+    headings = []
+    for heading, more in sections:
+        headings.append(len(body))
+        body.append((heading, *("" for _ in names)))
+        body += [(label, *(fmt(blocks[n][key]) for n in names)) for label, key, fmt in more]
     return Table(
         header=(kind, *(scenario.label(n) for n in names)),
-        rows=tuple((label, *(fmt(blocks[n][key]) for n in names)) for label, key, fmt in rows),
+        rows=tuple(body),
+        sections=frozenset(headings),
     )
 
 
+def caused_table(run: RunLike) -> Table:
+    """What the investment caused, per investor; the investment alone where a contract came
+    with it."""
+    s, d = run.scenario, run.metrics_dict()["investors"]
+    rows = list(CAUSED_ROWS)
+    if any(m["announced"] != m["invested"] for m in d.values()):
+        rows.insert(1, ("announced", "announced", _money))
+    sections = [(ONLY_SECTION, ONLY_ROWS)] if any(linked(s, inv) for inv in d) else []
+    return _figure_table(s, d, rows, "investor", sections)
+
+
+def headline(run: RunLike) -> tuple[str, ...]:
+    """The finding, one sentence or two per investor: what the investment caused and what the
+    stake cost net of it (``net_cost``), in present value at the scenario's rate."""
+    s, d = run.scenario, run.metrics_dict()["investors"]
+    out = []
+    for inv, m in d.items():
+        name, labs = s.label(inv), _join([s.label(x) for x in _labs_of(s).get(inv, [])])
+        clouds = _join([s.label(c) for c in s.investors[inv].owns])
+        if not m["invested"]:
+            out.append(f"{name} invested nothing within the horizon.")
+            continue
+        if not clouds:
+            out.append(
+                f"{name} owns no cloud, so its {_money(m['invested'])} in {labs} caused no "
+                f"revenue or profit of its own; in present value at {rate(s)} a year the stake "
+                f"cost it {_money(m['net_cost'])}."
+            )
+            continue
+        text = (
+            f"{name}'s {_money(m['invested'])} in {labs} caused "
+            f"{_money(m['incremental_revenue'])} of {clouds} revenue and "
+            f"{_money(m['incremental_profit'])} of profit by {s.end.isoformat()}. "
+            + _cost_sentence(s, name, m, "")
+        )
+        if linked(s, inv):
+            text += (
+                f" The investment alone, without the contracts that came with it, caused "
+                f"{_money(m['incremental_revenue_investment_only'])} of revenue, a net cost of "
+                f"{_money(m['net_cost_investment_only'])}."
+            )
+        out.append(text)
+    return tuple(out)
+
+
+def _cost_sentence(s: Scenario, name: str, m: dict[str, Any], suffix: str) -> str:
+    """What the stake cost net of the profit the investment caused: said only from
+    ``net_cost``, and "nothing" only where it is zero or less."""
+    cost, post = m["net_cost" + suffix], m["effective_post_money" + suffix]
+    at = f"In present value at {rate(s)} a year"
+    if cost is None:
+        return ""
+    if cost <= 0:
+        text = (
+            f"{at}, that profit exceeds the investment by {_money(-cost)}: net of it the stake "
+            f"cost {name} nothing (a net cost of {_money(cost)})"
+        )
+    else:
+        text = f"{at}, net of that profit the stake cost {name} {_money(cost)}"
+    if post is not None and m["stated_post_money"] is not None:
+        text += (
+            f", an effective post-money valuation of {_money(post)} against the stated "
+            f"{_money(m['stated_post_money'])}"
+        )
+    paid = m["incremental_payback_date" + suffix]
+    return text + (f"; paid back on {paid}." if paid else "; not paid back within the horizon.")
+
+
 def reading(run: RunLike) -> tuple[Points, ...]:
-    """Plain sentences reading the key figures: a few points per investor, then per lab."""
+    """Plain sentences reading the key figures, in the report's order: per investor what the
+    investment caused, then per investor whose dollars came back, then per lab."""
+    return (*caused_reading(run), *traced_reading(run), *lab_reading(run))
+
+
+def caused_reading(run: RunLike) -> tuple[Points, ...]:
     d = run.metrics_dict()
-    investors = [_investor_reading(run, inv, m) for inv, m in d["investors"].items()]
-    labs = [_lab_reading(run.scenario, lab, m) for lab, m in d["labs"].items()]
-    return (*investors, *labs)
+    return tuple(_caused_points(run, inv, m) for inv, m in d["investors"].items())
 
 
-def _investor_reading(run: RunLike, investor: str, m: dict[str, Any]) -> Points:
+def traced_reading(run: RunLike) -> tuple[Points, ...]:
+    d = run.metrics_dict()
+    return tuple(_traced_points(run, inv, m) for inv, m in d["investors"].items())
+
+
+def lab_reading(run: RunLike) -> tuple[Points, ...]:
+    d = run.metrics_dict()
+    return tuple(_lab_reading(run.scenario, lab, m) for lab, m in d["labs"].items())
+
+
+def _caused_points(run: RunLike, investor: str, m: dict[str, Any]) -> Points:
+    s = run.scenario
+    name, end, start = s.label(investor), s.end.isoformat(), s.start.isoformat()
+    labs = _join([s.label(x) for x in _labs_of(s).get(investor, [])]) or "no lab"
+    clouds = _join([s.label(c) for c in s.investors[investor].owns])
+    if not m["invested"]:
+        return name, (f"{name} invested nothing within the horizon.",)
+    contracts = linked(s, investor)
+    dropped = " and the contracts that came with it" if contracts else ""
+    if not clouds:
+        points = [
+            f"{name} owns no cloud in this scenario: its investment has no twin, and what it "
+            "causes at a cloud of its own is 0."
+        ]
+    else:
+        gap = m["incremental_revenue"] or 0.0
+        run_revenue = m["spend_on_own_cloud"] or 0.0
+        points = [
+            f"Against a twin of this run without {name}'s investment{dropped}, {labs} paid "
+            f"{clouds} {_money(gap)} more by {end} ({_money(run_revenue)} in the run, "
+            f"{_money(run_revenue - gap)} in the twin), and {clouds} made "
+            f"{_money(m['incremental_profit'])} more profit."
+        ]
+    points.append(
+        f"In present value at {rate(s)} a year, discounted to {start}: {name} put in "
+        f"{_money(m['pv_invested'])} and the investment brought back "
+        f"{_money(m['pv_incremental_profit'])} of profit, a net cost of "
+        f"{_money(m['net_cost'])}."
+        + (" Net of that profit the stake cost nothing." if (m["net_cost"] or 0) <= 0 else "")
+    )
+    if m["stake"] is not None and m["effective_post_money"] is not None:
+        stated = m["stated_post_money"]
+        points.append(
+            f"For a stake of {_stake(m['stake'])} that is an effective post-money valuation of "
+            f"{_money(m['effective_post_money'])}"
+            + (f", against the stated {_money(stated)}." if stated is not None else ".")
+        )
+    if clouds:
+        paid = m["incremental_payback_date"]
+        points.append(
+            f"The discounted incremental profit repays the discounted investment on {paid}."
+            if paid
+            else f"The discounted incremental profit has not repaid the investment by {end}."
+        )
+    if contracts and clouds:
+        points.append(
+            f"The investment alone, against a twin that keeps {_join(contracts)}: "
+            f"{_money(m['incremental_revenue_investment_only'])} of revenue and "
+            f"{_money(m['incremental_profit_investment_only'])} of profit. "
+            + _cost_sentence(s, name, m, "_investment_only")
+        )
+    return name, tuple(points)
+
+
+def _traced_points(run: RunLike, investor: str, m: dict[str, Any]) -> Points:
     s = run.scenario
     name, end = s.label(investor), s.end.isoformat()
     lab_keys = _labs_of(s).get(investor, [])
@@ -209,56 +414,26 @@ def _investor_reading(run: RunLike, investor: str, m: dict[str, Any]) -> Points:
     if not m["invested"]:
         return name, (f"{name} invested nothing within the horizon.",)
     if not clouds:
-        points = [
+        return name, (
             f"{name} put {_money(m['invested'])} into {labs} and owns no cloud in this "
-            "scenario, so none of it can come back as its own cloud's revenue."
+            "scenario, so none of it can come back as its own cloud's revenue.",
+        )
+    points = [
+        f"Of the {_money(m['invested'])} {name} put into {labs}, {_money(m['round_trip'])} "
+        f"({_pct(m['round_trip_ratio'])}) came back as revenue of {clouds} by "
+        f"{end}{_half_way(run, investor, m['round_trip'])}. Traced through the ledger, these are "
+        f"{name}'s own dollars; they are not what the investment caused."
+    ]
+    if m["spend_on_own_cloud"]:
+        whose = "the lab's" if len(lab_keys) == 1 else "the labs'"
+        points += [
+            f"That is {_pct(m['circular_revenue_share'])} of the "
+            f"{_money(m['spend_on_own_cloud'])} {labs} paid {clouds} in all; the rest was "
+            f"{whose} own revenue and cash.",
+            f"{clouds} made {_money(m['relationship_profit'])} of profit on all of it, with or "
+            f"without the investment (the relationship, not the stake), "
+            f"{_money(m['round_trip_profit'])} of it on {name}'s own returning dollars.",
         ]
-    else:
-        points = [
-            f"Of the {_money(m['invested'])} {name} put into {labs}, {_money(m['round_trip'])} "
-            f"({_pct(m['round_trip_ratio'])}) came back as revenue of {clouds} by "
-            f"{end}{_half_way(run, investor, m['round_trip'])}."
-        ]
-        if m["spend_on_own_cloud"]:
-            whose = "the lab's" if len(lab_keys) == 1 else "the labs'"
-            points += [
-                f"That is {_pct(m['circular_revenue_share'])} of the "
-                f"{_money(m['spend_on_own_cloud'])} {labs} paid {clouds} in all; the rest was "
-                f"{whose} own revenue and cash.",
-                f"{clouds} made {_money(m['cloud_profit'])} of profit on all of it, "
-                f"{_money(m['round_trip_profit'])} of it on {name}'s own returning dollars.",
-            ]
-    cost, stake = m["net_cash_cost"], []
-    if cost is not None and cost < 0:
-        stake.append(
-            f"That profit exceeds the investment by {_money(-cost)}: net of it the stake cost "
-            f"{name} nothing (a net cash cost of {_money(cost)})."
-        )
-    elif cost is not None:
-        stake.append(
-            f"Net of that profit the stake cost {name} {_money(cost)}."
-            if clouds
-            else f"The stake cost {name} the full {_money(cost)}."
-        )
-    if m["stake"] is not None and m["effective_valuation"] is not None:
-        post = [x.post_money_cents for x in s.investments if x.investor == investor]
-        against = (
-            f", against a post-money valuation of {format_dollars(post[0])}"
-            if len(post) == 1 and post[0] is not None
-            else ""
-        )
-        stake.append(
-            f"For a stake of {_pct(m['stake'], 2)} that is an effective valuation of "
-            f"{_money(m['effective_valuation'])}{against}."
-        )
-    if stake:
-        points.append(" ".join(stake))
-    if clouds:
-        points.append(
-            f"Cloud profit repaid the investment on {m['payback_date']}."
-            if m["payback_date"]
-            else f"Cloud profit had not repaid the investment by {end}."
-        )
     return name, tuple(points)
 
 
@@ -388,21 +563,36 @@ def report_content(run: RunLike) -> ReportContent:
     """Everything the report says, as text and tables."""
     s, d = run.scenario, run.metrics_dict()
     check, check_table = _check(d)
+    start = s.start.isoformat()
     return ReportContent(
         title=s.name,
         subtitle=(
-            f"{s.start.isoformat()} to {s.end.isoformat()}, step {s.step}, "
-            f"tracing {s.tracing.replace('_', '-')}, inputs {d['inputs_hash']}"
+            f"{start} to {s.end.isoformat()}, step {s.step}, "
+            f"tracing {s.tracing.replace('_', '-')}, inputs {d['inputs_hash']}, "
+            f"present values at {rate(s)} a year"
         ),
         question=question(s),
         description=s.description,
-        investors=_figure_table(s, d["investors"], INVESTOR_ROWS, "investor"),
-        labs=_figure_table(s, d["labs"], LAB_ROWS, "lab"),
-        figures_note=(
-            "Money summed over the whole horizon, undiscounted (B: billions of dollars). "
-            "Definitions: docs/metrics.md."
+        headline=headline(run),
+        caused=caused_table(run),
+        caused_note=(
+            "Each figure is this run less its counterfactual twin: the same run without the "
+            "investor's investments and the contracts that came with them, all else the same. "
+            f"PV: present value at the start ({start}) at {rate(s)} a year (the scenario's "
+            "discount_rate); other money summed over the horizon, undiscounted (B: billions of "
+            "dollars). Definitions: docs/metrics.md."
         ),
-        reading=reading(run),
+        caused_reading=caused_reading(run),
+        traced=_figure_table(s, d["investors"], TRACED_ROWS, "investor"),
+        traced_note=(
+            "Traced through the ledger: every cent carries its origin, so these say whose "
+            "dollars reached the investor's clouds under the tracing rule "
+            f"({s.tracing.replace('_', '-')}). They are a label on the money, not an effect: "
+            "they say nothing of what the stake cost. Undiscounted."
+        ),
+        traced_reading=traced_reading(run),
+        labs=_figure_table(s, d["labs"], LAB_ROWS, "lab"),
+        labs_reading=lab_reading(run),
         assumptions=assumptions(s),
         check=check,
         check_table=check_table,

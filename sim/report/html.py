@@ -16,6 +16,10 @@ from matplotlib.figure import Figure
 from sim.charts.style import SAVE_METADATA, house_style
 from sim.report.content import (
     ASSUMPTIONS_NOTE,
+    CAUSED_HEADING,
+    LABS_HEADING,
+    TRACED_HEADING,
+    Points,
     ReportContent,
     Table,
     assumption_cells,
@@ -34,7 +38,8 @@ ul { margin: 0; padding-left: 1.4rem; }
 .muted, .source { color: #666; }
 .source { font-size: .8rem; }
 .question { font-size: 1.15rem; }
-.figures { display: flex; flex-wrap: wrap; gap: 0 3rem; align-items: flex-start; }
+.headline { font-size: 1.1rem; font-weight: bold; }
+tr.section th { text-align: left; font-style: italic; padding-top: .6rem; }
 table { border-collapse: collapse; margin: .4rem 0 .8rem; font-variant-numeric: tabular-nums; }
 th, td { text-align: left; vertical-align: top; padding: .22rem .9rem .22rem 0;
   border-bottom: 1px solid #e3e3e3; }
@@ -72,7 +77,8 @@ def inline_svg(fig: Figure, prefix: str, dpi: int) -> str:
 
 
 def _table(table: Table) -> str:
-    """A table of figures: labels on the left, figures right-aligned."""
+    """A table of figures: labels on the left, figures right-aligned; a section row is a
+    heading across the table."""
     e = html.escape
 
     def row(cells: Sequence[str], tag: str) -> str:
@@ -85,8 +91,22 @@ def _table(table: Table) -> str:
             + "</tr>"
         )
 
-    body = "\n".join(row(r, "td") for r in table.rows)
+    def section(label: str) -> str:
+        span = len(table.header)
+        return f'<tr class="section"><th colspan="{span}" scope="rowgroup">{e(label)}</th></tr>'
+
+    body = "\n".join(
+        section(r[0]) if i in table.sections else row(r, "td") for i, r in enumerate(table.rows)
+    )
     return f"<table>\n<thead>{row(table.header, 'th')}</thead>\n<tbody>\n{body}\n</tbody>\n</table>"
+
+
+def _points(reading: Sequence[Points]) -> list[str]:
+    e = html.escape
+    return [
+        f"<h3>{e(who)}</h3>\n<ul>\n" + "".join(f"<li>{e(p)}</li>\n" for p in points) + "</ul>"
+        for who, points in reading
+    ]
 
 
 def html_report(run: RunLike, content: ReportContent, size: tuple[float, float], dpi: int) -> bytes:
@@ -114,17 +134,25 @@ def html_report(run: RunLike, content: ReportContent, size: tuple[float, float],
     if content.description:
         top.append(f'<p class="muted">{e(content.description)}</p>')
     figures = [
-        '<section id="key-figures">',
-        "<h2>Key figures</h2>",
-        f'<div class="figures">\n{_table(content.investors)}\n{_table(content.labs)}\n</div>',
-        f'<p class="muted">{e(content.figures_note)}</p>',
+        '<section id="headline">',
+        *(f'<p class="headline">{e(h)}</p>' for h in content.headline),
         "</section>",
-        '<section id="reading">',
-        "<h2>What the figures say</h2>",
-        *(
-            f"<h3>{e(who)}</h3>\n<ul>\n" + "".join(f"<li>{e(p)}</li>\n" for p in points) + "</ul>"
-            for who, points in content.reading
-        ),
+        '<section id="caused">',
+        f"<h2>{e(CAUSED_HEADING)}</h2>",
+        _table(content.caused),
+        f'<p class="muted">{e(content.caused_note)}</p>',
+        *_points(content.caused_reading),
+        "</section>",
+        '<section id="traced">',
+        f"<h2>{e(TRACED_HEADING)}</h2>",
+        _table(content.traced),
+        f'<p class="muted">{e(content.traced_note)}</p>',
+        *_points(content.traced_reading),
+        "</section>",
+        '<section id="labs">',
+        f"<h2>{e(LABS_HEADING)}</h2>",
+        _table(content.labs),
+        *_points(content.labs_reading),
         "</section>",
     ]
     charts = [

@@ -23,6 +23,10 @@ from matplotlib.lines import Line2D
 from sim.charts.style import GRID, INK, MUTED, RC, SAVE_METADATA, house_style
 from sim.report.content import (
     ASSUMPTIONS_NOTE,
+    CAUSED_HEADING,
+    LABS_HEADING,
+    TRACED_HEADING,
+    Points,
     ReportContent,
     Table,
     assumption_cells,
@@ -201,6 +205,10 @@ class _Flow:
         def cells(row: Sequence[str], bold: bool = False) -> list[list[str]]:
             return [wrap(t, c.width, size, bold) for t, c in zip(row, columns, strict=True)]
 
+        def section(row: Sequence[str]) -> list[list[str]]:
+            """A section heading: its label across the whole table, nothing in the others."""
+            return [wrap(row[0], right_edge - x, size, True)] + [[] for _ in columns[1:]]
+
         def height(lines: list[list[str]]) -> float:
             return max(map(len, lines)) * step + 2 * pad
 
@@ -219,12 +227,17 @@ class _Flow:
             self.rule(x, right_edge, 0.9, "#555555")
 
         head = height(cells(table.header, bold=True))
-        heights = [height(cells(row)) for row in table.rows]
+        rows = [
+            section(row) if r in table.sections else cells(row) for r, row in enumerate(table.rows)
+        ]
+        heights = [height(lines) for lines in rows]
         n = len(heights)
         for r, row in enumerate(table.rows):
-            lines = cells(row)
+            lines = rows[r]
+            heading = r in table.sections
             need = heights[r] + (heights[1] if r == 0 and n > 1 else 0)
             need += heights[-1] if r == n - 2 and n > 2 else 0
+            need += heights[r + 1] if r in table.sections and r + 1 < n else 0
             if r == 0:
                 self.need(head + need)
                 header()
@@ -233,16 +246,27 @@ class _Flow:
                 if on_new_page is not None:
                     lines = cells([on_new_page(r, c) for c in range(len(row))])
                 header()
-            draw(lines, [colour(r, c) if colour else INK for c in range(len(row))])
+            if heading:  # keep a heading with the row after it
+                draw(lines, [INK] * len(row), bold=True)
+            else:
+                draw(lines, [colour(r, c) if colour else INK for c in range(len(row))])
             self.rule(x, right_edge, 0.5, GRID)
 
     def table_height(self, table: Table, columns: Sequence[_Column], size: float) -> float:
         step, pad = size * 1.35 / 72, size * 0.25 / 72
+        width = sum(c.width for c in columns) + GAP * (len(columns) - 1)
         rows = [(table.header, True)] + [(row, False) for row in table.rows]
         return sum(
-            max(len(wrap(t, c.width, size, bold)) for t, c in zip(row, columns, strict=True)) * step
+            (
+                len(wrap(row[0], width, size, True))
+                if k - 1 in table.sections
+                else max(
+                    len(wrap(t, c.width, size, bold)) for t, c in zip(row, columns, strict=True)
+                )
+            )
+            * step
             + 2 * pad
-            for row, bold in rows
+            for k, (row, bold) in enumerate(rows)
         )
 
 
@@ -251,7 +275,8 @@ def _figure_columns(
 ) -> list[_Column]:
     """A label column and right-aligned figure columns, all within ``width`` inches (the labels
     wrap if they must)."""
-    every = (table.header, *table.rows)
+    rows = [r for k, r in enumerate(table.rows) if k not in table.sections]
+    every = (table.header, *rows)
     values = [
         max(min_value, 0.1 + max(text_width(r[i], size, r is table.header) for r in every))
         for i in range(1, len(table.header))
@@ -261,55 +286,52 @@ def _figure_columns(
     return [_Column(max(label, 1.0))] + [_Column(w, right=True) for w in values]
 
 
-def _key_figures(flow: _Flow, content: ReportContent) -> None:
-    """Investors' and labs' figures, side by side when the page is wide enough, in the largest
-    type (12 down to 10 points) that keeps them on the page they start on."""
-    tables = (content.investors, content.labs)
+def _figures(
+    flow: _Flow,
+    heading: str,
+    table: Table,
+    note: str,
+    reading: Sequence[Points],
+) -> None:
+    """A section: its heading, its table of figures in the largest type (12 down to 10 points)
+    that keeps it on the page it starts on, a note under it, and the sentences reading it."""
 
-    def layout(size: float) -> tuple[list[list[_Column]], bool, float]:
-        columns = [_figure_columns(t, size, flow.text_width) for t in tables]
-        widths = [sum(c.width for c in cols) + GAP * (len(cols) - 1) for cols in columns]
-        heights = [flow.table_height(t, c, size) for t, c in zip(tables, columns, strict=True)]
-        side = sum(widths) + 0.8 <= flow.text_width
-        return columns, side, max(heights) if side else heights[0]
+    def layout(size: float) -> tuple[list[_Column], float]:
+        columns = _figure_columns(table, size, flow.text_width)
+        return columns, flow.table_height(table, columns, size)
 
-    note = 0.35  # inches for the note under the tables
-    fits = [size for size in (12.0, 11.0, 10.0) if layout(size)[2] + note + 0.6 <= flow.room]
+    room = 0.4 if note else 0.1  # inches for the note under the table
+    fits = [size for size in (12.0, 11.0, 10.0) if layout(size)[1] + room + 0.6 <= flow.room]
     size = fits[0] if fits else 12.0
-    (inv_cols, lab_cols), side, height = layout(size)
-    flow.heading("Key figures", keep=height + note)
-    if side:
-        top = flow.y
-        flow.table(content.investors, inv_cols, size=size)
-        bottom, flow.y = flow.y, top
-        x = MARGIN + sum(c.width for c in inv_cols) + GAP * (len(inv_cols) - 1) + 0.8
-        flow.table(content.labs, lab_cols, size=size, x=x)
-        flow.y = max(bottom, flow.y)
-    else:
-        flow.table(content.investors, inv_cols, size=size)
-        flow.space(0.2)
-        flow.table(content.labs, lab_cols, size=size)
+    columns, height = layout(size)
+    flow.heading(heading, keep=height + room)
+    flow.table(table, columns, size=size)
     flow.y += 0.1
-    flow.paragraph(content.figures_note, 10, colour=MUTED)
+    if note:
+        flow.paragraph(note, 10, colour=MUTED, width=min(flow.text_width, READING_WIDTH))
+    width = min(flow.text_width, READING_WIDTH)
+    for who, points in reading:
+        flow.space(0.05)
+        flow.need(0.9)
+        flow.paragraph(who, 13, bold=True, after=0.04)
+        for point in points:
+            flow.paragraph(point, 13, width=width, after=0.06, bullet=True)
 
 
 def _front(content: ReportContent, size: tuple[float, float]) -> list[Page]:
-    """The pages before the charts: title, question, key figures, what they say."""
+    """The pages before the charts: title, question, the finding; what the investment caused,
+    whose dollars came back, the labs: each with its figures and what they say."""
     flow = _Flow(size)
     flow.paragraph(content.title, 24, bold=True, after=0.02)
     flow.paragraph(content.subtitle, 12, colour=MUTED, after=0.2)
     flow.paragraph(content.question, 15, width=min(flow.text_width, 11.5))
     if content.description:
         flow.paragraph(content.description, 13, colour=MUTED)
-    _key_figures(flow, content)
-    flow.heading("What the figures say")
-    width = min(flow.text_width, READING_WIDTH)
-    for who, points in content.reading:
-        flow.space(0.05)
-        flow.need(0.9)
-        flow.paragraph(who, 13, bold=True, after=0.04)
-        for point in points:
-            flow.paragraph(point, 13, width=width, after=0.06, bullet=True)
+    for line in content.headline:
+        flow.paragraph(line, 14, bold=True, width=min(flow.text_width, READING_WIDTH))
+    _figures(flow, CAUSED_HEADING, content.caused, content.caused_note, content.caused_reading)
+    _figures(flow, TRACED_HEADING, content.traced, content.traced_note, content.traced_reading)
+    _figures(flow, LABS_HEADING, content.labs, "", content.labs_reading)
     return [p for p in flow.pages if p]
 
 
