@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from fractions import Fraction
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -126,10 +127,10 @@ def expected_debt(rate: Fraction, floor: int, limit: int) -> dict[str, list[int]
     grid = [start, *STEP_ENDS]
     cash, raised, debt = B, 0, 0
     out: dict[str, list[int]] = {"raise": [], "interest": [], "paid": [], "debt": []}
-    for d0, d1 in zip(grid, grid[1:], strict=False):
+    for d0, d1 in pairwise(grid):
         accrual = float(rate) * (year_fraction(start, d1) - year_fraction(start, d0))
         interest = int(debt * accrual + 0.5)
-        # the exact interest is within half a cent (a cent at an exact tie) of the float one
+        # the float formula is within half a cent of the exact interest (1% a month)
         assert abs(Fraction(interest) - debt * rate / 12) <= Fraction(1, 2)
         get = min(max(interest + B + floor - cash, 0), limit - raised)
         raised, cash = raised + get, cash + get
