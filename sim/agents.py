@@ -6,6 +6,9 @@ The rules (docs/model.md states each with its formula):
   window the condition holds: drawn from the external ``funding`` account, tagged with the
   investor's origin, then paid to the lab.
 * **Lab revenue** accrues each step and lands at the step's end from ``customers``.
+* **Lab financing**, at each step's end just before it spends, for a lab with a ``financing``
+  rule: it raises from its source what it needs to pay for the step and keep its floor (up to
+  its limit), then pays interest on its debt; interest it cannot pay is added to the debt.
 * **Lab spending**, at each step's end, in this order of priority, never beyond the cash it has
   after setting aside invoices it already owes: (1) take-or-pay minimums of its compute contracts;
   (2) the rest of its demand (compute above the minimums, split by provider shares, the unshared
@@ -31,7 +34,7 @@ from sim.kernels import legs_cents, profit_and_cost
 from sim.schedule import InvestmentPlan, LabPlan
 
 if TYPE_CHECKING:
-    from sim.engine import Engine, LabTables, Settle
+    from sim.engine import Engine, FinancingTerms, LabTables, Settle
 
 Process = Generator[simpy.events.Event, Any, None]
 
@@ -133,6 +136,8 @@ def lab_spending(env: simpy.Environment, eng: Engine, lab: LabTables) -> Process
 def spend_step(t: int, eng: Engine, lab: LabTables, k: int) -> None:
     # cash it may commit: what it holds less invoices it already owes
     avail = eng.books.pool[lab.index].sum(axis=0) - eng.payables[lab.name]
+    if lab.financing is not None:
+        avail = finance_step(t, eng, lab, lab.financing, k, avail)
 
     # (1) take-or-pay minimums come first, cut pro rata if even they cannot be paid
     if lab.n_contracts:
@@ -168,6 +173,37 @@ def spend_step(t: int, eng: Engine, lab: LabTables, k: int) -> None:
     to_clouds = cloud_settles(lab.settle, pay_now[lab.now_clouds])
     parts = eng.books.split(lab.index, np.concatenate([to_clouds, funded[-2:]]))
     eng.books.post(t, lab.legs, _legs_cents(lab.settle, parts, n_now))
+
+
+def finance_step(
+    t: int, eng: Engine, lab: LabTables, f: FinancingTerms, k: int, avail: Cents
+) -> Cents:
+    """Before the lab spends at step ``k``'s end: raise what it is short of, then pay interest.
+
+    ``wanted = interest + minimums + the rest of its demand``; it raises
+    ``min(max(wanted + floor - avail, 0), limit - raised so far)`` from its source (origin
+    ``<lab>:equity`` or ``<lab>:debt``). Interest accrued over the step on the debt outstanding
+    at its start, rounded half up to the cent, is paid first from what it may commit; what it
+    cannot pay is added to the debt. Returns what it may commit after both. A step where no run
+    raises (or pays interest) posts nothing."""
+    financed = lab.financed
+    interest = np.zeros_like(avail)
+    if f.debt:
+        interest = np.floor(financed.debt * f.plan.accrual[k] + 0.5).astype(np.int64)
+    wanted = interest + lab.min_total[k] + lab.wanted_total[k]
+    headroom = f.plan.limit - financed.raised
+    raised = np.clip(wanted + f.plan.floor - avail, 0, headroom)
+    if raised.any():
+        eng.books.issue(t, f.raise_legs, f.origin, raised)
+        financed.raised += raised
+        avail = avail + raised
+    if f.debt:
+        paid = np.clip(interest, 0, np.maximum(avail, 0))
+        if paid.any():
+            eng.books.pay(t, lab.index, f.interest_legs, paid[None])
+        financed.debt += raised + interest - paid
+        avail = avail - paid
+    return avail
 
 
 def pay_invoice(eng: Engine, lab: LabTables, i: int, amount: Cents, time: int) -> None:

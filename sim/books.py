@@ -115,7 +115,17 @@ class LedgerArrays:
 
 
 # Kinds of movement, in the order they are listed in docs/model.md.
-KINDS = ("funding", "investment", "revenue", "compute", "other", "cloud_cost", "profit")
+KINDS = (
+    "funding",
+    "investment",
+    "revenue",
+    "compute",
+    "other",
+    "cloud_cost",
+    "profit",
+    "financing",  # a financing source -> a lab: equity or debt raised
+    "interest",  # a lab -> its financing source: interest on debt
+)
 KIND = {k: i for i, k in enumerate(KINDS)}
 
 

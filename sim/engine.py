@@ -19,7 +19,7 @@ import simpy
 
 from sim import agents, jit
 from sim.books import Books, Cents, LedgerArrays, Legs
-from sim.schedule import EXTERNAL_ACCOUNTS, Plan
+from sim.schedule import EXTERNAL_ACCOUNTS, FinancingPlan, Plan, financing_sources
 
 
 @dataclass
@@ -29,6 +29,29 @@ class Settle:
     margins: npt.NDArray[np.float64]  # [cloud, run]
     owned: npt.NDArray[np.intp]  # positions of the clouds an investor owns
     legs: list[tuple[int, int, str, int]]  # a cost leg per cloud, then a profit leg per owned
+
+
+@dataclass(frozen=True)
+class FinancingTerms:
+    """A lab's financing rule as the engine applies it: fixed for the whole run."""
+
+    debt: bool  # debt bears interest and is reported outstanding; equity does neither
+    plan: FinancingPlan  # floor, limit [run]; interest per cent of debt in each step [step, run]
+    origin: int  # the origin of the money raised (``<lab>:equity`` or ``<lab>:debt``)
+    raise_legs: Legs  # source -> lab, financing
+    interest_legs: Legs  # lab -> source, interest
+
+
+@dataclass
+class Financed:
+    """What a lab's financing has come to so far, per run (changes step by step)."""
+
+    raised: Cents  # all money received from its source [run]
+    debt: Cents  # debt outstanding: drawn plus interest not paid [run]; 0 for equity
+
+    @classmethod
+    def none(cls, n_runs: int) -> Financed:
+        return cls(np.zeros(n_runs, dtype=np.int64), np.zeros(n_runs, dtype=np.int64))
 
 
 @dataclass
@@ -59,6 +82,8 @@ class LabTables:
     unmet_compute: Cents  # filled step by step [step, run]
     unmet_other: Cents
     shortfall: Cents
+    financed: Financed  # money raised so far and debt outstanding (zero without financing)
+    financing: FinancingTerms | None = None  # None: the lab never raises money
 
     @property
     def n_contracts(self) -> int:
@@ -113,13 +138,16 @@ class Engine:
         for lab in plan.labs:
             for suffix in ("revenue", "other", "other-compute"):
                 self._deal(f"{lab}-{suffix}", lab)
+        for lab, lab_plan in plan.labs.items():
+            if lab_plan.financing is not None:  # money raised and interest paid on it
+                self._deal(f"{lab}-financing", lab)
 
         opening = np.zeros((len(plan.accounts), len(plan.origins), n), dtype=np.int64)
         for name, lab_plan in plan.labs.items():
             opening[self.index[name], self.origin[f"{name}:cash"]] = lab_plan.opening
         for c, cloud in enumerate(plan.clouds):
             opening[self.index[cloud], self.origin[f"{cloud}:cash"]] = plan.cloud_opening[c]
-        external = {self.index[x] for x in EXTERNAL_ACCOUNTS}
+        external = {self.index[x] for x in (*EXTERNAL_ACCOUNTS, *financing_sources(plan.labs))}
         self.books = Books(
             plan.accounts,
             plan.origins,
@@ -217,7 +245,22 @@ class Engine:
                 unmet_compute=np.zeros((steps, n), dtype=np.int64),
                 unmet_other=np.zeros((steps, n), dtype=np.int64),
                 shortfall=np.zeros((steps, n), dtype=np.int64),
+                financed=Financed.none(n),
             )
+            if lp.financing is not None:
+                self._financing_tables(self.labs[name], lp.financing)
+
+    def _financing_tables(self, lab: LabTables, f: FinancingPlan) -> None:
+        """The legs and origin of a lab's financing."""
+        a, source = lab.index, self.index[f.source]
+        d = self.deal_index[f"{lab.name}-financing"]
+        lab.financing = FinancingTerms(
+            debt=f.kind == "debt",
+            plan=f,
+            origin=self.origin[f"{lab.name}:{f.kind}"],
+            raise_legs=Legs.of([(source, a, "financing", d)]),
+            interest_legs=Legs.of([(a, source, "interest", d)]),
+        )
 
     def _settle(self, clouds: list[str], deals: list[int]) -> Settle:
         """Who pays whom when ``clouds`` settle payments made under ``deals``."""
@@ -267,6 +310,7 @@ class Engine:
             "shortfall": t.shortfall.sum(axis=0),
             "unused_commitment": t.unused.sum(axis=0),
             "cash_out_day": np.where(cut.any(axis=0), self.plan.days[1:][first], -1),
+            "debt_outstanding": t.financed.debt.copy(),
         }
 
     def snapshot(self) -> None:

@@ -105,8 +105,12 @@ LAB_METRICS = (
     "payables_outstanding",
     "cash_end",
     "cash_out_date",
+    "raised",
+    "interest_paid",
+    "debt_outstanding",
+    "first_raise_date",
 )
-LAB_DATES = ("cash_out_date",)
+LAB_DATES = ("cash_out_date", "first_raise_date")
 
 
 @dataclass
@@ -269,6 +273,13 @@ def compute(data: RunData, twins: Twins | None = None) -> Metrics:
     for lab, stats in data.lab_stats.items():
         a = acc[lab]
         out_rows = led.payer == a
+        # money raised: its records in time order; the first with cents in it, per run
+        raise_rows = np.flatnonzero((led.kind == KIND["financing"]) & (led.payee == a))
+        raised = amount[raise_rows]  # [raise record, run]
+        first_raise = np.full(plan.n_runs, -1, dtype=np.int64)
+        if len(raise_rows):
+            hit = (raised > 0).any(axis=0)
+            first_raise[hit] = led.time[raise_rows[(raised > 0).argmax(axis=0)]][hit]
         labs_out[lab] = {
             "revenue": amount[(led.kind == KIND["revenue"]) & (led.payee == a)].sum(axis=0),
             "invested_in": amount[(led.kind == KIND["investment"]) & (led.payee == a)].sum(axis=0),
@@ -283,5 +294,9 @@ def compute(data: RunData, twins: Twins | None = None) -> Metrics:
             + amount[led.payee == a].sum(axis=0)
             - amount[out_rows].sum(axis=0),
             "cash_out_date": stats["cash_out_day"],
+            "raised": raised.sum(axis=0),
+            "interest_paid": amount[out_rows & (led.kind == KIND["interest"])].sum(axis=0),
+            "debt_outstanding": stats["debt_outstanding"],
+            "first_raise_date": first_raise,
         }
     return Metrics(investors=investors, by_lab=by_lab, labs=labs_out, twins=twins)

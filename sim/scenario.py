@@ -15,6 +15,7 @@ from typing import Any, Literal
 from sim.units import Duration, year_fraction
 
 Tracing = Literal["pro_rata", "fifo"]
+FinancingKind = Literal["equity", "debt"]
 
 # A run may have at most this many steps (a 100-year horizon on a daily grid). Past it the scenario
 # is refused at validation with a clear message instead of running for minutes.
@@ -36,6 +37,20 @@ class Investor:
 
 
 @dataclass(frozen=True)
+class Financing:
+    """A lab's financing rule: when its cash would fall below ``floor_cents`` after this step's
+    spending, it raises the difference from the external account ``source``, at most
+    ``limit_cents`` over the whole horizon. Equity is never repaid; debt bears interest at
+    ``rate`` a year on what is outstanding (docs/model.md, "Financing")."""
+
+    source: str  # an account outside the model, like ``funding``
+    kind: FinancingKind
+    floor_cents: int  # cash it keeps after paying for the step, when it can raise
+    limit_cents: int  # most it raises over the horizon
+    rate: float = 0.0  # per year, debt only
+
+
+@dataclass(frozen=True)
 class Lab:
     name: str
     cash_cents: int = 0
@@ -45,6 +60,7 @@ class Lab:
     # bought from compute suppliers outside the model (the external ``other_compute`` account).
     providers: dict[str, float] = field(default_factory=dict)
     other: Flow = Flow()
+    financing: Financing | None = None  # None: the lab never raises money
 
 
 @dataclass(frozen=True)

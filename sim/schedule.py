@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from sim.errors import ScenarioError
 from sim.kernels import Cents, Floats
-from sim.scenario import ComputeContract, Flow, Scenario, Tranche
+from sim.scenario import ComputeContract, FinancingKind, Flow, Lab, Scenario, Tranche
 from sim.units import Duration, year_fraction
 
 EXTERNAL_ACCOUNTS = ("customers", "suppliers", "cloud_costs", "other_compute", "funding")
@@ -93,6 +93,17 @@ def flow_cents(annual_cents: Floats, growth: Floats, years: Floats) -> Cents:
 
 
 @dataclass
+class FinancingPlan:
+    """A lab's financing rule over the runs of a batch: the same source and kind, any values."""
+
+    source: str  # an external account (may go negative, like ``funding``)
+    kind: FinancingKind  # equity or debt
+    floor: Cents  # cash to keep after the step's payments [run]
+    limit: Cents  # most raised over the horizon [run]
+    accrual: Floats  # interest per cent of debt over each step: rate * year fraction [step, run]
+
+
+@dataclass
 class LabPlan:
     name: str
     revenue: Cents  # [step, run]
@@ -101,6 +112,12 @@ class LabPlan:
     providers: list[str]  # clouds the lab buys from by share
     shares: Floats  # [provider, run]
     opening: Cents  # [run]
+    financing: FinancingPlan | None = None  # None: the lab never raises money
+
+    @property
+    def financing_origin(self) -> str | None:
+        """The origin of the money it raises (``openai:equity``), if it may raise any."""
+        return None if self.financing is None else f"{self.name}:{self.financing.kind}"
 
 
 @dataclass
@@ -189,11 +206,40 @@ def structure(s: Scenario) -> tuple[object, ...]:
         s.tracing,
         tuple((i.name, i.owns) for i in s.investors.values()),
         tuple((lab.name, tuple(lab.providers)) for lab in s.labs.values()),
+        # which labs may raise money, of which kind and from where; floors, limits, rates are values
+        tuple(
+            (lab.name, lab.financing.source, lab.financing.kind)
+            for lab in s.labs.values()
+            if lab.financing is not None
+        ),
         tuple(s.clouds),
         # which tranches wait for which kind of condition; levels and dates are values
         tuple((d.id, d.investor, d.lab, tuple(t.kind for t in d.tranches)) for d in s.investments),
         # a contract's minimum is stated as a total (over a term) or as a schedule of years
         tuple((c.id, c.lab, c.cloud, c.with_investment, bool(c.schedule)) for c in s.contracts),
+    )
+
+
+def financing_sources(labs: dict[str, LabPlan]) -> list[str]:
+    """The external accounts labs raise money from, in the order labs first name them."""
+    return list(dict.fromkeys(lab.financing.source for lab in labs.values() if lab.financing))
+
+
+def _financing(runs: list[Lab], years: Floats) -> FinancingPlan | None:
+    """The financing rule of one lab across runs (all have one, or none: see ``structure``)."""
+    rules = [r.financing for r in runs]
+    if rules[0] is None:
+        return None
+    fs = [f for f in rules if f is not None]  # all of them: the batch shares its structure
+    rate = np.array([f.rate if f.kind == "debt" else 0.0 for f in fs], dtype=np.float64)
+    # interest accrues over each step on the year fractions flows use: step k is
+    # y(d_k+1) - y(d_k) years long, so a monthly step is 1/12 whatever the month's length
+    return FinancingPlan(
+        source=fs[0].source,
+        kind=fs[0].kind,
+        floor=np.array([f.floor_cents for f in fs], dtype=np.int64),
+        limit=np.array([f.limit_cents for f in fs], dtype=np.int64),
+        accrual=np.diff(years)[:, None] * rate[None, :],
     )
 
 
@@ -308,6 +354,9 @@ def _check_exact_range(
     total = cloud_opening.sum(axis=0).astype(np.float64)
     for lab in labs.values():
         total += lab.opening + lab.revenue.sum(axis=0)
+        if lab.financing is not None:
+            total += lab.financing.limit
+            _check_debt_range(lab.name, lab.financing)
     for inv in investments:
         total += inv.amounts.sum(axis=0)
     if total.max(initial=0) >= 2**52:
@@ -316,6 +365,21 @@ def _check_exact_range(
             f"horizon) adds up to ${total.max() / 1e14:,.0f}T, past the $45T this simulator can "
             "keep exact to the cent; lower the amounts or growth, or shorten the horizon",
             path="agents, deals",
+        )
+
+
+def _check_debt_range(lab: str, f: FinancingPlan) -> None:
+    """A debt's outstanding amount (drawn plus interest not paid) must stay exact in cents too.
+
+    Each step multiplies it by at most ``1 + accrual <= exp(accrual)`` and adds at most half a
+    cent of rounding, so it stays below ``(limit + steps) * exp(sum of accruals)``."""
+    bound = (f.limit + f.accrual.shape[0]) * (det_expm1(f.accrual.sum(axis=0)) + 1.0)
+    if bound.max(initial=0) >= 2**52:
+        raise ScenarioError(
+            f"{lab}'s debt could grow past the $45T this simulator can keep exact to the cent "
+            "(its limit with interest compounded over the horizon); lower the limit or the rate, "
+            "or shorten the horizon",
+            path=f"agents.{lab}.financing",
         )
 
 
@@ -349,6 +413,7 @@ def build_plan(scenarios: list[Scenario]) -> Plan:
                 len(lab.providers), len(runs)
             ),
             opening=np.array([r.cash_cents for r in runs], dtype=np.int64),
+            financing=_financing(runs, years),
         )
 
     clouds = list(first.clouds)
@@ -431,11 +496,19 @@ def build_plan(scenarios: list[Scenario]) -> Plan:
         due=due,
         tracing=first.tracing,
     )
-    plan.accounts = [*first.investors, *first.labs, *clouds, *EXTERNAL_ACCOUNTS]
+    # financing sources and origins come last: a scenario without financing keeps its layout
+    plan.accounts = [
+        *first.investors,
+        *first.labs,
+        *clouds,
+        *EXTERNAL_ACCOUNTS,
+        *financing_sources(labs),
+    ]
     plan.origins = (
         [f"{i}:investment" for i in first.investors]
         + [f"{lab}:revenue" for lab in first.labs]
         + [f"{lab}:cash" for lab in first.labs]
         + [f"{c}:cash" for c in clouds]
+        + [o for lab in labs.values() if (o := lab.financing_origin) is not None]
     )
     return plan

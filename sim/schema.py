@@ -26,6 +26,8 @@ from sim.scenario import (
     Cloud,
     ComputeContract,
     Condition,
+    Financing,
+    FinancingKind,
     Flow,
     Investment,
     Investor,
@@ -54,6 +56,7 @@ if TYPE_CHECKING:
     from sim.loader import YamlDoc, YamlPath
 
 AGENT_KINDS = ("investor", "lab", "cloud")
+FINANCING_KINDS = ("equity", "debt")
 DEAL_KINDS = ("investment", "compute_contract")
 # Accounts outside the model that the ledger books against; no agent may take these names.
 RESERVED_NAMES = ("customers", "suppliers", "cloud_costs", "other_compute", "funding")
@@ -175,6 +178,27 @@ def _stake(value: Any) -> float:
     return share
 
 
+def _interest_rate(value: Any) -> float:
+    share = _share(value)
+    if not 0 <= share <= 1:
+        raise _fail(
+            "share",
+            f"an interest rate must be between 0% and 100% a year, got {shown(value)}"
+            f"{_percent_hint(value)}",
+        )
+    return share
+
+
+def _financing_kind(value: Any) -> str:
+    if isinstance(value, str) and value in FINANCING_KINDS:
+        return value
+    hint = _did_you_mean(value, list(FINANCING_KINDS)) if isinstance(value, str) else ""
+    raise _fail(
+        "financing_kind",
+        f"unknown kind {shown(value)}{hint}; expected one of: {', '.join(FINANCING_KINDS)}",
+    )
+
+
 def _duration(value: Any) -> Duration:
     try:
         return parse_duration(value)  # at most 1,200 months or 40,000 days
@@ -236,6 +260,7 @@ Amount = Annotated[int, PlainValidator(_non_negative_amount)]  # cents, >= 0
 PositiveAmount = Annotated[int, PlainValidator(_positive_amount)]  # cents, > 0
 Share = Annotated[float, PlainValidator(_unit_share)]  # 0..1
 Rate = Annotated[float, PlainValidator(_rate)]  # per year, 0..1
+InterestRate = Annotated[float, PlainValidator(_interest_rate)]  # per year, 0..1
 Margin = Annotated[float, PlainValidator(_margin)]  # 0 <= m < 1
 Stake = Annotated[float, PlainValidator(_stake)]  # 0 < s <= 1
 Growth = Annotated[float, PlainValidator(_growth)]  # per year, > -1
@@ -292,12 +317,23 @@ class SpendingModel(_Model):
     other: FlowModel = FlowModel()
 
 
+class FinancingModel(_Model):
+    """``financing:`` of a lab: raise from ``source`` when cash would fall below ``floor``."""
+
+    source: Text  # an account outside the model; checked against agent and reserved names
+    kind: Annotated[FinancingKind, PlainValidator(_financing_kind)]
+    floor: Amount = 0  # cents of cash to keep
+    limit: Amount  # cents, at most this much raised over the horizon
+    rate: InterestRate | None = None  # per year; debt only, and required for it
+
+
 class LabModel(_Model):
     kind: Literal["lab"]
     label: Text | None = None
     cash: Amount = 0
     revenue: FlowModel = FlowModel()
     spending: SpendingModel = SpendingModel()
+    financing: FinancingModel | None = None  # none: the lab never raises money
 
 
 class CloudModel(_Model):
@@ -553,6 +589,68 @@ def _check_agents(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
                         key=True,
                     )
                 )
+    errors += _check_financing(m, doc)
+    return errors
+
+
+def _check_financing(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
+    """A lab's financing: a rate for debt and only for debt; a source that is an account of its
+    own (its name no agent's and not reserved; two labs may share one)."""
+    errors: list[ScenarioError] = []
+    agents = {n.lower(): n for n in m.agents}
+    sources: dict[str, str] = {}
+    for name, agent in m.agents.items():
+        if not isinstance(agent, LabModel) or agent.financing is None:
+            continue
+        f, path = agent.financing, ("agents", name, "financing")
+        if f.kind == "equity" and f.rate is not None:
+            errors.append(
+                doc.error(
+                    (*path, "rate"),
+                    "a rate applies to debt only: equity pays no interest and is never repaid; "
+                    "remove 'rate' or write kind: debt",
+                    key=True,
+                )
+            )
+        if f.kind == "debt" and f.rate is None:
+            errors.append(
+                doc.error(path, "debt needs a 'rate', its interest per year (such as 9%)", key=True)
+            )
+        source, where = f.source, (*path, "source")
+        if not _NAME_RE.fullmatch(source):
+            errors.append(
+                doc.error(
+                    where,
+                    f"a source name is letters, digits and _ starting with a letter, such as "
+                    f"private_markets; got {shown(source)}",
+                )
+            )
+        elif source.lower() in RESERVED_NAMES:
+            errors.append(
+                doc.error(
+                    where,
+                    f"{shown(source)} is the name of an account outside the model "
+                    f"({', '.join(RESERVED_NAMES)}); a financing source needs a name of its own",
+                )
+            )
+        elif source.lower() in agents:
+            other = agents[source.lower()]
+            errors.append(
+                doc.error(
+                    where,
+                    f"{shown(source)} is the name of the {m.agents[other].kind} {shown(other)}; "
+                    "a financing source is an account outside the model: give it a name no "
+                    "agent has",
+                )
+            )
+        elif sources.setdefault(source.lower(), source) != source:
+            errors.append(
+                doc.error(
+                    where,
+                    f"{shown(sources[source.lower()])} and {shown(source)} differ only in case; "
+                    "write the same name to share a source",
+                )
+            )
     return errors
 
 
@@ -1073,7 +1171,12 @@ def _lab(name: str, a: LabModel) -> Lab:
         compute=Flow(compute.annual, compute.growth),
         providers=dict(compute.providers),
         other=Flow(a.spending.other.annual, a.spending.other.growth),
+        financing=None if a.financing is None else _financing(a.financing),
     )
+
+
+def _financing(f: FinancingModel) -> Financing:
+    return Financing(f.source, f.kind, f.floor, f.limit, f.rate or 0.0)
 
 
 def dollars(cents: int) -> int | str:
@@ -1112,6 +1215,18 @@ def _tranche(m: ScenarioModel, t: TrancheModel) -> dict[str, Any]:
     return out
 
 
+def _resolved_financing(f: FinancingModel) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "source": f.source,
+        "kind": f.kind,
+        "floor": dollars(f.floor),
+        "limit": dollars(f.limit),
+    }
+    if f.rate is not None:
+        out["rate"] = f.rate
+    return out
+
+
 def _resolved(m: ScenarioModel, ids: list[str]) -> dict[str, Any]:
     """Every input after defaults and overrides, as plain YAML values that load back the same."""
     agents: dict[str, Any] = {}
@@ -1130,6 +1245,8 @@ def _resolved(m: ScenarioModel, ids: list[str]) -> dict[str, Any]:
                     "other": _flow(a.spending.other),
                 },
             }
+            if a.financing is not None:  # absent, it is left out: inputs hashes stay as they were
+                agents[name]["financing"] = _resolved_financing(a.financing)
         else:
             agents[name] = {
                 "kind": "cloud",

@@ -31,8 +31,10 @@ COLUMN_TITLES = ("Money in", "Labs", "Spent on", "Passed on by the clouds")
 def flow_bands(run: RunLike) -> pd.DataFrame:
     """Every band of the diagram: ``stage``, ``source``, ``target``, ``origin``, ``dollars``.
 
-    * ``in``: origin -> lab: opening cash, customer revenue and investments the lab received;
-    * ``spend``: lab -> what it paid (clouds, ``other_compute``, ``suppliers``) and
+    * ``in``: origin -> lab: opening cash, customer revenue, investments and money raised (its
+      financing) the lab received;
+    * ``spend``: lab -> what it paid (clouds, ``other_compute``, ``suppliers``, interest to its
+      financing source) and
       ``<lab>:held``, the cash it still holds at the end (unpaid invoices included);
     * ``out``: cloud -> ``cloud_costs`` and the owner's profit, and ``<cloud>:kept``, the profit
       a cloud no investor owns keeps.
@@ -59,7 +61,7 @@ def flow_bands(run: RunLike) -> pd.DataFrame:
 
     for lab in s.labs:
         add("in", "", lab, held(lab, first))  # opening cash: its own origin row
-        into = led[(led.payee == lab) & led.kind.isin(["investment", "revenue"])]
+        into = led[(led.payee == lab) & led.kind.isin(["investment", "revenue", "financing"])]
         add("in", "", lab, into[cols].sum())
         paid = led[led.payer == lab]
         for payee, group in paid.groupby("payee", sort=False):
@@ -125,6 +127,7 @@ def _node_order(run: RunLike, bands: pd.DataFrame) -> list[list[str]]:
     col0 += [o for o in bands.origin.unique() if o not in col0]
     col1 = list(s.labs)
     col2 = owned + [c for c in s.clouds if c not in owned] + ["other_compute", "suppliers"]
+    col2 += [t for t in bands.target[bands.stage == "spend"].unique() if t not in col2]  # sources
     col2 += [f"{lab}:held" for lab in s.labs]
     # each cloud's profit where it goes (owner, or kept), in cloud order; costs at the bottom
     col3 = [t for c in col2 for t in (s.owner_of(c), f"{c}:kept") if t] + ["cloud_costs"]
