@@ -922,17 +922,28 @@ def _check_contract(
             message = (
                 f"the years of a schedule increase, each written once: {year} comes after {last}"
             )
-        elif dt.date(year + 1, 1, 1) <= m.start or dt.date(year, 1, 1) >= end:
-            message = (
-                f"the year {year} is wholly outside the horizon; {span}; each year of a "
-                "schedule must overlap it (a year partly inside accrues only its days inside)"
-            )
         else:
             message = ""
         if message:
             errors.append(doc.error((*schedule, key), message, key=True))
         if year is not None and (last is None or year > last):
             last = year
+    years = [y for y in map(_year, deal.schedule) if y is not None]
+    if (
+        years
+        and not errors
+        and all(dt.date(y + 1, 1, 1) <= m.start or dt.date(y, 1, 1) >= end for y in years)
+    ):
+        # a year outside the horizon asks nothing within it, as does a term running past its
+        # end; a schedule with no year inside it would ask nothing at all: a mistake
+        errors.append(
+            doc.error(
+                schedule,
+                f"no year of this schedule ({years[0]} to {years[-1]}) overlaps the horizon; "
+                f"{span}; a year partly inside accrues only its days inside, a year outside "
+                "nothing",
+            )
+        )
     total = sum(deal.schedule.values())
     if total >= MAX_CONTRACT_CENTS:
         errors.append(

@@ -77,7 +77,7 @@ def test_run_prints_the_summary_and_writes_the_run_folder(bundled_run) -> None:
 
 
 def test_the_run_folder_files_hold_exact_cents_that_add_up(bundled_run) -> None:
-    folder, total = bundled_run[3], 40 * 10**9 * 100  # openai's $40B is all the cash at start
+    folder, total = bundled_run[3], 20 * 10**9 * 100  # openai's $20B is all the cash at start
     metrics = json.loads((folder / "metrics.json").read_text())
     assert metrics["investors"]["amazon"]["invested"] == 50e9
     assert metrics["check"]["balanced"] is True
@@ -87,7 +87,8 @@ def test_the_run_folder_files_hold_exact_cents_that_add_up(bundled_run) -> None:
     origins = [c for c in led.columns if c.startswith("from:")]
     assert "from:amazon:investment" in origins
     assert (led[origins].sum(axis=1) == led.amount_cents).all()
-    assert led.query("kind == 'investment'").amount_cents.sum() == 50 * 10**9 * 100
+    # Amazon's $50B, Nvidia's and SoftBank's $30B each
+    assert led.query("kind == 'investment'").amount_cents.sum() == 110 * 10**9 * 100
     per_step = pd.read_parquet(folder / "balances.parquet").groupby("step").cents.sum()
     assert len(per_step) == 97  # 96 monthly steps, opening included
     assert (per_step == total).all()
@@ -131,7 +132,7 @@ def test_validate_says_valid_and_writes_nothing(tmp_path, capsys, monkeypatch) -
     code, out, err = cli(capsys, "validate", BUNDLED)
     assert (code, err) == (0, "")
     assert f"{BUNDLED}: valid." in out
-    assert "1 investor(s), 1 lab(s), 4 cloud(s), 2 deal(s), 96 steps" in out
+    assert "3 investor(s), 1 lab(s), 4 cloud(s), 8 deal(s), 96 steps" in out
     assert list(tmp_path.iterdir()) == []
 
 

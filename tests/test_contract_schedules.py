@@ -212,10 +212,10 @@ BAD = {
         ("    cloud: own\n", "    cloud: own\n    start: 2026-06-01\n"), "13:5: deals.1.start",
         ["'start' does not go with 'schedule'"],
     ),
-    "year outside the horizon": (
-        ("2027: 24B", "2028: 24B"), "15:7: deals.1.schedule.2028",
-        ["the year 2028 is wholly outside the horizon; the horizon runs from 2026-01-01 to "
-         "2028-01-01 (its end excluded)", "a year partly inside accrues only its days inside"],
+    "no year inside the horizon": (
+        ("2026: 12B\n      2027: 24B", "2028: 12B\n      2029: 24B"), "14:7: deals.1.schedule",
+        ["no year of this schedule (2028 to 2029) overlaps the horizon; the horizon runs from "
+         "2026-01-01 to 2028-01-01 (its end excluded)", "a year outside nothing"],
     ),
     "years out of order": (
         ("2026: 12B\n      2027: 24B", "2027: 12B\n      2026: 24B"), "15:7: deals.1.schedule.2026",
@@ -268,8 +268,8 @@ def test_the_errors_shown_in_the_docs_are_the_errors_given(tmp_path, capsys) -> 
     docs = (Path(__file__).resolve().parent.parent / "docs" / "scenarios.md").read_text()
     shown = [line for line in docs.splitlines() if line.startswith("error: x.yaml")]
     cases = {
-        "deals.1.schedule.2030": BASE.replace("horizon: 2y", "horizon: 3y").replace(
-            "2027: 24B", "2030: 24B"
+        "deals.1.schedule": BASE.replace("horizon: 2y", "horizon: 3y").replace(
+            "2026: 12B\n      2027: 24B", "2030: 12B\n      2031: 24B"
         ),
         "deals.1.over": BASE.replace("    cloud: own\n", "    cloud: own\n    over: 2y\n"),
         "deals.1.schedule.2026": BASE.replace(

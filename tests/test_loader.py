@@ -232,5 +232,5 @@ def test_bad_set_strings_are_reported_against_the_override(override: str, messag
 
 def test_list_index_out_of_range_says_how_many_items() -> None:
     with pytest.raises(ScenarioError) as info:
-        load_scenario(BUNDLED, ["deals.5.id=x"])
-    assert "deals has 2 items (indices 0..1); index 5 is out of range" in info.value.message
+        load_scenario(BUNDLED, ["deals.9.id=x"])
+    assert "deals has 8 items (indices 0..7); index 9 is out of range" in info.value.message

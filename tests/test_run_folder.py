@@ -377,7 +377,7 @@ def test_the_resolved_inputs_keep_their_source_comments_and_read_back_the_same(t
     out = tmp_path / "run"
     write_run(sim.run(scenario), out)
     text = (out / "scenario.resolved.yaml").read_text()
-    assert "pre_money: 730000000000  # 2026-02-27 [C]" in text
+    assert "post_money: 852000000000  # 2026-03-31 [C]" in text
     assert "margin: 0.3  # set by --set agents.aws.margin=30%" in text
     back = read_run(out).scenario
     assert back.comments == scenario.comments

@@ -52,37 +52,47 @@ def error(old: str, new: str) -> ScenarioError:
 
 def test_bundled_file_becomes_the_typed_scenario() -> None:
     s = load_scenario(BUNDLED)
-    assert (s.start, s.horizon, s.step, s.tracing) == (
-        dt.date(2026, 3, 1), Duration(months=96), Duration(months=1), "pro_rata"
+    assert (s.start, s.horizon, s.step, s.tracing, s.discount_rate) == (
+        dt.date(2026, 3, 1), Duration(months=96), Duration(months=1), "pro_rata", 0.08
     )  # fmt: skip
     assert s.investors["amazon"].owns == ("aws",)
+    assert s.investors["nvidia"].owns == s.investors["softbank"].owns == ()
     lab = s.labs["openai"]
-    assert (lab.cash_cents, lab.revenue.annual_cents, lab.revenue.growth) == (40 * B, 20 * B, 0.5)
+    assert (lab.cash_cents, lab.revenue.annual_cents, lab.revenue.growth) == (20 * B, 20 * B, 0.5)
     assert (lab.compute.annual_cents, lab.compute.growth, lab.other.annual_cents) == (
         30 * B, 0.4, 8 * B
     )  # fmt: skip
     assert list(lab.providers.items()) == [
         ("aws", 0.2), ("azure", 0.5), ("oracle", 0.2), ("coreweave", 0.1)
     ]  # fmt: skip
+    assert lab.financing is not None and (lab.financing.kind, lab.financing.limit_cents) == (
+        "equity", 150 * B
+    )  # fmt: skip
     assert s.clouds["aws"].margin == 0.35
     assert s.clouds["aws"].payment_terms == Duration()
-    (inv,) = s.investments
-    assert (inv.id, inv.total_cents, inv.pre_money_cents, inv.round_size_cents) == (
-        "amazon-openai", 50 * B, 730 * B, 110 * B
+    amazon, nvidia, softbank = s.investments
+    assert (amazon.id, amazon.total_cents, amazon.post_money_cents) == (
+        "amazon-openai", 50 * B, 852 * B
     )  # fmt: skip
-    assert inv.post_money_cents == 840 * B  # 730B pre-money + the 110B round
-    assert [t.at for t in inv.tranches] == [dt.date(2026, 3, 1), dt.date(2027, 3, 1)]
-    (c,) = s.contracts
-    assert (c.id, c.total_cents, c.start, c.end, c.payment_terms) == (
-        "openai-aws-contract", 138 * B, dt.date(2026, 3, 1), dt.date(2034, 3, 1), Duration(days=30)
+    assert [t.at for t in amazon.tranches] == [dt.date(2026, 3, 1), dt.date(2027, 3, 1)]
+    assert s.milestones == {"ipo_or_agi": dt.date(2027, 3, 1)}
+    assert nvidia.total_cents == softbank.total_cents == 30 * B
+    aws_2025, expansion = s.contracts[:2]
+    assert (aws_2025.cloud, aws_2025.schedule[0], aws_2025.with_investment) == (
+        "aws", (2026, 4 * B), None
     )  # fmt: skip
+    assert (expansion.id, expansion.total_cents, expansion.growth, expansion.with_investment) == (
+        "aws-expansion", 100 * B, 0.25, "amazon-openai"
+    )  # fmt: skip
+    assert expansion.payment_terms == aws_2025.payment_terms == Duration(days=30)
+    assert [c.cloud for c in s.contracts] == ["aws", "aws", "azure", "oracle", "coreweave"]
 
 
 def test_resolved_inputs_dump_and_load_back_to_an_equal_scenario() -> None:
     s = load_scenario(BUNDLED)
-    assert s.resolved["agents"]["openai"]["cash"] == 40_000_000_000  # dollars
+    assert s.resolved["agents"]["openai"]["cash"] == 20_000_000_000  # dollars
     assert s.resolved["agents"]["aws"]["payment_terms"] == "0d"  # default written out
-    assert s.resolved["deals"][1]["start"] == dt.date(2026, 3, 1)
+    assert s.resolved["deals"][4]["start"] == dt.date(2026, 3, 1)
     for sort_keys in (True, False):
         text = yaml.safe_dump(s.resolved, sort_keys=sort_keys)
         again = parse_scenario(text, str(BUNDLED))
