@@ -454,6 +454,19 @@ class Result:
                 f"  cash at end              {money(m['cash_end']):>12}",
                 f"  cash runs out            {m['cash_out_date'] or 'never':>12}",
             ]
+            fin = s.labs[lab].financing
+            if fin is not None:
+                first = m["first_raise_date"]
+                label = f"raised ({fin.kind})"
+                lines.append(
+                    f"  {label:<25}{money(m['raised']):>12}   from {fin.source}"
+                    + (f", first on {first}" if first else ", never needed")
+                )
+                if fin.kind == "debt":
+                    lines += [
+                        f"  interest paid            {money(m['interest_paid']):>12}",
+                        f"  debt outstanding         {money(m['debt_outstanding']):>12}",
+                    ]
         c = d["check"]
         if c["balanced"]:
             lines += [
