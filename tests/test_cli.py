@@ -335,3 +335,16 @@ def test_each_command_loads_only_what_it_needs(tmp_path, argv, not_loaded) -> No
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[-1] == "[]"
+
+
+def test_the_readme_prints_what_its_first_command_prints(tmp_path, capsys, monkeypatch) -> None:
+    # the README quotes the $50B run's summary and reads its figures: they must be the real ones
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("## What a run prints", 1)[1].split("```\n", 2)[1]
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(capsys, "run", BUNDLED)
+    assert (code, err) == (0, "")
+    assert out == block
+    reading = readme.split("## What a run prints", 1)[1].split("## The run folder", 1)[0]
+    for figure in ("$81.51B", "$28.53B", "$19.70B", "$47.41B", "$27.71B", "$472.20B", "$8.60B"):
+        assert figure in out and figure in reading.split("```", 2)[2], figure
