@@ -136,6 +136,14 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
             "revenue": draw(flow(5 * 10**12)),
             "spending": {"compute": compute, "other": draw(flow(2 * 10**12))},
         }
+        if draw(st.booleans()):  # a financing rule: equity, or debt at a rate
+            kind = draw(st.sampled_from(["equity", "debt"]))
+            agents[lab]["financing"] = {
+                "source": draw(st.sampled_from(["markets", "banks"])),
+                "kind": kind,
+                "floor": dollars(draw(st.integers(0, 10**12))),
+                "limit": dollars(draw(CENTS)),
+            } | ({"rate": f"{draw(st.integers(0, 3000)) / 100}%"} if kind == "debt" else {})
     for cloud in clouds:
         agents[cloud] = {
             "kind": "cloud",
@@ -145,28 +153,56 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         }
 
     deals: list[dict[str, Any]] = []
-    for _ in range(draw(st.integers(0, 2))):
-        tranche = st.fixed_dictionaries({"at": in_horizon, "amount": CENTS.map(dollars)})
-        tranches = draw(st.lists(tranche, min_size=1, max_size=3))
-        deal = {"kind": "investment", "investor": draw(st.sampled_from(investors))}
+    milestones = {"m": draw(st.one_of(st.none(), in_horizon))}
+    for k in range(draw(st.integers(0, 2))):
+        tranches = []
+        for _ in range(draw(st.integers(1, 3))):
+            tranche: dict[str, Any] = {"at": draw(in_horizon), "amount": dollars(draw(CENTS))}
+            condition = draw(st.sampled_from(["none", "cash", "milestone", "on"]))
+            level = dollars(draw(st.integers(1, 2 * 10**13)))
+            if condition == "cash":
+                tranche["when"] = {"lab_cash_below": level}
+            elif condition == "milestone":
+                tranche["when"] = {"milestone": "m"}
+            elif condition == "on":
+                tranche["on"] = {"lab_cash_below": level}
+            tranches.append(tranche)
+        deal = {
+            "kind": "investment",
+            "id": f"deal{k}",
+            "investor": draw(st.sampled_from(investors)),
+        }
         deal |= {"lab": draw(st.sampled_from(labs)), "tranches": tranches}
-        if draw(st.booleans()):
-            deal["pre_money"] = dollars(draw(CENTS))
+        valuation = draw(st.sampled_from(["none", "pre_money", "post_money", "stake"]))
+        if valuation == "stake":
+            deal["stake"] = f"{draw(st.integers(1, 10_000)) / 100}%"
+        elif valuation != "none":
+            deal[valuation] = dollars(draw(CENTS))
         deals.append(deal)
+    investments = list(deals)
     pair = st.tuples(st.sampled_from(labs), st.sampled_from(clouds))
-    pairs = draw(st.lists(pair, unique=True, max_size=2))  # at most one contract per pair
-    for lab, cloud in pairs:
-        deals.append(
-            {
-                "kind": "compute_contract",
-                "lab": lab,
-                "cloud": cloud,
+    pair_terms: dict[tuple[str, str], str] = {}  # one lab's contracts with one cloud share terms
+    for lab, cloud in draw(st.lists(pair, max_size=3)):
+        contract: dict[str, Any] = {"kind": "compute_contract", "lab": lab, "cloud": cloud}
+        if draw(st.booleans()):
+            contract |= {
                 "total": dollars(draw(CENTS)),
                 "over": f"{draw(st.integers(1, 60))}mo",
                 "start": draw(in_horizon),
-                "payment_terms": draw(terms),
+                "growth": f"{draw(st.integers(-5000, 20000)) / 100}%",
             }
-        )
+        else:  # a schedule of calendar years around the horizon
+            first = draw(st.integers(start.year - 1, end.year))
+            years = range(first, first + draw(st.integers(1, 4)))
+            contract["schedule"] = {y: dollars(draw(CENTS)) for y in years}
+            if all(dt.date(y + 1, 1, 1) <= start or dt.date(y, 1, 1) >= end for y in years):
+                contract["schedule"][max(start.year, first)] = dollars(draw(CENTS))
+                contract["schedule"] = dict(sorted(contract["schedule"].items()))
+        contract["payment_terms"] = pair_terms.setdefault((lab, cloud), draw(terms))
+        linked = [d["id"] for d in investments if d["lab"] == lab]
+        if linked and draw(st.booleans()):
+            contract["with"] = draw(st.sampled_from(linked))
+        deals.append(contract)
     tracing = draw(st.sampled_from(["pro_rata", "fifo"]))
     return {
         "name": "random",
@@ -174,6 +210,8 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         "horizon": horizon,
         "step": step,
         "tracing": tracing,
+        "discount_rate": f"{draw(st.integers(0, 3000)) / 100}%",
+        "milestones": milestones,
         "agents": agents,
         "deals": deals,
     }
@@ -188,7 +226,20 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
 def test_random_valid_scenarios_keep_the_books_to_the_cent(data: dict[str, Any]) -> None:
     s = sim.parse_scenario(yaml.safe_dump(data, sort_keys=False), "random.yaml")
     assert len(s.grid()) <= 402
-    check_books(s, sim.run(s))
+    r = sim.run(s)
+    check_books(s, r)
+    # every twin keeps its books too, and what the run caused is read off the twin's ledger
+    for investor in s.investors:
+        for only in (False, True):
+            twin = r.twin(investor, investment_only=only)
+            if twin is None:
+                continue
+            assert twin.check["balanced"]
+            assert twin.metrics.loc[investor].invested == 0  # the twin runs without it
+            m = r.metrics.loc[investor]
+            suffix = "_investment_only" if only else ""
+            caused = m.spend_on_own_cloud - twin.metrics.loc[investor].spend_on_own_cloud
+            assert m["incremental_revenue" + suffix] == pytest.approx(caused, abs=0.005)
 
 
 @pytest.mark.parametrize("path", BUNDLED, ids=[p.name for p in BUNDLED])
