@@ -98,8 +98,10 @@ def main() -> None:
     t = time.perf_counter()
     singles = [sim.run(s, keep_balances=False) for s in scenarios]
     t_single = time.perf_counter() - t
-    batch_metrics = batch.metrics.reset_index(drop=True)
-    single_metrics = pd.concat([r.metrics for r in singles], ignore_index=True)
+    batch_metrics = batch.metrics.sort_index()
+    single_metrics = pd.concat(
+        [r.metrics for r in singles], keys=range(len(singles)), names=["run", "investor"]
+    ).sort_index()
     pd.testing.assert_frame_equal(batch_metrics, single_metrics, check_dtype=False)
     print(f"{args.runs:,} runs one by one                 {t_single * 1e3:9.1f} ms")
     print(

@@ -348,3 +348,16 @@ def test_the_readme_prints_what_its_first_command_prints(tmp_path, capsys, monke
     reading = readme.split("## What a run prints", 1)[1].split("## The run folder", 1)[0]
     for figure in ("$81.51B", "$28.53B", "$19.70B", "$47.41B", "$27.71B", "$472.20B", "$8.60B"):
         assert figure in out and figure in reading.split("```", 2)[2], figure
+
+
+def test_the_readme_library_table_states_each_files_figures() -> None:
+    # each headline of the scenario library, recomputed
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("## Scenario library", 1)[1].split("Figures come from", 1)[0]
+    rows = {line.split("`")[1]: line for line in table.splitlines() if line.startswith("| [`")}
+    for name, line in rows.items():
+        r = sim.run(sim.load_scenario(ROOT / "scenarios" / name))
+        for inv, m in r.metrics_dict()["investors"].items():
+            if r.scenario.investors[inv].owns and m["invested"]:
+                assert f"{m['round_trip_ratio']:.1%}" in line, (name, inv)
+                assert f"${m['incremental_revenue'] / 1e9:,.2f}B" in line, (name, inv)

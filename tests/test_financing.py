@@ -31,7 +31,8 @@ from sim.errors import ScenarioError
 from sim.resolved import inputs_hash, resolved_yaml_with_sources
 from sim.units import year_fraction
 
-FIFTY = Path(__file__).resolve().parent.parent / "scenarios" / "amazon_openai_50b.yaml"
+# the first $50B file, without financing (the bundled one now raises equity when short)
+FIFTY = Path(__file__).resolve().parent / "data" / "amazon_openai_50b_first.yaml"
 B = 10**9 * 100  # cents in a billion dollars
 M = 10**6 * 100  # cents in a million dollars
 

@@ -208,7 +208,7 @@ NEW = "  {}: {{kind: cloud, margin: 1%}}\n  rivalcloud:"  # a new agent, above r
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ("  rivalcloud:", NEW.format('"aws\\n"'), ":42:3: agents.aws\\n: an agent name is letters"),
+        ("  rivalcloud:", NEW.format('"aws\\n"'), ":43:3: agents.aws\\n: an agent name is letters"),
         ("  rivalcloud:", NEW.format('"funding\\n"'), "such as openai or aws_2; got 'funding\\n'"),
         ("label: LabCo", 'label: "Lab\\nCo"', "expected one line of text without control"),
         ("lab: labco", 'lab: "labco\\n"', "deals.0.lab: expected one line of text"),
