@@ -80,13 +80,13 @@ def _invested_labs(s: Scenario, investor: str) -> list[str]:
 
 
 def _caused_lines(
-    m: dict[str, Any], suffix: str, money: Callable[[float | None], str], rate: str
+    m: dict[str, Any], suffix: str, money: Callable[[float | None], str], rate: str, word: str
 ) -> list[str]:
     """The caused figures of one investor, plain or ``_investment_only``."""
     payback = m["incremental_payback_date" + suffix] or "none"
     post = ""
     if m["stated_post_money"] is not None:
-        post = f", stated {money(m['stated_post_money'])}"
+        post = f", {word} {money(m['stated_post_money'])}"
     return [
         f"    incremental revenue    {money(m['incremental_revenue' + suffix]):>12}"
         "   the clouds' revenue from the lab, less the twin's",
@@ -427,11 +427,11 @@ class Result:
                     f"  What the investment and the contracts that came with it caused "
                     f"({', '.join(tied)}):\n  this run against a twin without them"
                 )
-            lines += [head, *_caused_lines(m, "", money, rate)]
+            lines += [head, *_caused_lines(m, "", money, rate, s.post_money_word(inv))]
             if tied:
                 lines += [
                     "  The investment alone: a twin that keeps the contracts that came with it",
-                    *_caused_lines(m, "_investment_only", money, rate),
+                    *_caused_lines(m, "_investment_only", money, rate, s.post_money_word(inv)),
                 ]
             lines += [
                 "  Whose dollars came back (traced through the ledger; not an effect)",

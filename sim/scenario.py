@@ -236,6 +236,12 @@ class Scenario:
         """An agent's display name (its ``label``, else its key); other accounts as they are."""
         return self.labels.get(name, name)
 
+    def post_money_word(self, investor: str) -> str:
+        """How the post-money valuation of ``investor``'s deals is known: "stated" where each
+        states pre_money or post_money, "implied by the stake" where some states its stake."""
+        forms = {d.valuation for d in self.investments if d.investor == investor}
+        return "implied by the stake" if "stake" in forms else "stated"
+
     def owner_of(self, cloud: str) -> str | None:
         for inv in self.investors.values():
             if cloud in inv.owns:

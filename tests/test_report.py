@@ -130,7 +130,7 @@ def test_the_pdf_report_leads_with_what_the_investment_caused(pdf_pages) -> None
         "PV incremental profit $2.28B",
         "net cost: PV invested less PV incremental profit $45.13B",
         "effective post-money: net cost / stake $758.14B",
-        "stated post-money $840.00B",
+        "post-money, stated or implied by the stake $840.00B",
         "incremental payback not within horizon",
         "at 8% a year (the scenario's discount_rate)",
     ):

@@ -176,3 +176,17 @@ def test_the_batch_metrics_table_has_one_row_per_run_and_investor() -> None:
     assert list(table.index) == [(0, "inv"), (1, "inv")]
     assert table.loc[(1, "inv")].incremental_revenue == 0
     assert isinstance(table.loc[(0, "inv")].incremental_payback_date, type(pd.NaT) | pd.Timestamp)
+
+
+def test_a_stake_given_directly_implies_the_post_money_and_says_so() -> None:
+    text = CASE.replace("pre_money: 27B", "stake: 10%")
+    r = sim.run(
+        sim.parse_scenario(
+            text.format(cash=0, revenue="6B", owns="own", at="2026-01-01", rate="8%", more=""),
+            "s.yaml",
+        )
+    )
+    m = investor(r)
+    assert m["stake"] == pytest.approx(0.1) and m["stated_post_money"] == pytest.approx(30 * B)
+    assert "implied by the stake $30.00B" in r.summary()
+    assert "stated $30.00B" in sim.run(case()).summary()

@@ -198,7 +198,7 @@ CAUSED_ROWS: tuple[Row, ...] = (
     ("PV incremental profit", "pv_incremental_profit", _money),
     ("net cost: PV invested less PV incremental profit", "net_cost", _money),
     ("effective post-money: net cost / stake", "effective_post_money", _money),
-    ("stated post-money", "stated_post_money", _money),
+    ("post-money, stated or implied by the stake", "stated_post_money", _money),
     ("incremental payback", "incremental_payback_date", _payback),
 )
 # against the twin that keeps the contracts linked to the investment (``with:``)
@@ -295,7 +295,7 @@ def headline(run: RunLike) -> tuple[str, ...]:
             f"{name}'s {_money(m['invested'])} in {labs} caused "
             f"{_money(m['incremental_revenue'])} of {clouds} revenue and "
             f"{_money(m['incremental_profit'])} of profit by {s.end.isoformat()}. "
-            + _cost_sentence(s, name, m, "")
+            + _cost_sentence(s, inv, name, m, "")
         )
         if linked(s, inv):
             text += (
@@ -307,7 +307,7 @@ def headline(run: RunLike) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _cost_sentence(s: Scenario, name: str, m: dict[str, Any], suffix: str) -> str:
+def _cost_sentence(s: Scenario, investor: str, name: str, m: dict[str, Any], suffix: str) -> str:
     """What the stake cost net of the profit the investment caused: said only from
     ``net_cost``, and "nothing" only where it is zero or less."""
     cost, post = m["net_cost" + suffix], m["effective_post_money" + suffix]
@@ -323,8 +323,8 @@ def _cost_sentence(s: Scenario, name: str, m: dict[str, Any], suffix: str) -> st
         text = f"{at}, net of that profit the stake cost {name} {_money(cost)}"
     if post is not None and m["stated_post_money"] is not None:
         text += (
-            f", an effective post-money valuation of {_money(post)} against the stated "
-            f"{_money(m['stated_post_money'])}"
+            f", an effective post-money valuation of {_money(post)} against the "
+            f"{s.post_money_word(investor)} {_money(m['stated_post_money'])}"
         )
     paid = m["incremental_payback_date" + suffix]
     return text + (f"; paid back on {paid}." if paid else "; not paid back within the horizon.")
@@ -386,7 +386,11 @@ def _caused_points(run: RunLike, investor: str, m: dict[str, Any]) -> Points:
         points.append(
             f"For a stake of {_stake(m['stake'])} that is an effective post-money valuation of "
             f"{_money(m['effective_post_money'])}"
-            + (f", against the stated {_money(stated)}." if stated is not None else ".")
+            + (
+                f", against the {run.scenario.post_money_word(investor)} {_money(stated)}."
+                if stated is not None
+                else "."
+            )
         )
     if clouds:
         paid = m["incremental_payback_date"]
@@ -400,7 +404,7 @@ def _caused_points(run: RunLike, investor: str, m: dict[str, Any]) -> Points:
             f"The investment alone, against a twin that keeps {_join(contracts)}: "
             f"{_money(m['incremental_revenue_investment_only'])} of revenue and "
             f"{_money(m['incremental_profit_investment_only'])} of profit. "
-            + _cost_sentence(s, name, m, "_investment_only")
+            + _cost_sentence(s, investor, name, m, "_investment_only")
         )
     return name, tuple(points)
 
