@@ -149,7 +149,11 @@ def discount_factors(data: RunData) -> npt.NDArray[np.float64]:
         [year_fraction(plan.start, plan.start + dt.timedelta(days=int(d))) for d in days]
     )
     at = np.searchsorted(days, led.time)
-    return 1.0 + det_expm1(years[at][:, None] * det_log1p(rates)[None, :])
+    # per distinct day and distinct rate (a batch usually shares one), then spread out
+    unique_rates = np.array(sorted(set(rates.tolist())), dtype=np.float64)
+    which = np.searchsorted(unique_rates, rates)
+    table = 1.0 + det_expm1(years[:, None] * det_log1p(unique_rates)[None, :])
+    return table[at][:, which]
 
 
 def _present_value(cents: npt.NDArray[np.int64], factors: npt.NDArray[np.float64]) -> Cents:

@@ -38,6 +38,7 @@ class Twins:
 
     n_runs: int
     twins: list[Twin] = field(default_factory=list)
+    _index: dict[tuple[int, str, bool], int] = field(default_factory=dict, repr=False)
 
     @property
     def total_runs(self) -> int:
@@ -45,9 +46,11 @@ class Twins:
 
     def column(self, of: int, investor: str, *, keeps_linked: bool = False) -> int | None:
         """The batch run holding that twin, or None if there is none."""
-        for k, t in enumerate(self.twins):
-            if (t.of, t.investor, t.keeps_linked) == (of, investor, keeps_linked):
-                return self.n_runs + k
+        if len(self._index) != len(self.twins):  # built once, after the twins are planned
+            self._index = {(t.of, t.investor, t.keeps_linked): k for k, t in enumerate(self.twins)}
+        k = self._index.get((of, investor, keeps_linked))
+        if k is not None:
+            return self.n_runs + k
         if keeps_linked:  # nothing is linked: the investment alone is the whole package
             return self.column(of, investor)
         return None
