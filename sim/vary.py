@@ -652,11 +652,13 @@ def _label(doc: YamlDoc, path: YamlPath) -> str:
 
 
 def _find(node: Any, path: YamlPath, out: list[tuple[YamlPath, dict[str, Any]]]) -> None:
-    """Mappings whose keys include a distribution's name: (path, mapping), in file order."""
+    """Mappings that may be distributions (one key, or a distribution's name among the keys),
+    in file order: (path, mapping); ``ranges`` keeps those in place of a value."""
     if isinstance(node, dict):
-        if any(k in DISTRIBUTIONS for k in node) and path:
+        if path and (len(node) == 1 or any(k in DISTRIBUTIONS for k in node)):
             out.append((path, node))
-            return
+            if any(k in DISTRIBUTIONS for k in node):
+                return
         for k, v in node.items():
             _find(v, (*path, k), out)
     elif isinstance(node, list):
