@@ -352,3 +352,15 @@ def test_a_bad_sweep_in_the_file_names_its_line(tmp_path: Path, sweep: str, mess
     assert e.value.file == str(path)
     assert e.value.line is not None and e.value.line > text.count("\n")
     assert message in e.value.message
+
+
+def test_the_errors_shown_in_the_docs_are_the_errors_given() -> None:
+    docs = (ROOT / "docs" / "scenarios.md").read_text()
+    shown = [line for line in docs.splitlines() if line.startswith("--vary ")]
+    assert len(shown) >= 8
+    t = load_template(FIFTY)
+    for line in shown:
+        spec = line.removeprefix("--vary ").split(": ", 1)[0].removesuffix(" at 100%")
+        with pytest.raises(sim.ScenarioError) as e:
+            (draw(t, 1, 0, [spec]) if "~" in spec else grid(t, [spec]))
+        assert str(e.value) == line
