@@ -3,7 +3,8 @@
 An investor puts money into an AI lab, the lab buys compute from the investor's own cloud, and
 the money comes back as cloud revenue. ``load_scenario`` reads a YAML scenario, ``run`` simulates
 it on a SimPy event loop with an exact, traced ledger, and the ``Result`` gives metrics, ledger
-and balances as pandas objects.
+and balances as pandas objects. ``load_template`` reads a file once to make many scenarios from it
+(``grid`` of sweeps, ``draw`` from distributions).
 
 The names below are imported on first use (PEP 562), so that ``roundtrip --help`` and
 ``roundtrip validate`` do not pay for pandas and the engine.
@@ -23,6 +24,15 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr_
     from sim.result import Result as Result
     from sim.runner import run as run
     from sim.runner import run_batch as run_batch
+    from sim.vary import Distribution as Distribution
+    from sim.vary import Sweep as Sweep
+    from sim.vary import Template as Template
+    from sim.vary import describe as describe
+    from sim.vary import draw as draw
+    from sim.vary import first_point as first_point
+    from sim.vary import grid as grid
+    from sim.vary import load_template as load_template
+    from sim.vary import parse_vary as parse_vary
 
 _WHERE = {
     "BatchResult": "sim.result",
@@ -33,6 +43,15 @@ _WHERE = {
     "parse_scenario": "sim.loader",
     "run": "sim.runner",
     "run_batch": "sim.runner",
+    "Distribution": "sim.vary",
+    "Sweep": "sim.vary",
+    "Template": "sim.vary",
+    "describe": "sim.vary",
+    "draw": "sim.vary",
+    "first_point": "sim.vary",
+    "grid": "sim.vary",
+    "load_template": "sim.vary",
+    "parse_vary": "sim.vary",
 }
 __all__ = sorted(_WHERE)
 __version__ = "0.1.0"

@@ -424,6 +424,12 @@ def apply_overrides(doc: YamlDoc, overrides: Overrides = None, **kw: object) -> 
     for k, v in kw.items():
         name = k.replace("__", ".")
         items.append((name, v, f"--set {name}={_show(v)}"))
+    return set_values(doc, items)
+
+
+def set_values(doc: YamlDoc, items: Sequence[tuple[str, object, str]]) -> YamlDoc:
+    """A copy of ``doc`` with each ``(dotted path, value, label)`` set, the value used as given;
+    errors about a value name its label instead of a line (``--set``, ``--vary``)."""
     if not items:
         return doc
     doc = replace(
@@ -525,12 +531,14 @@ def _did_you_mean(word: str, choices: list[str]) -> str:
 def parse_scenario(
     text: str, filename: str = "<string>", overrides: Overrides = None, **kw: object
 ) -> Scenario:
-    """YAML text -> validated Scenario (for tests and notebooks)."""
+    """YAML text -> validated Scenario (for tests and notebooks); a file with ranges (a
+    ``sweep:``, distributions) is read at its sweep's first point and its distributions' medians."""
     from sim.schema import to_scenario
+    from sim.vary import at_first_point
 
     try:
         doc = apply_overrides(read_yaml(text, filename), overrides, **kw)
-        return to_scenario(doc, filename)
+        return to_scenario(at_first_point(doc), filename)
     except ScenarioError as e:
         _on_one_line(e)
         raise

@@ -413,6 +413,9 @@ class ScenarioModel(_Model):
     milestones: dict[str, Date | None] = {}  # name -> the date it is reached; null: not reached
     agents: Annotated[dict[str, AgentModel], Field(min_length=1)]
     deals: list[DealModel] = []
+    # PATH -> SPEC, the points of a sweep (docs/scenarios.md, "Ranges"); sim.vary checks it and
+    # takes it out (reading the file at its first point) before this model sees the data
+    sweep: dict[str, Any] = {}
 
 
 # ---------------------------------------------------------------------------------------------
