@@ -300,6 +300,11 @@ class _Writer:
         if self.writer is None:
             schema = table.schema.with_metadata(self.metadata)
             self.writer = pq.ParquetWriter(self.partial, schema)
+        if table.column_names != self.writer.schema.names:
+            raise ValueError(
+                "a chunk's columns differ from the first chunk's: every job must name the same "
+                f"inputs and have the same structure (got {table.column_names[:6]}...)"
+            )
         table = table.cast(self.writer.schema.remove_metadata())
         self.writer.write_table(table, row_group_size=max(1, table.num_rows))
         self.runs += table.num_rows
