@@ -17,7 +17,6 @@ again from a template and overrides on the worker.
 from __future__ import annotations
 
 import collections
-import contextlib
 import importlib.metadata
 import json
 import multiprocessing
@@ -132,6 +131,10 @@ class _Future(Protocol):
     def done(self) -> bool: ...
 
     def cancel(self) -> Any: ...
+
+    def cancelled(self) -> bool: ...
+
+    def exception(self) -> BaseException | None: ...
 
 
 class _Backend(Protocol):
@@ -383,7 +386,7 @@ def farm(
     }
     show = sys.stderr.isatty() if progress is None else progress
     bar = _bar(total, show)
-    pending: collections.deque[tuple[_Future, int]] = collections.deque()
+    pending: collections.deque[_Future] = collections.deque()
 
     def take(future: _Future) -> None:
         table = future.result()
@@ -395,18 +398,20 @@ def farm(
         runner = _backend(backend, workers)
         for chunk in _with_first(first, chunks):
             while len(pending) >= runner.window:
-                take(pending.popleft()[0])
-            pending.append((runner.submit(chunk), len(chunk)))
+                take(pending.popleft())
+            pending.append(runner.submit(chunk))
         while pending:
-            take(pending.popleft()[0])
+            take(pending.popleft())
     except BaseException as e:
         with _signals_held():  # the file is closed whole, whatever arrives meanwhile
-            for future, _ in pending:
-                future.cancel()
-            for future, _ in pending:  # chunks finished meanwhile are kept too
-                if future.done():
-                    with contextlib.suppress(BaseException):
-                        writer.write(future.result())
+            # chunks that finished meanwhile are kept too; the rest are cancelled
+            finished = [f.done() and not f.cancelled() for f in pending]
+            for future, done in zip(pending, finished, strict=True):
+                if not done:
+                    future.cancel()
+            for future, done in zip(pending, finished, strict=True):
+                if done and future.exception() is None:
+                    writer.write(future.result())
             bar.close()
             kept = writer.close(complete=False, total=total)
         of = f" of {total}" if total is not None else ""
