@@ -1,0 +1,473 @@
+"""Where many runs are farmed out: in chunks, here or on other processes or machines, each run's
+metrics streamed to one Parquet file as its chunk finishes.
+
+``farm(jobs, out)`` takes ``(run_id, inputs, scenario)`` jobs of one structure, however they were
+made (a sweep, Monte Carlo draws), cuts them into chunks, runs each chunk as one batch
+(``sim.run_batch``, every run with its counterfactual twins) and writes one row per run: its
+id, its inputs, every investor and lab metric, and its error (null unless its scenario was
+refused). A run never depends on the batch it ran in, so the file is the same, run by run, on
+every backend and for every chunk size. One batch of runs is ``sim/runner.py``'s job; this
+module only decides where batches run and where their rows go.
+
+Chunks are sent as Scenario objects: pickled, a scenario of the $50B file is 7.5 kB and costs
+~0.7 ms to send and read back, against ~7 ms to run it with its twins and ~40 ms to load it
+again from a template and overrides on the worker.
+"""
+
+from __future__ import annotations
+
+import collections
+import importlib.metadata
+import json
+import multiprocessing
+import os
+import signal
+import sys
+from collections.abc import Iterable, Iterator, Sequence, Sized
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+import pyarrow as pa
+
+from sim.errors import ScenarioError
+from sim.metrics import DATES, INVESTOR_METRICS, LAB_DATES, LAB_METRICS, MONEY, Metrics
+from sim.output import _signals_held
+from sim.resolved import resolved_yaml
+from sim.scenario import Scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Job = tuple[int, dict[str, Any], Scenario]  # run id, the inputs that made it, its scenario
+BACKENDS = ("local", "processes", "dask-local")  # or a scheduler's address, tcp://HOST:PORT
+# Runs per chunk: a batch of 200 runs of the $50B file takes ~1.4 s with its twins, so the cost
+# of sending a chunk and writing its row group (a few ms) is lost in it.
+CHUNK_RUNS = 200
+PERCENTILES = (5, 25, 50, 75, 95)
+WRITTEN_BY = b"roundtrip.farm"  # the key every file farm writes carries in its metadata
+_LAB_MONEY = tuple(m for m in LAB_METRICS if m not in LAB_DATES)
+
+
+# ---- rows --------------------------------------------------------------------------------------
+def metric_columns(scenario: Scenario) -> list[tuple[str, str, str]]:
+    """``(column, agent, metric)`` for every metric a run of this structure gives: each
+    investor's as ``<investor>.<metric>``, then each lab's as ``<lab>.<metric>``."""
+    cols = [(f"{i}.{m}", i, m) for i in scenario.investors for m in INVESTOR_METRICS]
+    return cols + [(f"{lab}.{m}", lab, m) for lab in scenario.labs for m in LAB_METRICS]
+
+
+def _is_date(metric: str) -> bool:
+    return metric in DATES or metric in LAB_DATES
+
+
+def _fill(
+    values: dict[str, np.ndarray], cols: list[tuple[str, str, str]], m: Metrics, at: Sequence[int]
+) -> None:
+    """Copy a batch's metrics (its first ``len(at)`` runs; the twins follow) into rows ``at``:
+    money in dollars, ratios as they are, dates as days since the start (nan: none)."""
+    n = len(at)
+    for col, agent, metric in cols:
+        block = m.investors.get(agent) or m.labs[agent]
+        v = np.asarray(block[metric][:n], dtype=np.float64)
+        if _is_date(metric):
+            v = np.where(v < 0, np.nan, v)
+        elif metric in MONEY or metric in _LAB_MONEY:
+            v = v / 100  # cents -> dollars
+        values[col][list(at)] = v
+
+
+def run_chunk(chunk: Sequence[Job]) -> pa.Table:
+    """Run a chunk of jobs as one batch and give its rows as an Arrow table. If the batch is
+    refused (``ScenarioError``), each run is run alone, and a run refused alone is a row with
+    its error and no metrics; any other error is a bug and is raised."""
+    from sim.runner import run_batch  # on a worker, the engine is imported with the first chunk
+
+    scenarios = [s for _, _, s in chunk]
+    cols = metric_columns(scenarios[0])
+    values = {c: np.full(len(chunk), np.nan) for c, _, _ in cols}
+    errors: list[str | None] = [None] * len(chunk)
+    try:
+        _fill(values, cols, run_batch(scenarios).all_metrics, range(len(chunk)))
+    except ScenarioError:
+        for k, s in enumerate(scenarios):
+            try:
+                _fill(values, cols, run_batch([s]).all_metrics, [k])
+            except ScenarioError as e:
+                errors[k] = str(e)
+    return _table(chunk, cols, values, errors)
+
+
+def _table(
+    chunk: Sequence[Job],
+    cols: list[tuple[str, str, str]],
+    values: dict[str, np.ndarray],
+    errors: list[str | None],
+) -> pa.Table:
+    starts = np.array([s.start for _, _, s in chunk], dtype="datetime64[D]")
+    columns: dict[str, pa.Array] = {"run_id": pa.array([r for r, _, _ in chunk], pa.int64())}
+    names = list(dict.fromkeys(k for _, inputs, _ in chunk for k in inputs))
+    for name in names:
+        columns[f"in:{name}"] = pa.array([inputs.get(name) for _, inputs, _ in chunk])
+    for col, _, metric in cols:
+        v = values[col]
+        missing = np.isnan(v)
+        if _is_date(metric):
+            days = np.where(missing, 0, v).astype("timedelta64[D]")
+            dates = (starts + days).astype("datetime64[s]")
+            columns[col] = pa.array(dates, pa.timestamp("s"), mask=missing)
+        else:
+            columns[col] = pa.array(v, pa.float64(), mask=missing)
+    columns["error"] = pa.array(errors, pa.string())
+    return pa.table(columns)
+
+
+# ---- backends ----------------------------------------------------------------------------------
+class _Future(Protocol):
+    def result(self) -> Any: ...
+
+    def done(self) -> bool: ...
+
+    def cancel(self) -> Any: ...
+
+    def cancelled(self) -> bool: ...
+
+    def exception(self) -> BaseException | None: ...
+
+
+class _Backend(Protocol):
+    window: int  # chunks in flight at once: results held in memory are at most this many
+
+    def submit(self, chunk: list[Job]) -> _Future: ...
+
+    def close(self) -> None: ...
+
+
+class _Here:
+    """In this process, chunk by chunk: a chunk runs when it is submitted."""
+
+    window = 1
+
+    def submit(self, chunk: list[Job]) -> _Future:
+        future: Future[pa.Table] = Future()
+        future.set_result(run_chunk(chunk))
+        return future
+
+    def close(self) -> None:
+        pass
+
+
+def _ignore_sigint() -> None:
+    """Workers leave Ctrl-C (sent to the terminal's whole process group) to the process that
+    farms: it stops submitting and cancels what is pending."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class _Processes:
+    """A pool of worker processes on this machine, started fresh (spawn), not forked."""
+
+    def __init__(self, workers: int) -> None:
+        self.window = 2 * workers
+        self.pool = ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_sigint
+        )
+
+    def submit(self, chunk: list[Job]) -> _Future:
+        return self.pool.submit(run_chunk, chunk)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _Dask:
+    """A Dask cluster: a LocalCluster started here (one single-threaded worker process each),
+    or the scheduler at ``address``."""
+
+    def __init__(self, address: str | None, workers: int) -> None:
+        from distributed import Client, LocalCluster
+
+        self.cluster = None
+        if address is None:
+            self.cluster = LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            )
+            self.client = Client(self.cluster)
+        else:
+            self.client = Client(address)
+        self.window = 2 * max(1, sum(self.client.nthreads().values()))
+
+    def submit(self, chunk: list[Job]) -> _Future:
+        return self.client.submit(run_chunk, chunk, pure=False)
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def _backend(backend: str, workers: int | None) -> _Backend:
+    n = workers or os.cpu_count() or 1
+    if backend == "local":
+        return _Here()
+    if backend == "processes":
+        return _Processes(n)
+    if backend == "dask-local":
+        return _Dask(None, n)
+    if backend.startswith("tcp://"):
+        return _Dask(backend, n)
+    raise ValueError(
+        f"backend(={backend!r}) must be one of {', '.join(BACKENDS)} or tcp://HOST:PORT"
+    )
+
+
+# ---- the file ----------------------------------------------------------------------------------
+def version() -> str:
+    """The program version the file records: the installed roundtrip's, else the package's."""
+    try:
+        return importlib.metadata.version("roundtrip")
+    except importlib.metadata.PackageNotFoundError:
+        import sim
+
+        return sim.__version__
+
+
+def _refuse_unless_ours(path: Path) -> None:
+    """A file already at ``path`` is replaced only if farm wrote it (``ScenarioError``
+    otherwise, before anything runs)."""
+    if not os.path.lexists(path):
+        return
+    if path.is_symlink() or not path.is_file():
+        raise ScenarioError("this exists and is not a file; choose another path", file=str(path))
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.read_metadata(path).metadata or {}
+    except (OSError, pa.ArrowException):
+        meta = {}
+    if WRITTEN_BY not in meta:
+        raise ScenarioError(
+            "this file was not written by roundtrip's farm (or was not closed: a farm killed "
+            "outright), and roundtrip replaces only files it wrote; move it, or choose another "
+            "path",
+            file=str(path),
+        )
+
+
+def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """What a farm file says about itself: scenario (resolved YAML), seed, version, varied,
+    runs, complete."""
+    import pyarrow.parquet as pq
+
+    meta = pq.read_metadata(path).metadata or {}
+    out = {k.decode().removeprefix("roundtrip."): v.decode() for k, v in meta.items()}
+    out = {k: v for k, v in out.items() if k in _META_KEYS}
+    for key in ("seed", "varied", "runs", "complete", "runs_total"):
+        if key in out:
+            out[key] = json.loads(out[key])
+    return out
+
+
+_META_KEYS = ("scenario", "seed", "version", "varied", "runs", "runs_total", "complete")
+
+
+def read(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """A farm file as a pandas frame, one row per run."""
+    import pandas as pd
+
+    return pd.read_parquet(path)
+
+
+@dataclass(frozen=True)
+class Farmed:
+    """What a farm wrote: the file, the runs in it and how many of them carry an error."""
+
+    path: Path
+    runs: int
+    errors: int
+
+
+class _Writer:
+    """Chunks' rows as row groups of ``<out>.partial``, renamed to ``out`` when closed."""
+
+    def __init__(self, out: Path, metadata: dict[bytes, bytes]) -> None:
+        self.out, self.partial = out, out.with_name(out.name + ".partial")
+        self.metadata = metadata
+        self.writer: Any = None
+        self.runs = self.errors = 0
+
+    def write(self, table: pa.Table) -> None:
+        import pyarrow.parquet as pq
+
+        if self.writer is None:
+            schema = table.schema.with_metadata(self.metadata)
+            self.writer = pq.ParquetWriter(self.partial, schema)
+        if table.column_names != self.writer.schema.names:
+            raise ValueError(
+                "a chunk's columns differ from the first chunk's: every job must name the same "
+                f"inputs and have the same structure (got {table.column_names[:6]}...)"
+            )
+        table = table.cast(self.writer.schema.remove_metadata())
+        self.writer.write_table(table, row_group_size=max(1, table.num_rows))
+        self.runs += table.num_rows
+        self.errors += table.num_rows - table.column("error").null_count
+
+    def close(self, complete: bool, total: int | None) -> bool:
+        """Close the file and put it in place; False if nothing was written."""
+        if self.writer is None:
+            return False
+        extra = {"runs": self.runs, "runs_total": total, "complete": complete}
+        self.writer.add_key_value_metadata(
+            {f"roundtrip.{k}": json.dumps(v) for k, v in extra.items()}
+        )
+        self.writer.close()
+        os.replace(self.partial, self.out)
+        return True
+
+
+def _chunks(jobs: Iterable[Job], size: int) -> Iterator[list[Job]]:
+    chunk: list[Job] = []
+    for job in jobs:
+        chunk.append(job)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def farm(
+    jobs: Iterable[Job],
+    out: str | os.PathLike[str],
+    *,
+    backend: str = "local",
+    workers: int | None = None,
+    chunk_runs: int = CHUNK_RUNS,
+    seed: int | None = None,
+    varied: Sequence[str] | None = None,
+    scenario: Scenario | None = None,
+    total: int | None = None,
+    progress: bool | None = None,
+) -> Farmed:
+    """Run every job and write its row to the Parquet file ``out``, a row group per chunk.
+
+    ``backend``: ``"local"`` (this process), ``"processes"`` (a pool of ``workers`` processes),
+    ``"dask-local"`` (a Dask LocalCluster of ``workers`` single-threaded processes) or a Dask
+    scheduler's address ``tcp://HOST:PORT``. The file's metadata holds ``scenario`` (default:
+    the first job's) as resolved YAML, ``seed``, the program version and the ``varied`` input
+    paths (default: the first job's input names). ``total`` (default ``len(jobs)`` where it has
+    one) sizes the progress bar, shown on stderr when it is a terminal (``progress`` forces it).
+
+    Stopped (Ctrl-C, or any error), it stops submitting, cancels the chunks pending, and closes
+    the file with the chunks finished, in place at ``out`` and marked incomplete; the exception
+    goes on with a note ``N of M runs kept in FILE`` that the CLI prints. A file already at
+    ``out`` is replaced only if farm wrote it (``ScenarioError``)."""
+    if chunk_runs < 1:
+        raise ValueError(f"chunk_runs(={chunk_runs}) must be >= 1")
+    out = Path(os.path.abspath(out))
+    writer = _Writer(out, {})
+    _refuse_unless_ours(out)
+    _refuse_unless_ours(writer.partial)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if total is None and isinstance(jobs, Sized):
+        total = len(jobs)
+    chunks = _chunks(jobs, chunk_runs)
+    first = next(chunks, None)
+    if first is None:
+        raise ValueError("no jobs to run")
+    base = scenario or first[0][2]
+    writer.metadata = {
+        WRITTEN_BY: b"1",
+        b"roundtrip.scenario": resolved_yaml(base).encode(),
+        b"roundtrip.seed": json.dumps(seed).encode(),
+        b"roundtrip.version": version().encode(),
+        b"roundtrip.varied": json.dumps(list(varied or first[0][1])).encode(),
+    }
+    show = sys.stderr.isatty() if progress is None else progress
+    bar = _bar(total, show)
+    pending: collections.deque[_Future] = collections.deque()
+
+    def take(future: _Future) -> None:
+        table = future.result()
+        writer.write(table)
+        bar.update(table.num_rows)
+
+    runner: _Backend | None = None
+    try:
+        runner = _backend(backend, workers)
+        for chunk in _with_first(first, chunks):
+            while len(pending) >= runner.window:
+                take(pending.popleft())
+            pending.append(runner.submit(chunk))
+        while pending:
+            take(pending.popleft())
+    except BaseException as e:
+        with _signals_held():  # the file is closed whole, whatever arrives meanwhile
+            # chunks that finished meanwhile are kept too; the rest are cancelled
+            finished = [f.done() and not f.cancelled() for f in pending]
+            for future, done in zip(pending, finished, strict=True):
+                if not done:
+                    future.cancel()
+            for future, done in zip(pending, finished, strict=True):
+                if done and future.exception() is None:
+                    writer.write(future.result())
+            bar.close()
+            kept = writer.close(complete=False, total=total)
+        of = f" of {total}" if total is not None else ""
+        e.add_note(f"{writer.runs}{of} runs kept in {out}" if kept else "nothing was written")
+        if runner is not None:
+            runner.close()
+        raise
+    with _signals_held():
+        bar.close()
+        writer.close(complete=True, total=total)
+    runner.close()
+    return Farmed(out, writer.runs, writer.errors)
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _bar(total: int | None, show: bool) -> Any:
+    """A tqdm bar on stderr; none when not shown, or without tqdm (the ``dask`` extra)."""
+    if not show:
+        return _NoBar()
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return _NoBar()
+    return tqdm(total=total, unit="run", file=sys.stderr, dynamic_ncols=True)
+
+
+def _with_first(first: list[Job], rest: Iterator[list[Job]]) -> Iterator[list[Job]]:
+    yield first
+    yield from rest
+
+
+# ---- summaries ---------------------------------------------------------------------------------
+def percentiles(
+    table: pd.DataFrame | str | os.PathLike[str], metrics: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """p5, p25, p50, p75, p95 of each metric over the runs without an error: one row per
+    metric (default: every numeric metric column, ``<agent>.<metric>``), one column per
+    percentile. Dates may be named in ``metrics``; their percentiles are dates."""
+    import pandas as pd
+
+    df = read(table) if isinstance(table, str | os.PathLike) else table
+    if "error" in df.columns:
+        df = df[df["error"].isna()]
+    if metrics is None:
+        metrics = [
+            c
+            for c in df.columns
+            if "." in c and not c.startswith("in:") and pd.api.types.is_numeric_dtype(df[c])
+        ]
+    q = [p / 100 for p in PERCENTILES]
+    rows = {m: df[m].quantile(q).to_list() for m in metrics}
+    return pd.DataFrame.from_dict(rows, orient="index", columns=[f"p{p}" for p in PERCENTILES])
