@@ -276,6 +276,183 @@ def report(
     click.echo(f"Wrote {out}: the report of {result.scenario.name!r}.")
 
 
+_vary_option = click.option(
+    "--vary",
+    "specs",
+    multiple=True,
+    metavar="PATH=SPEC",
+    help="Vary an input over a list (PATH=10B,25B,50B) or a range (PATH=0%..100%:11); for mc, "
+    "a distribution (PATH~normal(50%,15%)). Repeatable; adds to the file's sweep: section.",
+)
+_farm_options = [
+    click.option(
+        "--out",
+        "-o",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Results file, Parquet, a row per run (default: runs/<file name>.<command>.parquet).",
+    ),
+    click.option(
+        "--scheduler",
+        metavar="WHERE",
+        help="Run on Dask: 'local' starts a LocalCluster, tcp://HOST:PORT uses a running one "
+        "(default: in this process).",
+    ),
+    click.option("--workers", type=click.IntRange(1, 256), help="Workers of a local cluster."),
+    click.option(
+        "--chunk",
+        "chunk_runs",
+        type=click.IntRange(1, 100_000),
+        default=200,
+        show_default=True,
+        help="Runs per task.",
+    ),
+]
+
+
+def _farm_command(f: Any) -> Any:
+    for option in reversed(_farm_options):
+        f = option(f)
+    return _set_option(_vary_option(f))
+
+
+def _farm_out(
+    kind: str,
+    scenario: Path,
+    jobs: list[tuple[dict[str, Any], Any]],
+    out: Path | None,
+    scheduler: str | None,
+    workers: int | None,
+    chunk_runs: int,
+    seed: int | None,
+) -> None:
+    """Run ``jobs`` (inputs, Scenario) through sim.farm and print the percentiles of the
+    figures a user reads first: what the investment caused, then the traced round trip."""
+    from sim.farm import farm, percentiles
+
+    out = out or Path("runs") / f"{scenario.stem}.{kind}.parquet"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    backend = "local" if scheduler is None else "dask-local" if scheduler == "local" else scheduler
+    varied = sorted({k for inputs, _ in jobs for k in inputs})
+    done = farm(
+        ((k, inputs, s) for k, (inputs, s) in enumerate(jobs)),
+        out,
+        backend=backend,
+        workers=workers,
+        chunk_runs=chunk_runs,
+        seed=seed,
+        varied=varied,
+        scenario=jobs[0][1],
+        total=len(jobs),
+    )
+    _ignore_signals()
+    first = jobs[0][1]
+    owners = [i for i, inv in first.investors.items() if inv.owns] or list(first.investors)
+    names = [
+        f"{inv}.{m}"
+        for inv in owners
+        for m in ("incremental_revenue", "incremental_profit", "net_cost", "round_trip_ratio")
+    ]
+    click.echo(f"{done.runs:,} runs of {first.name!r}, {done.errors:,} with an error")
+    if kind == "sweep" and done.runs <= 30:  # a row per point of the grid
+        from sim.farm import read
+
+        rows = read(done.path)
+        table = rows.set_index([f"in:{v}" for v in varied])[names]
+        table.index.names = varied
+    else:
+        click.echo("percentiles over the runs:")
+        table = percentiles(done.path, names)
+    click.echo(_figures(table).to_string())
+    click.echo(f"\nWrote {done.path}: a row per run, its inputs (in:<path>) and every metric.")
+
+
+def _figures(table: Any) -> Any:
+    """Money columns (or rows) in $B with two decimals, ratios in %, for the terminal."""
+
+    def show(name: str, v: Any) -> str:
+        if v is None or v != v:
+            return "n/a"
+        return f"{v:.1%}" if name.endswith("_ratio") else f"${v / 1e9:,.2f}B"
+
+    import pandas as pd
+
+    by_column = all("." in c for c in table.columns)  # metrics as columns, else as rows
+    cells = {
+        c: [show(c if by_column else str(r), table.at[r, c]) for r in table.index]
+        for c in table.columns
+    }
+    return pd.DataFrame(cells, index=table.index)
+
+
+@cli.command()
+@click.argument("scenario", type=click.Path(path_type=Path))
+@_farm_command
+def sweep(
+    scenario: Path,
+    overrides: tuple[str, ...],
+    specs: tuple[str, ...],
+    out: Path | None,
+    scheduler: str | None,
+    workers: int | None,
+    chunk_runs: int,
+) -> None:
+    """Run a grid over one or more inputs (--vary, or the file's sweep: section)."""
+    from sim.vary import grid, load_template
+
+    template = load_template(scenario, list(overrides))
+    jobs = grid(template, list(specs))
+    if not template.ranges.sweeps and not specs:
+        raise ScenarioError(
+            "nothing to sweep: give --vary PATH=SPEC (a list a,b,c or a range LO..HI:N), or a "
+            "sweep: section in the file",
+            file=str(scenario),
+        )
+    _farm_out("sweep", scenario, jobs, out, scheduler, workers, chunk_runs, None)
+
+
+@cli.command()
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option(
+    "--runs",
+    "n_runs",
+    type=click.IntRange(1, 10_000_000),
+    default=1000,
+    show_default=True,
+    help="Number of runs drawn.",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(0, 2**63 - 1),
+    default=0,
+    show_default=True,
+    help="Seed: the same seed gives the same runs on any backend.",
+)
+@_farm_command
+def mc(
+    scenario: Path,
+    n_runs: int,
+    seed: int,
+    overrides: tuple[str, ...],
+    specs: tuple[str, ...],
+    out: Path | None,
+    scheduler: str | None,
+    workers: int | None,
+    chunk_runs: int,
+) -> None:
+    """Monte Carlo: draw the file's distributions (and --vary PATH~DIST) for each run."""
+    from sim.vary import draw, load_template
+
+    template = load_template(scenario, list(overrides))
+    if not template.ranges.distributions and not specs:
+        raise ScenarioError(
+            "nothing to draw: give --vary 'PATH~normal(MEAN,SD)' (or uniform, lognormal, "
+            "triangular, choice), or write a distribution in the file",
+            file=str(scenario),
+        )
+    jobs = draw(template, n_runs, seed, list(specs))
+    _farm_out("mc", scenario, jobs, out, scheduler, workers, chunk_runs, seed)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command, as the `roundtrip` script does, and return its exit code. The SIGINT
     and SIGTERM handlers found are put back on return (tests call this in-process)."""

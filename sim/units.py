@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import contextlib
 import datetime as dt
+import numbers
 import re
 from dataclasses import dataclass
 from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow
@@ -48,10 +49,11 @@ def _number(value: object) -> Decimal | None:
     """An int, a float or the text of one as an exact, finite Decimal; None if it is none."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        return Decimal(repr(value)) if value == value and abs(value) != float("inf") else None
+    if isinstance(value, numbers.Integral):  # int, and numpy's integers from a notebook
+        return Decimal(int(value))
+    if isinstance(value, numbers.Real) and not isinstance(value, Decimal):  # float, numpy's
+        f = float(value)  # repr(numpy.float64(0.4)) is 'np.float64(0.4)', repr(0.4) is '0.4'
+        return Decimal(repr(f)) if f == f and abs(f) != float("inf") else None
     if isinstance(value, str):
         try:
             number = Decimal(value.strip())

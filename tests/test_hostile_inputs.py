@@ -440,3 +440,17 @@ def test_the_command_line_answers_a_hostile_file_with_exit_0_or_one_error_line(
         assert err.startswith("error: ") and err.count("\n") == 1, err
         assert "Traceback" not in err and "Warning" not in err
         assert not out.exists()
+
+
+def test_numpy_numbers_from_a_notebook_are_read_as_the_numbers_they_are() -> None:
+    import numpy as np
+
+    import sim
+
+    path = "scenarios/amazon_openai_50b.yaml"
+    s = sim.load_scenario(
+        path, {"agents.aws.margin": np.float64(0.4), "agents.openai.cash": np.int64(7)}
+    )
+    assert (s.clouds["aws"].margin, s.labs["openai"].cash_cents) == (0.4, 700)
+    with pytest.raises(sim.ScenarioError, match="margin"):
+        sim.load_scenario(path, {"agents.aws.margin": np.float64("nan")})
