@@ -15,6 +15,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr__ below
+    from sim.compare import compare as compare
     from sim.errors import ConservationError as ConservationError
     from sim.errors import ScenarioError as ScenarioError
     from sim.loader import load_scenario as load_scenario
@@ -27,6 +28,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr_
 _WHERE = {
     "BatchResult": "sim.result",
     "ConservationError": "sim.errors",
+    "compare": "sim.compare",
     "Result": "sim.result",
     "ScenarioError": "sim.errors",
     "load_scenario": "sim.loader",

@@ -276,6 +276,30 @@ def report(
     click.echo(f"Wrote {out}: the report of {result.scenario.name!r}.")
 
 
+@cli.command("compare")
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_set_option
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV (dollars, fractions, ISO dates).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (dollars, fractions, ISO dates).")
+def compare_command(
+    scenarios: tuple[Path, ...], overrides: tuple[str, ...], as_csv: bool, as_json: bool
+) -> None:
+    """Run scenarios and set their key metrics side by side, a column per file: per investor
+    what the investment caused, then the traced round trip; per lab its own figures. --set
+    applies to every file."""
+    from sim.compare import compare, to_csv, to_json, to_text
+
+    if as_csv and as_json:
+        raise click.UsageError("choose one of --csv and --json")
+    frame = compare(list(scenarios), overrides)
+    if as_csv:
+        click.echo(to_csv(frame), nl=False)
+    elif as_json:
+        click.echo(to_json(frame))
+    else:
+        click.echo(to_text(frame))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command, as the `roundtrip` script does, and return its exit code. The SIGINT
     and SIGTERM handlers found are put back on return (tests call this in-process)."""
