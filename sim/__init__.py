@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr_
     from sim.result import Result as Result
     from sim.runner import run as run
     from sim.runner import run_batch as run_batch
+    from sim.sensitivity import sensitivity as sensitivity
 
 _WHERE = {
     "BatchResult": "sim.result",
@@ -35,6 +36,7 @@ _WHERE = {
     "parse_scenario": "sim.loader",
     "run": "sim.runner",
     "run_batch": "sim.runner",
+    "sensitivity": "sim.sensitivity",
 }
 __all__ = sorted(_WHERE)
 __version__ = "0.1.0"

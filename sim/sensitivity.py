@@ -13,6 +13,8 @@ sequence) and reports first-order and total Sobol indices with their confidence 
 from __future__ import annotations
 
 import os
+import sys
+import types
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -168,7 +170,9 @@ def _metric_of(
 def _choose(base: Scenario, metric: str, investor: str | None) -> str:
     """The investor whose metric is read: the one named, else the first that owns a cloud."""
     if metric not in METRICS:
-        raise ScenarioError(f"unknown metric {metric!r}; choose from {', '.join(METRICS)}")
+        raise ScenarioError(
+            f"unknown metric {metric!r}; choose from {', '.join(METRICS)}", file="--metric"
+        )
     if investor is None:
         owners = [i for i, v in base.investors.items() if v.owns] or list(base.investors)
         if not owners:
@@ -180,8 +184,9 @@ def _choose(base: Scenario, metric: str, investor: str | None) -> str:
     if investor in by_label:
         return by_label[investor]
     raise ScenarioError(
-        f"no investor {investor!r} in the scenario; investors: {', '.join(base.investors)}",
-        file=base.source,
+        f"no investor {investor!r} in {base.source or 'the scenario'}; "
+        f"investors: {', '.join(base.investors)}",
+        file="--investor",
     )
 
 
@@ -209,9 +214,13 @@ def sensitivity(
     import pandas as pd
 
     if method not in METHODS:
-        raise ScenarioError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
+        raise ScenarioError(
+            f"unknown method {method!r}; choose from {', '.join(METHODS)}", file="--method"
+        )
     if not 0 < swing <= 1:
-        raise ScenarioError(f"the swing is more than 0% and at most 100%, got {swing:.4g}")
+        raise ScenarioError(
+            f"the swing is more than 0% and at most 100%, got {swing:.4g}", file="--swing"
+        )
     doc = _doc(scenario, overrides)
     base = _variant(doc, {})
     who = _choose(base, metric, investor)
@@ -276,9 +285,9 @@ def _sobol(
     from SALib.sample import sobol as sample
 
     if samples < 2 or samples & (samples - 1):
-        raise ScenarioError(f"samples must be a power of two (64, 256, 1024...), got {samples}")
+        raise ScenarioError(f"a power of two (64, 256, 1024...), got {samples}", file="--samples")
     if top < 1:
-        raise ScenarioError(f"top is at least 1, got {top}")
+        raise ScenarioError(f"at least 1, got {top}", file="--top")
     valid = oat[oat["note"] == ""]
     chosen = valid.head(top)
     if chosen.empty:
@@ -398,3 +407,14 @@ def to_json(table: pd.DataFrame) -> str:
     if a["method"] == "sobol":
         head |= {"samples": a["samples"], "seed": a["seed"]}
     return json.dumps({**head, "rows": rows}, indent=2)
+
+
+class _CallableModule(types.ModuleType):
+    """``sim.sensitivity`` names both this module and its function (as ``sim.compare`` does):
+    importing the module makes it the package's attribute, so the module calls the function."""
+
+    def __call__(self, *args: Any, **kw: Any) -> pd.DataFrame:
+        return sensitivity(*args, **kw)
+
+
+sys.modules[__name__].__class__ = _CallableModule
