@@ -16,6 +16,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr__ below
+    from sim.compare import compare as compare
     from sim.errors import ConservationError as ConservationError
     from sim.errors import ScenarioError as ScenarioError
     from sim.loader import load_scenario as load_scenario
@@ -24,6 +25,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr_
     from sim.result import Result as Result
     from sim.runner import run as run
     from sim.runner import run_batch as run_batch
+    from sim.sensitivity import sensitivity as sensitivity
     from sim.vary import Distribution as Distribution
     from sim.vary import Sweep as Sweep
     from sim.vary import Template as Template
@@ -37,6 +39,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr_
 _WHERE = {
     "BatchResult": "sim.result",
     "ConservationError": "sim.errors",
+    "compare": "sim.compare",
     "Result": "sim.result",
     "ScenarioError": "sim.errors",
     "load_scenario": "sim.loader",
@@ -52,6 +55,7 @@ _WHERE = {
     "grid": "sim.vary",
     "load_template": "sim.vary",
     "parse_vary": "sim.vary",
+    "sensitivity": "sim.sensitivity",
 }
 __all__ = sorted(_WHERE)
 __version__ = "0.1.0"

@@ -453,6 +453,153 @@ def mc(
     _farm_out("mc", scenario, jobs, out, scheduler, workers, chunk_runs, seed)
 
 
+@cli.command("compare")
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_set_option
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV (dollars, fractions, ISO dates).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (dollars, fractions, ISO dates).")
+def compare_command(
+    scenarios: tuple[Path, ...], overrides: tuple[str, ...], as_csv: bool, as_json: bool
+) -> None:
+    """Run scenarios and set their key metrics side by side, a column per file: per investor
+    what the investment caused, then the traced round trip; per lab its own figures. --set
+    applies to every file."""
+    from sim.compare import compare, to_csv, to_json, to_text
+
+    if as_csv and as_json:
+        raise click.UsageError("choose one of --csv and --json")
+    frame = compare(list(scenarios), overrides)
+    if as_csv:
+        click.echo(to_csv(frame), nl=False)
+    elif as_json:
+        click.echo(to_json(frame))
+    else:
+        click.echo(to_text(frame))
+
+
+def _swing(ctx: click.Context, param: click.Parameter, value: str) -> float:
+    from sim.units import parse_share
+
+    try:
+        swing = parse_share(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+    if not 0 < swing <= 1:
+        raise click.BadParameter(f"the swing is more than 0% and at most 100%, got {value}")
+    return swing
+
+
+@cli.command("sensitivity")
+@click.argument("scenario", type=click.Path(path_type=Path))
+@_set_option
+@click.option(
+    "--metric",
+    default="incremental_profit",
+    show_default=True,
+    help="The investor metric to rank inputs by.",
+)
+@click.option(
+    "--investor", help="Whose metric, by key or label (default: the first that owns a cloud)."
+)
+@click.option(
+    "--swing",
+    default="20%",
+    show_default=True,
+    callback=_swing,
+    help="How far each input is moved down and up, e.g. 10%.",
+)
+@click.option(
+    "--method",
+    type=click.Choice(["oat", "sobol"]),
+    default="oat",
+    show_default=True,
+    help="oat: each input alone; sobol: Sobol indices of the top inputs (SALib).",
+)
+@click.option(
+    "--samples", type=int, default=256, show_default=True, help="Sobol base samples (power of 2)."
+)
+@click.option("--top", type=int, default=8, show_default=True, help="Inputs sampled by Sobol.")
+@click.option("--seed", type=int, help="Seed of the Sobol sample (default: the scenario's).")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV (dollars, fractions).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (dollars, fractions).")
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write sensitivity.csv into, and the charts with --charts.",
+)
+@click.option(
+    "--charts",
+    "chart_formats",
+    metavar="FORMATS",
+    callback=_chart_option("formats"),
+    help="Draw the tornado chart into --out as png, svg and/or pdf, e.g. --charts png,svg,pdf.",
+)
+@click.option(
+    "--chart-size",
+    metavar="WxH",
+    callback=_chart_option("size"),
+    help="Chart size in inches (default 13.333x7.5, a 16:9 slide).",
+)
+@click.option("--dpi", type=int, help="Resolution of PNG charts, dots per inch (default 150).")
+def sensitivity_command(
+    scenario: Path,
+    overrides: tuple[str, ...],
+    metric: str,
+    investor: str | None,
+    swing: float,
+    method: str,
+    samples: int,
+    top: int,
+    seed: int | None,
+    as_csv: bool,
+    as_json: bool,
+    out: Path | None,
+    chart_formats: tuple[str, ...] | None,
+    chart_size: tuple[float, float] | None,
+    dpi: int | None,
+) -> None:
+    """Swing each numeric input of a scenario alone by +-swing, run every variant as one batch
+    and rank the inputs by their effect on a metric; or, with --method sobol, Sobol indices."""
+    from sim.sensitivity import sensitivity, to_csv, to_json, to_text
+
+    if as_csv and as_json:
+        raise click.UsageError("choose one of --csv and --json")
+    if chart_formats and out is None:
+        raise click.UsageError("--charts needs --out DIR, the folder to draw into")
+    size, dots = _chart_dpi(dpi, chart_size, "--dpi")
+    table = sensitivity(
+        scenario,
+        metric,
+        investor,
+        swing,
+        method,
+        overrides=overrides,
+        samples=samples,
+        top=top,
+        seed=seed,
+    )
+    written: list[str] = []
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "sensitivity.csv").write_text(to_csv(table))
+        written.append("sensitivity.csv")
+        if chart_formats:
+            from sim.charts import render_table
+
+            paths = render_table(table, out, chart_formats, size=size, dpi=dots)
+            written += [p.name for p in paths]
+    _ignore_signals()
+    if as_csv:
+        click.echo(to_csv(table), nl=False)
+    elif as_json:
+        click.echo(to_json(table))
+    else:
+        click.echo(to_text(table))
+        if written:
+            click.echo(f"\nWrote {out}/: {', '.join(written)}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command, as the `roundtrip` script does, and return its exit code. The SIGINT
     and SIGTERM handlers found are put back on return (tests call this in-process)."""

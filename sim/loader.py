@@ -556,6 +556,17 @@ def load_scenario(
         raise
 
 
+def read_doc(path: str | os.PathLike[str], overrides: Overrides = None) -> YamlDoc:
+    """A scenario file as plain data with positions, overrides applied, not yet validated: what
+    a tool that changes inputs one by one (sim/sensitivity.py) starts from."""
+    filename = os.fspath(path)
+    try:
+        return apply_overrides(read_yaml(_read_text(filename), filename), overrides)
+    except ScenarioError as e:
+        _on_one_line(e)
+        raise
+
+
 def _on_one_line(e: ScenarioError) -> None:
     """Escape onto one line what ``e`` quotes of the input (names, file names, text): a user's
     mistake is one line on the terminal, whatever characters the input holds."""

@@ -40,7 +40,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -50,6 +50,7 @@ from sim.charts.caused import run_vs_twin
 from sim.charts.flows import flow_diagram, own_dollars_diagram
 from sim.charts.style import DEFAULT_DPI, FORMATS, SLIDE_SIZE, save
 from sim.charts.timeseries import cumulative_flows, investor_cash, lab_cash
+from sim.charts.tornado import tornado
 from sim.errors import ScenarioError
 from sim.metrics import DATES, INVESTOR_METRICS, LAB_DATES, LAB_METRICS
 from sim.result import RunLike
@@ -69,6 +70,11 @@ CHARTS: dict[str, ChartFunction] = {
     "flows": flow_diagram,  # the circuit: where the money came from, went, and came back
     "own_dollars": own_dollars_diagram,  # the same circuit for the investors' own dollars only
     "lab_cash": lab_cash,  # the lab's cash by origin and the date it runs short
+}
+
+# Charts over many runs: a table of results in (its attrs name the scenario), a Figure out.
+SENSITIVITY_CHARTS: dict[str, Callable[..., Figure]] = {
+    "tornado": tornado,  # each input swung alone: the metric at its low and high values
 }
 
 # Limits of what can be drawn legibly (inches) and written in reasonable time (pixels).
@@ -148,6 +154,31 @@ def render(
         for fmt in formats:
             written.append(save(fig, out / f"{name}.{fmt.lower()}", dpi=dpi))
         fig.clear()  # no pyplot: the figure goes with its last reference
+    return written
+
+
+def render_table(
+    table: Any,
+    out_dir: str | os.PathLike[str],
+    formats: Sequence[str] = ("png",),
+    *,
+    charts: Mapping[str, Callable[..., Figure]] = SENSITIVITY_CHARTS,
+    size: Sequence[float] = SLIDE_SIZE,
+    dpi: int = DEFAULT_DPI,
+) -> list[Path]:
+    """``render`` for a chart over many runs: ``out_dir/NAME.EXT`` for every chart in ``charts``
+    drawn from ``table`` (a sensitivity table) and every format; returns the files written."""
+    parse_list(",".join(formats), FORMATS, "chart format")
+    size = check_size(size)
+    check_dpi(dpi, size)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, draw in charts.items():
+        fig = draw(table, size=size)
+        for fmt in formats:
+            written.append(save(fig, out / f"{name}.{fmt.lower()}", dpi=dpi))
+        fig.clear()
     return written
 
 
@@ -231,6 +262,7 @@ __all__ = [
     "CHARTS",
     "DEFAULT_DPI",
     "FORMATS",
+    "SENSITIVITY_CHARTS",
     "SLIDE_SIZE",
     "ChartFunction",
     "cumulative_flows",
@@ -239,5 +271,7 @@ __all__ = [
     "lab_cash",
     "redraw",
     "render",
+    "render_table",
     "run_vs_twin",
+    "tornado",
 ]
