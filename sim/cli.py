@@ -86,17 +86,29 @@ def cli() -> None:
     """roundtrip: simulate circular money flows in AI (investor -> lab -> investor's cloud)."""
 
 
+def _load(scenario: Path, overrides: tuple[str, ...]) -> Any:
+    """The scenario ``run``, ``validate`` and ``report`` read: a file with a sweep or
+    distributions is read at the sweep's first point and the distributions' medians, and the
+    command says so on stderr (stdout stays the summary or the JSON)."""
+    from sim.vary import describe, load_template
+
+    template = load_template(scenario, list(overrides))
+    note = describe(template)
+    if note:
+        click.echo(f"note: {scenario}: {note}; roundtrip sweep / mc run them all", err=True)
+    return template.derive()
+
+
 @cli.command()
 @click.argument("scenario", type=click.Path(path_type=Path))
 @_set_option
 def validate(scenario: Path, overrides: tuple[str, ...]) -> None:
     """Check a scenario file (and overrides) without running it."""
     from sim.budget import check_plan
-    from sim.loader import load_scenario
     from sim.schedule import build_plan
     from sim.twin import plan_twins
 
-    s = load_scenario(scenario, list(overrides))
+    s = _load(scenario, overrides)
     try:  # what `run` would refuse beyond the file's own checks: flows past $45T, memory
         check_plan(build_plan(plan_twins([s]).expand([s])), keep_balances=True)
     except ScenarioError as e:
@@ -176,7 +188,7 @@ def run(
         def draw(tmp: Path) -> None:  # inside the run folder's atomic write: all or nothing
             render(result, tmp / "charts", chart_formats, size=size, dpi=dots)
 
-    s = sim.load_scenario(scenario, list(overrides))
+    s = _load(scenario, overrides)
     own_folder = out is None and bool(overrides)  # a what-if never replaces the plain run
     out = out or default_run_dir(scenario, inputs_hash(s) if overrides else None)
     check_writable(out, s, overrides=overrides, force=force)  # before the run, not after
@@ -270,7 +282,7 @@ def report(
 
     check_report_path(out)  # before running: a bad suffix or folder writes nothing
     size, dpi = _chart_dpi(dpi, size, "--dpi")
-    result = sim.run(sim.load_scenario(scenario, list(overrides)))
+    result = sim.run(_load(scenario, overrides))
     build_report(result, out, size=size, dpi=dpi)
     _ignore_signals()
     click.echo(f"Wrote {out}: the report of {result.scenario.name!r}.")

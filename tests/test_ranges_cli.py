@@ -122,3 +122,19 @@ def test_mc_on_a_local_dask_cluster_gives_the_runs_of_this_process(tmp_path, cap
     assert code == 0, err
     a, b = (pd.read_parquet(p).sort_values("run_id").reset_index(drop=True) for p in (here, there))
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_run_and_validate_read_a_swept_file_at_its_first_point_and_say_so(tmp_path, capsys):
+    path = tmp_path / "swept.yaml"
+    path.write_text(
+        SHARE.replace("horizon: 2y", "horizon: 2y\nsweep: {agents.own.margin: '10%,40%'}")
+    )
+    code, out, err = cli(capsys, "validate", path)
+    assert code == 0 and "valid" in out
+    assert "sweep of 2 points over agents.own.margin: read at its first point" in err
+    code, out, err = cli(capsys, "run", path, "--out", tmp_path / "run", "--json")
+    assert code == 0 and "read at its first point (agents.own.margin=10%)" in err
+    first = sim.run(sim.load_scenario(path))
+    assert first.scenario.clouds["own"].margin == 0.1
+    code, out, _ = cli(capsys, "sweep", path, "-o", tmp_path / "all.parquet")
+    assert code == 0 and "2 runs of 'share sweep'" in out
