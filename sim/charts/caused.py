@@ -20,19 +20,12 @@ from matplotlib.figure import Figure
 
 from sim.charts.layout import (
     LABEL_SIZE,
-    TICKS_ROOM,
     Label,
-    arrange,
-    axis_height,
-    end_labels,
-    fit_panel_titles,
-    fits_two_lines,
     fitted_money_axis,
     horizon_axis,
-    label_text,
+    investor_pairs,
     panel_title,
     shade,
-    text_width,
 )
 from sim.charts.series import caused_flows, investor_flows, investor_labs
 from sim.charts.style import INK, MUTED, SLIDE_SIZE, Palette, house_style, new_figure, tint
@@ -128,31 +121,17 @@ def run_vs_twin(run: RunLike, *, size: Sequence[float] = SLIDE_SIZE) -> Figure:
                 va="top",
             )
         return fig
-    with house_style():
-        fig, axes = new_figure(
-            run, title, subtitle, nrows=len(investors), ncols=2, size=size, sharex=True
-        )
-        labels = {inv: _labels_of(run, inv, palette) for inv in investors}
-        one_line = not fits_two_lines(axis_height(fig, axes, nrows=len(investors), gap_y=0.75), 4)
-        right = 0.25 + text_width(
-            fig,
-            (
-                label_text(name, value, one_line)
-                for pair in labels.values()
-                for side in pair
-                for _, name, value, _ in side
-            ),
-        )
-        arrange(fig, axes, ncols=2, right=right, gap_x=TICKS_ROOM, gap_y=0.75)
-        for row, inv in enumerate(investors):
-            left, gap = axes[2 * row], axes[2 * row + 1]
-            _investor(run, inv, left, gap, palette)
-            end_labels(left, labels[inv][0], one_line=one_line)
-            end_labels(gap, labels[inv][1], one_line=one_line)
-            if row < len(investors) - 1:
-                for ax in (left, gap):
-                    ax.tick_params(labelbottom=False)
-        fit_panel_titles(fig, axes)
+    fig = investor_pairs(
+        run,
+        title,
+        subtitle,
+        investors,
+        size,
+        lambda inv: _labels_of(run, inv, palette),
+        lambda inv, left, gap: _investor(run, inv, left, gap, palette),
+        label_lines=4,
+        pad=0.25,
+    )
     return fig
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import colorsys
 import datetime as dt
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import matplotlib as mpl
 import matplotlib.dates as mdates
@@ -25,7 +25,7 @@ from matplotlib.gridspec import GridSpec
 from matplotlib.text import Text
 from matplotlib.transforms import ScaledTranslation
 
-from sim.charts.style import INK, date_axis, money_axis
+from sim.charts.style import INK, ChartFigure, date_axis, house_style, money_axis, new_figure
 from sim.result import RunLike
 
 LABEL_SIZE = 11.5  # points: direct labels at line ends
@@ -233,3 +233,48 @@ def horizon_axis(run: RunLike, ax: Axes) -> None:
 def columns_for(n: int, size: Sequence[float]) -> int:
     """Columns for ``n`` panels: side by side on a wide figure when there are few."""
     return 1 if n == 1 else (2 if n <= 4 and size[0] / size[1] >= 1.4 else 1)
+
+
+def investor_pairs(
+    run: RunLike,
+    title: str,
+    subtitle: str,
+    investors: Sequence[str],
+    size: Sequence[float],
+    labels_of: Callable[[str], tuple[Sequence[Label], Sequence[Label]]],
+    draw: Callable[[str, Axes, Axes], None],
+    *,
+    label_lines: int,
+    pad: float,
+) -> ChartFigure:
+    """A figure of two panels per investor, a row each, sharing the date axis: ``draw(inv,
+    left, right)`` fills them and ``labels_of(inv)`` gives each panel's line-end labels, which
+    decide the room kept beside the panels (``pad`` inches more), on one line each where two
+    lines would not fit ``label_lines`` labels down a panel."""
+    with house_style():
+        fig, axes = new_figure(
+            run, title, subtitle, nrows=len(investors), ncols=2, size=size, sharex=True
+        )
+        labels = {inv: labels_of(inv) for inv in investors}
+        height = axis_height(fig, axes, nrows=len(investors), gap_y=0.75)
+        one_line = not fits_two_lines(height, label_lines)
+        right = pad + text_width(
+            fig,
+            (
+                label_text(name, value, one_line)
+                for pair in labels.values()
+                for side in pair
+                for _, name, value, _ in side
+            ),
+        )
+        arrange(fig, axes, ncols=2, right=right, gap_x=TICKS_ROOM, gap_y=0.75)
+        for row, inv in enumerate(investors):
+            left, right_ax = axes[2 * row], axes[2 * row + 1]
+            draw(inv, left, right_ax)
+            end_labels(left, labels[inv][0], one_line=one_line)
+            end_labels(right_ax, labels[inv][1], one_line=one_line)
+            if row < len(investors) - 1:
+                for ax in (left, right_ax):
+                    ax.tick_params(labelbottom=False)
+        fit_panel_titles(fig, axes)
+    return fig

@@ -26,13 +26,12 @@ from sim.charts.layout import (
     TICKS_ROOM,
     Label,
     arrange,
-    axis_height,
     columns_for,
     end_labels,
     fit_panel_titles,
-    fits_two_lines,
     fitted_money_axis,
     horizon_axis,
+    investor_pairs,
     label_side,
     label_text,
     mark_date,
@@ -168,32 +167,17 @@ def cumulative_flows(run: RunLike, *, size: Sequence[float] = SLIDE_SIZE) -> Fig
         f"{possessive(who)} own dollars that "
         f"{labs} paid its cloud, traced {_tracing(run)}.{_twin_note(run)}"
     )
-    with house_style():
-        fig, axes = new_figure(
-            run, title, subtitle, nrows=len(investors), ncols=2, size=size, sharex=True
-        )
-        # the labels at the lines' ends decide the room beside each panel
-        labels = {inv: _flow_labels(run, inv, palette) for inv in investors}
-        one_line = not fits_two_lines(axis_height(fig, axes, nrows=len(investors), gap_y=0.75), 3)
-        right = 0.2 + text_width(
-            fig,
-            (
-                label_text(name, value, one_line)
-                for pair in labels.values()
-                for side in pair
-                for _, name, value, _ in side
-            ),
-        )
-        arrange(fig, axes, ncols=2, right=right, gap_x=TICKS_ROOM, gap_y=0.75)
-        for row, inv in enumerate(investors):
-            effect, own = axes[2 * row], axes[2 * row + 1]
-            _investor_flows(run, inv, effect, own, palette)
-            end_labels(effect, labels[inv][0], one_line=one_line)
-            end_labels(own, labels[inv][1], one_line=one_line)
-            if row < len(investors) - 1:
-                for ax in axes[2 * row : 2 * row + 2]:
-                    ax.tick_params(labelbottom=False)
-        fit_panel_titles(fig, axes)
+    fig = investor_pairs(
+        run,
+        title,
+        subtitle,
+        investors,
+        size,
+        lambda inv: _flow_labels(run, inv, palette),
+        lambda inv, effect, own: _investor_flows(run, inv, effect, own, palette),
+        label_lines=3,
+        pad=0.2,
+    )
     return fig
 
 
