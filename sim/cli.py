@@ -318,7 +318,36 @@ _farm_options = [
         show_default=True,
         help="Runs per task.",
     ),
+    click.option(
+        "--charts",
+        "chart_formats",
+        metavar="FORMATS",
+        callback=_chart_option("formats"),
+        help="Also draw the charts that apply (sweep_line, sweep_heatmap, fan) into "
+        "<out stem>.charts/ as png, svg and/or pdf, e.g. --charts png,svg,pdf.",
+    ),
+    click.option(
+        "--chart-size",
+        metavar="WxH",
+        callback=_chart_option("size"),
+        help="Chart size in inches (default 13.333x7.5, a 16:9 slide).",
+    ),
+    click.option("--dpi", type=int, help="Resolution of PNG charts, dots per inch (default 150)."),
 ]
+
+
+class _Charts:
+    """What --charts, --chart-size and --dpi asked for, checked before anything runs."""
+
+    def __init__(
+        self, formats: tuple[str, ...] | None, size: tuple[float, float] | None, dpi: int | None
+    ) -> None:
+        self.formats = formats
+        if formats is None and (size is not None or dpi is not None):
+            raise click.UsageError(
+                "--chart-size and --dpi apply to charts: add --charts png (or svg, pdf)"
+            )
+        self.size, self.dpi = _chart_dpi(dpi, size, "--dpi") if formats else ((0.0, 0.0), 0)
 
 
 def _farm_command(f: Any) -> Any:
@@ -336,9 +365,11 @@ def _farm_out(
     workers: int | None,
     chunk_runs: int,
     seed: int | None,
+    charts: _Charts,
 ) -> None:
     """Run ``jobs`` (inputs, Scenario) through sim.farm and print the percentiles of the
-    figures a user reads first: what the investment caused, then the traced round trip."""
+    figures a user reads first: what the investment caused, then the traced round trip; with
+    --charts, draw the range charts that apply into ``<out stem>.charts/``."""
     from sim.farm import farm, percentiles
 
     out = out or Path("runs") / f"{scenario.stem}.{kind}.parquet"
@@ -355,7 +386,16 @@ def _farm_out(
         varied=varied,
         scenario=jobs[0][1],
         total=len(jobs),
+        kind=kind,
     )
+    drawn: list[Path] = []
+    if charts.formats:
+        from sim.charts import render_ranges
+        from sim.charts.ranges import range_runs
+
+        runs = range_runs(done.path, jobs[0][1], varied=varied, kind=kind, series=done.series)
+        folder = done.path.with_name(f"{done.path.stem}.charts")
+        drawn = render_ranges(runs, folder, charts.formats, size=charts.size, dpi=charts.dpi)
     _ignore_signals()
     first = jobs[0][1]
     owners = [i for i, inv in first.investors.items() if inv.owns] or list(first.investors)
@@ -376,6 +416,14 @@ def _farm_out(
         table = percentiles(done.path, names)
     click.echo(_figures(table).to_string())
     click.echo(f"\nWrote {done.path}: a row per run, its inputs (in:<path>) and every metric.")
+    click.echo(f"Wrote {done.series}: per run, date and investor, what was caused so far.")
+    if charts.formats:
+        folder = done.path.with_name(f"{done.path.stem}.charts")
+        click.echo(
+            f"Wrote {folder}/: {', '.join(p.name for p in drawn)}"
+            if drawn
+            else f"No chart applies to a {kind} over {len(varied)} inputs: none drawn."
+        )
 
 
 def _figures(table: Any) -> Any:
@@ -407,10 +455,14 @@ def sweep(
     scheduler: str | None,
     workers: int | None,
     chunk_runs: int,
+    chart_formats: tuple[str, ...] | None,
+    chart_size: tuple[float, float] | None,
+    dpi: int | None,
 ) -> None:
     """Run a grid over one or more inputs (--vary, or the file's sweep: section)."""
     from sim.vary import grid, load_template
 
+    charts = _Charts(chart_formats, chart_size, dpi)
     template = load_template(scenario, list(overrides))
     jobs = grid(template, list(specs))
     if not template.ranges.sweeps and not specs:
@@ -419,7 +471,7 @@ def sweep(
             "sweep: section in the file",
             file=str(scenario),
         )
-    _farm_out("sweep", scenario, jobs, out, scheduler, workers, chunk_runs, None)
+    _farm_out("sweep", scenario, jobs, out, scheduler, workers, chunk_runs, None, charts)
 
 
 @cli.command()
@@ -450,10 +502,14 @@ def mc(
     scheduler: str | None,
     workers: int | None,
     chunk_runs: int,
+    chart_formats: tuple[str, ...] | None,
+    chart_size: tuple[float, float] | None,
+    dpi: int | None,
 ) -> None:
     """Monte Carlo: draw the file's distributions (and --vary PATH~DIST) for each run."""
     from sim.vary import draw, load_template
 
+    charts = _Charts(chart_formats, chart_size, dpi)
     template = load_template(scenario, list(overrides))
     if not template.ranges.distributions and not specs:
         raise ScenarioError(
@@ -462,7 +518,7 @@ def mc(
             file=str(scenario),
         )
     jobs = draw(template, n_runs, seed, list(specs))
-    _farm_out("mc", scenario, jobs, out, scheduler, workers, chunk_runs, seed)
+    _farm_out("mc", scenario, jobs, out, scheduler, workers, chunk_runs, seed, charts)
 
 
 @cli.command("compare")

@@ -226,6 +226,7 @@ def test_an_existing_file_not_written_by_farm_is_refused_and_left_alone(jobs, tm
         "notes.parquet",
         "other.parquet",
         "ours.parquet",
+        "ours.series.parquet",  # the runs' paths over time, beside them
     ]
 
 
@@ -287,7 +288,12 @@ def test_ctrl_c_keeps_a_valid_file_of_the_finished_runs_and_says_so(tmp_path) ->
         False,
         3,
     )
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["runs.parquet", "stopped.py"]
+    assert farm.read_metadata(out.with_name("runs.series.parquet")) == meta  # closed with it
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "runs.parquet",
+        "runs.series.parquet",
+        "stopped.py",
+    ]
 
 
 # ---- memory -----------------------------------------------------------------------------------

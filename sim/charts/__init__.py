@@ -48,6 +48,7 @@ from matplotlib.figure import Figure
 
 from sim.charts.caused import run_vs_twin
 from sim.charts.flows import flow_diagram, own_dollars_diagram
+from sim.charts.ranges import RANGE_CHARTS, RangeRuns, applicable, fan, sweep_heatmap, sweep_line
 from sim.charts.style import DEFAULT_DPI, FORMATS, SLIDE_SIZE, save
 from sim.charts.timeseries import cumulative_flows, investor_cash, lab_cash
 from sim.charts.tornado import tornado
@@ -76,6 +77,9 @@ CHARTS: dict[str, ChartFunction] = {
 SENSITIVITY_CHARTS: dict[str, Callable[..., Figure]] = {
     "tornado": tornado,  # each input swung alone: the metric at its low and high values
 }
+
+# Charts over a sweep or Monte Carlo runs, ``RANGE_CHARTS`` (sim/charts/ranges.py): RangeRuns in,
+# a Figure out; ``applicable(runs)`` names those that fit, ``render_ranges`` draws them.
 
 # Limits of what can be drawn legibly (inches) and written in reasonable time (pixels).
 MIN_SIZE = (6.0, 4.0)
@@ -182,6 +186,24 @@ def render_table(
     return written
 
 
+def render_ranges(
+    runs: RangeRuns,
+    out_dir: str | os.PathLike[str],
+    formats: Sequence[str] = ("png",),
+    *,
+    size: Sequence[float] = SLIDE_SIZE,
+    dpi: int = DEFAULT_DPI,
+    names: Sequence[str] | None = None,
+) -> list[Path]:
+    """``out_dir/NAME.EXT`` for every range chart in ``names`` (default: those ``applicable``
+    to ``runs``) and every format; returns the files written."""
+    chosen = (
+        applicable(runs) if names is None else parse_list(",".join(names), RANGE_CHARTS, "chart")
+    )
+    charts = {n: RANGE_CHARTS[n] for n in chosen}
+    return render_table(runs, out_dir, formats, charts=charts, size=size, dpi=dpi)
+
+
 def redraw(
     folder: str | os.PathLike[str],
     formats: Sequence[str] = ("png",),
@@ -262,16 +284,23 @@ __all__ = [
     "CHARTS",
     "DEFAULT_DPI",
     "FORMATS",
+    "RANGE_CHARTS",
     "SENSITIVITY_CHARTS",
     "SLIDE_SIZE",
     "ChartFunction",
+    "RangeRuns",
+    "applicable",
     "cumulative_flows",
+    "fan",
     "flow_diagram",
     "investor_cash",
     "lab_cash",
     "redraw",
     "render",
+    "render_ranges",
     "render_table",
     "run_vs_twin",
+    "sweep_heatmap",
+    "sweep_line",
     "tornado",
 ]
