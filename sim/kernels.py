@@ -89,33 +89,44 @@ def split_pro_rata_loops(pool: Cents, amounts: Cents) -> tuple[Cents, bool]:  # 
     All payees are served from the same pool at once: cell (payee p, origin o) weighs
     ``amount_p * pool_o``; rounding the cells cumulatively in payee-major order keeps each
     payee's total exact.
+
+    Runs are the innermost loop, with a running sum per run: each run sees the same operations
+    in the same order as a loop over its cells alone, while memory is read in its order
+    (``[..., run]`` is contiguous), which is what makes a batch of 10,000 runs fast.
     """
     n_payees, n_runs = amounts.shape
     n_origins = pool.shape[0]
     parts = np.empty((n_payees, n_origins, n_runs), dtype=np.int64)
-    overdrawn = False
-    for r in range(n_runs):
-        total = 0
-        for p in range(n_payees):
-            total += amounts[p, r]
-        s = 0.0
-        for p in range(n_payees):
-            for o in range(n_origins):
-                s += float(amounts[p, r]) * float(pool[o, r])
-        ratio = total / max(s, 1e-300)
-        cum = 0.0
-        prev = 0
-        for p in range(n_payees):
-            for o in range(n_origins):
-                cum += float(amounts[p, r]) * float(pool[o, r])
-                edge = int(cum * ratio + 0.5)
-                parts[p, o, r] = edge - prev
-                prev = edge
+    total = np.zeros(n_runs, dtype=np.int64)
+    for p in range(n_payees):
+        for r in range(n_runs):
+            total[r] += amounts[p, r]
+    s = np.zeros(n_runs, dtype=np.float64)
+    for p in range(n_payees):
         for o in range(n_origins):
-            given = 0
-            for p in range(n_payees):
-                given += parts[p, o, r]
-            if given > pool[o, r]:
+            for r in range(n_runs):
+                s[r] += float(amounts[p, r]) * float(pool[o, r])
+    ratio = np.empty(n_runs, dtype=np.float64)
+    for r in range(n_runs):
+        ratio[r] = total[r] / max(s[r], 1e-300)
+    cum = np.zeros(n_runs, dtype=np.float64)
+    prev = np.zeros(n_runs, dtype=np.int64)
+    for p in range(n_payees):
+        for o in range(n_origins):
+            for r in range(n_runs):
+                cum[r] += float(amounts[p, r]) * float(pool[o, r])
+                edge = int(cum[r] * ratio[r] + 0.5)
+                parts[p, o, r] = edge - prev[r]
+                prev[r] = edge
+    overdrawn = False
+    given = np.empty(n_runs, dtype=np.int64)
+    for o in range(n_origins):
+        given[:] = 0
+        for p in range(n_payees):
+            for r in range(n_runs):
+                given[r] += parts[p, o, r]
+        for r in range(n_runs):
+            if given[r] > pool[o, r]:
                 overdrawn = True
     return parts, overdrawn
 
@@ -138,13 +149,16 @@ def split_pro_rata_numpy(pool: Cents, amounts: Cents) -> tuple[Cents, bool]:
 def post_loops(
     pool: Cents, involved: npt.NDArray[np.intp], flow: Cents, parts: Cents
 ) -> None:  # pragma: no cover
-    """In place: ``pool[involved[a]] += sum over legs j of flow[a, j] * parts[j]``."""
+    """In place: ``pool[involved[a]] += sum over legs j of flow[a, j] * parts[j]``.
+
+    Leg by leg, so that each leg's cents are read while in cache for the (two) accounts it
+    moves between; integer sums, so their order does not matter."""
     n_legs, n_origins, n_runs = parts.shape
-    for a in range(involved.shape[0]):
-        acc = involved[a]
-        for j in range(n_legs):
+    for j in range(n_legs):
+        for a in range(involved.shape[0]):
             f = flow[a, j]
             if f != 0:
+                acc = involved[a]
                 for o in range(n_origins):
                     for r in range(n_runs):
                         pool[acc, o, r] += f * parts[j, o, r]
@@ -201,17 +215,22 @@ def legs_cents_loops(
 ) -> Cents:  # pragma: no cover
     """Cents by origin per leg of a lab's payment split as (profit, cost) per cloud then other
     payees: lab -> cloud (profit + cost), the other payees, cloud -> costs (cost), and
-    cloud -> owner (profit) for the clouds at positions ``owned``."""
+    cloud -> owner (profit) for the clouds at positions ``owned``. (Element by element: whole-row
+    expressions would make numba allocate a temporary array per row.)"""
     n_parts, n_origins, n_runs = parts.shape
     n_other = n_parts - 2 * n_clouds
     out = np.empty((n_clouds + n_other + n_clouds + owned.shape[0], n_origins, n_runs), np.int64)
-    for c in range(n_clouds):
-        out[c] = parts[2 * c] + parts[2 * c + 1]
-        out[n_clouds + n_other + c] = parts[2 * c + 1]
-    for k in range(n_other):
-        out[n_clouds + k] = parts[2 * n_clouds + k]
-    for k in range(owned.shape[0]):
-        out[2 * n_clouds + n_other + k] = parts[2 * owned[k]]
+    for o in range(n_origins):
+        for c in range(n_clouds):
+            for r in range(n_runs):
+                out[c, o, r] = parts[2 * c, o, r] + parts[2 * c + 1, o, r]
+                out[n_clouds + n_other + c, o, r] = parts[2 * c + 1, o, r]
+        for k in range(n_other):
+            for r in range(n_runs):
+                out[n_clouds + k, o, r] = parts[2 * n_clouds + k, o, r]
+        for k in range(owned.shape[0]):
+            for r in range(n_runs):
+                out[2 * n_clouds + n_other + k, o, r] = parts[2 * owned[k], o, r]
     return out
 
 

@@ -138,17 +138,18 @@ def distinct(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     return v[np.concatenate(([True], v[1:] != v[:-1]))] if len(v) else v
 
 
-def discount_factors(data: RunData) -> npt.NDArray[np.float64]:
-    """``(1 + r) ** year_fraction(start, day)`` per ledger record and run ``[record, run]``: a
-    cent paid on that day is worth ``1 / factor`` cents at the start. Made with the project's
-    deterministic exp and log, so present values are the same on every machine."""
+def discount_factors(data: RunData, rows: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
+    """``(1 + r) ** year_fraction(start, day)`` per ledger record of ``rows`` and run
+    ``[row, run]``: a cent paid on that day is worth ``1 / factor`` cents at the start. Made
+    with the project's deterministic exp and log, so present values are the same on every
+    machine. Only the records asked for: a batch's whole ledger by its runs is large."""
     plan, led = data.plan, data.ledger
     rates = np.array([s.discount_rate for s in plan.scenarios], dtype=np.float64)
     days = distinct(led.time)
     years = np.array(
         [year_fraction(plan.start, plan.start + dt.timedelta(days=int(d))) for d in days]
     )
-    at = np.searchsorted(days, led.time)
+    at = np.searchsorted(days, led.time[rows])
     # per distinct day and distinct rate (a batch usually shares one), then spread out
     unique_rates = np.array(sorted(set(rates.tolist())), dtype=np.float64)
     which = np.searchsorted(unique_rates, rates)
@@ -167,7 +168,6 @@ def _investor_metrics(
     investor: str,
     labs: list[str],
     amount: Cents,
-    factors: npt.NDArray[np.float64],
 ) -> dict[str, Array]:
     plan, led = data.plan, data.ledger
     acc = {a: k for k, a in enumerate(plan.accounts)}
@@ -189,11 +189,15 @@ def _investor_metrics(
     invested = amount[inv_rows].sum(axis=0)
     spend = amount[own_rows].sum(axis=0)
     round_trip = led.cents[own_rows, origin].sum(axis=0)
-    profit_by_record = np.where(profit_rows[:, None], amount, 0)  # [record, run]
+    # Present values and payback read only the profit and investment records: every other
+    # record adds exactly 0.0 to their running sums, so leaving them out changes no bit.
+    profit_at = np.flatnonzero(profit_rows)
+    profit_by_record = amount[profit_at]  # [profit record, run]
     profit = profit_by_record.sum(axis=0)
     round_trip_profit = led.cents[profit_rows, origin].sum(axis=0)
-    pv_invested = _present_value(np.where(inv_rows[:, None], amount, 0), factors)
-    pv_profit_by_record = profit_by_record / factors
+    inv_at = np.flatnonzero(inv_rows)
+    pv_invested = _present_value(amount[inv_at], discount_factors(data, inv_at))
+    pv_profit_by_record = profit_by_record / discount_factors(data, profit_at)
 
     # the stake counts funded money; the announced stake all the money announced
     stake = np.zeros(plan.n_runs)
@@ -234,12 +238,13 @@ def _investor_metrics(
         pv_inc_profit = np.rint(inc_profit_pv.sum(axis=0)).astype(np.int64)
         net_cost = pv_invested - pv_inc_profit
         # payback: the first record (in time order) at which the cumulative discounted
-        # incremental profit reaches what was invested, in present value
+        # incremental profit reaches what was invested, in present value (it can first reach
+        # it only on a profit record: elsewhere the sum does not change, and it starts at 0)
         cum = np.cumsum(inc_profit_pv, axis=0)
         reached = (cum >= pv_invested - 0.5) & (pv_invested > 0)  # reached, to the cent
         hit = reached.any(axis=0) if len(cum) else np.zeros(n, dtype=bool)
         first = reached.argmax(axis=0) if len(cum) else np.zeros(n, dtype=np.int64)
-        payback = np.where(hit, led.time[first] if len(cum) else -1, -1)
+        payback = np.where(hit, led.time[profit_at[first]] if len(cum) else -1, -1)
         out["incremental_revenue" + suffix] = spend - spend[twin_of]
         out["incremental_profit" + suffix] = profit - profit[twin_of]
         out["pv_incremental_profit" + suffix] = pv_inc_profit
@@ -257,19 +262,16 @@ def compute(data: RunData, twins: Twins | None = None) -> Metrics:
     plan, led = data.plan, data.ledger
     twins = twins if twins is not None else Twins(plan.n_runs)
     amount = led.cents.sum(axis=1)  # [record, run]: each record's cents, all origins
-    factors = discount_factors(data)
     acc = {a: k for k, a in enumerate(plan.accounts)}
 
     investors: dict[str, dict[str, Array]] = {}
     by_lab: dict[tuple[str, str], dict[str, Array]] = {}
     for investor in plan.investors:
         labs = list(dict.fromkeys(d.lab for d in plan.investments if d.investor == investor))
-        investors[investor] = _investor_metrics(data, twins, investor, labs, amount, factors)
+        investors[investor] = _investor_metrics(data, twins, investor, labs, amount)
         if len(labs) > 1:
             for lab in labs:
-                by_lab[(investor, lab)] = _investor_metrics(
-                    data, twins, investor, [lab], amount, factors
-                )
+                by_lab[(investor, lab)] = _investor_metrics(data, twins, investor, [lab], amount)
         for lab in labs:
             by_lab.setdefault((investor, lab), investors[investor])
 

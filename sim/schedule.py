@@ -37,9 +37,10 @@ def det_expm1(x: Floats) -> Floats:
     # Taylor series of expm1(r) to r**18/18!, ample for |r| < 0.35 in double precision
     term = r.copy()
     acc = r.copy()
-    for n in range(2, 19):
-        term = term * r / n
-        acc = acc + term
+    for n in range(2, 19):  # term = term * r / n, in place: the same operations, no temporaries
+        term *= r
+        term /= n
+        acc += term
     if not k.any():
         return acc
     # where k != 0, scale exp(r) by 2**k exactly; elsewhere keep the series (no cancellation)
@@ -244,9 +245,15 @@ def _financing(runs: list[Lab], years: Floats) -> FinancingPlan | None:
 
 
 def _flow(flows: list[Flow], years: Floats) -> Cents:
-    annual = np.array([f.annual_cents for f in flows], dtype=np.float64)
-    growth = np.array([f.growth for f in flows], dtype=np.float64)
-    return flow_cents(annual, growth, years)
+    """``flow_cents`` of each run's flow, computed once per distinct (annual, growth): the
+    arithmetic is element by element, so a run's cents are the same whoever shares its column.
+    (Twins repeat their run, and a Monte Carlo draw leaves most flows as they were.)"""
+    column: dict[tuple[int, float], int] = {}
+    which = [column.setdefault((f.annual_cents, f.growth), len(column)) for f in flows]
+    annual = np.array([a for a, _ in column], dtype=np.float64)
+    growth = np.array([g for _, g in column], dtype=np.float64)
+    cents = flow_cents(annual, growth, years)
+    return cents if len(column) == len(flows) else cents[:, which]
 
 
 def _contract_minimum(runs: list[ComputeContract], grid: list[dt.date], years: Floats) -> Cents:
@@ -256,20 +263,23 @@ def _contract_minimum(runs: list[ComputeContract], grid: list[dt.date], years: F
     add up exactly to what accrues inside the horizon. A total accrues over its term, evenly or
     at a rate growing ``growth`` a year; a schedule by the days of each calendar year. Each
     distinct term (or schedule) is computed once, so a run's cents never depend on its batch."""
-    cumulative: dict[object, Cents] = {}
     shares: dict[tuple[dt.date, dt.date, float], Floats] = {}
+    column: dict[object, int] = {}  # a column of cumulative cents per distinct minimum
     cols: list[Cents] = []
+    which: list[int] = []
     for c in runs:
-        if c.schedule:
-            if c.schedule not in cumulative:
-                cumulative[c.schedule] = _scheduled_cents(c.schedule, grid)
-            cols.append(cumulative[c.schedule])
-            continue
-        term = (c.start, c.end, c.growth)
-        if term not in shares:
-            shares[term] = _share_of_term(years, grid[0], *term)
-        cols.append(np.floor(shares[term] * c.total_cents + 0.5).astype(np.int64))
-    edges = np.stack(cols, axis=1)  # cumulative cents [grid date, run]
+        key = c.schedule if c.schedule else (c.start, c.end, c.growth, c.total_cents)
+        if key not in column:
+            column[key] = len(cols)
+            if c.schedule:
+                cols.append(_scheduled_cents(c.schedule, grid))
+            else:
+                term = (c.start, c.end, c.growth)
+                if term not in shares:
+                    shares[term] = _share_of_term(years, grid[0], *term)
+                cols.append(np.floor(shares[term] * c.total_cents + 0.5).astype(np.int64))
+        which.append(column[key])
+    edges = np.stack(cols, axis=1)[:, which]  # cumulative cents [grid date, run]
     steps: Cents = np.diff(edges, axis=0).astype(np.int64, copy=False)
     return steps
 
@@ -318,7 +328,12 @@ def _per_tranche(
 ) -> npt.NDArray[Any]:
     """``value(scenario, tranche)`` for each tranche of investment ``j`` in each run, as an
     array ``[tranche, run]``."""
-    rows = [[value(s, t) for t in s.investments[j].tranches] for s in scenarios]
+    done: dict[int, list[object]] = {}  # by scenario object: twins repeat their run's
+    rows = []
+    for s in scenarios:
+        if id(s) not in done:
+            done[id(s)] = [value(s, t) for t in s.investments[j].tranches]
+        rows.append(done[id(s)])
     return np.array(rows, dtype=dtype).reshape(len(scenarios), -1).T
 
 
@@ -389,7 +404,11 @@ def build_plan(scenarios: list[Scenario]) -> Plan:
         raise ValueError("a batch needs at least one scenario")
     first = scenarios[0]
     shape = structure(first)
+    checked = {id(first)}  # twins repeat their run's scenario object: checked once
     for i, s in enumerate(scenarios[1:], start=1):
+        if id(s) in checked:
+            continue
+        checked.add(id(s))
         if structure(s) != shape:
             raise ValueError(
                 f"run {i} ({s.name!r}) differs in structure from run 0: runs of one batch share "
@@ -466,19 +485,25 @@ def build_plan(scenarios: list[Scenario]) -> Plan:
         for cloud in clouds:
             if cloud not in pairs:
                 continue
-            # due day of each step's invoice, computed once per distinct payment terms
-            by_terms: dict[Duration, npt.NDArray[np.int64]] = {}
-            due_cols = []
+            # due day of each step's invoice, computed once per distinct payment terms (and
+            # looked up once per scenario object: twins repeat their run's)
+            by_terms: dict[Duration, int] = {}
+            by_scenario: dict[int, int] = {}
+            due_cols: list[npt.NDArray[np.int64]] = []
+            which = []
             for s in scenarios:
-                terms = s.payment_terms(lab_name, cloud)
-                if terms not in by_terms:
-                    by_terms[terms] = (
-                        days[1:] + terms.days
-                        if not terms.months
-                        else np.array([(terms.after(d) - start).days for d in grid[1:]])
-                    )
-                due_cols.append(by_terms[terms])
-            due[(lab_name, cloud)] = np.stack(due_cols, axis=1).astype(np.int64)
+                if id(s) not in by_scenario:
+                    terms = s.payment_terms(lab_name, cloud)
+                    if terms not in by_terms:
+                        by_terms[terms] = len(due_cols)
+                        due_cols.append(
+                            days[1:] + terms.days
+                            if not terms.months
+                            else np.array([(terms.after(d) - start).days for d in grid[1:]])
+                        )
+                    by_scenario[id(s)] = by_terms[terms]
+                which.append(by_scenario[id(s)])
+            due[(lab_name, cloud)] = np.stack(due_cols, axis=1).astype(np.int64)[:, which]
 
     _check_exact_range(labs, cloud_opening, investments)
     plan = Plan(

@@ -175,7 +175,8 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         deal |= {"lab": draw(st.sampled_from(labs)), "tranches": tranches}
         valuation = draw(st.sampled_from(["none", "pre_money", "post_money", "stake"]))
         if valuation == "stake":
-            deal["stake"] = f"{draw(st.integers(1, 10_000)) / 100}%"
+            # at least 5%: three tranches of up to $50B then imply at most $3T (the limit: $10T)
+            deal["stake"] = f"{draw(st.integers(500, 10_000)) / 100}%"
         elif valuation != "none":
             deal[valuation] = dollars(draw(CENTS))
         deals.append(deal)
