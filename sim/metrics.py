@@ -138,23 +138,29 @@ def distinct(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     return v[np.concatenate(([True], v[1:] != v[:-1]))] if len(v) else v
 
 
-def discount_factors(data: RunData, rows: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
-    """``(1 + r) ** year_fraction(start, day)`` per ledger record of ``rows`` and run
-    ``[row, run]``: a cent paid on that day is worth ``1 / factor`` cents at the start. Made
-    with the project's deterministic exp and log, so present values are the same on every
-    machine. Only the records asked for: a batch's whole ledger by its runs is large."""
-    plan, led = data.plan, data.ledger
-    rates = np.array([s.discount_rate for s in plan.scenarios], dtype=np.float64)
-    days = distinct(led.time)
-    years = np.array(
-        [year_fraction(plan.start, plan.start + dt.timedelta(days=int(d))) for d in days]
-    )
-    at = np.searchsorted(days, led.time[rows])
-    # per distinct day and distinct rate (a batch usually shares one), then spread out
-    unique_rates = np.array(sorted(set(rates.tolist())), dtype=np.float64)
-    which = np.searchsorted(unique_rates, rates)
-    table = 1.0 + det_expm1(years[:, None] * det_log1p(unique_rates)[None, :])
-    return table[at][:, which]
+class Discount:
+    """``(1 + r) ** year_fraction(start, day)`` for a batch, made once per distinct ledger day
+    and distinct rate (a batch usually shares one) with the project's deterministic exp and
+    log, so present values are the same on every machine; a cent paid on that day is worth
+    ``1 / factor`` cents at the start."""
+
+    def __init__(self, data: RunData) -> None:
+        plan, led = data.plan, data.ledger
+        self.time = led.time
+        self.days = distinct(led.time)
+        years = np.array(
+            [year_fraction(plan.start, plan.start + dt.timedelta(days=int(d))) for d in self.days]
+        )
+        rates = np.array([s.discount_rate for s in plan.scenarios], dtype=np.float64)
+        unique_rates = np.array(sorted(set(rates.tolist())), dtype=np.float64)
+        self.which = np.searchsorted(unique_rates, rates)
+        self.table = 1.0 + det_expm1(years[:, None] * det_log1p(unique_rates)[None, :])
+
+    def factors(self, rows: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
+        """The factors of the ledger records ``rows``, ``[row, run]``: only the records asked
+        for, since a batch's whole ledger by its runs is large."""
+        at = np.searchsorted(self.days, self.time[rows])
+        return self.table[at][:, self.which]
 
 
 def _present_value(cents: npt.NDArray[np.int64], factors: npt.NDArray[np.float64]) -> Cents:
@@ -168,6 +174,7 @@ def _investor_metrics(
     investor: str,
     labs: list[str],
     amount: Cents,
+    discount: Discount,
 ) -> dict[str, Array]:
     plan, led = data.plan, data.ledger
     acc = {a: k for k, a in enumerate(plan.accounts)}
@@ -196,8 +203,8 @@ def _investor_metrics(
     profit = profit_by_record.sum(axis=0)
     round_trip_profit = led.cents[profit_rows, origin].sum(axis=0)
     inv_at = np.flatnonzero(inv_rows)
-    pv_invested = _present_value(amount[inv_at], discount_factors(data, inv_at))
-    pv_profit_by_record = profit_by_record / discount_factors(data, profit_at)
+    pv_invested = _present_value(amount[inv_at], discount.factors(inv_at))
+    pv_profit_by_record = profit_by_record / discount.factors(profit_at)
 
     # the stake counts funded money; the announced stake all the money announced
     stake = np.zeros(plan.n_runs)
@@ -262,16 +269,19 @@ def compute(data: RunData, twins: Twins | None = None) -> Metrics:
     plan, led = data.plan, data.ledger
     twins = twins if twins is not None else Twins(plan.n_runs)
     amount = led.cents.sum(axis=1)  # [record, run]: each record's cents, all origins
+    discount = Discount(data)
     acc = {a: k for k, a in enumerate(plan.accounts)}
 
     investors: dict[str, dict[str, Array]] = {}
     by_lab: dict[tuple[str, str], dict[str, Array]] = {}
     for investor in plan.investors:
         labs = list(dict.fromkeys(d.lab for d in plan.investments if d.investor == investor))
-        investors[investor] = _investor_metrics(data, twins, investor, labs, amount)
+        investors[investor] = _investor_metrics(data, twins, investor, labs, amount, discount)
         if len(labs) > 1:
             for lab in labs:
-                by_lab[(investor, lab)] = _investor_metrics(data, twins, investor, [lab], amount)
+                by_lab[(investor, lab)] = _investor_metrics(
+                    data, twins, investor, [lab], amount, discount
+                )
         for lab in labs:
             by_lab.setdefault((investor, lab), investors[investor])
 
