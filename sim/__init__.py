@@ -19,6 +19,8 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr_
     from sim.compare import compare as compare
     from sim.errors import ConservationError as ConservationError
     from sim.errors import ScenarioError as ScenarioError
+    from sim.farm import monte_carlo as monte_carlo
+    from sim.farm import sweep as sweep
     from sim.loader import load_scenario as load_scenario
     from sim.loader import parse_scenario as parse_scenario
     from sim.result import BatchResult as BatchResult
@@ -56,6 +58,8 @@ _WHERE = {
     "load_template": "sim.vary",
     "parse_vary": "sim.vary",
     "sensitivity": "sim.sensitivity",
+    "sweep": "sim.farm",
+    "monte_carlo": "sim.farm",
 }
 __all__ = sorted(_WHERE)
 __version__ = "0.1.0"

@@ -640,3 +640,72 @@ def series_percentiles(
     table = df.groupby("date")[metric].quantile(q).unstack()
     table.columns = pd.Index([f"p{p}" for p in PERCENTILES])
     return table
+
+
+# ---- for notebooks: a table of many runs, in one call ------------------------------------------
+
+
+def _table_of(
+    kind: str,
+    jobs: list[tuple[dict[str, Any], Scenario]],
+    out: str | os.PathLike[str] | None,
+    seed: int | None,
+    **options: Any,
+) -> pd.DataFrame:
+    """Farm ``jobs`` to ``out`` (or to a temporary folder removed before returning) and read the
+    rows back: run_id, the varied inputs, every metric, error."""
+    import tempfile
+
+    def go(path: Path) -> pd.DataFrame:
+        farm(
+            ((k, inputs, s) for k, (inputs, s) in enumerate(jobs)),
+            path,
+            seed=seed,
+            varied=sorted({k for inputs, _ in jobs for k in inputs}),
+            scenario=jobs[0][1],
+            total=len(jobs),
+            series=False,
+            progress=False,
+            **options,
+        )
+        return read(path)
+
+    if out is not None:
+        return go(Path(out))
+    with tempfile.TemporaryDirectory(prefix="roundtrip-") as tmp:
+        return go(Path(tmp) / f"{kind}.parquet")
+
+
+def sweep(
+    scenario: str | os.PathLike[str],
+    vary: Sequence[str] = (),
+    *,
+    overrides: Sequence[str] = (),
+    out: str | os.PathLike[str] | None = None,
+    **options: Any,
+) -> pd.DataFrame:
+    """Every point of the grid of the file's ``sweep:`` and ``vary`` (``PATH=SPEC``), a row
+    each (``roundtrip sweep``); ``options`` as ``farm`` takes them (``backend``, ``workers``,
+    ``chunk_runs``). Without ``out`` nothing stays on disk."""
+    from sim.vary import grid, load_template
+
+    return _table_of("sweep", grid(load_template(scenario, list(overrides)), list(vary)), out,
+                     None, **options)  # fmt: skip
+
+
+def monte_carlo(
+    scenario: str | os.PathLike[str],
+    runs: int,
+    seed: int,
+    vary: Sequence[str] = (),
+    *,
+    overrides: Sequence[str] = (),
+    out: str | os.PathLike[str] | None = None,
+    **options: Any,
+) -> pd.DataFrame:
+    """``runs`` draws of the file's distributions and ``vary`` (``PATH~DIST``), a row each
+    (``roundtrip mc``): the same ``seed`` gives the same rows on every backend."""
+    from sim.vary import draw, load_template
+
+    template = load_template(scenario, list(overrides))
+    return _table_of("mc", draw(template, runs, seed, list(vary)), out, seed, **options)

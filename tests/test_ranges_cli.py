@@ -138,3 +138,23 @@ def test_run_and_validate_read_a_swept_file_at_its_first_point_and_say_so(tmp_pa
     assert first.scenario.clouds["own"].margin == 0.1
     code, out, _ = cli(capsys, "sweep", path, "-o", tmp_path / "all.parquet")
     assert code == 0 and "2 runs of 'share sweep'" in out
+
+
+def test_the_python_api_gives_the_rows_the_commands_write(tmp_path, capsys, share_file) -> None:
+    spec = "agents.own.margin=10%,30%"
+    table = sim.sweep(share_file, [spec])
+    assert list(table["in:agents.own.margin"]) == [0.1, 0.3]
+    out = tmp_path / "cli.parquet"
+    assert cli(capsys, "sweep", share_file, "--vary", spec, "-o", out)[0] == 0
+    cols = [c for c in table.columns if c != "run_id"]
+    pd.testing.assert_frame_equal(table[cols], pd.read_parquet(out)[cols])
+    drawn = sim.monte_carlo(BUNDLED, 6, 2, ["agents.aws.margin~uniform(25%,45%)"])
+    again = sim.monte_carlo(BUNDLED, 6, 2, ["agents.aws.margin~uniform(25%,45%)"], chunk_runs=2)
+    pd.testing.assert_frame_equal(drawn, again)
+    assert drawn["error"].isna().all() and len(drawn) == 6
+    # the API left nothing on disk: only what the file and the command wrote
+    assert {p.name for p in tmp_path.iterdir()} == {
+        "share.yaml",
+        "cli.parquet",
+        "cli.series.parquet",
+    }
