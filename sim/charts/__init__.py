@@ -147,18 +147,10 @@ def render(
     drawn; a run folder whose metrics do not fit its scenario, ``ScenarioError``."""
     parse_list(",".join(formats), FORMATS, "chart format")
     names = list(CHARTS) if names is None else list(parse_list(",".join(names), CHARTS, "chart"))
-    size = check_size(size)
-    check_dpi(dpi, size)
+    check_dpi(dpi, check_size(size))
     check_metrics(run)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name in names:
-        fig = CHARTS[name](run, size=size)
-        for fmt in formats:
-            written.append(save(fig, out / f"{name}.{fmt.lower()}", dpi=dpi))
-        fig.clear()  # no pyplot: the figure goes with its last reference
-    return written
+    charts = {name: CHARTS[name] for name in names}
+    return render_table(run, out_dir, formats, charts=charts, size=size, dpi=dpi)
 
 
 def render_table(
@@ -170,8 +162,8 @@ def render_table(
     size: Sequence[float] = SLIDE_SIZE,
     dpi: int = DEFAULT_DPI,
 ) -> list[Path]:
-    """``render`` for a chart over many runs: ``out_dir/NAME.EXT`` for every chart in ``charts``
-    drawn from ``table`` (a sensitivity table) and every format; returns the files written."""
+    """``out_dir/NAME.EXT`` for every chart in ``charts`` drawn from ``table`` (a run, a
+    sensitivity table, many runs) and every format; returns the files written."""
     parse_list(",".join(formats), FORMATS, "chart format")
     size = check_size(size)
     check_dpi(dpi, size)
@@ -182,7 +174,7 @@ def render_table(
         fig = draw(table, size=size)
         for fmt in formats:
             written.append(save(fig, out / f"{name}.{fmt.lower()}", dpi=dpi))
-        fig.clear()
+        fig.clear()  # no pyplot: the figure goes with its last reference
     return written
 
 
