@@ -13,6 +13,7 @@ import difflib
 import math
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -127,66 +128,40 @@ def _percent_hint(value: Any) -> str:
     return ""
 
 
-def _unit_share(value: Any) -> float:
+def _share_in(value: Any, ok: Callable[[float], bool], accepted: str, hint: bool = True) -> float:
+    """A share for which ``ok`` holds, else the error saying what is ``accepted``."""
     share = _share(value)
-    if not 0 <= share <= 1:
-        message = f"a share must be between 0% and 100%, got {shown(value)}{_percent_hint(value)}"
+    if not ok(share):
+        message = f"{accepted}, got {shown(value)}{_percent_hint(value) if hint else ''}"
         raise _fail("share", message)
     return share
+
+
+def _unit_share(value: Any) -> float:
+    return _share_in(value, lambda s: 0 <= s <= 1, "a share must be between 0% and 100%")
 
 
 def _margin(value: Any) -> float:
-    share = _share(value)
-    if not 0 <= share < 1:
-        message = (
-            f"a margin must be at least 0% and below 100%, got {shown(value)}{_percent_hint(value)}"
-        )
-        raise _fail("share", message)
-    return share
+    return _share_in(value, lambda s: 0 <= s < 1, "a margin must be at least 0% and below 100%")
 
 
 def _growth(value: Any) -> float:
-    share = _share(value)
-    if not -1 < share <= MAX_GROWTH:
-        raise _fail(
-            "share",
-            f"growth must be more than -100% and at most {MAX_GROWTH:.0%} a year, "
-            f"got {shown(value)}",
-        )
-    return share
+    accepted = f"growth must be more than -100% and at most {MAX_GROWTH:.0%} a year"
+    return _share_in(value, lambda s: -1 < s <= MAX_GROWTH, accepted, hint=False)
 
 
 def _rate(value: Any) -> float:
-    share = _share(value)
-    if not 0 <= share <= 1:
-        raise _fail(
-            "share",
-            f"a discount rate must be between 0% and 100% a year, got {shown(value)}"
-            f"{_percent_hint(value)}",
-        )
-    return share
+    accepted = "a discount rate must be between 0% and 100% a year"
+    return _share_in(value, lambda s: 0 <= s <= 1, accepted)
 
 
 def _stake(value: Any) -> float:
-    share = _share(value)
-    if not 0 < share <= 1:
-        raise _fail(
-            "share",
-            f"a stake must be more than 0% and at most 100%, got {shown(value)}"
-            f"{_percent_hint(value)}",
-        )
-    return share
+    return _share_in(value, lambda s: 0 < s <= 1, "a stake must be more than 0% and at most 100%")
 
 
 def _interest_rate(value: Any) -> float:
-    share = _share(value)
-    if not 0 <= share <= 1:
-        raise _fail(
-            "share",
-            f"an interest rate must be between 0% and 100% a year, got {shown(value)}"
-            f"{_percent_hint(value)}",
-        )
-    return share
+    accepted = "an interest rate must be between 0% and 100% a year"
+    return _share_in(value, lambda s: 0 <= s <= 1, accepted)
 
 
 def _financing_kind(value: Any) -> str:
