@@ -128,11 +128,45 @@ def test_a_run_and_the_cache_warm_up_write_nothing_inside_the_package(installed,
     assert _package_files(installed) <= _recorded(installed)
 
 
+def _others_can_read(path: Path) -> bool:
+    """Whether a user other than the owner can read ``path``: every folder above it lets others
+    through, and the folder itself lets them read."""
+    chain = [path, *path.parents]
+    return bool(path.stat().st_mode & 0o004) and all(p.stat().st_mode & 0o001 for p in chain)
+
+
+def _deps_for_others(venv: Path) -> None:
+    """The borrowed dependencies, where another user can read them. A checkout in a private
+    folder (``mktemp -d`` makes one) keeps the test venv's packages out of their reach; a venv
+    installed by root for others would have its own, so hard-link them beside this venv (a
+    copy where links cannot be made) and point ``deps.pth`` there."""
+    pth = _site(venv) / "deps.pth"
+    deps = Path(pth.read_text().strip())
+    if _others_can_read(deps):
+        return
+    mine = venv.parent / "deps"
+
+    def link(src: str, dst: str) -> None:
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+
+    shutil.copytree(deps, mine, copy_function=link, symlinks=True)
+    for folder, _, _ in os.walk(mine):  # the folders are new; the files, links to the originals
+        os.chmod(folder, 0o755)
+    pth.write_text(f"{mine}\n")
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run as another user")
 def test_a_read_only_venv_installed_by_root_runs_for_another_user(installed, tmp_path) -> None:
     out = Path(tempfile.mkdtemp(prefix="roundtrip-nobody-"))
     try:
         os.chmod(out, 0o777)
+        scenario = out / SCENARIO.name  # the checkout may sit where others cannot read
+        shutil.copyfile(SCENARIO, scenario)
+        os.chmod(scenario, 0o644)
+        _deps_for_others(installed)
         subprocess.run(["chmod", "-R", "a-w", str(installed)], check=True)
         proc = subprocess.run(
             [
@@ -142,7 +176,7 @@ def test_a_read_only_venv_installed_by_root_runs_for_another_user(installed, tmp
                 "--clear-groups",
                 installed / "bin" / "roundtrip",
                 "run",
-                SCENARIO,
+                scenario,
                 "--out",
                 out / "run",
             ],
