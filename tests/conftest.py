@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 
 import pytest
+from hypothesis import settings
 
 import sim
 from sim.cli import main
@@ -25,3 +27,11 @@ def cli(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, st
     code = main([str(a) for a in argv])
     out, err = capsys.readouterr()
     return code, out, err
+
+
+# Property tests explore new examples on a developer's machine, but CI replays a fixed sequence:
+# a submission's result must not depend on the luck of the draw. Failures found locally are kept
+# in .hypothesis/ and replayed first. The profile is loaded here, before any test module is
+# imported, so the tests' own @settings inherit it.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "default"))
