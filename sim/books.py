@@ -20,16 +20,20 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from sim import recorder as recorders
 from sim.errors import ConservationError
 from sim.kernels import Cents, allocate, post, replay_ledger, split_pro_rata
+from sim.recorder import KIND, KINDS, Flows, LedgerArrays, Recorder, Timed
 
 __all__ = [
     "KIND",
     "KINDS",
     "Audit",
     "Books",
+    "Flows",
     "Legs",
     "LedgerArrays",
+    "Timed",
     "allocate",
     "audit",
     "split_pro_rata",
@@ -102,33 +106,6 @@ class FifoQueues:
         return out
 
 
-@dataclass
-class LedgerArrays:
-    """The finished ledger as arrays: one row per record, cents by origin per run."""
-
-    time: npt.NDArray[np.int64]  # days since the scenario's start
-    payer: npt.NDArray[np.int64]  # account index
-    payee: npt.NDArray[np.int64]
-    kind: npt.NDArray[np.int64]  # index into KINDS
-    deal: npt.NDArray[np.int64]  # index into the run's deal names
-    cents: Cents  # [record, origin, run]
-
-
-# Kinds of movement, in the order they are listed in docs/model.md.
-KINDS = (
-    "funding",
-    "investment",
-    "revenue",
-    "compute",
-    "other",
-    "cloud_cost",
-    "profit",
-    "financing",  # a financing source -> a lab: equity or debt raised
-    "interest",  # a lab -> its financing source: interest on debt
-)
-KIND = {k: i for i, k in enumerate(KINDS)}
-
-
 @dataclass(frozen=True)
 class Legs:
     """A fixed pattern of movements, one per leg: payer -> payee, of a kind, under a deal.
@@ -180,6 +157,8 @@ class Books:
         tracing: str = "pro_rata",
         traced: set[int] | None = None,
         external: set[int] | None = None,
+        record: str = "ledger",
+        n_deals: int = 0,
     ) -> None:
         self.accounts = accounts
         self.origins = origins
@@ -193,8 +172,10 @@ class Books:
         if self.fifo is not None:
             for a in self.traced:
                 self.fifo.deposit(a, opening[a])
-        # the ledger as it grows, a block per posting: (time, legs' meta, cents [leg, o, run])
-        self._blocks: list[tuple[int, npt.NDArray[np.int64], Cents]] = []
+        # what is kept of each posting: every record, or the flow matrix and the timed records
+        self.recorder: Recorder = recorders.make(
+            record, len(origins), self.n_runs, (len(accounts), len(KINDS), n_deals)
+        )
 
     def cash(self, account: int) -> Cents:
         """Cash per run: the pool summed over origins."""
@@ -217,7 +198,7 @@ class Books:
     def post(self, time: int, legs: Legs, parts: Cents) -> None:
         """Move exactly ``parts[leg, origin, run]`` along each leg and write it in the ledger."""
         post(self.pool, legs.involved, legs.flow, parts)  # exact: int64
-        self._blocks.append((time, legs.meta, parts))
+        self.recorder.record(time, legs, parts)
         if self.fifo is not None:
             for j, payee in enumerate(legs.payees):
                 if payee in self.traced:
@@ -236,41 +217,38 @@ class Books:
         by_origin[0, origin] = amount
         self.pool[legs.payers[0], origin] -= amount
         self.pool[legs.payees[0], origin] += amount
-        self._blocks.append((time, legs.meta, by_origin))
+        self.recorder.record(time, legs, by_origin)
         if self.fifo is not None and legs.payees[0] in self.traced:
             self.fifo.deposit(legs.payees[0], by_origin[0])
         return by_origin[0]
 
-    def ledger(self) -> LedgerArrays:
-        """The ledger so far as arrays, a row per leg posted (rows may be zero in some or all
-        runs: ``Result.ledger`` shows a run's non-zero rows)."""
-        n_o = len(self.origins)
-        if not self._blocks:
-            empty = np.zeros(0, dtype=np.int64)
-            return LedgerArrays(
-                empty, empty, empty, empty, empty, np.zeros((0, n_o, self.n_runs), np.int64)
-            )
-        times = np.repeat([t for t, _, _ in self._blocks], [len(m) for _, m, _ in self._blocks])
-        meta = np.concatenate([m for _, m, _ in self._blocks])
-        cents = np.concatenate([c for _, _, c in self._blocks])
-        return LedgerArrays(
-            time=times.astype(np.int64),
-            payer=meta[:, 0].copy(),
-            payee=meta[:, 1].copy(),
-            kind=meta[:, 2].copy(),
-            deal=meta[:, 3].copy(),
-            cents=cents,
-        )
+    def ledger(self) -> LedgerArrays | None:
+        """Every record, as arrays (once, at the end of the run); None when the recorder keeps
+        flows only."""
+        rec = self.recorder
+        return rec.ledger() if isinstance(rec, recorders.LedgerRecorder) else None
 
-    def check(self, led: LedgerArrays | None = None) -> Audit:
+    def flows_and_timed(self, led: LedgerArrays | None) -> tuple[Flows, Timed]:
+        """The flow matrix and the timed records: grouped from the ledger ``led`` if kept."""
+        rec = self.recorder
+        if isinstance(rec, recorders.FlowRecorder):
+            return rec.flows(), rec.timed()
+        if led is None:
+            raise ValueError("the ledger recorder's flows are grouped from its ledger")
+        return recorders.flows_of(led, rec.sizes), recorders.timed_of(led)
+
+    def check(self, records: LedgerArrays | Flows | None = None) -> Audit:
         """Fail loudly unless the books balance to the cent in every run; returns the audit.
 
         Three checks (see ``audit``): (1) the pools of all accounts, external ones included, sum
         per origin to what they held at the start; (2) no agent holds negative cash of any
-        origin; (3) replaying the ledger from the opening balances gives every pool exactly.
+        origin; (3) replaying the ``records`` (the ledger, or the flow matrix; by default what
+        the recorder kept) from the opening balances gives every pool exactly.
         """
-        led = led if led is not None else self.ledger()
-        found = audit(self.opening, self.pool, led, self.external)
+        if records is None:
+            led = self.ledger()
+            records = led if led is not None else self.flows_and_timed(None)[0]
+        found = audit(self.opening, self.pool, records, self.external)
         if not found.conserved.all():
             raise ConservationError(f"books do not balance: off by up to {found.off_by} cents")
         if not found.non_negative.all():
@@ -298,9 +276,11 @@ class Audit:
         return self.conserved & self.non_negative & self.replayed
 
 
-def audit(opening: Cents, closing: Cents, led: LedgerArrays, external: set[int]) -> Audit:
+def audit(opening: Cents, closing: Cents, led: LedgerArrays | Flows, external: set[int]) -> Audit:
     """Measure the three conservation checks on ``opening`` and ``closing`` pools
-    ``[account, origin, run]`` and the ledger ``led``; nothing is assumed, everything counted."""
+    ``[account, origin, run]`` and the records ``led`` (the ledger's, or the flow matrix's
+    rows: both have a payer, a payee and cents ``[row, origin, run]``); nothing is assumed,
+    everything counted."""
     by_origin_open, by_origin_close = opening.sum(axis=0), closing.sum(axis=0)  # [origin, run]
     agents = [a for a in range(closing.shape[0]) if a not in external]
     replay = replay_ledger(opening, led.payer, led.payee, led.cents)

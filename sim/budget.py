@@ -114,27 +114,30 @@ class Estimate:
         return ", ".join(f"{name} {format_bytes(b)}" for name, b in named[:2] if b)
 
 
-def _ledger_records(plan: Plan) -> tuple[int, int]:
-    """Records (legs) and postings the engine will write, from the Plan's shape: per step per
-    lab, one revenue record, and one spending posting of a leg to each cloud paid at once, to
+def _ledger_records(plan: Plan) -> tuple[int, int, int]:
+    """Records (legs), postings and timed records (sim/recorder.TIMED: investment, compute,
+    profit, financing) the engine will write, from the Plan's shape: per step per lab, one
+    revenue record, and one spending posting of a leg to each cloud paid at once, to
     other_compute and to suppliers, then each such cloud's cost and, if owned, profit; each
     invoice paid later is a posting of its own (lab -> cloud, cost, profit) per distinct due
-    day within the horizon; two records per tranche day. An upper bound: a deferred invoice of
-    zero in every run is not posted."""
+    day within the horizon; two records per tranche day; a raise and an interest record per
+    step for a lab with financing. An upper bound: a deferred invoice of zero in every run is
+    not posted."""
     days_end = plan.days[1:, None]  # [step, 1]
     last = int(plan.days[-1])
     s = plan.n_steps
-    records = postings = 0
+    records = postings = timed = 0
     for name, lab in plan.labs.items():
         contract_clouds = [c.cloud for c in plan.contracts if c.lab == name]
         clouds = list(dict.fromkeys([*lab.providers, *contract_clouds]))
-        now_legs = 2  # other_compute and suppliers
+        now_legs, now_timed = 2, 1  # other_compute (timed: compute) and suppliers
         for cloud in clouds:
             due = plan.due[(name, cloud)]  # [step, run]
             owned = plan.owner[cloud] is not None
             now = due == days_end
             if now.any():
                 now_legs += 2 + owned  # lab -> cloud, cloud -> costs, cloud -> owner
+                now_timed += 1 + owned  # the compute and the profit
             later = np.where(now | (due > last), -1, due)
             if (later < 0).all():
                 continue
@@ -142,17 +145,29 @@ def _ledger_records(plan: Plan) -> tuple[int, int]:
             distinct = (later[:, :1] >= 0).sum() + (np.diff(later, axis=1) != 0).sum()
             postings += int(distinct)
             records += int(distinct) * (2 + owned)
+            timed += int(distinct) * (1 + owned)
         records += s * (1 + now_legs)  # revenue, then the spending posting
+        timed += s * now_timed
         postings += 2 * s
+        if lab.financing is not None:
+            records += 2 * s
+            timed += s
+            postings += 2 * s
     for inv in plan.investments:
         n_days = len(set(inv.days.ravel().tolist()))  # np.unique would import numpy.ma
         records += 2 * n_days
+        timed += n_days
         postings += n_days
-    return records, postings
+    return records, postings, timed
 
 
-def estimate(plan: Plan, *, keep_balances: bool = True) -> Estimate:
+def estimate(plan: Plan, *, keep_balances: bool = True, record: str = "ledger") -> Estimate:
     """The memory a run of ``plan`` will need, in bytes, without allocating it.
+
+    Under the flows recorder (``record="flows"``, sim/recorder.py) the ledger's part is the
+    flow matrix, ``F x O x R x 8`` with ``F`` flows (at most the records, and no more than
+    accounts x accounts x kinds x deals), and the timed records, ``T x (R x 8 + 40)``, each
+    held twice at the end (as posted and assembled); no DataFrame is built.
 
     With ``R`` runs, ``S`` steps, ``A`` accounts, ``O`` origins and ``N`` ledger records:
 
@@ -175,10 +190,20 @@ def estimate(plan: Plan, *, keep_balances: bool = True) -> Estimate:
     """
     r, s = plan.n_runs, plan.n_steps
     a, o = len(plan.accounts), len(plan.origins)
-    n, postings = _ledger_records(plan)
+    n, postings, n_timed = _ledger_records(plan)
 
     ledger = n * (o * r * CENT + RECORD_META)
     blocks = n * o * r * CENT + postings * BLOCK + n * RECORD_ASSEMBLY
+    if record == "flows":
+        # per lab revenue, other, other compute, raise and interest, and per cloud it pays the
+        # compute, the cloud's cost and profit; two per investment deal (funding, investment)
+        n_flows = 2 * len(plan.investments) + sum(
+            5 + 3 * len({*lab.providers, *(c.cloud for c in plan.contracts if c.lab == name)})
+            for name, lab in plan.labs.items()
+        )
+        # the sums (grown by doubling: up to twice the rows) and their grouped copy
+        ledger = 3 * min(n, n_flows) * o * r * CENT + n_timed * (r * CENT + RECORD_META)
+        blocks = n_timed * r * CENT + postings * BLOCK
     balances = (s + 1) * a * o * r * CENT if keep_balances else 0
     n_items = sum(len(lab.providers) + 2 for lab in plan.labs.values())  # + other compute, other
     n_flows = 3 * len(plan.labs) + len(plan.contracts) + len(plan.due)
@@ -196,21 +221,27 @@ def estimate(plan: Plan, *, keep_balances: bool = True) -> Estimate:
     # int32 codes and repeated columns for the balances
     building = max(n * 5 * 2 * CENT, points * 2 * CENT)
     frames = ledger_frame + balances_frame + building
+    if record == "flows":  # a batch of many runs: no frames are built
+        frames = 0
 
     return Estimate(n, ledger, balances, tables, engine, frames, engine + frames)
 
 
-def estimate_bytes(plan: Plan, *, keep_balances: bool = True) -> int:
+def estimate_bytes(plan: Plan, *, keep_balances: bool = True, record: str = "ledger") -> int:
     """The peak memory a run of ``plan`` will need, in bytes (``estimate(...).total``)."""
-    return estimate(plan, keep_balances=keep_balances).total
+    return estimate(plan, keep_balances=keep_balances, record=record).total
 
 
 def check_plan(
-    plan: Plan, *, keep_balances: bool = True, budget: str | int | None = None
+    plan: Plan,
+    *,
+    keep_balances: bool = True,
+    budget: str | int | None = None,
+    record: str = "ledger",
 ) -> Estimate:
     """Refuse (ScenarioError, exit 2 from the CLI) a run whose memory estimate exceeds the budget;
     return the estimate otherwise. Takes a few milliseconds and allocates nothing large."""
-    est = estimate(plan, keep_balances=keep_balances)
+    est = estimate(plan, keep_balances=keep_balances, record=record)
     limit = memory_budget(budget)
     if est.total <= limit:
         return est

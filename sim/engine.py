@@ -18,7 +18,7 @@ import numpy.typing as npt
 import simpy
 
 from sim import agents, jit
-from sim.books import Books, Cents, LedgerArrays, Legs
+from sim.books import Books, Cents, Flows, LedgerArrays, Legs, Timed
 from sim.schedule import EXTERNAL_ACCOUNTS, FinancingPlan, Plan, financing_sources
 
 
@@ -92,12 +92,15 @@ class LabTables:
 
 @dataclass
 class RunData:
-    """What a batch leaves behind: the ledger, pool snapshots and each lab's counters."""
+    """What a batch leaves behind: what the recorder kept (sim/recorder.py), pool snapshots and
+    each lab's counters."""
 
     plan: Plan
-    deals: list[str]  # deal names, indexed by LedgerArrays.deal
+    deals: list[str]  # deal names, indexed by the records' ``deal``
     deal_lab: list[str | None]  # the lab each deal concerns
-    ledger: LedgerArrays
+    ledger: LedgerArrays | None  # every record; None under the flows recorder
+    flows: Flows  # the flow matrix: cents by (payer, payee, kind, deal), origin and run
+    timed: Timed  # the records of the kinds whose date a metric reads, in time order
     balances: Cents | None  # [grid point, account, origin, run], None if not kept
     lab_stats: dict[str, dict[str, Cents]]  # lab -> counter -> [run]
     payables: dict[str, Cents]  # invoices still unpaid at the horizon, per lab [run]
@@ -109,7 +112,7 @@ class RunData:
 class Engine:
     """Holds the state of one batch while SimPy runs the agents' processes over it."""
 
-    def __init__(self, plan: Plan, *, keep_balances: bool = True) -> None:
+    def __init__(self, plan: Plan, *, keep_balances: bool = True, record: str = "ledger") -> None:
         self.plan = plan
         self.env = simpy.Environment()
         self.index = {name: i for i, name in enumerate(plan.accounts)}
@@ -155,6 +158,8 @@ class Engine:
             tracing=plan.tracing,
             traced={self.index[lab] for lab in plan.labs},
             external=external,
+            record=record,
+            n_deals=len(self.deals),
         )
 
         self.payables = {lab: np.zeros(n, dtype=np.int64) for lab in plan.labs}
@@ -335,12 +340,15 @@ class Engine:
                 f"{self._snapshots_taken} snapshots for {self.plan.n_steps + 1} grid points"
             )
         ledger = self.books.ledger()
-        self.books.check(ledger)
+        flows, timed = self.books.flows_and_timed(ledger)
+        self.books.check(ledger if ledger is not None else flows)
         return RunData(
             plan=plan,
             deals=self.deals,
             deal_lab=self.deal_lab,
             ledger=ledger,
+            flows=flows,
+            timed=timed,
             balances=self.balances,
             lab_stats={name: self._lab_stats(t) for name, t in self.labs.items()},
             payables=self.payables,
@@ -350,7 +358,9 @@ class Engine:
         )
 
 
-def simulate(plan: Plan, *, keep_balances: bool = True) -> RunData:
-    """Run a batch through the event loop and check its books; raises ConservationError if off."""
+def simulate(plan: Plan, *, keep_balances: bool = True, record: str = "ledger") -> RunData:
+    """Run a batch through the event loop and check its books; raises ConservationError if off.
+    ``record``: what the books keep, every record (``"ledger"``) or the flow matrix and the
+    timed records only (``"flows"``; sim/recorder.py)."""
     jit.prepare(plan.n_steps * plan.n_runs)  # numpy or compiled kernels: the same cents
-    return Engine(plan, keep_balances=keep_balances).run()
+    return Engine(plan, keep_balances=keep_balances, record=record).run()

@@ -106,13 +106,13 @@ def run_chunk(chunk: Sequence[Job]) -> Chunk:
     errors: list[str | None] = [None] * len(chunk)
     paths: list[np.ndarray | None] = [None] * len(chunk)  # per run, [date, investor, metric]
     try:
-        batch = run_batch(scenarios)
+        batch = run_batch(scenarios, record="flows")
         _fill(values, cols, batch.all_metrics, range(len(chunk)))
         paths = list(caused_paths(batch))
     except ScenarioError:
         for k, s in enumerate(scenarios):
             try:
-                alone = run_batch([s])
+                alone = run_batch([s], record="flows")
                 _fill(values, cols, alone.all_metrics, [k])
                 paths[k] = caused_paths(alone)[0]
             except ScenarioError as e:
@@ -127,10 +127,10 @@ def caused_paths(batch: BatchResult) -> np.ndarray:
     ``Result.twin_series_table`` (run less twin) summed up to each grid date, for a whole batch
     at once; at the last date it equals ``incremental_revenue`` and ``incremental_profit``."""
     data, twins = batch.data, batch.all_metrics.twins
-    plan, led = data.plan, data.ledger
+    plan, led = data.plan, data.timed
     n = len(batch)
     acc = {a: k for k, a in enumerate(plan.accounts)}
-    amount = led.cents.sum(axis=1)  # [record, batch run]: each record's cents, all origins
+    amount = led.amount  # [record, batch run]: each timed record's cents, all origins
     deal_lab = np.array([dl or "" for dl in data.deal_lab], dtype=object)
     start = np.datetime64(plan.start, "D")
     days = (np.array(plan.grid, dtype="datetime64[D]") - start).astype(np.int64)

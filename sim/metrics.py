@@ -1,4 +1,8 @@
-"""Where a run becomes metrics: every figure is read off the ledger, vectorized over runs.
+"""Where a run becomes metrics: every figure is read off the books, vectorized over runs.
+
+Sums come from the flow matrix (cents by payer, payee, kind, deal, origin and run), dates and
+present values from the timed records (sim/recorder.py); both recorders give the same two, so
+every figure is the same whether a run kept its whole ledger or not.
 
 Definitions (docs/metrics.md has the formulas and examples). For investor ``i``, the labs ``L``
 it invested in and the clouds ``C`` it owns, over the run's horizon:
@@ -40,7 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from sim.books import KIND, Cents
+from sim.books import KIND, Cents, Flows, Timed
 from sim.engine import RunData
 from sim.schedule import det_expm1, det_log1p
 from sim.twin import Twins
@@ -139,15 +143,15 @@ def distinct(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
 
 
 class Discount:
-    """``(1 + r) ** year_fraction(start, day)`` for a batch, made once per distinct ledger day
+    """``(1 + r) ** year_fraction(start, day)`` for a batch, made once per distinct record day
     and distinct rate (a batch usually shares one) with the project's deterministic exp and
     log, so present values are the same on every machine; a cent paid on that day is worth
     ``1 / factor`` cents at the start."""
 
     def __init__(self, data: RunData) -> None:
-        plan, led = data.plan, data.ledger
-        self.time = led.time
-        self.days = distinct(led.time)
+        plan, timed = data.plan, data.timed
+        self.time = timed.time
+        self.days = distinct(timed.time)
         years = np.array(
             [year_fraction(plan.start, plan.start + dt.timedelta(days=int(d))) for d in self.days]
         )
@@ -157,8 +161,8 @@ class Discount:
         self.table = 1.0 + det_expm1(years[:, None] * det_log1p(unique_rates)[None, :])
 
     def factors(self, rows: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
-        """The factors of the ledger records ``rows``, ``[row, run]``: only the records asked
-        for, since a batch's whole ledger by its runs is large."""
+        """The factors of the timed records ``rows``, ``[row, run]``: only the records asked
+        for, since a batch's records by its runs are large."""
         at = np.searchsorted(self.days, self.time[rows])
         return self.table[at][:, self.which]
 
@@ -176,35 +180,38 @@ def _investor_metrics(
     amount: Cents,
     discount: Discount,
 ) -> dict[str, Array]:
-    plan, led = data.plan, data.ledger
+    """``amount``: each flow's cents summed over origins, ``[flow, run]``."""
+    plan, fl, tm = data.plan, data.flows, data.timed
     acc = {a: k for k, a in enumerate(plan.accounts)}
     inv, owned = acc[investor], [acc[c] for c in plan.investors[investor]]
     lab_ids = [acc[lab] for lab in labs]
     origin = plan.origins.index(f"{investor}:investment")
     deal_lab = np.array([dl in labs for dl in data.deal_lab])
 
-    inv_rows = (led.kind == KIND["investment"]) & (led.payer == inv) & np.isin(led.payee, lab_ids)
-    own_rows = (
-        (led.kind == KIND["compute"]) & np.isin(led.payer, lab_ids) & np.isin(led.payee, owned)
-    )
-    profit_rows = (
-        (led.kind == KIND["profit"])
-        & (led.payee == inv)
-        & np.isin(led.payer, owned)
-        & deal_lab[led.deal]
-    )
+    def investment(r: Flows | Timed) -> npt.NDArray[np.bool_]:
+        return (r.kind == KIND["investment"]) & (r.payer == inv) & np.isin(r.payee, lab_ids)
+
+    def profit_from_labs(r: Flows | Timed) -> npt.NDArray[np.bool_]:
+        return (
+            (r.kind == KIND["profit"])
+            & (r.payee == inv)
+            & np.isin(r.payer, owned)
+            & deal_lab[r.deal]
+        )
+
+    inv_rows = investment(fl)
+    own_rows = (fl.kind == KIND["compute"]) & np.isin(fl.payer, lab_ids) & np.isin(fl.payee, owned)
+    profit_rows = profit_from_labs(fl)
     invested = amount[inv_rows].sum(axis=0)
     spend = amount[own_rows].sum(axis=0)
-    round_trip = led.cents[own_rows, origin].sum(axis=0)
-    # Present values and payback read only the profit and investment records: every other
-    # record adds exactly 0.0 to their running sums, so leaving them out changes no bit.
-    profit_at = np.flatnonzero(profit_rows)
-    profit_by_record = amount[profit_at]  # [profit record, run]
-    profit = profit_by_record.sum(axis=0)
-    round_trip_profit = led.cents[profit_rows, origin].sum(axis=0)
-    inv_at = np.flatnonzero(inv_rows)
-    pv_invested = _present_value(amount[inv_at], discount.factors(inv_at))
-    pv_profit_by_record = profit_by_record / discount.factors(profit_at)
+    round_trip = fl.cents[own_rows, origin].sum(axis=0)
+    profit = amount[profit_rows].sum(axis=0)
+    round_trip_profit = fl.cents[profit_rows, origin].sum(axis=0)
+    # Present values and payback read the timed profit and investment records, in time order
+    profit_at = np.flatnonzero(profit_from_labs(tm))
+    inv_at = np.flatnonzero(investment(tm))
+    pv_invested = _present_value(tm.amount[inv_at], discount.factors(inv_at))
+    pv_profit_by_record = tm.amount[profit_at] / discount.factors(profit_at)
 
     # the stake counts funded money; the announced stake all the money announced
     stake = np.zeros(plan.n_runs)
@@ -213,7 +220,7 @@ def _investor_metrics(
     for d in plan.investments:
         if d.investor != investor or d.lab not in labs:
             continue
-        d_rows = inv_rows & (led.deal == data.deals.index(d.id))
+        d_rows = inv_rows & (fl.deal == data.deals.index(d.id))
         stake += amount[d_rows].sum(axis=0) * d.stake_per_cent
         stake_announced += d.announced * d.stake_per_cent
         announced += d.announced
@@ -251,7 +258,7 @@ def _investor_metrics(
         reached = (cum >= pv_invested - 0.5) & (pv_invested > 0)  # reached, to the cent
         hit = reached.any(axis=0) if len(cum) else np.zeros(n, dtype=bool)
         first = reached.argmax(axis=0) if len(cum) else np.zeros(n, dtype=np.int64)
-        payback = np.where(hit, led.time[profit_at[first]] if len(cum) else -1, -1)
+        payback = np.where(hit, tm.time[profit_at[first]] if len(cum) else -1, -1)
         out["incremental_revenue" + suffix] = spend - spend[twin_of]
         out["incremental_profit" + suffix] = profit - profit[twin_of]
         out["pv_incremental_profit" + suffix] = pv_inc_profit
@@ -264,11 +271,11 @@ def _investor_metrics(
 
 
 def compute(data: RunData, twins: Twins | None = None) -> Metrics:
-    """All metrics of a batch, read off its ledger; ``twins`` says which runs are whose
-    counterfactual twins (none: every caused figure is 0)."""
-    plan, led = data.plan, data.ledger
+    """All metrics of a batch, read off its flow matrix and timed records; ``twins`` says which
+    runs are whose counterfactual twins (none: every caused figure is 0)."""
+    plan, fl, tm = data.plan, data.flows, data.timed
     twins = twins if twins is not None else Twins(plan.n_runs)
-    amount = led.cents.sum(axis=1)  # [record, run]: each record's cents, all origins
+    amount = fl.cents.sum(axis=1)  # [flow, run]: each flow's cents, all origins
     discount = Discount(data)
     acc = {a: k for k, a in enumerate(plan.accounts)}
 
@@ -288,30 +295,30 @@ def compute(data: RunData, twins: Twins | None = None) -> Metrics:
     labs_out: dict[str, dict[str, Array]] = {}
     for lab, stats in data.lab_stats.items():
         a = acc[lab]
-        out_rows = led.payer == a
-        # money raised: its records in time order; the first with cents in it, per run
-        raise_rows = np.flatnonzero((led.kind == KIND["financing"]) & (led.payee == a))
-        raised = amount[raise_rows]  # [raise record, run]
+        out_rows = fl.payer == a
+        # money raised: its timed records in time order; the first with cents in it, per run
+        raise_rows = np.flatnonzero((tm.kind == KIND["financing"]) & (tm.payee == a))
+        raised = tm.amount[raise_rows]  # [raise record, run]
         first_raise = np.full(plan.n_runs, -1, dtype=np.int64)
         if len(raise_rows):
             hit = (raised > 0).any(axis=0)
-            first_raise[hit] = led.time[raise_rows[(raised > 0).argmax(axis=0)]][hit]
+            first_raise[hit] = tm.time[raise_rows[(raised > 0).argmax(axis=0)]][hit]
         labs_out[lab] = {
-            "revenue": amount[(led.kind == KIND["revenue"]) & (led.payee == a)].sum(axis=0),
-            "invested_in": amount[(led.kind == KIND["investment"]) & (led.payee == a)].sum(axis=0),
-            "compute_spend": amount[out_rows & (led.kind == KIND["compute"])].sum(axis=0),
-            "other_spend": amount[out_rows & (led.kind == KIND["other"])].sum(axis=0),
+            "revenue": amount[(fl.kind == KIND["revenue"]) & (fl.payee == a)].sum(axis=0),
+            "invested_in": amount[(fl.kind == KIND["investment"]) & (fl.payee == a)].sum(axis=0),
+            "compute_spend": amount[out_rows & (fl.kind == KIND["compute"])].sum(axis=0),
+            "other_spend": amount[out_rows & (fl.kind == KIND["other"])].sum(axis=0),
             "unmet_compute": stats["unmet_compute"],
             "unmet_other": stats["unmet_other"],
             "contract_shortfall": stats["shortfall"],
             "unused_commitment": stats["unused_commitment"],
             "payables_outstanding": data.payables[lab],
             "cash_end": data.plan.labs[lab].opening
-            + amount[led.payee == a].sum(axis=0)
+            + amount[fl.payee == a].sum(axis=0)
             - amount[out_rows].sum(axis=0),
             "cash_out_date": stats["cash_out_day"],
             "raised": raised.sum(axis=0),
-            "interest_paid": amount[out_rows & (led.kind == KIND["interest"])].sum(axis=0),
+            "interest_paid": amount[out_rows & (fl.kind == KIND["interest"])].sum(axis=0),
             "debt_outstanding": stats["debt_outstanding"],
             "first_raise_date": first_raise,
         }

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from sim.books import KIND, KINDS, LedgerArrays, audit
+from sim.books import KIND, KINDS, Flows, LedgerArrays, audit
 from sim.engine import RunData
 from sim.metrics import (
     DATES,
@@ -227,6 +227,8 @@ class Result:
         Built column by column in Arrow, with no Python object per row: names are taken from a
         small string array by code, and each ``from:`` column is a contiguous slice of one block."""
         led, plan = self.data.ledger, self.data.plan
+        if led is None:
+            raise ValueError("this batch kept flows only (record='flows'), not the ledger")
         cents = led.cents[:, :, self.run]  # [record, origin]
         amount = cents.sum(axis=1)
         keep = np.flatnonzero(amount != 0)
@@ -260,10 +262,10 @@ class Result:
         the lab to the investor's clouds) and ``profit_cents_{...}`` (profit those clouds passed
         to the investor on that lab's deals). One row per date on which any of them moved;
         investors without a twin have no rows. Sums over it give the caused metrics."""
-        d, led, plan = self.data, self.data.ledger, self.data.plan
+        d, led, plan = self.data, self.data.timed, self.data.plan
         acc = {a: k for k, a in enumerate(plan.accounts)}
         twins = self.all_metrics.twins
-        amount = led.cents.sum(axis=1)  # [record, run]
+        amount = led.amount  # [record, run]
         deal_lab = np.array([dl or "" for dl in d.deal_lab], dtype=object)
         sides = ("run", "twin", "twin_investment_only")
         columns: dict[str, list[Any]] = {"day": [], "investor": [], "lab": []}
@@ -355,27 +357,25 @@ class Result:
     @cached_property
     def check(self) -> dict[str, Any]:
         """The conservation checks, measured again on this run's opening and closing pools and
-        its ledger (``sim.books.audit``): ``balanced`` is true only if all three hold."""
+        its ledger, or its flow matrix where the ledger was not kept (``sim.books.audit``):
+        ``balanced`` is true only if all three hold. ``records``: how many rows with cents in
+        them were replayed, the run's ledger records, or its flows where ``recorder`` is
+        ``"flows"``."""
         d, r = self.data, self.run
-        found = audit(
-            d.opening[:, :, r : r + 1],
-            d.closing[:, :, r : r + 1],
-            LedgerArrays(
-                d.ledger.time,
-                d.ledger.payer,
-                d.ledger.payee,
-                d.ledger.kind,
-                d.ledger.deal,
-                d.ledger.cents[:, :, r : r + 1],
-            ),
-            d.external,
-        )
+        led = d.ledger
+        rows: LedgerArrays | Flows = d.flows.select(r)
+        if led is not None:
+            rows = LedgerArrays(
+                led.time, led.payer, led.payee, led.kind, led.deal, led.cents[:, :, r : r + 1]
+            )
+        found = audit(d.opening[:, :, r : r + 1], d.closing[:, :, r : r + 1], rows, d.external)
         return {
             "balanced": bool(found.balanced[0]),
             "origins_conserved": bool(found.conserved[0]),
             "no_negative_cash": bool(found.non_negative[0]),
             "ledger_replays": bool(found.replayed[0]),
-            "records": int((d.ledger.cents[:, :, r].sum(axis=1) != 0).sum()),
+            "records": int((rows.cents[:, :, 0].sum(axis=1) != 0).sum()),
+            "recorder": "ledger" if led is not None else "flows",
             "opening_total_cents": int(found.opening_total[0]),
             "closing_total_cents": int(found.closing_total[0]),
         }
@@ -471,7 +471,8 @@ class Result:
         if c["balanced"]:
             lines += [
                 "",
-                f"Books balance to the cent: {c['records']:,} records, "
+                f"Books balance to the cent: {c['records']:,} "
+                f"{'records' if c['recorder'] == 'ledger' else 'flows'}, "
                 f"{format_dollars(c['closing_total_cents'])} in all accounts as at the start.",
             ]
         else:

@@ -1,9 +1,9 @@
-"""Where runs are farmed out: one scenario, or a batch through one event loop.
+"""Where a run is made: one scenario, or a batch through one event loop.
 
-Each run carries its counterfactual twins in the same batch (sim/twin.py). Today everything runs
-in this process; sweeps, Monte Carlo and the Dask backend will come in
-behind the same two calls. Before either starts the event loop, the run's memory is estimated
-from its Plan and a run past the memory budget is refused (sim/budget.py).
+Each run carries its counterfactual twins in the same batch (sim/twin.py). Both calls run in
+this process; many runs are farmed out in chunks, each a ``run_batch``, by sim/farm.py. Before
+either starts the event loop, the run's memory is estimated from its Plan and a run past the
+memory budget is refused (sim/budget.py).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from sim import budget, metrics
 from sim.engine import simulate
 from sim.errors import ScenarioError
+from sim.recorder import RECORDERS
 from sim.result import BatchResult, Result
 from sim.scenario import Scenario
 from sim.schedule import Plan, build_plan
@@ -20,12 +21,18 @@ from sim.twin import plan_twins
 
 
 def _plan(
-    scenarios: Sequence[Scenario], *, keep_balances: bool, memory_budget: str | int | None
+    scenarios: Sequence[Scenario],
+    *,
+    keep_balances: bool,
+    memory_budget: str | int | None,
+    record: str,
 ) -> Plan:
     """The batch's Plan, once its memory estimate is within the budget."""
+    if record not in RECORDERS:
+        raise ValueError(f"record={record!r}: the recorders are {', '.join(RECORDERS)}")
     try:
         plan = build_plan(list(scenarios))
-        budget.check_plan(plan, keep_balances=keep_balances, budget=memory_budget)
+        budget.check_plan(plan, keep_balances=keep_balances, budget=memory_budget, record=record)
     except ScenarioError as e:
         if e.file is None:
             e.file = scenarios[0].source
@@ -34,17 +41,30 @@ def _plan(
 
 
 def run(
-    scenario: Scenario, *, keep_balances: bool = True, memory_budget: str | int | None = None
+    scenario: Scenario,
+    *,
+    keep_balances: bool = True,
+    memory_budget: str | int | None = None,
+    record: str = "ledger",
 ) -> Result:
     """Run one scenario; the books are checked to the cent before this returns.
+
+    ``record``: ``"ledger"`` keeps every record (the ledger file, the charts, the report);
+    ``"flows"`` keeps only the flow matrix and the timed records that the metrics read
+    (sim/recorder.py): the same metrics, a fraction of the memory.
 
     A run whose memory estimate exceeds ``memory_budget`` (bytes, or a size such as ``"8GiB"``;
     default ``ROUNDTRIP_MEMORY_BUDGET``, else 4 GiB) is refused with ScenarioError before it
     starts."""
     twins = plan_twins([scenario])
-    plan = _plan(twins.expand([scenario]), keep_balances=keep_balances, memory_budget=memory_budget)
+    plan = _plan(
+        twins.expand([scenario]),
+        keep_balances=keep_balances,
+        memory_budget=memory_budget,
+        record=record,
+    )
     twins.drop(plan)
-    data = simulate(plan, keep_balances=keep_balances)
+    data = simulate(plan, keep_balances=keep_balances, record=record)
     return Result(scenario, data, metrics.compute(data, twins))
 
 
@@ -53,13 +73,20 @@ def run_batch(
     *,
     keep_balances: bool = False,
     memory_budget: str | int | None = None,
+    record: str = "ledger",
 ) -> BatchResult:
     """Run scenarios of the same structure together, every amount an array over runs.
 
-    Each run's figures are identical to running it alone. The whole batch is held in memory at
+    Each run's figures are identical to running it alone, under either recorder (``record``, as
+    for ``run``; sweeps and Monte Carlo use ``"flows"``). The whole batch is held in memory at
     once: past ``memory_budget`` (as for ``run``) it is refused before it starts; split it."""
     twins = plan_twins(scenarios)
-    plan = _plan(twins.expand(scenarios), keep_balances=keep_balances, memory_budget=memory_budget)
+    plan = _plan(
+        twins.expand(scenarios),
+        keep_balances=keep_balances,
+        memory_budget=memory_budget,
+        record=record,
+    )
     twins.drop(plan)
-    data = simulate(plan, keep_balances=keep_balances)
+    data = simulate(plan, keep_balances=keep_balances, record=record)
     return BatchResult(list(scenarios), data, metrics.compute(data, twins))

@@ -161,7 +161,7 @@ def _metric_of(
 
     out: list[float] = []
     for i in range(0, len(scenarios), BATCH):
-        batch = sim.run_batch(scenarios[i : i + BATCH])
+        batch = sim.run_batch(scenarios[i : i + BATCH], record="flows")
         frame = batch.metrics.xs(investor, level="investor")
         out += frame[metric].astype(float).tolist()
     return np.array(out, dtype=np.float64)

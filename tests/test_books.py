@@ -113,7 +113,24 @@ def test_check_fails_loudly_when_the_ledger_does_not_replay_to_the_balances():
     books = Books(["a", "b"], ["x"], np.array([[[100]], [[0]]]))
     books.pay(0, 0, Legs.of([(0, 1, "compute", 0)]), np.array([[40]]))
     books.check()
-    books._blocks[0][2][0, 0, 0] += 1  # the record says 41 cents moved, the pools say 40
+    led = books.ledger()
+    assert led is not None
+    led.cents[0, 0, 0] += 1  # the record says 41 cents moved, the pools say 40
+    with pytest.raises(ConservationError, match="replay"):
+        books.check()
+
+
+def test_check_fails_loudly_when_the_flow_matrix_does_not_replay_to_the_balances():
+    books = Books(["a", "b"], ["x"], np.array([[[100]], [[0]]]), record="flows", n_deals=1)
+    legs = Legs.of([(0, 1, "compute", 0)])
+    books.pay(0, 0, legs, np.array([[40]]))
+    books.pay(3, 0, legs, np.array([[25]]))
+    assert books.ledger() is None  # flows only
+    flows, timed = books.flows_and_timed(None)
+    assert flows.cents.tolist() == [[[65]]]  # two records, one flow
+    assert timed.time.tolist() == [0, 3] and timed.amount.tolist() == [[40], [25]]
+    books.check()
+    books.recorder._sums[0, 0, 0] += 1  # the flow says 66 cents moved, the pools say 65
     with pytest.raises(ConservationError, match="replay"):
         books.check()
 
