@@ -105,6 +105,7 @@ class Estimate:
     engine: int  # the event loop's peak: the above, with the ledger held twice at its end
     frames: int  # one run's Result.ledger and Result.balances, and building them
     total: int  # engine + frames: the allocator keeps what the loop freed (see ``estimate``)
+    timed: int = 0  # timed records (sim/recorder.py), an upper bound: the flows recorder's room
 
     def parts(self) -> str:
         """The two largest parts, for a message: ``ledger 14.2 GiB, balances 1.83 GiB``."""
@@ -224,7 +225,7 @@ def estimate(plan: Plan, *, keep_balances: bool = True, record: str = "ledger") 
     if record == "flows":  # a batch of many runs: no frames are built
         frames = 0
 
-    return Estimate(n, ledger, balances, tables, engine, frames, engine + frames)
+    return Estimate(n, ledger, balances, tables, engine, frames, engine + frames, n_timed)
 
 
 def estimate_bytes(plan: Plan, *, keep_balances: bool = True, record: str = "ledger") -> int:

@@ -19,6 +19,7 @@ import simpy
 
 from sim import agents, jit
 from sim.books import Books, Cents, Flows, LedgerArrays, Legs, Timed
+from sim.recorder import FlowRecorder
 from sim.schedule import EXTERNAL_ACCOUNTS, FinancingPlan, Plan, financing_sources
 
 
@@ -358,9 +359,15 @@ class Engine:
         )
 
 
-def simulate(plan: Plan, *, keep_balances: bool = True, record: str = "ledger") -> RunData:
+def simulate(
+    plan: Plan, *, keep_balances: bool = True, record: str = "ledger", timed: int = 0
+) -> RunData:
     """Run a batch through the event loop and check its books; raises ConservationError if off.
     ``record``: what the books keep, every record (``"ledger"``) or the flow matrix and the
-    timed records only (``"flows"``; sim/recorder.py)."""
+    timed records only (``"flows"``; sim/recorder.py), with room made for ``timed`` of them
+    (sim/budget.py counts them from the Plan)."""
     jit.prepare(plan.n_steps * plan.n_runs)  # numpy or compiled kernels: the same cents
-    return Engine(plan, keep_balances=keep_balances, record=record).run()
+    engine = Engine(plan, keep_balances=keep_balances, record=record)
+    if isinstance(engine.books.recorder, FlowRecorder):
+        engine.books.recorder.reserve(timed)
+    return engine.run()

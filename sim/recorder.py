@@ -186,14 +186,19 @@ class FlowRecorder:
         self._flow: dict[tuple[int, int, int, int], int] = {}  # flow key -> row in _sums
         self._sums = np.zeros((8, n_origins, n_runs), dtype=np.int64)
         # per pattern of legs (by identity, the pattern held so that its id stays its own):
-        # each leg's row in _sums, whether the rows are distinct, and the timed legs
-        self._pattern: dict[int, tuple[LegsLike, npt.NDArray[np.intp], bool, npt.NDArray[np.intp]]]
+        # each leg's row in _sums, and the timed legs
+        self._pattern: dict[int, tuple[LegsLike, npt.NDArray[np.intp], npt.NDArray[np.intp]]]
         self._pattern = {}
-        self._timed: list[tuple[int, npt.NDArray[np.int64], Cents]] = []
+        # the timed records, written in place into buffers that grow by doubling: their days,
+        # (payer, payee, kind, deal), and cents summed over origins [record, run]
+        self._n_timed = 0
+        self._timed_time = np.zeros(64, dtype=np.int64)
+        self._timed_meta = np.zeros((64, 4), dtype=np.int64)
+        self._timed_amount = np.zeros((64, n_runs), dtype=np.int64)
 
     def _register(
         self, legs: LegsLike
-    ) -> tuple[LegsLike, npt.NDArray[np.intp], bool, npt.NDArray[np.intp]]:
+    ) -> tuple[LegsLike, npt.NDArray[np.intp], npt.NDArray[np.intp]]:
         rows = []
         for payer, payee, kind, deal in legs.meta.tolist():
             key = (payer, payee, kind, deal)
@@ -205,7 +210,7 @@ class FlowRecorder:
             grown[: len(self._sums)] = self._sums
             self._sums = grown
         timed = np.flatnonzero(np.isin(legs.meta[:, 2], TIMED)).astype(np.intp)
-        entry = (legs, np.array(rows, dtype=np.intp), len(set(rows)) == len(rows), timed)
+        entry = (legs, np.array(rows, dtype=np.intp), timed)
         self._pattern[id(legs)] = entry
         return entry
 
@@ -213,13 +218,33 @@ class FlowRecorder:
         entry = self._pattern.get(id(legs))
         if entry is None or entry[0] is not legs:
             entry = self._register(legs)
-        _, rows, distinct, timed = entry
-        if distinct:
-            self._sums[rows] += parts
-        else:  # two legs of one pattern on the same flow
-            np.add.at(self._sums, rows, parts)
+        _, rows, timed = entry
+        sums = self._sums
+        for j, row in enumerate(rows.tolist()):  # in place, leg by leg: no temporary copies
+            np.add(sums[row], parts[j], out=sums[row])
         if len(timed):
-            self._timed.append((time, legs.meta[timed], parts[timed].sum(axis=1)))
+            k = self._n_timed
+            if k + len(timed) > len(self._timed_time):
+                self._grow_timed(k + len(timed))
+            self._timed_time[k : k + len(timed)] = time
+            self._timed_meta[k : k + len(timed)] = legs.meta[timed]
+            for i, j in enumerate(timed.tolist()):
+                parts[j].sum(axis=0, out=self._timed_amount[k + i])
+            self._n_timed = k + len(timed)
+
+    def _grow_timed(self, need: int) -> None:
+        size = max(need, 2 * len(self._timed_time))
+        for name in ("_timed_time", "_timed_meta", "_timed_amount"):
+            old = getattr(self, name)
+            grown = np.zeros((size, *old.shape[1:]), dtype=np.int64)
+            grown[: len(old)] = old
+            setattr(self, name, grown)
+
+    def reserve(self, n_timed: int) -> None:
+        """Make room for ``n_timed`` timed records up front (an estimate from the Plan), so
+        that the buffers never grow."""
+        if n_timed > len(self._timed_time):
+            self._grow_timed(n_timed)
 
     def flows(self) -> Flows:
         keys = np.array(list(self._flow), dtype=np.int64).reshape(-1, 4)
@@ -227,14 +252,10 @@ class FlowRecorder:
         return group_flows(keys[:, 0], keys[:, 1], keys[:, 2], keys[:, 3], sums, self.sizes)
 
     def timed(self) -> Timed:
-        if not self._timed:
-            return Timed(_empty(), _empty(), _empty(), _empty(), _empty(),
-                         np.zeros((0, self.n_runs), np.int64))  # fmt: skip
-        times = np.repeat([t for t, _, _ in self._timed], [len(m) for _, m, _ in self._timed])
-        meta = np.concatenate([m for _, m, _ in self._timed])
-        amount = np.concatenate([a for _, _, a in self._timed])
-        return Timed(times.astype(np.int64), meta[:, 0].copy(), meta[:, 1].copy(),
-                     meta[:, 2].copy(), meta[:, 3].copy(), amount)  # fmt: skip
+        k = self._n_timed
+        meta = self._timed_meta[:k]
+        return Timed(self._timed_time[:k], meta[:, 0].copy(), meta[:, 1].copy(),
+                     meta[:, 2].copy(), meta[:, 3].copy(), self._timed_amount[:k])  # fmt: skip
 
 
 Recorder = LedgerRecorder | FlowRecorder

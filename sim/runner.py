@@ -26,18 +26,20 @@ def _plan(
     keep_balances: bool,
     memory_budget: str | int | None,
     record: str,
-) -> Plan:
-    """The batch's Plan, once its memory estimate is within the budget."""
+) -> tuple[Plan, budget.Estimate]:
+    """The batch's Plan, once its memory estimate is within the budget, and the estimate."""
     if record not in RECORDERS:
         raise ValueError(f"record={record!r}: the recorders are {', '.join(RECORDERS)}")
     try:
         plan = build_plan(list(scenarios))
-        budget.check_plan(plan, keep_balances=keep_balances, budget=memory_budget, record=record)
+        est = budget.check_plan(
+            plan, keep_balances=keep_balances, budget=memory_budget, record=record
+        )
     except ScenarioError as e:
         if e.file is None:
             e.file = scenarios[0].source
         raise
-    return plan
+    return plan, est
 
 
 def run(
@@ -57,14 +59,14 @@ def run(
     default ``ROUNDTRIP_MEMORY_BUDGET``, else 4 GiB) is refused with ScenarioError before it
     starts."""
     twins = plan_twins([scenario])
-    plan = _plan(
+    plan, est = _plan(
         twins.expand([scenario]),
         keep_balances=keep_balances,
         memory_budget=memory_budget,
         record=record,
     )
     twins.drop(plan)
-    data = simulate(plan, keep_balances=keep_balances, record=record)
+    data = simulate(plan, keep_balances=keep_balances, record=record, timed=est.timed)
     return Result(scenario, data, metrics.compute(data, twins))
 
 
@@ -81,12 +83,12 @@ def run_batch(
     for ``run``; sweeps and Monte Carlo use ``"flows"``). The whole batch is held in memory at
     once: past ``memory_budget`` (as for ``run``) it is refused before it starts; split it."""
     twins = plan_twins(scenarios)
-    plan = _plan(
+    plan, est = _plan(
         twins.expand(scenarios),
         keep_balances=keep_balances,
         memory_budget=memory_budget,
         record=record,
     )
     twins.drop(plan)
-    data = simulate(plan, keep_balances=keep_balances, record=record)
+    data = simulate(plan, keep_balances=keep_balances, record=record, timed=est.timed)
     return BatchResult(list(scenarios), data, metrics.compute(data, twins))

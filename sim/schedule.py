@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -399,9 +399,81 @@ def _check_debt_range(lab: str, f: FinancingPlan) -> None:
 
 
 def build_plan(scenarios: list[Scenario]) -> Plan:
-    """Stack the scenarios of a batch into arrays over runs."""
+    """Stack the scenarios of a batch into arrays over runs.
+
+    A scenario object given more than once (a run and its twins) is planned once and its
+    column repeated: each array is built over the distinct scenarios, element by element, so a
+    run's values are the same whoever shares its batch."""
     if not scenarios:
         raise ValueError("a batch needs at least one scenario")
+    position: dict[int, int] = {}  # scenario object -> its column among the distinct ones
+    distinct: list[Scenario] = []
+    for s in scenarios:
+        if id(s) not in position:
+            position[id(s)] = len(distinct)
+            distinct.append(s)
+    if len(distinct) < len(scenarios):
+        cols = np.array([position[id(s)] for s in scenarios], dtype=np.intp)
+        return _repeat_runs(_build_plan(distinct), cols, scenarios)
+    return _build_plan(scenarios)
+
+
+def _repeat_runs(plan: Plan, cols: npt.NDArray[np.intp], scenarios: list[Scenario]) -> Plan:
+    """``plan`` with run ``k`` of the result being run ``cols[k]`` of ``plan``: every array
+    over runs (its last axis) taken at ``cols``, as fresh arrays (twins are zeroed in place)."""
+
+    def take(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        return np.take(a, cols, axis=-1)
+
+    labs = {
+        name: replace(
+            lab,
+            revenue=take(lab.revenue),
+            compute=take(lab.compute),
+            other=take(lab.other),
+            shares=take(lab.shares),
+            opening=take(lab.opening),
+            financing=None
+            if lab.financing is None
+            else replace(
+                lab.financing,
+                floor=take(lab.financing.floor),
+                limit=take(lab.financing.limit),
+                accrual=take(lab.financing.accrual),
+            ),
+        )
+        for name, lab in plan.labs.items()
+    }
+    investments = [
+        replace(
+            d,
+            days=take(d.days),
+            amounts=take(d.amounts),
+            level=take(d.level),
+            until=take(d.until),
+            reached=take(d.reached),
+            post_money=take(d.post_money),
+            post_money_stated=take(d.post_money_stated),
+            announced=take(d.announced),
+            stake_per_cent=take(d.stake_per_cent),
+        )
+        for d in plan.investments
+    ]
+    return replace(
+        plan,
+        scenarios=list(scenarios),
+        labs=labs,
+        margins=take(plan.margins),
+        cloud_opening=take(plan.cloud_opening),
+        contracts=[replace(c, minimum=take(c.minimum)) for c in plan.contracts],
+        investments=investments,
+        due={pair: take(d) for pair, d in plan.due.items()},
+        accounts=list(plan.accounts),
+        origins=list(plan.origins),
+    )
+
+
+def _build_plan(scenarios: list[Scenario]) -> Plan:
     first = scenarios[0]
     shape = structure(first)
     checked = {id(first)}  # twins repeat their run's scenario object: checked once

@@ -69,18 +69,21 @@ class Twins:
         return [*scenarios, *(scenarios[t.of] for t in self.twins)]
 
     def drop(self, plan: Plan) -> None:
-        """Zero, in each twin's column of ``plan``, what that twin runs without."""
+        """Zero, in each twin's column of ``plan``, what that twin runs without (all the twins
+        of one investor and kind at once)."""
+        cols: dict[tuple[str, bool], list[int]] = {}
         for k, t in enumerate(self.twins):
-            col = self.n_runs + k
-            ids = {d.id for d in plan.investments if d.investor == t.investor}
+            cols.setdefault((t.investor, t.keeps_linked), []).append(self.n_runs + k)
+        for (investor, keeps_linked), at in cols.items():
+            ids = {d.id for d in plan.investments if d.investor == investor}
             for d in plan.investments:
-                if d.investor == t.investor:
-                    d.amounts[:, col] = 0
-                    d.announced[col] = 0
-            if not t.keeps_linked:
+                if d.investor == investor:
+                    d.amounts[:, at] = 0
+                    d.announced[at] = 0
+            if not keeps_linked:
                 for c in plan.contracts:
                     if c.with_investment in ids:
-                        c.minimum[:, col] = 0
+                        c.minimum[:, at] = 0
 
 
 def plan_twins(scenarios: Sequence[Scenario]) -> Twins:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -206,3 +208,43 @@ def test_the_same_scenario_run_twice_gives_identical_results(tracing: str) -> No
     assert_frame_equal(first.balances, second.balances, check_exact=True)
     assert first.to_json() == second.to_json()
     assert not math.isnan(first.metrics.loc["inv"].round_trip)
+
+
+def test_a_scenario_repeated_in_a_batch_is_planned_once_with_the_same_arrays() -> None:
+    """build_plan plans a repeated scenario object (a run and its twins) once and repeats its
+    column; every array of the Plan must be what planning each copy separately gives."""
+    import copy
+    import dataclasses
+
+    from sim.schedule import build_plan
+
+    path = Path(__file__).resolve().parent.parent / "scenarios" / "amazon_openai_50b.yaml"
+    a = sim.load_scenario(path)
+    b = sim.load_scenario(path, ["agents.aws.margin=40%"])
+    repeated = build_plan([a, b, a, a])
+    copies = build_plan([a, b, copy.deepcopy(a), copy.deepcopy(a)])
+
+    def same(x: object, y: object, where: str) -> None:
+        if isinstance(x, np.ndarray):
+            assert isinstance(y, np.ndarray) and x.dtype == y.dtype, where
+            np.testing.assert_array_equal(x, y, err_msg=where)
+            return
+        if dataclasses.is_dataclass(x) and not isinstance(x, type):
+            for f in dataclasses.fields(x):
+                if f.name != "scenarios":
+                    same(getattr(x, f.name), getattr(y, f.name), f"{where}.{f.name}")
+        elif isinstance(x, dict):
+            assert isinstance(y, dict) and x.keys() == y.keys(), where
+            for k in x:
+                same(x[k], y[k], f"{where}[{k}]")
+        elif isinstance(x, list) and x and not isinstance(x[0], str):
+            assert isinstance(y, list) and len(x) == len(y), where
+            for k, (u, v) in enumerate(zip(x, y, strict=True)):
+                same(u, v, f"{where}[{k}]")
+        else:
+            assert x == y, where
+
+    same(repeated, copies, "plan")
+    # the repeated columns are fresh arrays: zeroing a twin's column leaves its run alone
+    repeated.investments[0].amounts[:, 2] = 0
+    assert repeated.investments[0].amounts[:, 0].any()
