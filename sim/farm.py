@@ -176,11 +176,13 @@ def _series_table(chunk: Sequence[Job], paths: Sequence[np.ndarray | None]) -> p
     investors = series_investors(chunk[0][2])
     kept = [(r, s, p) for (r, _, s), p in zip(chunk, paths, strict=True) if p is not None]
     run_id, dates, values = [], [], []
-    for r, s, p in kept:  # p: [date, investor, metric]
+    # the runs of a chunk share their calendar (a batch's structure): one grid for all
+    grid = np.array(chunk[0][2].grid(), dtype="datetime64[D]").astype("datetime64[s]")
+    grid_rows = np.repeat(grid, len(investors))
+    for r, _, p in kept:  # p: [date, investor, metric]
         n_dates = p.shape[0]
         run_id.append(np.full(n_dates * len(investors), r, dtype=np.int64))
-        grid = np.array(s.grid(), dtype="datetime64[D]").astype("datetime64[s]")
-        dates.append(np.repeat(grid, len(investors)))
+        dates.append(grid_rows)
         values.append(p.reshape(n_dates * len(investors), len(SERIES_METRICS)))
     block = np.concatenate(values) if kept else np.zeros((0, len(SERIES_METRICS)), np.int64)
     n_rows = len(block)

@@ -434,23 +434,72 @@ def set_values(doc: YamlDoc, items: Sequence[tuple[str, object, str]]) -> YamlDo
         return doc
     doc = replace(
         doc,
-        data=copy.deepcopy(doc.data),
+        data=_copied_along(doc.data, [name for name, _, _ in items]),
         positions=dict(doc.positions),
         key_positions=dict(doc.key_positions),
         comments=dict(doc.comments),
         overrides=dict(doc.overrides),
     )
     for name, value, label in items:
+        leaf = not isinstance(_get(doc.data, name), dict | list)  # nothing below it to forget
         path = _set(doc.data, name, copy.deepcopy(value), label)
-        for table in (doc.positions, doc.key_positions, doc.overrides):
-            for p in [p for p in table if p[: len(path)] == path]:
-                del table[p]
         prefix = dotted(path)
-        for c in [c for c in doc.comments if c == prefix or c.startswith(prefix + ".")]:
-            del doc.comments[c]
+        for table in (doc.positions, doc.key_positions, doc.overrides):
+            if leaf:
+                table.pop(path, None)
+            else:
+                for p in [p for p in table if p[: len(path)] == path]:
+                    del table[p]
+        if leaf:
+            doc.comments.pop(prefix, None)
+        else:
+            for c in [c for c in doc.comments if c == prefix or c.startswith(prefix + ".")]:
+                del doc.comments[c]
         doc.comments[prefix] = f"set by {label}"
         doc.overrides[path] = label
     return doc
+
+
+def _get(data: Any, name: str) -> Any:
+    """The value at a dotted name, or None where there is none."""
+    for part in name.split("."):
+        if isinstance(data, dict):
+            data = data.get(part)
+        elif isinstance(data, list) and part.isascii() and part.isdigit() and len(part) <= 9:
+            data = data[int(part)] if int(part) < len(data) else None
+        else:
+            return None
+    return data
+
+
+def _copied_along(data: dict[str, Any], names: Sequence[str]) -> dict[str, Any]:
+    """``data`` with every mapping and list on the way to each dotted name copied (shallow),
+    so that setting the names changes only the copy; what no name reaches is shared with
+    ``data``, which is never changed (a Monte Carlo draw copies a few small mappings, not the
+    whole document). A name that does not exist is copied as far as it goes (``_set`` then
+    says what is wrong)."""
+    root = dict(data)
+    for name in names:
+        node: Any = root
+        for part in name.split(".")[:-1]:
+            if isinstance(node, dict) and part in node:
+                key: str | int = part
+            elif isinstance(node, list) and part.isascii() and part.isdigit() and len(part) <= 9:
+                key = int(part)
+                if key >= len(node):
+                    break
+            else:
+                break
+            child = node[key]
+            if isinstance(child, dict):
+                child = dict(child)
+            elif isinstance(child, list):
+                child = list(child)
+            else:
+                break
+            node[key] = child
+            node = child
+    return root
 
 
 def _clip(text: str, limit: int = 200) -> str:
@@ -478,9 +527,9 @@ def _set(data: dict[str, Any], name: str, value: object, label: str) -> YamlPath
     path: YamlPath = ()
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
-        where = dotted(path) or "the top level"
         if isinstance(node, dict):
             if part not in node and not last:
+                where = dotted(path) or "the top level"
                 raise ScenarioError(
                     f"no key {shown(part)} under {where}{_did_you_mean(part, list(node))}; "
                     f"keys there: {', '.join(map(str, node)) or 'none'} "
@@ -489,6 +538,7 @@ def _set(data: dict[str, Any], name: str, value: object, label: str) -> YamlPath
                 )
             key: str | int = part
         elif isinstance(node, list):
+            where = dotted(path) or "the top level"
             indices = f"indices 0..{len(node) - 1}" if node else "no items yet; index 0 adds one"
             if not (part.isascii() and part.isdigit()):  # "²" is a digit to str.isdigit
                 raise ScenarioError(
@@ -505,6 +555,7 @@ def _set(data: dict[str, Any], name: str, value: object, label: str) -> YamlPath
             if key == len(node):
                 node.append(None)
         else:
+            where = dotted(path) or "the top level"
             raise ScenarioError(
                 f"{where} is {shown(node)}, not a mapping or list; "
                 f"cannot set {shown(part)} inside it",

@@ -8,6 +8,7 @@ YAML text with positions -> validated pydantic model (defaults filled, errors wi
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -257,7 +258,13 @@ class Scenario:
 
 
 def step_grid(start: dt.date, end: dt.date, step: Duration) -> list[dt.date]:
-    """Dates start, start+step, start+2*step, ... while before ``end``, then ``end``."""
+    """Dates start, start+step, start+2*step, ... while before ``end``, then ``end``. Made once
+    per calendar (a sweep's or Monte Carlo's runs share theirs), a fresh list each call."""
+    return list(_step_grid(start, end, step))
+
+
+@functools.lru_cache(maxsize=256)
+def _step_grid(start: dt.date, end: dt.date, step: Duration) -> tuple[dt.date, ...]:
     if step.is_zero:
         raise ValueError("step must be longer than zero")
     dates = [start]
@@ -275,7 +282,7 @@ def step_grid(start: dt.date, end: dt.date, step: Duration) -> list[dt.date]:
         if k > MAX_STEPS:
             raise ValueError(f"more than {MAX_STEPS:,} steps")
     dates.append(end)
-    return dates
+    return tuple(dates)
 
 
 def count_steps(start: dt.date, end: dt.date, step: Duration) -> int:

@@ -10,15 +10,24 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import math
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from sim.errors import ScenarioError
@@ -1042,10 +1051,128 @@ def to_scenario(doc: YamlDoc, filename: str | None = None) -> Scenario:
     """Validate ``doc`` and build the typed Scenario, or raise the first ScenarioError by place."""
     if filename is not None and filename != doc.filename:
         doc = replace(doc, filename=filename)
+    return _checked_scenario(validate(doc), doc)
+
+
+def validate(doc: YamlDoc) -> ScenarioModel:
+    """The validated model of ``doc``, or the first ScenarioError by place (checks of one
+    value or one mapping at a time; ``to_scenario`` then checks how they fit together)."""
     try:
-        m = ScenarioModel.model_validate(doc.data)
+        return ScenarioModel.model_validate(doc.data)
     except ValidationError as e:
         raise _first([_translate(err, doc) for err in e.errors(include_url=False)]) from None
+
+
+@functools.cache
+def _adapter(kind: str) -> TypeAdapter[Any]:
+    """The validator of one agent or one deal, made on first use (not at import: start-up)."""
+    return TypeAdapter(AgentModel if kind == "agents" else DealModel)
+
+
+def revalidated(
+    base: ScenarioModel, doc: YamlDoc, parts: Iterable[tuple[str, str | int]]
+) -> ScenarioModel | None:
+    """``base`` with the agents and deals named in ``parts`` (``("agents", name)``,
+    ``("deals", index)``) validated again from ``doc``, the rest taken from ``base``: the model
+    ``validate(doc)`` gives when ``doc`` differs from ``base``'s document only inside those.
+    None where one of them fails: ``validate(doc)`` then says what is wrong, at its place."""
+    agents, deals = dict(base.agents), list(base.deals)
+    try:
+        for kind, key in parts:
+            if kind == "agents" and isinstance(key, str) and key in agents:
+                agents[key] = _adapter(kind).validate_python(doc.data["agents"][key])
+            elif kind == "deals" and isinstance(key, int) and 0 <= key < len(deals):
+                deals[key] = _adapter(kind).validate_python(doc.data["deals"][key])
+            else:
+                return None
+    except ValidationError:
+        return None
+    return base.model_copy(update={"agents": agents, "deals": deals})
+
+
+def with_values(
+    base: ScenarioModel, doc: YamlDoc, paths: Iterable[YamlPath]
+) -> ScenarioModel | None:
+    """``base`` with the single values at ``paths`` read again from ``doc`` through their own
+    validators, everything else taken from ``base``: what ``validate(doc)`` gives when ``doc``
+    differs from ``base``'s document only in those values. Every value of a model here has its
+    own validator (a ``PlainValidator``) and no model checks one value against another (that is
+    ``to_scenario``'s work), so validating the changed values alone is validating the whole.
+    None where a path does not end at a value that ``base`` has, or a value fails: then
+    ``validate(doc)`` says what is wrong, at its place."""
+    m: Any = base
+    for path in paths:
+        raw = _value_at(doc.data, path)
+        try:
+            m = _replaced(m, path, raw)
+        except (PydanticCustomError, ValueError, TypeError, KeyError, IndexError):
+            return None
+        if m is None:
+            return None
+    return m
+
+
+def _value_at(data: Any, path: YamlPath) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+def _replaced(node: Any, path: YamlPath, raw: Any) -> Any:
+    """``node`` (a model, or a dict or list of models and values) with the value at ``path``
+    validated from ``raw``; None where the path is not one of its values."""
+    head, rest = path[0], path[1:]
+    if isinstance(node, BaseModel):
+        names = {f.alias or n: n for n, f in type(node).model_fields.items()}
+        if not isinstance(head, str) or head not in names:
+            return None
+        name = names[head]
+        value = getattr(node, name)
+        if len(rest) == 1 and isinstance(value, dict) and rest[0] in value:
+            # a value in a mapping of values (a provider's share): by the mapping's value type
+            tp = type(node).model_fields[name].annotation
+            args = get_args(tp) if get_origin(tp) is dict else ()
+            check = _validator(list(get_args(args[1])[1:])) if len(args) == 2 else None
+            if (
+                check is None
+                or isinstance(raw, dict | list)
+                or get_origin(args[1]) is not Annotated
+            ):
+                return None
+            return node.model_copy(update={name: {**value, rest[0]: check(raw)}})
+        if rest:
+            new = _replaced(value, rest, raw)
+        else:
+            check = _validator(type(node).model_fields[name].metadata)
+            if check is None or isinstance(raw, dict | list):
+                return None
+            new = check(raw)
+        return None if new is None else node.model_copy(update={name: new})
+    if isinstance(node, dict) and head in node and rest:
+        new = _replaced(node[head], rest, raw)
+        return None if new is None else {**node, head: new}
+    if isinstance(node, list) and isinstance(head, int) and 0 <= head < len(node) and rest:
+        new = _replaced(node[head], rest, raw)
+        return None if new is None else [*node[:head], new, *node[head + 1 :]]
+    # a value in a dict or a list (a provider's share, a schedule's amount): by its type's
+    # validator, which the model holds only in its annotation; left to the whole validation
+    return None
+
+
+def _validator(metadata: list[Any]) -> Callable[[Any], Any] | None:
+    """The PlainValidator's function among a field's metadata, if it has one (ours all take
+    the value alone)."""
+    func: Any = next((m.func for m in metadata if isinstance(m, PlainValidator)), None)
+    return func
+
+
+def to_scenario_from(m: ScenarioModel, doc: YamlDoc) -> Scenario:
+    """The Scenario of a model made by ``revalidated`` (or ``validate``) from ``doc``: how its
+    values fit together is checked as ``to_scenario`` checks it."""
+    return _checked_scenario(m, doc)
+
+
+def _checked_scenario(m: ScenarioModel, doc: YamlDoc) -> Scenario:
     errors = _check_calendar(m, doc) + _check_agents(m, doc) + _check_deals(m, doc)
     errors += _check_runnable(m, doc)
     if errors:

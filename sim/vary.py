@@ -498,6 +498,14 @@ def _at(data: Any, path: Sequence[str]) -> Any:
 def _point(doc: YamlDoc, values: Sequence[tuple[str, Any, str]], rescale: bool = True) -> YamlDoc:
     """``doc`` with each ``(path, value, label)`` set: ``deals.N.amount`` scales the tranches,
     a provider's share rescales the lab's other providers (unless ``rescale`` is off)."""
+    return set_values(doc, _items(doc, values, rescale))
+
+
+def _items(
+    doc: YamlDoc, values: Sequence[tuple[str, Any, str]], rescale: bool
+) -> list[tuple[str, object, str]]:
+    """The ``(path, value, label)`` to set for ``values``: as given, with a deal's amount
+    spread over its tranches and a provider's share rescaling the lab's other providers."""
     items: list[tuple[str, object, str]] = []
     providers: dict[str, dict[str, tuple[Any, str]]] = {}
     for path, value, label in values:
@@ -511,7 +519,7 @@ def _point(doc: YamlDoc, values: Sequence[tuple[str, Any, str]], rescale: bool =
         items.append((path, value, label))
     for lab, varied in providers.items():
         items += _providers(doc.data, lab, varied, rescale)
-    return set_values(doc, items)
+    return items
 
 
 def _tranches(data: dict[str, Any], i: int, value: Any, label: str) -> list[tuple[str, Any, str]]:
@@ -687,6 +695,8 @@ class Template:
     doc: YamlDoc  # as read, with the template's overrides
     rescale: bool = True  # a provider's share varied rescales the lab's other providers
     _ranges: Ranges | None = field(default=None, repr=False)
+    _base_model: schema.ScenarioModel | None = field(default=None, repr=False)
+    _base_failed: bool = field(default=False, repr=False)
 
     @property
     def ranges(self) -> Ranges:
@@ -697,6 +707,17 @@ class Template:
     @property
     def filename(self) -> str:
         return self.doc.filename
+
+    @property
+    def base_model(self) -> schema.ScenarioModel | None:
+        """The validated model of ``ranges.base`` (made once), or None if it does not
+        validate: every point is then validated whole, and says why."""
+        if self._base_model is None and not self._base_failed:
+            try:
+                self._base_model = schema.validate(self.ranges.base)
+            except ScenarioError:
+                self._base_failed = True
+        return self._base_model
 
     def derive(self, overrides: Overrides = None, **kw: object) -> Scenario:
         """The scenario ``load_scenario(path, overrides)`` gives, without reading the file."""
@@ -740,11 +761,59 @@ def _specs(template: Template, specs: Iterable[str | Sweep | Distribution]) -> l
 
 
 def _scenario(template: Template, inputs: list[tuple[str, Any, str]]) -> tuple[Inputs, Scenario]:
-    from sim.schema import to_scenario
+    """The scenario at one point of a grid or one draw: the template's base with ``inputs``
+    set, as ``--set`` would make it (``to_scenario`` of the document with them set).
 
+    Only the values set are validated again, by their own validators (``schema.with_values``),
+    or where that cannot be done, the agents and deals they are in (``schema.revalidated``);
+    the rest of the model is the base's, validated once. Where an input reaches anything else,
+    or a value fails, the whole document is validated, so that errors read as they always do.
+    """
     doc = template.ranges.base
-    scenario = _checked(lambda: to_scenario(_point(doc, inputs, template.rescale)))
+    items = _checked(lambda: _items(doc, inputs, template.rescale))
+    point = _checked(lambda: set_values(doc, items))
+    model = None
+    base = template.base_model
+    if base is not None:
+        paths = [_yaml_path(point.data, name) for name, _, _ in items]
+        if None not in paths:
+            model = schema.with_values(base, point, paths)  # type: ignore[arg-type]
+        if model is None:
+            parts = {_part(name) for name, _, _ in items}
+            if None not in parts:
+                model = schema.revalidated(base, point, parts)  # type: ignore[arg-type]
+    if model is None:
+        scenario = _checked(lambda: schema.to_scenario(point))
+    else:
+        scenario = _checked(lambda: schema.to_scenario_from(model, point))
     return {path: value for path, value, _ in inputs}, scenario
+
+
+def _yaml_path(data: Any, name: str) -> YamlPath | None:
+    """The path of a dotted name in ``data`` (list indices as ints), None where it has none."""
+    path: list[str | int] = []
+    node = data
+    for part in name.split("."):
+        if isinstance(node, dict) and part in node:
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, list) and part.isascii() and part.isdigit() and int(part) < len(node):
+            path.append(int(part))
+            node = node[int(part)]
+        else:
+            return None
+    return tuple(path)
+
+
+def _part(name: str) -> tuple[str, str | int] | None:
+    """The agent or deal a dotted input path is inside (``agents.aws.margin``: the agent
+    ``aws``), or None for anything else (a top-level input, a whole agent or deal)."""
+    parts = name.split(".")
+    if len(parts) < 3 or parts[0] not in ("agents", "deals"):
+        return None
+    if parts[0] == "deals":
+        return ("deals", int(parts[1])) if parts[1].isascii() and parts[1].isdigit() else None
+    return ("agents", parts[1])
 
 
 def grid(template: Template, specs: Iterable[str | Sweep] = ()) -> list[tuple[Inputs, Scenario]]:

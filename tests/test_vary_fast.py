@@ -1,0 +1,118 @@
+"""sim/vary.py's fast derivation: a draw or a grid point validates only what it changed.
+
+A point of a sweep or a Monte Carlo draw sets a few values in a template parsed once; only those
+values (or the agents and deals they are in) are validated again, the rest of the model is the
+template's. Whatever the values, valid or not, the scenario, its inputs hash, its comments and
+any error must be exactly what validating the whole document gives (``--set``'s path).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import sim
+from sim import schema, vary
+from sim.resolved import inputs_hash
+
+ROOT = Path(__file__).resolve().parent.parent
+BUNDLED = sorted((ROOT / "scenarios").glob("*.yaml"))
+TEMPLATES = {p.stem: sim.load_template(p) for p in BUNDLED}
+
+
+def numeric_inputs(root: Any, node: Any = None, prefix: str = "") -> list[str]:
+    """Every dotted path to a number in ``root`` that a sweep or a draw may vary (amounts,
+    shares, integers)."""
+    node = root if node is None else node
+    out: list[str] = []
+    for key, value in node.items() if isinstance(node, dict) else enumerate(node):
+        path = f"{prefix}{key}"
+        if isinstance(value, dict | list):
+            out += numeric_inputs(root, value, path + ".")
+            continue
+        found = vary.input_at(root, path.split("."))
+        if found is not None and found.kind in vary.NUMERIC:
+            out.append(path)
+    return out
+
+
+PATHS = {name: numeric_inputs(t.ranges.base.data) for name, t in TEMPLATES.items()}
+
+VALUES = st.one_of(
+    st.integers(-(10**15), 10**15).map(lambda c: f"{c / 100:.2f}"),  # dollars, maybe negative
+    st.integers(-200, 1200).map(lambda bp: f"{bp / 10}%"),  # shares, maybe out of range
+    st.floats(-2, 12, allow_nan=False),
+    st.sampled_from(["5B", "1e999999999", "nan", "-0.0", "abc", "", "100%", "99.99%", "1T"]),
+    st.integers(0, 10**20),
+)
+
+
+@st.composite
+def points(draw: st.DrawFn) -> tuple[str, list[tuple[str, Any, str]]]:
+    name = draw(st.sampled_from(sorted(TEMPLATES)))
+    chosen = draw(st.lists(st.sampled_from(PATHS[name]), min_size=1, max_size=3, unique=True))
+    return name, [(p, draw(VALUES), f"--vary {p}") for p in chosen]
+
+
+def slow(template: sim.Template, inputs: list[tuple[str, Any, str]]) -> sim.Scenario:
+    """The whole document validated, as --set does it."""
+    doc = template.ranges.base
+    return schema.to_scenario(vary._point(doc, inputs, template.rescale))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(points())
+def test_a_point_is_the_scenario_or_the_error_that_validating_it_whole_gives(
+    point: tuple[str, list[tuple[str, Any, str]]],
+) -> None:
+    name, inputs = point
+    t = TEMPLATES[name]
+    try:
+        want = slow(t, inputs)
+    except sim.ScenarioError as e:
+        with pytest.raises(sim.ScenarioError) as got:
+            vary._scenario(t, inputs)
+        assert str(got.value) == str(e)
+        return
+    _, s = vary._scenario(t, inputs)
+    assert s == want
+    assert inputs_hash(s) == inputs_hash(want)
+    assert s.comments == want.comments and s.resolved == want.resolved
+
+
+@pytest.mark.parametrize("name", sorted(TEMPLATES))
+def test_every_numeric_input_varied_to_a_valid_value_gives_the_whole_validations_scenario(
+    name: str,
+) -> None:
+    t = TEMPLATES[name]
+    checked = 0
+    for path in PATHS[name]:
+        kind = vary.input_at(t.ranges.base.data, path.split("."))
+        value = {"amount": "1.25B", "share": "0.3%", "integer": 7}[kind.kind]  # type: ignore[union-attr]
+        inputs = [(path, value, f"--vary {path}")]
+        try:
+            want = slow(t, inputs)
+        except sim.ScenarioError:
+            continue  # a value this input does not take here (a tranche's cash level, ...)
+        _, s = vary._scenario(t, inputs)
+        assert s == want, path
+        assert inputs_hash(s) == inputs_hash(want), path
+        checked += 1
+    assert checked >= len(PATHS[name]) / 2, (checked, len(PATHS[name]))
+
+
+def test_every_bundled_file_has_numeric_inputs_to_vary() -> None:
+    assert all(len(p) >= 5 for p in PATHS.values()), {k: len(v) for k, v in PATHS.items()}
+    assert "agents.aws.margin" in PATHS["amazon_openai_50b"]
+
+
+def test_a_draw_leaves_the_template_as_it_was() -> None:
+    t = sim.load_template(ROOT / "scenarios" / "amazon_openai_50b.yaml")
+    before = repr(t.ranges.base.data)
+    runs = vary.draw(t, 5, seed=3, specs=["agents.aws.margin~uniform(20%,40%)"])
+    assert repr(t.ranges.base.data) == before
+    assert len({s.clouds["aws"].margin for _, s in runs}) == 5
