@@ -13,11 +13,14 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from sim.errors import RoundtripError, ScenarioError
+
+if TYPE_CHECKING:
+    from sim.vary import Point
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
 EXIT_SIGINT, EXIT_PIPE, EXIT_SIGTERM = 128 + 2, 128 + 13, 128 + 15
@@ -314,7 +317,7 @@ _farm_options = [
         "--chunk",
         "chunk_runs",
         type=click.IntRange(1, 100_000),
-        default=200,
+        default=1000,  # sim.farm.CHUNK_RUNS (not imported here: start-up)
         show_default=True,
         help="Runs per task.",
     ),
@@ -359,7 +362,7 @@ def _farm_command(f: Any) -> Any:
 def _farm_out(
     kind: str,
     scenario: Path,
-    jobs: list[tuple[dict[str, Any], Any]],
+    jobs: list[tuple[dict[str, Any], Point]],
     out: Path | None,
     scheduler: str | None,
     workers: int | None,
@@ -367,11 +370,15 @@ def _farm_out(
     seed: int | None,
     charts: _Charts,
 ) -> None:
-    """Run ``jobs`` (inputs, Scenario) through sim.farm and print the percentiles of the
+    """Run ``jobs`` (inputs, a point of the template made on the worker) through sim.farm and
+    print the percentiles of the
     figures a user reads first: what the investment caused, then the traced round trip; with
     --charts, draw the range charts that apply into ``<out stem>.charts/``."""
     from sim.farm import farm, percentiles
+    from sim.vary import first_point
 
+    template = jobs[0][1].template
+    base = first_point(template)[1]  # the file's scenario, at the sweep's first point
     out = out or Path("runs") / f"{scenario.stem}.{kind}.parquet"
     out.parent.mkdir(parents=True, exist_ok=True)
     backend = "local" if scheduler is None else "dask-local" if scheduler == "local" else scheduler
@@ -384,7 +391,7 @@ def _farm_out(
         chunk_runs=chunk_runs,
         seed=seed,
         varied=varied,
-        scenario=jobs[0][1],
+        scenario=base,
         total=len(jobs),
         kind=kind,
     )
@@ -393,11 +400,11 @@ def _farm_out(
         from sim.charts import render_ranges
         from sim.charts.ranges import range_runs
 
-        runs = range_runs(done.path, jobs[0][1], varied=varied, kind=kind, series=done.series)
+        runs = range_runs(done.path, base, varied=varied, kind=kind, series=done.series)
         folder = done.path.with_name(f"{done.path.stem}.charts")
         drawn = render_ranges(runs, folder, charts.formats, size=charts.size, dpi=charts.dpi)
     _ignore_signals()
-    first = jobs[0][1]
+    first = base
     owners = [i for i, inv in first.investors.items() if inv.owns] or list(first.investors)
     names = [
         f"{inv}.{m}"
@@ -405,6 +412,15 @@ def _farm_out(
         for m in ("incremental_revenue", "incremental_profit", "net_cost", "round_trip_ratio")
     ]
     click.echo(f"{done.runs:,} runs of {first.name!r}, {done.errors:,} with an error")
+    if done.errors:
+        import pyarrow.parquet as pq
+
+        rows = pq.read_table(done.path, columns=["run_id", "error"]).to_pylist()
+        failed = [r for r in rows if r["error"] is not None]
+        for r in failed[:3]:
+            click.echo(f"  run {r['run_id']}: {r['error']}", err=True)
+        if len(failed) > 3:
+            click.echo(f"  ... and {len(failed) - 3:,} more (the error column)", err=True)
     if kind == "sweep" and done.runs <= 30:  # a row per point of the grid
         from sim.farm import read
 
@@ -460,11 +476,11 @@ def sweep(
     dpi: int | None,
 ) -> None:
     """Run a grid over one or more inputs (--vary, or the file's sweep: section)."""
-    from sim.vary import grid, load_template
+    from sim.vary import grid_points, load_template
 
     charts = _Charts(chart_formats, chart_size, dpi)
     template = load_template(scenario, list(overrides))
-    jobs = grid(template, list(specs))
+    jobs = grid_points(template, list(specs))
     if not template.ranges.sweeps and not specs:
         raise ScenarioError(
             "nothing to sweep: give --vary PATH=SPEC (a list a,b,c or a range LO..HI:N), or a "
@@ -507,7 +523,7 @@ def mc(
     dpi: int | None,
 ) -> None:
     """Monte Carlo: draw the file's distributions (and --vary PATH~DIST) for each run."""
-    from sim.vary import draw, load_template
+    from sim.vary import draw_points, load_template
 
     charts = _Charts(chart_formats, chart_size, dpi)
     template = load_template(scenario, list(overrides))
@@ -517,7 +533,7 @@ def mc(
             "triangular, choice), or write a distribution in the file",
             file=str(scenario),
         )
-    jobs = draw(template, n_runs, seed, list(specs))
+    jobs = draw_points(template, n_runs, seed, list(specs))
     _farm_out("mc", scenario, jobs, out, scheduler, workers, chunk_runs, seed, charts)
 
 

@@ -19,6 +19,7 @@ again from a template and overrides on the worker.
 from __future__ import annotations
 
 import collections
+import datetime as dt
 import importlib.metadata
 import json
 import multiprocessing
@@ -45,12 +46,17 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from sim.result import BatchResult
+    from sim.vary import Point
 
-Job = tuple[int, dict[str, Any], Scenario]  # run id, the inputs that made it, its scenario
+# run id, the inputs that made it, its scenario, or a point that makes it on the worker
+# (sim.vary.Point: a task then carries the template once and a few values a run)
+Job = tuple[int, dict[str, Any], "Scenario | Point"]
 BACKENDS = ("local", "processes", "dask-local")  # or a scheduler's address, tcp://HOST:PORT
-# Runs per chunk: a batch of 200 runs of the $50B file takes ~1.4 s with its twins, so the cost
-# of sending a chunk and writing its row group (a few ms) is lost in it.
-CHUNK_RUNS = 200
+# Runs per chunk: 1,000 runs of the $50B file take ~0.1 s with their twins on the flows
+# recorder (~100 MiB at the peak), so the cost of sending a chunk and writing its row group (a
+# few ms) is lost in it, and a Dask task is well above its ~1 ms of overhead. Smaller chunks
+# are slower per run (benchmarks/bench_mc.py: 200 runs a chunk, about 1.3x).
+CHUNK_RUNS = 1000
 PERCENTILES = (5, 25, 50, 75, 95)
 WRITTEN_BY = b"roundtrip.farm"  # the key every file farm writes carries in its metadata
 _LAB_MONEY = tuple(m for m in LAB_METRICS if m not in LAB_DATES)
@@ -94,30 +100,60 @@ class Chunk(NamedTuple):
     series: pa.Table
 
 
+def made(job: Job) -> tuple[int, dict[str, Any], Scenario]:
+    """The job with its scenario made (a Point's ``scenario()``); raises ScenarioError if the
+    values make it invalid."""
+    r, inputs, s = job
+    return (r, inputs, s if isinstance(s, Scenario) else s.scenario())
+
+
+def _base(job: Job) -> Scenario:
+    """The scenario a file of these jobs is about: the job's own, or for a point its
+    template's first point (a sweep's first point, distributions at their medians)."""
+    s = job[2]
+    if isinstance(s, Scenario):
+        return s
+    from sim.vary import first_point
+
+    return first_point(s.template)[1]
+
+
 def run_chunk(chunk: Sequence[Job]) -> Chunk:
-    """Run a chunk of jobs as one batch and give its rows as Arrow tables. If the batch is
-    refused (``ScenarioError``), each run is run alone, and a run refused alone is a row with
-    its error and no metrics (and no series rows); any other error is a bug and is raised."""
+    """Run a chunk of jobs as one batch and give its rows as Arrow tables. A point whose values
+    make its scenario invalid is a row with its error. If the batch is refused
+    (``ScenarioError``), each run is run alone, and a run refused alone is a row with its error
+    and no metrics (and no series rows); any other error is a bug and is raised."""
     from sim.runner import run_batch  # on a worker, the engine is imported with the first chunk
 
-    scenarios = [s for _, _, s in chunk]
-    cols = metric_columns(scenarios[0])
-    values = {c: np.full(len(chunk), np.nan) for c, _, _ in cols}
     errors: list[str | None] = [None] * len(chunk)
+    jobs: list[tuple[int, dict[str, Any], Scenario | None]] = []
+    for k, job in enumerate(chunk):
+        try:
+            jobs.append(made(job))
+        except ScenarioError as e:
+            errors[k] = str(e)
+            jobs.append((job[0], job[1], None))
+    ok = [k for k, (_, _, s) in enumerate(jobs) if s is not None]
+    scenarios = [s for _, _, s in jobs if s is not None]
+    template = scenarios[0] if scenarios else None
+    cols = metric_columns(template) if template is not None else []
+    values = {c: np.full(len(chunk), np.nan) for c, _, _ in cols}
     paths: list[np.ndarray | None] = [None] * len(chunk)  # per run, [date, investor, metric]
-    try:
-        batch = run_batch(scenarios, record="flows")
-        _fill(values, cols, batch.all_metrics, range(len(chunk)))
-        paths = list(caused_paths(batch))
-    except ScenarioError:
-        for k, s in enumerate(scenarios):
-            try:
-                alone = run_batch([s], record="flows")
-                _fill(values, cols, alone.all_metrics, [k])
-                paths[k] = caused_paths(alone)[0]
-            except ScenarioError as e:
-                errors[k] = str(e)
-    return Chunk(_table(chunk, cols, values, errors), _series_table(chunk, paths))
+    if scenarios:
+        try:
+            batch = run_batch(scenarios, record="flows")
+            _fill(values, cols, batch.all_metrics, ok)
+            for k, path in zip(ok, caused_paths(batch), strict=True):
+                paths[k] = path
+        except ScenarioError:
+            for k, s in zip(ok, scenarios, strict=True):
+                try:
+                    alone = run_batch([s], record="flows")
+                    _fill(values, cols, alone.all_metrics, [k])
+                    paths[k] = caused_paths(alone)[0]
+                except ScenarioError as e:
+                    errors[k] = str(e)
+    return Chunk(_table(jobs, cols, values, errors), _series_table(jobs, paths))
 
 
 def caused_paths(batch: BatchResult) -> np.ndarray:
@@ -170,15 +206,19 @@ def series_investors(scenario: Scenario) -> list[str]:
     return [i for i, inv in scenario.investors.items() if inv.owns and i in investing]
 
 
-def _series_table(chunk: Sequence[Job], paths: Sequence[np.ndarray | None]) -> pa.Table:
+MadeJob = tuple[int, dict[str, Any], Scenario | None]  # None: its values made it invalid
+
+
+def _series_table(chunk: Sequence[MadeJob], paths: Sequence[np.ndarray | None]) -> pa.Table:
     """A chunk's series rows, long form, a row per run, grid date and investor (dollars as
     float64); a run refused has none."""
-    investors = series_investors(chunk[0][2])
     kept = [(r, s, p) for (r, _, s), p in zip(chunk, paths, strict=True) if p is not None]
+    first = next((s for _, s, _ in kept if s is not None), None)  # every kept run has one
+    investors = series_investors(first) if first is not None else []
     run_id, dates, values = [], [], []
     # the runs of a chunk share their calendar (a batch's structure): one grid for all
-    grid = np.array(chunk[0][2].grid(), dtype="datetime64[D]").astype("datetime64[s]")
-    grid_rows = np.repeat(grid, len(investors))
+    grid = np.array(first.grid() if first is not None else [], dtype="datetime64[D]")
+    grid_rows = np.repeat(grid.astype("datetime64[s]"), len(investors))
     for r, _, p in kept:  # p: [date, investor, metric]
         n_dates = p.shape[0]
         run_id.append(np.full(n_dates * len(investors), r, dtype=np.int64))
@@ -197,12 +237,14 @@ def _series_table(chunk: Sequence[Job], paths: Sequence[np.ndarray | None]) -> p
 
 
 def _table(
-    chunk: Sequence[Job],
+    chunk: Sequence[MadeJob],
     cols: list[tuple[str, str, str]],
     values: dict[str, np.ndarray],
     errors: list[str | None],
 ) -> pa.Table:
-    starts = np.array([s.start for _, _, s in chunk], dtype="datetime64[D]")
+    first = next((s for _, _, s in chunk if s is not None), None)
+    day0 = first.start if first is not None else dt.date(1970, 1, 1)  # no dates without one
+    starts = np.array([day0 if s is None else s.start for _, _, s in chunk], dtype="datetime64[D]")
     columns: dict[str, pa.Array] = {"run_id": pa.array([r for r, _, _ in chunk], pa.int64())}
     names = list(dict.fromkeys(k for _, inputs, _ in chunk for k in inputs))
     for name in names:
@@ -497,7 +539,7 @@ def farm(
     first = next(chunks, None)
     if first is None:
         raise ValueError("no jobs to run")
-    base = scenario or first[0][2]
+    base = scenario or _base(first[0])
     writer.metadata = metadata = {
         WRITTEN_BY: b"1",
         b"roundtrip.scenario": resolved_yaml(base).encode(),
@@ -649,7 +691,7 @@ def series_percentiles(
 
 def _table_of(
     kind: str,
-    jobs: list[tuple[dict[str, Any], Scenario]],
+    jobs: list[tuple[dict[str, Any], Point]],
     out: str | os.PathLike[str] | None,
     seed: int | None,
     **options: Any,
@@ -664,7 +706,6 @@ def _table_of(
             path,
             seed=seed,
             varied=sorted({k for inputs, _ in jobs for k in inputs}),
-            scenario=jobs[0][1],
             total=len(jobs),
             series=False,
             progress=False,
@@ -689,10 +730,10 @@ def sweep(
     """Every point of the grid of the file's ``sweep:`` and ``vary`` (``PATH=SPEC``), a row
     each (``roundtrip sweep``); ``options`` as ``farm`` takes them (``backend``, ``workers``,
     ``chunk_runs``). Without ``out`` nothing stays on disk."""
-    from sim.vary import grid, load_template
+    from sim.vary import grid_points, load_template
 
-    return _table_of("sweep", grid(load_template(scenario, list(overrides)), list(vary)), out,
-                     None, **options)  # fmt: skip
+    points = grid_points(load_template(scenario, list(overrides)), list(vary))
+    return _table_of("sweep", points, out, None, **options)
 
 
 def monte_carlo(
@@ -707,7 +748,7 @@ def monte_carlo(
 ) -> pd.DataFrame:
     """``runs`` draws of the file's distributions and ``vary`` (``PATH~DIST``), a row each
     (``roundtrip mc``): the same ``seed`` gives the same rows on every backend."""
-    from sim.vary import draw, load_template
+    from sim.vary import draw_points, load_template
 
     template = load_template(scenario, list(overrides))
-    return _table_of("mc", draw(template, runs, seed, list(vary)), out, seed, **options)
+    return _table_of("mc", draw_points(template, runs, seed, list(vary)), out, seed, **options)

@@ -728,6 +728,19 @@ class Template:
         )
 
 
+@dataclass(frozen=True)
+class Point:
+    """A run not made yet: a template and the values set on it (a grid point or a draw).
+    ``scenario()`` makes it as ``grid`` and ``draw`` would; farmed out, it is made on the
+    worker, so that a task carries a template once and a few values a run, not scenarios."""
+
+    template: Template
+    values: tuple[tuple[str, Any, str], ...]  # (path, value, label) as --set takes them
+
+    def scenario(self) -> Scenario:
+        return _scenario(self.template, list(self.values))[1]
+
+
 def load_template(
     path: str | os.PathLike[str], overrides: Overrides = (), *, rescale: bool = True
 ) -> Template:
@@ -819,6 +832,13 @@ def _part(name: str) -> tuple[str, str | int] | None:
 def grid(template: Template, specs: Iterable[str | Sweep] = ()) -> list[tuple[Inputs, Scenario]]:
     """Every combination of the file's sweep and ``specs`` (``PATH=SPEC``; one given again
     replaces the file's), the last varying fastest; distributions at their medians."""
+    return [(inputs, p.scenario()) for inputs, p in grid_points(template, specs)]
+
+
+def grid_points(
+    template: Template, specs: Iterable[str | Sweep] = ()
+) -> list[tuple[Inputs, Point]]:
+    """``grid`` as points not made yet (``Point.scenario()`` makes each)."""
     sweeps = {s.path: s for s in template.ranges.sweeps}
     for spec in _specs(template, specs):
         if isinstance(spec, Distribution):
@@ -829,13 +849,11 @@ def grid(template: Template, specs: Iterable[str | Sweep] = ()) -> list[tuple[In
             )
         sweeps[spec.path] = spec
     axes = list(sweeps.values())
-    return [
-        _scenario(
-            template,
-            [(s.path, v, f"{s.label} at {_show(v)}") for s, v in zip(axes, point, strict=True)],
-        )
-        for point in itertools.product(*(s.values for s in axes))
-    ]
+    out = []
+    for point in itertools.product(*(s.values for s in axes)):
+        values = [(s.path, v, f"{s.label} at {_show(v)}") for s, v in zip(axes, point, strict=True)]
+        out.append(({path: value for path, value, _ in values}, Point(template, tuple(values))))
+    return out
 
 
 def draw(
@@ -844,6 +862,14 @@ def draw(
     """``n_runs`` scenarios, the file's distributions and ``specs`` (``PATH~DIST``) drawn with
     one generator per run from ``SeedSequence(seed).spawn(n_runs)``: run k's draws depend on
     ``seed`` and k only. A sweep in the file is held at its first point."""
+    return [(inputs, p.scenario()) for inputs, p in draw_points(template, n_runs, seed, specs)]
+
+
+def draw_points(
+    template: Template, n_runs: int, seed: int, specs: Iterable[str | Distribution] = ()
+) -> list[tuple[Inputs, Point]]:
+    """``draw`` as points not made yet: the values are drawn here, the scenarios are made by
+    ``Point.scenario()`` (on a worker, when farmed out)."""
     import numpy as np
 
     if isinstance(n_runs, bool) or not isinstance(n_runs, int) or n_runs < 1:
@@ -873,7 +899,8 @@ def draw(
         rng = np.random.default_rng(child)
         values = [(d.path, d.sample(rng), d.label) for d in dists.values()]
         drawn = [(p, v, f"{label} drew {_show(v)}") for p, v, label in values]
-        out.append(_scenario(template, fixed + drawn))
+        point = fixed + drawn
+        out.append(({path: value for path, value, _ in point}, Point(template, tuple(point))))
     return out
 
 

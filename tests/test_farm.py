@@ -161,6 +161,50 @@ def test_a_dask_scheduler_at_an_address_gives_the_same_rows(
     assert_frame_equal(farm.read(out).sort_values("run_id", ignore_index=True), local)
 
 
+MC = ["agents.aws.margin~uniform(20%,40%)", "agents.openai.revenue.growth~normal(50%,15%)"]
+
+
+def _mc(tmp: Path, **options: object) -> pd.DataFrame:
+    """A small Monte Carlo as roundtrip mc farms it: points drawn here, made where they run."""
+    template = sim.load_template(FILE)
+    points = sim.vary.draw_points(template, 12, seed=5, specs=MC)
+    jobs = [(k, inputs, p) for k, (inputs, p) in enumerate(points)]
+    farm.farm(jobs, tmp / "mc.parquet", seed=5, **options)  # type: ignore[arg-type]
+    return farm.read(tmp / "mc.parquet").sort_values("run_id", ignore_index=True)
+
+
+def test_a_monte_carlo_on_a_dask_scheduler_equals_the_same_seed_here_run_by_run(
+    tmp_path, scheduler
+) -> None:
+    here = _mc(tmp_path / "here", chunk_runs=12)
+    there = _mc(tmp_path / "there", backend=scheduler, chunk_runs=5)
+    assert_frame_equal(there, here)
+    # and each row is the run drawn and made in this process, run alone
+    template = sim.load_template(FILE)
+    drawn = sim.draw(template, 12, seed=5, specs=MC)
+    for k in (0, 7, 11):
+        alone = sim.run(drawn[k][1]).metrics_dict()
+        assert here.loc[k, "amazon.incremental_profit"] == pytest.approx(
+            alone["investors"]["amazon"]["incremental_profit"], abs=0.005
+        )
+    assert here["error"].isna().all()
+
+
+def test_a_point_whose_values_are_invalid_is_a_row_with_the_error_and_the_others_run(
+    tmp_path,
+) -> None:
+    template = sim.load_template(ROOT / "scenarios" / "toy_round_trip.yaml")
+    points = sim.vary.grid_points(template, ["agents.bigcloud.margin=0%..100%:3"])
+    out = tmp_path / "sweep.parquet"
+    jobs = [(k, inputs, p) for k, (inputs, p) in enumerate(points)]
+    assert farm.farm(jobs, out, chunk_runs=3) == farm.Farmed(out, 3, 1)
+    got = farm.read(out)
+    assert got["error"].isna().tolist() == [True, True, False]
+    assert got.loc[2, "error"].startswith("--vary agents.bigcloud.margin=0%..100%:3 at 100%: ")
+    assert got.loc[:1, "bigtech.incremental_revenue"].notna().all()
+    assert got.loc[2, "bigtech.incremental_revenue"] != got.loc[2, "bigtech.incremental_revenue"]
+
+
 def test_a_run_refused_alone_is_a_row_with_its_error_and_the_others_are_kept(
     local, jobs, tmp_path
 ) -> None:
@@ -316,3 +360,11 @@ def test_memory_stays_flat_twenty_chunks_hold_no_more_than_two(jobs, tmp_path) -
     # 18 more chunks of results would add 18 chunks' worth; one chunk's arrays are the peak
     assert twenty < 1.2 * two, (two, twenty)
     assert len(farm.read(tmp_path / "twenty.parquet")) == 80
+
+
+def test_the_commands_chunk_default_is_farms() -> None:
+    from sim.cli import cli
+
+    for name in ("mc", "sweep"):
+        (option,) = [p for p in cli.commands[name].params if p.name == "chunk_runs"]
+        assert option.default == farm.CHUNK_RUNS
