@@ -55,7 +55,7 @@ def main() -> None:
     parser.add_argument("--skip-one", action="store_true", help="no 1-worker cluster")
     parser.add_argument("--check", type=int, default=2000, help="runs compared in-process")
     args = parser.parse_args()
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     t = time.perf_counter()
     jobs = jobs_of(args.runs)
@@ -76,12 +76,7 @@ def main() -> None:
         for n in (1, 2):
             if n == 1 and args.skip_one:
                 continue
-            with (
-                LocalCluster(
-                    n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
-                ) as cluster,
-                Client(cluster) as client,
-            ):
+            with farm.local_cluster(n) as cluster, Client(cluster) as client:
                 out = Path(tmp) / f"dask{n}.parquet"
                 # a first chunk on every worker, so that imports and kernels are not timed
                 farm.farm(jobs[: n * args.chunk], out, backend=cluster.scheduler_address,
@@ -91,10 +86,10 @@ def main() -> None:
                 timings[f"{n} worker(s)"] = time.perf_counter() - t
                 for w, rss in client.run(peak_rss).items():
                     peaks[f"{n}-worker cluster: worker {w.rsplit(':', 1)[-1]}"] = rss
-                peaks[f"{n}-worker cluster: scheduler"] = client.run_on_scheduler(peak_rss)
                 got = farm.read(out).sort_values("run_id", ignore_index=True)
             pd.testing.assert_frame_equal(got.iloc[: len(check)], expected)  # run by run
-    peaks["this process (drawing, writing)"] = peak_rss()
+    # the LocalCluster's scheduler runs in this process
+    peaks["this process (drawing, scheduling, writing)"] = peak_rss()
     print(f"  load average after: {os.getloadavg()[0]:.2f}")
     for name, seconds in timings.items():
         note = " (from the first runs)" if name == "in-process" else ""

@@ -319,18 +319,37 @@ class _Processes:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
+def local_cluster(workers: int) -> Any:
+    """A Dask LocalCluster of ``workers`` single-threaded worker processes, as
+    ``--scheduler local`` starts it.
+
+    Dask's nanny starts workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which turns glibc's
+    adaptive threshold off: every large array is then mapped and unmapped afresh, page faults
+    and all, and a chunk of runs (arrays of tens of MB, made and dropped at every step) takes
+    about a third longer. These workers keep glibc's default; the other variables Dask sets
+    (one thread for OpenMP, MKL, OpenBLAS) stay. Your own cluster's workers run faster the
+    same way (docs/ranges.md, "Backends")."""
+    import dask
+    from distributed import LocalCluster
+
+    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
+    environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+        return LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+
+
 class _Dask:
     """A Dask cluster: a LocalCluster started here (one single-threaded worker process each),
     or the scheduler at ``address``."""
 
     def __init__(self, address: str | None, workers: int) -> None:
-        from distributed import Client, LocalCluster
+        from distributed import Client
 
         self.cluster = None
         if address is None:
-            self.cluster = LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-            )
+            self.cluster = local_cluster(workers)
             self.client = Client(self.cluster)
         else:
             self.client = Client(address)
