@@ -279,12 +279,26 @@ def report(
     dpi: int | None,
 ) -> None:
     """Run a scenario and write its report: the question, the key figures, the charts, every
-    input with its source comment, and the conservation check."""
+    input with its source comment, and the conservation check. Given the results file of
+    roundtrip sweep or mc (.parquet), the report of those runs: what varied, what the
+    investment caused across them, the range charts, and the inputs."""
     import sim
     from sim.report import build_report, check_report_path
 
     check_report_path(out)  # before running: a bad suffix or folder writes nothing
     size, dpi = _chart_dpi(dpi, size, "--dpi")
+    if scenario.suffix.lower() == ".parquet":
+        from sim.report.ranges import build_range_report
+
+        if overrides:
+            raise ScenarioError(
+                "--set changes a scenario before it runs; a results file holds runs already made",
+                file=str(scenario),
+            )
+        build_range_report(scenario, out, size=size, dpi=dpi)
+        _ignore_signals()
+        click.echo(f"Wrote {out}: the report of the runs in {scenario}.")
+        return
     result = sim.run(_load(scenario, overrides))
     build_report(result, out, size=size, dpi=dpi)
     _ignore_signals()

@@ -39,7 +39,7 @@ from sim.books import KIND
 from sim.errors import ScenarioError
 from sim.metrics import DATES, INVESTOR_METRICS, LAB_DATES, LAB_METRICS, MONEY, Metrics
 from sim.output import _signals_held
-from sim.resolved import resolved_yaml
+from sim.resolved import resolved_yaml_with_sources
 from sim.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -561,7 +561,7 @@ def farm(
     base = scenario or _base(first[0])
     writer.metadata = metadata = {
         WRITTEN_BY: b"1",
-        b"roundtrip.scenario": resolved_yaml(base).encode(),
+        b"roundtrip.scenario": resolved_yaml_with_sources(base).encode(),
         b"roundtrip.seed": json.dumps(seed).encode(),
         b"roundtrip.version": version().encode(),
         b"roundtrip.varied": json.dumps(list(varied or first[0][1])).encode(),

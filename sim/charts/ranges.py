@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -72,6 +72,7 @@ class RangeRuns:
     kind: str
     series: Path | None = None
     inputs: dict[str, Input | None] = field(default_factory=dict)
+    seed: int | None = None  # a Monte Carlo's seed, from the file's metadata
 
     @property
     def ok(self) -> pd.DataFrame:
@@ -109,13 +110,15 @@ def read_ranges(path: str | os.PathLike[str], scenario: Scenario | None = None) 
         scenario = parse_scenario(meta["scenario"], os.fspath(path))
     kind = meta.get("kind") or ("sweep" if meta.get("seed") is None else "mc")
     beside = series_path(path)
-    return range_runs(
+    runs = range_runs(
         path,
         scenario,
         varied=meta.get("varied", []),
         kind=kind,
         series=beside if beside.is_file() else None,
     )
+    seed = meta.get("seed")
+    return replace(runs, seed=seed if isinstance(seed, int) else None)
 
 
 # ---- the figure ---------------------------------------------------------------------------------

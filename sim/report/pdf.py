@@ -26,6 +26,7 @@ from sim.report.content import (
     CAUSED_HEADING,
     LABS_HEADING,
     TRACED_HEADING,
+    Assumption,
     Points,
     ReportContent,
     Table,
@@ -338,9 +339,25 @@ def _front(content: ReportContent, size: tuple[float, float]) -> list[Page]:
 def _back(content: ReportContent, size: tuple[float, float]) -> list[Page]:
     """The pages after the charts: the assumptions and the conservation check."""
     flow = _Flow(size)
-    flow.heading("Assumptions", keep=1.0)
+    assumptions_table(flow, content.assumptions, "Assumptions")
+    width = flow.text_width
+    flow.heading("Conservation check", keep=1.2)
+    flow.paragraph(content.check, 12, width=min(width, READING_WIDTH))
+    flow.space(0.05)
+    flow.table(
+        content.check_table,
+        _figure_columns(content.check_table, 11, width, min_value=2.2),
+        size=11,
+    )
+    return [p for p in flow.pages if p]
+
+
+def assumptions_table(flow: _Flow, rows: Sequence[Assumption], heading: str) -> None:
+    """Every input with its value and source comment, under ``heading``: the path and value
+    columns as wide as they need (within limits), the comment taking the rest."""
+    flow.heading(heading, keep=1.0)
     flow.paragraph(ASSUMPTIONS_NOTE, 11, colour=MUTED, width=min(flow.text_width, READING_WIDTH))
-    rows, tsize, width = content.assumptions, 10.0, flow.text_width
+    tsize, width = 10.0, flow.text_width
     path_w = min(max(text_width(a.path, tsize) for a in rows) + 0.05, 0.36 * width)
     value_w = min(max(text_width(a.value, tsize) for a in rows) + 0.05, 0.16 * width)
     value_w = max(value_w, text_width("2026-03-01", tsize) + 0.05)  # dates stay on one line
@@ -352,15 +369,6 @@ def _back(content: ReportContent, size: tuple[float, float]) -> list[Page]:
         colour=lambda r, c: MUTED if c == 2 and rows[r].inherited else INK,
         on_new_page=lambda r, c: rows[r].comment if c == 2 else table.rows[r][c],
     )
-    flow.heading("Conservation check", keep=1.2)
-    flow.paragraph(content.check, 12, width=min(width, READING_WIDTH))
-    flow.space(0.05)
-    flow.table(
-        content.check_table,
-        _figure_columns(content.check_table, 11, width, min_value=2.2),
-        size=11,
-    )
-    return [p for p in flow.pages if p]
 
 
 def _draw(page: Page, size: tuple[float, float]) -> Figure:
