@@ -350,6 +350,13 @@ _farm_options = [
         help="Chart size in inches (default 13.333x7.5, a 16:9 slide).",
     ),
     click.option("--dpi", type=int, help="Resolution of PNG charts, dots per inch (default 150)."),
+    click.option(
+        "--rescale/--no-rescale",
+        default=True,
+        show_default=True,
+        help="Varying a provider's share rescales the lab's other providers so the total stays "
+        "as written; with --no-rescale they keep their shares and a point past 100% is refused.",
+    ),
 ]
 
 
@@ -488,12 +495,13 @@ def sweep(
     chart_formats: tuple[str, ...] | None,
     chart_size: tuple[float, float] | None,
     dpi: int | None,
+    rescale: bool,
 ) -> None:
     """Run a grid over one or more inputs (--vary, or the file's sweep: section)."""
     from sim.vary import grid_points, load_template
 
     charts = _Charts(chart_formats, chart_size, dpi)
-    template = load_template(scenario, list(overrides))
+    template = load_template(scenario, list(overrides), rescale=rescale)
     jobs = grid_points(template, list(specs))
     if not template.ranges.sweeps and not specs:
         raise ScenarioError(
@@ -535,12 +543,13 @@ def mc(
     chart_formats: tuple[str, ...] | None,
     chart_size: tuple[float, float] | None,
     dpi: int | None,
+    rescale: bool,
 ) -> None:
     """Monte Carlo: draw the file's distributions (and --vary PATH~DIST) for each run."""
     from sim.vary import draw_points, load_template
 
     charts = _Charts(chart_formats, chart_size, dpi)
-    template = load_template(scenario, list(overrides))
+    template = load_template(scenario, list(overrides), rescale=rescale)
     if not template.ranges.distributions and not specs:
         raise ScenarioError(
             "nothing to draw: give --vary 'PATH~normal(MEAN,SD)' (or uniform, lognormal, "

@@ -576,7 +576,7 @@ def _providers(
             raise ScenarioError(
                 f"with rescale off the other providers of {shown(lab)} keep their shares, and "
                 f"the shares would sum to {_show(float(after))}, past 100%; lower the value, or "
-                "let the others rescale in proportion (rescale on)",
+                "let the others rescale in proportion (rescale on: drop --no-rescale)",
                 file=label,
             )
         return []

@@ -9,6 +9,7 @@ import pytest
 from conftest import cli
 
 import sim
+from sim.cli import main
 
 B = 10**9
 ROOT = Path(__file__).resolve().parent.parent
@@ -158,3 +159,19 @@ def test_the_python_api_gives_the_rows_the_commands_write(tmp_path, capsys, shar
         "cli.parquet",
         "cli.series.parquet",
     }
+
+
+def test_no_rescale_keeps_the_other_providers_and_makes_a_point_past_100_percent_a_failed_row(
+    tmp_path, capsys, monkeypatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    file = ROOT / "scenarios" / "amazon_openai_50b.yaml"
+    spec = "agents.openai.spending.compute.providers.aws=10%,40%"
+    assert main(["sweep", str(file), "--vary", spec, "--no-rescale"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("2 runs of 'Amazon puts $50B into OpenAI', 1 with an error")
+    assert "at 40%: with rescale off the other providers of 'openai' keep their shares" in err
+    rows = sim.farm.read(tmp_path / "runs" / "amazon_openai_50b.sweep.parquet")
+    assert rows["error"].isna().tolist() == [True, False]
+    assert main(["sweep", str(file), "--vary", spec, "-o", "on.parquet"]) == 0
+    assert sim.farm.read(tmp_path / "on.parquet")["error"].isna().all()
