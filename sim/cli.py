@@ -20,7 +20,7 @@ import click
 from sim.errors import RoundtripError, ScenarioError
 
 if TYPE_CHECKING:
-    from sim.vary import Point
+    from sim.vary import Points
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
 EXIT_SIGINT, EXIT_PIPE, EXIT_SIGTERM = 128 + 2, 128 + 13, 128 + 15
@@ -383,7 +383,7 @@ def _farm_command(f: Any) -> Any:
 def _farm_out(
     kind: str,
     scenario: Path,
-    jobs: list[tuple[dict[str, Any], Point]],
+    jobs: Points,
     out: Path | None,
     scheduler: str | None,
     workers: int | None,
@@ -391,19 +391,19 @@ def _farm_out(
     seed: int | None,
     charts: _Charts,
 ) -> None:
-    """Run ``jobs`` (inputs, a point of the template made on the worker) through sim.farm and
-    print the percentiles of the
+    """Run ``jobs`` (inputs, a point of the template made on the worker; made one at a time
+    as they are sent) through sim.farm and print the percentiles of the
     figures a user reads first: what the investment caused, then the traced round trip; with
     --charts, draw the range charts that apply into ``<out stem>.charts/``."""
     from sim.farm import farm, percentiles
     from sim.vary import first_point
 
-    template = jobs[0][1].template
+    template = jobs.template
     base = first_point(template)[1]  # the file's scenario, at the sweep's first point
     out = out or Path("runs") / f"{scenario.stem}.{kind}.parquet"
     out.parent.mkdir(parents=True, exist_ok=True)
     backend = "local" if scheduler is None else "dask-local" if scheduler == "local" else scheduler
-    varied = sorted({k for inputs, _ in jobs for k in inputs})
+    varied = sorted(jobs.varied)
     done = farm(
         ((k, inputs, s) for k, (inputs, s) in enumerate(jobs)),
         out,

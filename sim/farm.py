@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from sim.result import BatchResult
-    from sim.vary import Point
+    from sim.vary import Point, Points
 
 # run id, the inputs that made it, its scenario, or a point that makes it on the worker
 # (sim.vary.Point: a task then carries the template once and a few values a run)
@@ -710,7 +710,7 @@ def series_percentiles(
 
 def _table_of(
     kind: str,
-    jobs: list[tuple[dict[str, Any], Point]],
+    jobs: Points,
     out: str | os.PathLike[str] | None,
     seed: int | None,
     **options: Any,
@@ -724,7 +724,7 @@ def _table_of(
             ((k, inputs, s) for k, (inputs, s) in enumerate(jobs)),
             path,
             seed=seed,
-            varied=sorted({k for inputs, _ in jobs for k in inputs}),
+            varied=sorted(jobs.varied),
             total=len(jobs),
             series=False,
             progress=False,

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import itertools
 import math
 import os
 import re
 import types
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from fractions import Fraction
@@ -835,10 +834,36 @@ def grid(template: Template, specs: Iterable[str | Sweep] = ()) -> list[tuple[In
     return [(inputs, p.scenario()) for inputs, p in grid_points(template, specs)]
 
 
-def grid_points(
-    template: Template, specs: Iterable[str | Sweep] = ()
-) -> list[tuple[Inputs, Point]]:
-    """``grid`` as points not made yet (``Point.scenario()`` makes each)."""
+@dataclass(frozen=True)
+class Points:
+    """The points of a sweep or a Monte Carlo, made one at a time as they are iterated (a
+    million draws hold no million points): ``len`` of them, each ``(inputs, Point)``, the
+    input paths ``varied``."""
+
+    template: Template
+    varied: tuple[str, ...]  # the input paths every point sets, in the file's order
+    total: int
+    make: Callable[[int], tuple[Inputs, Point]] = field(repr=False)  # point k
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __iter__(self) -> Iterator[tuple[Inputs, Point]]:
+        return (self.make(k) for k in range(self.total))
+
+    def __getitem__(self, k: int) -> tuple[Inputs, Point]:
+        if not -self.total <= k < self.total:
+            raise IndexError(f"point {k} of {self.total}")
+        return self.make(k % self.total)
+
+
+def _made(template: Template, values: list[tuple[str, Any, str]]) -> tuple[Inputs, Point]:
+    return {path: value for path, value, _ in values}, Point(template, tuple(values))
+
+
+def grid_points(template: Template, specs: Iterable[str | Sweep] = ()) -> Points:
+    """``grid`` as points not made yet (``Point.scenario()`` makes each), the last input
+    varying fastest."""
     sweeps = {s.path: s for s in template.ranges.sweeps}
     for spec in _specs(template, specs):
         if isinstance(spec, Distribution):
@@ -849,11 +874,18 @@ def grid_points(
             )
         sweeps[spec.path] = spec
     axes = list(sweeps.values())
-    out = []
-    for point in itertools.product(*(s.values for s in axes)):
-        values = [(s.path, v, f"{s.label} at {_show(v)}") for s, v in zip(axes, point, strict=True)]
-        out.append(({path: value for path, value, _ in values}, Point(template, tuple(values))))
-    return out
+    sizes = [len(s.values) for s in axes]
+    total = math.prod(sizes)
+
+    def make(k: int) -> tuple[Inputs, Point]:
+        values = []
+        for axis, size in zip(reversed(axes), reversed(sizes), strict=True):  # last fastest
+            k, i = divmod(k, size)
+            v = axis.values[i]
+            values.append((axis.path, v, f"{axis.label} at {_show(v)}"))
+        return _made(template, values[::-1])
+
+    return Points(template, tuple(s.path for s in axes), total, make)
 
 
 def draw(
@@ -867,8 +899,9 @@ def draw(
 
 def draw_points(
     template: Template, n_runs: int, seed: int, specs: Iterable[str | Distribution] = ()
-) -> list[tuple[Inputs, Point]]:
-    """``draw`` as points not made yet: the values are drawn here, the scenarios are made by
+) -> Points:
+    """``draw`` as points not made yet: each point's values are drawn as it is iterated (run
+    k's generator is ``SeedSequence(seed).spawn(n_runs)[k]``, made alone), its scenario by
     ``Point.scenario()`` (on a worker, when farmed out)."""
     import numpy as np
 
@@ -894,14 +927,19 @@ def draw_points(
         for s in template.ranges.sweeps
         if s.path not in dists
     ]
-    out = []
-    for child in np.random.SeedSequence(seed).spawn(n_runs):
+    root = np.random.SeedSequence(seed)
+
+    def make(k: int) -> tuple[Inputs, Point]:
+        # the k-th child of root.spawn(n_runs), made alone: the same entropy, spawn key (k,)
+        child = np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, k))
         rng = np.random.default_rng(child)
         values = [(d.path, d.sample(rng), d.label) for d in dists.values()]
-        drawn = [(p, v, f"{label} drew {_show(v)}") for p, v, label in values]
-        point = fixed + drawn
-        out.append(({path: value for path, value, _ in point}, Point(template, tuple(point))))
-    return out
+        return _made(
+            template, fixed + [(p, v, f"{label} drew {_show(v)}") for p, v, label in values]
+        )
+
+    varied = tuple(p for p, _, _ in fixed) + tuple(dists)
+    return Points(template, varied, n_runs, make)
 
 
 def first_point(template: Template) -> tuple[Inputs, Scenario]:

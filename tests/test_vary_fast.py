@@ -116,3 +116,33 @@ def test_a_draw_leaves_the_template_as_it_was() -> None:
     runs = vary.draw(t, 5, seed=3, specs=["agents.aws.margin~uniform(20%,40%)"])
     assert repr(t.ranges.base.data) == before
     assert len({s.clouds["aws"].margin for _, s in runs}) == 5
+
+
+def test_points_are_made_one_at_a_time_and_point_k_is_the_same_however_it_is_reached() -> None:
+    import tracemalloc
+
+    import numpy as np
+
+    t = TEMPLATES["amazon_openai_50b"]
+    specs = ["agents.aws.margin~uniform(20%,40%)", "agents.openai.revenue.growth~normal(50%,9%)"]
+    points = vary.draw_points(t, 50_000, seed=9, specs=specs)
+    assert len(points) == 50_000 and points.varied == tuple(s.split("~")[0] for s in specs)
+    # run k's values come from SeedSequence(9).spawn(n)[k], whatever n
+    child = np.random.SeedSequence(9).spawn(50_000)[31_337]
+    rng = np.random.default_rng(child)
+    want = [d.sample(rng) for d in (vary.parse_vary(s, t.ranges.base.data) for s in specs)]
+    assert list(points[31_337][0].values()) == want
+    assert points[31_337] == vary.draw_points(t, 31_338, seed=9, specs=specs)[-1]
+    tracemalloc.start()
+    try:
+        for _ in points:  # 50,000 points, none kept
+            pass
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**20, peak  # flat: well under a megabyte
+    grid = vary.grid_points(t, ["agents.aws.margin=10%,20%,30%", "deals.0.amount=10B,20B"])
+    assert len(grid) == 6 and grid.varied == ("agents.aws.margin", "deals.0.amount")
+    assert [tuple(i.values()) for i, _ in grid] == [
+        (m, a) for m in (0.1, 0.2, 0.3) for a in (10_000_000_000, 20_000_000_000)
+    ]
