@@ -135,8 +135,8 @@ def run_chunk(chunk: Sequence[Job]) -> Chunk:
             jobs.append((job[0], job[1], None))
     ok = [k for k, (_, _, s) in enumerate(jobs) if s is not None]
     scenarios = [s for _, _, s in jobs if s is not None]
-    template = scenarios[0] if scenarios else None
-    cols = metric_columns(template) if template is not None else []
+    # the columns: of a scenario made here, else (every point invalid) of the points' template
+    cols = metric_columns(scenarios[0] if scenarios else _base(chunk[0]))
     values = {c: np.full(len(chunk), np.nan) for c, _, _ in cols}
     paths: list[np.ndarray | None] = [None] * len(chunk)  # per run, [date, investor, metric]
     if scenarios:

@@ -175,3 +175,28 @@ def test_no_rescale_keeps_the_other_providers_and_makes_a_point_past_100_percent
     assert rows["error"].isna().tolist() == [True, False]
     assert main(["sweep", str(file), "--vary", spec, "-o", "on.parquet"]) == 0
     assert sim.farm.read(tmp_path / "on.parquet")["error"].isna().all()
+
+
+def test_a_first_point_that_cannot_be_made_exits_2_and_writes_nothing(
+    tmp_path, capsys, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    toy = ROOT / "scenarios" / "toy_round_trip.yaml"
+    assert main(["sweep", str(toy), "--vary", "agents.bigcloud=1,2"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "error: --vary agents.bigcloud=1,2 at 1: agents.bigcloud: expected a mapping "
+        "(key: value, ...), got 1\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_chunk_in_which_every_point_fails_keeps_the_columns_of_the_others(tmp_path) -> None:
+    toy = sim.load_template(ROOT / "scenarios" / "toy_round_trip.yaml")
+    points = sim.vary.grid_points(toy, ["agents.bigcloud.margin=10%,20%,100%,100%"])
+    out = tmp_path / "s.parquet"
+    jobs = [(k, inputs, p) for k, (inputs, p) in enumerate(points)]
+    assert sim.farm.farm(jobs, out, chunk_runs=2) == sim.farm.Farmed(out, 4, 2)
+    rows = sim.farm.read(out)
+    assert rows["error"].notna().tolist() == [False, False, True, True]
+    assert rows["bigtech.incremental_revenue"].notna().tolist() == [True, True, False, False]
