@@ -153,3 +153,12 @@ def test_a_file_that_is_no_results_file_exits_2_in_one_line_and_writes_nothing(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err and str(results) in err
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) <= ["x.parquet"]
+
+
+def test_a_file_of_a_stopped_job_says_how_many_runs_it_kept(tmp_path) -> None:
+    t = sim.load_template(TOY)
+    points = sim.vary.grid_points(t, [f"{SHARE}=0%..100%:6"])
+    path = farmed(tmp_path, t, points, "sweep")
+    meta = {**farm.read_metadata(path), "complete": False, "runs_total": 100}
+    content = range_content(read_results(path), meta)
+    assert content.subtitle.endswith("0 runs with an error, stopped early: 6 of 100 runs kept")

@@ -200,9 +200,16 @@ def _sweep_points(runs: RangeRuns, investor: str, what: str, clouds: str) -> lis
     ]
 
 
-def range_content(runs: RangeRuns) -> RangeContent:
-    """Everything the report of ``runs`` says, as text and tables."""
+def range_content(runs: RangeRuns, meta: dict[str, Any] | None = None) -> RangeContent:
+    """Everything the report of ``runs`` says, as text and tables; ``meta``, the results
+    file's metadata (``sim.farm.read_metadata``), says whether the job was stopped early."""
     s, r = runs.scenario, runs.results
+    meta = meta or {}
+    stopped = ""
+    if meta.get("complete") is False:
+        total = meta.get("runs_total")
+        of = f" of {total:,}" if isinstance(total, int) else ""
+        stopped = f", stopped early: {len(r):,}{of} runs kept"
     what = "sweep" if runs.kind == "sweep" else "Monte Carlo"
     errors = int(r["error"].notna().sum()) if "error" in r.columns else 0
     seed = f", seed {runs.seed}" if runs.kind == "mc" and runs.seed is not None else ""
@@ -243,7 +250,7 @@ def range_content(runs: RangeRuns) -> RangeContent:
         title=f"{s.name}: {what} of {len(r):,} runs",
         subtitle=(
             f"{s.start.isoformat()} to {s.end.isoformat()}, step {s.step}, tracing "
-            f"{s.tracing.replace('_', '-')}{seed}, {errors:,} runs with an error"
+            f"{s.tracing.replace('_', '-')}{seed}, {errors:,} runs with an error{stopped}"
         ),
         question=question(s),
         varied=varied,
@@ -423,7 +430,9 @@ def build_range_report(
     page = charts.check_size(size if size is not None else SLIDE_SIZE)
     dpi = dpi if dpi is not None else DEFAULT_DPI
     charts.check_dpi(dpi, page)
+    from sim.farm import read_metadata
+
     runs = read_results(results)
-    content = range_content(runs)
+    content = range_content(runs, read_metadata(results))
     write = range_pdf if fmt == ".pdf" else range_html
     return _write_file(Path(path), write(runs, content, page, dpi))
