@@ -294,35 +294,42 @@ STOPPED = """\
 """
 
 
-def test_ctrl_c_keeps_a_valid_file_of_the_finished_runs_and_says_so(tmp_path) -> None:
-    script, out = tmp_path / "stopped.py", tmp_path / "runs.parquet"
-    script.write_text(textwrap.dedent(STOPPED))
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def _interrupted(argv: list[str], out: Path, after: float) -> tuple[int, str]:
+    """Start ``argv`` in ``out``'s folder, send SIGINT ``after`` seconds past its first chunk
+    (``out.partial`` appears), and give its exit code and what it printed on stderr."""
     proc = subprocess.Popen(
-        [sys.executable, str(script), str(FILE), str(out)],
-        env=env,
+        argv,
+        cwd=out.parent,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
-        partial = tmp_path / "runs.parquet.partial"
+        partial = out.with_name(out.name + ".partial")
         deadline = time.monotonic() + 120
         while not partial.exists():  # the first chunk is written
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline, "no chunk finished"
             time.sleep(0.05)
-        time.sleep(0.5)  # a few more chunks
+        time.sleep(after)  # a few more chunks
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+    return proc.returncode, err
+
+
+def test_ctrl_c_keeps_a_valid_file_of_the_finished_runs_and_says_so(tmp_path) -> None:
+    script, out = tmp_path / "stopped.py", tmp_path / "runs.parquet"
+    script.write_text(textwrap.dedent(STOPPED))
+    returncode, err = _interrupted([sys.executable, str(script), str(FILE), str(out)], out, 0.5)
     got = farm.read(out)
     n = len(got)
     assert n >= 5 and n % 5 == 0  # whole chunks only
-    assert (proc.returncode, err) == (130, f"interrupted; {n} of 100000 runs kept in {out}\n")
+    assert (returncode, err) == (130, f"interrupted; {n} of 100000 runs kept in {out}\n")
     assert got["run_id"].tolist() == list(range(n))
     assert got["error"].isna().all() and got["amazon.invested"].eq(50e9).all()
     meta = farm.read_metadata(out)
@@ -392,32 +399,11 @@ def test_ctrl_c_on_roundtrip_mc_keeps_the_finished_chunks_and_exits_130(tmp_path
     out = tmp_path / "mc.parquet"
     argv = [sys.executable, "-m", "sim", "mc", str(FILE), "--runs", "40000", "--seed", "2"]
     argv += ["--chunk", "200", "--vary", "agents.aws.margin~uniform(20%,40%)", "-o", str(out)]
-    proc = subprocess.Popen(
-        argv,
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        partial = tmp_path / "mc.parquet.partial"
-        deadline = time.monotonic() + 120
-        while not partial.exists():
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "no chunk finished"
-            time.sleep(0.05)
-        time.sleep(0.3)
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    returncode, err = _interrupted(argv, out, 0.3)
     got = farm.read(out)
     n = len(got)
     assert n >= 200 and n % 200 == 0
-    assert (proc.returncode, err) == (130, f"interrupted; {n} of 40000 runs kept in {out}\n")
+    assert (returncode, err) == (130, f"interrupted; {n} of 40000 runs kept in {out}\n")
     assert got["run_id"].tolist() == list(range(n)) and got["error"].isna().all()
     assert farm.read_metadata(out)["complete"] is False
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mc.parquet", "mc.series.parquet"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from matplotlib.figure import Figure
 
@@ -19,6 +19,7 @@ from sim.report.content import (
     CAUSED_HEADING,
     LABS_HEADING,
     TRACED_HEADING,
+    Assumption,
     Points,
     ReportContent,
     Table,
@@ -109,28 +110,76 @@ def _points(reading: Sequence[Points]) -> list[str]:
     ]
 
 
-def html_report(run: RunLike, content: ReportContent, size: tuple[float, float], dpi: int) -> bytes:
-    """The whole page, UTF-8."""
+def page_top(title: str, subtitle: str, source: str, version: str, question: str) -> list[str]:
+    """The document's head (self-contained: the stylesheet inline), then its header: title,
+    subtitle, source line, and the question it answers."""
     e = html.escape
-    head = [
+    return [
         "<!DOCTYPE html>",
         '<html lang="en">',
         "<head>",
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f'<meta name="generator" content="roundtrip {e(content.version)}">',
-        f"<title>{e(content.title)}: roundtrip report</title>",
+        f'<meta name="generator" content="roundtrip {e(version)}">',
+        f"<title>{e(title)}: roundtrip report</title>",
         f"<style>{CSS}</style>",
         "</head>",
-    ]
-    top = [
+        "<body>",
         "<header>",
-        f"<h1>{e(content.title)}</h1>",
-        f'<p class="muted">{e(content.subtitle)}</p>',
-        f'<p class="source">{e(content.source_and_version)}</p>',
+        f"<h1>{e(title)}</h1>",
+        f'<p class="muted">{e(subtitle)}</p>',
+        f'<p class="source">{e(source)}</p>',
         "</header>",
-        f'<p class="question">{e(content.question)}</p>',
+        f'<p class="question">{e(question)}</p>',
     ]
+
+
+def charts_section(figures: Iterable[tuple[str, Figure]], dpi: int) -> list[str]:
+    e = html.escape
+    return [
+        '<section id="charts">',
+        "<h2>Charts</h2>",
+        *(
+            f'<figure id="chart-{e(name)}">\n{inline_svg(fig, e(name), dpi)}\n</figure>'
+            for name, fig in figures
+        ),
+        "</section>",
+    ]
+
+
+def assumptions_section(rows: Sequence[Assumption], heading: str) -> list[str]:
+    """Every input, its value and its source comment (grey where inherited)."""
+    e = html.escape
+    lines = []
+    for a, (path, value, note) in zip(rows, assumption_cells(rows), strict=True):
+        grey = ' class="inherited"' if a.inherited else ""
+        lines.append(f"<tr><td>{e(path)}</td><td>{e(value)}</td><td{grey}>{e(note)}</td></tr>\n")
+    return [
+        '<section id="assumptions">',
+        f"<h2>{e(heading)}</h2>",
+        f'<p class="muted">{e(ASSUMPTIONS_NOTE)}</p>',
+        '<table class="assumptions">',
+        "<thead><tr><th>input</th><th>value</th><th>source comment</th></tr></thead>",
+        f"<tbody>\n{''.join(lines)}</tbody>",
+        "</table>",
+        "</section>",
+    ]
+
+
+def page_end(source: str) -> list[str]:
+    return [f'<footer><p class="source">{html.escape(source)}</p></footer>', "</body>", "</html>"]
+
+
+def html_report(run: RunLike, content: ReportContent, size: tuple[float, float], dpi: int) -> bytes:
+    """The whole page, UTF-8."""
+    e = html.escape
+    top = page_top(
+        content.title,
+        content.subtitle,
+        content.source_and_version,
+        content.version,
+        content.question,
+    )
     if content.description:
         top.append(f'<p class="muted">{e(content.description)}</p>')
     figures = [
@@ -155,35 +204,14 @@ def html_report(run: RunLike, content: ReportContent, size: tuple[float, float],
         *_points(content.labs_reading),
         "</section>",
     ]
-    charts = [
-        '<section id="charts">',
-        "<h2>Charts</h2>",
-        *(
-            f'<figure id="chart-{e(name)}">\n{inline_svg(fig, e(name), dpi)}\n</figure>'
-            for name, fig in chart_figures(run, size)
-        ),
-        "</section>",
-    ]
-    rows = []
-    cells = assumption_cells(content.assumptions)
-    for a, (path, value, note) in zip(content.assumptions, cells, strict=True):
-        grey = ' class="inherited"' if a.inherited else ""
-        rows.append(f"<tr><td>{e(path)}</td><td>{e(value)}</td><td{grey}>{e(note)}</td></tr>\n")
     end = [
-        '<section id="assumptions">',
-        "<h2>Assumptions</h2>",
-        f'<p class="muted">{e(ASSUMPTIONS_NOTE)}</p>',
-        '<table class="assumptions">',
-        "<thead><tr><th>input</th><th>value</th><th>source comment</th></tr></thead>",
-        f"<tbody>\n{''.join(rows)}</tbody>",
-        "</table>",
-        "</section>",
+        *assumptions_section(content.assumptions, "Assumptions"),
         '<section id="check">',
         "<h2>Conservation check</h2>",
         f"<p>{e(content.check)}</p>",
         _table(content.check_table),
         "</section>",
-        f'<footer><p class="source">{e(content.source_and_version)}</p></footer>',
+        *page_end(content.source_and_version),
     ]
-    body = ["<body>", *top, *figures, *charts, *end, "</body>", "</html>", ""]
-    return "\n".join([*head, *body]).encode("utf-8")
+    charts = charts_section(chart_figures(run, size), dpi)
+    return "\n".join([*top, *figures, *charts, *end, ""]).encode("utf-8")

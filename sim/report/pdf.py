@@ -12,7 +12,7 @@ import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.backends.backend_pdf import PdfPages
@@ -395,7 +395,7 @@ def _draw(page: Page, size: tuple[float, float]) -> Figure:
     return fig
 
 
-def _footer(fig: Figure, content: ReportContent, page: int, pages: int, *, source: bool) -> None:
+def _footer(fig: Figure, content: Footed, page: int, pages: int, *, source: bool) -> None:
     """The source line at the bottom left (a chart has its own), the version and the page number
     at the bottom right, or just under the source line where the page is too narrow for both."""
     width, height = (float(x) for x in fig.get_size_inches())
@@ -425,14 +425,31 @@ def _footer(fig: Figure, content: ReportContent, page: int, pages: int, *, sourc
     )
 
 
-def pdf_report(run: RunLike, content: ReportContent, size: tuple[float, float], dpi: int) -> bytes:
-    """The whole PDF: front pages, a page per chart at the page size, back pages."""
+class Footed(Protocol):
+    """What a page's footer reads of a report's content (one run's, or many runs')."""
+
+    @property
+    def title(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+
+
+def write_pdf(
+    content: Footed,
+    front: list[Page],
+    charts: Sequence[Figure],
+    back: list[Page],
+    size: tuple[float, float],
+    dpi: int,
+) -> bytes:
+    """The PDF of text pages ``front``, a page per chart, text pages ``back``, each with its
+    footer (a chart has its own source line)."""
     buf = io.BytesIO()
     metadata = {**SAVE_METADATA["pdf"], "Title": f"roundtrip report: {content.title}"}
     # the fonts are embedded when the file closes: the house style (TrueType) holds till then
     with house_style(), PdfPages(buf, metadata=metadata) as pdf:
-        front, back = _front(content, size), _back(content, size)
-        charts = [fig for _, fig in chart_figures(run, size)]
         total = len(front) + len(charts) + len(back)
         n = 0
         for pages, own_source in ((front, True), (charts, False), (back, True)):
@@ -442,3 +459,11 @@ def pdf_report(run: RunLike, content: ReportContent, size: tuple[float, float], 
                 _footer(fig, content, n, total, source=own_source)
                 pdf.savefig(fig, dpi=dpi)
     return buf.getvalue()
+
+
+def pdf_report(run: RunLike, content: ReportContent, size: tuple[float, float], dpi: int) -> bytes:
+    """The whole PDF: front pages, a page per chart at the page size, back pages."""
+    with house_style():
+        front, back = _front(content, size), _back(content, size)
+        charts = [fig for _, fig in chart_figures(run, size)]
+    return write_pdf(content, front, charts, back, size, dpi)

@@ -13,7 +13,6 @@ of one run (``sim/report/pdf.py``, ``html.py``); the same file gives the same by
 from __future__ import annotations
 
 import html
-import io
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,13 +23,11 @@ from sim.charts.ranges import RANGE_CHARTS, RangeRuns, _show_input, applicable, 
 from sim.charts.ranges import source_line as range_source
 from sim.errors import ScenarioError
 from sim.report.content import (
-    ASSUMPTIONS_NOTE,
     Assumption,
     Points,
     Table,
     _money,
     _pct,
-    assumption_cells,
     assumptions,
     linked,
     question,
@@ -272,18 +269,15 @@ def _charts(runs: RangeRuns, size: tuple[float, float]) -> list[tuple[str, Any]]
 
 
 def range_pdf(runs: RangeRuns, content: RangeContent, size: tuple[float, float], dpi: int) -> bytes:
-    from matplotlib.backends.backend_pdf import PdfPages
-    from matplotlib.figure import Figure
 
-    from sim.charts.style import MUTED, SAVE_METADATA, house_style
+    from sim.charts.style import MUTED, house_style
     from sim.report.pdf import (
         READING_WIDTH,
-        _draw,
         _figure_columns,
         _figures,
         _Flow,
-        _footer,
         assumptions_table,
+        write_pdf,
     )
 
     flow = _Flow(size)
@@ -304,44 +298,32 @@ def range_pdf(runs: RangeRuns, content: RangeContent, size: tuple[float, float],
     assumptions_table(back, content.assumptions, "Assumptions at the first point")
     backs = [p for p in back.pages if p]
 
-    buf = io.BytesIO()
-    metadata = {**SAVE_METADATA["pdf"], "Title": f"roundtrip report: {content.title}"}
-    with house_style(), PdfPages(buf, metadata=metadata) as pdf:
+    with house_style():
         charts = [fig for _, fig in _charts(runs, size)]
-        total = len(front) + len(charts) + len(backs)
-        n = 0
-        for pages, own in ((front, True), (charts, False), (backs, True)):
-            for page in pages:
-                n += 1
-                fig = page if isinstance(page, Figure) else _draw(page, size)
-                _footer(fig, content, n, total, source=own)  # type: ignore[arg-type]
-                pdf.savefig(fig, dpi=dpi)
-    return buf.getvalue()
+    return write_pdf(content, front, charts, backs, size, dpi)
 
 
 def range_html(
     runs: RangeRuns, content: RangeContent, size: tuple[float, float], dpi: int
 ) -> bytes:
-    from sim.report.html import CSS, _points, _table, inline_svg
+    from sim.report.html import (
+        _points,
+        _table,
+        assumptions_section,
+        charts_section,
+        page_end,
+        page_top,
+    )
 
     e = html.escape
-    body = [
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f'<meta name="generator" content="roundtrip {e(content.version)}">',
-        f"<title>{e(content.title)}: roundtrip report</title>",
-        f"<style>{CSS}</style>",
-        "</head>",
-        "<body>",
-        "<header>",
-        f"<h1>{e(content.title)}</h1>",
-        f'<p class="muted">{e(content.subtitle)}</p>',
-        f'<p class="source">{e(content.source_and_version)}</p>',
-        "</header>",
-        f'<p class="question">{e(content.question)}</p>',
+    body = page_top(
+        content.title,
+        content.subtitle,
+        content.source_and_version,
+        content.version,
+        content.question,
+    )
+    body += [
         '<section id="varied">',
         "<h2>What varied</h2>",
         _table(content.varied),
@@ -360,31 +342,10 @@ def range_html(
     if content.failed:
         body += ['<section id="failed">', "<h2>Runs that failed</h2>",
                  f"<p>{e(content.failed)}</p>", "</section>"]  # fmt: skip
-    body += ['<section id="charts">', "<h2>Charts</h2>"]
-    body += [
-        f'<figure id="chart-{e(name)}">\n{inline_svg(fig, e(name), dpi)}\n</figure>'
-        for name, fig in _charts(runs, size)
-    ]
-    body.append("</section>")
-    rows = [
-        f"<tr><td>{e(p)}</td><td>{e(v)}</td><td>{e(c)}</td></tr>\n"
-        for p, v, c in assumption_cells(content.assumptions)
-    ]
-    body += [
-        '<section id="assumptions">',
-        "<h2>Assumptions at the first point</h2>",
-        f'<p class="muted">{e(ASSUMPTIONS_NOTE)}</p>',
-        '<table class="assumptions">',
-        "<thead><tr><th>input</th><th>value</th><th>source comment</th></tr></thead>",
-        f"<tbody>\n{''.join(rows)}</tbody>",
-        "</table>",
-        "</section>",
-        f'<footer><p class="source">{e(content.source_and_version)}</p></footer>',
-        "</body>",
-        "</html>",
-        "",
-    ]
-    return "\n".join(body).encode("utf-8")
+    body += charts_section(_charts(runs, size), dpi)
+    body += assumptions_section(content.assumptions, "Assumptions at the first point")
+    body += page_end(content.source_and_version)
+    return "\n".join([*body, ""]).encode("utf-8")
 
 
 def read_results(path: str | os.PathLike[str]) -> RangeRuns:
