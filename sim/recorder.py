@@ -131,33 +131,44 @@ class LedgerRecorder:
 
     def __init__(self, n_origins: int, n_runs: int, sizes: tuple[int, int, int]) -> None:
         self.n_origins, self.n_runs, self.sizes = n_origins, n_runs, sizes
-        # per posting (times [leg], legs' meta [leg, 4], cents [leg, origin, run]); after an
-        # assembly, its arrays are the first block
-        self._blocks: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], Cents]] = []
+        # per posting: its day, the legs' meta [leg, 4] and cents [leg, origin, run]
+        self._blocks: list[tuple[int, npt.NDArray[np.int64], Cents]] = []
+        self._assembled: LedgerArrays | None = None  # the blocks up to the last ``ledger()``
 
     def record(self, time: int, legs: LegsLike, parts: Cents) -> None:
-        self._blocks.append((np.full(len(legs.meta), time, dtype=np.int64), legs.meta, parts))
+        self._blocks.append((time, legs.meta, parts))
 
     def ledger(self) -> LedgerArrays:
         """The ledger as arrays, a row per leg posted (rows may be zero in some or all runs:
         ``Result.ledger`` shows a run's non-zero rows). The blocks are freed as they are
         assembled, so the ledger is never held twice once this returns."""
-        if not self._blocks:
+        blocks, self._blocks = self._blocks, []
+        done = self._assembled
+        if done is None:
             empty = _empty()
             cents = np.zeros((0, self.n_origins, self.n_runs), np.int64)
-            return LedgerArrays(empty, empty, empty, empty, empty, cents)
-        times = np.concatenate([t for t, _, _ in self._blocks])
-        meta = np.concatenate([m for _, m, _ in self._blocks])
-        cents = np.concatenate([c for _, _, c in self._blocks])
-        self._blocks = [(times, meta, cents)]
-        return LedgerArrays(
-            time=times,
-            payer=meta[:, 0].copy(),
-            payee=meta[:, 1].copy(),
-            kind=meta[:, 2].copy(),
-            deal=meta[:, 3].copy(),
-            cents=cents,
-        )
+            done = LedgerArrays(empty, empty, empty, empty, empty, cents)
+        if blocks:
+            times = np.repeat([t for t, _, _ in blocks], [len(m) for _, m, _ in blocks])
+            meta = np.concatenate([m for _, m, _ in blocks])
+            cents = np.concatenate([c for _, _, c in blocks])
+            del blocks
+            if len(done.time):
+                times = np.concatenate([done.time, times])
+                meta = np.concatenate(
+                    [np.stack([done.payer, done.payee, done.kind, done.deal], axis=1), meta]
+                )
+                cents = np.concatenate([done.cents, cents])
+            done = LedgerArrays(
+                time=times.astype(np.int64),
+                payer=meta[:, 0].copy(),
+                payee=meta[:, 1].copy(),
+                kind=meta[:, 2].copy(),
+                deal=meta[:, 3].copy(),
+                cents=cents,
+            )
+        self._assembled = done
+        return done
 
 
 def flows_of(led: LedgerArrays, sizes: tuple[int, int, int]) -> Flows:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import contextlib
 import datetime as dt
+import functools
 import numbers
 import re
 from dataclasses import dataclass
@@ -260,11 +261,13 @@ def add_months(d: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
 
 
+@functools.lru_cache(maxsize=2**16)
 def year_fraction(start: dt.date, d: dt.date) -> float:
     """Years from ``start`` to ``d``: calendar months elapsed / 12, a part month by its days.
 
     This day count makes monthly and daily step grids agree exactly at every month boundary, so a
-    rate of $12B a year yields exactly $1B a month, and the same total on a daily grid.
+    rate of $12B a year yields exactly $1B a month, and the same total on a daily grid. (Kept
+    for the dates asked again: the runs of a sweep or notebook share their calendar.)
     """
     months = (d.year - start.year) * 12 + d.month - start.month
     anchor = add_months(start, months)
