@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -784,9 +785,23 @@ def _usage_line(e: click.ClickException) -> str:
     return f"error: {message}; see {ctx.command_path} --help"
 
 
-def _on_signal(signum: int, frame: object) -> None:
+# Python code that C libraries call back into while they run: numba's compiled kernels fetch
+# constants through numba's own functions, LLVM tells llvmlite of every object it loads
+_CALLBACKS = (f"{os.sep}numba{os.sep}", f"{os.sep}llvmlite{os.sep}")
+_AGAIN_AFTER = 0.005  # seconds
+
+
+def _on_signal(signum: int, frame: Any) -> None:
     """The first SIGINT or SIGTERM stops the command; any later one is ignored, so that it
-    cannot cut short the removal of temporary files the first one set off."""
+    cannot cut short the removal of temporary files the first one set off.
+
+    A signal that lands while a C library has called back into Python is sent again a few
+    milliseconds later instead: raised there, the exception would surface in the library,
+    which can only print "Exception ignored" and go on, or fail with a SystemError."""
+    code = getattr(frame, "f_code", None)
+    if code is not None and any(part in code.co_filename for part in _CALLBACKS):
+        threading.Timer(_AGAIN_AFTER, os.kill, (os.getpid(), signum)).start()
+        return
     _ignore_signals()
     raise Interrupted(signum)
 

@@ -164,3 +164,86 @@ def test_a_closed_stdout_pipe_ends_the_command_quietly(tmp_path, scenario_file) 
     err = proc.stderr.read()
     assert (proc.wait(timeout=120), err) == (141, "")
     assert {p.name for p in (tmp_path / "run").iterdir()} == RUN_FILES  # written before
+
+
+def test_a_signal_landing_in_a_c_librarys_callback_is_sent_again_not_raised(monkeypatch) -> None:
+    """numba's compiled kernels and llvmlite call back into Python; an exception raised there
+    is swallowed ("Exception ignored") or turns into a SystemError. The handler sends the
+    signal again a moment later instead, and raises anywhere else."""
+    import types
+
+    from sim import cli as cli_module
+
+    started: list[tuple[float, Any, tuple[Any, ...]]] = []
+
+    class Timer:
+        def __init__(self, delay: float, fn: Any, args: tuple[Any, ...]) -> None:
+            started.append((delay, fn, args))
+
+        def start(self) -> None:
+            pass
+
+    monkeypatch.setattr(cli_module.threading, "Timer", Timer)
+    for library in ("numba", "llvmlite"):
+        code = types.SimpleNamespace(co_filename=f"{os.sep}x{os.sep}{library}{os.sep}core.py")
+        cli_module._on_signal(signal.SIGINT, types.SimpleNamespace(f_code=code))
+    assert [(d, fn, args) for d, fn, args in started] == [
+        (cli_module._AGAIN_AFTER, os.kill, (os.getpid(), signal.SIGINT))
+    ] * 2
+    ours = types.SimpleNamespace(f_code=types.SimpleNamespace(co_filename=cli_module.__file__))
+    before = signal.getsignal(signal.SIGINT)
+    try:
+        with pytest.raises(cli_module.Interrupted):
+            cli_module._on_signal(signal.SIGINT, ours)
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+STRESS = """\
+import signal, sys
+import sim
+from sim import cli, farm, jit
+
+def jobs():
+    s = sim.load_scenario(sys.argv[1])
+    for k in range(100_000):
+        yield k, {}, s
+
+if __name__ == "__main__":
+    jit.use("numba")  # compiled kernels, which call back into Python as they run
+    signal.signal(signal.SIGINT, cli._on_signal)
+    try:
+        farm.farm(jobs(), sys.argv[2], chunk_runs=5, total=100_000, series=False)
+    except cli.Interrupted as e:
+        sys.exit(cli._stopped(e, e.signum))
+"""
+
+
+def test_ctrl_c_at_random_moments_of_a_farm_on_compiled_kernels_always_stops_it_cleanly(
+    tmp_path,
+) -> None:
+    import random
+
+    script = tmp_path / "farm.py"
+    script.write_text(STRESS)
+    scenario = Path(__file__).resolve().parent.parent / "scenarios" / "amazon_openai_50b.yaml"
+    rng = random.Random(7)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    for k in range(12):
+        out = tmp_path / f"runs{k}.parquet"
+        proc = subprocess.Popen(
+            [sys.executable, str(script), str(scenario), str(out)],
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 120
+        while not out.with_name(out.name + ".partial").exists():
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0.0, 0.4))
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130, err
+        assert err.startswith("interrupted; ") and err.count("\n") == 1, err
+        assert pq.read_table(out).num_rows % 5 == 0
