@@ -236,6 +236,33 @@ def _series_table(chunk: Sequence[MadeJob], paths: Sequence[np.ndarray | None]) 
     return pa.table(columns)
 
 
+def _input_column(values: list[Any]) -> pa.Array:
+    """An input's values as one Arrow column: a number (an amount in dollars, a share as a
+    fraction, an integer) as float64 whatever form --set took it in (an amount with cents is
+    text there, ``"42592360739.05"``, a whole one an int), so that every chunk's column has the
+    same type; anything else (dates, durations, text) as Arrow makes it."""
+    from decimal import Decimal, InvalidOperation
+
+    def number(v: Any) -> float | None:
+        if isinstance(v, bool):
+            return None
+        if isinstance(v, int | float):
+            return float(v)
+        if isinstance(v, str):
+            try:
+                d = Decimal(v)
+            except InvalidOperation:
+                return None
+            return float(d) if d.is_finite() else None
+        return None
+
+    given = [v for v in values if v is not None]
+    numbers = [number(v) for v in given]
+    if given and all(n is not None for n in numbers):
+        return pa.array([None if v is None else number(v) for v in values], pa.float64())
+    return pa.array(values)
+
+
 def _table(
     chunk: Sequence[MadeJob],
     cols: list[tuple[str, str, str]],
@@ -248,7 +275,7 @@ def _table(
     columns: dict[str, pa.Array] = {"run_id": pa.array([r for r, _, _ in chunk], pa.int64())}
     names = list(dict.fromkeys(k for _, inputs, _ in chunk for k in inputs))
     for name in names:
-        columns[f"in:{name}"] = pa.array([inputs.get(name) for _, inputs, _ in chunk])
+        columns[f"in:{name}"] = _input_column([inputs.get(name) for _, inputs, _ in chunk])
     for col, _, metric in cols:
         v = values[col]
         missing = np.isnan(v)
@@ -716,26 +743,29 @@ def _table_of(
     **options: Any,
 ) -> pd.DataFrame:
     """Farm ``jobs`` to ``out`` (or to a temporary folder removed before returning) and read the
-    rows back: run_id, the varied inputs, every metric, error."""
+    rows back: run_id, the varied inputs, every metric, error. With ``out``, the series file is
+    written beside it, as the commands write it (``sim.charts.ranges.read_ranges(out)`` reads
+    both back for the range charts)."""
     import tempfile
 
-    def go(path: Path) -> pd.DataFrame:
+    def go(path: Path, series: bool) -> pd.DataFrame:
         farm(
             ((k, inputs, s) for k, (inputs, s) in enumerate(jobs)),
             path,
             seed=seed,
             varied=sorted(jobs.varied),
             total=len(jobs),
-            series=False,
+            series=series,
             progress=False,
+            kind=kind,
             **options,
         )
         return read(path)
 
     if out is not None:
-        return go(Path(out))
+        return go(Path(out), True)
     with tempfile.TemporaryDirectory(prefix="roundtrip-") as tmp:
-        return go(Path(tmp) / f"{kind}.parquet")
+        return go(Path(tmp) / f"{kind}.parquet", False)
 
 
 def sweep(

@@ -407,3 +407,19 @@ def test_ctrl_c_on_roundtrip_mc_keeps_the_finished_chunks_and_exits_130(tmp_path
     assert got["run_id"].tolist() == list(range(n)) and got["error"].isna().all()
     assert farm.read_metadata(out)["complete"] is False
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mc.parquet", "mc.series.parquet"]
+
+
+def test_an_amount_drawn_with_and_without_cents_is_one_float_column_in_every_chunk(tmp_path):
+    """--set writes a whole amount as an int and one with cents as text; the results file
+    holds dollars as float64 in every chunk (a chunk's column of both was an Arrow error)."""
+    template = sim.load_template(FILE)
+    spec = "agents.openai.spending.compute.annual~lognormal(30B,0.25)"
+    points = sim.vary.draw_points(template, 8, seed=7, specs=[spec])
+    forms = {type(inputs[spec.split("~")[0]]) for inputs, _ in points}
+    assert forms == {int, str}  # the case: both forms among the draws
+    out = tmp_path / "mc.parquet"
+    jobs = [(k, inputs, p) for k, (inputs, p) in enumerate(points)]
+    assert farm.farm(jobs, out, chunk_runs=3).errors == 0
+    column = pq.read_table(out).column(f"in:{spec.split('~')[0]}")
+    assert column.type == pa.float64()
+    assert column.to_pylist() == [float(i[spec.split("~")[0]]) for i, _ in points]
