@@ -109,3 +109,25 @@ def test_bad_file_or_no_file_exits_2_in_one_line(
     assert code == 2 and "Missing argument" in err
     code, _, err = cli(capsys, "compare", TOY, "--set", "agents.bigcloud.margin=2")
     assert code == 2 and "--set agents.bigcloud.margin=2" in err
+
+
+def test_the_compare_chart_draws_each_deal_whose_investor_owns_a_cloud_the_lab_uses() -> None:
+    from sim.charts.compare import BARS, compare_chart, deals
+
+    root = Path(__file__).resolve().parent.parent / "scenarios"
+    files = [root / "amazon_openai_50b.yaml", root / "toy_round_trip.yaml"]
+    table = sim.compare(files)
+    # Nvidia and SoftBank own no cloud in the $50B file: no bar group of their own
+    assert deals(table) == [("amazon_openai_50b", "Amazon"), ("toy_round_trip", "BigTech")]
+    fig = compare_chart(table)
+    (ax,) = fig.axes
+    heights = sorted(round(p.get_height()) for p in ax.patches)
+    want = sorted(
+        round(table.loc[("investor", label, metric), column])
+        for column, label in deals(table)
+        for metric, *_ in BARS
+    )
+    assert heights == want  # every bar is a figure of the table, in dollars
+    title = fig.texts[0].get_text().replace("\n", " ")
+    assert title.startswith("Amazon's investment in amazon_openai_50b caused the most")
+    assert "roundtrip compare of amazon_openai_50b, toy_round_trip" in fig.texts[-1].get_text()

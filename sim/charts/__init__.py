@@ -47,6 +47,7 @@ from typing import Any, Protocol
 from matplotlib.figure import Figure
 
 from sim.charts.caused import run_vs_twin
+from sim.charts.compare import compare_chart
 from sim.charts.flows import flow_diagram, own_dollars_diagram
 from sim.charts.ranges import RANGE_CHARTS, RangeRuns, applicable, fan, sweep_heatmap, sweep_line
 from sim.charts.style import DEFAULT_DPI, FORMATS, SLIDE_SIZE, save
@@ -76,6 +77,10 @@ CHARTS: dict[str, ChartFunction] = {
 # Charts over many runs: a table of results in (its attrs name the scenario), a Figure out.
 SENSITIVITY_CHARTS: dict[str, Callable[..., Figure]] = {
     "tornado": tornado,  # each input swung alone: the metric at its low and high values
+}
+# Charts of sim.compare's table: deals side by side.
+COMPARE_CHARTS: dict[str, Callable[..., Figure]] = {
+    "compare": compare_chart,  # per deal: invested, caused revenue and profit, traced round trip
 }
 
 # Charts over a sweep or Monte Carlo runs, ``RANGE_CHARTS`` (sim/charts/ranges.py): RangeRuns in,
@@ -274,6 +279,7 @@ def _valid(value: object, *, is_date: bool) -> bool:
 
 __all__ = [
     "CHARTS",
+    "COMPARE_CHARTS",
     "DEFAULT_DPI",
     "FORMATS",
     "RANGE_CHARTS",
@@ -282,6 +288,7 @@ __all__ = [
     "ChartFunction",
     "RangeRuns",
     "applicable",
+    "compare_chart",
     "cumulative_flows",
     "fan",
     "flow_diagram",

@@ -47,12 +47,22 @@ from sim.charts.style import (
     new_figure,
     tint,
 )
+from sim.errors import ScenarioError
 from sim.farm import SERIES_METRICS, read, read_metadata, series_investors, series_path
 from sim.result import inputs_hash
 from sim.scenario import Scenario
 from sim.vary import Input, input_at
 
 TRACED = "#8a8a8a"  # the traced round trip: grey, dashed, beside what was caused
+# the figures traced through the ledger's origins: a label on the money, not an effect
+TRACED_METRICS = (
+    "spend_on_own_cloud",
+    "round_trip",
+    "round_trip_ratio",
+    "circular_revenue_share",
+    "relationship_profit",
+    "round_trip_profit",
+)
 LINE_LABELS = {  # sweep_line's lines, by the metric each draws
     "incremental_revenue": "incremental revenue",
     "incremental_profit": "incremental profit",
@@ -95,9 +105,22 @@ def range_runs(
 
     frame = read(results) if not isinstance(results, pd.DataFrame) else results
     data = read_yaml(resolved_yaml(scenario), "<resolved>").data
-    inputs = {p: input_at(data, p.split(".")) for p in varied}
+    inputs = {p: _input_of(data, p) for p in varied}
     where = Path(series) if series is not None else None
     return RangeRuns(frame, scenario, tuple(varied), kind, where, inputs)
+
+
+def _input_of(data: dict[str, Any], path: str) -> Input | None:
+    """What a varied path names, as sweeps read it (``deals.N.amount`` is an amount)."""
+    from sim.vary import _input
+
+    def fail(message: str) -> ScenarioError:
+        return ScenarioError(message)
+
+    try:
+        return _input(data, path, fail)
+    except ScenarioError:
+        return input_at(data, path.split("."))
 
 
 def read_ranges(path: str | os.PathLike[str], scenario: Scenario | None = None) -> RangeRuns:
@@ -340,9 +363,16 @@ def sweep_heatmap(
             title = f"{who}'s {what} is {format_money(big)} across the grid of {na} and {nb}"
     else:
         title = f"No run of the sweep over {na} and {nb} ran: every point was refused"
+    if not clouds:
+        how = ""
+    elif metric.startswith(("incremental_", "pv_incremental", "net_cost", "effective_post")):
+        how = f" (at {clouds}, run against its twin without the investment)"
+    elif metric in TRACED_METRICS:
+        how = f" (at {clouds}, traced through the ledger: whose dollars came back, not an effect)"
+    else:
+        how = f" (at {clouds})"
     subtitle = (
-        f"{what.capitalize()} of {who}"
-        + (f" (at {clouds}, run against its twin without the investment)" if clouds else "")
+        f"{what.capitalize()} of {who}{how}"
         + f", {s.start:%b %Y} to {s.end:%b %Y}, at each point of the grid; blank: refused."
     )
     colour = Palette.of(SimpleNamespace(scenario=s)).agent(investor)

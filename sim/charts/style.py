@@ -237,9 +237,11 @@ def new_figure(
     ncols: int = 1,
     size: Sequence[float] = SLIDE_SIZE,
     sharex: bool = False,
+    source: str | None = None,
     **grid: Any,
 ) -> tuple[ChartFigure, list[Axes]]:
-    """A figure in the house style with a title band on top and the source line at the bottom.
+    """A figure in the house style with a title band on top and the source line at the bottom
+    (``run``'s, or ``source`` for a chart of several runs).
 
     Call inside ``house_style()``. The bands are fixed in inches, so titles are never clipped
     whatever the size. Returns the figure and its axes as a flat list.
@@ -281,7 +283,8 @@ def new_figure(
             va="top",
             linespacing=1.25,
         )
-    fig.text(x, 0.18 / height, _source_text(run, width), fontsize=10, color=MUTED, va="bottom")
+    line = source if source is not None else _source_text(run, width)
+    fig.text(x, 0.18 / height, line, fontsize=10, color=MUTED, va="bottom")
     return fig, axes
 
 
