@@ -20,11 +20,15 @@ from nbclient import NotebookClient
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_notebook
 
-from sim.charts import CHARTS
+from sim.charts import CHARTS, COMPARE_CHARTS, RANGE_CHARTS, SENSITIVITY_CHARTS
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-CHART_FUNCTIONS = frozenset(chart.__name__ for chart in CHARTS.values())
+CHART_FUNCTIONS = frozenset(
+    chart.__name__
+    for registry in (CHARTS, RANGE_CHARTS, SENSITIVITY_CHARTS, COMPARE_CHARTS)
+    for chart in registry.values()
+)
 CHART_TAG = "chart"  # tags a cell that draws a chart in some other way
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -154,3 +158,28 @@ def test_with_pyplot_inline_a_chart_shows_once_and_a_chart_not_shown_not_at_all(
     assert [len(images(c)) for c in (shown, displayed, not_shown)] == [1, 1, 0]
     assert images(shown)[0].startswith(PNG)
     assert fignums.outputs[0].data["text/plain"] == "[]"  # pyplot never saw a chart
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_a_notebook_opens_with_its_question_and_checks_a_figure_it_shows(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    first = nb.cells[0]
+    assert first.cell_type == "markdown" and first.source.startswith("# ")
+    assert "?" in first.source.splitlines()[0], "the title asks the notebook's question"
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    asserts = [c for c in code if any(isinstance(n, ast.Assert) for n in ast.walk(ast.parse(c)))]
+    assert asserts, "no cell checks a figure against the library or a closed form"
+
+
+def test_the_notebooks_are_the_five_the_readme_links() -> None:
+    readme = (ROOT / "README.md").read_text()
+    names = [p.stem for p in NOTEBOOKS]
+    assert names == [
+        "01_quickstart",
+        "02_how_much_comes_back",
+        "03_uncertainty",
+        "04_deals_side_by_side",
+        "05_explorer",
+    ]
+    for name in names:
+        assert f"(notebooks/{name}.ipynb)" in readme
