@@ -607,20 +607,25 @@ def farm(
             paths.write(done.series)
             paths.runs = writer.runs  # runs covered, as the results file counts them
 
-    def take(future: _Future) -> None:
-        done = future.result()
-        keep(done)
-        bar.update(done.rows.num_rows)
+    def take_first() -> None:
+        """Write the oldest pending chunk and drop it from ``pending``, as one step: a signal
+        waits until both files and their counts have it (or, before that, finds it still
+        pending), so that what is kept and what is said to be kept are the same."""
+        done = pending[0].result()
+        with _signals_held():
+            keep(done)
+            pending.popleft()
+            bar.update(done.rows.num_rows)
 
     runner: _Backend | None = None
     try:
         runner = _backend(backend, workers)
         for chunk in _with_first(first, chunks):
             while len(pending) >= runner.window:
-                take(pending.popleft())
+                take_first()
             pending.append(runner.submit(chunk))
         while pending:
-            take(pending.popleft())
+            take_first()
     except BaseException as e:
         with _signals_held():  # the file is closed whole, whatever arrives meanwhile
             # chunks that finished meanwhile are kept too; the rest are cancelled
