@@ -75,6 +75,16 @@ MONEY = (
     "round_trip_profit",
 )
 RATIOS = ("stake", "stake_announced", "round_trip_ratio", "circular_revenue_share")
+# whose dollars came back, traced through the ledger's origins: a label on the money, not an
+# effect of the investment
+TRACED = (
+    "spend_on_own_cloud",
+    "round_trip",
+    "round_trip_ratio",
+    "circular_revenue_share",
+    "relationship_profit",
+    "round_trip_profit",
+)
 DATES = ("incremental_payback_date", "incremental_payback_date" + ONLY)
 INVESTOR_METRICS = (
     "announced",
@@ -90,12 +100,7 @@ INVESTOR_METRICS = (
     "stated_post_money",
     "incremental_payback_date",
     *(m + ONLY for m in CAUSED),
-    "spend_on_own_cloud",
-    "round_trip",
-    "round_trip_ratio",
-    "circular_revenue_share",
-    "relationship_profit",
-    "round_trip_profit",
+    *TRACED,
 )
 LAB_METRICS = (
     "revenue",

@@ -49,20 +49,12 @@ from sim.charts.style import (
 )
 from sim.errors import ScenarioError
 from sim.farm import SERIES_METRICS, read, read_metadata, series_investors, series_path
+from sim.metrics import TRACED as TRACED_METRICS
 from sim.result import inputs_hash
 from sim.scenario import Scenario
 from sim.vary import Input, input_at
 
 TRACED = "#8a8a8a"  # the traced round trip: grey, dashed, beside what was caused
-# the figures traced through the ledger's origins: a label on the money, not an effect
-TRACED_METRICS = (
-    "spend_on_own_cloud",
-    "round_trip",
-    "round_trip_ratio",
-    "circular_revenue_share",
-    "relationship_profit",
-    "round_trip_profit",
-)
 LINE_LABELS = {  # sweep_line's lines, by the metric each draws
     "incremental_revenue": "incremental revenue",
     "incremental_profit": "incremental profit",
@@ -367,7 +359,7 @@ def sweep_heatmap(
         how = ""
     elif metric.startswith(("incremental_", "pv_incremental", "net_cost", "effective_post")):
         how = f" (at {clouds}, run against its twin without the investment)"
-    elif metric in TRACED_METRICS:
+    elif metric in TRACED_METRICS:  # sim.metrics.TRACED
         how = f" (at {clouds}, traced through the ledger: whose dollars came back, not an effect)"
     else:
         how = f" (at {clouds})"
