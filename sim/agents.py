@@ -17,7 +17,8 @@ The rules (docs/model.md states each with its formula):
   cash-out date.
 * **Cloud invoices** for a step are paid ``payment_terms`` after the step's end (at once if zero).
 * **Cloud** keeps ``margin`` of each payment as profit (swept to its owner, if an investor owns it)
-  and pays the rest out as cost to ``cloud_costs``, the moment it is paid.
+  and pays the rest out as cost to ``cloud_costs``, the moment it is paid; a cloud or vendor
+  with a ``costs`` table sends shares of its costs on to other sellers (sim/sellers.py).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import numpy as np
 import simpy
 from simpy.events import EventPriority
 
+from sim import credits
 from sim.books import Cents, Legs, allocate
 from sim.kernels import legs_cents, profit_and_cost
 from sim.schedule import InvestmentPlan, LabPlan
@@ -87,6 +89,7 @@ def investor_tranches(
     same lab they pay in file order, in a batch as alone (FIFO tracing sees that order)."""
     inv, lab, d = eng.index[deal.investor], eng.index[deal.lab], eng.deal_index[deal.id]
     legs = Legs.of([(eng.index["funding"], inv, "funding", d), (inv, lab, "investment", d)])
+    credit_legs = credits.grant_legs(eng, deal, d)  # None: the deal pays all in cash
     pending = (deal.amounts > 0) & deal.reached  # [tranche, run] may still be paid
     on, checks_cash = deal.on[:, None], deal.checks_cash[:, None]
     grid = set(eng.plan.days.tolist())
@@ -109,21 +112,42 @@ def investor_tranches(
             continue
         pending &= ~pay
         amount = np.where(pay, deal.amounts, 0).sum(axis=0)
+        amount, in_credits = credits.split_tranche(deal, amount)
         # fresh money from the investor's funding, passed on to the lab as it came
         fresh = np.zeros((2, len(eng.plan.origins), eng.plan.n_runs), dtype=np.int64)
         fresh[:, eng.origin[deal.investor]] = amount
         eng.books.post(now(env), legs, fresh)
+        if credit_legs is not None and in_credits.any():
+            eng.books.issue(
+                now(env), credit_legs, eng.origin[f"{deal.investor}:credits"], in_credits
+            )
         if not pending.any():
             return
 
 
 def customer_revenue(env: simpy.Environment, eng: Engine, lab: LabPlan) -> Process:
-    """Revenue of each step, received from customers at the step's end."""
+    """Revenue of each step, received from customers at the step's end; then the shares of it
+    the lab owes investors (revenue-share deals), paid at once by the tracing rule."""
     origin, d = eng.origin[f"{lab.name}:revenue"], eng.deal_index[f"{lab.name}-revenue"]
-    legs = Legs.of([(eng.index["customers"], eng.index[lab.name], "revenue", d)])
+    a = eng.index[lab.name]
+    legs = Legs.of([(eng.index["customers"], a, "revenue", d)])
+    shares = [r for r in eng.plan.revenue_shares if r.lab == lab.name]
+    share_legs = [
+        Legs.of([(a, eng.index[r.investor], "revenue_share", eng.deal_index[r.id])]) for r in shares
+    ]
+    paid = [np.zeros(eng.plan.n_runs, dtype=np.int64) for _ in shares]
     for k in range(eng.plan.n_steps):
-        yield At(env, int(eng.plan.days[k + 1]), REVENUE)
+        day = int(eng.plan.days[k + 1])
+        yield At(env, day, REVENUE)
         eng.books.issue(now(env), legs, origin, lab.revenue[k])
+        for r, r_legs, so_far in zip(shares, share_legs, paid, strict=True):
+            # share of the step's revenue, rounded half up, in its window and up to its cap
+            due = np.floor(lab.revenue[k] * r.share + 0.5).astype(np.int64)
+            due = np.where((r.start < day) & (day <= r.until), due, 0)
+            due = np.minimum(due, r.cap - so_far)
+            if due.any():
+                eng.books.pay(now(env), a, r_legs, due[None])
+                so_far += due
 
 
 def lab_spending(env: simpy.Environment, eng: Engine, lab: LabTables) -> Process:
@@ -134,22 +158,30 @@ def lab_spending(env: simpy.Environment, eng: Engine, lab: LabTables) -> Process
 
 
 def spend_step(t: int, eng: Engine, lab: LabTables, k: int) -> None:
+    # what it wants to pay for in cash: its demand, less what its credits pay (sim/credits.py)
+    if lab.credit_lines:
+        d = credits.draw(t, eng, lab, k)
+        minimum, min_total, wanted, wanted_total = d.minimum, d.min_total, d.wanted, d.wanted_total
+        excess = d.excess
+    else:
+        minimum, min_total, wanted = lab.minimum[k], lab.min_total[k], lab.wanted[k]
+        wanted_total, excess = lab.wanted_total[k], lab.excess[k]
     # cash it may commit: what it holds less invoices it already owes
     avail = eng.books.pool[lab.index].sum(axis=0) - eng.payables[lab.name]
     if lab.financing is not None:
-        avail = finance_step(t, eng, lab, lab.financing, k, avail)
+        avail = finance_step(t, eng, lab, lab.financing, k, avail, min_total + wanted_total)
 
     # (1) take-or-pay minimums come first, cut pro rata if even they cannot be paid
     if lab.n_contracts:
-        min_paid_total = np.minimum(avail, lab.min_total[k])
-        min_paid = allocate(min_paid_total, lab.minimum[k])  # [contract, run]
-        lab.shortfall[k] = lab.min_total[k] - min_paid_total
+        min_paid_total = np.minimum(avail, min_total)
+        min_paid = allocate(min_paid_total, minimum)  # [contract, run]
+        lab.shortfall[k] = min_total - min_paid_total
         avail = avail - min_paid_total
 
     # (2) the rest: compute above the minimums split by provider shares (the part of 100% no
     # provider has goes to other_compute), and other costs; all cut in one proportion if short
-    funded = allocate(np.minimum(avail, lab.wanted_total[k]), lab.wanted[k])
-    lab.unmet_compute[k] = lab.excess[k] - funded[:-1].sum(axis=0)
+    funded = allocate(np.minimum(avail, wanted_total), wanted)
+    lab.unmet_compute[k] = excess - funded[:-1].sum(axis=0)
     lab.unmet_other[k] = lab.other[k] - funded[-1]
 
     # invoices per cloud; pay those due now, set the others aside until due
@@ -172,11 +204,11 @@ def spend_step(t: int, eng: Engine, lab: LabTables, k: int) -> None:
     n_now = len(lab.now_clouds)
     to_clouds = cloud_settles(lab.settle, pay_now[lab.now_clouds])
     parts = eng.books.split(lab.index, np.concatenate([to_clouds, funded[-2:]]))
-    eng.books.post(t, lab.legs, _legs_cents(lab.settle, parts, n_now))
+    _post_settled(eng, t, lab.legs, lab.settle, parts, n_now)
 
 
 def finance_step(
-    t: int, eng: Engine, lab: LabTables, f: FinancingTerms, k: int, avail: Cents
+    t: int, eng: Engine, lab: LabTables, f: FinancingTerms, k: int, avail: Cents, need: Cents
 ) -> Cents:
     """Before the lab spends at step ``k``'s end: raise what it is short of, then pay interest.
 
@@ -190,7 +222,7 @@ def finance_step(
     interest = np.zeros_like(avail)
     if f.debt:
         interest = np.floor(financed.debt * f.plan.accrual[k] + 0.5).astype(np.int64)
-    wanted = interest + lab.min_total[k] + lab.wanted_total[k]
+    wanted = interest + need  # need: the step's minimums and the rest of its demand, in cash
     headroom = f.plan.limit - financed.raised
     # np.clip, written out: on arrays this small its dispatch costs more than the arithmetic
     raised = np.minimum(np.maximum(wanted + f.plan.floor - avail, 0), headroom)
@@ -212,8 +244,22 @@ def pay_invoice(eng: Engine, lab: LabTables, i: int, amount: Cents, time: int) -
     and the cloud passes it on."""
     settle = lab.invoice_settle[i]
     parts = eng.books.split(lab.index, cloud_settles(settle, amount[None]))
-    eng.books.post(time, lab.invoice_legs[i], _legs_cents(settle, parts, 1))
+    _post_settled(eng, time, lab.invoice_legs[i], settle, parts, 1)
     eng.payables[lab.name] -= amount
+
+
+def _post_settled(
+    eng: Engine, t: int, legs: Legs, settle: Settle, parts: Cents, n_clouds: int
+) -> None:
+    """Post a lab's payment as ``parts`` (its cash split as profit and cost per cloud, then
+    its other payees); the costs of a cloud that routes some go on through sim/sellers.py."""
+    cents = _legs_cents(settle, parts, n_clouds)
+    if settle.keep is None:
+        eng.books.post(t, legs, cents)
+        return
+    eng.books.post(t, legs, cents[settle.keep])
+    for i, pos, deal in settle.routed:
+        eng.sellers.pass_costs(t, pos, parts[2 * i + 1], deal)
 
 
 def cloud_settles(settle: Settle, paid: Cents) -> Cents:

@@ -10,17 +10,19 @@ once per distinct day and moves money only in the runs it concerns.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 import numpy as np
 import numpy.typing as npt
 import simpy
 
-from sim import agents, jit
+from sim import agents, credits, jit
 from sim.books import Books, Cents, Flows, LedgerArrays, Legs, Timed
+from sim.credits import CreditLine
 from sim.recorder import FlowRecorder
-from sim.schedule import EXTERNAL_ACCOUNTS, FinancingPlan, Plan, financing_sources
+from sim.schedule import FinancingPlan, Plan
+from sim.sellers import Sellers
 
 
 @dataclass
@@ -29,7 +31,13 @@ class Settle:
 
     margins: npt.NDArray[np.float64]  # [cloud, run]
     owned: npt.NDArray[np.intp]  # positions of the clouds an investor owns
-    legs: list[tuple[int, int, str, int]]  # a cost leg per cloud, then a profit leg per owned
+    # a cost leg per cloud that routes none of its costs, then a profit leg per owned
+    legs: list[tuple[int, int, str, int]]
+    # clouds whose costs sim/sellers.py passes on: (position here, position in plan.clouds, deal)
+    routed: list[tuple[int, int, int]]
+    # the rows of legs_cents posted with ``legs`` (all but the routed clouds' cost rows);
+    # None: all of them
+    keep: npt.NDArray[np.intp] | None
 
 
 @dataclass(frozen=True)
@@ -85,6 +93,7 @@ class LabTables:
     shortfall: Cents
     financed: Financed  # money raised so far and debt outstanding (zero without financing)
     financing: FinancingTerms | None = None  # None: the lab never raises money
+    credit_lines: list[CreditLine] = field(default_factory=list)  # credits it holds (if any)
 
     @property
     def n_contracts(self) -> int:
@@ -145,13 +154,15 @@ class Engine:
         for lab, lab_plan in plan.labs.items():
             if lab_plan.financing is not None:  # money raised and interest paid on it
                 self._deal(f"{lab}-financing", lab)
+        for share in plan.revenue_shares:
+            self._deal(share.id, share.lab)
 
         opening = np.zeros((len(plan.accounts), len(plan.origins), n), dtype=np.int64)
         for name, lab_plan in plan.labs.items():
             opening[self.index[name], self.origin[f"{name}:cash"]] = lab_plan.opening
         for c, cloud in enumerate(plan.clouds):
             opening[self.index[cloud], self.origin[f"{cloud}:cash"]] = plan.cloud_opening[c]
-        external = {self.index[x] for x in (*EXTERNAL_ACCOUNTS, *financing_sources(plan.labs))}
+        external = {self.index[x] for x in plan.external_accounts}
         self.books = Books(
             plan.accounts,
             plan.origins,
@@ -164,6 +175,7 @@ class Engine:
         )
 
         self.payables = {lab: np.zeros(n, dtype=np.int64) for lab in plan.labs}
+        self.sellers = Sellers(self)
         self._lab_tables()
         # every pool at every grid point, written in place: one array of (steps + 1) x accounts
         # x origins x runs cents (sim/budget.py counts it before the run starts)
@@ -209,7 +221,9 @@ class Engine:
             deals = [self.compute_deal[(name, c)] for c in clouds]
             # clouds that some run pays the day it is invoiced; only these get immediate legs
             now_clouds = [i for i in range(len(clouds)) if due_now[:, i, :].any()]
-            settle = self._settle([clouds[i] for i in now_clouds], [deals[i] for i in now_clouds])
+            settle = self._settle(
+                [clouds[i] for i in now_clouds], [deals[i] for i in now_clouds], n_other=2
+            )
             a = self.index[name]
             spend_legs = [(a, self.index[clouds[i]], "compute", deals[i]) for i in now_clouds]
             spend_legs += [
@@ -255,6 +269,9 @@ class Engine:
             )
             if lp.financing is not None:
                 self._financing_tables(self.labs[name], lp.financing)
+            self.labs[name].credit_lines = credits.lines(
+                self, self.labs[name], [c.cloud for c in contracts]
+            )
 
     def _financing_tables(self, lab: LabTables, f: FinancingPlan) -> None:
         """The legs and origin of a lab's financing."""
@@ -268,20 +285,34 @@ class Engine:
             interest_legs=Legs.of([(a, source, "interest", d)]),
         )
 
-    def _settle(self, clouds: list[str], deals: list[int]) -> Settle:
-        """Who pays whom when ``clouds`` settle payments made under ``deals``."""
+    def _settle(self, clouds: list[str], deals: list[int], n_other: int = 0) -> Settle:
+        """Who pays whom when ``clouds`` settle payments made under ``deals`` (with
+        ``n_other`` other payees in the same payment): the costs of a cloud that routes some
+        are passed on by sim/sellers.py, not here."""
         plan = self.plan
         pos = [self.cloud_pos[c] for c in clouds]
         owned = [i for i, c in enumerate(clouds) if plan.owner[c] is not None]
+        routes = [self.sellers.routes(c) for c in clouds]
         cost = [
-            (self.index[c], self.index["cloud_costs"], "cloud_cost", d)
-            for c, d in zip(clouds, deals, strict=True)
+            (self.index[c], self.index[plan.sink(c)], "cloud_cost", d)
+            for c, d, r in zip(clouds, deals, routes, strict=True)
+            if not r
         ]
+        routed = [(i, pos[i], deals[i]) for i, r in enumerate(routes) if r]
+        n = len(clouds)
+        rows = [
+            k
+            for k in range(2 * n + n_other + len(owned))
+            if not (n + n_other <= k < 2 * n + n_other and routes[k - n - n_other])
+        ]
+        keep = np.array(rows, dtype=np.intp) if routed else None
         profit = [
             (self.index[clouds[i]], self.index[plan.owner[clouds[i]] or ""], "profit", deals[i])
             for i in owned
         ]
-        return Settle(plan.margins[pos], np.array(owned, dtype=np.intp), cost + profit)
+        return Settle(
+            plan.margins[pos], np.array(owned, dtype=np.intp), cost + profit, routed, keep
+        )
 
     def _deal(self, name: str, lab: str | None) -> int:
         self.deal_index[name] = len(self.deals)

@@ -54,10 +54,17 @@ Array = npt.NDArray[np.int64] | npt.NDArray[np.float64]
 
 # what the investment caused (against a twin); the suffixed set against the twin that keeps
 # the contracts linked to the investment
+# the paths by which money reaches the sellers an investor owns: a lab paying its own cloud, a lab
+# paying its own vendor (direct sales), another seller paying one of them (OpenAI -> Oracle ->
+# Nvidia's chips)
+PATHS = ("own_cloud", "own_vendor", "via_others")
 CAUSED = (
     "incremental_revenue",
+    *(f"incremental_revenue_{p}" for p in PATHS),
     "incremental_profit",
     "pv_incremental_profit",
+    "incremental_revenue_share",
+    "pv_incremental_revenue_share",
     "net_cost",
     "effective_post_money",
     "incremental_payback_date",
@@ -71,8 +78,13 @@ MONEY = (
     *(m + suffix for suffix in ("", ONLY) for m in CAUSED if not m.endswith("_date")),
     "spend_on_own_cloud",
     "round_trip",
+    *(f"round_trip_{p}" for p in PATHS),
     "relationship_profit",
     "round_trip_profit",
+    "invested_credits",
+    "credits_consumed",
+    "profit_in_kind",
+    "revenue_share",
 )
 RATIOS = ("stake", "stake_announced", "round_trip_ratio", "circular_revenue_share")
 # whose dollars came back, traced through the ledger's origins: a label on the money, not an
@@ -80,6 +92,9 @@ RATIOS = ("stake", "stake_announced", "round_trip_ratio", "circular_revenue_shar
 TRACED = (
     "spend_on_own_cloud",
     "round_trip",
+    *(f"round_trip_{p}" for p in PATHS),
+    "credits_consumed",
+    "profit_in_kind",
     "round_trip_ratio",
     "circular_revenue_share",
     "relationship_profit",
@@ -89,12 +104,17 @@ DATES = ("incremental_payback_date", "incremental_payback_date" + ONLY)
 INVESTOR_METRICS = (
     "announced",
     "invested",
+    "invested_credits",
     "stake",
     "stake_announced",
     "incremental_revenue",
+    *(f"incremental_revenue_{p}" for p in PATHS),
     "incremental_profit",
+    "revenue_share",
+    "incremental_revenue_share",
     "pv_invested",
     "pv_incremental_profit",
+    "pv_incremental_revenue_share",
     "net_cost",
     "effective_post_money",
     "stated_post_money",
@@ -118,6 +138,8 @@ LAB_METRICS = (
     "interest_paid",
     "debt_outstanding",
     "first_raise_date",
+    "compute_in_credits",
+    "credits_unused",
 )
 LAB_DATES = ("cash_out_date", "first_raise_date")
 
@@ -191,10 +213,24 @@ def _investor_metrics(
     inv, owned = acc[investor], [acc[c] for c in plan.investors[investor]]
     lab_ids = [acc[lab] for lab in labs]
     origin = plan.origins.index(f"{investor}:investment")
+    in_kind = (
+        plan.origins.index(f"{investor}:credits") if f"{investor}:credits" in plan.origins else None
+    )
     deal_lab = np.array([dl in labs for dl in data.deal_lab])
+    # the labs' credit accounts its deals pay credits into (sim/credits.py)
+    credit_ids = [
+        acc[a]
+        for d in plan.investments
+        if d.investor == investor and d.lab in labs and (a := d.credit_account)
+    ]
+
+    def credits(r: Flows | Timed) -> npt.NDArray[np.bool_]:
+        return (r.kind == KIND["credits"]) & np.isin(r.payee, credit_ids)
 
     def investment(r: Flows | Timed) -> npt.NDArray[np.bool_]:
-        return (r.kind == KIND["investment"]) & (r.payer == inv) & np.isin(r.payee, lab_ids)
+        """Money it paid in: cash to the labs, and credits granted on its deals with them."""
+        cash = (r.kind == KIND["investment"]) & (r.payer == inv) & np.isin(r.payee, lab_ids)
+        return cash | credits(r) if credit_ids else cash
 
     def profit_from_labs(r: Flows | Timed) -> npt.NDArray[np.bool_]:
         return (
@@ -204,20 +240,40 @@ def _investor_metrics(
             & deal_lab[r.deal]
         )
 
+    def shares_from_labs(r: Flows | Timed) -> npt.NDArray[np.bool_]:
+        return (r.kind == KIND["revenue_share"]) & (r.payee == inv) & np.isin(r.payer, lab_ids)
+
     inv_rows = investment(fl)
-    own_rows = (fl.kind == KIND["compute"]) & np.isin(fl.payer, lab_ids) & np.isin(fl.payee, owned)
+    # sales into the sellers it owns from outside its group, on the labs' deals (a routed cost
+    # keeps the deal of the lab's payment it came from), by path
+    group = [inv, *owned]
+    vendors = [a for a in owned if plan.seller_kind.get(plan.accounts[a]) == "vendor"]
+    into_group = np.isin(fl.payee, owned) & ~np.isin(fl.payer, group) & deal_lab[fl.deal]
+    from_lab = into_group & (fl.kind == KIND["compute"])
+    path_rows = {
+        "own_cloud": from_lab & ~np.isin(fl.payee, vendors),
+        "own_vendor": from_lab & np.isin(fl.payee, vendors),
+        "via_others": into_group & (fl.kind == KIND["supply"]),
+    }
+    own_rows = from_lab | path_rows["via_others"]
     profit_rows = profit_from_labs(fl)
     invested = amount[inv_rows].sum(axis=0)
     spend = amount[own_rows].sum(axis=0)
+    spend_by_path = {p: amount[rows].sum(axis=0) for p, rows in path_rows.items()}
     round_trip = fl.cents[own_rows, origin].sum(axis=0)
     profit = amount[profit_rows].sum(axis=0)
     round_trip_profit = fl.cents[profit_rows, origin].sum(axis=0)
-    # Present values and payback read the timed profit and investment records, in time order
-    profit_at = np.flatnonzero(profit_from_labs(tm))
+    shares = amount[shares_from_labs(fl)].sum(axis=0)
+    # Present values and payback read the timed investment records, and the timed records of
+    # what comes back (profit, and revenue shares), in time order
+    is_profit = profit_from_labs(tm)
+    back_at = np.flatnonzero(is_profit | shares_from_labs(tm))
+    is_profit = is_profit[back_at]
     inv_at = np.flatnonzero(investment(tm))
     pv_invested = _present_value(tm.amount[inv_at], discount.factors(inv_at))
-    pv_profit_by_record = tm.amount[profit_at] / discount.factors(profit_at)
+    pv_back_by_record = tm.amount[back_at] / discount.factors(back_at)
 
+    zeros = np.zeros(plan.n_runs, dtype=np.int64)
     # the stake counts funded money; the announced stake all the money announced
     stake = np.zeros(plan.n_runs)
     stake_announced = np.zeros(plan.n_runs)
@@ -242,9 +298,18 @@ def _investor_metrics(
         "stated_post_money": stated_post_money,
         "spend_on_own_cloud": spend,
         "round_trip": round_trip,
+        "invested_credits": amount[credits(fl)].sum(axis=0),
+        "credits_consumed": (
+            fl.cents[own_rows, in_kind].sum(axis=0) if in_kind is not None else zeros
+        ),
+        "profit_in_kind": (
+            fl.cents[profit_rows, in_kind].sum(axis=0) if in_kind is not None else zeros
+        ),
+        **{f"round_trip_{p}": fl.cents[rows, origin].sum(axis=0) for p, rows in path_rows.items()},
         "round_trip_ratio": _ratio(round_trip, invested),
         "circular_revenue_share": _ratio(round_trip, spend),
         "relationship_profit": profit,
+        "revenue_share": shares,
         "round_trip_profit": round_trip_profit,
     }
     n = plan.n_runs
@@ -253,20 +318,25 @@ def _investor_metrics(
         # each run's twin, as a batch column per run (twins themselves: their own column,
         # so that a twin's caused figures are 0)
         twin_of = np.arange(n) if cols is None else np.array(cols + list(range(twins.n_runs, n)))
-        inc_profit_pv = pv_profit_by_record - pv_profit_by_record[:, twin_of]
-        pv_inc_profit = np.rint(inc_profit_pv.sum(axis=0)).astype(np.int64)
-        net_cost = pv_invested - pv_inc_profit
+        inc_back_pv = pv_back_by_record - pv_back_by_record[:, twin_of]
+        pv_inc_profit = np.rint(inc_back_pv[is_profit].sum(axis=0)).astype(np.int64)
+        pv_inc_shares = np.rint(inc_back_pv[~is_profit].sum(axis=0)).astype(np.int64)
+        net_cost = pv_invested - pv_inc_profit - pv_inc_shares
         # payback: the first record (in time order) at which the cumulative discounted
         # incremental profit reaches what was invested, in present value (it can first reach
         # it only on a profit record: elsewhere the sum does not change, and it starts at 0)
-        cum = np.cumsum(inc_profit_pv, axis=0)
+        cum = np.cumsum(inc_back_pv, axis=0)
         reached = (cum >= pv_invested - 0.5) & (pv_invested > 0)  # reached, to the cent
         hit = reached.any(axis=0) if len(cum) else np.zeros(n, dtype=bool)
         first = reached.argmax(axis=0) if len(cum) else np.zeros(n, dtype=np.int64)
-        payback = np.where(hit, tm.time[profit_at[first]] if len(cum) else -1, -1)
+        payback = np.where(hit, tm.time[back_at[first]] if len(cum) else -1, -1)
         out["incremental_revenue" + suffix] = spend - spend[twin_of]
+        for p, by_path in spend_by_path.items():
+            out[f"incremental_revenue_{p}" + suffix] = by_path - by_path[twin_of]
         out["incremental_profit" + suffix] = profit - profit[twin_of]
         out["pv_incremental_profit" + suffix] = pv_inc_profit
+        out["incremental_revenue_share" + suffix] = shares - shares[twin_of]
+        out["pv_incremental_revenue_share" + suffix] = pv_inc_shares
         out["net_cost" + suffix] = net_cost
         out["effective_post_money" + suffix] = np.where(
             stake > 0, net_cost / np.where(stake > 0, stake, 1), np.nan
@@ -301,6 +371,13 @@ def compute(data: RunData, twins: Twins | None = None) -> Metrics:
     for lab, stats in data.lab_stats.items():
         a = acc[lab]
         out_rows = fl.payer == a
+        # its credit accounts (sim/credits.py): what they paid for, and what is left in them
+        held = [
+            acc[x]
+            for x in dict.fromkeys(d.credit_account for d in plan.investments if d.lab == lab)
+            if x
+        ]
+        from_credits = np.isin(fl.payer, held)
         # money raised: its timed records in time order; the first with cents in it, per run
         raise_rows = np.flatnonzero((tm.kind == KIND["financing"]) & (tm.payee == a))
         raised = tm.amount[raise_rows]  # [raise record, run]
@@ -326,5 +403,8 @@ def compute(data: RunData, twins: Twins | None = None) -> Metrics:
             "interest_paid": amount[out_rows & (fl.kind == KIND["interest"])].sum(axis=0),
             "debt_outstanding": stats["debt_outstanding"],
             "first_raise_date": first_raise,
+            "compute_in_credits": amount[from_credits & (fl.kind == KIND["compute"])].sum(axis=0),
+            "credits_unused": amount[np.isin(fl.payee, held)].sum(axis=0)
+            - amount[from_credits].sum(axis=0),
         }
     return Metrics(investors=investors, by_lab=by_lab, labs=labs_out, twins=twins)

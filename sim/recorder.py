@@ -39,11 +39,18 @@ KINDS = (
     "profit",
     "financing",  # a financing source -> a lab: equity or debt raised
     "interest",  # a lab -> its financing source: interest on debt
+    "supply",  # a seller -> another seller: the part of its costs routed there (capex on chips)
+    "credits",  # credits_issued -> a lab's credit account: an investment paid in credits
+    "credit_use",  # credits redeemed once used (the revenue and profit they paid, in kind)
+    "revenue_share",  # a lab -> an investor: a share of the lab's revenue (a deal's term)
 )
 KIND = {k: i for i, k in enumerate(KINDS)}
 # the kinds whose records keep their date under either recorder: what a present value, a
 # payback date, a first raise or the per-step caused series reads
-TIMED = tuple(KIND[k] for k in ("investment", "compute", "profit", "financing"))
+TIMED = tuple(
+    KIND[k]
+    for k in ("investment", "compute", "profit", "financing", "supply", "credits", "revenue_share")
+)
 RECORDERS = ("ledger", "flows")
 
 

@@ -79,26 +79,63 @@ def _invested_labs(s: Scenario, investor: str) -> list[str]:
     return list(dict.fromkeys(d.lab for d in s.investments if d.investor == investor))
 
 
+# how money reaches the sellers an investor owns (sim.metrics.PATHS), as the summary says it
+PATH_LABELS = {
+    "own_cloud": "lab -> its cloud",
+    "own_vendor": "lab -> its vendor",
+    "via_others": "via other sellers",
+}
+
+
 def _caused_lines(
-    m: dict[str, Any], suffix: str, money: Callable[[float | None], str], rate: str, word: str
+    m: dict[str, Any],
+    suffix: str,
+    money: Callable[[float | None], str],
+    rate: str,
+    word: str,
+    by_path: bool = False,
 ) -> list[str]:
     """The caused figures of one investor, plain or ``_investment_only``."""
     payback = m["incremental_payback_date" + suffix] or "none"
     post = ""
     if m["stated_post_money"] is not None:
         post = f", {word} {money(m['stated_post_money'])}"
+    # a revenue-share deal: what it brings in is a return beside the profit
+    has_shares = bool(m["revenue_share"] or m["incremental_revenue_share" + suffix])
+    and_shares = " and revenue share" if has_shares else ""
+    shares = (
+        [
+            f"    incremental rev. share {money(m['incremental_revenue_share' + suffix]):>12}"
+            f"   of {money(m['revenue_share'])} received, less the twin's",
+            f"    PV incr. revenue share {money(m['pv_incremental_revenue_share' + suffix]):>12}",
+        ]
+        if has_shares
+        else []
+    )
+    paths = [
+        f"      {label:<20} {money(m[f'incremental_revenue_{p}' + suffix]):>12}"
+        for p, label in PATH_LABELS.items()
+        if by_path
+    ]
     return [
         f"    incremental revenue    {money(m['incremental_revenue' + suffix]):>12}"
-        "   the clouds' revenue from the lab, less the twin's",
+        + (
+            "   sales of what it owns from the lab's spending, less the twin's"
+            if by_path
+            else "   the clouds' revenue from the lab, less the twin's"
+        ),
+        *paths,
         f"    incremental profit     {money(m['incremental_profit' + suffix]):>12}",
         f"    PV invested            {money(m['pv_invested']):>12}"
         f"   present values at the start, at {rate} a year",
         f"    PV incremental profit  {money(m['pv_incremental_profit' + suffix]):>12}",
+        *shares,
         f"    net cost               {money(m['net_cost' + suffix]):>12}"
-        "   PV invested less PV incremental profit",
+        f"   PV invested less PV incremental profit{and_shares}",
         f"    effective post-money   {money(m['effective_post_money' + suffix]):>12}"
         f"   net cost / stake{post}",
-        f"    incremental payback    {payback:>12}   PV incremental profit reaches PV invested",
+        f"    incremental payback    {payback:>12}   PV incremental profit{and_shares} reaches"
+        " PV invested",
     ]
 
 
@@ -398,9 +435,11 @@ class Result:
             return "n/a" if v is None else f"{v:.1%}"
 
         rate = f"{s.discount_rate:.1%}".replace(".0%", "%")
+        # with vendors or routed costs, money can come back by more than one path: say which
+        multi = any(c.kind == "vendor" or c.costs for c in s.clouds.values())
         for inv, m in d["investors"].items():
             owns = self.scenario.investors[inv].owns
-            clouds = ", ".join(s.label(c) for c in owns) or "no cloud"
+            clouds = ", ".join(s.label(c) for c in owns) or ("nothing" if multi else "no cloud")
             labs = ", ".join(s.label(x) for x in _invested_labs(s, inv))
             stake = ""
             if m["stake"] is not None:
@@ -410,11 +449,17 @@ class Result:
             invested = money(m["invested"])
             if m["announced"] != m["invested"]:
                 invested += f" of {money(m['announced'])} announced"
+
             lines += [
                 "",
                 f"Investor {inv} (owns {clouds}), in {labs}",
                 f"  invested                 {invested:>12}"
-                + (f"   stake {stake}" if stake else ""),
+                + (f"   stake {stake}" if stake else "")
+                + (
+                    f"   {money(m['invested_credits'])} of it in credits"
+                    if m["invested_credits"]
+                    else ""
+                ),
             ]
             if not owns:  # no cloud: nothing comes back to it, caused or traced
                 lines.append("  it owns no cloud: no revenue comes back to it, caused or traced")
@@ -427,19 +472,36 @@ class Result:
                     f"  What the investment and the contracts that came with it caused "
                     f"({', '.join(tied)}):\n  this run against a twin without them"
                 )
-            lines += [head, *_caused_lines(m, "", money, rate, s.post_money_word(inv))]
+            lines += [head, *_caused_lines(m, "", money, rate, s.post_money_word(inv), multi)]
             if tied:
                 lines += [
                     "  The investment alone: a twin that keeps the contracts that came with it",
-                    *_caused_lines(m, "_investment_only", money, rate, s.post_money_word(inv)),
+                    *_caused_lines(
+                        m, "_investment_only", money, rate, s.post_money_word(inv), multi
+                    ),
                 ]
             lines += [
                 "  Whose dollars came back (traced through the ledger; not an effect)",
                 f"    spend on own cloud     {money(m['spend_on_own_cloud']):>12}",
                 f"    round trip             {money(m['round_trip']):>12}"
                 f"   {pct(m['round_trip_ratio'])} of invested",
+                *(
+                    f"      {label:<20} {money(m[f'round_trip_{p}']):>12}"
+                    for p, label in PATH_LABELS.items()
+                    if multi
+                ),
                 f"    circular revenue share {pct(m['circular_revenue_share']):>12}"
                 "   of own-cloud spend",
+                *(
+                    [
+                        f"    credits consumed       {money(m['credits_consumed']):>12}"
+                        "   compute paid in its credits: in kind, not cash",
+                        f"      profit in kind       {money(m['profit_in_kind']):>12}"
+                        "   its margin on them",
+                    ]
+                    if m["invested_credits"] or m["credits_consumed"]
+                    else []
+                ),
                 f"    relationship profit    {money(m['relationship_profit']):>12}"
                 "   from the lab, with or without the investment",
                 f"      on its own dollars   {money(m['round_trip_profit']):>12}",

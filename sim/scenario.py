@@ -64,12 +64,32 @@ class Lab:
     financing: Financing | None = None  # None: the lab never raises money
 
 
+SellerKind = Literal["cloud", "vendor"]
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a share of a seller's costs goes: to another seller (a cloud's capex to a chip
+    vendor), paid ``lag`` after the sale that made the cost (``Duration()``: at once)."""
+
+    to: str  # a seller (cloud or vendor)
+    share: float  # of the seller's costs, i.e. of (1 - margin) of each payment it receives
+    lag: Duration = Duration()
+
+
 @dataclass(frozen=True)
 class Cloud:
+    """A seller: a cloud, or a vendor (a chip maker) that clouds and labs buy from. It keeps
+    ``margin`` of each payment as profit and pays the rest out as costs: ``costs`` routes
+    shares of them to other sellers, the rest of 100% leaves the model (``cloud_costs`` for a
+    cloud, ``vendor_costs`` for a vendor)."""
+
     name: str
-    margin: float  # share of its revenue the cloud keeps as profit
+    margin: float  # share of its revenue the seller keeps as profit
     payment_terms: Duration = Duration()  # default terms for invoices without a contract
     cash_cents: int = 0
+    kind: SellerKind = "cloud"
+    costs: tuple[Route, ...] = ()
 
 
 # A tranche's condition, if any (docs/model.md, section 7): ``when`` is looked at on the tranche's
@@ -116,6 +136,11 @@ class Investment:
     round_size_cents: int | None = None
     stated_post_money_cents: int | None = None  # ``post_money:`` as written
     stake: float | None = None  # ``stake:``, share of the lab bought by every tranche announced
+    # Paid partly in credits on a seller the investor owns: ``credits_share`` of each tranche
+    # is credits on ``credits_on`` (compute the lab draws there before paying cash), the rest
+    # cash. None: all cash.
+    credits_on: str | None = None
+    credits_share: float = 0.0
 
     @property
     def total_cents(self) -> int:
@@ -201,6 +226,20 @@ class ComputeContract:
 
 
 @dataclass(frozen=True)
+class RevenueShare:
+    """A lab pays ``share`` of its revenue to an investor, from ``start`` (the scenario's start)
+    until ``until`` (the horizon's end), at most ``cap_cents`` in all (None: no cap)."""
+
+    id: str
+    investor: str
+    lab: str
+    share: float
+    start: dt.date
+    until: dt.date | None = None
+    cap_cents: int | None = None
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     start: dt.date
@@ -208,9 +247,10 @@ class Scenario:
     step: Duration
     investors: dict[str, Investor]
     labs: dict[str, Lab]
-    clouds: dict[str, Cloud]
+    clouds: dict[str, Cloud]  # every seller: clouds and vendors
     investments: tuple[Investment, ...] = ()
     contracts: tuple[ComputeContract, ...] = ()
+    revenue_shares: tuple[RevenueShare, ...] = ()
     tracing: Tracing = "pro_rata"
     description: str = ""
     seed: int = 0

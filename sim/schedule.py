@@ -24,6 +24,9 @@ from sim.scenario import ComputeContract, FinancingKind, Flow, Lab, Scenario, Tr
 from sim.units import Duration, year_fraction
 
 EXTERNAL_ACCOUNTS = ("customers", "suppliers", "cloud_costs", "other_compute", "funding")
+# where a vendor's costs go that no route sends to another seller; an account only in files
+# with a vendor, so that every other file keeps its layout
+VENDOR_COSTS = "vendor_costs"
 
 _LN2_HI = 6.93147180369123816490e-01  # ln 2 split in two parts (fdlibm), the high part exact
 _LN2_LO = 1.90821492927058770002e-10
@@ -122,6 +125,32 @@ class LabPlan:
 
 
 @dataclass
+class RoutePlan:
+    """A share of a seller's costs passed on to another seller, ``lag`` after the sale."""
+
+    to: str
+    share: Floats  # [run]
+    lag: Duration  # the same in every run of a batch (it decides when events happen)
+
+
+@dataclass
+class RevenueSharePlan:
+    """A lab paying a share of each step's revenue to an investor, over the runs of a batch:
+    the revenue of a step ending in ``(start, until]``, at most ``cap`` in all."""
+
+    id: str
+    investor: str
+    lab: str
+    share: Floats  # [run]
+    start: npt.NDArray[np.int64]  # [run] days since the start
+    until: npt.NDArray[np.int64]  # [run]
+    cap: Cents  # [run]; NO_CAP where there is none
+
+
+NO_CAP = 2**62
+
+
+@dataclass
 class ContractPlan:
     id: str
     lab: str
@@ -150,6 +179,13 @@ class InvestmentPlan:
     post_money_stated: npt.NDArray[np.bool_]  # [run] False: implied by a stake, or none
     announced: Cents  # [run] every tranche announced, paid or not
     stake_per_cent: Floats  # [run] share of the lab each cent paid buys; nan: no valuation
+    credits_on: str | None = None  # the seller its credits are on; None: paid all in cash
+    credits_share: Floats | None = None  # [run] of each tranche paid in credits
+
+    @property
+    def credit_account(self) -> str | None:
+        """The account holding the lab's unused credits at that seller (``openai@azure``)."""
+        return None if self.credits_on is None else credit_account(self.lab, self.credits_on)
 
     @property
     def checks_cash(self) -> npt.NDArray[np.bool_]:
@@ -179,6 +215,10 @@ class Plan:
     investments: list[InvestmentPlan]
     due: dict[tuple[str, str], npt.NDArray[np.int64]]  # (lab, cloud) -> due day [step, run]
     tracing: str
+    # every seller's kind (cloud or vendor) and where its costs go (none: all leave the model)
+    seller_kind: dict[str, str] = field(default_factory=dict)
+    revenue_shares: list[RevenueSharePlan] = field(default_factory=list)
+    routes: dict[str, list[RoutePlan]] = field(default_factory=dict)
     accounts: list[str] = field(default_factory=list)
     origins: list[str] = field(default_factory=list)
 
@@ -197,6 +237,18 @@ class Plan:
     def date(self, day: int) -> dt.date:
         return self.start + dt.timedelta(days=int(day))
 
+    def sink(self, seller: str) -> str:
+        """The external account a seller's unrouted costs go to."""
+        return VENDOR_COSTS if self.seller_kind.get(seller) == "vendor" else "cloud_costs"
+
+    @property
+    def external_accounts(self) -> list[str]:
+        """Accounts outside the model (sources and sinks; they may go negative)."""
+        outside = (*EXTERNAL_ACCOUNTS, VENDOR_COSTS, CREDITS_ISSUED)
+        return [a for a in self.accounts if a in outside] + [
+            s for s in financing_sources(self.labs)
+        ]
+
 
 def structure(s: Scenario) -> tuple[object, ...]:
     """What must be equal across the runs of one batch (values may differ, shapes may not)."""
@@ -213,11 +265,41 @@ def structure(s: Scenario) -> tuple[object, ...]:
             for lab in s.labs.values()
             if lab.financing is not None
         ),
-        tuple(s.clouds),
+        # sellers, their kinds, and which sellers their costs go to after which lag
+        tuple((c.name, c.kind, tuple((r.to, r.lag) for r in c.costs)) for c in s.clouds.values()),
         # which tranches wait for which kind of condition; levels and dates are values
-        tuple((d.id, d.investor, d.lab, tuple(t.kind for t in d.tranches)) for d in s.investments),
+        tuple(
+            (d.id, d.investor, d.lab, tuple(t.kind for t in d.tranches), d.credits_on)
+            for d in s.investments
+        ),
+        tuple((r.id, r.investor, r.lab, r.cap_cents is None) for r in s.revenue_shares),
         # a contract's minimum is stated as a total (over a term) or as a schedule of years
         tuple((c.id, c.lab, c.cloud, c.with_investment, bool(c.schedule)) for c in s.contracts),
+    )
+
+
+CREDITS_ISSUED = "credits_issued"  # the external account credits come from and go back to
+
+
+def credit_account(lab: str, seller: str) -> str:
+    """The account holding a lab's unused credits at a seller."""
+    return f"{lab}@{seller}"
+
+
+def _revenue_share(scenarios: list[Scenario], k: int) -> RevenueSharePlan:
+    """Revenue share ``k`` of a batch over its runs."""
+    deals = [s.revenue_shares[k] for s in scenarios]
+    first = deals[0]
+    return RevenueSharePlan(
+        id=first.id,
+        investor=first.investor,
+        lab=first.lab,
+        share=np.array([d.share for d in deals], dtype=np.float64),
+        start=np.array([(d.start - s.start).days for s, d in zip(scenarios, deals, strict=True)]),
+        until=np.array(
+            [((d.until or s.end) - s.start).days for s, d in zip(scenarios, deals, strict=True)]
+        ),
+        cap=np.array([NO_CAP if d.cap_cents is None else d.cap_cents for d in deals], np.int64),
     )
 
 
@@ -456,6 +538,7 @@ def _repeat_runs(plan: Plan, cols: npt.NDArray[np.intp], scenarios: list[Scenari
             post_money_stated=take(d.post_money_stated),
             announced=take(d.announced),
             stake_per_cent=take(d.stake_per_cent),
+            credits_share=None if d.credits_share is None else take(d.credits_share),
         )
         for d in plan.investments
     ]
@@ -465,6 +548,13 @@ def _repeat_runs(plan: Plan, cols: npt.NDArray[np.intp], scenarios: list[Scenari
         labs=labs,
         margins=take(plan.margins),
         cloud_opening=take(plan.cloud_opening),
+        routes={c: [replace(r, share=take(r.share)) for r in rs] for c, rs in plan.routes.items()},
+        revenue_shares=[
+            replace(
+                r, share=take(r.share), start=take(r.start), until=take(r.until), cap=take(r.cap)
+            )
+            for r in plan.revenue_shares
+        ],
         contracts=[replace(c, minimum=take(c.minimum)) for c in plan.contracts],
         investments=investments,
         due={pair: take(d) for pair, d in plan.due.items()},
@@ -548,6 +638,12 @@ def _build_plan(scenarios: list[Scenario]) -> Plan:
                 ),
                 announced=amounts.sum(axis=0),
                 stake_per_cent=np.array([x.stake_per_cent for x in deals], dtype=np.float64),
+                credits_on=d.credits_on,
+                credits_share=(
+                    np.array([x.credits_share for x in deals], dtype=np.float64)
+                    if d.credits_on
+                    else None
+                ),
             )
         )
 
@@ -588,17 +684,37 @@ def _build_plan(scenarios: list[Scenario]) -> Plan:
         margins=margins,
         cloud_opening=cloud_opening,
         owner={c: first.owner_of(c) for c in clouds},
+        seller_kind={c: first.clouds[c].kind for c in clouds},
+        revenue_shares=[_revenue_share(scenarios, k) for k in range(len(first.revenue_shares))],
+        routes={
+            c: [
+                RoutePlan(
+                    r.to,
+                    np.array([s.clouds[c].costs[k].share for s in scenarios], dtype=np.float64),
+                    r.lag,
+                )
+                for k, r in enumerate(first.clouds[c].costs)
+            ]
+            for c in clouds
+            if first.clouds[c].costs
+        },
         contracts=contracts,
         investments=investments,
         due=due,
         tracing=first.tracing,
     )
     # financing sources and origins come last: a scenario without financing keeps its layout
+    # credits (and their accounts and origins) only where a deal pays some: other files keep
+    # their layout
+    credit_accounts = list(dict.fromkeys(a for d in investments if (a := d.credit_account)))
     plan.accounts = [
         *first.investors,
         *first.labs,
         *clouds,
+        *credit_accounts,
         *EXTERNAL_ACCOUNTS,
+        *([VENDOR_COSTS] if VENDOR_COSTS in {plan.sink(c) for c in clouds} else []),
+        *([CREDITS_ISSUED] if credit_accounts else []),
         *financing_sources(labs),
     ]
     plan.origins = (
@@ -607,5 +723,6 @@ def _build_plan(scenarios: list[Scenario]) -> Plan:
         + [f"{lab}:cash" for lab in first.labs]
         + [f"{c}:cash" for c in clouds]
         + [o for lab in labs.values() if (o := lab.financing_origin) is not None]
+        + list(dict.fromkeys(f"{d.investor}:credits" for d in investments if d.credits_on))
     )
     return plan

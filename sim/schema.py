@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainValidator,
@@ -42,6 +43,8 @@ from sim.scenario import (
     Investment,
     Investor,
     Lab,
+    RevenueShare,
+    Route,
     Scenario,
     Tracing,
     Tranche,
@@ -65,11 +68,19 @@ from sim.units import (
 if TYPE_CHECKING:
     from sim.loader import YamlDoc, YamlPath
 
-AGENT_KINDS = ("investor", "lab", "cloud")
+AGENT_KINDS = ("investor", "lab", "cloud", "vendor")
+SELLER_KINDS = ("cloud", "vendor")  # agents that sell: labs buy from them, they buy from each other
 FINANCING_KINDS = ("equity", "debt")
-DEAL_KINDS = ("investment", "compute_contract")
+DEAL_KINDS = ("investment", "compute_contract", "revenue_share")
 # Accounts outside the model that the ledger books against; no agent may take these names.
-RESERVED_NAMES = ("customers", "suppliers", "cloud_costs", "other_compute", "funding")
+RESERVED_NAMES = (
+    "customers",
+    "suppliers",
+    "cloud_costs",
+    "other_compute",
+    "funding",
+    "vendor_costs",
+)
 MAX_HORIZON_YEARS = 100
 # Per year, for present values when a file states none: about the cost of capital of a large
 # cloud provider (docs/metrics.md, "Present values"). Every bundled file states its own.
@@ -320,12 +331,30 @@ class LabModel(_Model):
     financing: FinancingModel | None = None  # none: the lab never raises money
 
 
+def _route_short(value: Any) -> Any:
+    """A route written as a bare share (``nvidia: 30%``) is ``{share: 30%}``."""
+    return value if isinstance(value, dict) else {"share": value}
+
+
+class RouteModel(_Model):
+    share: Share  # of the seller's costs
+    lag: Dur = Duration()  # paid this long after the sale (capex bought later); default at once
+
+
 class CloudModel(_Model):
     kind: Literal["cloud"]
     label: Text | None = None
     margin: Margin
     payment_terms: Dur = Duration()
     cash: Amount = 0
+    # where its costs go: seller -> share (and lag); the rest of 100% leaves the model
+    costs: dict[str, Annotated[RouteModel, BeforeValidator(_route_short)]] = {}
+
+
+class VendorModel(CloudModel):
+    """A seller that clouds (and labs) buy from: a chip maker. The same terms as a cloud."""
+
+    kind: Literal["vendor"]  # type: ignore[assignment]
 
 
 class WhenModel(_Model):
@@ -349,6 +378,13 @@ class TrancheModel(_Model):
     on: OnModel | None = None
 
 
+class CreditsModel(_Model):
+    """Part of an investment paid in credits on a cloud the investor owns."""
+
+    on: Text  # the cloud (or vendor) the credits buy compute at; the investor must own it
+    share: Share = 1.0  # of each tranche, paid in credits (default: all of it)
+
+
 class InvestmentModel(_Model):
     kind: Literal["investment"]
     id: Text | None = None
@@ -360,6 +396,7 @@ class InvestmentModel(_Model):
     post_money: PositiveAmount | None = None
     stake: Stake | None = None  # share of the lab bought by every tranche announced
     tranches: Annotated[list[TrancheModel], Field(min_length=1)]
+    credits: CreditsModel | None = None  # none: every tranche is paid in cash
 
 
 class ContractModel(_Model):
@@ -381,8 +418,27 @@ class ContractModel(_Model):
     with_: Text | None = Field(default=None, alias="with")
 
 
-AgentModel = Annotated[InvestorModel | LabModel | CloudModel, Field(discriminator="kind")]
-DealModel = Annotated[InvestmentModel | ContractModel, Field(discriminator="kind")]
+AgentModel = Annotated[
+    InvestorModel | LabModel | CloudModel | VendorModel, Field(discriminator="kind")
+]
+
+
+class RevenueShareModel(_Model):
+    """A lab pays a share of its revenue to an investor (Microsoft's share of OpenAI's)."""
+
+    kind: Literal["revenue_share"]
+    id: Text | None = None
+    investor: Text
+    lab: Text
+    share: Share  # of the lab's revenue, each step
+    start: Date | None = None  # default: the scenario's start
+    until: Date | None = None  # default: the horizon's end
+    cap: PositiveAmount | None = None  # most paid in all; none: no cap
+
+
+DealModel = Annotated[
+    InvestmentModel | ContractModel | RevenueShareModel, Field(discriminator="kind")
+]
 
 
 class ScenarioModel(_Model):
@@ -545,7 +601,7 @@ def _check_agents(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
         if isinstance(agent, InvestorModel):
             for i, cloud in enumerate(agent.owns):
                 path = ("agents", name, "owns", i)
-                bad = _ref(m, doc, path, cloud, "cloud")
+                bad = _ref(m, doc, path, cloud, "seller")
                 if bad:
                     errors.append(bad)
                 elif cloud in owner:
@@ -554,7 +610,7 @@ def _check_agents(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
                         doc.error(
                             path,
                             f"{shown(cloud)} is already owned by {who}; "
-                            "a cloud has at most one owner",
+                            "a cloud or vendor has at most one owner",
                         )
                     )
                 owner.setdefault(cloud, name)
@@ -562,7 +618,7 @@ def _check_agents(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
             providers = agent.spending.compute.providers
             base: YamlPath = ("agents", name, "spending", "compute", "providers")
             for cloud in providers:
-                bad = _ref(m, doc, (*base, cloud), cloud, "cloud", key=True)
+                bad = _ref(m, doc, (*base, cloud), cloud, "seller", key=True)
                 if bad:
                     errors.append(bad)
             total = math.fsum(providers.values())
@@ -576,8 +632,85 @@ def _check_agents(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
                         key=True,
                     )
                 )
+        if isinstance(agent, CloudModel):
+            errors += _check_costs(m, doc, name, agent)
+    errors += _check_routes_acyclic(m, doc)
     errors += _check_financing(m, doc)
     return errors
+
+
+def _check_costs(
+    m: ScenarioModel, doc: YamlDoc, name: str, agent: CloudModel
+) -> list[ScenarioError]:
+    """A seller's cost routes name other sellers and share at most 100% of its costs."""
+    errors: list[ScenarioError] = []
+    base: YamlPath = ("agents", name, "costs")
+    for to in agent.costs:
+        if to == name:
+            errors.append(
+                doc.error(
+                    (*base, to),
+                    f"{shown(name)} routes its costs to itself; a cost route names another "
+                    "cloud or vendor that this one buys from",
+                    key=True,
+                )
+            )
+            continue
+        bad = _ref(m, doc, (*base, to), to, "seller", key=True)
+        if bad:
+            errors.append(bad)
+    total = math.fsum(r.share for r in agent.costs.values())
+    if total > 1 + 1e-9:
+        shares = ", ".join(f"{c} {_pct(r.share)}" for c, r in agent.costs.items())
+        sink = "vendor_costs" if agent.kind == "vendor" else "cloud_costs"
+        errors.append(
+            doc.error(
+                base,
+                f"the cost shares sum to {_pct(total)} ({shares}), more than 100%; what is left "
+                f"of 100% of its costs leaves the model (to {sink})",
+                key=True,
+            )
+        )
+    return errors
+
+
+def _check_routes_acyclic(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
+    """Cost routes may not come back to a seller (A buys from B, B from A): each payment is
+    passed on at once along the routes, so a loop among sellers would never end."""
+    routes = {
+        n: [t for t in a.costs if isinstance(m.agents.get(t), CloudModel) and t != n]
+        for n, a in m.agents.items()
+        if isinstance(a, CloudModel)
+    }
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def visit(n: str, path: list[str]) -> list[str] | None:
+        state[n] = 1
+        for t in routes.get(n, []):
+            if state.get(t) == 1:
+                return [*path[path.index(t) :], t] if t in path else [*path, t]
+            if state.get(t) is None:
+                found = visit(t, [*path, t])
+                if found:
+                    return found
+        state[n] = 2
+        return None
+
+    for n in routes:
+        if state.get(n) is None:
+            loop = visit(n, [n])
+            if loop:
+                return [
+                    doc.error(
+                        ("agents", loop[0], "costs", loop[1]),
+                        "the cost routes go round in a loop ("
+                        + " -> ".join(loop)
+                        + "); a seller's costs may reach another seller only once along any "
+                        "chain: remove one of these routes",
+                        key=True,
+                    )
+                ]
+    return []
 
 
 def _check_financing(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
@@ -649,15 +782,19 @@ def _ref(
     m: ScenarioModel, doc: YamlDoc, path: YamlPath, name: str, want: str, *, key: bool = False
 ) -> ScenarioError | None:
     """None if ``name`` is an agent of kind ``want``, else an error listing the valid names."""
+    kinds = SELLER_KINDS if want == "seller" else (want,)
     agent = m.agents.get(name)
-    if agent is not None and agent.kind == want:
+    if agent is not None and agent.kind in kinds:
         return None
-    valid = [n for n, a in m.agents.items() if a.kind == want]
-    listing = f"{want}s: {', '.join(valid)}" if valid else f"there is no {want} among the agents"
+    valid = [n for n, a in m.agents.items() if a.kind in kinds]
+    plural = "clouds and vendors" if want == "seller" else f"{want}s"
+    wanted = "a cloud or a vendor" if want == "seller" else f"a {want}"
+    listing = f"{plural}: {', '.join(valid)}" if valid else f"there is no {wanted} among the agents"
     if agent is not None:
         article = "an" if agent.kind == "investor" else "a"
         want_article = "an" if want == "investor" else "a"
-        message = f"{shown(name)} is {article} {agent.kind}, not {want_article} {want}; {listing}"
+        wanted = wanted if want == "seller" else f"{want_article} {want}"
+        message = f"{shown(name)} is {article} {agent.kind}, not {wanted}; {listing}"
     else:
         hint = _did_you_mean(name, valid or list(m.agents))
         message = f"no agent named {shown(name)}{hint}; {listing}"
@@ -685,6 +822,7 @@ def _check_deals(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
                 bad = _ref(m, doc, ("deals", i, field), getattr(deal, field), want)
                 errors += [bad] if bad else []
             errors += _check_valuation(doc, i, deal)
+            errors += _check_credits(m, doc, i, deal)
             for j, t in enumerate(deal.tranches):
                 if not m.start <= t.at < end:
                     errors.append(
@@ -694,8 +832,28 @@ def _check_deals(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
                         )
                     )
                 errors += _check_condition(m, doc, ("deals", i, "tranches", j), t)
+        elif isinstance(deal, RevenueShareModel):
+            for field, want in (("investor", "investor"), ("lab", "lab")):
+                bad = _ref(m, doc, ("deals", i, field), getattr(deal, field), want)
+                errors += [bad] if bad else []
+            first = deal.start or m.start
+            for field in ("start", "until"):
+                day = getattr(deal, field)
+                if day is not None and not m.start <= day <= end:
+                    errors.append(
+                        doc.error(
+                            ("deals", i, field), f"{field} {day} is outside the horizon; {span}"
+                        )
+                    )
+            if deal.until is not None and deal.until <= first:
+                errors.append(
+                    doc.error(
+                        ("deals", i, "until"),
+                        f"until {deal.until} is not after the start {first}: nothing would be paid",
+                    )
+                )
         else:
-            for field, want in (("lab", "lab"), ("cloud", "cloud")):
+            for field, want in (("lab", "lab"), ("cloud", "seller")):
                 bad = _ref(m, doc, ("deals", i, field), getattr(deal, field), want)
                 errors += [bad] if bad else []
             errors += _check_contract(m, doc, i, deal)
@@ -723,6 +881,43 @@ def _check_deals(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
 
 
 VALUATIONS = ("pre_money", "post_money", "stake")
+
+
+def _check_credits(
+    m: ScenarioModel, doc: YamlDoc, i: int, deal: InvestmentModel
+) -> list[ScenarioError]:
+    """Credits are on a seller the investor owns, which the lab buys from (else they could
+    never be used)."""
+    if deal.credits is None or deal.investor not in m.agents or deal.lab not in m.agents:
+        return []
+    path: YamlPath = ("deals", i, "credits", "on")
+    on = deal.credits.on
+    bad = _ref(m, doc, path, on, "seller")
+    if bad:
+        return [bad]
+    investor = m.agents[deal.investor]
+    if not isinstance(investor, InvestorModel) or on not in investor.owns:
+        return [
+            doc.error(
+                path,
+                f"credits are paid on a cloud the investor owns; {shown(deal.investor)} does "
+                f"not own {shown(on)} (add it to agents.{deal.investor}.owns, or pay in cash)",
+            )
+        ]
+    lab = m.agents[deal.lab]
+    buys = isinstance(lab, LabModel) and (
+        on in lab.spending.compute.providers
+        or any(isinstance(c, ContractModel) and (c.lab, c.cloud) == (deal.lab, on) for c in m.deals)
+    )
+    if not buys:
+        return [
+            doc.error(
+                path,
+                f"{shown(deal.lab)} buys nothing from {shown(on)}, so credits there would never "
+                f"be used; give it a provider share at {shown(on)} or a compute contract with it",
+            )
+        ]
+    return []
 
 
 def _check_valuation(doc: YamlDoc, i: int, deal: InvestmentModel) -> list[ScenarioError]:
@@ -1031,6 +1226,8 @@ def _deal_ids(m: ScenarioModel) -> list[str]:
             continue
         if isinstance(deal, InvestmentModel):
             base = f"{deal.investor}-{deal.lab}"
+        elif isinstance(deal, RevenueShareModel):
+            base = f"{deal.lab}-{deal.investor}-revenue-share"
         else:
             base = f"{deal.lab}-{deal.cloud}-contract"
         candidate, n = base, 1
@@ -1189,12 +1386,19 @@ def _checked_scenario(m: ScenarioModel, doc: YamlDoc) -> Scenario:
             round_size_cents=d.round_size,
             stated_post_money_cents=d.post_money,
             stake=d.stake,
+            credits_on=d.credits.on if d.credits else None,
+            credits_share=d.credits.share if d.credits else 0.0,
         )
         for i, d in enumerate(m.deals)
         if isinstance(d, InvestmentModel)
     )
     contracts = tuple(
         _contract(m, ids[i], d) for i, d in enumerate(m.deals) if isinstance(d, ContractModel)
+    )
+    revenue_shares = tuple(
+        RevenueShare(ids[i], d.investor, d.lab, d.share, d.start or m.start, d.until, d.cap)
+        for i, d in enumerate(m.deals)
+        if isinstance(d, RevenueShareModel)
     )
     return Scenario(
         name=m.name,
@@ -1206,12 +1410,20 @@ def _checked_scenario(m: ScenarioModel, doc: YamlDoc) -> Scenario:
         },
         labs={n: _lab(n, a) for n, a in agents.items() if isinstance(a, LabModel)},
         clouds={
-            n: Cloud(n, a.margin, a.payment_terms, a.cash)
+            n: Cloud(
+                n,
+                a.margin,
+                a.payment_terms,
+                a.cash,
+                kind=a.kind,
+                costs=tuple(Route(t, r.share, r.lag) for t, r in a.costs.items()),
+            )
             for n, a in agents.items()
             if isinstance(a, CloudModel)
         },
         investments=investments,
         contracts=contracts,
+        revenue_shares=revenue_shares,
         tracing=m.tracing,
         description=m.description,
         seed=m.seed,
@@ -1365,12 +1577,16 @@ def _resolved(m: ScenarioModel, ids: list[str]) -> dict[str, Any]:
                 agents[name]["financing"] = _resolved_financing(a.financing)
         else:
             agents[name] = {
-                "kind": "cloud",
+                "kind": a.kind,
                 "label": a.label or name,
                 "margin": a.margin,
                 "payment_terms": str(a.payment_terms),
                 "cash": dollars(a.cash),
             }
+            if a.costs:  # absent, it is left out: inputs hashes stay as they were
+                agents[name]["costs"] = {
+                    t: {"share": r.share, "lag": str(r.lag)} for t, r in a.costs.items()
+                }
     deals: list[dict[str, Any]] = []
     for i, d in enumerate(m.deals):
         if isinstance(d, InvestmentModel):
@@ -1382,6 +1598,21 @@ def _resolved(m: ScenarioModel, ids: list[str]) -> dict[str, Any]:
                     "lab": d.lab,
                     **_valuation(d),
                     "tranches": [_tranche(m, t) for t in d.tranches],
+                }
+            )
+            if d.credits is not None:  # absent, it is left out: inputs hashes stay as they were
+                deals[-1]["credits"] = {"on": d.credits.on, "share": d.credits.share}
+        elif isinstance(d, RevenueShareModel):
+            deals.append(
+                {
+                    "kind": "revenue_share",
+                    "id": ids[i],
+                    "investor": d.investor,
+                    "lab": d.lab,
+                    "share": d.share,
+                    "start": d.start or m.start,
+                    "until": d.until or m.horizon.after(m.start),
+                    **({"cap": dollars(d.cap)} if d.cap is not None else {}),
                 }
             )
         else:

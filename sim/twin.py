@@ -4,8 +4,9 @@ For every run and every investor that owns a cloud and invests, the batch carrie
 same run without that investor's investments, and without the compute contracts that came
 ``with`` them. Where some contract came with them, a second twin keeps those contracts, so that
 the investment's effect alone can be told from the effect of the whole package. Everything else
-is identical: the same inputs, seed and draws. An investor that owns no cloud gets no twin (what
-it causes at a cloud of its own is 0 by definition).
+is identical: the same inputs, seed and draws. A twin also runs without the investor's
+revenue-share deals (terms of its investments). An investor that owns no cloud or vendor and has
+no revenue share gets no twin (what it causes at a seller of its own is 0 by definition).
 
 Twins run in the same batch as the runs themselves, after them: runs ``0 .. n-1`` are the user's,
 ``n ..`` the twins. A twin keeps the batch's structure (every deal is still there) with the
@@ -80,6 +81,9 @@ class Twins:
                 if d.investor == investor:
                     d.amounts[:, at] = 0
                     d.announced[at] = 0
+            for r in plan.revenue_shares:  # its revenue shares are terms of its investments
+                if r.investor == investor:
+                    r.share[at] = 0.0
             if not keeps_linked:
                 for c in plan.contracts:
                     if c.with_investment in ids:
@@ -96,7 +100,8 @@ def plan_twins(scenarios: Sequence[Scenario]) -> Twins:
     first = scenarios[0]
     for inv in first.investors.values():
         ids = {d.id for d in first.investments if d.investor == inv.name}
-        if not inv.owns or not ids:
+        shares = any(r.investor == inv.name for r in first.revenue_shares)
+        if not (inv.owns or shares) or not ids:
             continue
         linked = any(c.with_investment in ids for c in first.contracts)
         for r in range(len(scenarios)):

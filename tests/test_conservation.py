@@ -120,7 +120,10 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
     in_horizon = st.dates(min_value=start, max_value=end - dt.timedelta(days=1))
     terms = st.integers(min_value=0, max_value=60).map(lambda d: f"{d}d")
 
+    # sellers: clouds and vendors; each may route its costs to sellers after it in this order
+    # (so that routes never go round a loop), which makes random multi-hop networks
     clouds = [f"cloud{i}" for i in range(draw(st.integers(1, 3)))]
+    clouds += [f"vendor{i}" for i in range(draw(st.integers(0, 2)))]
     investors = [f"inv{i}" for i in range(draw(st.integers(1, 2)))]
     labs = [f"lab{i}" for i in range(draw(st.integers(1, 2)))]
     owner = {c: draw(st.sampled_from([None, *investors, *investors])) for c in clouds}
@@ -144,13 +147,19 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
                 "floor": dollars(draw(st.integers(0, 10**12))),
                 "limit": dollars(draw(CENTS)),
             } | ({"rate": f"{draw(st.integers(0, 3000)) / 100}%"} if kind == "debt" else {})
-    for cloud in clouds:
+    for k, cloud in enumerate(clouds):
         agents[cloud] = {
-            "kind": "cloud",
+            "kind": "vendor" if cloud.startswith("vendor") else "cloud",
             "margin": draw(st.integers(0, 8999)) / 10_000,  # 0 to 89.99%
             "payment_terms": draw(terms),
             "cash": dollars(draw(st.integers(0, 10**11))),
         }
+        routes = draw(shares(clouds[k + 1 :])) if k + 1 < len(clouds) else {}
+        if routes:
+            lags = st.sampled_from(["0d", "15d", "1mo", "3mo", "5y"])  # 5y: after the horizon
+            agents[cloud]["costs"] = {
+                to: {"share": share, "lag": draw(lags)} for to, share in routes.items()
+            }
 
     deals: list[dict[str, Any]] = []
     milestones = {"m": draw(st.one_of(st.none(), in_horizon))}

@@ -165,7 +165,7 @@ def test_reference_to_a_missing_agent_lists_the_valid_names() -> None:
         "x.yaml:16:10: deals.0.lab: no agent named 'opneai' (did you mean 'openai'?); labs: openai"
     )
     e = error("owns: [aws]", "owns: [openai]")
-    assert "'openai' is a lab, not a cloud; clouds: aws, azure" in e.message
+    assert "'openai' is a lab, not a cloud or a vendor; clouds and vendors: aws, azure" in e.message
     e = error("{aws: 60%,", "{aws: 60%, oracle: 1%,")
     assert (e.line, e.path) == (10, "agents.openai.spending.compute.providers.oracle")
     assert "no agent named 'oracle'" in e.message
@@ -174,7 +174,9 @@ def test_reference_to_a_missing_agent_lists_the_valid_names() -> None:
 def test_cloud_with_two_owners_is_refused() -> None:
     e = error("  openai:\n", "  bezos: {kind: investor, owns: [aws]}\n  openai:\n")
     assert (e.line, e.path) == (6, "agents.bezos.owns.0")
-    assert "'aws' is already owned by 'amazon'; a cloud has at most one owner" in e.message
+    assert (
+        "'aws' is already owned by 'amazon'; a cloud or vendor has at most one owner" in e.message
+    )
 
 
 @pytest.mark.parametrize(
@@ -225,12 +227,14 @@ def test_unknown_key_suggests_the_near_one_and_lists_accepted_keys() -> None:
 def test_missing_or_unknown_kind_lists_the_three_kinds() -> None:
     e = error("    kind: lab\n", "")
     assert (
-        str(e) == "x.yaml:6:3: agents.openai: missing 'kind'; expected one of: investor, lab, cloud"
+        str(e) == "x.yaml:6:3: agents.openai: missing 'kind'; "
+        "expected one of: investor, lab, cloud, vendor"
     )
     e = error("kind: lab", "kind: labb")
     assert (e.line, e.column) == (7, 11)
     assert (
-        "unknown kind 'labb' (did you mean 'lab'?); expected one of: investor, lab, cloud" in str(e)
+        "unknown kind 'labb' (did you mean 'lab'?); expected one of: investor, lab, cloud, vendor"
+        in str(e)
     )
 
 

@@ -1,0 +1,166 @@
+"""Where sellers pass money on: a cloud's or a vendor's profit and costs, hop after hop.
+
+A seller (a cloud, or a vendor such as a chip maker) that is paid ``P`` cents keeps
+``round(margin * P)`` as profit (swept at once to its owner, if an investor owns it) and pays the
+rest out as costs: each route of its ``costs`` table sends a share of them to another seller,
+at once or ``lag`` after the sale; what no route takes leaves the model (to ``cloud_costs`` for a
+cloud, ``vendor_costs`` for a vendor). A seller reached along a route does the same with what it
+receives, so a lab's dollar can go lab -> cloud -> vendor -> the vendor's owner.
+
+Provenance rides every hop: a seller passes on exactly the cents by origin it received (the
+profit and each route get their parts of the payment's origin mix, to the cent, by cumulative
+rounding), whether it pays at once or holds the money until a lagged route falls due. Sellers
+spend nothing else, so what they hold for a later route is always there, origin by origin.
+
+The first hop of a lab's payment is settled with the lab's own split (sim/agents.py): there the
+profit and the unrouted cost of every cloud move in one posting, the fast path of a file whose
+sellers route nothing. This module takes over from the costs of a seller that routes some.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import partial
+from typing import TYPE_CHECKING
+
+import numpy as np
+import simpy
+
+from sim import agents
+from sim.books import Cents, Legs, repair
+from sim.kernels import Floats, allocate, profit_and_cost, split_pro_rata
+from sim.units import Duration
+
+if TYPE_CHECKING:
+    from sim.engine import Engine
+
+
+@dataclass
+class Seller:
+    """A seller's terms as the engine applies them: fixed for the whole run."""
+
+    name: str
+    index: int  # account
+    margins: Floats  # [1, run]
+    owner: int | None  # the owner's account, if an investor owns it
+    sink: int  # the external account its unrouted costs go to
+    to: list[int]  # each route's seller, as a position in ``plan.clouds``
+    lags: list[Duration]  # each route's lag (zero: paid at once)
+    weights: Floats  # [route.. + the rest of 100%, run]
+    legs: dict[tuple[int, int], Legs] = field(default_factory=dict)  # (deal, which) -> pattern
+
+    @property
+    def routes(self) -> bool:
+        return bool(self.to)
+
+
+class Sellers:
+    """Every seller of a batch, and the one way money moves on from a seller."""
+
+    def __init__(self, eng: Engine) -> None:
+        # the books, clock and plan it moves money with; not the engine (which holds this), so
+        # that an engine is freed the moment its batch is done, with no cycle for the GC
+        self.books, self.env, self.plan = eng.books, eng.env, eng.plan
+        plan = eng.plan
+        self.pos = {c: i for i, c in enumerate(plan.clouds)}
+        self.table: list[Seller] = []
+        for c, name in enumerate(plan.clouds):
+            routes = plan.routes.get(name, [])
+            shares = (
+                np.stack([r.share for r in routes])
+                if routes
+                else np.zeros((0, plan.n_runs), dtype=np.float64)
+            )
+            rest = np.clip(1.0 - shares.sum(axis=0), 0.0, 1.0)
+            owner = plan.owner[name]
+            self.table.append(
+                Seller(
+                    name=name,
+                    index=eng.index[name],
+                    margins=plan.margins[c : c + 1],
+                    owner=None if owner is None else eng.index[owner],
+                    sink=eng.index[plan.sink(name)],
+                    to=[self.pos[r.to] for r in routes],
+                    lags=[r.lag for r in routes],
+                    weights=np.concatenate([shares, rest[None]]),
+                )
+            )
+
+    def routes(self, name: str) -> bool:
+        """Whether ``name`` sends some of its costs on to other sellers."""
+        return self.table[self.pos[name]].routes
+
+    def _legs(self, s: Seller, deal: int, which: int) -> Legs:
+        """The pattern of legs ``which`` of seller ``s`` under ``deal``, made once: 0 the
+        profit sweep, 1 the costs paid at once (the sink, then each route without a lag),
+        ``2 + j`` route ``j`` paid after its lag."""
+        key = (deal, which)
+        legs = s.legs.get(key)
+        if legs is None:
+            if which == 0:
+                legs = Legs.of([(s.index, s.owner or 0, "profit", deal)])
+            elif which == 1:
+                now = [(s.index, s.sink, "cloud_cost", deal)]
+                now += [
+                    (s.index, self.table[t].index, "supply", deal)
+                    for t, lag in zip(s.to, s.lags, strict=True)
+                    if lag.is_zero
+                ]
+                legs = Legs.of(now)
+            else:
+                legs = Legs.of([(s.index, self.table[s.to[which - 2]].index, "supply", deal)])
+            s.legs[key] = legs
+        return legs
+
+    def receive(self, t: int, pos: int, cents: Cents, deal: int) -> None:
+        """Seller ``pos`` was paid ``cents[origin, run]`` under ``deal`` on day ``t`` by another
+        seller: it keeps its margin (to its owner, if owned) and passes its costs on."""
+        if not cents.any():
+            return
+        s = self.table[pos]
+        paid = cents.sum(axis=0)[None]
+        parts = _split(cents, profit_and_cost(paid, s.margins))  # [profit, cost]
+        if s.owner is not None and parts[0].any():
+            self.books.post(t, self._legs(s, deal, 0), parts[:1])
+        self.pass_costs(t, pos, parts[1], deal)
+
+    def pass_costs(self, t: int, pos: int, cost: Cents, deal: int) -> None:
+        """Seller ``pos`` pays its costs ``cost[origin, run]`` on a sale under ``deal`` made on
+        day ``t``: each route its share (``allocate``: exact, cumulative rounding), the rest to
+        its sink; a route without a lag at once, one with a lag on the day it falls due (if that
+        is within the horizon; later, the money stays with the seller)."""
+        if not cost.any():
+            return
+        s = self.table[pos]
+        amounts = allocate(cost.sum(axis=0), s.weights)  # [route.. + rest, run]
+        split = _split(cost, amounts)
+        now = [len(s.to)] + [j for j, lag in enumerate(s.lags) if lag.is_zero]
+        self.books.post(t, self._legs(s, deal, 1), split[now])
+        for j, lag in enumerate(s.lags):
+            if lag.is_zero:
+                self.receive(t, s.to[j], split[j], deal)
+            elif split[j].any():
+                self._later(t, s, j, split[j], deal)
+
+    def _later(self, t: int, s: Seller, j: int, cents: Cents, deal: int) -> None:
+        plan = self.plan
+        due = (s.lags[j].after(plan.date(t)) - plan.start).days
+        if due > int(plan.days[-1]):
+            return  # falls due after the horizon: the seller still holds it
+        ev = agents.At(self.env, due, agents.DUE)
+        ev.callbacks.append(partial(self._pay_later, s, j, cents, deal, due))
+
+    def _pay_later(
+        self, s: Seller, j: int, cents: Cents, deal: int, day: int, _ev: simpy.events.Event
+    ) -> None:
+        self.books.post(day, self._legs(s, deal, 2 + j), cents[None])
+        self.receive(day, s.to[j], cents, deal)
+
+
+def _split(pool: Cents, amounts: Cents) -> Cents:
+    """``pool[origin, run]`` cut into ``amounts[part, run]`` (which add up to it), each part
+    with the pool's origin mix: ``[part, origin, run]``, exact to the cent."""
+    parts, overdrawn = split_pro_rata(pool, amounts)
+    if overdrawn:
+        repair(parts, pool, amounts)
+    return parts
