@@ -46,7 +46,7 @@ import numpy.typing as npt
 
 from sim.books import KIND, Cents, Flows, Timed
 from sim.engine import RunData
-from sim.schedule import det_expm1, det_log1p
+from sim.schedule import Plan, det_expm1, det_log1p
 from sim.twin import Twins
 from sim.units import year_fraction
 
@@ -85,6 +85,9 @@ MONEY = (
     "credits_consumed",
     "profit_in_kind",
     "revenue_share",
+    # equity as a stock (undefined, nan, where the stake is)
+    "stake_value",
+    "equity_share_of_result",
 )
 RATIOS = ("stake", "stake_announced", "round_trip_ratio", "circular_revenue_share")
 # whose dollars came back, traced through the ledger's origins: a label on the money, not an
@@ -107,6 +110,8 @@ INVESTOR_METRICS = (
     "invested_credits",
     "stake",
     "stake_announced",
+    "stake_value",
+    "equity_share_of_result",
     "incremental_revenue",
     *(f"incremental_revenue_{p}" for p in PATHS),
     "incremental_profit",
@@ -140,6 +145,8 @@ LAB_METRICS = (
     "first_raise_date",
     "compute_in_credits",
     "credits_unused",
+    "revenue_shares_paid",
+    "net_result",
 )
 LAB_DATES = ("cash_out_date", "first_raise_date")
 
@@ -199,6 +206,21 @@ def _present_value(cents: npt.NDArray[np.int64], factors: npt.NDArray[np.float64
     return np.rint((cents / factors).sum(axis=0)).astype(np.int64)
 
 
+def latest_post_money(plan: Plan, lab: str) -> Cents:
+    """Per run, the post-money valuation of the lab's latest deal that states or implies one
+    (latest by its first tranche's date; in file order on a tie): 0 where none does."""
+    out = np.zeros(plan.n_runs, dtype=np.int64)
+    when = np.full(plan.n_runs, -1, dtype=np.int64)
+    for d in plan.investments:
+        if d.lab != lab:
+            continue
+        first = d.days.min(axis=0)
+        later = (d.post_money > 0) & (first >= when)
+        out = np.where(later, d.post_money, out)
+        when = np.where(later, first, when)
+    return out
+
+
 def _investor_metrics(
     data: RunData,
     twins: Twins,
@@ -206,6 +228,7 @@ def _investor_metrics(
     labs: list[str],
     amount: Cents,
     discount: Discount,
+    results: dict[str, Array],
 ) -> dict[str, Array]:
     """``amount``: each flow's cents summed over origins, ``[flow, run]``."""
     plan, fl, tm = data.plan, data.flows, data.timed
@@ -278,11 +301,18 @@ def _investor_metrics(
     stake = np.zeros(plan.n_runs)
     stake_announced = np.zeros(plan.n_runs)
     announced = np.zeros(plan.n_runs, dtype=np.int64)
+    # equity as a stock: each stake at the lab's latest valuation, and its share of the lab's
+    # result (the equity method)
+    stake_value = np.zeros(plan.n_runs)
+    share_of_result = np.zeros(plan.n_runs)
     for d in plan.investments:
         if d.investor != investor or d.lab not in labs:
             continue
         d_rows = inv_rows & (fl.deal == data.deals.index(d.id))
-        stake += amount[d_rows].sum(axis=0) * d.stake_per_cent
+        d_stake = amount[d_rows].sum(axis=0) * d.stake_per_cent
+        stake += d_stake
+        stake_value += np.nan_to_num(d_stake) * latest_post_money(plan, d.lab)
+        share_of_result += np.nan_to_num(d_stake) * results[d.lab]
         stake_announced += d.announced * d.stake_per_cent
         announced += d.announced
     stated_post_money = np.where(
@@ -294,6 +324,8 @@ def _investor_metrics(
         "invested": invested,
         "stake": stake,
         "stake_announced": stake_announced,
+        "stake_value": np.where(np.isnan(stake), np.nan, stake_value),
+        "equity_share_of_result": np.where(np.isnan(stake), np.nan, np.rint(share_of_result)),
         "pv_invested": pv_invested,
         "stated_post_money": stated_post_money,
         "spend_on_own_cloud": spend,
@@ -354,19 +386,6 @@ def compute(data: RunData, twins: Twins | None = None) -> Metrics:
     discount = Discount(data)
     acc = {a: k for k, a in enumerate(plan.accounts)}
 
-    investors: dict[str, dict[str, Array]] = {}
-    by_lab: dict[tuple[str, str], dict[str, Array]] = {}
-    for investor in plan.investors:
-        labs = list(dict.fromkeys(d.lab for d in plan.investments if d.investor == investor))
-        investors[investor] = _investor_metrics(data, twins, investor, labs, amount, discount)
-        if len(labs) > 1:
-            for lab in labs:
-                by_lab[(investor, lab)] = _investor_metrics(
-                    data, twins, investor, [lab], amount, discount
-                )
-        for lab in labs:
-            by_lab.setdefault((investor, lab), investors[investor])
-
     labs_out: dict[str, dict[str, Array]] = {}
     for lab, stats in data.lab_stats.items():
         a = acc[lab]
@@ -385,8 +404,14 @@ def compute(data: RunData, twins: Twins | None = None) -> Metrics:
         if len(raise_rows):
             hit = (raised > 0).any(axis=0)
             first_raise[hit] = tm.time[raise_rows[(raised > 0).argmax(axis=0)]][hit]
+        in_credits = amount[from_credits & (fl.kind == KIND["compute"])].sum(axis=0)
+        spent = {
+            k: amount[out_rows & (fl.kind == KIND[k])].sum(axis=0)
+            for k in ("compute", "other", "interest", "revenue_share")
+        }
+        revenue = amount[(fl.kind == KIND["revenue"]) & (fl.payee == a)].sum(axis=0)
         labs_out[lab] = {
-            "revenue": amount[(fl.kind == KIND["revenue"]) & (fl.payee == a)].sum(axis=0),
+            "revenue": revenue,
             "invested_in": amount[(fl.kind == KIND["investment"]) & (fl.payee == a)].sum(axis=0),
             "compute_spend": amount[out_rows & (fl.kind == KIND["compute"])].sum(axis=0),
             "other_spend": amount[out_rows & (fl.kind == KIND["other"])].sum(axis=0),
@@ -403,8 +428,29 @@ def compute(data: RunData, twins: Twins | None = None) -> Metrics:
             "interest_paid": amount[out_rows & (fl.kind == KIND["interest"])].sum(axis=0),
             "debt_outstanding": stats["debt_outstanding"],
             "first_raise_date": first_raise,
-            "compute_in_credits": amount[from_credits & (fl.kind == KIND["compute"])].sum(axis=0),
+            "compute_in_credits": in_credits,
             "credits_unused": amount[np.isin(fl.payee, held)].sum(axis=0)
             - amount[from_credits].sum(axis=0),
+            "revenue_shares_paid": spent["revenue_share"],
+            # revenue less what it spent: compute (in cash and in credits), other costs,
+            # interest and revenue shares; investments and money raised are not income
+            "net_result": revenue - in_credits - sum(spent.values()),
         }
+    # each lab's result over the horizon, for its investors' share of it (equity method)
+    results = {lab: m["net_result"] for lab, m in labs_out.items()}
+    investors: dict[str, dict[str, Array]] = {}
+    by_lab: dict[tuple[str, str], dict[str, Array]] = {}
+    for investor in plan.investors:
+        labs = list(dict.fromkeys(d.lab for d in plan.investments if d.investor == investor))
+        investors[investor] = _investor_metrics(
+            data, twins, investor, labs, amount, discount, results
+        )
+        if len(labs) > 1:
+            for lab in labs:
+                by_lab[(investor, lab)] = _investor_metrics(
+                    data, twins, investor, [lab], amount, discount, results
+                )
+        for lab in labs:
+            by_lab.setdefault((investor, lab), investors[investor])
+
     return Metrics(investors=investors, by_lab=by_lab, labs=labs_out, twins=twins)

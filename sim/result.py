@@ -461,8 +461,19 @@ class Result:
                     else ""
                 ),
             ]
-            if not owns:  # no cloud: nothing comes back to it, caused or traced
-                lines.append("  it owns no cloud: no revenue comes back to it, caused or traced")
+            if m["stake"] is not None and m["stake_value"] is not None:
+                lines += [
+                    f"  stake value              {money(m['stake_value']):>12}"
+                    "   the stake at the lab's latest post-money",
+                    f"  share of the lab result  {money(m['equity_share_of_result']):>12}"
+                    "   stake x the lab's net result (equity method)",
+                ]
+            if not owns and not m["revenue_share"]:  # nothing comes back to it
+                lines.append(
+                    "  it owns no cloud"
+                    + (" or vendor" if multi else "")
+                    + ": no revenue comes back to it, caused or traced"
+                )
                 continue
             ids = {d.id for d in s.investments if d.investor == inv}
             tied = [c.id for c in s.contracts if c.with_investment in ids]

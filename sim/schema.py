@@ -80,6 +80,7 @@ RESERVED_NAMES = (
     "other_compute",
     "funding",
     "vendor_costs",
+    "credits_issued",
 )
 MAX_HORIZON_YEARS = 100
 # Per year, for present values when a file states none: about the cost of capital of a large
