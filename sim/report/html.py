@@ -50,6 +50,9 @@ table.assumptions { width: 100%; font-size: .85rem; }
 table.assumptions td:first-child { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace;
   overflow-wrap: anywhere; }
 td.inherited { color: #666; }
+.wide { overflow-x: auto; }
+section.matrix table { font-size: .8rem; }
+section.matrix th, section.matrix td { padding-right: .6rem; }
 figure { margin: 1.5rem 0; }
 figure svg { display: block; width: 100%; height: auto; }
 @media print {
@@ -211,6 +214,11 @@ def html_report(run: RunLike, content: ReportContent, size: tuple[float, float],
         f"<p>{e(content.check)}</p>",
         _table(content.check_table),
         "</section>",
+        *(
+            f'<section class="matrix">\n<h2>{e(heading)}</h2>\n<p class="muted">{e(note)}</p>\n'
+            f'<div class="wide">{_table(table)}</div>\n</section>'
+            for heading, note, table in content.matrices
+        ),
         *page_end(content.source_and_version),
     ]
     charts = charts_section(chart_figures(run, size), dpi)
