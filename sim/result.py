@@ -18,9 +18,9 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from sim import matrices as accounting
 from sim.books import KIND, KINDS, Flows, LedgerArrays, audit
 from sim.engine import RunData
-from sim.matrices import Matrices, Matrix
 from sim.metrics import (
     DATES,
     INVESTOR_METRICS,
@@ -382,36 +382,30 @@ class Result:
         }
 
     # ---- accounting matrices (sim/matrices.py, docs/matrices.md) -------------------------------
-    def matrices(self, groups: dict[str, list[str]] | None = None) -> Matrices:
+    def matrices(self, groups: dict[str, list[str]] | None = None) -> accounting.Matrices:
         """This run's transaction-flow matrix, balance sheet at the end, and transaction flows
         consolidated by ``groups`` (default: each investor with the clouds it owns), in exact
         integer cents; each ``Matrix`` gives ``.frame()`` in dollars, ``.frame(cents=True)``."""
-        from sim.matrices import views
-
-        return views(self.data, self.run, groups)
+        return accounting.views(self.data, self.run, groups)
 
     def transaction_flows(self, *, by_origin: bool = False, cents: bool = False) -> pd.DataFrame:
         """The transaction-flow matrix: a row per kind of flow, then ``change in cash``; a column
         per account; received less paid. Dollars, or int64 cents with ``cents``; with
         ``by_origin``, a row per (kind, origin)."""
-        from sim.matrices import transaction_flows
-
-        return transaction_flows(self.data, self.run, by_origin=by_origin).frame(cents=cents)
+        matrix = accounting.transaction_flows(self.data, self.run, by_origin=by_origin)
+        return matrix.frame(cents=cents)
 
     def balance_sheet(self, *, cents: bool = False) -> pd.DataFrame:
         """The balance-sheet matrix at the end of the run: cash by origin, equity stakes, debt,
         commitments not yet paid, minus net worth. Dollars, or int64 cents with ``cents``."""
-        from sim.matrices import balance_sheet
-
-        return balance_sheet(self.data, self.run).frame(cents=cents)
+        return accounting.balance_sheet(self.data, self.run).frame(cents=cents)
 
     def consolidated(
         self, groups: dict[str, list[str]] | None = None, *, cents: bool = False
     ) -> pd.DataFrame:
         """The transaction-flow matrix with each group's accounts in one column and the flows
         inside a group removed (default groups: each investor with the clouds it owns)."""
-        matrix: Matrix = self.matrices(groups).consolidated
-        return matrix.frame(cents=cents)
+        return self.matrices(groups).consolidated.frame(cents=cents)
 
     # ---- text --------------------------------------------------------------------------------
     def summary(self) -> str:

@@ -209,16 +209,16 @@ def html_report(run: RunLike, content: ReportContent, size: tuple[float, float],
     ]
     end = [
         *assumptions_section(content.assumptions, "Assumptions"),
-        '<section id="check">',
-        "<h2>Conservation check</h2>",
-        f"<p>{e(content.check)}</p>",
-        _table(content.check_table),
-        "</section>",
         *(
             f'<section class="matrix">\n<h2>{e(heading)}</h2>\n<p class="muted">{e(note)}</p>\n'
             f'<div class="wide">{_table(table)}</div>\n</section>'
             for heading, note, table in content.matrices
         ),
+        '<section id="check">',
+        "<h2>Conservation check</h2>",
+        f"<p>{e(content.check)}</p>",
+        _table(content.check_table),
+        "</section>",
         *page_end(content.source_and_version),
     ]
     charts = charts_section(chart_figures(run, size), dpi)

@@ -339,9 +339,14 @@ def _front(content: ReportContent, size: tuple[float, float]) -> list[Page]:
 
 
 def _back(content: ReportContent, size: tuple[float, float]) -> list[Page]:
-    """The pages after the charts: the assumptions and the conservation check."""
+    """The pages after the charts: the assumptions, the accounting matrices and the
+    conservation check."""
     flow = _Flow(size)
     assumptions_table(flow, content.assumptions, "Assumptions")
+    for heading, note, table in content.matrices:
+        matrix_table(flow, heading, note, table)
+    if content.matrices:  # the check on a page of its own, whole
+        flow.new_page()
     width = flow.text_width
     flow.heading("Conservation check", keep=1.2)
     flow.paragraph(content.check, 12, width=min(width, READING_WIDTH))
@@ -351,8 +356,6 @@ def _back(content: ReportContent, size: tuple[float, float]) -> list[Page]:
         _figure_columns(content.check_table, 11, width, min_value=2.2),
         size=11,
     )
-    for heading, note, table in content.matrices:
-        matrix_table(flow, heading, note, table)
     return [p for p in flow.pages if p]
 
 
