@@ -153,6 +153,13 @@ def validate(scenario: Path, overrides: tuple[str, ...]) -> None:
 )
 @click.option("--dpi", type=int, help="Resolution of PNG charts, dots per inch (default 150).")
 @click.option(
+    "--matrices",
+    "with_matrices",
+    is_flag=True,
+    help="Also write the accounting matrices into the run folder: transaction_flows.csv, "
+    "balance_sheet.csv, consolidated_flows.csv (dollars to the cent; docs/matrices.md).",
+)
+@click.option(
     "--force",
     is_flag=True,
     help="Replace the run folder even if it holds another run (never a folder holding files "
@@ -167,6 +174,7 @@ def run(
     chart_size: tuple[float, float] | None,
     dpi: int | None,
     force: bool,
+    with_matrices: bool,
 ) -> None:
     """Run a scenario, print its summary and write its run folder.
 
@@ -197,7 +205,16 @@ def run(
     out = out or default_run_dir(scenario, inputs_hash(s) if overrides else None)
     check_writable(out, s, overrides=overrides, force=force)  # before the run, not after
     result = sim.run(s)
-    write_run(result, out, draw, overrides=overrides, force=force)
+    extra = draw
+    if with_matrices:
+        from sim.output import MATRIX_FILES, write_matrices
+
+        def extra(tmp: Path) -> None:  # the charts and the matrices, in the same atomic write
+            if draw is not None:
+                draw(tmp)
+            write_matrices(result, tmp)
+
+    write_run(result, out, extra, overrides=overrides, force=force)
     _ignore_signals()  # the run folder is in place: the command completes from here
     click.echo(result.to_json() if as_json else result.summary())
     if not as_json:
@@ -206,6 +223,7 @@ def run(
             + (" (--set gives a what-if a folder of its own)" if own_folder else "")
             + f": {', '.join(RUN_FILES)}"
             + (f", charts/ ({', '.join(chart_formats)})" if chart_formats else "")
+            + (f", {', '.join(MATRIX_FILES)}" if with_matrices else "")
         )
 
 

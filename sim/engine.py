@@ -20,6 +20,7 @@ import simpy
 from sim import agents, credits, jit
 from sim.books import Books, Cents, Flows, LedgerArrays, Legs, Timed
 from sim.credits import CreditLine
+from sim.matrices import check as check_matrices
 from sim.recorder import FlowRecorder
 from sim.schedule import FinancingPlan, Plan
 from sim.sellers import Sellers
@@ -374,7 +375,7 @@ class Engine:
         ledger = self.books.ledger()
         flows, timed = self.books.flows_and_timed(ledger)
         self.books.check(ledger if ledger is not None else flows)
-        return RunData(
+        data = RunData(
             plan=plan,
             deals=self.deals,
             deal_lab=self.deal_lab,
@@ -388,6 +389,8 @@ class Engine:
             closing=self.books.pool,
             external=self.books.external,
         )
+        check_matrices(data)  # every row and column of the accounting matrices sums to zero
+        return data
 
 
 def simulate(

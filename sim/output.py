@@ -3,7 +3,8 @@
 A run folder holds metrics.json, ledger.parquet, balances.parquet, twin_series.parquet,
 scenario.resolved.yaml (every
 input after defaults and overrides), scenario.source.yaml when the scenario came from a file (the
-file as written, comments and all), charts/ when asked for, and a marker, ``.roundtrip-run``:
+file as written, comments and all), charts/ and the matrices' CSV files when asked for, and a
+marker, ``.roundtrip-run``:
 the scenario file, overrides and inputs hash of the run, and every file roundtrip wrote in the
 folder (charts drawn later with ``roundtrip chart`` are added to it). Everything is written to a
 temporary folder beside the target and moved into place only once complete, so a failed or
@@ -44,6 +45,8 @@ RUN_FILES = (
     "twin_series.parquet",
     "scenario.resolved.yaml",
 )
+# with --matrices: the accounting matrices of the run (sim/matrices.py), dollars to the cent
+MATRIX_FILES = ("transaction_flows.csv", "balance_sheet.csv", "consolidated_flows.csv")
 MARKER = ".roundtrip-run"  # in every run folder: what made the run, and the files written there
 MARKER_FORMAT = 1
 
@@ -420,6 +423,18 @@ def write_run(
         "inputs_hash": inputs_hash(result.scenario),
     }
     return write_atomically(out, fill, about=about)
+
+
+def write_matrices(result: Result, folder: Path) -> None:
+    """Write ``MATRIX_FILES`` into ``folder`` (a run folder being filled by ``write_run``): the
+    transaction-flow matrix, the balance sheet at the end and the consolidated flows."""
+    views = result.matrices()
+    for name, matrix in zip(
+        MATRIX_FILES,
+        (views.transaction_flows, views.balance_sheet, views.consolidated),
+        strict=True,
+    ):
+        (folder / name).write_text(matrix.csv())
 
 
 @dataclass

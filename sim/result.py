@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from sim import matrices as accounting
 from sim.books import KIND, KINDS, Flows, LedgerArrays, audit
 from sim.engine import RunData
 from sim.metrics import (
@@ -416,6 +417,32 @@ class Result:
             "opening_total_cents": int(found.opening_total[0]),
             "closing_total_cents": int(found.closing_total[0]),
         }
+
+    # ---- accounting matrices (sim/matrices.py, docs/matrices.md) -------------------------------
+    def matrices(self, groups: dict[str, list[str]] | None = None) -> accounting.Matrices:
+        """This run's transaction-flow matrix, balance sheet at the end, and transaction flows
+        consolidated by ``groups`` (default: each investor with the clouds it owns), in exact
+        integer cents; each ``Matrix`` gives ``.frame()`` in dollars, ``.frame(cents=True)``."""
+        return accounting.views(self.data, self.run, groups)
+
+    def transaction_flows(self, *, by_origin: bool = False, cents: bool = False) -> pd.DataFrame:
+        """The transaction-flow matrix: a row per kind of flow, then ``change in cash``; a column
+        per account; received less paid. Dollars, or int64 cents with ``cents``; with
+        ``by_origin``, a row per (kind, origin)."""
+        matrix = accounting.transaction_flows(self.data, self.run, by_origin=by_origin)
+        return matrix.frame(cents=cents)
+
+    def balance_sheet(self, *, cents: bool = False) -> pd.DataFrame:
+        """The balance-sheet matrix at the end of the run: cash by origin, equity stakes, debt,
+        commitments not yet paid, minus net worth. Dollars, or int64 cents with ``cents``."""
+        return accounting.balance_sheet(self.data, self.run).frame(cents=cents)
+
+    def consolidated(
+        self, groups: dict[str, list[str]] | None = None, *, cents: bool = False
+    ) -> pd.DataFrame:
+        """The transaction-flow matrix with each group's accounts in one column and the flows
+        inside a group removed (default groups: each investor with the clouds it owns)."""
+        return self.matrices(groups).consolidated.frame(cents=cents)
 
     # ---- text --------------------------------------------------------------------------------
     def summary(self) -> str:

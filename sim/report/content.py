@@ -15,10 +15,13 @@ from decimal import Decimal
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+import numpy as np
 from matplotlib.figure import Figure
 
 from sim.charts.series import investor_flows
 from sim.charts.style import source_line
+from sim.kernels import Cents
+from sim.matrices import Matrix
 from sim.result import RunLike
 from sim.scenario import Scenario
 from sim.units import format_dollars
@@ -97,6 +100,8 @@ class ReportContent:
     check_table: Table
     source: str  # the charts' source line: scenario file, inputs hash, scenario name
     version: str  # roundtrip's
+    # the accounting matrices (heading, note, table); none for a run folder read back
+    matrices: tuple[tuple[str, str, Table], ...] = ()
 
     @property
     def source_and_version(self) -> str:
@@ -602,7 +607,67 @@ def report_content(run: RunLike) -> ReportContent:
         check_table=check_table,
         source=source_line(run),
         version=roundtrip_version(),
+        matrices=matrix_tables(run),
     )
+
+
+# ---- the accounting matrices (sim/matrices.py) ----------------------------------------------
+
+MATRICES_NOTE = (
+    "{what} In {unit} of dollars (blank: not a cent; 0.00: less than half a hundredth); every "
+    "row and every column sums to zero to the cent, checked after the run. Definitions, signs "
+    "and a worked example: docs/matrices.md."
+)
+
+
+def matrix_tables(run: RunLike) -> tuple[tuple[str, str, Table], ...]:
+    """The transaction-flow matrix and the balance sheet at the end as tables (heading, note,
+    table), rows that are zero throughout left out; none for a run that is not a ``Result``
+    (a run folder keeps the ledger, not the plan the balance sheet reads)."""
+    from sim.result import Result
+
+    if not isinstance(run, Result):
+        return ()
+    views, s = run.matrices(), run.scenario
+    flows = (
+        "Transaction flows",
+        "A column per account, a row per kind of flow: what the account received less what it "
+        "paid over the whole run; the last row is minus the change in its cash.",
+        views.transaction_flows,
+    )
+    stocks = (
+        "Balance sheet at the end",
+        "What each account holds (+) and owes (-) at the end: cash by origin (the opening cash's "
+        "counterpart in the last column), stakes at cost, debt, take-or-pay minimums not yet "
+        "paid; the last row is minus net worth.",
+        views.balance_sheet,
+    )
+    return tuple(
+        (heading, MATRICES_NOTE.format(what=what, unit=_unit(m.cents)), _matrix_table(s, m))
+        for heading, what, m in (flows, stocks)
+    )
+
+
+def _unit(cents: Cents) -> str:
+    """Billions, or millions for a small run."""
+    return "billions" if int(np.abs(cents).max(initial=0)) >= 10**11 else "millions"
+
+
+def _matrix_table(s: Scenario, m: Matrix) -> Table:
+    """A ``sim.matrices.Matrix`` as text: rows zero throughout dropped, figures in $B ($M)."""
+    scale = 10**11 if _unit(m.cents) == "billions" else 10**8
+
+    def figure(cents: int) -> str:
+        return "" if cents == 0 else f"{cents / scale:,.2f}"
+
+    rows = tuple(
+        (", ".join(x for x in label if x), *(figure(c) for c in values))
+        for label, values in zip(m.rows, m.cents.tolist(), strict=True)
+        if any(values)
+    )
+    # agents by their labels; the other accounts' names with spaces, so that headers can wrap
+    header = ("", *(s.label(c).replace("_", " ") for c in m.columns))
+    return Table(header=header, rows=rows)
 
 
 def assumption_cells(rows: Sequence[Assumption]) -> Iterator[tuple[str, str, str]]:

@@ -50,6 +50,9 @@ table.assumptions { width: 100%; font-size: .85rem; }
 table.assumptions td:first-child { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace;
   overflow-wrap: anywhere; }
 td.inherited { color: #666; }
+.wide { overflow-x: auto; }
+section.matrix table { font-size: .8rem; }
+section.matrix th, section.matrix td { padding-right: .6rem; }
 figure { margin: 1.5rem 0; }
 figure svg { display: block; width: 100%; height: auto; }
 @media print {
@@ -206,6 +209,11 @@ def html_report(run: RunLike, content: ReportContent, size: tuple[float, float],
     ]
     end = [
         *assumptions_section(content.assumptions, "Assumptions"),
+        *(
+            f'<section class="matrix">\n<h2>{e(heading)}</h2>\n<p class="muted">{e(note)}</p>\n'
+            f'<div class="wide">{_table(table)}</div>\n</section>'
+            for heading, note, table in content.matrices
+        ),
         '<section id="check">',
         "<h2>Conservation check</h2>",
         f"<p>{e(content.check)}</p>",

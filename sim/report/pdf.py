@@ -40,6 +40,7 @@ MARGIN = 0.6  # inches, left and right
 TOP = 0.45  # inches above the first line
 FOOTER = 0.75  # inches kept free at the bottom for the source line
 GAP = 0.22  # inches between table columns
+MATRIX_GAP = 0.12  # inches between the many columns of an accounting matrix
 READING_WIDTH = 11.0  # inches: longer lines of running text are hard to follow
 
 
@@ -194,6 +195,7 @@ class _Flow:
         x: float = MARGIN,
         colour: Callable[[int, int], str] | None = None,
         on_new_page: Callable[[int, int], str] | None = None,
+        gap: float = GAP,
     ) -> None:
         """A table whose cells wrap to their column, with a rule under the header and hairlines
         between rows. A table that runs over a page repeats its header there, and neither its
@@ -201,7 +203,7 @@ class _Flow:
         ``on_new_page(row, col)`` gives a cell's text where its row starts a page (so that "as
         above" is not left without the row above)."""
         step, pad = size * 1.35 / 72, size * 0.25 / 72
-        right_edge = x + sum(c.width for c in columns) + GAP * (len(columns) - 1)
+        right_edge = x + sum(c.width for c in columns) + gap * (len(columns) - 1)
 
         def cells(row: Sequence[str], bold: bool = False) -> list[list[str]]:
             return [wrap(t, c.width, size, bold) for t, c in zip(row, columns, strict=True)]
@@ -220,7 +222,7 @@ class _Flow:
                 for k, text in enumerate(cell):
                     top = self.y + pad + k * step
                     self.line(text, size, x=at, top=top, bold=bold, colour=ink, right=col.right)
-                left += col.width + GAP
+                left += col.width + gap
             self.y += height(lines)
 
         def header() -> None:
@@ -337,9 +339,14 @@ def _front(content: ReportContent, size: tuple[float, float]) -> list[Page]:
 
 
 def _back(content: ReportContent, size: tuple[float, float]) -> list[Page]:
-    """The pages after the charts: the assumptions and the conservation check."""
+    """The pages after the charts: the assumptions, the accounting matrices and the
+    conservation check."""
     flow = _Flow(size)
     assumptions_table(flow, content.assumptions, "Assumptions")
+    for heading, note, table in content.matrices:
+        matrix_table(flow, heading, note, table)
+    if content.matrices:  # the check on a page of its own, whole
+        flow.new_page()
     width = flow.text_width
     flow.heading("Conservation check", keep=1.2)
     flow.paragraph(content.check, 12, width=min(width, READING_WIDTH))
@@ -350,6 +357,35 @@ def _back(content: ReportContent, size: tuple[float, float]) -> list[Page]:
         size=11,
     )
     return [p for p in flow.pages if p]
+
+
+def matrix_table(flow: _Flow, heading: str, note: str, table: Table) -> None:
+    """An accounting matrix on a page of its own: a column per account, in the largest type
+    (10 down to 6 points) whose columns fit the page's width."""
+    flow.new_page()
+    flow.heading(heading, keep=1.0)
+    flow.paragraph(note, 11, colour=MUTED, width=min(flow.text_width, READING_WIDTH))
+    gap = MATRIX_GAP
+    for size in (10.0, 9.0, 8.0, 7.0, 6.0):
+        columns = _matrix_columns(table, size)
+        if sum(c.width for c in columns) + gap * (len(columns) - 1) <= flow.text_width:
+            break
+    flow.table(table, columns, size=size, gap=gap)
+
+
+def _matrix_columns(table: Table, size: float) -> list[_Column]:
+    """Labels as wide as the longest; each figure column as wide as its widest figure or the
+    longest word of its header (headers wrap at spaces)."""
+    label = max(text_width(r[0], size) for r in (table.header, *table.rows)) + 0.05
+    values = [
+        0.05
+        + max(
+            *(text_width(r[i], size) for r in table.rows),
+            *(text_width(w, size, True) for w in table.header[i].split()),
+        )
+        for i in range(1, len(table.header))
+    ]
+    return [_Column(label)] + [_Column(w, right=True) for w in values]
 
 
 def assumptions_table(flow: _Flow, rows: Sequence[Assumption], heading: str) -> None:
