@@ -185,29 +185,33 @@ def _cycle(
 
 
 def _rotated(
-    graph: MoneyGraph, nodes: list[int], owned: dict[str, tuple[int, ...]], origins: Sequence[str]
+    graph: MoneyGraph,
+    nodes: list[int],
+    owned: dict[int, tuple[int, ...]],
+    alone: dict[int, int],
+    origins: Sequence[str],
 ) -> Cycle:
-    """The cycle through ``nodes`` started at the agent whose own origins flow on its first
-    edge and come back the most (ties: more of them on the first edge, then account order);
-    where none of its agents' origins flows on its first edge, at its first agent by account
-    order (its throughput is then 0)."""
+    """The cycle through ``nodes`` started at the agent whose own origins (``owned``, with
+    ``alone`` the cents of them it sent) flow on its first edge and come back the most (ties:
+    more of them on the first edge, then account order); where none of its agents' origins
+    flows on its first edge, at its first agent by account order (its throughput is then 0)."""
     best: tuple[tuple[Fraction, int, int], Cycle] | None = None
     for i, first in enumerate(nodes):
         path = [*nodes[i:], *nodes[:i], first]
-        x = owned.get(graph.accounts[first], ())
+        x = owned.get(first, ())
         out = _cents_of(graph.edges[(path[0], path[1])], x)
         if out == 0:
             continue
-        cycle = _cycle(graph, path, x, sent(graph, {first}, x), origins)
+        cycle = _cycle(graph, path, x, alone[first], origins)
         rank = (cycle.throughput_exact, out, -first)
         if best is None or rank > best[0]:
             best = (rank, cycle)
     if best is not None:
         return best[1]
     i = nodes.index(min(nodes))
-    x = owned.get(graph.accounts[nodes[i]], ())
+    x = owned.get(nodes[i], ())
     path = [*nodes[i:], *nodes[:i], nodes[i]]
-    return _cycle(graph, path, x, sent(graph, {nodes[i]}, x), origins)
+    return _cycle(graph, path, x, alone[nodes[i]], origins)
 
 
 def _group_paths(
@@ -268,9 +272,13 @@ def flow_cycles(
     if length_bound is not None and length_bound < 1:
         raise ValueError(f"length_bound(={length_bound}) must be >= 1")
     graph = money_graph(flows, accounts, external, run)
-    owned = origin_owners(origins)
+    by_name = origin_owners(origins)
+    owned = {a: by_name.get(name, ()) for a, name in enumerate(accounts)}
+    alone = dict.fromkeys(owned, 0)  # each agent's own origins it paid to other agents
+    for (a, _), v in graph.edges.items():
+        alone[a] += _cents_of(v, owned[a])
     plain = (
-        _rotated(graph, nodes, owned, origins)
+        _rotated(graph, nodes, owned, alone, origins)
         for nodes in nx.simple_cycles(graph.digraph(), length_bound=length_bound)
         if len(nodes) > 1
     )
@@ -281,7 +289,7 @@ def flow_cycles(
         members = {index[m] for m in (investor, *owns) if m in index}
         if len(members) < 2:
             continue  # a group of one: its cycles are the plain ones
-        x = tuple(sorted(o for m in members for o in owned.get(accounts[m], ())))
+        x = tuple(sorted(o for m in members for o in owned[m]))
         out = sent(graph, members, x)
         paths = _group_paths(graph, members, length_bound)
         more, cut = _bounded(

@@ -159,6 +159,26 @@ def test_amazon_group_cycle_is_the_round_trip(amazon: sim.Result):
     assert row.kinds == "investment / compute"
 
 
+def test_toy_cycles_are_the_worked_example_of_the_docs():
+    toy = sim.run(sim.load_scenario(ROOT / "scenarios" / "toy_round_trip.yaml"))
+    table = toy.cycles()
+    # docs/cycles.md: 50% x 40% x $12B back to bigtech, 40% x $12B back to its group
+    assert table.path.tolist() == [
+        "bigtech -> labco -> bigcloud -> bigtech",
+        "bigtech -> labco -> bigcloud",
+    ]
+    assert table.throughput_cents.tolist() == [240_000_000_000, 480_000_000_000]
+    assert table.share.tolist() == [pytest.approx(0.2), pytest.approx(0.4)]
+
+
+def test_a_run_kept_on_flows_has_the_same_cycles():
+    path = ROOT / "scenarios" / "nvidia_openai_oracle.yaml"
+    on_ledger = sim.run(sim.load_scenario(path)).cycles()
+    on_flows = sim.run(sim.load_scenario(path), record="flows").cycles()
+    assert len(on_ledger) > 0
+    assert on_flows.equals(on_ledger)
+
+
 def test_external_accounts_never_appear_in_a_cycle(amazon: sim.Result):
     # with external accounts as nodes, A -> market -> C -> V -> A would be a second cycle
     (cycle,) = found(LOOP_ACCOUNTS, LOOP_ORIGINS, LOOP_EXTERNAL, LOOP)
