@@ -141,13 +141,13 @@ def throughput(graph: MoneyGraph, path: Sequence[int], x: Sequence[int]) -> Frac
     X(v_k-1 -> v_k) * prod over j = 1 .. k-1 of X(v_j-1 -> v_j) / X_in(v_j)
 
     a share being 0 where ``v_j`` received no X-cents at all."""
-    value = Fraction(_cents_of(graph.edges[(path[-2], path[-1])], x))
+    numerator, denominator = _cents_of(graph.edges[(path[-2], path[-1])], x), 1
     for before, node in zip(path[:-2], path[1:-1], strict=True):
-        received = _cents_of(graph.inflow[node], x)
-        if received == 0 or value == 0:
-            return Fraction(0)
-        value *= Fraction(_cents_of(graph.edges[(before, node)], x), received)
-    return value
+        if numerator == 0:
+            break  # nothing came back; a node that received no X-cents gets here too
+        numerator *= _cents_of(graph.edges[(before, node)], x)
+        denominator *= _cents_of(graph.inflow[node], x) or 1
+    return Fraction(numerator, denominator)
 
 
 def sent(graph: MoneyGraph, members: set[int], x: Sequence[int]) -> int:
@@ -188,30 +188,29 @@ def _rotated(
     graph: MoneyGraph,
     nodes: list[int],
     owned: dict[int, tuple[int, ...]],
+    own: dict[tuple[int, int], int],
     alone: dict[int, int],
     origins: Sequence[str],
 ) -> Cycle:
-    """The cycle through ``nodes`` started at the agent whose own origins (``owned``, with
-    ``alone`` the cents of them it sent) flow on its first edge and come back the most (ties:
-    more of them on the first edge, then account order); where none of its agents' origins
-    flows on its first edge, at its first agent by account order (its throughput is then 0)."""
-    best: tuple[tuple[Fraction, int, int], Cycle] | None = None
+    """The cycle through ``nodes`` started at the agent whose own origins (``owned``) flow on
+    its first edge and come back the most (ties: more of them on the first edge, then account
+    order); where none of its agents' origins flows on its first edge, at its first agent by
+    account order (throughput 0). ``own``: each edge's cents of its payer's own origins;
+    ``alone``: all an agent sent of them to other agents."""
+    best: tuple[Fraction, int, int] | None = None  # throughput, cents on the first edge, -agent
+    start, n = min(nodes), len(nodes)
     for i, first in enumerate(nodes):
-        path = [*nodes[i:], *nodes[:i], first]
-        x = owned.get(first, ())
-        out = _cents_of(graph.edges[(path[0], path[1])], x)
+        out = own[(first, nodes[(i + 1) % n])]
         if out == 0:
             continue
-        cycle = _cycle(graph, path, x, alone[first], origins)
-        rank = (cycle.throughput_exact, out, -first)
-        if best is None or rank > best[0]:
-            best = (rank, cycle)
-    if best is not None:
-        return best[1]
-    i = nodes.index(min(nodes))
-    x = owned.get(nodes[i], ())
-    path = [*nodes[i:], *nodes[:i], nodes[i]]
-    return _cycle(graph, path, x, alone[nodes[i]], origins)
+        back = Fraction(0)  # nothing of its own on the last edge: nothing came back
+        if _cents_of(graph.edges[(nodes[i - 1], first)], owned[first]):
+            back = throughput(graph, [*nodes[i:], *nodes[:i], first], owned[first])
+        if best is None or (back, out, -first) > best:
+            best, start = (back, out, -first), first
+    i = nodes.index(start)
+    path = [*nodes[i:], *nodes[:i], start]
+    return _cycle(graph, path, owned[start], alone[start], origins)
 
 
 def _group_paths(
@@ -274,11 +273,12 @@ def flow_cycles(
     graph = money_graph(flows, accounts, external, run)
     by_name = origin_owners(origins)
     owned = {a: by_name.get(name, ()) for a, name in enumerate(accounts)}
+    own = {(a, b): _cents_of(v, owned[a]) for (a, b), v in graph.edges.items()}
     alone = dict.fromkeys(owned, 0)  # each agent's own origins it paid to other agents
-    for (a, _), v in graph.edges.items():
-        alone[a] += _cents_of(v, owned[a])
+    for (a, _), cents in own.items():
+        alone[a] += cents
     plain = (
-        _rotated(graph, nodes, owned, alone, origins)
+        _rotated(graph, nodes, owned, own, alone, origins)
         for nodes in nx.simple_cycles(graph.digraph(), length_bound=length_bound)
         if len(nodes) > 1
     )
