@@ -255,6 +255,20 @@ class Result:
             return None
         return Result(self.scenario, self.data, self.all_metrics, col)
 
+    # ---- money cycles ------------------------------------------------------------------------
+    def cycles(
+        self, *, length_bound: int | None = None, max_cycles: int | None = None
+    ) -> pd.DataFrame:
+        """The money cycles of this run and the traced dollars that came back along each, one
+        row per cycle, then per investor its group cycles (sim/cycles.py, docs/cycles.md).
+        ``length_bound``: the longest cycle looked for, in edges; ``max_cycles``: at most that
+        many per enumeration (default ``sim.cycles.MAX_CYCLES``; a warning says if hit)."""
+        from sim import cycles  # networkx only where cycles are asked for
+
+        limit = cycles.MAX_CYCLES if max_cycles is None else max_cycles
+        found = cycles.cycles(self.data, self.run, length_bound=length_bound, max_cycles=limit)
+        return cycles.table(found)
+
     # ---- ledger and balances -----------------------------------------------------------------
     @cached_property
     def ledger_table(self) -> pa.Table:
