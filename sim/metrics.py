@@ -318,14 +318,21 @@ def _investor_metrics(
     stated_post_money = np.where(
         stake_announced > 0, announced / np.where(stake_announced > 0, stake_announced, 1), np.nan
     )
+    valued = ~np.isnan(stake)  # every deal states a valuation: its stock has a value
+    if len(labs) > 1:
+        # shares of different labs do not add up to a share of anything, nor have one
+        # valuation: stake and post-money figures are per lab only (by_lab)
+        stake = np.full(plan.n_runs, np.nan)
+        stake_announced = stake.copy()
+        stated_post_money = stake.copy()
 
     out: dict[str, Array] = {
         "announced": announced,
         "invested": invested,
         "stake": stake,
         "stake_announced": stake_announced,
-        "stake_value": np.where(np.isnan(stake), np.nan, stake_value),
-        "equity_share_of_result": np.where(np.isnan(stake), np.nan, np.rint(share_of_result)),
+        "stake_value": np.where(valued, stake_value, np.nan),
+        "equity_share_of_result": np.where(valued, np.rint(share_of_result), np.nan),
         "pv_invested": pv_invested,
         "stated_post_money": stated_post_money,
         "spend_on_own_cloud": spend,
@@ -442,8 +449,9 @@ def compute(data: RunData, twins: Twins | None = None) -> Metrics:
     by_lab: dict[tuple[str, str], dict[str, Array]] = {}
     for investor in plan.investors:
         labs = list(dict.fromkeys(d.lab for d in plan.investments if d.investor == investor))
+        # an investor with no deal (a seller's owner only): its sellers' sales to every lab
         investors[investor] = _investor_metrics(
-            data, twins, investor, labs, amount, discount, results
+            data, twins, investor, labs or list(plan.labs), amount, discount, results
         )
         if len(labs) > 1:
             for lab in labs:

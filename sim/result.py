@@ -121,7 +121,7 @@ def _caused_lines(
     return [
         f"    incremental revenue    {money(m['incremental_revenue' + suffix]):>12}"
         + (
-            "   sales of what it owns from the lab's spending, less the twin's"
+            "   sales into what it owns, less the twin's"
             if by_path
             else "   the clouds' revenue from the lab, less the twin's"
         ),
@@ -483,6 +483,13 @@ class Result:
             clouds = ", ".join(s.label(c) for c in owns) or ("nothing" if multi else "no cloud")
             labs = ", ".join(s.label(x) for x in _invested_labs(s, inv))
             stake = ""
+            if len(_invested_labs(s, inv)) > 1:  # a stake per lab: they do not add up
+                per_lab = d["investors"][inv].get("by_lab", {})
+                stake = ", ".join(
+                    f"{s.label(x)} {v['stake']:.2%}"
+                    for x, v in per_lab.items()
+                    if v.get("stake") is not None
+                )
             if m["stake"] is not None:
                 stake = f"{m['stake']:.2%}"
                 if m["stake_announced"] != m["stake"]:
@@ -490,6 +497,15 @@ class Result:
             invested = money(m["invested"])
             if m["announced"] != m["invested"]:
                 invested += f" of {money(m['announced'])} announced"
+            if not labs:  # it owns sellers but invests in no lab here
+                lines += [
+                    "",
+                    f"Investor {inv} (owns {clouds}): no investment in this file",
+                    f"  sales into what it owns  {money(m['spend_on_own_cloud']):>12}"
+                    "   from every lab, all origins",
+                    f"  profit on them           {money(m['relationship_profit']):>12}",
+                ]
+                continue
 
             lines += [
                 "",
@@ -502,7 +518,7 @@ class Result:
                     else ""
                 ),
             ]
-            if m["stake"] is not None and m["stake_value"] is not None:
+            if m["stake_value"] is not None:
                 lines += [
                     f"  stake value              {money(m['stake_value']):>12}"
                     "   the stake at the lab's latest post-money",
