@@ -1397,7 +1397,15 @@ def _checked_scenario(m: ScenarioModel, doc: YamlDoc) -> Scenario:
         _contract(m, ids[i], d) for i, d in enumerate(m.deals) if isinstance(d, ContractModel)
     )
     revenue_shares = tuple(
-        RevenueShare(ids[i], d.investor, d.lab, d.share, d.start or m.start, d.until, d.cap)
+        RevenueShare(
+            ids[i],
+            d.investor,
+            d.lab,
+            d.share,
+            d.start or m.start,
+            d.until or m.horizon.after(m.start),
+            d.cap,
+        )
         for i, d in enumerate(m.deals)
         if isinstance(d, RevenueShareModel)
     )

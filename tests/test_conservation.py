@@ -182,6 +182,14 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
             "investor": draw(st.sampled_from(investors)),
         }
         deal |= {"lab": draw(st.sampled_from(labs)), "tranches": tranches}
+        # part of it in credits, on a seller the investor owns that the lab buys from
+        owned = agents[deal["investor"]]["owns"]
+        bought = [c for c in owned if c in agents[deal["lab"]]["spending"]["compute"]["providers"]]
+        if bought and draw(st.booleans()):
+            deal["credits"] = {
+                "on": draw(st.sampled_from(bought)),
+                "share": f"{draw(st.integers(0, 100))}%",
+            }
         valuation = draw(st.sampled_from(["none", "pre_money", "post_money", "stake"]))
         if valuation == "stake":
             # at least 5%: three tranches of up to $50B then imply at most $3T (the limit: $10T)
@@ -190,6 +198,16 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
             deal[valuation] = dollars(draw(CENTS))
         deals.append(deal)
     investments = list(deals)
+    for _ in range(draw(st.integers(0, 2))):  # revenue shares, from any lab to any investor
+        share: dict[str, Any] = {
+            "kind": "revenue_share",
+            "investor": draw(st.sampled_from(investors)),
+            "lab": draw(st.sampled_from(labs)),
+            "share": f"{draw(st.integers(0, 5000)) / 100}%",
+        }
+        if draw(st.booleans()):
+            share["cap"] = dollars(draw(CENTS))
+        deals.append(share)
     pair = st.tuples(st.sampled_from(labs), st.sampled_from(clouds))
     pair_terms: dict[tuple[str, str], str] = {}  # one lab's contracts with one cloud share terms
     for lab, cloud in draw(st.lists(pair, max_size=3)):

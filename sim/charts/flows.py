@@ -131,6 +131,8 @@ def _node_order(run: RunLike, bands: pd.DataFrame) -> list[list[str]]:
     col2 += [f"{lab}:held" for lab in s.labs]
     # each cloud's profit where it goes (owner, or kept), in cloud order; costs at the bottom
     col3 = [t for c in col2 for t in (s.owner_of(c), f"{c}:kept") if t] + ["cloud_costs"]
+    # then whatever else a seller passed on: other sellers (routed costs), vendor_costs, credits
+    col3 += [t for t in bands.target[bands.stage == "out"].unique() if t not in col3]
     col3 = list(dict.fromkeys(col3))
     present = [
         set(bands[bands.stage == "in"].source),
@@ -162,6 +164,8 @@ def _label(run: RunLike, key: str, column: int) -> str:
         "other_compute": "other compute",
         "suppliers": "other costs",
         "cloud_costs": "clouds' costs",
+        "vendor_costs": "vendors' costs",
+        "credits_issued": "credits redeemed",
     }.get(key, who)
 
 
@@ -175,11 +179,15 @@ def _layout(run: RunLike, bands: pd.DataFrame, palette: Palette) -> Layout:
         for key, v in b.groupby("target").dollars.sum().items():
             through[(dst_col, str(key))] = max(through.get((dst_col, str(key)), 0.0), v)
     span = TOP - BOTTOM
-    scale = min(
-        (span - GAP * (len(col) - 1)) / sum(through[(c, k)] for k in col)
-        for c, col in enumerate(order)
-        if col
-    )
+    scale = (
+        min(
+            (span - GAP * (len(col) - 1)) / sum(through[(c, k)] for k in col)
+            for c, col in enumerate(order)
+            if col
+        )
+        if any(order)
+        else 1.0
+    )  # nothing to draw (no investor's money in a run without one)
     nodes: dict[tuple[int, str], Node] = {}
     for c, col in enumerate(order):
         height = sum(through[(c, k)] for k in col) * scale + GAP * (len(col) - 1)
@@ -342,6 +350,8 @@ def own_dollars_diagram(run: RunLike, *, size: Sequence[float] = SLIDE_SIZE) -> 
     bands = bands[bands.origin.isin(mine)].reset_index(drop=True)
     active = [(i, v) for i, v in m["investors"].items() if v["invested"]]
     title = "Follow the investors' own dollars"
+    if not active:
+        title = "No investor put money in: there are no investors' dollars to follow"
     if len(active) == 1:
         inv, v = active[0]
         title = f"Follow {s.label(inv)}'s {format_money(v['invested'])}"

@@ -68,6 +68,8 @@ def _label(run: RunLike, agent: str) -> str:
 def _labels(run: RunLike, agents: Iterable[str]) -> str:
     """``A``, ``A and B``, ``A, B and C``."""
     names = [_label(run, a) for a in agents]
+    if not names:
+        return "no lab"
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 

@@ -319,13 +319,15 @@ def _cost_sentence(s: Scenario, investor: str, name: str, m: dict[str, Any], suf
     at = f"In present value at {rate(s)} a year"
     if cost is None:
         return ""
+    back = "that profit and the revenue share" if m["revenue_share"] else "that profit"
     if cost <= 0:
+        verb = "exceed" if m["revenue_share"] else "exceeds"
         text = (
-            f"{at}, that profit exceeds the investment by {_money(-cost)}: net of it the stake "
+            f"{at}, {back} {verb} the investment by {_money(-cost)}: net of it the stake "
             f"cost {name} nothing (a net cost of {_money(cost)})"
         )
     else:
-        text = f"{at}, net of that profit the stake cost {name} {_money(cost)}"
+        text = f"{at}, net of {back} the stake cost {name} {_money(cost)}"
     if post is not None and m["stated_post_money"] is not None:
         text += (
             f", an effective post-money valuation of {_money(post)} against the "
@@ -382,9 +384,14 @@ def _caused_points(run: RunLike, investor: str, m: dict[str, Any]) -> Points:
     points.append(
         f"In present value at {rate(s)} a year, discounted to {start}: {name} put in "
         f"{_money(m['pv_invested'])} and the investment brought back "
-        f"{_money(m['pv_incremental_profit'])} of profit, a net cost of "
-        f"{_money(m['net_cost'])}."
-        + (" Net of that profit the stake cost nothing." if (m["net_cost"] or 0) <= 0 else "")
+        f"{_money(m['pv_incremental_profit'])} of profit"
+        + (
+            f" and {_money(m['pv_incremental_revenue_share'])} of revenue share"
+            if m["revenue_share"]
+            else ""
+        )
+        + f", a net cost of {_money(m['net_cost'])}."
+        + (" Net of that the stake cost nothing." if (m["net_cost"] or 0) <= 0 else "")
     )
     if m["stake"] is not None and m["effective_post_money"] is not None:
         stated = m["stated_post_money"]
