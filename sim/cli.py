@@ -157,7 +157,8 @@ def validate(scenario: Path, overrides: tuple[str, ...]) -> None:
     "with_matrices",
     is_flag=True,
     help="Also write the accounting matrices into the run folder: transaction_flows.csv, "
-    "balance_sheet.csv, consolidated_flows.csv (dollars to the cent; docs/matrices.md).",
+    "balance_sheet.csv, consolidated_flows.csv (dollars to the cent; docs/matrices.md), and "
+    "the money cycles, cycles.csv (docs/cycles.md), which the summary lists.",
 )
 @click.option(
     "--force",
@@ -217,6 +218,8 @@ def run(
     write_run(result, out, extra, overrides=overrides, force=force)
     _ignore_signals()  # the run folder is in place: the command completes from here
     click.echo(result.to_json() if as_json else result.summary())
+    if with_matrices and not as_json:
+        click.echo("\n" + result.cycles_summary())
     if not as_json:
         click.echo(
             f"\nWrote {out}/"

@@ -46,7 +46,12 @@ RUN_FILES = (
     "scenario.resolved.yaml",
 )
 # with --matrices: the accounting matrices of the run (sim/matrices.py), dollars to the cent
-MATRIX_FILES = ("transaction_flows.csv", "balance_sheet.csv", "consolidated_flows.csv")
+MATRIX_FILES = (
+    "transaction_flows.csv",
+    "balance_sheet.csv",
+    "consolidated_flows.csv",
+    "cycles.csv",  # the money cycles of the run's flow graph and their throughput (sim/cycles.py)
+)
 MARKER = ".roundtrip-run"  # in every run folder: what made the run, and the files written there
 MARKER_FORMAT = 1
 
@@ -430,11 +435,12 @@ def write_matrices(result: Result, folder: Path) -> None:
     transaction-flow matrix, the balance sheet at the end and the consolidated flows."""
     views = result.matrices()
     for name, matrix in zip(
-        MATRIX_FILES,
+        MATRIX_FILES[:3],
         (views.transaction_flows, views.balance_sheet, views.consolidated),
         strict=True,
     ):
         (folder / name).write_text(matrix.csv())
+    result.cycles().to_csv(folder / MATRIX_FILES[3], index=False)
 
 
 @dataclass

@@ -269,6 +269,25 @@ class Result:
         found = cycles.cycles(self.data, self.run, length_bound=length_bound, max_cycles=limit)
         return cycles.table(found)
 
+    def cycles_summary(self, top: int = 10) -> str:
+        """The money cycles that brought traced dollars back, largest first (at most ``top``):
+        the text ``roundtrip run --matrices`` prints."""
+        table = self.cycles()
+        back = table[table.throughput_cents > 0].sort_values("throughput_cents", ascending=False)
+        lines = [
+            f"Money cycles: {len(back)} of {len(table)} brought traced dollars back "
+            "(docs/cycles.md; all of them in cycles.csv)"
+        ]
+        for _, c in back.head(top).iterrows():
+            who = c.group if isinstance(c.group, str) else c.start
+            lines.append(
+                f"  {format_dollars(int(c.throughput_cents)):>10}  {c.share:6.1%} of what "
+                f"{self.scenario.label(who)} sent   {c.path}"
+            )
+        if len(back) > top:
+            lines.append(f"  ... and {len(back) - top} more")
+        return "\n".join(lines)
+
     # ---- ledger and balances -----------------------------------------------------------------
     @cached_property
     def ledger_table(self) -> pa.Table:

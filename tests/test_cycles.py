@@ -7,6 +7,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import sim
@@ -234,3 +235,19 @@ def test_cycles_warns_when_it_stops_at_the_bound(amazon: sim.Result):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert len(amazon.cycles(max_cycles=1)) == 2  # one plain cycle, one group cycle
+
+
+def test_run_with_matrices_lists_the_cycles_and_writes_them(tmp_path, capsys) -> None:
+    from conftest import cli
+
+    out = tmp_path / "run"
+    code, printed, err = cli(
+        capsys, "run", ROOT / "scenarios" / "amazon_openai_50b.yaml", "-o", out, "--matrices"
+    )
+    assert (code, err) == (0, "")
+    written = pd.read_csv(out / "cycles.csv")
+    back = written[written.throughput_cents > 0]
+    assert "amazon -> openai -> aws -> amazon" in set(back.path)
+    assert f"Money cycles: {len(back)} of {len(written)} brought traced dollars back" in printed
+    top = back.sort_values("throughput_cents", ascending=False).iloc[0]
+    assert f"{top.path}\n" in printed
