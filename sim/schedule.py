@@ -266,13 +266,18 @@ def structure(s: Scenario) -> tuple[object, ...]:
             if lab.financing is not None
         ),
         # sellers, their kinds, and which sellers their costs go to after which lag
-        tuple((c.name, c.kind, tuple((r.to, r.lag) for r in c.costs)) for c in s.clouds.values()),
+        tuple(
+            (c.name, c.kind, tuple([(r.to, r.lag) for r in c.costs]) if c.costs else ())
+            for c in s.clouds.values()
+        ),
         # which tranches wait for which kind of condition; levels and dates are values
         tuple(
             (d.id, d.investor, d.lab, tuple(t.kind for t in d.tranches), d.credits_on)
             for d in s.investments
         ),
-        tuple((r.id, r.investor, r.lab, r.cap_cents is None) for r in s.revenue_shares),
+        tuple([(r.id, r.investor, r.lab, r.cap_cents is None) for r in s.revenue_shares])
+        if s.revenue_shares
+        else (),
         # a contract's minimum is stated as a total (over a term) or as a schedule of years
         tuple((c.id, c.lab, c.cloud, c.with_investment, bool(c.schedule)) for c in s.contracts),
     )
