@@ -253,7 +253,7 @@ def run(
     metavar="NAMES",
     callback=_chart_option("names"),
     help="Only these charts, comma-separated: run_vs_twin, cumulative, investor_cash, flows, "
-    "own_dollars, lab_cash (default all).",
+    "own_dollars, paths, lab_cash (default all).",
 )
 def chart(
     folder: Path,

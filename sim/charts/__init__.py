@@ -49,6 +49,7 @@ from matplotlib.figure import Figure
 from sim.charts.caused import run_vs_twin
 from sim.charts.compare import compare_chart
 from sim.charts.flows import flow_diagram, own_dollars_diagram
+from sim.charts.paths import paths_chart
 from sim.charts.ranges import RANGE_CHARTS, RangeRuns, applicable, fan, sweep_heatmap, sweep_line
 from sim.charts.style import DEFAULT_DPI, FORMATS, SLIDE_SIZE, save
 from sim.charts.timeseries import cumulative_flows, investor_cash, lab_cash
@@ -71,6 +72,7 @@ CHARTS: dict[str, ChartFunction] = {
     "investor_cash": investor_cash,  # net position in present value, incremental payback date
     "flows": flow_diagram,  # the circuit: where the money came from, went, and came back
     "own_dollars": own_dollars_diagram,  # the same circuit for the investors' own dollars only
+    "paths": paths_chart,  # caused and traced by path: own cloud, own vendor, via other sellers
     "lab_cash": lab_cash,  # the lab's cash by origin and the date it runs short
 }
 
@@ -294,6 +296,7 @@ __all__ = [
     "flow_diagram",
     "investor_cash",
     "lab_cash",
+    "paths_chart",
     "redraw",
     "render",
     "render_ranges",
