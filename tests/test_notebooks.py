@@ -171,7 +171,7 @@ def test_a_notebook_opens_with_its_question_and_checks_a_figure_it_shows(path: P
     assert asserts, "no cell checks a figure against the library or a closed form"
 
 
-def test_the_notebooks_are_the_five_the_readme_links() -> None:
+def test_the_notebooks_are_the_six_the_readme_links() -> None:
     readme = (ROOT / "README.md").read_text()
     names = [p.stem for p in NOTEBOOKS]
     assert names == [
@@ -180,6 +180,7 @@ def test_the_notebooks_are_the_five_the_readme_links() -> None:
         "03_uncertainty",
         "04_deals_side_by_side",
         "05_explorer",
+        "06_the_whole_web",
     ]
     for name in names:
         assert f"(notebooks/{name}.ipynb)" in readme
