@@ -190,6 +190,38 @@ def test_a_monte_carlo_on_a_dask_scheduler_equals_the_same_seed_here_run_by_run(
     assert here["error"].isna().all()
 
 
+WEB = ROOT / "scenarios" / "whole_web.yaml"
+WEB_MC = [
+    "agents.oracle.costs.nvidia_systems.share~uniform(20%,45%)",
+    "deals.0.credits.share~uniform(0%,100%)",
+    "agents.openai.revenue.growth~normal(50%,10%)",
+]
+
+
+def test_a_monte_carlo_of_the_whole_web_runs_through_the_same_recorder_here_and_on_dask(
+    tmp_path, scheduler
+) -> None:
+    template = sim.load_template(WEB)
+
+    def farmed(where: Path, **options: object) -> pd.DataFrame:
+        points = sim.vary.draw_points(template, 6, seed=3, specs=WEB_MC)
+        jobs = [(k, inputs, p) for k, (inputs, p) in enumerate(points)]
+        farm.farm(jobs, where, seed=3, **options)  # type: ignore[arg-type]
+        return farm.read(where).sort_values("run_id", ignore_index=True)
+
+    here = farmed(tmp_path / "here.parquet", chunk_runs=4)
+    there = farmed(tmp_path / "there.parquet", backend=scheduler, chunk_runs=3)
+    assert_frame_equal(there, here)
+    assert here["error"].isna().all()
+    # a row is the run drawn here and run alone, through every hop: Nvidia's dollars via Oracle
+    drawn = sim.draw(template, 6, seed=3, specs=WEB_MC)
+    for k in (0, 5):
+        alone = sim.run(drawn[k][1]).metrics_dict()["investors"]
+        for who, metric in (("nvidia", "round_trip_via_others"), ("microsoft", "credits_consumed")):
+            assert here.loc[k, f"{who}.{metric}"] == pytest.approx(alone[who][metric], abs=0.005)
+    assert here["nvidia.round_trip_via_others"].nunique() == 6  # the draws move the second hop
+
+
 def test_a_point_whose_values_are_invalid_is_a_row_with_the_error_and_the_others_run(
     tmp_path,
 ) -> None:
