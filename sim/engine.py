@@ -1,104 +1,33 @@
-"""The event loop: a Plan (a batch of one or many runs) goes through one SimPy environment.
+"""The engine: the clock, the books and the accounts of a batch; the agents' behaviours live in
+sim/kinds/, one module per kind (investors, labs, sellers; credits beside the labs).
 
-Time is in days since the scenario's start. At one instant events run in this order (the phases
-below, given to SimPy as event priorities): tranches, customer revenue, invoices falling due, lab
-spending (with the cloud's reaction to each payment), and last the snapshot of every pool.
-Every amount is an array over the runs of the batch, so a run's
-result never depends on the batch it was in; an event whose day differs between runs is scheduled
-once per distinct day and moves money only in the runs it concerns.
+A Plan (a batch of one or many runs) goes through one SimPy environment. Time is in days since
+the scenario's start; at one instant events run in the phases of sim/clock.py. Every amount is an
+array over the runs of the batch, so a run's result never depends on the batch it was in; an
+event whose day differs between runs is scheduled once per distinct day and moves money only in
+the runs it concerns.
+
+The engine names the accounts, origins and deals, opens the books, builds each kind from the Plan
+(``KINDS``, in order: labs settle their payments with the sellers' tables), starts their
+processes, takes a snapshot of every pool at each step's end, and checks the books and the
+accounting matrices once the run is done. Adding an agent kind is a module in sim/kinds/ with a
+class built from the engine and a ``start`` that launches its processes, added to ``KINDS``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import partial
+from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 import simpy
 
-from sim import agents, credits, jit
-from sim.books import Books, Cents, Flows, LedgerArrays, Legs, Timed
-from sim.credits import CreditLine
+from sim import jit
+from sim.books import Books, Cents, Flows, LedgerArrays, Timed
+from sim.clock import CLOSING, At, Process
+from sim.kinds import Investors, Labs, Sellers
 from sim.matrices import check as check_matrices
 from sim.recorder import FlowRecorder
-from sim.schedule import FinancingPlan, Plan
-from sim.sellers import Sellers
-
-
-@dataclass
-class Settle:
-    """The fixed shape of some clouds settling a payment (see agents.cloud_settles)."""
-
-    margins: npt.NDArray[np.float64]  # [cloud, run]
-    owned: npt.NDArray[np.intp]  # positions of the clouds an investor owns
-    # a cost leg per cloud that routes none of its costs, then a profit leg per owned
-    legs: list[tuple[int, int, str, int]]
-    # clouds whose costs sim/sellers.py passes on: (position here, position in plan.clouds, deal)
-    routed: list[tuple[int, int, int]]
-    # the rows of legs_cents posted with ``legs`` (all but the routed clouds' cost rows);
-    # None: all of them
-    keep: npt.NDArray[np.intp] | None
-
-
-@dataclass(frozen=True)
-class FinancingTerms:
-    """A lab's financing rule as the engine applies it: fixed for the whole run."""
-
-    debt: bool  # debt bears interest and is reported outstanding; equity does neither
-    plan: FinancingPlan  # floor, limit [run]; interest per cent of debt in each step [step, run]
-    origin: int  # the origin of the money raised (``<lab>:equity`` or ``<lab>:debt``)
-    raise_legs: Legs  # source -> lab, financing
-    interest_legs: Legs  # lab -> source, interest
-
-
-@dataclass
-class Financed:
-    """What a lab's financing has come to so far, per run (changes step by step)."""
-
-    raised: Cents  # all money received from its source [run]
-    debt: Cents  # debt outstanding: drawn plus interest not paid [run]; 0 for equity
-
-    @classmethod
-    def none(cls, n_runs: int) -> Financed:
-        return cls(np.zeros(n_runs, dtype=np.int64), np.zeros(n_runs, dtype=np.int64))
-
-
-@dataclass
-class LabTables:
-    """A lab's spending, fixed in advance where it does not depend on cash; counters per step."""
-
-    name: str
-    index: int  # account
-    clouds: list[str]  # invoice targets: providers in share order, then contract-only clouds
-    n_providers: int
-    contract_rows: list[int]  # position in ``clouds`` of each contract's cloud
-    minimum: Cents  # take-or-pay minimum [step, contract, run]
-    min_total: Cents  # [step, run]
-    excess: Cents  # compute demand above the minimums [step, run]
-    other: Cents  # other costs [step, run]
-    wanted: npt.NDArray[np.float64]  # [step, provider.. + other_compute + other, run]
-    wanted_total: Cents  # excess + other [step, run]
-    unused: Cents  # minimums above demand [step, run]
-    due: npt.NDArray[np.int64]  # due day of each step's invoice [step, cloud, run]
-    due_now: npt.NDArray[np.bool_]  # due the day it is issued [step, cloud, run]
-    deferred: list[list[int]]  # per step, clouds whose invoice some run pays later
-    same_due: npt.NDArray[np.bool_]  # all runs share the due day [step, cloud]
-    now_clouds: list[int]  # positions of clouds some run pays the day they invoice
-    settle: Settle  # how those clouds pass the money on
-    legs: Legs  # to each cloud, other_compute and suppliers; then the clouds' cost and profit
-    invoice_legs: list[Legs]  # per cloud: a deferred invoice, with the cloud's cost and profit
-    invoice_settle: list[Settle]
-    unmet_compute: Cents  # filled step by step [step, run]
-    unmet_other: Cents
-    shortfall: Cents
-    financed: Financed  # money raised so far and debt outstanding (zero without financing)
-    financing: FinancingTerms | None = None  # None: the lab never raises money
-    credit_lines: list[CreditLine] = field(default_factory=list)  # credits it holds (if any)
-
-    @property
-    def n_contracts(self) -> int:
-        return len(self.contract_rows)
+from sim.schedule import Plan
 
 
 @dataclass
@@ -121,7 +50,8 @@ class RunData:
 
 
 class Engine:
-    """Holds the state of one batch while SimPy runs the agents' processes over it."""
+    """Holds the clock, the books and the accounts of one batch while SimPy runs the kinds'
+    processes over it."""
 
     def __init__(self, plan: Plan, *, keep_balances: bool = True, record: str = "ledger") -> None:
         self.plan = plan
@@ -175,9 +105,10 @@ class Engine:
             n_deals=len(self.deals),
         )
 
-        self.payables = {lab: np.zeros(n, dtype=np.int64) for lab in plan.labs}
+        # each kind's tables, from the Plan, in the order of KINDS
         self.sellers = Sellers(self)
-        self._lab_tables()
+        self.labs = Labs(self)
+        self.investors = Investors(self)
         # every pool at every grid point, written in place: one array of (steps + 1) x accounts
         # x origins x runs cents (sim/budget.py counts it before the run starts)
         self.balances: Cents | None = None
@@ -186,170 +117,11 @@ class Engine:
             self.balances = np.empty(shape, dtype=np.int64)
         self._snapshots_taken = 0
 
-    def _lab_tables(self) -> None:
-        """Per lab, everything about its spending that does not depend on its cash, up front."""
-        plan, n = self.plan, self.plan.n_runs
-        self.labs: dict[str, LabTables] = {}
-        for name, lp in plan.labs.items():
-            contracts = [c for c in plan.contracts if c.lab == name]
-            clouds = list(lp.providers) + [
-                c.cloud for c in contracts if c.cloud not in lp.providers
-            ]
-            steps = plan.n_steps
-            minimum = (
-                np.stack([c.minimum for c in contracts], axis=1)
-                if contracts
-                else np.zeros((steps, 0, n), dtype=np.int64)
-            )
-            min_total = minimum.sum(axis=1)
-            excess = np.maximum(lp.compute - min_total, 0)  # compute demand above the minimums
-            # provider shares, with what is left of 100% going to other_compute, then other costs
-            rest = np.clip(1.0 - lp.shares.sum(axis=0), 0.0, 1.0)
-            shares = np.concatenate([lp.shares, rest[None]])  # [item, run]
-            wanted = np.concatenate(
-                [shares[None] * excess[:, None, :], lp.other[:, None, :]], axis=1
-            )
-            due = (
-                np.stack([plan.due[(name, c)] for c in clouds], axis=1)
-                if clouds
-                else np.zeros((steps, 0, n), dtype=np.int64)
-            )
-            due_now = due == plan.days[1:, None, None]
-            deferred = [
-                [i for i, later in enumerate(row) if later]
-                for row in (~due_now.all(axis=2)).tolist()
-            ]
-            deals = [self.compute_deal[(name, c)] for c in clouds]
-            # clouds that some run pays the day it is invoiced; only these get immediate legs
-            now_clouds = [i for i in range(len(clouds)) if due_now[:, i, :].any()]
-            settle = self._settle(
-                [clouds[i] for i in now_clouds], [deals[i] for i in now_clouds], n_other=2
-            )
-            a = self.index[name]
-            spend_legs = [(a, self.index[clouds[i]], "compute", deals[i]) for i in now_clouds]
-            spend_legs += [
-                (
-                    a,
-                    self.index["other_compute"],
-                    "compute",
-                    self.deal_index[f"{name}-other-compute"],
-                ),
-                (a, self.index["suppliers"], "other", self.deal_index[f"{name}-other"]),
-            ]
-            invoice_legs, invoice_settle = [], []
-            for c, d in zip(clouds, deals, strict=True):
-                one = self._settle([c], [d])
-                invoice_settle.append(one)
-                invoice_legs.append(Legs.of([(a, self.index[c], "compute", d), *one.legs]))
-            self.labs[name] = LabTables(
-                name=name,
-                index=self.index[name],
-                clouds=clouds,
-                n_providers=len(lp.providers),
-                contract_rows=[clouds.index(c.cloud) for c in contracts],
-                minimum=minimum,
-                min_total=min_total,
-                excess=excess,
-                other=lp.other,
-                wanted=wanted,
-                wanted_total=excess + lp.other,
-                unused=np.maximum(min_total - lp.compute, 0),
-                due=due,
-                due_now=due_now,
-                deferred=deferred,
-                same_due=(due == due[:, :, :1]).all(axis=2),
-                now_clouds=now_clouds,
-                settle=settle,
-                legs=Legs.of(spend_legs + settle.legs),
-                invoice_legs=invoice_legs,
-                invoice_settle=invoice_settle,
-                unmet_compute=np.zeros((steps, n), dtype=np.int64),
-                unmet_other=np.zeros((steps, n), dtype=np.int64),
-                shortfall=np.zeros((steps, n), dtype=np.int64),
-                financed=Financed.none(n),
-            )
-            if lp.financing is not None:
-                self._financing_tables(self.labs[name], lp.financing)
-            self.labs[name].credit_lines = credits.lines(
-                self, self.labs[name], [c.cloud for c in contracts]
-            )
-
-    def _financing_tables(self, lab: LabTables, f: FinancingPlan) -> None:
-        """The legs and origin of a lab's financing."""
-        a, source = lab.index, self.index[f.source]
-        d = self.deal_index[f"{lab.name}-financing"]
-        lab.financing = FinancingTerms(
-            debt=f.kind == "debt",
-            plan=f,
-            origin=self.origin[f"{lab.name}:{f.kind}"],
-            raise_legs=Legs.of([(source, a, "financing", d)]),
-            interest_legs=Legs.of([(a, source, "interest", d)]),
-        )
-
-    def _settle(self, clouds: list[str], deals: list[int], n_other: int = 0) -> Settle:
-        """Who pays whom when ``clouds`` settle payments made under ``deals`` (with
-        ``n_other`` other payees in the same payment): the costs of a cloud that routes some
-        are passed on by sim/sellers.py, not here."""
-        plan = self.plan
-        pos = [self.cloud_pos[c] for c in clouds]
-        owned = [i for i, c in enumerate(clouds) if plan.owner[c] is not None]
-        routes = [self.sellers.routes(c) for c in clouds]
-        cost = [
-            (self.index[c], self.index[plan.sink(c)], "cloud_cost", d)
-            for c, d, r in zip(clouds, deals, routes, strict=True)
-            if not r
-        ]
-        routed = [(i, pos[i], deals[i]) for i, r in enumerate(routes) if r]
-        n = len(clouds)
-        rows = [
-            k
-            for k in range(2 * n + n_other + len(owned))
-            if not (n + n_other <= k < 2 * n + n_other and routes[k - n - n_other])
-        ]
-        keep = np.array(rows, dtype=np.intp) if routed else None
-        profit = [
-            (self.index[clouds[i]], self.index[plan.owner[clouds[i]] or ""], "profit", deals[i])
-            for i in owned
-        ]
-        return Settle(
-            plan.margins[pos], np.array(owned, dtype=np.intp), cost + profit, routed, keep
-        )
-
     def _deal(self, name: str, lab: str | None) -> int:
         self.deal_index[name] = len(self.deals)
         self.deals.append(name)
         self.deal_lab.append(lab)
         return self.deal_index[name]
-
-    def invoice_later(self, lab: LabTables, i: int, k: int, amount: Cents) -> None:
-        """Set step ``k``'s invoice from cloud ``i`` aside as owed, and pay it when due (if that
-        falls within the horizon); runs with different due days get one event per day."""
-        self.payables[lab.name] += amount
-        end = int(self.plan.days[-1])
-        due = lab.due[k, i]
-        days = [int(due[0])] if lab.same_due[k, i] else sorted(set(due[amount > 0].tolist()))
-        for day in days:
-            if day > end:
-                continue  # due after the horizon: stays owed
-            part = amount if len(days) == 1 else np.where(due == day, amount, 0)
-            ev = agents.At(self.env, day, agents.DUE)
-            ev.callbacks.append(partial(self._pay_due, lab, i, part))
-
-    def _pay_due(self, lab: LabTables, i: int, part: Cents, _event: simpy.events.Event) -> None:
-        agents.pay_invoice(self, lab, i, part, int(self.env.now))
-
-    def _lab_stats(self, t: LabTables) -> dict[str, Cents]:
-        """A lab's counters over the run; its cash-out day is the first step anything was cut."""
-        cut = (t.unmet_compute + t.unmet_other + t.shortfall) > 0  # [step, run]
-        first = cut.argmax(axis=0)
-        return {
-            "unmet_compute": t.unmet_compute.sum(axis=0),
-            "unmet_other": t.unmet_other.sum(axis=0),
-            "shortfall": t.shortfall.sum(axis=0),
-            "unused_commitment": t.unused.sum(axis=0),
-            "cash_out_day": np.where(cut.any(axis=0), self.plan.days[1:][first], -1),
-            "debt_outstanding": t.financed.debt.copy(),
-        }
 
     def snapshot(self) -> None:
         """Keep every pool as it stands (at the start and at each step's end), if kept."""
@@ -359,14 +131,9 @@ class Engine:
 
     def run(self) -> RunData:
         env, plan = self.env, self.plan
-        cash_before = agents.CashBeforeTranches(self)
-        for inv in plan.investments:
-            env.process(agents.investor_tranches(env, self, inv, cash_before))
-        for lab in plan.labs.values():
-            env.process(agents.customer_revenue(env, self, lab))
-        for tables in self.labs.values():
-            env.process(agents.lab_spending(env, self, tables))
-        env.process(agents.books_closing(env, self))
+        for kind in (self.investors, self.labs, self.sellers):  # processes in this order
+            kind.start(self)
+        env.process(books_closing(env, self))
         env.run()
         if self._snapshots_taken != self.plan.n_steps + 1:
             raise RuntimeError(
@@ -375,6 +142,7 @@ class Engine:
         ledger = self.books.ledger()
         flows, timed = self.books.flows_and_timed(ledger)
         self.books.check(ledger if ledger is not None else flows)
+        labs = self.labs
         data = RunData(
             plan=plan,
             deals=self.deals,
@@ -383,14 +151,22 @@ class Engine:
             flows=flows,
             timed=timed,
             balances=self.balances,
-            lab_stats={name: self._lab_stats(t) for name, t in self.labs.items()},
-            payables=self.payables,
+            lab_stats={name: labs.stats(self, t) for name, t in labs.tables.items()},
+            payables=labs.payables,
             opening=self.books.opening,
             closing=self.books.pool,
             external=self.books.external,
         )
         check_matrices(data)  # every row and column of the accounting matrices sums to zero
         return data
+
+
+def books_closing(env: simpy.Environment, eng: Engine) -> Process:
+    """After everything else at each step's end, take a snapshot of every pool."""
+    eng.snapshot()
+    for k in range(eng.plan.n_steps):
+        yield At(env, int(eng.plan.days[k + 1]), CLOSING)
+        eng.snapshot()
 
 
 def simulate(

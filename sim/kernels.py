@@ -1,4 +1,4 @@
-"""The arithmetic of moving money: the hot loops of sim/books.py and sim/agents.py.
+"""The arithmetic of moving money: the hot loops of sim/books.py and sim/kinds/.
 
 Each kernel is written twice, with results identical to the last bit:
 

@@ -240,7 +240,7 @@ def _investor_metrics(
         plan.origins.index(f"{investor}:credits") if f"{investor}:credits" in plan.origins else None
     )
     deal_lab = np.array([dl in labs for dl in data.deal_lab])
-    # the labs' credit accounts its deals pay credits into (sim/credits.py)
+    # the labs' credit accounts its deals pay credits into (sim/kinds/credits.py)
     credit_ids = [
         acc[a]
         for d in plan.investments
@@ -397,7 +397,7 @@ def compute(data: RunData, twins: Twins | None = None) -> Metrics:
     for lab, stats in data.lab_stats.items():
         a = acc[lab]
         out_rows = fl.payer == a
-        # its credit accounts (sim/credits.py): what they paid for, and what is left in them
+        # its credit accounts (sim/kinds/credits.py): what they paid for, and what is left in them
         held = [
             acc[x]
             for x in dict.fromkeys(d.credit_account for d in plan.investments if d.lab == lab)

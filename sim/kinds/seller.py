@@ -1,4 +1,4 @@
-"""Where sellers pass money on: a cloud's or a vendor's profit and costs, hop after hop.
+"""Sellers: clouds and vendors, and where they pass money on, hop after hop.
 
 A seller (a cloud, or a vendor such as a chip maker) that is paid ``P`` cents keeps
 ``round(margin * P)`` as profit (swept at once to its owner, if an investor owns it) and pays the
@@ -12,9 +12,10 @@ profit and each route get their parts of the payment's origin mix, to the cent, 
 rounding), whether it pays at once or holds the money until a lagged route falls due. Sellers
 spend nothing else, so what they hold for a later route is always there, origin by origin.
 
-The first hop of a lab's payment is settled with the lab's own split (sim/agents.py): there the
-profit and the unrouted cost of every cloud move in one posting, the fast path of a file whose
-sellers route nothing. This module takes over from the costs of a seller that routes some.
+The first hop of a lab's payment is settled with the lab's own split (``Settle``, made here,
+applied by sim/kinds/lab.py): there the profit and the unrouted cost of every cloud move in one
+posting, the fast path of a file whose sellers route nothing; ``Sellers`` takes over from the
+costs of a seller that routes some.
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 import simpy
 
-from sim import agents
 from sim.books import Cents, Legs, repair
-from sim.kernels import Floats, allocate, profit_and_cost, split_pro_rata
+from sim.clock import DUE, At
+from sim.kernels import Floats, allocate, legs_cents, profit_and_cost, split_pro_rata
 from sim.units import Duration
 
 if TYPE_CHECKING:
@@ -56,6 +58,9 @@ class Seller:
 
 class Sellers:
     """Every seller of a batch, and the one way money moves on from a seller."""
+
+    def start(self, eng: Engine) -> None:
+        """Sellers have no process of their own: they react to payments (``receive``)."""
 
     def __init__(self, eng: Engine) -> None:
         # the books, clock and plan it moves money with; not the engine (which holds this), so
@@ -147,7 +152,7 @@ class Sellers:
         due = (s.lags[j].after(plan.date(t)) - plan.start).days
         if due > int(plan.days[-1]):
             return  # falls due after the horizon: the seller still holds it
-        ev = agents.At(self.env, due, agents.DUE)
+        ev = At(self.env, due, DUE)
         ev.callbacks.append(partial(self._pay_later, s, j, cents, deal, due))
 
     def _pay_later(
@@ -164,3 +169,73 @@ def _split(pool: Cents, amounts: Cents) -> Cents:
     if overdrawn:
         repair(parts, pool, amounts)
     return parts
+
+
+# ---- the first hop: a lab's payment to some clouds, settled with the lab's own split ----------
+
+
+@dataclass
+class Settle:
+    """The fixed shape of some clouds settling a payment (see ``cloud_settles``)."""
+
+    margins: npt.NDArray[np.float64]  # [cloud, run]
+    owned: npt.NDArray[np.intp]  # positions of the clouds an investor owns
+    # a cost leg per cloud that routes none of its costs, then a profit leg per owned
+    legs: list[tuple[int, int, str, int]]
+    # clouds whose costs ``Sellers`` passes on: (position here, position in plan.clouds, deal)
+    routed: list[tuple[int, int, int]]
+    # the rows of legs_cents posted with ``legs`` (all but the routed clouds' cost rows);
+    # None: all of them
+    keep: npt.NDArray[np.intp] | None
+
+
+def settle(eng: Engine, clouds: list[str], deals: list[int], n_other: int = 0) -> Settle:
+    """Who pays whom when ``clouds`` settle payments made under ``deals`` (with ``n_other``
+    other payees in the same payment): the costs of a cloud that routes some are passed on by
+    ``Sellers``, not here."""
+    plan = eng.plan
+    pos = [eng.cloud_pos[c] for c in clouds]
+    owned = [i for i, c in enumerate(clouds) if plan.owner[c] is not None]
+    routes = [eng.sellers.routes(c) for c in clouds]
+    cost = [
+        (eng.index[c], eng.index[plan.sink(c)], "cloud_cost", d)
+        for c, d, r in zip(clouds, deals, routes, strict=True)
+        if not r
+    ]
+    routed = [(i, pos[i], deals[i]) for i, r in enumerate(routes) if r]
+    n = len(clouds)
+    rows = [
+        k
+        for k in range(2 * n + n_other + len(owned))
+        if not (n + n_other <= k < 2 * n + n_other and routes[k - n - n_other])
+    ]
+    keep = np.array(rows, dtype=np.intp) if routed else None
+    profit = [
+        (eng.index[clouds[i]], eng.index[plan.owner[clouds[i]] or ""], "profit", deals[i])
+        for i in owned
+    ]
+    return Settle(plan.margins[pos], np.array(owned, dtype=np.intp), cost + profit, routed, keep)
+
+
+def cloud_settles(shape: Settle, paid: Cents) -> Cents:
+    """How each cloud divides a payment ``paid[cloud, run]``: ``margin`` of it, rounded to the
+    cent, is profit (swept at once to its owner, if an investor owns the cloud); the rest is
+    cost, paid at once to ``cloud_costs``. Returns ``[profit, cost]`` per cloud, interleaved
+    ``[cloud * 2, run]``: the payer's cash is split for them as for two payees, so that profit
+    and cost each carry the payment's origin mix and add up to it to the cent."""
+    return profit_and_cost(paid, shape.margins)
+
+
+def post_settled(
+    eng: Engine, t: int, legs: Legs, shape: Settle, parts: Cents, n_clouds: int
+) -> None:
+    """Post a lab's payment as ``parts`` (its cash split as profit and cost per cloud, then
+    its other payees): lab -> cloud (profit + cost), the lab's other payees, cloud -> cost sink
+    and cloud -> owner; the costs of a cloud that routes some go on through ``Sellers``."""
+    cents = legs_cents(parts, n_clouds, shape.owned)
+    if shape.keep is None:
+        eng.books.post(t, legs, cents)
+        return
+    eng.books.post(t, legs, cents[shape.keep])
+    for i, pos, deal in shape.routed:
+        eng.sellers.pass_costs(t, pos, parts[2 * i + 1], deal)

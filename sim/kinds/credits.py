@@ -13,7 +13,7 @@ own cloud (docs/model.md, "Credits").
   profit in kind to its owner; both are then redeemed (back to ``credits_issued``, kind
   credit_use). The cloud pays its costs on it, ``C - round(margin * C)``, in cash as usual,
   its own money drawn from ``funding`` (origin ``<cloud>:cash``), passed on to its cost sink
-  and routes (sim/sellers.py). Credits are used at once, whatever the payment terms.
+  and routes (sim/kinds/seller.py). Credits are used at once, whatever the payment terms.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from sim.kernels import Floats, profit_and_cost
 from sim.schedule import CREDITS_ISSUED, InvestmentPlan
 
 if TYPE_CHECKING:
-    from sim.engine import Engine, LabTables
+    from sim.engine import Engine
+    from sim.kinds.lab import LabTables
 
 
 @dataclass
@@ -149,7 +150,7 @@ def draw(t: int, eng: Engine, lab: LabTables, k: int) -> StepDemand:
 
 def use(t: int, eng: Engine, line: CreditLine, used: Cents) -> None:
     """Book ``used[run]`` cents of compute paid in credits: revenue and profit in kind, costs
-    paid in cash from the seller's own money and passed on (sim/sellers.py)."""
+    paid in cash from the seller's own money and passed on (sim/kinds/seller.py)."""
     books = eng.books
     profit, cost = profit_and_cost(used[None], line.margins)
     parts = np.zeros((5, len(books.origins), books.n_runs), dtype=np.int64)
