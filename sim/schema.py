@@ -24,6 +24,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     PlainValidator,
     TypeAdapter,
     ValidationError,
@@ -252,16 +253,25 @@ def _tracing(value: Any) -> str:
     raise _fail("tracing", f"expected one of pro_rata, fifo; got {shown(value)}")
 
 
-Amount = Annotated[int, PlainValidator(_non_negative_amount)]  # cents, >= 0
-PositiveAmount = Annotated[int, PlainValidator(_positive_amount)]  # cents, > 0
+def dollars(cents: int) -> int | str:
+    """Cents in canonical input form: whole dollars as an int, else a decimal string ("0.01")."""
+    return cents // 100 if cents % 100 == 0 else str(Decimal(cents) / 100)
+
+
+# Each value type is declared once: how it is read (PlainValidator) and how the resolved file
+# writes it back (PlainSerializer), so that a new input needs no code of its own in either.
+_AS_DOLLARS = PlainSerializer(dollars)
+_AS_TEXT = PlainSerializer(str)  # durations: "3mo", "45d"
+Amount = Annotated[int, PlainValidator(_non_negative_amount), _AS_DOLLARS]  # cents, >= 0
+PositiveAmount = Annotated[int, PlainValidator(_positive_amount), _AS_DOLLARS]  # cents, > 0
 Share = Annotated[float, PlainValidator(_unit_share)]  # 0..1
 Rate = Annotated[float, PlainValidator(_rate)]  # per year, 0..1
 InterestRate = Annotated[float, PlainValidator(_interest_rate)]  # per year, 0..1
 Margin = Annotated[float, PlainValidator(_margin)]  # 0 <= m < 1
 Stake = Annotated[float, PlainValidator(_stake)]  # 0 < s <= 1
 Growth = Annotated[float, PlainValidator(_growth)]  # per year, > -1
-Dur = Annotated[Duration, PlainValidator(_duration)]
-PositiveDur = Annotated[Duration, PlainValidator(_positive_duration)]
+Dur = Annotated[Duration, PlainValidator(_duration), _AS_TEXT]
+PositiveDur = Annotated[Duration, PlainValidator(_positive_duration), _AS_TEXT]
 Date = Annotated[Any, PlainValidator(_date)]  # datetime.date
 Text = Annotated[str, PlainValidator(_text)]  # one line
 LongText = Annotated[str, PlainValidator(_long_text)]  # line breaks and tabs allowed
@@ -270,6 +280,11 @@ LongText = Annotated[str, PlainValidator(_long_text)]  # line breaks and tabs al
 # ---------------------------------------------------------------------------------------------
 # The models
 # ---------------------------------------------------------------------------------------------
+
+
+def _absent(value: Any) -> bool:
+    """An optional input left out of the resolved file: not given (None), or empty."""
+    return value is None or value == {}
 
 
 class _Model(BaseModel):
@@ -320,7 +335,7 @@ class FinancingModel(_Model):
     kind: Annotated[FinancingKind, PlainValidator(_financing_kind)]
     floor: Amount = 0  # cents of cash to keep
     limit: Amount  # cents, at most this much raised over the horizon
-    rate: InterestRate | None = None  # per year; debt only, and required for it
+    rate: InterestRate | None = Field(None, exclude_if=_absent)  # per year; debt only, required
 
 
 class LabModel(_Model):
@@ -329,7 +344,7 @@ class LabModel(_Model):
     cash: Amount = 0
     revenue: FlowModel = FlowModel()
     spending: SpendingModel = SpendingModel()
-    financing: FinancingModel | None = None  # none: the lab never raises money
+    financing: FinancingModel | None = Field(None, exclude_if=_absent)  # none: never raises
 
 
 def _route_short(value: Any) -> Any:
@@ -349,7 +364,9 @@ class CloudModel(_Model):
     payment_terms: Dur = Duration()
     cash: Amount = 0
     # where its costs go: seller -> share (and lag); the rest of 100% leaves the model
-    costs: dict[str, Annotated[RouteModel, BeforeValidator(_route_short)]] = {}
+    costs: dict[str, Annotated[RouteModel, BeforeValidator(_route_short)]] = Field(
+        default_factory=dict, exclude_if=_absent
+    )
 
 
 class VendorModel(CloudModel):
@@ -361,8 +378,8 @@ class VendorModel(CloudModel):
 class WhenModel(_Model):
     """Looked at on the tranche's date only: exactly one of the two keys."""
 
-    lab_cash_below: PositiveAmount | None = None  # cents: paid if the lab holds less
-    milestone: Text | None = None  # paid if the milestone's date is on or before the tranche's
+    lab_cash_below: PositiveAmount | None = Field(None, exclude_if=_absent)  # paid if less
+    milestone: Text | None = Field(None, exclude_if=_absent)  # paid if reached by the date
 
 
 class OnModel(_Model):
@@ -375,8 +392,8 @@ class OnModel(_Model):
 class TrancheModel(_Model):
     at: Date
     amount: PositiveAmount
-    when: WhenModel | None = None
-    on: OnModel | None = None
+    when: WhenModel | None = Field(None, exclude_if=_absent)
+    on: OnModel | None = Field(None, exclude_if=_absent)
 
 
 class CreditsModel(_Model):
@@ -391,13 +408,14 @@ class InvestmentModel(_Model):
     id: Text | None = None
     investor: Text
     lab: Text
-    # the valuation, stated in at most one way (checked in _check_deals)
-    pre_money: PositiveAmount | None = None
-    round_size: PositiveAmount | None = None  # with pre_money only
-    post_money: PositiveAmount | None = None
-    stake: Stake | None = None  # share of the lab bought by every tranche announced
+    # the valuation, stated in at most one way (checked in _check_deals): the resolved file
+    # writes the one stated (pre_money and round_size, null, for none)
+    pre_money: PositiveAmount | None = Field(None, exclude_if=_absent)
+    round_size: PositiveAmount | None = Field(None, exclude_if=_absent)  # with pre_money only
+    post_money: PositiveAmount | None = Field(None, exclude_if=_absent)
+    stake: Stake | None = Field(None, exclude_if=_absent)  # the share every tranche buys
     tranches: Annotated[list[TrancheModel], Field(min_length=1)]
-    credits: CreditsModel | None = None  # none: every tranche is paid in cash
+    credits: CreditsModel | None = Field(None, exclude_if=_absent)  # none: all in cash
 
 
 class ContractModel(_Model):
@@ -408,12 +426,14 @@ class ContractModel(_Model):
     id: Text | None = None
     lab: Text
     cloud: Text
-    total: PositiveAmount | None = None
-    over: PositiveDur | None = None
-    growth: Growth | None = None  # per year, of the rate over the term; default 0 (even)
+    total: PositiveAmount | None = Field(None, exclude_if=_absent)
+    over: PositiveDur | None = Field(None, exclude_if=_absent)
+    growth: Growth | None = Field(None, exclude_if=_absent)  # per year; default 0 (even)
     # year -> amount; the keys stay as written (text from a file) until _check_contract reads them
-    schedule: Annotated[dict[Any, PositiveAmount], Field(min_length=1)] | None = None
-    start: Date | None = None  # default: the scenario's start
+    schedule: Annotated[dict[Any, PositiveAmount], Field(min_length=1)] | None = Field(
+        None, exclude_if=_absent
+    )
+    start: Date | None = Field(None, exclude_if=_absent)  # default: the scenario's start
     payment_terms: Dur | None = None  # default: the cloud's own payment_terms
     # the id of the investment this contract came with: the counterfactual twin drops both
     with_: Text | None = Field(default=None, alias="with")
@@ -434,7 +454,7 @@ class RevenueShareModel(_Model):
     share: Share  # of the lab's revenue, each step
     start: Date | None = None  # default: the scenario's start
     until: Date | None = None  # default: the horizon's end
-    cap: PositiveAmount | None = None  # most paid in all; none: no cap
+    cap: PositiveAmount | None = Field(None, exclude_if=_absent)  # most paid; none: no cap
 
 
 DealModel = Annotated[
@@ -456,7 +476,7 @@ class ScenarioModel(_Model):
     deals: list[DealModel] = []
     # PATH -> SPEC, the points of a sweep (docs/scenarios.md, "Ranges"); sim.vary checks it and
     # takes it out (reading the file at its first point) before this model sees the data
-    sweep: dict[str, Any] = {}
+    sweep: dict[str, Any] = Field(default_factory=dict, exclude=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1516,150 +1536,40 @@ def _financing(f: FinancingModel) -> Financing:
     return Financing(f.source, f.kind, f.floor, f.limit, f.rate or 0.0)
 
 
-def dollars(cents: int) -> int | str:
-    """Cents in canonical input form: whole dollars as an int, else a decimal string ("0.01")."""
-    return cents // 100 if cents % 100 == 0 else str(Decimal(cents) / 100)
-
-
-def _flow(f: FlowModel) -> dict[str, Any]:
-    return {"annual": dollars(f.annual), "growth": f.growth}
-
-
-def _valuation(d: InvestmentModel) -> dict[str, Any]:
-    """The valuation in the form the deal states it (none: pre_money and round_size null)."""
-    if d.post_money is not None:
-        return {"post_money": dollars(d.post_money)}
-    if d.stake is not None:
-        return {"stake": d.stake}
-    return {
-        "pre_money": None if d.pre_money is None else dollars(d.pre_money),
-        "round_size": None if d.round_size is None else dollars(d.round_size),
+def _resolve(m: ScenarioModel, ids: list[str]) -> ScenarioModel:
+    """The model with every default that depends on other inputs written out: labels (the
+    key), deal ids, a contract's start, growth and payment terms, an ``on:`` tranche's
+    ``until``, a revenue share's window. Defaults of a field's own are the model's."""
+    end = m.horizon.after(m.start)
+    agents = {
+        name: a if a.label else a.model_copy(update={"label": name}) for name, a in m.agents.items()
     }
-
-
-def _tranche(m: ScenarioModel, t: TrancheModel) -> dict[str, Any]:
-    """A tranche with its condition, if any (``on``'s ``until`` written out)."""
-    out: dict[str, Any] = {"at": t.at, "amount": dollars(t.amount)}
-    c = _condition(m, t)
-    if c is None:
-        return out
-    if c.kind == "on_lab_cash_below":
-        out["on"] = {"lab_cash_below": dollars(c.level_cents), "until": c.until}
-    elif c.kind == "when_milestone":
-        out["when"] = {"milestone": c.milestone}
-    else:
-        out["when"] = {"lab_cash_below": dollars(c.level_cents)}
-    return out
-
-
-def _resolved_financing(f: FinancingModel) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "source": f.source,
-        "kind": f.kind,
-        "floor": dollars(f.floor),
-        "limit": dollars(f.limit),
-    }
-    if f.rate is not None:
-        out["rate"] = f.rate
-    return out
+    deals: list[Any] = []
+    for i, d in enumerate(m.deals):
+        if isinstance(d, InvestmentModel):
+            tranches = [
+                t.model_copy(update={"on": t.on.model_copy(update={"until": t.on.until or end})})
+                if t.on is not None
+                else t
+                for t in d.tranches
+            ]
+            deals.append(d.model_copy(update={"id": ids[i], "tranches": tranches}))
+        elif isinstance(d, RevenueShareModel):
+            window = {"start": d.start or m.start, "until": d.until or end}
+            deals.append(d.model_copy(update={"id": ids[i], **window}))
+        else:
+            terms: dict[str, Any] = {"id": ids[i], "payment_terms": _contract_terms(m, d)}
+            if d.schedule is None:  # a total over a term, from a start, growing
+                terms |= {"growth": d.growth or 0.0, "start": d.start or m.start}
+            else:  # a schedule of calendar years, by year
+                terms["schedule"] = {_checked_year(y): c for y, c in d.schedule.items()}
+            deals.append(d.model_copy(update=terms))
+    return m.model_copy(update={"agents": agents, "deals": deals})
 
 
 def _resolved(m: ScenarioModel, ids: list[str]) -> dict[str, Any]:
-    """Every input after defaults and overrides, as plain YAML values that load back the same."""
-    agents: dict[str, Any] = {}
-    for name, a in m.agents.items():
-        if isinstance(a, InvestorModel):
-            agents[name] = {"kind": "investor", "label": a.label or name, "owns": list(a.owns)}
-        elif isinstance(a, LabModel):
-            compute = a.spending.compute
-            agents[name] = {
-                "kind": "lab",
-                "label": a.label or name,
-                "cash": dollars(a.cash),
-                "revenue": _flow(a.revenue),
-                "spending": {
-                    "compute": {**_flow(compute), "providers": dict(compute.providers)},
-                    "other": _flow(a.spending.other),
-                },
-            }
-            if a.financing is not None:  # absent, it is left out: inputs hashes stay as they were
-                agents[name]["financing"] = _resolved_financing(a.financing)
-        else:
-            agents[name] = {
-                "kind": a.kind,
-                "label": a.label or name,
-                "margin": a.margin,
-                "payment_terms": str(a.payment_terms),
-                "cash": dollars(a.cash),
-            }
-            if a.costs:  # absent, it is left out: inputs hashes stay as they were
-                agents[name]["costs"] = {
-                    t: {"share": r.share, "lag": str(r.lag)} for t, r in a.costs.items()
-                }
-    deals: list[dict[str, Any]] = []
-    for i, d in enumerate(m.deals):
-        if isinstance(d, InvestmentModel):
-            deals.append(
-                {
-                    "kind": "investment",
-                    "id": ids[i],
-                    "investor": d.investor,
-                    "lab": d.lab,
-                    **_valuation(d),
-                    "tranches": [_tranche(m, t) for t in d.tranches],
-                }
-            )
-            if d.credits is not None:  # absent, it is left out: inputs hashes stay as they were
-                deals[-1]["credits"] = {"on": d.credits.on, "share": d.credits.share}
-        elif isinstance(d, RevenueShareModel):
-            deals.append(
-                {
-                    "kind": "revenue_share",
-                    "id": ids[i],
-                    "investor": d.investor,
-                    "lab": d.lab,
-                    "share": d.share,
-                    "start": d.start or m.start,
-                    "until": d.until or m.horizon.after(m.start),
-                    **({"cap": dollars(d.cap)} if d.cap is not None else {}),
-                }
-            )
-        else:
-            deals.append(_resolved_contract(m, ids[i], d))
-    return {
-        "name": m.name,
-        "description": m.description,
-        "start": m.start,
-        "horizon": str(m.horizon),
-        "step": str(m.step),
-        "tracing": m.tracing,
-        "seed": m.seed,
-        "discount_rate": m.discount_rate,
-        "milestones": dict(m.milestones),
-        "agents": agents,
-        "deals": deals,
-    }
-
-
-def _resolved_contract(m: ScenarioModel, id: str, d: ContractModel) -> dict[str, Any]:
-    """A contract's inputs: total, over, growth and start, or the schedule as year -> dollars."""
-    if d.schedule is None:
-        assert d.total is not None and d.over is not None  # _check_contract
-        minimum: dict[str, Any] = {
-            "total": dollars(d.total),
-            "over": str(d.over),
-            "growth": d.growth or 0.0,
-            "start": d.start or m.start,
-        }
-    else:
-        years = {_checked_year(y): dollars(cents) for y, cents in d.schedule.items()}
-        minimum = {"schedule": years}
-    return {
-        "kind": "compute_contract",
-        "id": id,
-        "lab": d.lab,
-        "cloud": d.cloud,
-        **minimum,
-        "payment_terms": str(_contract_terms(m, d)),
-        "with": d.with_,
-    }
+    """Every input after defaults and overrides, as plain YAML values that load back the same:
+    the resolved model dumped field by field, each value as its type writes it (amounts in
+    dollars, durations as text) and each optional input left out where it is not given."""
+    out: dict[str, Any] = _resolve(m, ids).model_dump(mode="python", by_alias=True)
+    return out
