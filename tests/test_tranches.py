@@ -593,7 +593,7 @@ def test_the_resolved_file_writes_valuations_conditions_and_milestones_and_rerun
 def test_a_file_without_conditions_resolves_as_before_with_no_milestones() -> None:
     s: Scenario = sim.parse_scenario(VALUED.format(valuation=""), "v.yaml")
     deal = s.resolved["deals"][0]
-    assert (deal["pre_money"], deal["round_size"]) == (None, None)
+    assert not {"pre_money", "round_size", "post_money", "stake"} & set(deal)  # none stated
     assert s.resolved["milestones"] == {}
     assert deal["tranches"][0] == {"at": dt.date(2026, 1, 1), "amount": 5 * 10**9}
 
