@@ -221,6 +221,27 @@ def latest_post_money(plan: Plan, lab: str) -> Cents:
     return out
 
 
+def sales_paths(
+    plan: Plan, investor: str, on_deals: npt.NDArray[np.bool_], r: Flows | Timed
+) -> dict[str, npt.NDArray[np.bool_]]:
+    """Which of the records ``r`` (the flow matrix, or the timed records) are sales into
+    ``investor``'s group (it and the sellers it owns) from outside it, by path (``PATHS``): a
+    lab paying a cloud it owns, a lab paying a vendor it owns, another seller paying one of
+    them (a routed cost). ``on_deals[deal]``: the deals counted (a routed cost keeps the deal
+    of the lab's payment it came from)."""
+    acc = {a: k for k, a in enumerate(plan.accounts)}
+    owned = [acc[c] for c in plan.investors[investor]]
+    group = [acc[investor], *owned]
+    vendors = [a for a in owned if plan.seller_kind.get(plan.accounts[a]) == "vendor"]
+    into_group = np.isin(r.payee, owned) & ~np.isin(r.payer, group) & on_deals[r.deal]
+    from_lab = into_group & (r.kind == KIND["compute"])
+    return {
+        "own_cloud": from_lab & ~np.isin(r.payee, vendors),
+        "own_vendor": from_lab & np.isin(r.payee, vendors),
+        "via_others": into_group & (r.kind == KIND["supply"]),
+    }
+
+
 def _investor_metrics(
     data: RunData,
     twins: Twins,
@@ -267,18 +288,9 @@ def _investor_metrics(
         return (r.kind == KIND["revenue_share"]) & (r.payee == inv) & np.isin(r.payer, lab_ids)
 
     inv_rows = investment(fl)
-    # sales into the sellers it owns from outside its group, on the labs' deals (a routed cost
-    # keeps the deal of the lab's payment it came from), by path
-    group = [inv, *owned]
-    vendors = [a for a in owned if plan.seller_kind.get(plan.accounts[a]) == "vendor"]
-    into_group = np.isin(fl.payee, owned) & ~np.isin(fl.payer, group) & deal_lab[fl.deal]
-    from_lab = into_group & (fl.kind == KIND["compute"])
-    path_rows = {
-        "own_cloud": from_lab & ~np.isin(fl.payee, vendors),
-        "own_vendor": from_lab & np.isin(fl.payee, vendors),
-        "via_others": into_group & (fl.kind == KIND["supply"]),
-    }
-    own_rows = from_lab | path_rows["via_others"]
+    # sales into the sellers it owns from outside its group, on the labs' deals, by path
+    path_rows = sales_paths(plan, investor, deal_lab, fl)
+    own_rows = path_rows["own_cloud"] | path_rows["own_vendor"] | path_rows["via_others"]
     profit_rows = profit_from_labs(fl)
     invested = amount[inv_rows].sum(axis=0)
     spend = amount[own_rows].sum(axis=0)

@@ -29,6 +29,7 @@ from sim.metrics import (
     MONEY,
     Metrics,
     distinct,
+    sales_paths,
 )
 from sim.resolved import inputs_hash as inputs_hash
 from sim.resolved import resolved_yaml as resolved_yaml
@@ -329,10 +330,11 @@ class Result:
     def twin_series_table(self) -> pa.Table:
         """What the run and its twins moved, per investor with a twin, lab and date, as an Arrow
         table (``twin_series.parquet``): date, investor, lab, then the cents moved that day (not
-        cumulative) as ``revenue_cents_{run,twin,twin_investment_only}`` (compute payments from
-        the lab to the investor's clouds) and ``profit_cents_{...}`` (profit those clouds passed
-        to the investor on that lab's deals). One row per date on which any of them moved;
-        investors without a twin have no rows. Sums over it give the caused metrics."""
+        cumulative) as ``revenue_cents_{run,twin,twin_investment_only}`` (sales into the sellers
+        it owns on the lab's deals, every path: ``sim.metrics.sales_paths``) and
+        ``profit_cents_{...}`` (profit those sellers passed to the investor on that lab's
+        deals). One row per date on which any of them moved; investors without a twin have no
+        rows. Sums over it give the caused metrics."""
         d, led, plan = self.data, self.data.timed, self.data.plan
         acc = {a: k for k, a in enumerate(plan.accounts)}
         twins = self.all_metrics.twins
@@ -350,10 +352,10 @@ class Result:
             owned = [acc[c] for c in owns]
             labs = list(dict.fromkeys(x.lab for x in plan.investments if x.investor == investor))
             for lab in labs:
+                # sales into what it owns on this lab's deals, every path (as the caused metrics)
+                paths = sales_paths(plan, investor, deal_lab == lab, led)
                 rows = {
-                    "revenue": (led.kind == KIND["compute"])
-                    & (led.payer == acc[lab])
-                    & np.isin(led.payee, owned),
+                    "revenue": paths["own_cloud"] | paths["own_vendor"] | paths["via_others"],
                     "profit": (led.kind == KIND["profit"])
                     & (led.payee == acc[investor])
                     & np.isin(led.payer, owned)
@@ -387,6 +389,49 @@ class Result:
         for name, values in columns.items():
             table[name] = _arrow(np.array(values, dtype=np.int64))
         return pa.table(table)
+
+    def paths_series(self) -> pd.DataFrame:
+        """When the money came back, by path: per investor with a seller and a deal, path
+        (``sim.metrics.PATHS``) and date, the cumulative dollars of sales into what it owns in
+        this run (``sales``), in its twin without the investment (``twin``), the difference
+        (``caused``) and the part of the run's that is its own money (``traced``): the
+        ``incremental_revenue_*`` and ``round_trip_*`` metrics as they built up over time."""
+        import pandas as pd
+
+        d, plan, led = self.data, self.data.plan, self.data.ledger
+        if led is None:
+            raise ValueError("this batch kept flows only (record='flows'), not the ledger")
+        twins = self.all_metrics.twins
+        frames = []
+        start = np.datetime64(plan.start, "D")
+        for investor in plan.investors:
+            labs = {x.lab for x in plan.investments if x.investor == investor}
+            if not plan.investors[investor] or not labs:
+                continue
+            twin = twins.column(self.run, investor)
+            on_deals = np.array([dl in labs for dl in d.deal_lab])
+            origin = plan.origins.index(f"{investor}:investment")
+            for path, rows in sales_paths(plan, investor, on_deals, led).items():
+                at = np.flatnonzero(rows)
+                run = led.cents[at, :, self.run].sum(axis=1)
+                other = led.cents[at, :, twin].sum(axis=1) if twin is not None else 0 * run
+                frame = pd.DataFrame(
+                    {
+                        "date": start + led.time[at].astype("timedelta64[D]"),
+                        "sales": run,
+                        "twin": other,
+                        "traced": led.cents[at, origin, self.run],
+                    }
+                )
+                frame = frame.groupby("date", sort=True).sum().cumsum() / 100
+                frame["caused"] = frame.sales - frame.twin
+                frame.insert(0, "path", path)
+                frame.insert(0, "investor", investor)
+                frames.append(frame.reset_index())
+        columns = ["investor", "path", "date", "sales", "twin", "caused", "traced"]
+        if not frames:
+            return pd.DataFrame(columns=columns)
+        return pd.concat(frames, ignore_index=True)[columns]
 
     @cached_property
     def twin_series(self) -> pd.DataFrame:

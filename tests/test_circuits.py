@@ -334,3 +334,30 @@ def test_bad_revenue_shares_are_refused() -> None:
     data["deals"][1] |= {"until": None, "lab": "azure"}
     with pytest.raises(ScenarioError, match="'azure' is a cloud, not a lab"):
         scenario(data)
+
+
+# ---- when, by path -------------------------------------------------------------------------------
+
+
+def test_the_paths_series_says_when_each_path_brought_the_money_back() -> None:
+    data = with_costs({"nvidia_chips": {"share": "30%", "lag": "3mo"}})
+    series = sim.run(scenario(data)).paths_series()
+    via = series[(series.investor == "nvidia") & (series.path == "via_others")]
+    # the capex reaches Nvidia's vendor a quarter after OpenAI paid Oracle: all $120M on May 1
+    assert via.date.dt.date.tolist() == [dt.date(2026, 5, 1)]
+    assert via[["sales", "twin", "caused", "traced"]].iloc[0].tolist() == [1.2e8, 0, 1.2e8, 1.2e8]
+
+
+def test_the_series_add_up_to_the_metrics_of_every_path_and_the_twin_series_to_the_total() -> None:
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "scenarios" / "nvidia_openai_oracle.yaml"
+    r = sim.run(sim.load_scenario(path))
+    m = r.metrics.loc["nvidia"]
+    last = r.paths_series().groupby("path").last()
+    for p in ("own_vendor", "via_others"):
+        assert last.loc[p, "caused"] == pytest.approx(m[f"incremental_revenue_{p}"], abs=0.01)
+        assert last.loc[p, "traced"] == pytest.approx(m[f"round_trip_{p}"], abs=0.01)
+    ts = r.twin_series[r.twin_series.investor == "nvidia"]
+    caused = (ts.revenue_cents_run.sum() - ts.revenue_cents_twin.sum()) / 100
+    assert caused == pytest.approx(m.incremental_revenue, abs=0.01)  # every path, as the metric
