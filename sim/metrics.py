@@ -44,7 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from sim.books import KIND, Cents, Flows, Timed
+from sim.books import KIND, Cents, Flows, LedgerArrays, Timed
 from sim.engine import RunData
 from sim.schedule import Plan, det_expm1, det_log1p
 from sim.twin import Twins
@@ -222,9 +222,9 @@ def latest_post_money(plan: Plan, lab: str) -> Cents:
 
 
 def sales_paths(
-    plan: Plan, investor: str, on_deals: npt.NDArray[np.bool_], r: Flows | Timed
+    plan: Plan, investor: str, on_deals: npt.NDArray[np.bool_], r: Flows | Timed | LedgerArrays
 ) -> dict[str, npt.NDArray[np.bool_]]:
-    """Which of the records ``r`` (the flow matrix, or the timed records) are sales into
+    """Which of the records ``r`` (the flow matrix, the timed records, the ledger) are sales into
     ``investor``'s group (it and the sellers it owns) from outside it, by path (``PATHS``): a
     lab paying a cloud it owns, a lab paying a vendor it owns, another seller paying one of
     them (a routed cost). ``on_deals[deal]``: the deals counted (a routed cost keeps the deal
