@@ -809,10 +809,23 @@ def _usage_line(e: click.ClickException) -> str:
     return f"error: {message}; see {ctx.command_path} --help"
 
 
-# Python code that C libraries call back into while they run: numba's compiled kernels fetch
-# constants through numba's own functions, LLVM tells llvmlite of every object it loads
-_CALLBACKS = (f"{os.sep}numba{os.sep}", f"{os.sep}llvmlite{os.sep}")
+# Libraries written in C or Rust that call back into Python while they run: numba's compiled
+# kernels fetch constants through numba's own functions, LLVM tells llvmlite of every object it
+# loads, pydantic-core calls the validators of every input (ours in sim/schema.py among them)
+_CALLBACKS = tuple(
+    f"{os.sep}{name}{os.sep}" for name in ("numba", "llvmlite", "pydantic", "pydantic_core")
+)
 _AGAIN_AFTER = 0.005  # seconds
+
+
+def _in_callback(frame: Any) -> bool:
+    """Whether ``frame`` runs inside a library's callback: some frame of the stack is the
+    library's own (the innermost may be ours, a validator pydantic-core called)."""
+    while frame is not None:
+        if any(part in frame.f_code.co_filename for part in _CALLBACKS):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _on_signal(signum: int, frame: Any) -> None:
@@ -820,12 +833,18 @@ def _on_signal(signum: int, frame: Any) -> None:
     cannot cut short the removal of temporary files the first one set off.
 
     A signal that lands while a C library has called back into Python is sent again a few
-    milliseconds later instead: raised there, the exception would surface in the library,
-    which can only print "Exception ignored" and go on, or fail with a SystemError."""
-    code = getattr(frame, "f_code", None)
-    if code is not None and any(part in code.co_filename for part in _CALLBACKS):
+    milliseconds later instead, and kept for the next safe point of a farm (the end of a
+    chunk): raised there, the exception would surface in the library, which can only print
+    "Exception ignored" and go on, or fail with a SystemError."""
+    from sim.output import _DEFERRED, defer_signal
+
+    if _in_callback(frame):
+        # sent again shortly, and kept for the next safe point of a long job (the end of a
+        # chunk), in case it keeps landing in callbacks while the kernels run
+        defer_signal(signum)
         threading.Timer(_AGAIN_AFTER, os.kill, (os.getpid(), signum)).start()
         return
+    _DEFERRED.clear()
     _ignore_signals()
     raise Interrupted(signum)
 

@@ -38,7 +38,7 @@ import pyarrow as pa
 from sim.books import KIND
 from sim.errors import ScenarioError
 from sim.metrics import DATES, INVESTOR_METRICS, LAB_DATES, LAB_METRICS, MONEY, Metrics
-from sim.output import _signals_held
+from sim.output import _signals_held, raise_deferred
 from sim.resolved import resolved_yaml_with_sources
 from sim.scenario import Scenario
 
@@ -616,6 +616,7 @@ def farm(
             keep(done)
             pending.popleft()
             bar.update(done.rows.num_rows)
+        raise_deferred()  # a safe point: a signal that could not be raised before is, now
 
     runner: _Backend | None = None
     try:

@@ -341,6 +341,24 @@ def _signals_held() -> Iterator[None]:
             signal.raise_signal(number)
 
 
+# signals that landed where they could not be acted on (a C library calling back into Python):
+# acted on at the next safe point a long job reaches (sim/farm.py, after each chunk)
+_DEFERRED: list[int] = []
+
+
+def defer_signal(signum: int) -> None:
+    """Remember ``signum`` for ``raise_deferred`` (once)."""
+    if signum not in _DEFERRED:
+        _DEFERRED.append(signum)
+
+
+def raise_deferred() -> None:
+    """Act now, as the handlers in place would, on the signals ``defer_signal`` kept: a safe
+    point, so that a signal that kept landing in a library's callbacks is never lost."""
+    while _DEFERRED:
+        signal.raise_signal(_DEFERRED.pop(0))
+
+
 def _put_back(saved: list[tuple[int, Any]]) -> None:
     """Put signal handlers back, each even if a signal arrives while the one before is put back."""
     if saved:

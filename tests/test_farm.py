@@ -328,7 +328,15 @@ STOPPED = """\
 
 def _interrupted(argv: list[str], out: Path, after: float) -> tuple[int, str]:
     """Start ``argv`` in ``out``'s folder, send SIGINT ``after`` seconds past its first chunk
-    (``out.partial`` appears), and give its exit code and what it printed on stderr."""
+    (``out.partial`` appears), and give its exit code and what it printed on stderr. The child
+    gets SIGINT and SIGTERM as a terminal gives them, whatever this process inherited: run as
+    a background job, a shell starts it with SIGINT ignored, and so would the child be (seen
+    once: the command ran to the end, exit 0)."""
+
+    def default_signals() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
     proc = subprocess.Popen(
         argv,
         cwd=out.parent,
@@ -336,6 +344,7 @@ def _interrupted(argv: list[str], out: Path, after: float) -> tuple[int, str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=default_signals,
     )
     try:
         partial = out.with_name(out.name + ".partial")
