@@ -8,10 +8,10 @@ event whose day differs between runs is scheduled once per distinct day and move
 the runs it concerns.
 
 The engine names the accounts, origins and deals, opens the books, builds each kind from the Plan
-(``KINDS``, in order: labs settle their payments with the sellers' tables), starts their
-processes, takes a snapshot of every pool at each step's end, and checks the books and the
-accounting matrices once the run is done. Adding an agent kind is a module in sim/kinds/ with a
-class built from the engine and a ``start`` that launches its processes, added to ``KINDS``.
+(sellers first: labs settle their payments with the sellers' tables), starts their processes,
+takes a snapshot of every pool at each step's end, and checks the books and the accounting
+matrices once the run is done. Adding an agent kind is a module in sim/kinds/ with a class built
+from the engine and a ``start`` that launches its processes, built here and put in ``kinds``.
 """
 
 from __future__ import annotations
@@ -105,10 +105,16 @@ class Engine:
             n_deals=len(self.deals),
         )
 
-        # each kind's tables, from the Plan, in the order of KINDS
+        # each kind's tables, from the Plan; their processes start in the reverse order, so that
+        # at one instant and phase the investors' events come before the labs'
         self.sellers = Sellers(self)
         self.labs = Labs(self)
         self.investors = Investors(self)
+        self.kinds: tuple[Sellers | Labs | Investors, ...] = (
+            self.sellers,
+            self.labs,
+            self.investors,
+        )
         # every pool at every grid point, written in place: one array of (steps + 1) x accounts
         # x origins x runs cents (sim/budget.py counts it before the run starts)
         self.balances: Cents | None = None
@@ -131,7 +137,7 @@ class Engine:
 
     def run(self) -> RunData:
         env, plan = self.env, self.plan
-        for kind in (self.investors, self.labs, self.sellers):  # processes in this order
+        for kind in reversed(self.kinds):
             kind.start(self)
         env.process(books_closing(env, self))
         env.run()

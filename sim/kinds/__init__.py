@@ -6,8 +6,8 @@ the Plan by its class) and its SimPy processes (started by ``start``).
 * sim/kinds/seller.py: clouds and vendors: margin, profit to the owner, costs routed hop by hop;
 * sim/kinds/credits.py: credits a lab holds at a seller, granted by a deal, drawn before cash.
 
-The engine (sim/engine.py) holds the clock, the books and the accounts, and builds the kinds in
-the order of ``KINDS``: labs settle their payments with the sellers' tables.
+The engine (sim/engine.py) holds the clock, the books and the accounts, and builds the kinds,
+sellers first: labs settle their payments with the sellers' tables.
 """
 
 from __future__ import annotations
@@ -16,6 +16,4 @@ from sim.kinds.investor import Investors
 from sim.kinds.lab import Labs
 from sim.kinds.seller import Sellers
 
-KINDS = (Sellers, Labs, Investors)
-
-__all__ = ["KINDS", "Investors", "Labs", "Sellers"]
+__all__ = ["Investors", "Labs", "Sellers"]
