@@ -105,7 +105,7 @@ class Explorer:
         d = s.investments[deal]
         self.defaults = {
             "share": float(providers[self.cloud]),
-            "amount": sum(t.amount_cents for t in d.tranches) / 1e11,  # cents -> $B
+            "amount": d.total / 1e11,  # cents -> $B
             "margin": float(s.clouds[self.cloud].margin),
             "growth": float(s.labs[self.lab].revenue.growth),
             "discount_rate": float(s.discount_rate),

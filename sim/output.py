@@ -20,7 +20,6 @@ lifts this second condition, never the first).
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import os
 import shutil
@@ -524,7 +523,7 @@ def read_run(folder: str | os.PathLike[str]) -> SavedRun:
         raise ScenarioError(f"cannot be read: {e}", file=str(resolved)) from None
     scenario = parse_scenario(text, str(resolved))
     # name the scenario file the run came from, as the run itself did
-    scenario = dataclasses.replace(scenario, source=metrics.get("source") or str(resolved))
+    scenario = scenario.with_source(metrics.get("source") or str(resolved))
     return SavedRun(d, scenario, ledger, balances, metrics, twin_series)
 
 

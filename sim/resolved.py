@@ -84,7 +84,12 @@ def resolved_yaml_with_sources(scenario: Scenario) -> str:
     """The resolved inputs as YAML, each with the source comment written beside it in the
     scenario file (or the ``--set`` that changed it), so a run folder keeps its sources: read
     back, the comments land on the same inputs. A list item's comment goes on a line above it."""
-    return _dump(_tree(scenario.resolved, "", scenario.comments, 0, False))
+    return resolved_yaml_of(scenario.resolved, scenario.comments)
+
+
+def resolved_yaml_of(resolved: dict[str, Any], comments: dict[str, str]) -> str:
+    """``resolved_yaml_with_sources`` of resolved inputs and their comments as given."""
+    return _dump(_tree(resolved, "", comments, 0, False))
 
 
 # ---------------------------------------------------------------------------------------------

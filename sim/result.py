@@ -597,7 +597,7 @@ class Result:
                 )
                 continue
             ids = {d.id for d in s.investments if d.investor == inv}
-            tied = [c.id for c in s.contracts if c.with_investment in ids]
+            tied = [c.key for c in s.contracts if c.with_investment in ids]
             head = "  What the investment caused: this run against a twin without it"
             if tied:
                 head = (

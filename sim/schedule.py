@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -20,7 +20,17 @@ import numpy.typing as npt
 
 from sim.errors import ScenarioError
 from sim.kernels import Cents, Floats
-from sim.scenario import ComputeContract, FinancingKind, Flow, Lab, Scenario, Tranche
+from sim.scenario import Scenario
+from sim.schema import (
+    ContractModel,
+    FinancingKind,
+    FlowModel,
+    InvestmentModel,
+    InvestorModel,
+    LabModel,
+    RevenueShareModel,
+    TrancheModel,
+)
 from sim.units import Duration, year_fraction
 
 EXTERNAL_ACCOUNTS = ("customers", "suppliers", "cloud_costs", "other_compute", "funding")
@@ -171,7 +181,7 @@ class InvestmentPlan:
     lab: str
     days: npt.NDArray[np.int64]  # [tranche, run] days since start (``at``)
     amounts: Cents  # [tranche, run] as announced, paid or not
-    conditions: tuple[str, ...]  # per tranche: "" or a ConditionKind (sim/scenario.py)
+    conditions: tuple[str, ...]  # per tranche: "" or a ConditionKind (sim/schema.py)
     level: Cents  # [tranche, run] paid only if the lab holds fewer cents; 0 without one
     until: npt.NDArray[np.int64]  # [tranche, run] window's end (excluded): at + 1 but for on:
     reached: npt.NDArray[np.bool_]  # [tranche, run] its milestone by ``at``; True without one
@@ -250,37 +260,50 @@ class Plan:
         ]
 
 
-def structure(s: Scenario) -> tuple[object, ...]:
-    """What must be equal across the runs of one batch (values may differ, shapes may not)."""
+def structure(s: Scenario, memo: dict[int, object] | None = None) -> tuple[object, ...]:
+    """What must be equal across the runs of one batch (values may differ, shapes may not): the
+    calendar, and each agent's and each deal's shape (``_agent_shape``, ``_deal_shape``).
+    ``memo`` keeps each part's shape by object while a batch is planned: its runs share the
+    agents and deals they do not vary (sim.schema._resolve)."""
+    memo = {} if memo is None else memo
+
+    def shape(part: Any, make: Callable[[Any], object]) -> object:
+        key = id(part)
+        if key not in memo:
+            memo[key] = make(part)
+        return memo[key]
+
     return (
         s.start,
         s.horizon,
         s.step,
         s.tracing,
-        tuple((i.name, i.owns) for i in s.investors.values()),
-        tuple((lab.name, tuple(lab.providers)) for lab in s.labs.values()),
-        # which labs may raise money, of which kind and from where; floors, limits, rates are values
-        tuple(
-            (lab.name, lab.financing.source, lab.financing.kind)
-            for lab in s.labs.values()
-            if lab.financing is not None
-        ),
-        # sellers, their kinds, and which sellers their costs go to after which lag
-        tuple(
-            (c.name, c.kind, tuple([(r.to, r.lag) for r in c.costs]) if c.costs else ())
-            for c in s.clouds.values()
-        ),
-        # which tranches wait for which kind of condition; levels and dates are values
-        tuple(
-            (d.id, d.investor, d.lab, tuple(t.kind for t in d.tranches), d.credits_on)
-            for d in s.investments
-        ),
-        tuple([(r.id, r.investor, r.lab, r.cap_cents is None) for r in s.revenue_shares])
-        if s.revenue_shares
-        else (),
-        # a contract's minimum is stated as a total (over a term) or as a schedule of years
-        tuple((c.id, c.lab, c.cloud, c.with_investment, bool(c.schedule)) for c in s.contracts),
+        tuple((name, shape(a, _agent_shape)) for name, a in s.agents.items()),
+        tuple(shape(d, _deal_shape) for d in s.deals),
     )
+
+
+def _agent_shape(a: Any) -> object:
+    """An investor's clouds; a lab's providers and whether it may raise money, of which kind
+    and from where (floors, limits, rates are values); a seller's kind and which sellers its
+    costs go to after which lag."""
+    if isinstance(a, InvestorModel):
+        return ("investor", tuple(a.owns))
+    if isinstance(a, LabModel):
+        f = a.financing
+        return ("lab", tuple(a.providers), (f.source, f.kind) if f is not None else None)
+    return (a.kind, tuple([(to, r.lag) for to, r in a.costs.items()]))
+
+
+def _deal_shape(d: Any) -> object:
+    """A deal's id and parties; which tranches wait for which kind of condition (levels and
+    dates are values) and where its credits are; whether a revenue share is capped; whether a
+    contract's minimum is a total (over a term) or a schedule of years."""
+    if isinstance(d, InvestmentModel):
+        return (d.id, d.investor, d.lab, tuple(t.kind for t in d.tranches), d.credits_on)
+    if isinstance(d, RevenueShareModel):
+        return (d.id, d.investor, d.lab, d.cap is None)
+    return (d.id, d.lab, d.cloud, d.with_investment, bool(d.schedule))
 
 
 CREDITS_ISSUED = "credits_issued"  # the external account credits come from and go back to
@@ -296,7 +319,7 @@ def _revenue_share(scenarios: list[Scenario], k: int) -> RevenueSharePlan:
     deals = [s.revenue_shares[k] for s in scenarios]
     first = deals[0]
     return RevenueSharePlan(
-        id=first.id,
+        id=first.key,
         investor=first.investor,
         lab=first.lab,
         share=np.array([d.share for d in deals], dtype=np.float64),
@@ -304,7 +327,7 @@ def _revenue_share(scenarios: list[Scenario], k: int) -> RevenueSharePlan:
         until=np.array(
             [((d.until or s.end) - s.start).days for s, d in zip(scenarios, deals, strict=True)]
         ),
-        cap=np.array([NO_CAP if d.cap_cents is None else d.cap_cents for d in deals], np.int64),
+        cap=np.array([NO_CAP if d.cap is None else d.cap for d in deals], np.int64),
     )
 
 
@@ -313,37 +336,37 @@ def financing_sources(labs: dict[str, LabPlan]) -> list[str]:
     return list(dict.fromkeys(lab.financing.source for lab in labs.values() if lab.financing))
 
 
-def _financing(runs: list[Lab], years: Floats) -> FinancingPlan | None:
+def _financing(runs: list[LabModel], years: Floats) -> FinancingPlan | None:
     """The financing rule of one lab across runs (all have one, or none: see ``structure``)."""
     rules = [r.financing for r in runs]
     if rules[0] is None:
         return None
     fs = [f for f in rules if f is not None]  # all of them: the batch shares its structure
-    rate = np.array([f.rate if f.kind == "debt" else 0.0 for f in fs], dtype=np.float64)
+    rate = np.array([(f.rate or 0.0) if f.kind == "debt" else 0.0 for f in fs], dtype=np.float64)
     # interest accrues over each step on the year fractions flows use: step k is
     # y(d_k+1) - y(d_k) years long, so a monthly step is 1/12 whatever the month's length
     return FinancingPlan(
         source=fs[0].source,
         kind=fs[0].kind,
-        floor=np.array([f.floor_cents for f in fs], dtype=np.int64),
-        limit=np.array([f.limit_cents for f in fs], dtype=np.int64),
+        floor=np.array([f.floor for f in fs], dtype=np.int64),
+        limit=np.array([f.limit for f in fs], dtype=np.int64),
         accrual=np.diff(years)[:, None] * rate[None, :],
     )
 
 
-def _flow(flows: list[Flow], years: Floats) -> Cents:
+def _flow(flows: list[FlowModel], years: Floats) -> Cents:
     """``flow_cents`` of each run's flow, computed once per distinct (annual, growth): the
     arithmetic is element by element, so a run's cents are the same whoever shares its column.
     (Twins repeat their run, and a Monte Carlo draw leaves most flows as they were.)"""
     column: dict[tuple[int, float], int] = {}
-    which = [column.setdefault((f.annual_cents, f.growth), len(column)) for f in flows]
+    which = [column.setdefault((f.annual, f.growth), len(column)) for f in flows]
     annual = np.array([a for a, _ in column], dtype=np.float64)
     growth = np.array([g for _, g in column], dtype=np.float64)
     cents = flow_cents(annual, growth, years)
     return cents if len(column) == len(flows) else cents[:, which]
 
 
-def _contract_minimum(runs: list[ComputeContract], grid: list[dt.date], years: Floats) -> Cents:
+def _contract_minimum(runs: list[ContractModel], grid: list[dt.date], years: Floats) -> Cents:
     """One contract's take-or-pay minimum in each step, ``[step, run]`` (docs/model.md, section 3).
 
     The cumulative minimum at each grid date, rounded half up to the cent, differenced: the steps
@@ -354,17 +377,25 @@ def _contract_minimum(runs: list[ComputeContract], grid: list[dt.date], years: F
     column: dict[object, int] = {}  # a column of cumulative cents per distinct minimum
     cols: list[Cents] = []
     which: list[int] = []
+    by_object: dict[int, int] = {}  # runs share the contracts they do not vary
     for c in runs:
-        key = c.schedule if c.schedule else (c.start, c.end, c.growth, c.total_cents)
+        if id(c) in by_object:
+            which.append(by_object[id(c)])
+            continue
+        schedule = tuple(c.years)
+        growth = c.growth or 0.0
+        total = c.total or 0  # a total's; a schedule's cents are its years'
+        key = schedule if schedule else (c.begins, c.end, growth, total)
         if key not in column:
             column[key] = len(cols)
-            if c.schedule:
-                cols.append(_scheduled_cents(c.schedule, grid))
+            if schedule:
+                cols.append(_scheduled_cents(schedule, grid))
             else:
-                term = (c.start, c.end, c.growth)
+                term = (c.begins, c.end, growth)
                 if term not in shares:
                     shares[term] = _share_of_term(years, grid[0], *term)
-                cols.append(np.floor(shares[term] * c.total_cents + 0.5).astype(np.int64))
+                cols.append(np.floor(shares[term] * total + 0.5).astype(np.int64))
+        by_object[id(c)] = column[key]
         which.append(column[key])
     edges = np.stack(cols, axis=1)[:, which]  # cumulative cents [grid date, run]
     steps: Cents = np.diff(edges, axis=0).astype(np.int64, copy=False)
@@ -391,7 +422,7 @@ def _share_of_term(
 
 def _scheduled_cents(schedule: tuple[tuple[int, int], ...], grid: list[dt.date]) -> Cents:
     """Cents of a schedule accrued by each grid date, rounded half up: year Y's amount accrues
-    evenly over its days (``ComputeContract.scheduled_cents``, here over a whole grid)."""
+    evenly over its days (``ContractModel.scheduled_cents``, here over a whole grid)."""
     if sum(cents for _, cents in schedule) >= 2**52:
         raise ScenarioError(
             "a contract's schedule adds up past $45 trillion, past the range of exact cents; "
@@ -411,38 +442,55 @@ def _scheduled_cents(schedule: tuple[tuple[int, int], ...], grid: list[dt.date])
 
 
 def _per_tranche(
-    scenarios: list[Scenario], j: int, value: Callable[[Scenario, Tranche], object], dtype: type
+    scenarios: list[Scenario],
+    j: int,
+    value: Callable[[Scenario, TrancheModel], object],
+    dtype: type,
 ) -> npt.NDArray[Any]:
     """``value(scenario, tranche)`` for each tranche of investment ``j`` in each run, as an
-    array ``[tranche, run]``."""
-    done: dict[int, list[object]] = {}  # by scenario object: twins repeat their run's
+    array ``[tranche, run]``. ``value`` reads the tranche, the scenario's start (the batch's)
+    and its milestones only: it is computed once per deal object and milestones."""
+    done: dict[tuple[int, int], list[object]] = {}  # runs share the deals they do not vary
     rows = []
     for s in scenarios:
-        if id(s) not in done:
-            done[id(s)] = [value(s, t) for t in s.investments[j].tranches]
-        rows.append(done[id(s)])
+        deal = s.investments[j]
+        key = (id(deal), id(s.milestones))
+        if key not in done:
+            done[key] = [value(s, t) for t in deal.tranches]
+        rows.append(done[key])
     return np.array(rows, dtype=dtype).reshape(len(scenarios), -1).T
 
 
-def _level(s: Scenario, t: Tranche) -> int:
+def _per_deal(deals: list[Any], value: Callable[[Any], object]) -> list[object]:
+    """``value(deal)`` for each run's deal, computed once per deal object."""
+    done: dict[int, object] = {}
+    out = []
+    for d in deals:
+        key = id(d)
+        if key not in done:
+            done[key] = value(d)
+        out.append(done[key])
+    return out
+
+
+def _level(s: Scenario, t: TrancheModel) -> int:
     """The cash (cents) a tranche's lab must hold less than for it to be paid; 0 without one."""
-    return t.condition.level_cents if t.condition is not None else 0
+    return t.level
 
 
-def _window_end(s: Scenario, t: Tranche) -> int:
+def _window_end(s: Scenario, t: TrancheModel) -> int:
     """The day after the last a tranche may be paid (days since start): ``on:``'s ``until``,
     else the day after its date."""
-    c = t.condition
-    end = c.until if c is not None and c.until is not None else t.at + dt.timedelta(days=1)
+    end = t.until if t.until is not None else t.at + dt.timedelta(days=1)
     return (end - s.start).days
 
 
-def _reached(s: Scenario, t: Tranche) -> bool:
+def _reached(s: Scenario, t: TrancheModel) -> bool:
     """Whether a tranche waiting for a milestone may be paid: the milestone is reached (its date
     is not null) on or before the tranche's date. True for every other tranche."""
-    if t.condition is None or t.condition.kind != "when_milestone":
+    if t.milestone is None:
         return True
-    reached = s.milestones[t.condition.milestone]
+    reached = s.milestones[t.milestone]
     return reached is not None and reached <= t.at
 
 
@@ -507,61 +555,36 @@ def build_plan(scenarios: list[Scenario]) -> Plan:
 
 def _repeat_runs(plan: Plan, cols: npt.NDArray[np.intp], scenarios: list[Scenario]) -> Plan:
     """``plan`` with run ``k`` of the result being run ``cols[k]`` of ``plan``: every array
-    over runs (its last axis) taken at ``cols``, as fresh arrays (twins are zeroed in place)."""
+    over runs (its last axis) taken at ``cols``, as fresh arrays (twins are zeroed in place).
+    Every array of a part of the plan (a lab's, a deal's, a route's) is over runs, so a new
+    one is taken here without naming it; the Plan's own are named (its ``days`` are not)."""
 
     def take(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
         return np.take(a, cols, axis=-1)
 
-    labs = {
-        name: replace(
-            lab,
-            revenue=take(lab.revenue),
-            compute=take(lab.compute),
-            other=take(lab.other),
-            shares=take(lab.shares),
-            opening=take(lab.opening),
-            financing=None
-            if lab.financing is None
-            else replace(
-                lab.financing,
-                floor=take(lab.financing.floor),
-                limit=take(lab.financing.limit),
-                accrual=take(lab.financing.accrual),
-            ),
-        )
-        for name, lab in plan.labs.items()
-    }
-    investments = [
-        replace(
-            d,
-            days=take(d.days),
-            amounts=take(d.amounts),
-            level=take(d.level),
-            until=take(d.until),
-            reached=take(d.reached),
-            post_money=take(d.post_money),
-            post_money_stated=take(d.post_money_stated),
-            announced=take(d.announced),
-            stake_per_cent=take(d.stake_per_cent),
-            credits_share=None if d.credits_share is None else take(d.credits_share),
-        )
-        for d in plan.investments
-    ]
+    def part(p: Any) -> Any:
+        """A part of the plan with each array over runs taken, and each part inside it."""
+        if not is_dataclass(p) or isinstance(p, type):
+            return p
+        changes: dict[str, Any] = {}
+        for f in fields(p):
+            v = getattr(p, f.name)
+            if isinstance(v, np.ndarray):
+                changes[f.name] = take(v)
+            elif is_dataclass(v):
+                changes[f.name] = part(v)
+        return replace(p, **changes)
+
     return replace(
         plan,
         scenarios=list(scenarios),
-        labs=labs,
+        labs={name: part(lab) for name, lab in plan.labs.items()},
         margins=take(plan.margins),
         cloud_opening=take(plan.cloud_opening),
-        routes={c: [replace(r, share=take(r.share)) for r in rs] for c, rs in plan.routes.items()},
-        revenue_shares=[
-            replace(
-                r, share=take(r.share), start=take(r.start), until=take(r.until), cap=take(r.cap)
-            )
-            for r in plan.revenue_shares
-        ],
-        contracts=[replace(c, minimum=take(c.minimum)) for c in plan.contracts],
-        investments=investments,
+        routes={c: [part(r) for r in rs] for c, rs in plan.routes.items()},
+        revenue_shares=[part(r) for r in plan.revenue_shares],
+        contracts=[part(c) for c in plan.contracts],
+        investments=[part(d) for d in plan.investments],
         due={pair: take(d) for pair, d in plan.due.items()},
         accounts=list(plan.accounts),
         origins=list(plan.origins),
@@ -570,13 +593,14 @@ def _repeat_runs(plan: Plan, cols: npt.NDArray[np.intp], scenarios: list[Scenari
 
 def _build_plan(scenarios: list[Scenario]) -> Plan:
     first = scenarios[0]
-    shape = structure(first)
+    memo: dict[int, object] = {}  # each agent's and deal's shape, by object
+    shape = structure(first, memo)
     checked = {id(first)}  # twins repeat their run's scenario object: checked once
     for i, s in enumerate(scenarios[1:], start=1):
         if id(s) in checked:
             continue
         checked.add(id(s))
-        if structure(s) != shape:
+        if structure(s, memo) != shape:
             raise ValueError(
                 f"run {i} ({s.name!r}) differs in structure from run 0: runs of one batch share "
                 "calendar, agents, providers and deals, and differ only in values"
@@ -598,7 +622,7 @@ def _build_plan(scenarios: list[Scenario]) -> Plan:
             shares=np.array([[r.providers[c] for r in runs] for c in lab.providers]).reshape(
                 len(lab.providers), len(runs)
             ),
-            opening=np.array([r.cash_cents for r in runs], dtype=np.int64),
+            opening=np.array([r.cash for r in runs], dtype=np.int64),
             financing=_financing(runs, years),
         )
 
@@ -607,12 +631,12 @@ def _build_plan(scenarios: list[Scenario]) -> Plan:
         len(clouds), len(scenarios)
     )
     cloud_opening = np.array(
-        [[s.clouds[c].cash_cents for s in scenarios] for c in clouds], dtype=np.int64
+        [[s.clouds[c].cash for s in scenarios] for c in clouds], dtype=np.int64
     ).reshape(len(clouds), len(scenarios))
 
     contracts = [
         ContractPlan(
-            c.id,
+            c.key,
             c.lab,
             c.cloud,
             _contract_minimum([s.contracts[j] for s in scenarios], grid, years),
@@ -625,10 +649,10 @@ def _build_plan(scenarios: list[Scenario]) -> Plan:
     for j, d in enumerate(first.investments):
         deals = [s.investments[j] for s in scenarios]
         per_tranche = partial(_per_tranche, scenarios, j)
-        amounts = per_tranche(lambda s, t: t.amount_cents, np.int64)
+        amounts = per_tranche(lambda s, t: t.amount, np.int64)
         investments.append(
             InvestmentPlan(
-                id=d.id,
+                id=d.key,
                 investor=d.investor,
                 lab=d.lab,
                 days=per_tranche(lambda s, t: (t.at - start).days, np.int64),
@@ -637,12 +661,17 @@ def _build_plan(scenarios: list[Scenario]) -> Plan:
                 level=per_tranche(_level, np.int64),
                 until=per_tranche(_window_end, np.int64),
                 reached=per_tranche(_reached, bool),
-                post_money=np.array([x.post_money_cents or 0 for x in deals], dtype=np.int64),
+                post_money=np.array(
+                    _per_deal(deals, lambda x: x.post_money_valuation or 0), dtype=np.int64
+                ),
                 post_money_stated=np.array(
-                    [x.valuation in ("pre_money", "post_money") for x in deals], dtype=bool
+                    _per_deal(deals, lambda x: x.valuation in ("pre_money", "post_money")),
+                    dtype=bool,
                 ),
                 announced=amounts.sum(axis=0),
-                stake_per_cent=np.array([x.stake_per_cent for x in deals], dtype=np.float64),
+                stake_per_cent=np.array(
+                    _per_deal(deals, lambda x: x.stake_per_cent), dtype=np.float64
+                ),
                 credits_on=d.credits_on,
                 credits_share=(
                     np.array([x.credits_share for x in deals], dtype=np.float64)
@@ -683,7 +712,7 @@ def _build_plan(scenarios: list[Scenario]) -> Plan:
         scenarios=scenarios,
         grid=grid,
         days=days,
-        investors={i.name: i.owns for i in first.investors.values()},
+        investors={i.name: tuple(i.owns) for i in first.investors.values()},
         labs=labs,
         clouds=clouds,
         margins=margins,
@@ -694,11 +723,11 @@ def _build_plan(scenarios: list[Scenario]) -> Plan:
         routes={
             c: [
                 RoutePlan(
-                    r.to,
-                    np.array([s.clouds[c].costs[k].share for s in scenarios], dtype=np.float64),
+                    to,
+                    np.array([s.clouds[c].costs[to].share for s in scenarios], dtype=np.float64),
                     r.lag,
                 )
-                for k, r in enumerate(first.clouds[c].costs)
+                for to, r in first.clouds[c].costs.items()
             ]
             for c in clouds
             if first.clouds[c].costs

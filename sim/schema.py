@@ -1,9 +1,14 @@
 """Steps 2 and 3 of the scenario pipeline: plain data -> validated pydantic model -> Scenario.
 
+Every input is declared here once, as a field of a model, with a value type that says how it
+is read (a ``PlainValidator``) and how the resolved file writes it back (a ``PlainSerializer``).
 The models check each value where it stands (types, units, ranges); ``to_scenario`` then checks
-what spans several values (references between agents, dates inside the horizon, the step grid)
-and builds the frozen dataclasses of ``sim/scenario.py``. Every failure is one ScenarioError
-pointing at the offending value's file, line and column.
+what spans several values (references between agents, dates inside the horizon, the step grid),
+writes out the defaults that depend on other inputs (``_resolve``), and returns the result as a
+``sim.scenario.Scenario``: the same models, which is what the engine reads. Properties of the
+models are read off their fields (a tranche's condition kind, a deal's post-money valuation),
+never inputs of their own. Every failure is one ScenarioError pointing at the offending value's
+file, line and column.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     PlainValidator,
+    PrivateAttr,
     TypeAdapter,
     ValidationError,
     model_validator,
@@ -33,31 +39,15 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from sim.errors import ScenarioError
-from sim.scenario import (
-    MAX_STEPS,
-    Cloud,
-    ComputeContract,
-    Condition,
-    Financing,
-    FinancingKind,
-    Flow,
-    Investment,
-    Investor,
-    Lab,
-    RevenueShare,
-    Route,
-    Scenario,
-    Tracing,
-    Tranche,
-    count_steps,
-)
 from sim.units import (
     CENTS_PER_DOLLAR,
     FIRST_DATE,
     LAST_DATE,
     MAX_DOLLARS,
+    MAX_STEPS,
     Duration,
     add_months,
+    count_steps,
     format_dollars,
     parse_amount_cents,
     parse_date,
@@ -68,6 +58,14 @@ from sim.units import (
 
 if TYPE_CHECKING:
     from sim.loader import YamlDoc, YamlPath
+    from sim.scenario import Scenario
+
+Tracing = Literal["pro_rata", "fifo"]
+FinancingKind = Literal["equity", "debt"]
+# A tranche's condition, if any (docs/model.md, section 7): ``when`` is looked at on the tranche's
+# date only; ``on`` on that date and on every grid date after it, before ``until``.
+ConditionKind = Literal["when_lab_cash_below", "when_milestone", "on_lab_cash_below"]
+Valuation = Literal["pre_money", "post_money", "stake"]
 
 AGENT_KINDS = ("investor", "lab", "cloud", "vendor")
 SELLER_KINDS = ("cloud", "vendor")  # agents that sell: labs buy from them, they buy from each other
@@ -308,7 +306,20 @@ class _Model(BaseModel):
         return data
 
 
-class InvestorModel(_Model):
+class _Agent(_Model):
+    """An agent: its name is its key under ``agents:`` (set when the scenario is resolved)."""
+
+    _name: str = PrivateAttr("")
+
+    @property
+    def name(self) -> str:
+        # read from pydantic's dict of private values directly: ``self._name`` goes through
+        # ``BaseModel.__getattr__``, five times slower, and the plan reads names per run
+        name: str = self.__pydantic_private__["_name"]  # type: ignore[index]
+        return name
+
+
+class InvestorModel(_Agent):
     kind: Literal["investor"]
     label: Text | None = None  # display name in charts and reports (default: the key)
     owns: list[Text] = []  # names of the clouds this investor owns
@@ -338,13 +349,29 @@ class FinancingModel(_Model):
     rate: InterestRate | None = Field(None, exclude_if=_absent)  # per year; debt only, required
 
 
-class LabModel(_Model):
+class LabModel(_Agent):
     kind: Literal["lab"]
     label: Text | None = None
     cash: Amount = 0
     revenue: FlowModel = FlowModel()
     spending: SpendingModel = SpendingModel()
     financing: FinancingModel | None = Field(None, exclude_if=_absent)  # none: never raises
+
+    @property
+    def compute(self) -> ComputeModel:
+        """Its compute demand (``spending.compute``)."""
+        return self.spending.compute
+
+    @property
+    def other(self) -> FlowModel:
+        """Its other costs (``spending.other``)."""
+        return self.spending.other
+
+    @property
+    def providers(self) -> dict[str, float]:
+        """Share of compute demand bought from each seller (file order kept); what is left of
+        100% is bought outside the model (the external ``other_compute`` account)."""
+        return self.spending.compute.providers
 
 
 def _route_short(value: Any) -> Any:
@@ -357,7 +384,12 @@ class RouteModel(_Model):
     lag: Dur = Duration()  # paid this long after the sale (capex bought later); default at once
 
 
-class CloudModel(_Model):
+class CloudModel(_Agent):
+    """A seller: a cloud, or a vendor (a chip maker) that clouds and labs buy from. It keeps
+    ``margin`` of each payment as profit and pays the rest out as costs: ``costs`` routes
+    shares of them to other sellers, the rest of 100% leaves the model (``cloud_costs`` for a
+    cloud, ``vendor_costs`` for a vendor)."""
+
     kind: Literal["cloud"]
     label: Text | None = None
     margin: Margin
@@ -375,6 +407,19 @@ class VendorModel(CloudModel):
     kind: Literal["vendor"]  # type: ignore[assignment]
 
 
+class _Deal:
+    """What every deal model has: an ``id``, given in the file or made when the scenario is
+    resolved (``_deal_ids``). It declares no field (pydantic would take it for one, first)."""
+
+    @property
+    def key(self) -> str:
+        """Its id, once resolved (a resolved scenario's deals all have one)."""
+        given: str | None = getattr(self, "id", None)
+        if given is None:
+            raise ValueError("a deal of a scenario not resolved yet has no id")
+        return given
+
+
 class WhenModel(_Model):
     """Looked at on the tranche's date only: exactly one of the two keys."""
 
@@ -390,10 +435,43 @@ class OnModel(_Model):
 
 
 class TrancheModel(_Model):
+    """A tranche, paid on ``at`` unless it waits for a condition (docs/model.md, section 7):
+    ``when`` is looked at on its date only, ``on`` on its date and on every grid date after it,
+    before ``until``."""
+
     at: Date
     amount: PositiveAmount
     when: WhenModel | None = Field(None, exclude_if=_absent)
     on: OnModel | None = Field(None, exclude_if=_absent)
+
+    @property
+    def kind(self) -> ConditionKind | Literal[""]:
+        """``""`` for a plain tranche, else the kind of its condition: part of a batch's
+        structure."""
+        if self.on is not None:
+            return "on_lab_cash_below"
+        if self.when is not None and self.when.milestone is not None:
+            return "when_milestone"
+        if self.when is not None and self.when.lab_cash_below is not None:
+            return "when_lab_cash_below"
+        return ""
+
+    @property
+    def level(self) -> int:
+        """Cents its lab must hold less than for it to be paid; 0 without a cash condition."""
+        if self.on is not None:
+            return self.on.lab_cash_below
+        return (self.when.lab_cash_below or 0) if self.when is not None else 0
+
+    @property
+    def milestone(self) -> str | None:
+        """The milestone it waits for, if any."""
+        return self.when.milestone if self.when is not None else None
+
+    @property
+    def until(self) -> dt.date | None:
+        """``on:``'s last look is before this date (resolved: the horizon's end by default)."""
+        return self.on.until if self.on is not None else None
 
 
 class CreditsModel(_Model):
@@ -403,7 +481,7 @@ class CreditsModel(_Model):
     share: Share = 1.0  # of each tranche, paid in credits (default: all of it)
 
 
-class InvestmentModel(_Model):
+class InvestmentModel(_Model, _Deal):
     kind: Literal["investment"]
     id: Text | None = None
     investor: Text
@@ -417,8 +495,54 @@ class InvestmentModel(_Model):
     tranches: Annotated[list[TrancheModel], Field(min_length=1)]
     credits: CreditsModel | None = Field(None, exclude_if=_absent)  # none: all in cash
 
+    @property
+    def total(self) -> int:
+        """Cents of every tranche announced, paid or not."""
+        return sum(t.amount for t in self.tranches)
 
-class ContractModel(_Model):
+    @property
+    def credits_on(self) -> str | None:
+        """The seller its credits buy compute at; None: paid all in cash."""
+        return self.credits.on if self.credits is not None else None
+
+    @property
+    def credits_share(self) -> float:
+        """The share of each tranche paid in credits (0 without credits)."""
+        return self.credits.share if self.credits is not None else 0.0
+
+    @property
+    def valuation(self) -> Valuation | None:
+        """How the deal states its valuation; None: it does not (no stake)."""
+        if self.pre_money is not None:
+            return "pre_money"
+        if self.post_money is not None:
+            return "post_money"
+        return "stake" if self.stake is not None else None
+
+    @property
+    def post_money_valuation(self) -> int | None:
+        """Cents of the post-money valuation: stated (pre_money + round size, the round being
+        this deal's tranches unless ``round_size`` says otherwise; or ``post_money``) or
+        implied by the stake (every tranche announced / stake, rounded half up)."""
+        if self.pre_money is not None:
+            return self.pre_money + (self.round_size if self.round_size is not None else self.total)
+        if self.post_money is not None:
+            return self.post_money
+        if self.stake is not None:
+            return math.floor(self.total / self.stake + 0.5)
+        return None
+
+    @property
+    def stake_per_cent(self) -> float:
+        """Share of the lab each cent paid buys: 1 / post-money, or stake / every tranche
+        announced (paying half the tranches buys half the stake); nan without a valuation."""
+        if self.stake is not None:
+            return self.stake / self.total
+        post = self.post_money_valuation
+        return 1 / post if post else math.nan
+
+
+class ContractModel(_Model, _Deal):
     """A take-or-pay minimum, as ``total`` over ``over`` (from ``start``, growing ``growth``) or
     as a ``schedule`` of calendar years; ``_check_contract`` says which keys go together."""
 
@@ -438,13 +562,58 @@ class ContractModel(_Model):
     # the id of the investment this contract came with: the counterfactual twin drops both
     with_: Text | None = Field(default=None, alias="with")
 
+    @property
+    def with_investment(self) -> str | None:
+        """The id of the investment it came with (``with:``)."""
+        return self.with_
+
+    @property
+    def years(self) -> list[tuple[int, int]]:
+        """A schedule's (calendar year, cents), years increasing once resolved; [] for a total.
+        (Resolved, its years are ints; as written in a file, text until _check_contract.)"""
+        if not self.schedule:
+            return []
+        return [(y if type(y) is int else _checked_year(y), c) for y, c in self.schedule.items()]
+
+    @property
+    def begins(self) -> dt.date:
+        """The first day of its term: ``start`` (resolved), or a schedule's first January 1."""
+        if self.schedule:
+            return dt.date(self.years[0][0], 1, 1)
+        assert self.start is not None  # resolved
+        return self.start
+
+    @property
+    def end(self) -> dt.date:
+        """The day after its term: ``over`` after its start, or the January 1 after a
+        schedule's last year."""
+        if self.schedule:
+            return dt.date(self.years[-1][0] + 1, 1, 1)
+        assert self.over is not None  # _check_contract
+        return self.over.after(self.begins)
+
+    def scheduled_cents(self, d: dt.date) -> int:
+        """Cents of the schedule accrued before day ``d`` begins, rounded half up.
+
+        Year Y's amount A accrues evenly over its days: by day ``d`` of it, ``A * k / n`` with
+        ``k`` the days of Y before ``d`` and ``n`` its days (365 or 366). At most one year is
+        part-way at any date, so rounding each year's part rounds the sum. (sim.schedule does
+        the same with numpy over a grid.)"""
+        total = 0
+        for year, cents in self.years:
+            first = dt.date(year, 1, 1)
+            n = (dt.date(year + 1, 1, 1) - first).days
+            k = min(max((d - first).days, 0), n)
+            total += (2 * cents * k + n) // (2 * n)  # cents * k / n, rounded half up
+        return total
+
 
 AgentModel = Annotated[
     InvestorModel | LabModel | CloudModel | VendorModel, Field(discriminator="kind")
 ]
 
 
-class RevenueShareModel(_Model):
+class RevenueShareModel(_Model, _Deal):
     """A lab pays a share of its revenue to an investor (Microsoft's share of OpenAI's)."""
 
     kind: Literal["revenue_share"]
@@ -477,6 +646,17 @@ class ScenarioModel(_Model):
     # PATH -> SPEC, the points of a sweep (docs/scenarios.md, "Ranges"); sim.vary checks it and
     # takes it out (reading the file at its first point) before this model sees the data
     sweep: dict[str, Any] = Field(default_factory=dict, exclude=True)
+
+    @model_validator(mode="after")
+    def _named(self) -> ScenarioModel:
+        """Each agent named by its key and labelled by it where it states no label, once here:
+        a sweep's or a Monte Carlo's runs share the base's agents (``with_values``), and
+        ``_resolve`` does it again only for an agent validated on its own."""
+        for name, a in self.agents.items():
+            if a.label is None:
+                self.agents[name] = a = a.model_copy(update={"label": name})
+            a._name = name
+        return self
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1391,124 +1571,13 @@ def to_scenario_from(m: ScenarioModel, doc: YamlDoc) -> Scenario:
 
 
 def _checked_scenario(m: ScenarioModel, doc: YamlDoc) -> Scenario:
+    from sim.scenario import Scenario  # it extends ScenarioModel: imported once both exist
+
     errors = _check_calendar(m, doc) + _check_agents(m, doc) + _check_deals(m, doc)
     errors += _check_runnable(m, doc)
     if errors:
         raise _first(errors)
-    ids = _deal_ids(m)
-    agents = m.agents
-    investments = tuple(
-        Investment(
-            id=ids[i],
-            investor=d.investor,
-            lab=d.lab,
-            tranches=tuple(Tranche(t.at, t.amount, _condition(m, t)) for t in d.tranches),
-            pre_money_cents=d.pre_money,
-            round_size_cents=d.round_size,
-            stated_post_money_cents=d.post_money,
-            stake=d.stake,
-            credits_on=d.credits.on if d.credits else None,
-            credits_share=d.credits.share if d.credits else 0.0,
-        )
-        for i, d in enumerate(m.deals)
-        if isinstance(d, InvestmentModel)
-    )
-    contracts = tuple(
-        _contract(m, ids[i], d) for i, d in enumerate(m.deals) if isinstance(d, ContractModel)
-    )
-    revenue_shares = tuple(
-        RevenueShare(
-            ids[i],
-            d.investor,
-            d.lab,
-            d.share,
-            d.start or m.start,
-            d.until or m.horizon.after(m.start),
-            d.cap,
-        )
-        for i, d in enumerate(m.deals)
-        if isinstance(d, RevenueShareModel)
-    )
-    return Scenario(
-        name=m.name,
-        start=m.start,
-        horizon=m.horizon,
-        step=m.step,
-        investors={
-            n: Investor(n, tuple(a.owns)) for n, a in agents.items() if isinstance(a, InvestorModel)
-        },
-        labs={n: _lab(n, a) for n, a in agents.items() if isinstance(a, LabModel)},
-        clouds={
-            n: Cloud(
-                n,
-                a.margin,
-                a.payment_terms,
-                a.cash,
-                kind=a.kind,
-                costs=tuple(Route(t, r.share, r.lag) for t, r in a.costs.items()),
-            )
-            for n, a in agents.items()
-            if isinstance(a, CloudModel)
-        },
-        investments=investments,
-        contracts=contracts,
-        revenue_shares=revenue_shares,
-        tracing=m.tracing,
-        description=m.description,
-        seed=m.seed,
-        discount_rate=m.discount_rate,
-        milestones=dict(m.milestones),
-        source=doc.filename,
-        resolved=_resolved(m, ids),
-        comments=dict(doc.comments),
-        labels={n: a.label or n for n, a in agents.items()},
-    )
-
-
-def _contract(m: ScenarioModel, id: str, d: ContractModel) -> ComputeContract:
-    """The typed contract: a total over a term, or a schedule of years (checked already)."""
-    terms = _contract_terms(m, d)
-    if d.schedule is None:
-        assert d.total is not None and d.over is not None  # _check_contract
-        return ComputeContract(
-            id,
-            d.lab,
-            d.cloud,
-            total_cents=d.total,
-            over=d.over,
-            start=d.start or m.start,
-            payment_terms=terms,
-            with_investment=d.with_,
-            growth=d.growth or 0.0,
-        )
-    schedule = tuple((_checked_year(y), cents) for y, cents in d.schedule.items())
-    first, last = schedule[0][0], schedule[-1][0]  # increasing: _check_contract
-    contract = ComputeContract(
-        id,
-        d.lab,
-        d.cloud,
-        total_cents=0,  # set below, once the schedule can be read
-        over=Duration(months=12 * (last - first + 1)),
-        start=dt.date(first, 1, 1),
-        payment_terms=terms,
-        with_investment=d.with_,
-        schedule=schedule,
-    )
-    # what accrues inside the horizon: the sum of the contract's minimums over the run
-    inside = contract.scheduled_cents(m.horizon.after(m.start)) - contract.scheduled_cents(m.start)
-    return replace(contract, total_cents=inside)
-
-
-def _condition(m: ScenarioModel, t: TrancheModel) -> Condition | None:
-    """A tranche's condition, ``on``'s ``until`` defaulting to the horizon's end."""
-    if t.on is not None:
-        until = t.on.until or m.horizon.after(m.start)
-        return Condition("on_lab_cash_below", level_cents=t.on.lab_cash_below, until=until)
-    if t.when is not None and t.when.milestone is not None:
-        return Condition("when_milestone", milestone=t.when.milestone)
-    if t.when is not None and t.when.lab_cash_below is not None:
-        return Condition("when_lab_cash_below", level_cents=t.when.lab_cash_below)
-    return None
+    return Scenario.of(_resolve(m, _deal_ids(m)), doc.filename, doc.comments)
 
 
 def _contract_terms(m: ScenarioModel, d: ContractModel) -> Duration:
@@ -1519,57 +1588,64 @@ def _contract_terms(m: ScenarioModel, d: ContractModel) -> Duration:
     return cloud.payment_terms if isinstance(cloud, CloudModel) else Duration()
 
 
-def _lab(name: str, a: LabModel) -> Lab:
-    compute = a.spending.compute
-    return Lab(
-        name=name,
-        cash_cents=a.cash,
-        revenue=Flow(a.revenue.annual, a.revenue.growth),
-        compute=Flow(compute.annual, compute.growth),
-        providers=dict(compute.providers),
-        other=Flow(a.spending.other.annual, a.spending.other.growth),
-        financing=None if a.financing is None else _financing(a.financing),
-    )
-
-
-def _financing(f: FinancingModel) -> Financing:
-    return Financing(f.source, f.kind, f.floor, f.limit, f.rate or 0.0)
-
-
 def _resolve(m: ScenarioModel, ids: list[str]) -> ScenarioModel:
     """The model with every default that depends on other inputs written out: labels (the
-    key), deal ids, a contract's start, growth and payment terms, an ``on:`` tranche's
-    ``until``, a revenue share's window. Defaults of a field's own are the model's."""
+    key), agents' names, deal ids, a contract's start, growth and payment terms, an ``on:``
+    tranche's ``until``, a revenue share's window. Defaults of a field's own are the model's.
+
+    A deal resolved the same way before (the same object, with the same defaults) is that
+    same resolved object: the runs of a sweep or a Monte Carlo share the deals they do not
+    vary, and the plan reads what they share once (sim.schedule.build_plan)."""
     end = m.horizon.after(m.start)
-    agents = {
-        name: a if a.label else a.model_copy(update={"label": name}) for name, a in m.agents.items()
-    }
+    agents: dict[str, Any] = dict(m.agents)
+    for name, a in m.agents.items():
+        if a.label is None or a.name != name:  # validated on its own (``revalidated``)
+            agents[name] = a.model_copy(update={"label": a.label or name})
+            agents[name]._name = name
     deals: list[Any] = []
     for i, d in enumerate(m.deals):
         if isinstance(d, InvestmentModel):
-            tranches = [
-                t.model_copy(update={"on": t.on.model_copy(update={"until": t.on.until or end})})
-                if t.on is not None
-                else t
-                for t in d.tranches
-            ]
-            deals.append(d.model_copy(update={"id": ids[i], "tranches": tranches}))
+            given: tuple[Any, ...] = (ids[i], end)
         elif isinstance(d, RevenueShareModel):
-            window = {"start": d.start or m.start, "until": d.until or end}
-            deals.append(d.model_copy(update={"id": ids[i], **window}))
+            given = (ids[i], d.start or m.start, d.until or end)
         else:
-            terms: dict[str, Any] = {"id": ids[i], "payment_terms": _contract_terms(m, d)}
-            if d.schedule is None:  # a total over a term, from a start, growing
-                terms |= {"growth": d.growth or 0.0, "start": d.start or m.start}
-            else:  # a schedule of calendar years, by year
-                terms["schedule"] = {_checked_year(y): c for y, c in d.schedule.items()}
-            deals.append(d.model_copy(update=terms))
+            given = (ids[i], _contract_terms(m, d), m.start)
+        deals.append(_resolved_deal(d, given))
     return m.model_copy(update={"agents": agents, "deals": deals})
 
 
-def _resolved(m: ScenarioModel, ids: list[str]) -> dict[str, Any]:
-    """Every input after defaults and overrides, as plain YAML values that load back the same:
-    the resolved model dumped field by field, each value as its type writes it (amounts in
-    dollars, durations as text) and each optional input left out where it is not given."""
-    out: dict[str, Any] = _resolve(m, ids).model_dump(mode="python", by_alias=True)
+# id(deal as validated) -> (that deal, the defaults it was resolved with, the resolved deal); the
+# deal is held, so its id is not reused while its entry lives. Cleared when full.
+_RESOLVED: dict[int, tuple[Any, tuple[Any, ...], Any]] = {}
+_RESOLVED_MAX = 4096
+
+
+def _resolved_deal(d: Any, given: tuple[Any, ...]) -> Any:
+    """Deal ``d`` with the defaults ``given`` written out (see ``_resolve``)."""
+    hit = _RESOLVED.get(id(d))
+    if hit is not None and hit[0] is d and hit[1] == given:
+        return hit[2]
+    if isinstance(d, InvestmentModel):
+        deal_id, end = given
+        tranches = [
+            t.model_copy(update={"on": t.on.model_copy(update={"until": t.on.until or end})})
+            if t.on is not None
+            else t
+            for t in d.tranches
+        ]
+        out: Any = d.model_copy(update={"id": deal_id, "tranches": tranches})
+    elif isinstance(d, RevenueShareModel):
+        deal_id, start, until = given
+        out = d.model_copy(update={"id": deal_id, "start": start, "until": until})
+    else:
+        deal_id, payment_terms, start = given
+        terms: dict[str, Any] = {"id": deal_id, "payment_terms": payment_terms}
+        if d.schedule is None:  # a total over a term, from a start, growing
+            terms |= {"growth": d.growth or 0.0, "start": d.start or start}
+        else:  # a schedule of calendar years, by year
+            terms["schedule"] = {_checked_year(y): c for y, c in d.schedule.items()}
+        out = d.model_copy(update=terms)
+    if len(_RESOLVED) >= _RESOLVED_MAX:
+        _RESOLVED.clear()
+    _RESOLVED[id(d)] = (d, given, out)
     return out

@@ -283,3 +283,48 @@ def format_dollars(cents: int | float, unit: str = "B") -> str:
     scale = {"T": 1e12, "B": 1e9, "M": 1e6}[unit] * CENTS_PER_DOLLAR
     sign = "-" if cents < 0 else ""
     return f"{sign}${abs(cents) / scale:,.2f}{unit}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The step grid
+# ---------------------------------------------------------------------------------------------
+
+# A run may have at most this many steps (a 100-year horizon on a daily grid). Past it the scenario
+# is refused at validation with a clear message instead of running for minutes.
+MAX_STEPS = 36_600
+
+
+def step_grid(start: dt.date, end: dt.date, step: Duration) -> list[dt.date]:
+    """Dates start, start+step, start+2*step, ... while before ``end``, then ``end``. Made once
+    per calendar (a sweep's or Monte Carlo's runs share theirs), a fresh list each call."""
+    return list(_step_grid(start, end, step))
+
+
+@functools.lru_cache(maxsize=256)
+def _step_grid(start: dt.date, end: dt.date, step: Duration) -> tuple[dt.date, ...]:
+    if step.is_zero:
+        raise ValueError("step must be longer than zero")
+    dates = [start]
+    k = 1
+    while True:
+        d = (
+            start + dt.timedelta(days=step.days * k)
+            if step.days
+            else Duration(months=step.months * k).after(start)
+        )
+        if d >= end:
+            break
+        dates.append(d)
+        k += 1
+        if k > MAX_STEPS:
+            raise ValueError(f"more than {MAX_STEPS:,} steps")
+    dates.append(end)
+    return tuple(dates)
+
+
+def count_steps(start: dt.date, end: dt.date, step: Duration) -> int:
+    """Number of steps without building the grid (used to refuse huge grids before running)."""
+    if step.days:
+        return -(-(end - start).days // step.days)
+    months = year_fraction(start, end) * 12
+    return int(-(-months // step.months))

@@ -34,9 +34,9 @@ def check_books(s: Scenario, r: sim.Result) -> None:
     # opening: each lab's and cloud's cash, tagged with its own origin; nothing elsewhere
     opening: dict[tuple[str, str], int] = {}
     for name, lab in s.labs.items():
-        opening[(name, f"{name}:cash")] = lab.cash_cents
+        opening[(name, f"{name}:cash")] = lab.cash
     for name, cloud in s.clouds.items():
-        opening[(name, f"{name}:cash")] = cloud.cash_cents
+        opening[(name, f"{name}:cash")] = cloud.cash
     total = sum(opening.values())
     by_cell = bal.set_index(["step", "account", "origin"]).cents
     first = by_cell.loc[0]

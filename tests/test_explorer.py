@@ -81,7 +81,7 @@ def test_the_share_rescales_the_other_providers_and_the_amount_scales_the_tranch
     for c, part in others.items():
         assert got[c] == pytest.approx(part * (sum(written.values()) - 0.4), abs=1e-9)
     amazon = next(d for d in s.investments if d.investor == "amazon")
-    assert sum(t.amount_cents for t in amazon.tranches) == 25_000_000_000_00
+    assert amazon.total == 25_000_000_000_00
     assert explorer.overrides(share=0.4, amount=25.0) == [
         "agents.openai.spending.compute.providers.aws=0.4",
         "deals.0.amount=25000000000.00",

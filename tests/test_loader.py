@@ -160,8 +160,8 @@ def test_set_strings_are_read_as_yaml_values() -> None:
     )
     assert s.horizon.months == 60
     assert s.clouds["aws"].margin == 0.3
-    assert s.investments[0].tranches[1].amount_cents == 20 * 10**9 * 100
-    assert (s.labs["openai"].revenue.annual_cents, s.labs["openai"].revenue.growth) == (
+    assert s.investments[0].tranches[1].amount == 20 * 10**9 * 100
+    assert (s.labs["openai"].revenue.annual, s.labs["openai"].revenue.growth) == (
         25 * 10**11,
         0.1,
     )
@@ -171,7 +171,7 @@ def test_set_strings_are_read_as_yaml_values() -> None:
 
 def test_mapping_and_keyword_overrides_take_python_values() -> None:
     s = load_scenario(BUNDLED, {"agents.openai.cash": "10B", "seed": 7}, horizon="5y")
-    assert (s.labs["openai"].cash_cents, s.seed, s.horizon.months) == (10**12, 7, 60)
+    assert (s.labs["openai"].cash, s.seed, s.horizon.months) == (10**12, 7, 60)
     s = load_scenario(BUNDLED, agents__openai__spending__compute__providers__aws="10%")
     assert s.labs["openai"].providers["aws"] == 0.1
 

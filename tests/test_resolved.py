@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import dataclasses
 import hashlib
 import json
 import subprocess
@@ -21,7 +20,13 @@ import sim
 from sim.errors import ScenarioError
 from sim.loader import read_yaml
 from sim.output import read_run, write_run
-from sim.resolved import _PlainDumper, inputs_hash, resolved_yaml, resolved_yaml_with_sources
+from sim.resolved import (
+    _PlainDumper,
+    inputs_hash,
+    resolved_yaml,
+    resolved_yaml_of,
+    resolved_yaml_with_sources,
+)
 from sim.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -315,7 +320,7 @@ def test_tricky_text_reads_back_exactly_with_its_comment(text) -> None:
         except ScenarioError:
             continue
         accepted += 1
-        s = dataclasses.replace(s, comments={where: f"a source for {where}", "deals.0": "a deal"})
+        s = s.with_comments({where: f"a source for {where}", "deals.0": "a deal"})
         _, back = read_back(s)
         assert at(back.resolved, where) == at(s.resolved, where)
         assert_same_inputs(back, s)
@@ -326,9 +331,7 @@ def test_tricky_text_reads_back_exactly_with_its_comment(text) -> None:
 def written(base: Scenario, fields: tuple[str, ...], text: str, comments: dict[str, str]) -> str:
     """The resolved file of ``base`` with ``text`` put in each of ``fields`` (past validation)."""
     resolved = with_text(base.resolved, fields, text)
-    return HEADER + resolved_yaml_with_sources(
-        dataclasses.replace(base, resolved=resolved, comments=comments)
-    )
+    return HEADER + resolved_yaml_of(resolved, comments)
 
 
 def with_text(resolved: dict[str, Any], fields: tuple[str, ...], text: str) -> dict[str, Any]:
@@ -358,7 +361,7 @@ def test_dates_come_back_as_dates_and_numbers_that_look_alike_as_text() -> None:
 def test_a_comment_on_several_lines_is_folded_beside_a_value_and_split_above_an_item() -> None:
     s = small("notes")
     notes = {"horizon": "first line\n  second line\r\nthird", "deals.0": "one\n\ntwo\n"}
-    text, back = read_back(dataclasses.replace(s, comments=notes))
+    text, back = read_back(s.with_comments(notes))
     assert "horizon: 1y  # first line second line third\n" in text
     assert "  # one\n  # two\n  - kind: investment\n" in text
     assert back.comments == {"horizon": "first line second line third", "deals.0": "one two"}
@@ -419,7 +422,7 @@ _SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[Hea
 def test_random_text_and_comments_read_back(name, description, label, deal_id, comments) -> None:
     values = {"name": name, "description": description, "agents.inv.label": label}
     s = small("random", {**values, "deals.0.id": deal_id})
-    s = dataclasses.replace(s, comments=comments)
+    s = s.with_comments(comments)
     _, back = read_back(s)
     assert_same_inputs(back, s)
     assert (back.name, back.description, at(back.resolved, "deals.0.id")) == (

@@ -513,7 +513,7 @@ def test_random_conditions_keep_the_books_alone_and_in_a_batch(
             check_exact=True,
         )
         paid = sum(cents for _, who, cents in investment_rows(alone) if who == "inv")
-        assert paid <= s.investments[0].total_cents
+        assert paid <= s.investments[0].total
 
 
 # ---------------------------------------------------------------------------------------------

@@ -187,7 +187,7 @@ def test_investment_amount_scales_its_tranches_to_the_cent() -> None:
     # and 23,333,333,333.331 dollars; rounded to the cent with the cent left over going to the
     # larger fraction: 10,000,000,000.00 and 23,333,333,333.33.
     ((inputs, s),) = grid(load_template(FIFTY), ["deals.0.amount=33333333333.33"])
-    cents = [t.amount_cents for t in s.investments[0].tranches]
+    cents = [t.amount for t in s.investments[0].tranches]
     assert cents == [1_000_000_000_000, 2_333_333_333_333]
     assert sum(cents) == 3_333_333_333_333
     assert inputs == {"deals.0.amount": "33333333333.33"}
@@ -209,8 +209,8 @@ def test_a_file_with_distributions_is_read_at_their_medians(tmp_path: Path) -> N
     )
     inputs, s = first_point(t)
     lab = s.labs["labco"]
-    assert lab.revenue.annual_cents == 6_000_000_000_00 and lab.revenue.growth == 0.5
-    assert lab.cash_cents == 2_000_000_000_00
+    assert lab.revenue.annual == 6_000_000_000_00 and lab.revenue.growth == 0.5
+    assert lab.cash == 2_000_000_000_00
     # triangular (0, 0, 0.5): median = 0.5 - sqrt(0.5 * 0.5 / 2) = 0.1464466...
     assert s.clouds["rivalcloud"].margin == pytest.approx(0.146446609407, abs=1e-12)
     assert sim.load_scenario(tmp_path / "toy.yaml") == s
@@ -239,7 +239,7 @@ def test_draws_are_clipped_to_the_inputs_valid_range() -> None:
         specs=["agents.bigcloud.margin~normal(95%,50%)", "agents.labco.cash~normal(0,5B)"],
     )
     margins = [s.clouds["bigcloud"].margin for _, s in runs]
-    cash = [s.labs["labco"].cash_cents for _, s in runs]
+    cash = [s.labs["labco"].cash for _, s in runs]
     assert min(margins) == 0 and 0.999 < max(margins) < 1  # a margin is below 100%
     assert min(cash) == 0 and max(cash) > 0
 

@@ -242,7 +242,7 @@ ONLY_SECTION = "the investment alone: a twin that keeps the contracts that came 
 def linked(scenario: Scenario, investor: str) -> list[str]:
     """Ids of the compute contracts that came ``with`` one of the investor's investments."""
     ids = {d.id for d in scenario.investments if d.investor == investor}
-    return [c.id for c in scenario.contracts if c.with_investment in ids]
+    return [c.key for c in scenario.contracts if c.with_investment in ids]
 
 
 def _figure_table(
