@@ -1604,8 +1604,8 @@ def _resolve(m: ScenarioModel, ids: list[str]) -> ScenarioModel:
             agents[name]._name = name
     deals: list[Any] = []
     for i, d in enumerate(m.deals):
-        if isinstance(d, InvestmentModel):
-            given: tuple[Any, ...] = (ids[i], end)
+        if isinstance(d, InvestmentModel):  # the horizon's end is a default of on: only
+            given: tuple[Any, ...] = (ids[i], end if any(t.on for t in d.tranches) else None)
         elif isinstance(d, RevenueShareModel):
             given = (ids[i], d.start or m.start, d.until or end)
         else:
@@ -1614,17 +1614,18 @@ def _resolve(m: ScenarioModel, ids: list[str]) -> ScenarioModel:
     return m.model_copy(update={"agents": agents, "deals": deals})
 
 
-# id(deal as validated) -> (that deal, the defaults it was resolved with, the resolved deal); the
+# (id(deal as validated), the defaults it is resolved with) -> (that deal, the resolved deal); the
 # deal is held, so its id is not reused while its entry lives. Cleared when full.
-_RESOLVED: dict[int, tuple[Any, tuple[Any, ...], Any]] = {}
+_RESOLVED: dict[tuple[int, tuple[Any, ...]], tuple[Any, Any]] = {}
 _RESOLVED_MAX = 4096
 
 
 def _resolved_deal(d: Any, given: tuple[Any, ...]) -> Any:
     """Deal ``d`` with the defaults ``given`` written out (see ``_resolve``)."""
-    hit = _RESOLVED.get(id(d))
-    if hit is not None and hit[0] is d and hit[1] == given:
-        return hit[2]
+    key = (id(d), given)
+    hit = _RESOLVED.get(key)
+    if hit is not None and hit[0] is d:
+        return hit[1]
     if isinstance(d, InvestmentModel):
         deal_id, end = given
         tranches = [
@@ -1647,5 +1648,5 @@ def _resolved_deal(d: Any, given: tuple[Any, ...]) -> Any:
         out = d.model_copy(update=terms)
     if len(_RESOLVED) >= _RESOLVED_MAX:
         _RESOLVED.clear()
-    _RESOLVED[id(d)] = (d, given, out)
+    _RESOLVED[key] = (d, out)
     return out

@@ -280,3 +280,37 @@ def test_override_errors_name_the_override() -> None:
     assert str(info.value) == (
         "--set agents.openai.cash=-1B: agents.openai.cash: must not be negative, got '-1B'"
     )
+
+
+def test_every_input_is_declared_once_as_a_field_of_a_model() -> None:
+    # the typed scenario adds no input to the validated model: what the engine reads is the
+    # models' fields (and what is read off them), and the resolved file dumps the same fields
+    import dataclasses
+
+    import sim.scenario
+    from sim import schema
+    from sim.scenario import Scenario
+
+    assert Scenario.model_fields.keys() == schema.ScenarioModel.model_fields.keys()
+    made_here = [
+        v for v in vars(sim.scenario).values() if getattr(v, "__module__", "") == "sim.scenario"
+    ]
+    assert not [v for v in made_here if dataclasses.is_dataclass(v)]
+    for path in sorted(BUNDLED.parent.glob("*.yaml")):
+        s = load_scenario(path)
+        assert s.agents.keys() == {**s.investors, **s.labs, **s.clouds}.keys() and all(
+            isinstance(a, schema.InvestorModel | schema.LabModel | schema.CloudModel)
+            for a in s.agents.values()
+        )
+        assert all(a.name == n for n, a in s.agents.items())
+        # every field of every agent and deal is in the resolved file, by the name the file uses
+        for kind, parts in (("agents", s.agents.items()), ("deals", enumerate(s.deals))):
+            for key, part in parts:
+                written = s.resolved[kind][key]
+                fields = {f.alias or n for n, f in type(part).model_fields.items()}
+                assert set(written) <= fields
+                assert {
+                    f.alias or n
+                    for n, f in type(part).model_fields.items()
+                    if getattr(part, n) not in (None, {})
+                } <= set(written)

@@ -146,3 +146,42 @@ def test_points_are_made_one_at_a_time_and_point_k_is_the_same_however_it_is_rea
     assert [tuple(i.values()) for i, _ in grid] == [
         (m, a) for m in (0.1, 0.2, 0.3) for a in (10_000_000_000, 20_000_000_000)
     ]
+
+
+SHARED = """\
+name: shared
+start: 2026-01-01
+horizon: 2y
+agents:
+  inv: {kind: investor, owns: [c]}
+  lab:
+    kind: lab
+    cash: 10B
+    revenue: {annual: 5B}
+    spending: {compute: {annual: 8B, providers: {c: 50%}}}
+  c: {kind: cloud, margin: 30%, payment_terms: 15d}
+deals:
+  - {kind: investment, investor: inv, lab: lab, tranches: [{at: 2026-02-01, amount: 1B}]}
+  - {kind: compute_contract, lab: lab, cloud: c, total: 2B, over: 1y}
+  - {kind: revenue_share, investor: inv, lab: lab, share: 10%}
+"""
+
+
+def test_draws_share_the_deals_they_do_not_vary_and_resolve_again_those_whose_defaults_move(
+    tmp_path: Path,
+) -> None:
+    # a contract without terms of its own takes its cloud's; a revenue share ends at the horizon
+    path = tmp_path / "shared.yaml"
+    path.write_text(SHARED)
+    specs = ["agents.c.payment_terms~choice(0d,30d,90d)", "horizon~choice(2y,3y)"]
+    runs = sim.draw(sim.load_template(path), 12, seed=5, specs=specs)
+    for inputs, s in runs:
+        assert s == sim.load_scenario(path, {k: str(v) for k, v in inputs.items()})
+        assert str(s.contracts[0].payment_terms) == inputs["agents.c.payment_terms"]
+        assert s.revenue_shares[0].until == s.end
+    # the investment's defaults move with neither input: every run holds the same object; the
+    # contract is one object per payment terms drawn (the horizon is not one of its defaults)
+    assert len({id(s.investments[0]) for _, s in runs}) == 1
+    terms = {i["agents.c.payment_terms"] for i, _ in runs}
+    assert len(terms) > 1 and len({id(s.contracts[0]) for _, s in runs}) == len(terms)
+    assert len({id(s.revenue_shares[0]) for _, s in runs}) == len({i["horizon"] for i, _ in runs})
