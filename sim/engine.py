@@ -44,6 +44,9 @@ class RunData:
     balances: Cents | None  # [grid point, account, origin, run], None if not kept
     lab_stats: dict[str, dict[str, Cents]]  # lab -> counter -> [run]
     payables: dict[str, Cents]  # invoices still unpaid at the horizon, per lab [run]
+    # the same per (lab, seller), for the pairs whose invoices may be paid after they are issued
+    owed: dict[tuple[str, str], Cents]
+    compute_deal: dict[tuple[str, str], int]  # the deal a lab's compute at a seller is booked under
     opening: Cents  # every pool at the start [account, origin, run]
     closing: Cents  # every pool at the end [account, origin, run]
     external: set[int]  # accounts outside the model (may go negative)
@@ -159,6 +162,8 @@ class Engine:
             balances=self.balances,
             lab_stats={name: labs.stats(self, t) for name, t in labs.tables.items()},
             payables=labs.payables,
+            owed=labs.owed,
+            compute_deal=self.compute_deal,
             opening=self.books.opening,
             closing=self.books.pool,
             external=self.books.external,

@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # the engine imports this module: RunData is for the type che
 CHANGE_IN_CASH = "change in cash"  # the transaction-flow matrix's last row
 BEFORE_START = "(before start)"  # the balance sheet's counterpart of the opening cash
 CASH, STAKE, COMMITMENT, NET_WORTH = "cash", "equity stake", "commitment", "minus net worth"
+INVOICE = "invoice owed"
 DEBT = "debt"
 
 Row = tuple[str, ...]
@@ -170,8 +171,11 @@ def balance_rows(data: RunData, amount: Cents) -> tuple[list[Row], list[tuple[in
     * equity stake per investment deal, at cost: what the investor paid the lab under it;
     * money a lab raised: equity at cost (what the source paid it), or debt outstanding (drawn
       plus interest not paid); the source holds it;
-    * commitment per compute deal with minimums: ``max(sum of minimums - paid under it, 0)``,
-      the take-or-pay minimums within the horizon the lab has not yet paid; the cloud holds it.
+    * commitment per compute deal with minimums: ``max(sum of minimums - paid under it -
+      invoiced and owed under it, 0)``, the take-or-pay minimums within the horizon the lab has
+      neither paid nor been invoiced for; the cloud holds it;
+    * invoice owed per compute deal whose invoices may be paid after they are issued: invoices
+      issued within the horizon and not paid by its end (due after it); the cloud holds it.
     """
     plan, index = data.plan, {a: i for i, a in enumerate(data.plan.accounts)}
     deal = _deal_index(data)
@@ -195,13 +199,19 @@ def balance_rows(data: RunData, amount: Cents) -> tuple[list[Row], list[tuple[in
             rows.append((STAKE, f"{name}-financing"))
             values.append(_paid(data, amount, deal[f"{name}-financing"], source, a))
         sides.append((source, a))
+    n_runs = data.opening.shape[2]
     for d, contracts in _contract_deals(data).items():
         first = plan.contracts[contracts[0]]
         lab, cloud = index[first.lab], index[first.cloud]
         minimum = sum(plan.contracts[i].minimum.sum(axis=0) for i in contracts)
+        owed = data.owed.get((first.lab, first.cloud), np.zeros(n_runs, dtype=np.int64))
         rows.append((COMMITMENT, data.deals[d]))
         sides.append((cloud, lab))
-        values.append(np.maximum(minimum - _paid(data, amount, d, lab, cloud), 0))
+        values.append(np.maximum(minimum - _paid(data, amount, d, lab, cloud) - owed, 0))
+    for (lab_name, cloud_name), owed in data.owed.items():
+        rows.append((INVOICE, data.deals[data.compute_deal[(lab_name, cloud_name)]]))
+        sides.append((index[cloud_name], index[lab_name]))
+        values.append(owed)
     stacked = np.stack(values) if values else np.zeros((0, data.opening.shape[2]), np.int64)
     return rows, sides, stacked.astype(np.int64, copy=False)
 
@@ -334,6 +344,7 @@ def _one_run(data: RunData, run: int) -> RunData:
         opening=data.opening[:, :, r],
         closing=data.closing[:, :, r],
         lab_stats={lab: {k: v[r] for k, v in s.items()} for lab, s in data.lab_stats.items()},
+        owed={pair: cents[r] for pair, cents in data.owed.items()},
     )
 
 

@@ -128,6 +128,42 @@ def test_balance_sheet_holds_cash_by_origin_stakes_and_unpaid_minimums(hand) -> 
     assert sums_are_zero(bs)
 
 
+# The HAND file with a 1B-a-month minimum (all the lab's demand, so own sells 1B a month and
+# rival nothing), 11B invested and 45 days to pay own. By hand: the lab is invoiced for January
+# to November (11B, all its cash); the invoices of January to October fall due by December 16
+# and are paid (10B); November's, issued December 1, falls due January 15, after the horizon:
+# 1B owed. December is cut (no cash left after setting November's aside). The minimums (12B)
+# less what was paid (10B) and what is owed (1B) leave a commitment of 1B.
+OWED = (
+    HAND.replace(
+        "own: {kind: cloud, margin: 30%}", "own: {kind: cloud, margin: 30%, payment_terms: 45d}"
+    )
+    .replace("amount: 6B", "amount: 11B")
+    .replace("total: 6B", "total: 12B")
+)
+
+
+def test_invoices_owed_at_the_end_are_a_claim_of_the_cloud_apart_from_its_commitment() -> None:
+    result = sim.run(sim.parse_scenario(OWED, "owed.yaml"))
+    assert result.lab_metrics.loc["lab"].payables_outstanding == 1e9
+    bs = result.matrices().balance_sheet
+    assert bs.cell(("invoice owed", "take-or-pay"), "own") == 1 * B
+    assert bs.cell(("invoice owed", "take-or-pay"), "lab") == -1 * B
+    assert bs.cell(("commitment", "take-or-pay"), "own") == 1 * B  # 12B - 10B paid - 1B owed
+    assert bs.cell(("commitment", "take-or-pay"), "lab") == -1 * B
+    assert bs.cell(("cash", "inv:investment"), "lab") == 1 * B  # set aside for November's
+    worth = {"inv": -14 * B, "lab": 12 * B, "own": -2 * B, "cloud_costs": -7 * B, "funding": 11 * B}
+    for account in bs.columns:
+        assert bs.cell(("minus net worth", ""), account) == worth.get(account, 0), account
+    assert sums_are_zero(bs)
+    # a cloud paid at once is owed nothing: no such row
+    assert not [
+        r
+        for r in sim.run(sim.parse_scenario(HAND, "h.yaml")).matrices().balance_sheet.rows
+        if r[0] == "invoice owed"
+    ]
+
+
 def test_opening_cash_is_held_against_the_before_start_column(make_scenario) -> None:
     s = make_scenario(HAND.replace("cash: 0", "cash: 2B"))
     bs = sim.run(s).matrices().balance_sheet

@@ -108,6 +108,8 @@ class Labs:
         self.tables: dict[str, LabTables] = {}
         # invoices set aside until due, per lab [run]; what is left at the horizon stays owed
         self.payables = {lab: np.zeros(n, dtype=np.int64) for lab in plan.labs}
+        # the same per (lab, seller) whose invoices it may pay later: the seller's receivable
+        self.owed: dict[tuple[str, str], Cents] = {}
         for name, lp in plan.labs.items():
             contracts = [c for c in plan.contracts if c.lab == name]
             clouds = list(lp.providers) + [
@@ -138,6 +140,9 @@ class Labs:
                 for row in (~due_now.all(axis=2)).tolist()
             ]
             deals = [eng.compute_deal[(name, c)] for c in clouds]
+            for i, c in enumerate(clouds):
+                if not due_now[:, i, :].all():  # some invoice is paid after it is issued
+                    self.owed[(name, c)] = np.zeros(n, dtype=np.int64)
             # clouds that some run pays the day it is invoiced; only these get immediate legs
             now_clouds = [i for i in range(len(clouds)) if due_now[:, i, :].any()]
             settle = settle_shape(
@@ -346,12 +351,14 @@ def pay_invoice(eng: Engine, lab: LabTables, i: int, amount: Cents, time: int) -
     parts = eng.books.split(lab.index, cloud_settles(shape, amount[None]))
     post_settled(eng, time, lab.invoice_legs[i], shape, parts, 1)
     eng.labs.payables[lab.name] -= amount
+    eng.labs.owed[(lab.name, lab.clouds[i])] -= amount
 
 
 def invoice_later(eng: Engine, lab: LabTables, i: int, k: int, amount: Cents) -> None:
     """Set step ``k``'s invoice from cloud ``i`` aside as owed, and pay it when due (if that
     falls within the horizon); runs with different due days get one event per day."""
     eng.labs.payables[lab.name] += amount
+    eng.labs.owed[(lab.name, lab.clouds[i])] += amount
     end = int(eng.plan.days[-1])
     due = lab.due[k, i]
     days = [int(due[0])] if lab.same_due[k, i] else sorted(set(due[amount > 0].tolist()))
