@@ -452,6 +452,11 @@ def _distribution(
     if kind == "choice":
         if not params:
             raise fail(f"{form}; the list is empty")
+        if inp is not None and inp.kind != "mapping" and any(isinstance(v, list) for v in params):
+            raise fail(
+                f"{form}: a {inp.kind} is one value, not a list; write the values themselves, "
+                "choice(a,b) on the command line (or {choice: [a, b]} in a file)"
+            )
         values = tuple(_canonical(v, inp, fail) for v in params) if inp else tuple(params)
         return Distribution(path, kind, values, inp or Input("mapping"), label)
     if len(params) != len(DISTRIBUTIONS[kind].split(",")):

@@ -277,6 +277,8 @@ ERRORS = [
     ("agents.labco.cash~lognormal(0,1)", "the median must be above 0"),
     ("agents.bigcloud.margin~normal(50%)", "normal takes [mean, sd]"),
     ("agents.bigcloud.margin~choice()", "the list is empty"),
+    ("start~choice([2026-01-01, 2026-02-01])", "a date is one value, not a list"),
+    ("agents.bigcloud.margin~choice([10%, 20%])", "write the values themselves, choice(a,b)"),
     ("agents.bigcloud.margin~gauss(1,2)", "unknown distribution 'gauss'"),
     ("agents.bigcloud.label~normal(1,2)", "this input is text"),
     ("start~uniform(2026-01-01,2027-01-01)", "this input is date"),
