@@ -26,7 +26,8 @@ import numpy.typing as npt
 
 from sim.errors import ConservationError
 from sim.kernels import Cents
-from sim.recorder import KINDS
+from sim.recorder import KIND, KINDS
+from sim.schedule import CAPEX_FUNDING
 
 if TYPE_CHECKING:  # the engine imports this module: RunData is for the type checker only
     import pandas as pd
@@ -174,6 +175,9 @@ def balance_rows(data: RunData, amount: Cents) -> tuple[list[Row], list[tuple[in
     * commitment per compute deal with minimums: ``max(sum of minimums - paid under it -
       invoiced and owed under it, 0)``, the take-or-pay minimums within the horizon the lab has
       neither paid nor been invoiced for; the cloud holds it;
+    * debt per seller with a route paid ahead (a lead): what it borrowed from
+      ``capex_funding`` to pay those routes ahead, less what it repaid as the invoices were
+      paid; the lender holds it;
     * invoice owed per compute deal whose invoices may be paid after they are issued: invoices
       issued within the horizon and not paid by its end (due after it); the cloud holds it.
     """
@@ -208,6 +212,16 @@ def balance_rows(data: RunData, amount: Cents) -> tuple[list[Row], list[tuple[in
         rows.append((COMMITMENT, data.deals[d]))
         sides.append((cloud, lab))
         values.append(np.maximum(minimum - _paid(data, amount, d, lab, cloud) - owed, 0))
+    if plan.lead_sellers:
+        f, funding = data.flows, index[CAPEX_FUNDING]
+        loan, repaid = KIND["capex_loan"], KIND["capex_repaid"]
+        for seller in plan.lead_sellers:
+            a = index[seller]
+            lent = amount[(f.kind == loan) & (f.payer == funding) & (f.payee == a)].sum(axis=0)
+            back = amount[(f.kind == repaid) & (f.payer == a) & (f.payee == funding)].sum(axis=0)
+            rows.append((DEBT, f"{seller}-capex"))
+            sides.append((funding, a))
+            values.append(lent - back)
     for (lab_name, cloud_name), owed in data.owed.items():
         rows.append((INVOICE, data.deals[data.compute_deal[(lab_name, cloud_name)]]))
         sides.append((index[cloud_name], index[lab_name]))

@@ -43,6 +43,8 @@ KINDS = (
     "credits",  # credits_issued -> a lab's credit account: an investment paid in credits
     "credit_use",  # credits redeemed once used (the revenue and profit they paid, in kind)
     "revenue_share",  # a lab -> an investor: a share of the lab's revenue (a deal's term)
+    "capex_loan",  # capex_funding -> a seller: borrowed to pay a route's part ahead (a lead)
+    "capex_repaid",  # a seller -> capex_funding: that part, repaid when the invoice is paid
 )
 KIND = {k: i for i, k in enumerate(KINDS)}
 # the kinds whose records keep their date under either recorder: what a present value, a

@@ -141,6 +141,7 @@ class RoutePlan:
     to: str
     share: Floats  # [run]
     lag: Duration  # the same in every run of a batch (it decides when events happen)
+    lead: Duration = Duration()  # paid ahead of invoices paid later, on borrowed money
 
 
 @dataclass
@@ -247,6 +248,11 @@ class Plan:
     def date(self, day: int) -> dt.date:
         return self.start + dt.timedelta(days=int(day))
 
+    @property
+    def lead_sellers(self) -> list[str]:
+        """Sellers with a route paid ahead (a lead): each borrows from ``capex_funding``."""
+        return [c for c in self.clouds if any(not r.lead.is_zero for r in self.routes.get(c, []))]
+
     def sink(self, seller: str) -> str:
         """The external account a seller's unrouted costs go to."""
         return VENDOR_COSTS if self.seller_kind.get(seller) == "vendor" else "cloud_costs"
@@ -254,7 +260,7 @@ class Plan:
     @property
     def external_accounts(self) -> list[str]:
         """Accounts outside the model (sources and sinks; they may go negative)."""
-        outside = (*EXTERNAL_ACCOUNTS, VENDOR_COSTS, CREDITS_ISSUED)
+        outside = (*EXTERNAL_ACCOUNTS, VENDOR_COSTS, CREDITS_ISSUED, CAPEX_FUNDING)
         return [a for a in self.accounts if a in outside] + [
             s for s in financing_sources(self.labs)
         ]
@@ -292,7 +298,7 @@ def _agent_shape(a: Any) -> object:
     if isinstance(a, LabModel):
         f = a.financing
         return ("lab", tuple(a.providers), (f.source, f.kind) if f is not None else None)
-    return (a.kind, tuple([(to, r.lag) for to, r in a.costs.items()]))
+    return (a.kind, tuple([(to, r.lag, r.lead) for to, r in a.costs.items()]))
 
 
 def _deal_shape(d: Any) -> object:
@@ -307,6 +313,8 @@ def _deal_shape(d: Any) -> object:
 
 
 CREDITS_ISSUED = "credits_issued"  # the external account credits come from and go back to
+# the external account a seller borrows from to pay a route's part of an invoice ahead (a lead)
+CAPEX_FUNDING = "capex_funding"
 
 
 def credit_account(lab: str, seller: str) -> str:
@@ -726,6 +734,7 @@ def _build_plan(scenarios: list[Scenario]) -> Plan:
                     to,
                     np.array([s.clouds[c].costs[to].share for s in scenarios], dtype=np.float64),
                     r.lag,
+                    r.lead,
                 )
                 for to, r in first.clouds[c].costs.items()
             ]
@@ -750,6 +759,7 @@ def _build_plan(scenarios: list[Scenario]) -> Plan:
         *([VENDOR_COSTS] if VENDOR_COSTS in {plan.sink(c) for c in clouds} else []),
         *([CREDITS_ISSUED] if credit_accounts else []),
         *financing_sources(labs),
+        *([CAPEX_FUNDING] if plan.lead_sellers else []),
     ]
     plan.origins = (
         [f"{i}:investment" for i in first.investors]
@@ -758,5 +768,6 @@ def _build_plan(scenarios: list[Scenario]) -> Plan:
         + [f"{c}:cash" for c in clouds]
         + [o for lab in labs.values() if (o := lab.financing_origin) is not None]
         + list(dict.fromkeys(f"{d.investor}:credits" for d in investments if d.credits_on))
+        + [f"{c}:capex" for c in plan.lead_sellers]
     )
     return plan

@@ -80,6 +80,7 @@ RESERVED_NAMES = (
     "funding",
     "vendor_costs",
     "credits_issued",
+    "capex_funding",
 )
 MAX_HORIZON_YEARS = 100
 # Per year, for present values when a file states none: about the cost of capital of a large
@@ -382,6 +383,9 @@ def _route_short(value: Any) -> Any:
 class RouteModel(_Model):
     share: Share  # of the seller's costs
     lag: Dur = Duration()  # paid this long after the sale (capex bought later); default at once
+    # paid this long before the seller is paid for an invoice it is paid later (capex bought
+    # ahead), with money it borrows from capex_funding until then; default none
+    lead: Dur = Field(Duration(), exclude_if=lambda d: d.is_zero)
 
 
 class CloudModel(_Agent):
@@ -860,6 +864,25 @@ def _check_costs(
         bad = _ref(m, doc, (*base, to), to, "seller", key=True)
         if bad:
             errors.append(bad)
+    for to, r in agent.costs.items():
+        if not r.lead.is_zero and not r.lag.is_zero:
+            errors.append(
+                doc.error(
+                    (*base, to),
+                    f"the route to {shown(to)} has both a lag and a lead; a share of the costs "
+                    "is paid after the sale (lag) or before the seller is paid (lead), not both",
+                    key=True,
+                )
+            )
+        elif not r.lead.is_zero and not _paid_later(m, name):
+            errors.append(
+                doc.error(
+                    (*base, to, "lead"),
+                    f"a lead pays the route's part of an invoice before {shown(name)} is paid for "
+                    f"it, but {shown(name)} is paid at once (payment_terms 0d, and no contract "
+                    "with it states longer terms); give it payment_terms, or drop the lead",
+                )
+            )
     total = math.fsum(r.share for r in agent.costs.values())
     if total > 1 + 1e-9:
         shares = ", ".join(f"{c} {_pct(r.share)}" for c, r in agent.costs.items())
@@ -873,6 +896,20 @@ def _check_costs(
             )
         )
     return errors
+
+
+def _paid_later(m: ScenarioModel, seller: str) -> bool:
+    """Whether some invoice to ``seller`` may be paid after it is issued: its own payment terms,
+    or those a contract with it states, are longer than zero."""
+    agent = m.agents[seller]
+    own = isinstance(agent, CloudModel) and not agent.payment_terms.is_zero
+    return own or any(
+        isinstance(d, ContractModel)
+        and d.cloud == seller
+        and d.payment_terms is not None
+        and not d.payment_terms.is_zero
+        for d in m.deals
+    )
 
 
 def _check_routes_acyclic(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:

@@ -188,6 +188,12 @@ class Duration:
             return add_months(start, self.months)
         return start + dt.timedelta(days=self.days)
 
+    def before(self, end: dt.date) -> dt.date:
+        """The date this long before ``end`` (month ends clamp as in ``after``)."""
+        if self.months:
+            return add_months(end, -self.months)
+        return end - dt.timedelta(days=self.days)
+
     @property
     def is_zero(self) -> bool:
         return self.days == 0 and self.months == 0

@@ -165,6 +165,16 @@ def test_a_chain_of_three_sellers_passes_the_origin_on_each_hop() -> None:
             "go round in a loop (oracle -> nvidia_chips -> oracle)",
         ),  # fmt: skip
         ({"nvidia_chips": {"share": "10%", "lag": "soon"}}, {}, "lag"),
+        (
+            {"nvidia_chips": {"share": "10%", "lag": "1mo", "lead": "1mo"}},
+            {},
+            "has both a lag and a lead",
+        ),  # fmt: skip
+        (
+            {"nvidia_chips": {"share": "10%", "lead": "1mo"}},
+            {},
+            "'oracle' is paid at once (payment_terms 0d",
+        ),  # fmt: skip
     ],
 )
 def test_bad_cost_routes_are_refused_with_one_clear_message(
@@ -174,6 +184,70 @@ def test_bad_cost_routes_are_refused_with_one_clear_message(
         scenario(with_costs(costs, **agents))
     assert message in str(err.value)
     assert "circuit.yaml:" in str(err.value)
+
+
+# A lead: capex bought ahead of the revenue it serves. The lab (never short of cash) buys 1B a
+# month at Oracle, invoiced at each step's end and paid 90 days later; Oracle (margin 20%) pays
+# half its costs to Nvidia's vendor two months before each invoice falls due, with money it
+# borrows from capex_funding, and repays that when it is paid. By hand, over 2026:
+#   each route part: 50% x 80% x 1B = 0.4B; the vendor keeps 60% of it (0.24B) for Nvidia.
+#   invoices issued Feb 1 .. Jan 1 2027 (12); due 90 days later: those issued Feb 1 .. Oct 1
+#   fall due within the horizon (9B paid); Nov 1, Dec 1 and Jan 1's do not (3B owed).
+#   paid ahead on due - 2 months, never before the invoice is issued: Mar 2, Mar 30, Apr 30,
+#   May 30, Jun 30, Jul 29, Aug 30, Sep 30, Oct 30, Nov 30 and Jan 1 2027 (Dec 1's invoice, due
+#   Mar 1 2027); Jan 1 2027's would be paid Feb 1 2027, after the horizon: 11 x 0.4B = 4.4B lent.
+#   repaid from the 9 invoices paid: 3.6B; still owed to capex_funding: 0.8B.
+LEAD = """\
+name: lead
+start: 2026-01-01
+horizon: 1y
+step: 1mo
+agents:
+  nvidia: {kind: investor, owns: [nvidia_chips]}
+  lab: {kind: lab, cash: 100B, spending: {compute: {annual: 12B, providers: {oracle: 100%}}}}
+  oracle:
+    kind: cloud
+    margin: 20%
+    payment_terms: 90d
+    costs: {nvidia_chips: {share: 50%, lead: 2mo}}
+  nvidia_chips: {kind: vendor, margin: 60%}
+deals:
+  - {kind: investment, investor: nvidia, lab: lab, tranches: [{at: 2026-01-01, amount: 6B}]}
+"""
+
+
+@pytest.mark.parametrize("tracing", ["pro_rata", "fifo"])
+def test_a_lead_pays_the_vendor_ahead_with_borrowed_money_repaid_when_the_invoice_is_paid(
+    tracing: str,
+) -> None:
+    r = sim.run(sim.parse_scenario(LEAD, "lead.yaml", [f"tracing={tracing}"]))
+    led = r.ledger
+    supply = led[led.kind == "supply"]
+    days = ["03-02", "03-30", "04-30", "05-30", "06-30", "07-29", "08-30", "09-30", "10-30"]
+    want = [dt.date.fromisoformat(f"2026-{d}") for d in [*days, "11-30"]] + [dt.date(2027, 1, 1)]
+    assert [d.date() for d in supply.date] == want
+    assert supply.amount_cents.tolist() == [40_000_000_000] * 11
+    assert (supply["from:oracle:capex"] == supply.amount_cents).all()  # borrowed dollars
+    lent = led[led.kind == "capex_loan"]
+    repaid = led[led.kind == "capex_repaid"]
+    assert (lent.payer == "capex_funding").all() and lent.amount_cents.sum() == 44 * 10**10
+    assert (repaid.payee == "capex_funding").all() and repaid.amount_cents.sum() == 36 * 10**10
+    bs = r.matrices().balance_sheet
+    assert bs.cell(("debt", "oracle-capex"), "capex_funding") == 8 * 10**10
+    assert bs.cell(("debt", "oracle-capex"), "oracle") == -8 * 10**10
+    assert bs.cell(("invoice owed", "lab-oracle-compute"), "oracle") == 3 * 10**11
+    # the vendor was paid with Oracle's borrowed money, not Nvidia's: no traced round trip
+    m = r.metrics.loc["nvidia"]
+    assert m.round_trip == 0 and m.spend_on_own_cloud == 4.4e9
+    assert r.check["balanced"] is True
+
+
+def test_without_a_lead_the_same_file_pays_the_vendor_when_oracle_is_paid() -> None:
+    r = sim.run(sim.parse_scenario(LEAD.replace("lead: 2mo", "lag: 0d"), "lag.yaml"))
+    supply = r.ledger[r.ledger.kind == "supply"]
+    assert len(supply) == 9 and supply.date.iloc[0].date() == dt.date(2026, 5, 2)  # Feb 1 + 90 days
+    assert not (r.ledger.kind == "capex_loan").any()
+    assert "capex_funding" not in r.data.plan.accounts  # no lead: the layout of before
 
 
 def test_an_investor_may_own_a_vendor_and_only_one_investor_may() -> None:

@@ -157,8 +157,14 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         routes = draw(shares(clouds[k + 1 :])) if k + 1 < len(clouds) else {}
         if routes:
             lags = st.sampled_from(["0d", "15d", "1mo", "3mo", "5y"])  # 5y: after the horizon
+            # a lead (paid ahead of invoices paid later) needs payment terms: 1d to 5y ahead
+            leads = st.sampled_from(["1d", "20d", "1mo", "5y"])
+            paid_later = agents[cloud]["payment_terms"] != "0d"
             agents[cloud]["costs"] = {
-                to: {"share": share, "lag": draw(lags)} for to, share in routes.items()
+                to: {"share": share, "lead": draw(leads)}
+                if paid_later and draw(st.booleans())
+                else {"share": share, "lag": draw(lags)}
+                for to, share in routes.items()
             }
 
     deals: list[dict[str, Any]] = []

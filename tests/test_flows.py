@@ -73,6 +73,28 @@ def test_every_lab_spends_what_it_got_and_every_cloud_passes_on_what_it_was_paid
         assert passed == pytest.approx(paid, abs=0.005)
 
 
+def test_a_seller_paying_ahead_with_borrowed_money_still_passes_on_what_labs_paid_it() -> None:
+    # a lead (tests/test_circuits.py, LEAD): the borrowed dollars are no lab's and are left out;
+    # what labs paid Oracle goes to its costs, its lender (repaid) and the profit it keeps
+    from test_circuits import LEAD
+
+    run = sim.run(sim.parse_scenario(LEAD, "lead.yaml"))
+    bands = flow_bands(run)
+    paid = band(bands, "spend", "lab", "oracle")
+    assert paid == 9e9
+    passed = bands[(bands.stage == "out") & (bands.source == "oracle")].dollars.sum()
+    assert passed == pytest.approx(paid, abs=0.005)
+    assert band(bands, "out", "oracle", "capex_funding") == 3.6e9
+    assert not bands.origin.str.endswith(":capex").any()
+    plt_close(flow_diagram(run))
+
+
+def plt_close(fig: Figure) -> None:
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
 def _ribbons(fig: Figure) -> dict[str, float]:
     """Each band's drawn width (axes fraction), by the id it carries."""
     out = {}

@@ -37,7 +37,9 @@ def flow_bands(run: RunLike) -> pd.DataFrame:
       financing source) and
       ``<lab>:held``, the cash it still holds at the end (unpaid invoices included);
     * ``out``: cloud -> ``cloud_costs`` and the owner's profit, and ``<cloud>:kept``, the profit
-      a cloud no investor owns keeps.
+      a cloud no investor owns keeps. Money a seller borrowed to pay a route ahead (origin
+      ``<seller>:capex``, a lead) is no lab's and is left out; its repayment, lab money, is a
+      band to ``capex_funding``.
 
     Sums over origins are the ledger's figures: a lab's ``in`` equals its ``spend`` and a
     cloud's receipts from labs equal its ``out``, to the cent.
@@ -67,12 +69,20 @@ def flow_bands(run: RunLike) -> pd.DataFrame:
         for payee, group in paid.groupby("payee", sort=False):
             add("spend", lab, str(payee), group[cols].sum())
         add("spend", lab, f"{lab}:held", held(lab, last))
+    # what sellers pass on, of the money that came from labs: borrowed money is no lab's
+    lab_cols = [c for c in cols if not c.endswith(":capex")]
     for cloud in s.clouds:
-        received: pd.Series = led[(led.payee == cloud) & led.payer.isin(list(s.labs))][cols].sum()
+        from_labs = led[(led.payee == cloud) & led.payer.isin(list(s.labs))][lab_cols].sum()
+        received: pd.Series = from_labs.reindex(cols, fill_value=0)
         passed = led[led.payer == cloud]
         for payee, group in passed.groupby("payee", sort=False):
-            add("out", cloud, str(payee), group[cols].sum())
-        add("out", cloud, f"{cloud}:kept", received - passed[cols].sum())
+            add("out", cloud, str(payee), group[lab_cols].sum().reindex(cols, fill_value=0))
+        add(
+            "out",
+            cloud,
+            f"{cloud}:kept",
+            received - passed[lab_cols].sum().reindex(cols, fill_value=0),
+        )
 
     bands = pd.concat(rows, ignore_index=True)
     # an "in" band's source is its origin
@@ -166,6 +176,7 @@ def _label(run: RunLike, key: str, column: int) -> str:
         "cloud_costs": "clouds' costs",
         "vendor_costs": "vendors' costs",
         "credits_issued": "credits redeemed",
+        "capex_funding": "capex loans repaid",
     }.get(key, who)
 
 

@@ -349,7 +349,7 @@ def pay_invoice(eng: Engine, lab: LabTables, i: int, amount: Cents, time: int) -
     and the cloud passes it on."""
     shape = lab.invoice_settle[i]
     parts = eng.books.split(lab.index, cloud_settles(shape, amount[None]))
-    post_settled(eng, time, lab.invoice_legs[i], shape, parts, 1)
+    post_settled(eng, time, lab.invoice_legs[i], shape, parts, 1, ahead=True)
     eng.labs.payables[lab.name] -= amount
     eng.labs.owed[(lab.name, lab.clouds[i])] -= amount
 
@@ -368,6 +368,46 @@ def invoice_later(eng: Engine, lab: LabTables, i: int, k: int, amount: Cents) ->
         part = amount if len(days) == 1 else np.where(due == day, amount, 0)
         ev = At(eng.env, day, DUE)
         ev.callbacks.append(partial(_pay_due, eng, lab, i, part))
+    pos = eng.cloud_pos[lab.clouds[i]]
+    if eng.sellers.has_leads(pos):
+        _pay_ahead(eng, lab, i, k, amount, pos)
+
+
+def _pay_ahead(eng: Engine, lab: LabTables, i: int, k: int, amount: Cents, pos: int) -> None:
+    """The routes with a lead of the seller of invoice ``i`` (issued at step ``k``'s end) are
+    paid their part of it ``lead`` before it falls due, but not before it is issued: on
+    ``max(issued, due - lead)``, per run, if that is within the horizon (``Sellers.prepay``)."""
+    plan = eng.plan
+    issued, end = int(plan.days[k + 1]), int(plan.days[-1])
+    deal = eng.compute_deal[(lab.name, lab.clouds[i])]
+    for j, lead in enumerate(eng.sellers.table[pos].leads):
+        if lead.is_zero:
+            continue
+        when = np.array(
+            [max(issued, (lead.before(plan.date(d)) - plan.start).days) for d in lab.due[k, i]],
+            dtype=np.int64,
+        )
+        for day in sorted(set(when[amount > 0].tolist())):
+            if day > end:
+                continue  # ahead of a payment after the horizon, and after it too: not paid
+            runs = (when == day) & (amount > 0)
+            if day == issued:
+                eng.sellers.prepay(day, pos, amount, deal, j, runs)
+            else:
+                ev = At(eng.env, day, DUE)
+                ev.callbacks.append(partial(_prepay_due, eng, pos, amount, deal, j, runs))
+
+
+def _prepay_due(
+    eng: Engine,
+    pos: int,
+    amount: Cents,
+    deal: int,
+    j: int,
+    runs: npt.NDArray[np.bool_],
+    _event: simpy.events.Event,
+) -> None:
+    eng.sellers.prepay(int(eng.env.now), pos, amount, deal, j, runs)
 
 
 def _pay_due(eng: Engine, lab: LabTables, i: int, part: Cents, _event: simpy.events.Event) -> None:

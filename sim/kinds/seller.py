@@ -31,6 +31,7 @@ import simpy
 from sim.books import Cents, Legs, repair
 from sim.clock import DUE, At
 from sim.kernels import Floats, allocate, legs_cents, profit_and_cost, split_pro_rata
+from sim.schedule import CAPEX_FUNDING
 from sim.units import Duration
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ class Seller:
     sink: int  # the external account its unrouted costs go to
     to: list[int]  # each route's seller, as a position in ``plan.clouds``
     lags: list[Duration]  # each route's lag (zero: paid at once)
+    leads: list[Duration]  # each route's lead (zero: none): paid ahead of invoices paid later
     weights: Floats  # [route.. + the rest of 100%, run]
     legs: dict[tuple[int, int], Legs] = field(default_factory=dict)  # (deal, which) -> pattern
 
@@ -67,6 +69,9 @@ class Sellers:
         # that an engine is freed the moment its batch is done, with no cycle for the GC
         self.books, self.env, self.plan = eng.books, eng.env, eng.plan
         plan = eng.plan
+        # where a seller with a lead borrows from, and the origin of what it borrows
+        self.funding = eng.index.get(CAPEX_FUNDING, -1)
+        self.capex_origin = {c: eng.origin[f"{c}:capex"] for c in plan.lead_sellers}
         self.pos = {c: i for i, c in enumerate(plan.clouds)}
         self.table: list[Seller] = []
         for c, name in enumerate(plan.clouds):
@@ -87,6 +92,7 @@ class Sellers:
                     sink=eng.index[plan.sink(name)],
                     to=[self.pos[r.to] for r in routes],
                     lags=[r.lag for r in routes],
+                    leads=[r.lead for r in routes],
                     weights=np.concatenate([shares, rest[None]]),
                 )
             )
@@ -97,25 +103,55 @@ class Sellers:
 
     def _legs(self, s: Seller, deal: int, which: int) -> Legs:
         """The pattern of legs ``which`` of seller ``s`` under ``deal``, made once: 0 the
-        profit sweep, 1 the costs paid at once (the sink, then each route without a lag),
-        ``2 + j`` route ``j`` paid after its lag."""
+        profit sweep; 1 the costs paid at once (the sink, then each route without a lag); -1
+        the same on an invoice paid ahead, where a route with a lead repays ``capex_funding``
+        instead; ``2 + j`` route ``j`` paid after its lag, or ahead with borrowed money (a
+        lead: the loan, then the supply)."""
         key = (deal, which)
         legs = s.legs.get(key)
         if legs is None:
             if which == 0:
                 legs = Legs.of([(s.index, s.owner or 0, "profit", deal)])
-            elif which == 1:
+            elif which in (1, -1):
                 now = [(s.index, s.sink, "cloud_cost", deal)]
-                now += [
-                    (s.index, self.table[t].index, "supply", deal)
-                    for t, lag in zip(s.to, s.lags, strict=True)
-                    if lag.is_zero
-                ]
+                for t, lag, lead in zip(s.to, s.lags, s.leads, strict=True):
+                    if not lag.is_zero:
+                        continue
+                    if which == -1 and not lead.is_zero:
+                        now.append((s.index, self.funding, "capex_repaid", deal))
+                    else:
+                        now.append((s.index, self.table[t].index, "supply", deal))
                 legs = Legs.of(now)
+            elif not s.leads[which - 2].is_zero:
+                to = self.table[s.to[which - 2]].index
+                legs = Legs.of(
+                    [(self.funding, s.index, "capex_loan", deal), (s.index, to, "supply", deal)]
+                )
             else:
                 legs = Legs.of([(s.index, self.table[s.to[which - 2]].index, "supply", deal)])
             s.legs[key] = legs
         return legs
+
+    def has_leads(self, pos: int) -> bool:
+        """Whether seller ``pos`` pays some route ahead of invoices paid later."""
+        return any(not lead.is_zero for lead in self.table[pos].leads)
+
+    def prepay(
+        self, t: int, pos: int, paid: Cents, deal: int, j: int, runs: npt.NDArray[np.bool_]
+    ) -> None:
+        """Seller ``pos`` will be paid ``paid[run]`` later for an invoice issued under ``deal``:
+        on day ``t`` it pays route ``j`` (one with a lead) its part of that payment's costs, as
+        ``pass_costs`` will compute it, with money borrowed from ``capex_funding`` (origin
+        ``<seller>:capex``), in the runs ``runs``; the route's seller takes it as any payment."""
+        s = self.table[pos]
+        cost = profit_and_cost(paid[None], s.margins)[1]  # [run]
+        part = np.where(runs, allocate(cost, s.weights)[j], 0)  # pass_costs' split, route j
+        if not part.any():
+            return
+        cents = np.zeros((2, len(self.plan.origins), paid.shape[0]), dtype=np.int64)
+        cents[:, self.capex_origin[s.name]] = part  # borrowed, then passed on: the same cents
+        self.books.post(t, self._legs(s, deal, 2 + j), cents)
+        self.receive(t, s.to[j], cents[1], deal)
 
     def receive(self, t: int, pos: int, cents: Cents, deal: int) -> None:
         """Seller ``pos`` was paid ``cents[origin, run]`` under ``deal`` on day ``t`` by another
@@ -129,21 +165,24 @@ class Sellers:
             self.books.post(t, self._legs(s, deal, 0), parts[:1])
         self.pass_costs(t, pos, parts[1], deal)
 
-    def pass_costs(self, t: int, pos: int, cost: Cents, deal: int) -> None:
+    def pass_costs(self, t: int, pos: int, cost: Cents, deal: int, ahead: bool = False) -> None:
         """Seller ``pos`` pays its costs ``cost[origin, run]`` on a sale under ``deal`` made on
         day ``t``: each route its share (``allocate``: exact, cumulative rounding), the rest to
         its sink; a route without a lag at once, one with a lag on the day it falls due (if that
-        is within the horizon; later, the money stays with the seller)."""
+        is within the horizon; later, the money stays with the seller). ``ahead``: the payment
+        is for an invoice whose routes with a lead were paid ahead (``prepay``), so their parts
+        repay ``capex_funding`` instead."""
         if not cost.any():
             return
         s = self.table[pos]
         amounts = allocate(cost.sum(axis=0), s.weights)  # [route.. + rest, run]
         split = _split(cost, amounts)
         now = [len(s.to)] + [j for j, lag in enumerate(s.lags) if lag.is_zero]
-        self.books.post(t, self._legs(s, deal, 1), split[now])
+        self.books.post(t, self._legs(s, deal, -1 if ahead else 1), split[now])
         for j, lag in enumerate(s.lags):
             if lag.is_zero:
-                self.receive(t, s.to[j], split[j], deal)
+                if not (ahead and not s.leads[j].is_zero):
+                    self.receive(t, s.to[j], split[j], deal)
             elif split[j].any():
                 self._later(t, s, j, split[j], deal)
 
@@ -227,7 +266,7 @@ def cloud_settles(shape: Settle, paid: Cents) -> Cents:
 
 
 def post_settled(
-    eng: Engine, t: int, legs: Legs, shape: Settle, parts: Cents, n_clouds: int
+    eng: Engine, t: int, legs: Legs, shape: Settle, parts: Cents, n_clouds: int, ahead: bool = False
 ) -> None:
     """Post a lab's payment as ``parts`` (its cash split as profit and cost per cloud, then
     its other payees): lab -> cloud (profit + cost), the lab's other payees, cloud -> cost sink
@@ -238,4 +277,4 @@ def post_settled(
         return
     eng.books.post(t, legs, cents[shape.keep])
     for i, pos, deal in shape.routed:
-        eng.sellers.pass_costs(t, pos, parts[2 * i + 1], deal)
+        eng.sellers.pass_costs(t, pos, parts[2 * i + 1], deal, ahead)
