@@ -64,22 +64,27 @@ class Scenario(ScenarioModel):
         s = cls.model_construct(_fields_set=resolved.model_fields_set, **inputs)
         s._source = source
         s._comments = dict(comments)
-        # the views by kind, made here in one pass (the plan reads them from every run)
+        s._by_kind()  # the plan reads the views from every run: made once, here
+        return s
+
+    def _by_kind(self) -> dict[str, Any]:
+        """The views by kind, made in one pass over the agents and deals and kept in the
+        instance's dict, where each view (``_view``) is then read."""
         views: dict[str, Any] = {"investors": {}, "labs": {}, "clouds": {}}
-        for name, a in s.agents.items():
+        for name, a in self.agents.items():
             views["clouds" if isinstance(a, CloudModel) else f"{a.kind}s"][name] = a
         deals: dict[type, list[Any]] = {
             InvestmentModel: [],
             ContractModel: [],
             RevenueShareModel: [],
         }
-        for d in s.deals:
+        for d in self.deals:
             deals[type(d)].append(d)
         views["investments"] = tuple(deals[InvestmentModel])
         views["contracts"] = tuple(deals[ContractModel])
         views["revenue_shares"] = tuple(deals[RevenueShareModel])
-        s.__dict__.update(views)
-        return s
+        self.__dict__.update(views)
+        return views
 
     def model_copy(
         self, *, update: Mapping[str, Any] | None = None, deep: bool = False
@@ -140,28 +145,34 @@ class Scenario(ScenarioModel):
 
     @_view
     def investors(self) -> dict[str, InvestorModel]:
-        return {n: a for n, a in self.agents.items() if isinstance(a, InvestorModel)}
+        out: Any = self._by_kind()["investors"]
+        return out
 
     @_view
     def labs(self) -> dict[str, LabModel]:
-        return {n: a for n, a in self.agents.items() if isinstance(a, LabModel)}
+        out: Any = self._by_kind()["labs"]
+        return out
 
     @_view
     def clouds(self) -> dict[str, CloudModel]:
         """Every seller: clouds and vendors (``VendorModel`` is a ``CloudModel``)."""
-        return {n: a for n, a in self.agents.items() if isinstance(a, CloudModel)}
+        out: Any = self._by_kind()["clouds"]
+        return out
 
     @_view
     def investments(self) -> tuple[InvestmentModel, ...]:
-        return tuple(d for d in self.deals if isinstance(d, InvestmentModel))
+        out: Any = self._by_kind()["investments"]
+        return out
 
     @_view
     def contracts(self) -> tuple[ContractModel, ...]:
-        return tuple(d for d in self.deals if isinstance(d, ContractModel))
+        out: Any = self._by_kind()["contracts"]
+        return out
 
     @_view
     def revenue_shares(self) -> tuple[RevenueShareModel, ...]:
-        return tuple(d for d in self.deals if isinstance(d, RevenueShareModel))
+        out: Any = self._by_kind()["revenue_shares"]
+        return out
 
     # -- calendar and relations ------------------------------------------------------------------
 

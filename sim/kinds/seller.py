@@ -20,6 +20,7 @@ costs of a seller that routes some.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING
@@ -56,6 +57,11 @@ class Seller:
     @property
     def routes(self) -> bool:
         return bool(self.to)
+
+    @functools.cached_property
+    def led(self) -> bool:
+        """Whether some route has a lead (read at every invoice paid later)."""
+        return any(not lead.is_zero for lead in self.leads)
 
 
 class Sellers:
@@ -134,7 +140,7 @@ class Sellers:
 
     def has_leads(self, pos: int) -> bool:
         """Whether seller ``pos`` pays some route ahead of invoices paid later."""
-        return any(not lead.is_zero for lead in self.table[pos].leads)
+        return self.table[pos].led
 
     def prepay(
         self, t: int, pos: int, paid: Cents, deal: int, j: int, runs: npt.NDArray[np.bool_]
