@@ -425,9 +425,9 @@ def _farm_out(
 
     template = jobs.template
     base = first_point(template)[1]  # the file's scenario, at the sweep's first point
-    # the first point is made here: values that cannot make a scenario even once (a spec that
-    # names a whole agent, a range that starts out of bounds) are refused before anything runs
-    jobs[0][1].scenario()
+    # a point standing for them all is made here (a grid's first, the medians of draws): a spec
+    # that names a whole agent, or a range that starts out of bounds, is refused before any run
+    jobs.check()
     out = out or Path("runs") / f"{scenario.stem}.{kind}.parquet"
     out.parent.mkdir(parents=True, exist_ok=True)
     backend = "local" if scheduler is None else "dask-local" if scheduler == "local" else scheduler

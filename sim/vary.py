@@ -878,6 +878,18 @@ class Points:
     varied: tuple[str, ...]  # the input paths every point sets, in the file's order
     total: int
     make: Callable[[int], tuple[Inputs, Point]] = field(repr=False)  # point k
+    # the point made before anything runs (``check``): None for the first one
+    typical: tuple[tuple[str, Any, str], ...] | None = None
+
+    def check(self) -> Scenario:
+        """Make, before anything runs, the point that stands for them all: a grid's first point,
+        a Monte Carlo's distributions at their medians (what ``run`` would read in a file). A
+        spec no value of which can make a scenario (one naming a whole agent, a range starting
+        out of bounds) is refused by it with ``ScenarioError``; a draw that is invalid is a row
+        with its error, whichever run draws it."""
+        if self.typical is None:
+            return self.make(0)[1].scenario()
+        return Point(self.template, self.typical).scenario()
 
     def __len__(self) -> int:
         return self.total
@@ -980,7 +992,8 @@ def draw_points(
         )
 
     varied = tuple(p for p, _, _ in fixed) + tuple(dists)
-    return Points(template, varied, n_runs, make)
+    medians = [(d.path, d.median(), f"{d.label} at its median") for d in dists.values()]
+    return Points(template, varied, n_runs, make, tuple(fixed + medians))
 
 
 def first_point(template: Template) -> tuple[Inputs, Scenario]:
