@@ -662,10 +662,24 @@ def ranges(doc: YamlDoc) -> Ranges:
 
             inp = _input(data, str(key), fail_key)
             sweeps.append(_sweep(str(key), spec, inp, _label(doc, where), fail_at))
+        _grid_size(sweeps, lambda m: doc.error(("sweep",), m, key=True))
     comments = {
         c: t for c, t in doc.comments.items() if c != "sweep" and not c.startswith("sweep.")
     }
     return Ranges(replace(doc, data=data, comments=comments), tuple(sweeps), tuple(dists))
+
+
+def _grid_size(axes: Sequence[Sweep], fail: Fail) -> int:
+    """The number of points of a grid over ``axes``, refused past ``MAX_RUNS``."""
+    sizes = [len(s.values) for s in axes]
+    total = math.prod(sizes)
+    if total > MAX_RUNS:
+        raise fail(
+            f"the grid has {total:,} points ({' x '.join(f'{n:,}' for n in sizes)} over "
+            f"{', '.join(s.path for s in axes)}), past the cap of {MAX_RUNS:,} runs of one "
+            "sweep; give fewer points, or split the sweep"
+        )
+    return total
 
 
 def _label(doc: YamlDoc, path: YamlPath) -> str:
@@ -921,14 +935,7 @@ def grid_points(template: Template, specs: Iterable[str | Sweep] = ()) -> Points
         sweeps[spec.path] = spec
     axes = list(sweeps.values())
     sizes = [len(s.values) for s in axes]
-    total = math.prod(sizes)
-    if total > MAX_RUNS:
-        raise ScenarioError(
-            f"the grid has {total:,} points ({' x '.join(f'{n:,}' for n in sizes)} over "
-            f"{', '.join(s.path for s in axes)}), past the cap of {MAX_RUNS:,} runs of one "
-            "sweep; give fewer points, or split the sweep",
-            file=template.filename,
-        )
+    total = _grid_size(axes, lambda m: ScenarioError(m, file=template.filename))
 
     def make(k: int) -> tuple[Inputs, Point]:
         values = []

@@ -18,6 +18,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from conftest import cli
+from test_hostile_inputs import TOY as TOY_TEXT
+from test_hostile_inputs import refusal, toy
 
 import sim
 from sim.errors import ScenarioError
@@ -451,3 +453,42 @@ def test_a_choice_of_providers_changes_the_structure_and_runs() -> None:
     )
     # 50% x share x $12B: 40% -> $2.4B, 80% -> $4.8B
     assert rows["bigtech.incremental_profit"].tolist() == [2.4e9, 4.8e9]
+
+
+# ---- ranges written in the file: refused by validate and run too, at their line ----------------
+
+
+def test_a_files_sweep_past_ten_million_points_is_refused_where_it_is_written(
+    tmp_path, capsys
+) -> None:
+    text = TOY_TEXT + "sweep:\n  agents.labco.cash: 0..1000B:100000\n  discount_rate: 0%..10%:101\n"
+    line = TOY_TEXT.count("\n") + 1  # the sweep: key, after the toy's last line
+    said = (
+        f".yaml:{line}:1: sweep: the grid has 10,100,000 points (100,000 x 101 over "
+        "agents.labco.cash, discount_rate), past the cap of 10,000,000 runs of one sweep; give "
+        "fewer points, or split the sweep"
+    )
+    assert refusal(capsys, tmp_path, text).endswith(said)  # validate and run
+    (tmp_path / "s.yaml").write_text(text)
+    assert refused(capsys, tmp_path, "sweep", tmp_path / "s.yaml").endswith(said)
+
+
+@pytest.mark.parametrize(
+    ("written", "says"),
+    [
+        ("{lognormal: [1B, 1e308]}", f"sigma (of the value's log): {BIG}, got 1e+308"),
+        ("{normal: [1B, .nan]}", f"a parameter: expected {AMOUNT}, got '.nan'"),
+        ("{uniform: [1B, .inf]}", f"a parameter: expected {AMOUNT}, got '.inf'"),
+        ("{choice: []}", "choice takes [a, b, ...] in the input's own units; the list is empty"),
+    ],
+)
+def test_a_files_absurd_distribution_is_refused_where_it_is_written(
+    tmp_path, capsys, written, says
+) -> None:
+    text = toy("cash: 0  #", f"cash: {written}  #")
+    before = text[: text.index(written)]
+    line, column = before.count("\n") + 1, len(before) - before.rfind("\n")
+    said = f".yaml:{line}:{column}: agents.labco.cash: {says}"
+    assert refusal(capsys, tmp_path, text).endswith(said)  # validate and run
+    (tmp_path / "m.yaml").write_text(text)
+    assert refused(capsys, tmp_path, "mc", tmp_path / "m.yaml").endswith(said)
