@@ -347,11 +347,14 @@ def _sobol(
     top: int,
     seed: int | None,
 ) -> pd.DataFrame:
-    """Sobol indices of the ``top`` inputs of ``oat`` whose low and high are both valid."""
+    """Sobol indices of the ``top`` inputs of ``oat`` whose low and high are both valid and
+    differ."""
     from SALib.analyze import sobol as analyze
     from SALib.sample import sobol as sample
 
-    valid = oat[oat["note"] == ""]
+    # an input is sampled between its low and its high: both valid, and apart (a share of
+    # 1e-12 swung 20% is still 1e-12 to 12 places: there is no range to sample)
+    valid = oat[(oat["note"] == "") & (oat["low"] != oat["high"])]
     chosen = valid.head(top)
     if chosen.empty:
         raise ScenarioError("no input can be swung both ways: nothing to sample")

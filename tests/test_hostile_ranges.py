@@ -492,3 +492,13 @@ def test_a_files_absurd_distribution_is_refused_where_it_is_written(
     assert refusal(capsys, tmp_path, text).endswith(said)  # validate and run
     (tmp_path / "m.yaml").write_text(text)
     assert refused(capsys, tmp_path, "mc", tmp_path / "m.yaml").endswith(said)
+
+
+def test_an_input_whose_swing_rounds_to_nothing_is_not_sampled_by_sobol() -> None:
+    """A discount rate of 1e-12 swung 20% is 1e-12 at both ends (to 12 places): SALib refused
+    the empty range ("Bounds are not legal", exit 1); the others are sampled."""
+    text = TOY_TEXT.replace("discount_rate: 8%", "discount_rate: 0.000000000001")
+    scenario = sim.parse_scenario(text, "tiny.yaml", None)
+    table = sim.sensitivity(scenario, method="sobol", samples=4, top=100)
+    assert "discount_rate" not in set(table["input"])
+    assert len(table) == 8  # the toy's 9 inputs but the discount rate
