@@ -1,8 +1,8 @@
 """Where many runs are farmed out: in chunks, here or on other processes or machines, each run's
 metrics streamed to one Parquet file as its chunk finishes.
 
-``farm(jobs, out)`` takes ``(run_id, inputs, scenario)`` jobs of one structure, however they were
-made (a sweep, Monte Carlo draws), cuts them into chunks, runs each chunk as one batch
+``farm(jobs, out)`` takes ``(run_id, inputs, scenario)`` jobs, however they were made (a sweep,
+Monte Carlo draws), cuts them into chunks, runs the runs of one structure in a chunk as one batch
 (``sim.run_batch``, every run with its counterfactual twins) and writes one row per run: its
 id, its inputs, every investor and lab metric, and its error (null unless its scenario was
 refused). Beside it, ``<out stem>.series.parquet`` holds each run's path over time: per grid date
