@@ -502,3 +502,18 @@ def test_an_input_whose_swing_rounds_to_nothing_is_not_sampled_by_sobol() -> Non
     table = sim.sensitivity(scenario, method="sobol", samples=4, top=100)
     assert "discount_rate" not in set(table["input"])
     assert len(table) == 8  # the toy's 9 inputs but the discount rate
+
+
+def test_a_point_that_changes_which_agents_there_are_is_a_row_with_its_error(tmp_path) -> None:
+    """An investor chosen to be a cloud: its run has other metric columns than the file's, so
+    it is a row with its error (the writer refused the chunk, exit 1); the other runs."""
+    path = tmp_path / "other.yaml"
+    path.write_text(toy("  labco:\n", "  other: {kind: investor}\n  labco:\n"))
+    rows = sim.sweep(path, ["agents.other=[{kind: investor}, {kind: cloud, margin: 10%}]"])
+    assert pd.isna(rows["error"][0])
+    assert rows["error"][1] == (
+        f"{path}: its investors and labs (bigtech, labco) are not the file's (bigtech, other, "
+        "labco): the runs of one results file share their metric columns; vary an agent's "
+        "inputs, not which agents there are"
+    )
+    assert rows["bigtech.incremental_profit"][0] == 2.4e9  # 50% x 40% x $12B
