@@ -141,16 +141,16 @@ def run_chunk(chunk: Sequence[Job]) -> Chunk:
             jobs.append((job[0], job[1], None))
     # the columns: the file's (a point's template at its first point), else the first job's
     cols = metric_columns(_base(chunk[0]))
-    agents = _agents(cols)
+    agents = list(dict.fromkeys(agent for _, agent, _ in cols))
     groups: dict[tuple[object, ...], list[int]] = {}
     memo: dict[int, object] = {}  # each agent's and deal's shape, by object, for the chunk
     for k, (_, _, s) in enumerate(jobs):
         if s is None:
             continue
-        if _agents(metric_columns(s)) != agents:
+        if [*s.investors, *s.labs] != agents:  # the agents metric_columns are of
             errors[k] = str(
                 ScenarioError(
-                    f"its investors and labs ({', '.join(_agents(metric_columns(s)))}) are not "
+                    f"its investors and labs ({', '.join([*s.investors, *s.labs])}) are not "
                     f"the file's ({', '.join(agents)}): the runs of one results file share their "
                     "metric columns; vary an agent's inputs, not which agents there are",
                     file=s.source,
@@ -164,11 +164,6 @@ def run_chunk(chunk: Sequence[Job]) -> Chunk:
     for ks in groups.values():
         _run_group(jobs, ks, cols, values, paths, errors)
     return Chunk(_table(chunk, jobs, cols, values, errors), _series_table(jobs, paths))
-
-
-def _agents(cols: list[tuple[str, str, str]]) -> list[str]:
-    """The investors and labs metric columns are of, in order."""
-    return list(dict.fromkeys(agent for _, agent, _ in cols))
 
 
 def _run_group(
