@@ -651,10 +651,16 @@ def _swing(ctx: click.Context, param: click.Parameter, value: str) -> float:
     help="oat: each input alone; sobol: Sobol indices of the top inputs (SALib).",
 )
 @click.option(
-    "--samples", type=int, default=256, show_default=True, help="Sobol base samples (power of 2)."
+    "--samples",
+    type=int,
+    default=256,
+    show_default=True,
+    help="Sobol base samples, a power of 2: samples x (top + 2) runs, at most 10,000,000.",
 )
 @click.option("--top", type=int, default=8, show_default=True, help="Inputs sampled by Sobol.")
-@click.option("--seed", type=int, help="Seed of the Sobol sample (default: the scenario's).")
+@click.option(
+    "--seed", type=int, help="Seed of the Sobol sample, 0 to 2**63-1 (default: the scenario's)."
+)
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV (dollars, fractions).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (dollars, fractions).")
 @click.option(
