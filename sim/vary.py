@@ -809,15 +809,32 @@ def _specs(template: Template, specs: Iterable[str | Sweep | Distribution]) -> l
             spec = parse_vary(spec, data)
         elif spec.text:  # made without a template: check it against this one's inputs
             spec = parse_vary(spec.text, data)
-        twice = next((s for s in out if s.path == spec.path), None)
+        twice = next((s for s in out if _overlap(s.path, spec.path)), None)
         if twice is not None:
+            what = (
+                f"{spec.path} is varied twice"
+                if twice.path == spec.path
+                else f"{spec.path} overlaps {twice.path}: varying one sets the other"
+            )
             raise ScenarioError(
-                f"{spec.path} is varied twice (also by {twice.label}); vary an input once, "
-                "with all its values",
+                f"{what} (also by {twice.label}); vary an input once, with all its values",
                 file=spec.label,
             )
         out.append(spec)
     return out
+
+
+def _overlap(a: str, b: str) -> bool:
+    """Whether varying path ``a`` and varying ``b`` set some input twice: the same path, one
+    inside the other (``agents.lab`` and ``agents.lab.cash``), or an investment's whole amount
+    and one of its tranches."""
+
+    def sets(path: str) -> str:
+        m = _DEAL_AMOUNT.fullmatch(path)
+        return f"deals.{m.group(1)}.tranches" if m else path
+
+    x, y = sets(a), sets(b)
+    return x == y or x.startswith(y + ".") or y.startswith(x + ".")
 
 
 def _scenario(template: Template, inputs: list[tuple[str, Any, str]]) -> tuple[Inputs, Scenario]:

@@ -517,3 +517,35 @@ def test_a_point_that_changes_which_agents_there_are_is_a_row_with_its_error(tmp
         "inputs, not which agents there are"
     )
     assert rows["bigtech.incremental_profit"][0] == 2.4e9  # 50% x 40% x $12B
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("deals.0.amount=1B,2B", "deals.0.tranches.0.amount=3B"),
+        ("agents.labco.cash=1B,2B", "agents.labco=[{kind: lab}]"),
+        ("agents.labco.spending.compute.providers.bigcloud=10%", "agents.labco.spending=[{}]"),
+    ],
+)
+def test_two_paths_that_overlap_are_refused(tmp_path, capsys, first, second) -> None:
+    """Varying an investment's amount sets its tranches; varying an agent sets its inputs:
+    the last would silently win over the first."""
+    a, b = first.split("=")[0], second.split("=")[0]
+    assert refused(capsys, tmp_path, "sweep", TOY, "--vary", first, "--vary", second) == (
+        f"error: --vary {second}: {b} overlaps {a}: varying one sets the other (also by --vary "
+        f"{first}); vary an input once, with all its values"
+    )
+
+
+def test_two_providers_of_one_lab_may_vary_together() -> None:
+    """Not an overlap: each is one input, and the rescaling takes both into account."""
+    rows = sim.sweep(
+        TOY,
+        [
+            "agents.labco.spending.compute.providers.bigcloud=10%,20%",
+            "agents.labco.spending.compute.providers.rivalcloud=10%",
+        ],
+    )
+    assert rows["error"].isna().all()
+    # 50% x bigcloud's share x $12B: 10% -> $0.6B, 20% -> $1.2B
+    assert rows["bigtech.incremental_profit"].tolist() == pytest.approx([0.6e9, 1.2e9])
