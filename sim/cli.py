@@ -425,9 +425,9 @@ def _farm_out(
 
     template = jobs.template
     base = first_point(template)[1]  # the file's scenario, at the sweep's first point
-    # the first point is made here: values that cannot make a scenario even once (a spec that
-    # names a whole agent, a range that starts out of bounds) are refused before anything runs
-    jobs[0][1].scenario()
+    # a point standing for them all is made here (a grid's first, the medians of draws): a spec
+    # that names a whole agent, or a range that starts out of bounds, is refused before any run
+    jobs.check()
     out = out or Path("runs") / f"{scenario.stem}.{kind}.parquet"
     out.parent.mkdir(parents=True, exist_ok=True)
     backend = "local" if scheduler is None else "dask-local" if scheduler == "local" else scheduler
@@ -651,10 +651,16 @@ def _swing(ctx: click.Context, param: click.Parameter, value: str) -> float:
     help="oat: each input alone; sobol: Sobol indices of the top inputs (SALib).",
 )
 @click.option(
-    "--samples", type=int, default=256, show_default=True, help="Sobol base samples (power of 2)."
+    "--samples",
+    type=int,
+    default=256,
+    show_default=True,
+    help="Sobol base samples, a power of 2: samples x (top + 2) runs, at most 10,000,000.",
 )
 @click.option("--top", type=int, default=8, show_default=True, help="Inputs sampled by Sobol.")
-@click.option("--seed", type=int, help="Seed of the Sobol sample (default: the scenario's).")
+@click.option(
+    "--seed", type=int, help="Seed of the Sobol sample, 0 to 2**63-1 (default: the scenario's)."
+)
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV (dollars, fractions).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (dollars, fractions).")
 @click.option(

@@ -1,8 +1,8 @@
 """Where many runs are farmed out: in chunks, here or on other processes or machines, each run's
 metrics streamed to one Parquet file as its chunk finishes.
 
-``farm(jobs, out)`` takes ``(run_id, inputs, scenario)`` jobs of one structure, however they were
-made (a sweep, Monte Carlo draws), cuts them into chunks, runs each chunk as one batch
+``farm(jobs, out)`` takes ``(run_id, inputs, scenario)`` jobs, however they were made (a sweep,
+Monte Carlo draws), cuts them into chunks, runs the runs of one structure in a chunk as one batch
 (``sim.run_batch``, every run with its counterfactual twins) and writes one row per run: its
 id, its inputs, every investor and lab metric, and its error (null unless its scenario was
 refused). Beside it, ``<out stem>.series.parquet`` holds each run's path over time: per grid date
@@ -119,41 +119,91 @@ def _base(job: Job) -> Scenario:
 
 
 def run_chunk(chunk: Sequence[Job]) -> Chunk:
-    """Run a chunk of jobs as one batch and give its rows as Arrow tables. A point whose values
-    make its scenario invalid is a row with its error. If the batch is refused
-    (``ScenarioError``), each run is run alone, and a run refused alone is a row with its error
-    and no metrics (and no series rows); any other error is a bug and is raised."""
-    from sim.runner import run_batch  # on a worker, the engine is imported with the first chunk
+    """Run a chunk of jobs and give its rows as Arrow tables, in the chunk's order.
+
+    Its runs are grouped by structure (``sim.schedule.structure``: the calendar, the agents'
+    and the deals' shapes; a sweep of the horizon makes a group per horizon) and each group runs
+    as one batch: a run's figures do not depend on its batch, so the rows are the same for every
+    chunk size. A point whose values make its scenario invalid is a row with its error, as is a
+    run whose investors and labs are not the file's (the results file has one set of metric
+    columns). If a group's batch is refused (``ScenarioError``), each of its runs is run alone,
+    and a run refused alone is a row with its error and no metrics (and no series rows); any
+    other error is a bug and is raised."""
+    from sim.schedule import structure
 
     errors: list[str | None] = [None] * len(chunk)
-    jobs: list[tuple[int, dict[str, Any], Scenario | None]] = []
+    jobs: list[MadeJob] = []
     for k, job in enumerate(chunk):
         try:
             jobs.append(made(job))
         except ScenarioError as e:
             errors[k] = str(e)
             jobs.append((job[0], job[1], None))
-    ok = [k for k, (_, _, s) in enumerate(jobs) if s is not None]
-    scenarios = [s for _, _, s in jobs if s is not None]
-    # the columns: of a scenario made here, else (every point invalid) of the points' template
-    cols = metric_columns(scenarios[0] if scenarios else _base(chunk[0]))
+    # the columns: the file's (a point's template at its first point), else the first job's
+    cols = metric_columns(_base(chunk[0]))
+    agents = list(dict.fromkeys(agent for _, agent, _ in cols))
+    groups: dict[tuple[object, ...], list[int]] = {}
+    memo: dict[int, object] = {}  # each agent's and deal's shape, by object, for the chunk
+    for k, (_, _, s) in enumerate(jobs):
+        if s is None:
+            continue
+        if [*s.investors, *s.labs] != agents:  # the agents metric_columns are of
+            errors[k] = str(
+                ScenarioError(
+                    f"its investors and labs ({', '.join([*s.investors, *s.labs])}) are not "
+                    f"the file's ({', '.join(agents)}): the runs of one results file share their "
+                    "metric columns; vary an agent's inputs, not which agents there are",
+                    file=s.source,
+                )
+            )
+            jobs[k] = (jobs[k][0], jobs[k][1], None)
+            continue
+        groups.setdefault(structure(s, memo), []).append(k)
     values = {c: np.full(len(chunk), np.nan) for c, _, _ in cols}
-    paths: list[np.ndarray | None] = [None] * len(chunk)  # per run, [date, investor, metric]
-    if scenarios:
-        try:
-            batch = run_batch(scenarios, record="flows")
-            _fill(values, cols, batch.all_metrics, ok)
-            for k, path in zip(ok, caused_paths(batch), strict=True):
-                paths[k] = path
-        except ScenarioError:
-            for k, s in zip(ok, scenarios, strict=True):
-                try:
-                    alone = run_batch([s], record="flows")
-                    _fill(values, cols, alone.all_metrics, [k])
-                    paths[k] = caused_paths(alone)[0]
-                except ScenarioError as e:
-                    errors[k] = str(e)
-    return Chunk(_table(jobs, cols, values, errors), _series_table(jobs, paths))
+    paths: list[RunPath | None] = [None] * len(chunk)  # per run: its path over time
+    for ks in groups.values():
+        _run_group(jobs, ks, cols, values, paths, errors)
+    return Chunk(_table(chunk, jobs, cols, values, errors), _series_table(jobs, paths))
+
+
+def _run_group(
+    jobs: Sequence[MadeJob],
+    ks: list[int],
+    cols: list[tuple[str, str, str]],
+    values: dict[str, np.ndarray],
+    paths: list[RunPath | None],
+    errors: list[str | None],
+) -> None:
+    """Run the jobs ``ks`` (of one structure) as one batch into rows ``ks``; if the batch is
+    refused, each alone."""
+    from sim.runner import run_batch  # on a worker, the engine is imported with the first chunk
+
+    scenarios = [s for k in ks if (s := jobs[k][2]) is not None]
+    # one structure: one calendar, the same investors with a twin
+    grid = np.array(scenarios[0].grid(), dtype="datetime64[D]").astype("datetime64[s]")
+    names = series_investors(scenarios[0])
+    try:
+        batch = run_batch(scenarios, record="flows")
+        _fill(values, cols, batch.all_metrics, ks)
+        for k, path in zip(ks, caused_paths(batch), strict=True):
+            paths[k] = RunPath(path, grid, names)
+    except ScenarioError:
+        for k, s in zip(ks, scenarios, strict=True):
+            try:
+                alone = run_batch([s], record="flows")
+                _fill(values, cols, alone.all_metrics, [k])
+                paths[k] = RunPath(caused_paths(alone)[0], grid, names)
+            except ScenarioError as e:
+                errors[k] = str(e)
+
+
+class RunPath(NamedTuple):
+    """One run's path over time: ``caused`` ``[date, investor, metric]`` cents, on its own
+    ``grid`` of dates, for its ``investors`` with a twin."""
+
+    caused: np.ndarray
+    grid: np.ndarray
+    investors: list[str]
 
 
 def caused_paths(batch: BatchResult) -> np.ndarray:
@@ -209,73 +259,101 @@ def series_investors(scenario: Scenario) -> list[str]:
 MadeJob = tuple[int, dict[str, Any], Scenario | None]  # None: its values made it invalid
 
 
-def _series_table(chunk: Sequence[MadeJob], paths: Sequence[np.ndarray | None]) -> pa.Table:
+def _series_table(chunk: Sequence[MadeJob], paths: Sequence[RunPath | None]) -> pa.Table:
     """A chunk's series rows, long form, a row per run, grid date and investor (dollars as
-    float64); a run refused has none."""
-    kept = [(r, s, p) for (r, _, s), p in zip(chunk, paths, strict=True) if p is not None]
-    first = next((s for _, s, _ in kept if s is not None), None)  # every kept run has one
-    investors = series_investors(first) if first is not None else []
-    run_id, dates, values = [], [], []
-    # the runs of a chunk share their calendar (a batch's structure): one grid for all
-    grid = np.array(first.grid() if first is not None else [], dtype="datetime64[D]")
-    grid_rows = np.repeat(grid.astype("datetime64[s]"), len(investors))
-    for r, _, p in kept:  # p: [date, investor, metric]
-        n_dates = p.shape[0]
-        run_id.append(np.full(n_dates * len(investors), r, dtype=np.int64))
-        dates.append(grid_rows)
-        values.append(p.reshape(n_dates * len(investors), len(SERIES_METRICS)))
-    block = np.concatenate(values) if kept else np.zeros((0, len(SERIES_METRICS)), np.int64)
-    n_rows = len(block)
+    float64); a run refused has none. Each run has its own grid dates and investors with a twin
+    (the runs of a chunk may differ in structure: a sweep of the horizon or the start)."""
+    run_id, dates, investor, values = [], [], [], []
+    for (r, _, _), p in zip(chunk, paths, strict=True):
+        if p is None:
+            continue
+        n_rows = len(p.grid) * len(p.investors)
+        run_id.append(np.full(n_rows, r, dtype=np.int64))
+        dates.append(np.repeat(p.grid, len(p.investors)))
+        investor += p.investors * len(p.grid)
+        values.append(p.caused.reshape(n_rows, len(SERIES_METRICS)))
+    block = np.concatenate(values) if values else np.zeros((0, len(SERIES_METRICS)), np.int64)
     columns: dict[str, pa.Array] = {
-        "run_id": pa.array(np.concatenate(run_id) if kept else [], pa.int64()),
-        "date": pa.array(np.concatenate(dates) if kept else [], pa.timestamp("s")),
-        "investor": pa.array(investors * (n_rows // max(1, len(investors))), pa.string()),
+        "run_id": pa.array(np.concatenate(run_id) if run_id else [], pa.int64()),
+        "date": pa.array(np.concatenate(dates) if dates else [], pa.timestamp("s")),
+        "investor": pa.array(investor, pa.string()),
     }
     for j, name in enumerate(SERIES_METRICS):
         columns[name] = pa.array(block[:, j] / 100, pa.float64())  # cents -> dollars
     return pa.table(columns)
 
 
-def _input_column(values: list[Any]) -> pa.Array:
-    """An input's values as one Arrow column: a number (an amount in dollars, a share as a
-    fraction, an integer) as float64 whatever form --set took it in (an amount with cents is
-    text there, ``"42592360739.05"``, a whole one an int), so that every chunk's column has the
-    same type; anything else (dates, durations, text) as Arrow makes it."""
+def _input_column(values: list[Any], kind: str | None) -> pa.Array:
+    """An input's values as one Arrow column whose type the input's ``kind`` fixes (so that
+    every chunk's column has the same type, whatever values it holds): an amount, a share or a
+    whole number as float64 (an amount in dollars, whatever form --set took it in: one with
+    cents is text there, ``"42592360739.05"``); a date as a date; anything else (durations,
+    text, a list) as text. A value that is not of its kind (a point refused for it: its row
+    has the error) is null in a number or date column. Without a kind (jobs that are not points
+    of a template), the values' own: numbers, dates, else text."""
+    if kind is None:
+        given = [v for v in values if v is not None]
+        if given and all(_number(v) is not None for v in given):
+            kind = "amount"
+        elif given and all(_is_day(v) for v in given):
+            kind = "date"
+    if kind in ("amount", "share", "integer"):
+        return pa.array([_number(v) for v in values], pa.float64())
+    if kind == "date":
+        return pa.array([v if _is_day(v) else None for v in values], pa.date32())
+    return pa.array([_text(v) for v in values], pa.string())
+
+
+def _number(v: Any) -> float | None:
+    """A number, or an amount as --set takes it (``"42592360739.05"``), as a finite float."""
     from decimal import Decimal, InvalidOperation
 
-    def number(v: Any) -> float | None:
-        if isinstance(v, bool):
-            return None
-        if isinstance(v, int | float):
-            return float(v)
-        if isinstance(v, str):
-            try:
-                d = Decimal(v)
-            except InvalidOperation:
-                return None
-            return float(d) if d.is_finite() else None
+    if isinstance(v, bool):
         return None
+    if isinstance(v, str):
+        try:
+            v = Decimal(v)
+        except InvalidOperation:
+            return None
+    if isinstance(v, int | float | Decimal):
+        try:
+            x = float(v)
+        except OverflowError:
+            return None
+        return x if np.isfinite(x) else None
+    return None
 
-    given = [v for v in values if v is not None]
-    numbers = [number(v) for v in given]
-    if given and all(n is not None for n in numbers):
-        return pa.array([None if v is None else number(v) for v in values], pa.float64())
-    return pa.array(values)
+
+def _is_day(v: Any) -> bool:
+    return isinstance(v, dt.date) and not isinstance(v, dt.datetime)
+
+
+def _text(v: Any) -> str | None:
+    """A value as one line of text: itself if text, a date in ISO form, else as JSON."""
+    if v is None or isinstance(v, str):
+        return v
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return json.dumps(v, default=str)
 
 
 def _table(
-    chunk: Sequence[MadeJob],
+    chunk: Sequence[Job],
+    jobs: Sequence[MadeJob],
     cols: list[tuple[str, str, str]],
     values: dict[str, np.ndarray],
     errors: list[str | None],
 ) -> pa.Table:
-    first = next((s for _, _, s in chunk if s is not None), None)
+    first = next((s for _, _, s in jobs if s is not None), None)
     day0 = first.start if first is not None else dt.date(1970, 1, 1)  # no dates without one
-    starts = np.array([day0 if s is None else s.start for _, _, s in chunk], dtype="datetime64[D]")
-    columns: dict[str, pa.Array] = {"run_id": pa.array([r for r, _, _ in chunk], pa.int64())}
-    names = list(dict.fromkeys(k for _, inputs, _ in chunk for k in inputs))
+    starts = np.array([day0 if s is None else s.start for _, _, s in jobs], dtype="datetime64[D]")
+    columns: dict[str, pa.Array] = {"run_id": pa.array([r for r, _, _ in jobs], pa.int64())}
+    names = list(dict.fromkeys(k for _, inputs, _ in jobs for k in inputs))
+    point = chunk[0][2]
     for name in names:
-        columns[f"in:{name}"] = _input_column([inputs.get(name) for _, inputs, _ in chunk])
+        kind = None if isinstance(point, Scenario) else point.template.kind(name)
+        given = [inputs.get(name) for _, inputs, _ in jobs]
+        columns[f"in:{name}"] = _input_column(given, kind)
     for col, _, metric in cols:
         v = values[col]
         missing = np.isnan(v)

@@ -27,7 +27,7 @@ from sim.errors import ScenarioError
 from sim.loader import Overrides, YamlDoc, apply_overrides, read_doc, read_yaml
 from sim.metrics import DATES, INVESTOR_METRICS, MONEY
 from sim.scenario import Scenario
-from sim.schema import MAX_GROWTH
+from sim.schema import MAX_GROWTH, MAX_SEED
 from sim.units import parse_amount_cents, parse_share
 
 if TYPE_CHECKING:
@@ -213,18 +213,13 @@ def sensitivity(
     scenario, metric, investor, base value and swing."""
     import pandas as pd
 
-    if method not in METHODS:
-        raise ScenarioError(
-            f"unknown method {method!r}; choose from {', '.join(METHODS)}", file="--method"
-        )
-    if not 0 < swing <= 1:
-        raise ScenarioError(
-            f"the swing is more than 0% and at most 100%, got {swing:.4g}", file="--swing"
-        )
+    check_options(method, swing, samples, top, seed)
     doc = _doc(scenario, overrides)
     base = _variant(doc, {})
     who = _choose(base, metric, investor)
     inputs = numeric_inputs(doc)
+    if method == "sobol":
+        check_sobol_size(samples, min(top, len(inputs)))
 
     runs: list[Scenario] = [base]
     rows: list[dict[str, Any]] = []
@@ -271,6 +266,78 @@ def sensitivity(
     return table
 
 
+def check_options(method: str, swing: float, samples: int, top: int, seed: int | None) -> None:
+    """Refuse, before anything runs, an option no run could use (whatever the method: a value
+    given is checked even where the method does not read it)."""
+    if method not in METHODS:
+        raise ScenarioError(
+            f"unknown method {method!r}; choose from {', '.join(METHODS)}", file="--method"
+        )
+    if not _is_number(swing) or not 0 < swing <= 1:
+        raise ScenarioError(
+            f"the swing is more than 0% and at most 100%, got {_shown_number(swing)}",
+            file="--swing",
+        )
+    if not _is_whole(samples) or samples < 2 or samples & (samples - 1):
+        raise ScenarioError(
+            f"a power of two (64, 256, 1024...), as Saltelli's scheme needs, got {samples}",
+            file="--samples",
+        )
+    if not _is_whole(top) or top < 1:
+        raise ScenarioError(f"a whole number of inputs, at least 1, got {top}", file="--top")
+    if seed is not None and (not _is_whole(seed) or not 0 <= seed <= MAX_SEED):
+        raise ScenarioError(
+            f"the seed is a whole number from 0 to 2**63 - 1 ({MAX_SEED}), got {seed}",
+            file="--seed",
+        )
+
+
+def check_sobol_size(samples: int, inputs: int) -> None:
+    """Refuse a Sobol sample past the cap on runs (``sim.vary.MAX_RUNS``, as for a sweep or a
+    Monte Carlo) or, held in memory (SALib's sample and the metric of each run), past the
+    memory budget (``sim.budget``), before anything runs. ``inputs`` is the number sampled."""
+    from sim.budget import format_bytes, memory_budget
+    from sim.vary import MAX_RUNS
+
+    runs = samples * (inputs + 2)
+    if runs > MAX_RUNS:
+        raise ScenarioError(
+            f"{samples:,} base samples of {inputs} inputs make {runs:,} runs "
+            f"(samples x (inputs + 2)), past the cap of {MAX_RUNS:,}; ask for fewer samples "
+            "(a power of two) or a smaller --top",
+            file="--samples",
+        )
+    need = sobol_bytes(samples, inputs)
+    budget = memory_budget()
+    if need > budget:
+        raise ScenarioError(
+            f"{samples:,} base samples of {inputs} inputs hold {format_bytes(need)} in memory, "
+            f"past the budget of {format_bytes(budget)} (ROUNDTRIP_MEMORY_BUDGET); ask for "
+            "fewer samples (a power of two) or a smaller --top",
+            file="--samples",
+        )
+
+
+def sobol_bytes(samples: int, inputs: int) -> int:
+    """The float64s a Sobol sample holds at its peak: SALib's base sequence (``samples`` x
+    2 x ``inputs``), the sample itself (``samples`` x (``inputs`` + 2) runs x ``inputs``) and
+    the metric of each run, twice (the list read, the array analysed)."""
+    runs = samples * (inputs + 2)
+    return 8 * (samples * 2 * inputs + runs * inputs + 2 * runs)
+
+
+def _is_number(x: object) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and bool(np.isfinite(x))
+
+
+def _is_whole(x: object) -> bool:
+    return isinstance(x, int | np.integer) and not isinstance(x, bool)
+
+
+def _shown_number(x: object) -> str:
+    return f"{x:.4g}" if _is_number(x) else repr(x)
+
+
 def _sobol(
     oat: pd.DataFrame,
     doc: YamlDoc,
@@ -280,15 +347,14 @@ def _sobol(
     top: int,
     seed: int | None,
 ) -> pd.DataFrame:
-    """Sobol indices of the ``top`` inputs of ``oat`` whose low and high are both valid."""
+    """Sobol indices of the ``top`` inputs of ``oat`` whose low and high are both valid and
+    differ."""
     from SALib.analyze import sobol as analyze
     from SALib.sample import sobol as sample
 
-    if samples < 2 or samples & (samples - 1):
-        raise ScenarioError(f"a power of two (64, 256, 1024...), got {samples}", file="--samples")
-    if top < 1:
-        raise ScenarioError(f"at least 1, got {top}", file="--top")
-    valid = oat[oat["note"] == ""]
+    # an input is sampled between its low and its high: both valid, and apart (a share of
+    # 1e-12 swung 20% is still 1e-12 to 12 places: there is no range to sample)
+    valid = oat[(oat["note"] == "") & (oat["low"] != oat["high"])]
     chosen = valid.head(top)
     if chosen.empty:
         raise ScenarioError("no input can be swung both ways: nothing to sample")
@@ -301,18 +367,22 @@ def _sobol(
     base: Scenario = oat.attrs["scenario"]
     seed = base.seed if seed is None else seed
     points = sample.sample(problem, samples, calc_second_order=False, seed=seed)
-    scenarios = []
-    for point in points:
-        try:
-            scenarios.append(
-                _variant(doc, {i: i.at(float(v)) for i, v in zip(items, point, strict=True)})
-            )
-        except ScenarioError as e:
-            raise ScenarioError(
-                f"a Sobol sample is invalid ({e.message}); lower the swing or --top",
-                file=e.file,
-            ) from None
-    y = _metric_of(scenarios, oat.attrs["metric"], oat.attrs["investor"])
+    y = np.empty(len(points), dtype=np.float64)
+    for start in range(0, len(points), BATCH):  # made and run a batch at a time
+        scenarios = []
+        for point in points[start : start + BATCH]:
+            try:
+                scenarios.append(
+                    _variant(doc, {i: i.at(float(v)) for i, v in zip(items, point, strict=True)})
+                )
+            except ScenarioError as e:
+                raise ScenarioError(
+                    f"a Sobol sample is invalid ({e.message}); lower the swing or --top",
+                    file=e.file,
+                ) from None
+        y[start : start + len(scenarios)] = _metric_of(
+            scenarios, oat.attrs["metric"], oat.attrs["investor"]
+        )
     found = analyze.analyze(
         problem, y, calc_second_order=False, conf_level=0.95, seed=seed, print_to_console=False
     )
@@ -321,7 +391,7 @@ def _sobol(
         table[k] = np.asarray(found[k], dtype=float)
     table.attrs.update(oat.attrs)
     table.attrs.update({"method": "sobol", "samples": samples, "seed": seed})
-    table.attrs["runs"] = oat.attrs["runs"] + len(scenarios)
+    table.attrs["runs"] = oat.attrs["runs"] + len(points)
     return table
 
 

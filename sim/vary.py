@@ -66,6 +66,13 @@ DISTRIBUTIONS = {
 NUMERIC = ("amount", "share", "integer")  # inputs a distribution other than choice may vary
 RANGED = (*NUMERIC, "duration", "date")  # inputs a range LO..HI:N may vary
 MAX_POINTS = 100_000  # points in one range
+# runs of one sweep (its grid's points) or one Monte Carlo: 10,000 runs of the $50B file take
+# ~1 s in this process and write ~18 MB of series, so 10 million take hours and ~18 GB
+MAX_RUNS = 10_000_000
+# the largest magnitude of a whole number's value or a distribution's parameter that is not an
+# amount or a share (those have their own bounds): past it no draw or range could be valid,
+# and numpy's draws would overflow to infinity
+MAX_NUMBER = 2**63
 SHARE_PLACES = Decimal("1e-12")  # shares made here are rounded to 12 decimal places
 _MAX_CENTS = int(MAX_DOLLARS) * 100
 
@@ -207,19 +214,22 @@ def _number(value: Any, inp: Input, fail: Fail, what: str = "value") -> float:
             return parse_share(value)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"expected a number, got {shown(value)}")
+        if not (isinstance(value, int) or math.isfinite(value)) or abs(value) > MAX_NUMBER:
+            raise ValueError(f"expected a number from -2**63 to 2**63, got {shown(value)}")
         return float(value)
     except ValueError as e:
         raise fail(f"{what}: {one_line(str(e))}") from None
 
 
 def _as_input(x: float, inp: Input) -> Any:
-    """A number back in the form ``--set`` takes, clipped to the input's valid range."""
+    """A number back in the form ``--set`` takes, clipped to the input's valid range (before
+    rounding: a draw that overflowed to infinity is the range's end)."""
     lo, hi, lo_open, hi_open = inp.bounds
     if inp.kind == "amount":
-        cents = min(max(round(x), int(lo) + lo_open), int(hi) - hi_open)
+        cents = round(min(max(x, int(lo) + lo_open), int(hi) - hi_open))
         return schema.dollars(cents)
     if inp.kind == "integer":
-        return min(max(round(x), int(lo)), int(hi))
+        return round(min(max(x, int(lo)), int(hi)))
     tiny = float(SHARE_PLACES)
     share = min(max(x, lo + tiny if lo_open else lo), hi - tiny if hi_open else hi)
     return float(Decimal(repr(share)).quantize(SHARE_PLACES))
@@ -474,7 +484,7 @@ def _distribution(
         if median <= 0 or sigma < 0:
             raise fail(f"{form}; the median must be above 0 and sigma at least 0")
         return Distribution(path, kind, (median, sigma), inp, label)
-    numbers = tuple(_number(p, inp, fail) for p in params)
+    numbers = tuple(_number(p, inp, fail, "a parameter") for p in params)
     if kind == "normal" and numbers[1] < 0:
         raise fail(f"{form}; the sd must be at least 0, got {shown(params[1])}")
     if kind in ("uniform", "triangular") and list(numbers) != sorted(numbers):
@@ -652,10 +662,24 @@ def ranges(doc: YamlDoc) -> Ranges:
 
             inp = _input(data, str(key), fail_key)
             sweeps.append(_sweep(str(key), spec, inp, _label(doc, where), fail_at))
+        _grid_size(sweeps, lambda m: doc.error(("sweep",), m, key=True))
     comments = {
         c: t for c, t in doc.comments.items() if c != "sweep" and not c.startswith("sweep.")
     }
     return Ranges(replace(doc, data=data, comments=comments), tuple(sweeps), tuple(dists))
+
+
+def _grid_size(axes: Sequence[Sweep], fail: Fail) -> int:
+    """The number of points of a grid over ``axes``, refused past ``MAX_RUNS``."""
+    sizes = [len(s.values) for s in axes]
+    total = math.prod(sizes)
+    if total > MAX_RUNS:
+        raise fail(
+            f"the grid has {total:,} points ({' x '.join(f'{n:,}' for n in sizes)} over "
+            f"{', '.join(s.path for s in axes)}), past the cap of {MAX_RUNS:,} runs of one "
+            "sweep; give fewer points, or split the sweep"
+        )
+    return total
 
 
 def _label(doc: YamlDoc, path: YamlPath) -> str:
@@ -701,6 +725,8 @@ class Template:
     _ranges: Ranges | None = field(default=None, repr=False)
     _base_model: schema.ScenarioModel | None = field(default=None, repr=False)
     _base_failed: bool = field(default=False, repr=False)
+    _first: Scenario | None = field(default=None, repr=False)  # first_point's, made once
+    _kinds: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def ranges(self) -> Ranges:
@@ -722,6 +748,16 @@ class Template:
             except ScenarioError:
                 self._base_failed = True
         return self._base_model
+
+    def kind(self, path: str) -> str:
+        """The kind of input a varied path names: amount, share, integer, duration, date, text
+        or mapping (``Input.kind``); a results file's column of it has the type of its kind."""
+        if path not in self._kinds:
+            try:
+                self._kinds[path] = _input(self.ranges.base.data, path, _no_fail).kind
+            except ScenarioError:
+                self._kinds[path] = "text"
+        return self._kinds[path]
 
     def derive(self, overrides: Overrides = None, **kw: object) -> Scenario:
         """The scenario ``load_scenario(path, overrides)`` gives, without reading the file."""
@@ -767,14 +803,38 @@ def _checked(make: Callable[[], Any]) -> Any:
 
 def _specs(template: Template, specs: Iterable[str | Sweep | Distribution]) -> list[Any]:
     data = template.ranges.base.data
-    out = []
+    out: list[Sweep | Distribution] = []
     for spec in specs:
         if isinstance(spec, str):
             spec = parse_vary(spec, data)
         elif spec.text:  # made without a template: check it against this one's inputs
             spec = parse_vary(spec.text, data)
+        twice = next((s for s in out if _overlap(s.path, spec.path)), None)
+        if twice is not None:
+            what = (
+                f"{spec.path} is varied twice"
+                if twice.path == spec.path
+                else f"{spec.path} overlaps {twice.path}: varying one sets the other"
+            )
+            raise ScenarioError(
+                f"{what} (also by {twice.label}); vary an input once, with all its values",
+                file=spec.label,
+            )
         out.append(spec)
     return out
+
+
+def _overlap(a: str, b: str) -> bool:
+    """Whether varying path ``a`` and varying ``b`` set some input twice: the same path, one
+    inside the other (``agents.lab`` and ``agents.lab.cash``), or an investment's whole amount
+    and one of its tranches."""
+
+    def sets(path: str) -> str:
+        m = _DEAL_AMOUNT.fullmatch(path)
+        return f"deals.{m.group(1)}.tranches" if m else path
+
+    x, y = sets(a), sets(b)
+    return x == y or x.startswith(y + ".") or y.startswith(x + ".")
 
 
 def _scenario(template: Template, inputs: list[tuple[str, Any, str]]) -> tuple[Inputs, Scenario]:
@@ -849,6 +909,18 @@ class Points:
     varied: tuple[str, ...]  # the input paths every point sets, in the file's order
     total: int
     make: Callable[[int], tuple[Inputs, Point]] = field(repr=False)  # point k
+    # the point made before anything runs (``check``): None for the first one
+    typical: tuple[tuple[str, Any, str], ...] | None = None
+
+    def check(self) -> Scenario:
+        """Make, before anything runs, the point that stands for them all: a grid's first point,
+        a Monte Carlo's distributions at their medians (what ``run`` would read in a file). A
+        spec no value of which can make a scenario (one naming a whole agent, a range starting
+        out of bounds) is refused by it with ``ScenarioError``; a draw that is invalid is a row
+        with its error, whichever run draws it."""
+        if self.typical is None:
+            return self.make(0)[1].scenario()
+        return Point(self.template, self.typical).scenario()
 
     def __len__(self) -> int:
         return self.total
@@ -880,7 +952,7 @@ def grid_points(template: Template, specs: Iterable[str | Sweep] = ()) -> Points
         sweeps[spec.path] = spec
     axes = list(sweeps.values())
     sizes = [len(s.values) for s in axes]
-    total = math.prod(sizes)
+    total = _grid_size(axes, lambda m: ScenarioError(m, file=template.filename))
 
     def make(k: int) -> tuple[Inputs, Point]:
         values = []
@@ -910,9 +982,9 @@ def draw_points(
     ``Point.scenario()`` (on a worker, when farmed out)."""
     import numpy as np
 
-    if isinstance(n_runs, bool) or not isinstance(n_runs, int) or n_runs < 1:
+    if isinstance(n_runs, bool) or not isinstance(n_runs, int) or not 1 <= n_runs <= MAX_RUNS:
         raise ScenarioError(
-            f"the number of runs must be a whole number of at least 1, got {shown(n_runs)}"
+            f"the number of runs must be a whole number from 1 to {MAX_RUNS:,}, got {shown(n_runs)}"
         )
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= schema.MAX_SEED:
         raise ScenarioError(
@@ -944,16 +1016,20 @@ def draw_points(
         )
 
     varied = tuple(p for p, _, _ in fixed) + tuple(dists)
-    return Points(template, varied, n_runs, make)
+    medians = [(d.path, d.median(), f"{d.label} at its median") for d in dists.values()]
+    return Points(template, varied, n_runs, make, tuple(fixed + medians))
 
 
 def first_point(template: Template) -> tuple[Inputs, Scenario]:
     """The scenario ``run`` and ``validate`` use: the sweep's first point, distributions at
     their medians; with the inputs set to get there."""
     r = template.ranges
-    inputs, scenario = _scenario(template, [(s.path, s.values[0], s.label) for s in r.sweeps])
+    values = [(s.path, s.values[0], s.label) for s in r.sweeps]
+    if template._first is None:  # made once: a farm's every chunk reads its columns
+        template._first = _scenario(template, values)[1]
+    inputs = {path: value for path, value, _ in values}
     inputs.update({d.path: d.median() for d in r.distributions})
-    return inputs, scenario
+    return inputs, template._first
 
 
 def describe(template: Template) -> str:
