@@ -147,8 +147,13 @@ def near_bounds(draw: st.DrawFn) -> dict[str, Any]:
             {"at": draw(st.sampled_from([start, last])), "amount": draw(POSITIVE)}
             for _ in range(draw(st.integers(1, 2)))
         ]
-        if draw(st.booleans()):
+        condition = draw(st.sampled_from(["none", "on", "cash", "milestone"]))
+        if condition == "on":
             tranches[0]["on"] = {"lab_cash_below": draw(POSITIVE)}
+        elif condition == "cash":
+            tranches[0]["when"] = {"lab_cash_below": draw(POSITIVE)}
+        elif condition == "milestone":
+            tranches[0]["when"] = {"milestone": "m"}
         deal: dict[str, Any] = {
             "kind": "investment",
             "id": f"deal{n}",
@@ -156,11 +161,15 @@ def near_bounds(draw: st.DrawFn) -> dict[str, Any]:
             "lab": lab,
             "tranches": tranches,
         }
-        valuation = draw(st.sampled_from(["none", "stake", "post_money"]))
+        valuation = draw(st.sampled_from(["none", "stake", "post_money", "pre_money"]))
         if valuation == "stake":
             deal["stake"] = draw(st.sampled_from(["100%", "50%", "0.01%"]))
         elif valuation == "post_money":
             deal["post_money"] = draw(POSITIVE)
+        elif valuation == "pre_money":
+            deal["pre_money"] = draw(POSITIVE)
+            if draw(st.booleans()):
+                deal["round_size"] = draw(POSITIVE)
         providers = agents[lab]["spending"]["compute"]["providers"]
         bought = [c for c in agents[investor]["owns"] if c in providers]
         if bought and draw(st.booleans()):
@@ -182,20 +191,27 @@ def near_bounds(draw: st.DrawFn) -> dict[str, Any]:
                 deal["cap"] = draw(POSITIVE)
             if end <= LAST_DATE and draw(st.booleans()):
                 deal["until"] = end
+            if last > start and draw(st.booleans()):
+                deal["start"] = last  # paid on the last step only
             deals.append(deal)
     for lab, seller in draw(st.lists(st.tuples(st.sampled_from(labs), st.sampled_from(sellers)),
                                      max_size=2, unique=True)):  # fmt: skip
-        deals.append(
-            {
-                "kind": "compute_contract",
-                "lab": lab,
-                "cloud": seller,
+        contract: dict[str, Any] = {"kind": "compute_contract", "lab": lab, "cloud": seller}
+        if draw(st.booleans()):
+            contract |= {
                 "total": draw(POSITIVE),
                 "over": draw(st.sampled_from(["1d", horizon, "100y"])),
                 "start": draw(st.sampled_from([start, last])),
                 "growth": draw(GROWTH),
             }
-        )
+        else:  # the years of the horizon's first and last days
+            years = sorted({start.year, last.year})
+            contract["schedule"] = {y: draw(POSITIVE) for y in years}
+        contract["payment_terms"] = draw(long)
+        linked = [d["id"] for d in deals if d["kind"] == "investment" and d["lab"] == lab]
+        if linked and draw(st.booleans()):
+            contract["with"] = linked[0]
+        deals.append(contract)
     return {
         "name": "near the bounds",
         "start": start,
@@ -203,6 +219,7 @@ def near_bounds(draw: st.DrawFn) -> dict[str, Any]:
         "step": step,
         "tracing": draw(st.sampled_from(["pro_rata", "fifo"])),
         "discount_rate": draw(RATES),
+        "milestones": {"m": draw(st.sampled_from([None, start, last]))},
         "agents": agents,
         "deals": deals,
     }
