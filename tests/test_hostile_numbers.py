@@ -54,13 +54,14 @@ REFUSED = [
         "discount_rate: 8%",
         "discount_rate: 1,5%",
         RATE + SHARE + f"'1,5%': use a point for decimals: 1.5%; {SEP}",
-    ),  # fmt: skip
+    ),
     # in a flow mapping {...} YAML itself splits at the comma: refused, though in YAML's words
     (
         "margin: 50%",
         "margin: 1,5%",
-        ":42:54: agents.bigcloud.5%: unknown key '5%'; accepted keys: kind, label, margin, payment_terms, cash, costs",
-    ),  # fmt: skip
+        ":42:54: agents.bigcloud.5%: unknown key '5%'; accepted keys: kind, label, margin, "
+        "payment_terms, cash, costs",
+    ),
     # our own: commas and underscores out of place
     ("cash: 0", "cash: 0,500", CASH + AMOUNT + f"'0,500': use a point for decimals: 0.500; {SEP}"),
     ("cash: 0", "cash: $1,5B", CASH + AMOUNT + f"'$1,5B': use a point for decimals: $1.5B; {SEP}"),
@@ -68,12 +69,12 @@ REFUSED = [
         "cash: 0",
         "cash: 1000,000",
         CASH + AMOUNT + f"'1000,000': use a point for decimals: 1000.000; {SEP}",
-    ),  # fmt: skip
+    ),
     (
         "cash: 0",
         "cash: 1,0000",
         CASH + AMOUNT + f"'1,0000': use a point for decimals: 1.0000; {SEP}",
-    ),  # fmt: skip
+    ),
     ("cash: 0", "cash: 1,000_000", CASH + AMOUNT + f"'1,000_000': {SEP}"),  # one kind per number
     ("cash: 0", "cash: 1.000,50", CASH + AMOUNT + f"'1.000,50': {SEP}"),  # European grouping
     ("cash: 0", "cash: 1,000.000,5", CASH + AMOUNT + f"'1,000.000,5': {SEP}"),
@@ -97,26 +98,26 @@ REFUSED = [
         CASH
         + AMOUNT
         + "'1 000 000': write a number without spaces inside it (1000000 or 1,000,000)",
-    ),  # fmt: skip
+    ),
     ("cash: 0", "cash: 5BB", CASH + AMOUNT + "'5BB'"),
     # shares and durations read their number by the same grammar
     (
         "discount_rate: 8%",
         "discount_rate: 35,5%",
         RATE + SHARE + f"'35,5%': use a point for decimals: 35.5%; {SEP}",
-    ),  # fmt: skip
+    ),
     ("discount_rate: 8%", "discount_rate: 3_5%", RATE + SHARE + f"'3_5%': {SEP}"),
     ("discount_rate: 8%", "discount_rate: ٣٥%", RATE + SHARE + "'٣٥%': write the digits as 0-9"),
     (
         "margin: 50%",
         "margin: '0,35'",
         MARGIN + SHARE + f"'0,35': use a point for decimals: 0.35; {SEP}",
-    ),  # fmt: skip
+    ),
     (
         "discount_rate: 8%",
         "discount_rate: 1,000%",
         RATE + "a discount rate must be between 0% and 100% a year, got '1,000%'",
-    ),  # fmt: skip
+    ),
     ("horizon: 1y", "horizon: 1,5y", HORIZON + DURATION + f"'1,5y': {WHOLE}"),
     ("horizon: 1y", "horizon: 1.5y", HORIZON + DURATION + f"'1.5y': {WHOLE}"),
     ("horizon: 1y", "horizon: 1e1y", HORIZON + DURATION + f"'1e1y': {WHOLE}"),
@@ -200,7 +201,7 @@ DATES = [
         "at: 2026-01-01",
         "at: 2026-01-01T12:00:00",
         ":50:14: deals.0.tranches.0.at: " + NO_TIME + "2026-01-01",
-    ),  # fmt: skip
+    ),
     # ISO's other forms of a date, which Python's fromisoformat reads
     ("start: 2026-01-01", "start: 2026-W01-4", START + DATE + "'2026-W01-4'"),
     ("start: 2026-01-01", "start: '20260101'", START + DATE + "'20260101'"),
@@ -222,19 +223,21 @@ def test_a_date_with_a_time_a_zone_or_another_iso_form_is_refused(
         ("milestones", "{ipo: 2026-06-01T00:00:00}", "2026-06-01"),
         (
             "deals.1",
-            "{kind: revenue_share, investor: bigtech, lab: labco, share: 5%, until: 2026-06-01 12:00:00}",
+            "{kind: revenue_share, investor: bigtech, lab: labco, share: 5%, "
+            "until: 2026-06-01 12:00:00}",
             "2026-06-01",
-        ),  # fmt: skip
+        ),
         (
             "deals.1",
-            "{kind: compute_contract, lab: labco, cloud: bigcloud, total: 1B, over: 1y, start: 2026-02-01T08:00:00+01:00}",
+            "{kind: compute_contract, lab: labco, cloud: bigcloud, total: 1B, over: 1y, "
+            "start: 2026-02-01T08:00:00+01:00}",
             "2026-02-01",
-        ),  # fmt: skip
+        ),
         (
             "deals.0.tranches.0.on",
             "{lab_cash_below: 1B, until: 2026-05-01T00:00:00Z}",
             "2026-05-01",
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_a_time_in_any_date_given_by_set_is_refused(
