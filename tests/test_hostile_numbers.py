@@ -186,6 +186,20 @@ def test_a_range_with_a_decimal_comma_is_refused_before_any_run(capsys, tmp_path
     assert not out.exists()
 
 
+@pytest.mark.parametrize("size", ["１３x7.5", "13,3x7.5", "1_3x7.5"])
+def test_a_chart_size_reads_its_numbers_by_the_same_grammar(capsys, tmp_path, size: str) -> None:
+    path, out = tmp_path / "toy.yaml", tmp_path / "out"
+    path.write_text(TOY)
+    code, printed, err = cli(
+        capsys, "run", path, "--out", out, "--charts", "png", "--chart-size", size
+    )
+    assert (code, printed, out.exists()) == (2, "", False)
+    assert (
+        err
+        == f"error: --chart-size: expected WIDTHxHEIGHT in inches such as 13.33x7.5, got {size!r}\n"
+    )
+
+
 # ---- dates: a date is a day -------------------------------------------------------------------
 
 DATES = [
