@@ -51,14 +51,16 @@ def shown(value: object, limit: int = 40) -> str:
 # with separators) all read their digits here, so that a number means the same thing everywhere
 # ---------------------------------------------------------------------------------------------
 
-# Digits 0-9 only; the digits before the point may be grouped by three, with commas or with
-# underscores (one kind per number): 1,500,000 and 1_500_000, never 1,5 or 1_0_0. A point for
-# decimals (1.5, .5, 5.), and an exponent (1e9, 2.5E-3).
-# (A group of three after a leading 0, 0,500, is a decimal comma, not a thousand: refused.)
+# Digits 0-9 only, no leading zero (0.5 and 0, not 007); the digits before the point may be
+# grouped by three, with commas or with underscores (one kind per number): 1,500,000 and
+# 1_500_000, never 1,5 or 1_0_0. A point for decimals (1.5, .5, 5.), and an exponent (1e9,
+# 2.5E-3). A group of three after a 0 (0,500) is a decimal comma, and a lone 000 the end of a
+# thousand a list split at its commas (--vary cash=1,000,000): both refused.
 _GROUPED = r"[1-9][0-9]{0,2}(?:,[0-9]{3})+|[1-9][0-9]{0,2}(?:_[0-9]{3})+"
+_DIGITS = rf"{_GROUPED}|0|[1-9][0-9]*"
 _EXPONENT = r"(?:[eE][-+]?[0-9]+)?"
-_NUMBER_RE = re.compile(rf"(?:(?:{_GROUPED}|[0-9]+)(?:\.[0-9]*)?|\.[0-9]+){_EXPONENT}", re.ASCII)
-_WHOLE_RE = re.compile(rf"{_GROUPED}|[0-9]+", re.ASCII)  # a count: no point, no exponent
+_NUMBER_RE = re.compile(rf"(?:(?:{_DIGITS})(?:\.[0-9]*)?|\.[0-9]+){_EXPONENT}", re.ASCII)
+_WHOLE_RE = re.compile(_DIGITS, re.ASCII)  # a count: no point, no exponent
 # What may be meant as a number, so that a misplaced comma is told as such (not as a bad suffix)
 NUMBER_LIKE = r"[0-9.,_]+(?:[eE][-+]?[0-9.,_]*)?"
 _DECIMAL_COMMA_RE = re.compile(r"[0-9]*,[0-9]+", re.ASCII)  # 1,5 35,5 ,5 (a single comma)
@@ -79,6 +81,13 @@ def number_problem(text: str, written: str = "") -> str:
         return SEPARATORS
     if text.count(".") > 1:
         return "a number has at most one point"
+    if re.fullmatch("0[0-9]{2}", text):  # 000 of 1,000,000 split at its commas
+        return (
+            "a number does not start with 0 unless it is below 1; where a comma separates "
+            "values (a list such as 10B,25B), write one number as 1000000 or 1_000_000"
+        )
+    if re.match("0[0-9]", text):
+        return "a number does not start with 0 unless it is below 1 (7, not 007)"
     if re.search(r"[0-9]\s+[0-9]", whole):
         return "write a number without spaces inside it (1000000 or 1,000,000)"
     return ""

@@ -28,6 +28,11 @@ DATE = "expected an ISO date such as 2026-03-01, got "
 SEP = "a comma or _ only groups the digits before the point by three, as in 1,500,000"
 WHOLE = "a duration counts whole days, weeks, months, quarters or years (18mo)"
 NO_TIME = "a date has no time or zone here; write "
+ZERO = "a number does not start with 0 unless it is below 1 (7, not 007)"
+LIST = (
+    "a number does not start with 0 unless it is below 1; where a comma separates values (a list "
+    "such as 10B,25B), write one number as 1000000 or 1_000_000"
+)
 CASH = ":36:11: agents.labco.cash: "
 MARGIN = ":42:52: agents.bigcloud.margin: "
 HORIZON = ":28:10: horizon: "
@@ -84,6 +89,10 @@ REFUSED = [
     ("cash: 0", "cash: 1_000.000_1", CASH + f"invalid number '1_000.000_1': {SEP}"),
     ("cash: 0", "cash: 1e3,000", CASH + AMOUNT + f"'1e3,000': {SEP}"),
     ("cash: 0", "cash: 1,5e3", CASH + AMOUNT + f"'1,5e3': {SEP}"),
+    # leading zeros: 007 is not 7, 01.5 is not 1.5 (YAML 1.1 read 007 as octal)
+    ("cash: 0", "cash: '007'", CASH + AMOUNT + f"'007': {LIST}"),
+    ("cash: 0", "cash: '00'", CASH + AMOUNT + "'00': " + ZERO),
+    ("cash: 0", "cash: 01.5", CASH + "invalid number '01.5': " + ZERO),
     # digits other than 0-9, points, signs, spaces
     ("cash: 0", "cash: １２B", CASH + AMOUNT + "'１２B': write the digits as 0-9"),  # full-width
     ("cash: 0", "cash: ٥B", CASH + AMOUNT + "'٥B': write the digits as 0-9"),  # Arabic-Indic 5
@@ -198,6 +207,17 @@ def test_a_chart_size_reads_its_numbers_by_the_same_grammar(capsys, tmp_path, si
         err
         == f"error: --chart-size: expected WIDTHxHEIGHT in inches such as 13.33x7.5, got {size!r}\n"
     )
+
+
+def test_a_sweep_over_a_number_with_thousands_commas_is_refused_not_split(capsys, tmp_path) -> None:
+    # in --vary PATH=a,b,c a comma separates values: 1,000,000 was $1, $0 and $0
+    path, out = tmp_path / "toy.yaml", tmp_path / "sweep.parquet"
+    path.write_text(TOY)
+    code, printed, err = cli(
+        capsys, "sweep", path, "--vary", "agents.labco.cash=1,000,000", "--out", out
+    )
+    assert (code, printed, out.exists()) == (2, "", False)
+    assert err == f"error: --vary agents.labco.cash=1,000,000: value: {AMOUNT}'000': {LIST}\n"
 
 
 # ---- dates: a date is a day -------------------------------------------------------------------
