@@ -62,12 +62,12 @@ _EXPONENT = r"(?:[eE][-+]?[0-9]+)?"
 _NUMBER_RE = re.compile(rf"(?:(?:{_DIGITS})(?:\.[0-9]*)?|\.[0-9]+){_EXPONENT}", re.ASCII)
 _WHOLE_RE = re.compile(_DIGITS, re.ASCII)  # a count: no point, no exponent
 # What may be meant as a number, so that a misplaced comma is told as such (not as a bad suffix)
-NUMBER_LIKE = r"[0-9.,_]+(?:[eE][-+]?[0-9.,_]*)?"
+_NUMBER_LIKE = r"[0-9.,_]+(?:[eE][-+]?[0-9.,_]*)?"
 _DECIMAL_COMMA_RE = re.compile(r"[0-9]*,[0-9]+", re.ASCII)  # 1,5 35,5 ,5 (a single comma)
-SEPARATORS = "a comma or _ only groups the digits before the point by three, as in 1,500,000"
+_SEPARATORS = "a comma or _ only groups the digits before the point by three, as in 1,500,000"
 
 
-def number_problem(text: str, written: str = "") -> str:
+def _number_problem(text: str, written: str = "") -> str:
     """Why ``text`` (the number in ``written``, the whole value as written) is not a number of
     the grammar above, in a few words to follow the accepted forms; "" when no more is known."""
     whole = written or text
@@ -76,9 +76,9 @@ def number_problem(text: str, written: str = "") -> str:
     if _DECIMAL_COMMA_RE.fullmatch(text) and not _WHOLE_RE.fullmatch(text):
         point = text.replace(",", ".")
         point = "0" + point if point.startswith(".") else point
-        return f"use a point for decimals: {whole.strip().replace(text, point, 1)}; {SEPARATORS}"
+        return f"use a point for decimals: {whole.strip().replace(text, point, 1)}; {_SEPARATORS}"
     if "," in text or "_" in text:
-        return SEPARATORS
+        return _SEPARATORS
     if text.count(".") > 1:
         return "a number has at most one point"
     if re.fullmatch("0[0-9]{2}", text):  # 000 of 1,000,000 split at its commas
@@ -97,7 +97,7 @@ def read_number(text: str, *, whole: bool = False) -> Decimal:
     """The number written ``text`` (no sign, no unit) under the one grammar above, exactly;
     ``whole``: a count (digits, grouped or not). ValueError(a few words) if it is none."""
     if not (_WHOLE_RE if whole else _NUMBER_RE).fullmatch(text):
-        raise ValueError(number_problem(text))
+        raise ValueError(_number_problem(text))
     return Decimal(text.replace(",", "").replace("_", ""))  # finite: the grammar has no nan
 
 
@@ -107,7 +107,7 @@ def ungrouped(text: str) -> str:
     separators are out of place (``1_0_0``)."""
     sign = text[:1] if text[:1] in "+-" else ""
     if not _NUMBER_RE.fullmatch(text[len(sign) :]):
-        raise ValueError(number_problem(text[len(sign) :]) or "not a number")
+        raise ValueError(_number_problem(text[len(sign) :]) or "not a number")
     return text.replace("_", "").replace(",", "")
 
 
@@ -163,7 +163,7 @@ _AMOUNT_SUFFIX = {
     "trillion": Decimal(10) ** 12,
 }
 # An amount: a sign (before or after the $), a $, the number, a suffix; spaces between them
-_AMOUNT_RE = re.compile(rf"\s*([-+]?)\s*(\$?)\s*([-+]?)\s*({NUMBER_LIKE})\s*([a-zA-Z]*)\s*")
+_AMOUNT_RE = re.compile(rf"\s*([-+]?)\s*(\$?)\s*([-+]?)\s*({_NUMBER_LIKE})\s*([a-zA-Z]*)\s*")
 AMOUNT_HELP = "an amount such as 50B, $38bn, 500M, 1.2T, 2,500,000 or 1e9 (dollars)"
 
 # Largest single figure a scenario may state: $10 trillion. Keeps every amount, and sums of many,
@@ -179,13 +179,13 @@ def parse_amount_cents(value: object) -> int:
         m = _AMOUNT_RE.fullmatch(value)
         suffix = m.group(5).lower() if m else ""
         if not m or suffix not in _AMOUNT_SUFFIX or (m.group(1) and m.group(3)):
-            problem = number_problem(m.group(4), value) if m else number_problem("", value)
+            problem = _number_problem(m.group(4), value) if m else _number_problem("", value)
             raise _expected(AMOUNT_HELP, value, problem)
         negative = "-" in (m.group(1), m.group(3))
         try:
             number: Decimal | None = read_number(m.group(4))
         except ValueError:
-            raise _expected(AMOUNT_HELP, value, number_problem(m.group(4), value)) from None
+            raise _expected(AMOUNT_HELP, value, _number_problem(m.group(4), value)) from None
     else:
         number = _number(value)
     if number is None:
@@ -209,7 +209,7 @@ SHARE_HELP = "a share such as 35% or 0.35"
 
 
 # A share: a sign, the number, a % (or none: a fraction); spaces between them
-_SHARE_RE = re.compile(rf"\s*([-+]?)\s*({NUMBER_LIKE})\s*(%?)\s*")
+_SHARE_RE = re.compile(rf"\s*([-+]?)\s*({_NUMBER_LIKE})\s*(%?)\s*")
 
 
 def parse_share(value: object) -> float:
@@ -221,11 +221,11 @@ def parse_share(value: object) -> float:
     if isinstance(value, str):
         m = _SHARE_RE.fullmatch(value)
         if not m:
-            raise _expected(SHARE_HELP, value, number_problem("", value))
+            raise _expected(SHARE_HELP, value, _number_problem("", value))
         try:
             read = read_number(m.group(2))
         except ValueError:
-            raise _expected(SHARE_HELP, value, number_problem(m.group(2), value)) from None
+            raise _expected(SHARE_HELP, value, _number_problem(m.group(2), value)) from None
         number: Decimal | None = read.copy_negate() if m.group(1) == "-" else read
         percent = bool(m.group(3))
     else:
@@ -247,7 +247,7 @@ _DURATION_UNITS = {
     "q": "q", "quarter": "q", "quarters": "q",
     "y": "y", "yr": "y", "year": "y", "years": "y",
 }  # fmt: skip
-_DURATION_RE = re.compile(rf"\s*({NUMBER_LIKE})\s*([a-zA-Z]+)\s*")
+_DURATION_RE = re.compile(rf"\s*({_NUMBER_LIKE})\s*([a-zA-Z]+)\s*")
 DURATION_HELP = "a duration such as 90d, 2w, 18mo, 1q or 7y"
 DURATION_LIMIT = (
     f"at most 100 years ({MAX_DURATION_MONTHS // 12}y, {MAX_DURATION_MONTHS // 3}q, "
@@ -298,14 +298,14 @@ def parse_duration(value: object) -> Duration:
         duration = Duration()
     else:
         text = value if isinstance(value, str) else ""
-        m = _DURATION_RE.fullmatch(text) if isinstance(value, str) else None
+        m = _DURATION_RE.fullmatch(text) if text else None
         unit = _DURATION_UNITS.get(m.group(2).lower()) if m else None
         if not m or unit is None:
-            raise _expected(DURATION_HELP, value, number_problem("", text))
+            raise _expected(DURATION_HELP, value, _number_problem("", text))
         try:
             read_number(m.group(1), whole=True)
         except ValueError:
-            problem = number_problem(m.group(1), text)
+            problem = _number_problem(m.group(1), text)
             if not problem or problem.startswith("use a point"):  # 1.5y, 1,5y: no part units
                 problem = "a duration counts whole days, weeks, months, quarters or years (18mo)"
             raise _expected(DURATION_HELP, value, problem) from None
