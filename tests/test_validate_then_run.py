@@ -31,7 +31,7 @@ from sim.schedule import build_plan
 from sim.twin import plan_twins
 from sim.units import LAST_DATE, parse_duration
 
-EXAMPLES = int(os.environ.get("VALIDATE_THEN_RUN_EXAMPLES", "150"))  # about 20 s
+EXAMPLES = int(os.environ.get("VALIDATE_THEN_RUN_EXAMPLES", "100"))  # about 12 s of CPU
 
 # amounts: none, a cent, a few cents a month (where rounding each share half up matters), round
 # figures, the $10T limit
