@@ -323,11 +323,12 @@ def parse_duration(value: object) -> Duration:
 
 
 DATE_HELP = "an ISO date such as 2026-03-01"
-# A date is a day: year, month and day as YYYY-MM-DD. A time or a time zone would be dropped
-# (the engine's calendar has days, not hours), so a date that states one is refused, not
-# silently cut to its day; so are ISO's other forms (20260301, week dates 2026-W09-7).
-_DATE_RE = re.compile(r"\s*([0-9]{4})-([0-9]{2})-([0-9]{2})\s*", re.ASCII)
-_DATE_TIME_RE = re.compile(r"\s*([0-9]{4}-[0-9]{2}-[0-9]{2})(?:[Tt ]|\s+).*", re.ASCII | re.DOTALL)
+# A date is a day: year, month and day as YYYY-MM-DD (a one-digit month or day too, 2026-3-1,
+# as YAML reads a date written so). A time or a time zone would be dropped (the engine's
+# calendar has days, not hours), so a date that states one is refused, not silently cut to its
+# day; so are ISO's other forms (20260301, week dates 2026-W09-7, ordinal dates 2026-060).
+_DATE_RE = re.compile(r"\s*([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})\s*", re.ASCII)
+_DATE_TIME_RE = re.compile(r"\s*([0-9]{4}-[0-9]{1,2}-[0-9]{1,2})[Tt\s].*", re.ASCII | re.DOTALL)
 
 
 def _no_time(day: str) -> ValueError:
@@ -348,7 +349,11 @@ def parse_date(value: object) -> dt.date:
             with contextlib.suppress(ValueError):
                 date = dt.date(*map(int, m.groups()))
         elif (t := _DATE_TIME_RE.fullmatch(value)) is not None:
-            raise _no_time(t.group(1))
+            day: dt.date | None = None
+            with contextlib.suppress(ValueError):
+                day = dt.date(*map(int, t.group(1).split("-")))
+            if day is not None:  # a day that exists, with a time
+                raise _no_time(day.isoformat())
     if date is None:
         raise ValueError(f"expected {DATE_HELP}, got {shown(value)}")
     if not FIRST_DATE <= date <= LAST_DATE:

@@ -286,6 +286,22 @@ def test_a_datetime_from_python_is_refused_and_a_date_is_read() -> None:
     with pytest.raises(ValueError, match="^a date has no time or zone here; write 2026-03-01$"):
         parse_date(dt.datetime(2026, 3, 1, tzinfo=dt.UTC))
     assert parse_date(" 2026-03-01 ") == dt.date(2026, 3, 1)
+    assert parse_date("2026-3-1") == dt.date(2026, 3, 1)  # as YAML reads 2026-3-1 unquoted
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("2026-3-1 10:00", "a date has no time or zone here; write 2026-03-01"),  # as a date is
+        ("2026-03-01\t10:00", "a date has no time or zone here; write 2026-03-01"),
+        ("2026-02-30T10:00", DATE + "'2026-02-30T10:00'"),  # no such day: not "write 2026-02-30"
+        ("2026-03-01Z", DATE + "'2026-03-01Z'"),
+    ],
+)
+def test_text_with_a_time_says_which_day_to_write_if_there_is_one(text: str, message: str) -> None:
+    with pytest.raises(ValueError) as e:
+        parse_date(text)
+    assert str(e.value) == message
 
 
 # ---- revenue shares: what validate accepts, run runs --------------------------------------------
