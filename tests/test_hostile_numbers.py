@@ -12,10 +12,13 @@ in an internal error). Each case checks the exact line both ``validate`` and ``r
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
 from conftest import cli
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_hostile_inputs import TOY, refusal, toy
 
 import sim
@@ -169,6 +172,30 @@ def test_shares_and_durations_take_the_same_grouping() -> None:
     assert parse_duration("1,200mo") == parse_duration("100y")
     assert parse_duration("36_524d").days == 36_524
     assert parse_amount_cents("1e3") == 1_000_00  # an exponent, as before
+
+
+@settings(max_examples=200, deadline=None)
+@given(dollars=st.integers(0, 10**13 - 1), cents=st.integers(0, 99))
+def test_any_amount_grouped_by_three_reads_as_python_writes_it(dollars: int, cents: int) -> None:
+    for grouped in (f"{dollars:,}", f"{dollars:_}", f"${dollars:,}.{cents:02d}"):
+        expected = dollars * 100 + (cents if "." in grouped else 0)
+        assert parse_amount_cents(grouped) == expected, grouped
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    head=st.integers(0, 999_999), tail=st.text("0123456789", max_size=6), sep=st.sampled_from(",_")
+)
+def test_a_separator_not_followed_by_exactly_three_digits_is_refused(
+    head: int, tail: str, sep: str
+) -> None:
+    text = f"{head}{sep}{tail}M"
+    grouped = len(tail) == 3 and 1 <= len(str(head)) <= 3 and head > 0
+    if grouped:
+        assert parse_amount_cents(text) == (head * 1000 + int(tail)) * 10**6 * 100
+    else:
+        with pytest.raises(ValueError, match=f"^{re.escape(AMOUNT)}"):
+            parse_amount_cents(text)
 
 
 def test_cash_written_with_a_decimal_comma_in_an_override_is_refused(capsys, tmp_path) -> None:
