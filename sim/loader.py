@@ -23,7 +23,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from sim.errors import ScenarioError
 from sim.scenario import Scenario
-from sim.units import shown
+from sim.units import shown, ungrouped
 
 YamlPath = tuple[str | int, ...]
 Position = tuple[int, int]  # 1-based line, column
@@ -352,10 +352,10 @@ class _Walker:
                 if text not in _BOOLEANS:
                     raise ValueError("booleans are true or false")
                 return _BOOLEANS[text]
-            if node.tag == _INT:
-                return _integer(text.replace("_", ""))
+            if node.tag == _INT:  # the separators by the grammar of every number (sim.units)
+                return _integer(ungrouped(text))
             if node.tag == _FLOAT:
-                return _float(text.replace("_", ""))
+                return _float(ungrouped(text))
             if node.tag == _NULL:
                 return None
             if node.tag == _TIMESTAMP:

@@ -1115,7 +1115,40 @@ def _check_deals(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
                         )
                     )
             pairs.setdefault(pair, i)
-    return errors + _check_milestones(m, doc)
+    return errors + _check_revenue_shares(m, doc) + _check_milestones(m, doc)
+
+
+def _check_revenue_shares(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
+    """The revenue shares a lab pays on the same step sum to at most 100%: each is paid out of
+    the step's revenue as it arrives (sim/kinds/lab.py), which cannot pay out more than itself.
+    Shares whose windows ``(start, until]`` do not overlap never add up; a cap, reached or not,
+    does not count (whether it is reached depends on the run)."""
+    end = m.horizon.after(m.start)
+    by_lab: dict[str, list[tuple[int, RevenueShareModel]]] = {}
+    for i, d in enumerate(m.deals):
+        if isinstance(d, RevenueShareModel):
+            by_lab.setdefault(d.lab, []).append((i, d))
+    errors: list[ScenarioError] = []
+    for lab, deals in by_lab.items():
+        window = {i: (d.start or m.start, d.until or end) for i, d in deals}
+        # the shares paid at once peak just after one of them starts
+        for i, _ in deals:
+            first = window[i][0]
+            paid = [(j, d) for j, d in deals if window[j][0] <= first < window[j][1]]
+            total = math.fsum(d.share for _, d in paid)
+            if total > 1 + 1e-9:
+                shares = ", ".join(f"deals.{j} {_pct(d.share)}" for j, d in paid)
+                errors.append(
+                    doc.error(
+                        ("deals", paid[-1][0], "share"),
+                        f"the revenue shares {shown(lab)} pays on the same steps sum to "
+                        f"{_pct(total)} ({shares}), more than 100%; a lab pays at most 100% "
+                        "of its revenue: lower a share, or make their start and until not "
+                        "overlap",
+                    )
+                )
+                break
+    return errors
 
 
 VALUATIONS = ("pre_money", "post_money", "stake")

@@ -128,12 +128,12 @@ def test_dates_near_the_end_of_the_calendar_are_refused_not_overflowed(capsys, t
         ":27:8: start: the date 9999-12-01 is outside the calendar a scenario may use: "
         "1900-01-01 to 2199-12-31 (and 1 more error)"
     )
-    # a date with a time zone that moves it past 9999-12-31, or an impossible time zone
+    # a date with a time zone that moves it past 9999-12-31 (a time or zone is refused in any
+    # date, docs/scenarios.md), or an impossible time zone
     line = refusal(
         capsys, tmp_path, TOY, "--set", "deals.0.tranches.0.at=9999-12-31T23:00:00-05:00"
     )
-    assert line.endswith("the date 9999-12-31 is outside the calendar a scenario may use: "
-                         "1900-01-01 to 2199-12-31")  # fmt: skip
+    assert line.endswith("deals.0.tranches.0.at: a date has no time or zone here; write 9999-12-31")
     line = refusal(
         capsys, tmp_path, TOY, "--set", "deals.0.tranches.0.at=2026-01-01T00:00:00+99:00"
     )

@@ -126,7 +126,7 @@ def test_error_names_file_line_column_path_and_accepted_form() -> None:
     e = error("cash: 10B", "cash: lots")
     assert str(e) == (
         "x.yaml:8:11: agents.openai.cash: expected an amount such as 50B, $38bn, 500M, 1.2T, "
-        "2_500_000 or 1e9 (dollars), got 'lots'"
+        "2,500,000 or 1e9 (dollars), got 'lots'"
     )
 
 

@@ -103,7 +103,9 @@ def test_duration_rejects_what_is_not_a_duration(bad: object) -> None:
 
 def test_date_from_iso_text_or_yaml_date() -> None:
     assert parse_date("2026-03-01") == dt.date(2026, 3, 1)
-    assert parse_date(dt.datetime(2026, 3, 1, 12, 0)) == dt.date(2026, 3, 1)
+    # a time (and a zone) would be dropped: refused, never cut to the day (docs/scenarios.md)
+    with pytest.raises(ValueError, match="a date has no time or zone here; write 2026-03-01"):
+        parse_date(dt.datetime(2026, 3, 1, 12, 0))
     with pytest.raises(ValueError, match="ISO date"):
         parse_date("March 1st")
 

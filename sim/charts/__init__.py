@@ -57,6 +57,7 @@ from sim.charts.tornado import tornado
 from sim.errors import ScenarioError
 from sim.metrics import DATES, INVESTOR_METRICS, LAB_DATES, LAB_METRICS
 from sim.result import RunLike
+from sim.units import read_number
 
 
 class ChartFunction(Protocol):
@@ -111,7 +112,7 @@ def parse_size(text: str) -> tuple[float, float]:
     """``"13.33x7.5"`` -> ``(13.33, 7.5)``, width by height in inches."""
     parts = text.lower().replace("×", "x").split("x")
     try:
-        width, height = (float(p) for p in parts)
+        width, height = (float(read_number(p.strip())) for p in parts)  # as every number
     except ValueError:
         raise ValueError(
             f"expected WIDTHxHEIGHT in inches such as 13.33x7.5, got {text!r}"

@@ -245,14 +245,18 @@ def customer_revenue(env: simpy.Environment, eng: Engine, lab: LabPlan) -> Proce
         day = int(eng.plan.days[k + 1])
         yield At(env, day, REVENUE)
         eng.books.issue(now(env), legs, origin, lab.revenue[k])
+        left = lab.revenue[k]  # the shares are paid out of the step's revenue, never more
         for r, r_legs, so_far in zip(shares, share_legs, paid, strict=True):
-            # share of the step's revenue, rounded half up, in its window and up to its cap
+            # share of the step's revenue, rounded half up, in its window and up to its cap;
+            # shares summing to 100% (checked by sim.schema) may round a cent past the revenue:
+            # the last in file order is paid what is left
             due = np.floor(lab.revenue[k] * r.share + 0.5).astype(np.int64)
             due = np.where((r.start < day) & (day <= r.until), due, 0)
-            due = np.minimum(due, r.cap - so_far)
+            due = np.minimum(np.minimum(due, r.cap - so_far), left)
             if due.any():
                 eng.books.pay(now(env), a, r_legs, due[None])
                 so_far += due
+                left = left - due
 
 
 def lab_spending(env: simpy.Environment, eng: Engine, lab: LabTables) -> Process:
