@@ -313,6 +313,9 @@ def _no_fail(message: str) -> ScenarioError:
 
 
 _RANGE = re.compile(r"(.*?)\.\.(.*?)(?::(.*))?", re.DOTALL)
+# A sweep's list written like one number grouped by thousands (1,250,500 or $2,500,000.50B):
+# ambiguous, so refused rather than read as a list of small values
+_GROUPED = re.compile(r"[-+]?\$?[1-9][0-9]{0,2}(?:,[0-9]{3})+(?:\.[0-9]*)?[A-Za-z%]*")
 _CALL = re.compile(r"\s*([A-Za-z_]+)\s*\((.*)\)\s*", re.DOTALL)
 
 
@@ -359,6 +362,12 @@ def _sweep(path: str, spec: Any, inp: Input | None, label: str, fail: Fail) -> S
         return Sweep(path, _range(m.group(1), m.group(2), m.group(3), inp, fail), label)
     if isinstance(spec, str):
         text = spec.strip()
+        if _GROUPED.fullmatch(text):  # 1,250,500: one number, or three values?
+            raise fail(
+                f"{shown(text)} reads both as one number grouped by thousands and as a list of "
+                f"values; write one number as {text.replace(',', '_')}, or a list with a space "
+                f"after each comma: {text.replace(',', ', ')}"
+            )
         values = read_value(text if text.startswith("[") else f"[{text}]", label)
     else:
         values = spec

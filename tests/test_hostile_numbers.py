@@ -244,7 +244,11 @@ def test_a_sweep_over_a_number_with_thousands_commas_is_refused_not_split(capsys
         capsys, "sweep", path, "--vary", "agents.labco.cash=1,000,000", "--out", out
     )
     assert (code, printed, out.exists()) == (2, "", False)
-    assert err == f"error: --vary agents.labco.cash=1,000,000: value: {AMOUNT}'000': {LIST}\n"
+    assert err == (
+        "error: --vary agents.labco.cash=1,000,000: '1,000,000' reads both as one number grouped "
+        "by thousands and as a list of values; write one number as 1_000_000, or a list with a "
+        "space after each comma: 1, 000, 000\n"
+    )
 
 
 # ---- dates: a date is a day -------------------------------------------------------------------

@@ -23,6 +23,7 @@ from test_hostile_inputs import refusal, toy
 
 import sim
 from sim.errors import ScenarioError
+from sim.units import AMOUNT_HELP as AMOUNT
 from sim.vary import MAX_RUNS, draw_points, grid_points, load_template
 
 TOY = Path(__file__).resolve().parent.parent / "scenarios" / "toy_round_trip.yaml"
@@ -166,7 +167,6 @@ def test_a_seed_outside_0_to_2_63_is_refused_from_python(seed) -> None:
 
 # ---- hostile cases of our own: refused with the spec, before anything runs ----------------------
 
-AMOUNT = "an amount such as 50B, $38bn, 500M, 1.2T, 2_500_000 or 1e9 (dollars)"
 RANGE = "a range is LO..HI:N, N evenly spaced points from LO to HI inclusive (0%..100%:11)"
 NO_INPUT = (
     "names no input of a scenario; a path is dotted keys and list indices, such as "
@@ -202,6 +202,17 @@ SWEEPS = [
         "agents.labco.cash~normal(1B,1B)",
         "a distribution is drawn by Monte Carlo (draw), not "
         "swept; give a list a,b,c or a range LO..HI:N here",
+    ),
+    (
+        "agents.labco.cash=1,250,500",
+        "'1,250,500' reads both as one number grouped by thousands and as a list of values; "
+        "write one number as 1_250_500, or a list with a space after each comma: 1, 250, 500",
+    ),
+    (
+        "agents.labco.cash=$2,500,000.50",
+        "'$2,500,000.50' reads both as one number grouped by thousands and as a list of values; "
+        "write one number as $2_500_000.50, or a list with a space after each comma: "
+        "$2, 500, 000.50",
     ),
     (
         "agents.bigcloud.margin=-10%,50% at -10%",
