@@ -188,7 +188,7 @@ def run(
     --force, any run).
     """
     import sim
-    from sim.output import RUN_FILES, check_writable, default_run_dir, write_run
+    from sim.output import RUN_FILES, check_writable, default_run_dir, reserve, write_run
     from sim.result import inputs_hash
 
     if (chart_size or dpi is not None) and not chart_formats:
@@ -207,18 +207,19 @@ def run(
     s = _load(scenario, overrides)
     own_folder = out is None and bool(overrides)  # a what-if never replaces the plain run
     out = out or default_run_dir(scenario, inputs_hash(s) if overrides else None)
-    check_writable(out, s, overrides=overrides, force=force)  # before the run, not after
-    result = sim.run(s)
-    extra = draw
-    if with_matrices:
-        from sim.output import MATRIX_FILES, write_matrices
+    with reserve(out):  # from the check to the publish, no other roundtrip writes it
+        check_writable(out, s, overrides=overrides, force=force)  # before the run, not after
+        result = sim.run(s)
+        extra = draw
+        if with_matrices:
+            from sim.output import MATRIX_FILES, write_matrices
 
-        def extra(tmp: Path) -> None:  # the charts and the matrices, in the same atomic write
-            if draw is not None:
-                draw(tmp)
-            write_matrices(result, tmp)
+            def extra(tmp: Path) -> None:  # the charts and the matrices, in one atomic write
+                if draw is not None:
+                    draw(tmp)
+                write_matrices(result, tmp)
 
-    write_run(result, out, extra, overrides=overrides, force=force)
+        write_run(result, out, extra, overrides=overrides, force=force)
     _ignore_signals()  # the run folder is in place: the command completes from here
     click.echo(result.to_json() if as_json else result.summary())
     if with_matrices and not as_json:
