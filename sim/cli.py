@@ -297,21 +297,28 @@ def chart(
     help="Page and chart size in inches (default 13.333x7.5, a 16:9 slide; 8.27x11.69 is A4).",
 )
 @click.option("--dpi", type=int, help="Resolution of any pixels drawn (default 150 dpi).")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace the file even if it is not a report roundtrip wrote (never a folder).",
+)
 def report(
     scenario: Path,
     out: Path,
     overrides: tuple[str, ...],
     size: tuple[float, float] | None,
     dpi: int | None,
+    force: bool,
 ) -> None:
     """Run a scenario and write its report: the question, the key figures, the charts, every
     input with its source comment, and the conservation check. Given the results file of
     roundtrip sweep or mc (.parquet), the report of those runs: what varied, what the
     investment caused across them, the range charts, and the inputs."""
     import sim
+    from sim.publish import claim
     from sim.report import build_report, check_report_path
 
-    check_report_path(out)  # before running: a bad suffix or folder writes nothing
+    check_report_path(out, force=force)  # before running: a bad path writes nothing
     size, dpi = _chart_dpi(dpi, size, "--dpi")
     if scenario.suffix.lower() == ".parquet":
         from sim.report.ranges import build_range_report
@@ -321,12 +328,14 @@ def report(
                 "--set changes a scenario before it runs; a results file holds runs already made",
                 file=str(scenario),
             )
-        build_range_report(scenario, out, size=size, dpi=dpi)
+        with claim(out, hint="choose another file with -o"):
+            build_range_report(scenario, out, size=size, dpi=dpi, force=force)
         _ignore_signals()
         click.echo(f"Wrote {out}: the report of the runs in {scenario}.")
         return
-    result = sim.run(_load(scenario, overrides))
-    build_report(result, out, size=size, dpi=dpi)
+    with claim(out, hint="choose another file with -o"):  # no other roundtrip writes it meanwhile
+        result = sim.run(_load(scenario, overrides))
+        build_report(result, out, size=size, dpi=dpi, force=force)
     _ignore_signals()
     click.echo(f"Wrote {out}: the report of {result.scenario.name!r}.")
 
