@@ -9,6 +9,7 @@ files. Nothing here computes anything a notebook could not get from the Python A
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -687,6 +688,12 @@ def _swing(ctx: click.Context, param: click.Parameter, value: str) -> float:
     help="Chart size in inches (default 13.333x7.5, a 16:9 slide).",
 )
 @click.option("--dpi", type=int, help="Resolution of PNG charts, dots per inch (default 150).")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace the --out folder even if it holds another output of roundtrip's (never a "
+    "folder holding files roundtrip did not write).",
+)
 def sensitivity_command(
     scenario: Path,
     overrides: tuple[str, ...],
@@ -703,6 +710,7 @@ def sensitivity_command(
     chart_formats: tuple[str, ...] | None,
     chart_size: tuple[float, float] | None,
     dpi: int | None,
+    force: bool,
 ) -> None:
     """Swing each numeric input of a scenario alone by +-swing, run every variant as one batch
     and rank the inputs by their effect on a metric; or, with --method sobol, Sobol indices."""
@@ -713,27 +721,41 @@ def sensitivity_command(
     if chart_formats and out is None:
         raise click.UsageError("--charts needs --out DIR, the folder to draw into")
     size, dots = _chart_dpi(dpi, chart_size, "--dpi")
-    table = sensitivity(
-        scenario,
-        metric,
-        investor,
-        swing,
-        method,
-        overrides=overrides,
-        samples=samples,
-        top=top,
-        seed=seed,
-    )
     written: list[str] = []
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "sensitivity.csv").write_text(to_csv(table))
-        written.append("sensitivity.csv")
-        if chart_formats:
-            from sim.charts import render_table
+    with contextlib.ExitStack() as claimed:
+        if out is not None:  # checked and claimed before the runs, published whole after
+            from sim.output import check_folder, reserve, write_atomically
 
-            paths = render_table(table, out, chart_formats, size=size, dpi=dots)
-            written += [p.name for p in paths]
+            about = {
+                "kind": "sensitivity",
+                "scenario": os.path.realpath(scenario),
+                "overrides": list(overrides),
+            }
+            claimed.enter_context(reserve(out))
+            check_folder(out, about, force=force)
+        table = sensitivity(
+            scenario,
+            metric,
+            investor,
+            swing,
+            method,
+            overrides=overrides,
+            samples=samples,
+            top=top,
+            seed=seed,
+        )
+        if out is not None:
+
+            def fill(tmp: Path) -> None:
+                (tmp / "sensitivity.csv").write_text(to_csv(table))
+                written.append("sensitivity.csv")
+                if chart_formats:
+                    from sim.charts import render_table
+
+                    paths = render_table(table, tmp, chart_formats, size=size, dpi=dots)
+                    written.extend(p.name for p in paths)
+
+            write_atomically(out, fill, about=about)
     _ignore_signals()
     if as_csv:
         click.echo(to_csv(table), nl=False)

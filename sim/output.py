@@ -115,6 +115,26 @@ def check_writable(
         )
 
 
+def check_folder(out: str | os.PathLike[str], about: dict[str, Any], *, force: bool) -> None:
+    """Refuse, before anything runs, an output folder other than a run folder (``about`` says
+    its ``kind``, such as ``"sensitivity"``, and the ``scenario`` file it is about) that
+    cannot be written or must not be replaced: as ``check_writable`` refuses a run folder,
+    and, unless ``force``, a folder roundtrip wrote of another kind or scenario."""
+    out = Path(out)
+    _check_place(out, run_folder=True)
+    _check_ours(out, run_folder=True)
+    marker = read_marker(out)
+    if marker is None or force:
+        return
+    if marker.get("kind", "run") == about["kind"] and marker.get("scenario") == about["scenario"]:
+        return
+    raise ScenarioError(
+        f"this folder holds another {_kind(marker)} ({_describe(marker)}); add --force to "
+        "replace it, or choose another folder with --out",
+        file=str(out),
+    )
+
+
 def reserve(out: str | os.PathLike[str], *, run_folder: bool = True) -> Any:
     """Claim the folder ``out`` (``sim.publish.claim``) from the checks before a run to the
     publish after it: ``with reserve(out): check_writable(...); run; write_run(...)``. Refused
@@ -151,7 +171,8 @@ def _describe(marker: dict[str, Any]) -> str:
     overrides = marker.get("overrides") or []
     if overrides:
         text += " with " + " ".join(f"--set {o}" for o in overrides)
-    return text + f", inputs {marker.get('inputs_hash')}"
+    inputs = marker.get("inputs_hash")
+    return text + (f", inputs {inputs}" if inputs else "")
 
 
 def _hint(run_folder: bool) -> str:
