@@ -440,29 +440,42 @@ def _farm_out(
     # names a whole agent, a range that starts out of bounds) are refused before anything runs
     jobs[0][1].scenario()
     out = out or Path("runs") / f"{scenario.stem}.{kind}.parquet"
-    out.parent.mkdir(parents=True, exist_ok=True)
     backend = "local" if scheduler is None else "dask-local" if scheduler == "local" else scheduler
     varied = sorted(jobs.varied)
-    done = farm(
-        ((k, inputs, s) for k, (inputs, s) in enumerate(jobs)),
-        out,
-        backend=backend,
-        workers=workers,
-        chunk_runs=chunk_runs,
-        seed=seed,
-        varied=varied,
-        scenario=base,
-        total=len(jobs),
-        kind=kind,
-    )
     drawn: list[Path] = []
-    if charts.formats:
-        from sim.charts import render_ranges
-        from sim.charts.ranges import range_runs
+    with contextlib.ExitStack() as claimed:
+        if charts.formats:  # the charts' folder too is checked and claimed before the runs
+            from sim.output import check_folder, reserve, write_atomically
 
-        runs = range_runs(done.path, base, varied=varied, kind=kind, series=done.series)
-        folder = done.path.with_name(f"{done.path.stem}.charts")
-        drawn = render_ranges(runs, folder, charts.formats, size=charts.size, dpi=charts.dpi)
+            folder = Path(os.path.abspath(out)).with_name(f"{out.stem}.charts")
+            about = {"kind": "range charts", "scenario": str(folder.with_name(out.name))}
+            claimed.enter_context(reserve(folder))
+            check_folder(folder, about, force=False)
+        done = farm(
+            ((k, inputs, s) for k, (inputs, s) in enumerate(jobs)),
+            out,
+            backend=backend,
+            workers=workers,
+            chunk_runs=chunk_runs,
+            seed=seed,
+            varied=varied,
+            scenario=base,
+            total=len(jobs),
+            kind=kind,
+        )
+        if charts.formats:
+            from sim.charts import applicable, render_ranges
+            from sim.charts.ranges import range_runs
+
+            runs = range_runs(done.path, base, varied=varied, kind=kind, series=done.series)
+            formats = charts.formats or ()
+            if applicable(runs):
+
+                def fill(tmp: Path) -> None:
+                    size, dpi = charts.size, charts.dpi
+                    drawn.extend(render_ranges(runs, tmp, formats, size=size, dpi=dpi))
+
+                write_atomically(folder, fill, about=about)
     _ignore_signals()
     first = base
     owners = [i for i, inv in first.investors.items() if inv.owns] or list(first.investors)

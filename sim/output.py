@@ -224,15 +224,15 @@ def _check_ours(out: Path, *, run_folder: bool) -> None:
     marker = read_marker(out if run_folder else out.parent)
     prefix = "" if run_folder else out.name + "/"
     if marker is None:
-        if os.path.lexists((out if run_folder else out.parent) / MARKER):
+        marker_file = (out if run_folder else out.parent) / MARKER
+        if os.path.lexists(marker_file):
             message = (
                 f"its {MARKER} file is damaged or not roundtrip's (not JSON, or its list of "
                 "files names paths outside the folder or not as text), so roundtrip cannot "
                 "tell its files from yours and replaces nothing; remove or rename it yourself, "
                 "or choose another folder with --out"
             )
-            where = out if run_folder else out.parent
-            raise ScenarioError(message, file=str(where / MARKER))
+            raise ScenarioError(message, file=str(marker_file))
         if not run_folder:
             message = (
                 f"not replaced: {out.parent} has no {MARKER} file listing what roundtrip wrote "

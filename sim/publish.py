@@ -351,7 +351,7 @@ def _rename_noreplace(src: Path, dst: Path) -> None:
         try:
             libc = ctypes.CDLL(None, use_errno=True)
             _renameat2 = libc.renameat2
-            _renameat2.argtypes = [  # type: ignore[attr-defined]
+            _renameat2.argtypes = [
                 ctypes.c_int,
                 ctypes.c_char_p,
                 ctypes.c_int,
