@@ -325,8 +325,10 @@ def write_atomically(
     _check_place(given, run_folder=check)
     out = Path(os.path.abspath(out))  # "x/.." and the like get a real name and parent
     with publish.claim(out if check else out.parent, hint=_hint(check)):
-        if not check:
-            publish.clean_leftovers(out)
+        # leftovers of killed writers of this claim: charts/ and the marker's temporary copies
+        for inner in (out, out / MARKER, out / "charts") if check else (out,):
+            if inner == out or os.path.isdir(out):
+                publish.clean_leftovers(inner)
         _check_ours(given, run_folder=check)
         tmp: Path | None = None
         done = False

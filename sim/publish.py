@@ -78,16 +78,16 @@ def _start_time(pid: int) -> int:
 
 
 def alive(token: str) -> bool:
-    """Whether the owner a leftover names (``owner()``) may still run: it ran on this boot of
-    this machine and a process with its pid and start time exists. An owner of another boot
-    or machine counts as alive (it cannot be told): only the claim's lock says it is gone."""
+    """Whether the owner a leftover names (``owner()``) may still run: a process with its pid
+    and start time exists on this boot of this machine. An owner of another boot or machine
+    counts as alive (it cannot be told from here): only its claim's lock says it is gone."""
     try:
         pid_text, start_text, boot = token.split("-")
         pid, start = int(pid_text), int(start_text)
     except ValueError:
         return True
     if boot != _boot_id()[:8]:
-        return boot == "0" * 8  # no boot id to compare: count it as alive
+        return True  # another boot or another machine: only its claim's lock can tell
     now = _start_time(pid)
     return now == start or (now == 0 and _pid_exists(pid))
 
@@ -111,32 +111,85 @@ def lock_path(target: Path) -> Path:
     return target.with_name(f".{target.name}.lock")
 
 
-def _leftovers(target: Path) -> list[tuple[Path, str]]:
-    """Temporary names of ``target`` in its folder, each with the owner it names."""
+def _leftovers(folder: Path) -> list[tuple[Path, str, str]]:
+    """Temporary names in ``folder`` (``.NAME.<owner>.<random>.<kind>``): each with the name
+    of its target and the owner it names."""
     found = []
-    prefix = f".{target.name}."
     with contextlib.suppress(OSError):
-        for entry in os.scandir(target.parent):
-            rest = entry.name[len(prefix) :] if entry.name.startswith(prefix) else ""
-            parts = rest.split(".")
-            if len(parts) == 3 and parts[2] in ("tmp", "partial", "old"):
-                found.append((Path(entry.path), parts[0]))
+        for entry in os.scandir(folder):
+            parts = entry.name[1:].rsplit(".", 3) if entry.name.startswith(".") else []
+            if len(parts) != 4 or parts[3] not in ("tmp", "partial", "old") or not parts[0]:
+                continue
+            if _is_owner(parts[1]):
+                found.append((Path(entry.path), parts[0], parts[1]))
     return found
 
 
+def _is_owner(token: str) -> bool:
+    parts = token.split("-")
+    return len(parts) == 3 and parts[0].isdigit() and parts[1].lstrip("-").isdigit()
+
+
+def _gone(token: str) -> bool:
+    """Whether the owner a name carries is gone for certain: it ran on this boot of this
+    machine, and no process with its pid and start time is left."""
+    return token.split("-")[2] == _boot_id()[:8] and not alive(token)
+
+
 def clean_leftovers(target: Path) -> list[Path]:
-    """Remove the temporary names of ``target`` whose owner is gone (call it holding the
-    claim: every live writer of ``target`` holds it); returns those removed."""
+    """Remove leftovers of killed writers beside ``target`` (call it holding ``target``'s
+    claim): every temporary name of ``target`` but this process's own (every live writer of
+    ``target`` would hold the claim); of other targets in the folder, the temporary names whose
+    owner is gone for certain (``_gone``), and the lock files no process holds. Returns those
+    removed."""
     removed = []
-    for path, token in _leftovers(target):
-        if token == owner() or alive(token):
+    me = owner()
+    for path, name, token in _leftovers(target.parent):
+        if token == me or (name != target.name and not _gone(token)):
             continue
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path, ignore_errors=True)
         else:
             path.unlink(missing_ok=True)
         removed.append(path)
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(target.parent):
+            lock = Path(entry.path)
+            if not entry.name.startswith(".") or not entry.name.endswith(".lock"):
+                continue
+            if lock != lock_path(target) and _drop_lock(lock):
+                removed.append(lock)
     return removed
+
+
+def _drop_lock(lock: Path) -> bool:
+    """Remove a lock file of ours (its content says so) that no process holds, locking it
+    first, so that a writer taking it meanwhile finds it gone and makes a new one."""
+    try:
+        fd = os.open(lock, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        if os.fstat(fd).st_size > 4096:
+            return False
+        try:
+            about = json.loads(os.read(fd, 4096))
+        except ValueError:
+            return False
+        if not isinstance(about, dict) or not _is_owner(str(about.get("owner", ""))):
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return False  # held: its owner writes now
+        if not os.path.samestat(os.fstat(fd), os.stat(lock, follow_symlinks=False)):
+            return False
+        lock.unlink()
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 # ---- the claim ---------------------------------------------------------------------------------
@@ -288,7 +341,11 @@ def os_error(e: OSError, target: Path, hint: str) -> ScenarioError:
     reason = reasons.get(e.errno or 0)
     if reason is None:
         return ScenarioError(f"cannot be written: {e.strerror or e}; {hint}", file=str(target))
-    where = f" in {e.filename}" if e.filename and e.errno != errno.ENAMETOOLONG else ""
+    where = ""
+    if e.filename and e.errno != errno.ENAMETOOLONG:
+        name = Path(os.fsdecode(e.filename))
+        # a name of ours beside the target (its lock, a temporary file): the folder is the news
+        where = f" in {name.parent if name.name.startswith(f'.{target.name}.') else name}"
     return ScenarioError(f"cannot write{where}: {reason}; {hint}", file=str(target))
 
 
