@@ -676,9 +676,8 @@ def _farm(
     if first is None:
         raise ValueError("no jobs to run")
     base = scenario or _base(first[0])
-    if total is not None:  # room on the disk, before any run
-        inputs = len(varied or first[0][1])
-        publish.check_room(out, room_needed(base, total, inputs, series=series))
+    inputs = len(varied or first[0][1])  # room on the disk, before any run
+    publish.check_room(out, room_needed(base, total, inputs, series=series) if total else 0)
     writer.metadata = metadata = {
         WRITTEN_BY: b"1",
         b"roundtrip.scenario": resolved_yaml_with_sources(base).encode(),

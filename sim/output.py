@@ -8,7 +8,10 @@ marker, ``.roundtrip-run``:
 the scenario file, overrides and inputs hash of the run, and every file roundtrip wrote in the
 folder (charts drawn later with ``roundtrip chart`` are added to it). Everything is written to a
 temporary folder beside the target and moved into place only once complete, so a failed or
-interrupted run leaves nothing half-written.
+interrupted run leaves nothing half-written; the target is claimed from the checks to the move,
+and a new folder never lands on one made meanwhile (``sim.publish``, the rule every output
+follows). A sensitivity folder and a sweep's charts folder are written the same way, their
+marker saying their ``kind``.
 
 The rule for replacing a folder: roundtrip replaces only a folder it wrote, holding nothing but
 the files its marker lists; a folder with anything else in it (or no marker) is refused whole,

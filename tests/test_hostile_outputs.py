@@ -209,10 +209,11 @@ def test_report_never_replaces_a_users_file_unless_forced(small, tmp_path, capsy
         "its own; add --force to replace it, or choose another file with -o"
     )
     assert mine.read_bytes().endswith(b"my own\n") or b"my own" in mine.read_bytes()
-    code, _, err = cli(capsys, "report", small, "-o", mine, "--force")
+    small_pages = ["--size", "6x4", "--dpi", "50"]  # quick to draw
+    code, _, err = cli(capsys, "report", small, "-o", mine, "--force", *small_pages)
     assert (code, err) == (0, "")
     assert sim.report.is_report(mine)
-    code, _, err = cli(capsys, "report", small, "-o", mine)  # now its own: replaced unasked
+    code, _, err = cli(capsys, "report", small, "-o", mine, *small_pages)  # now its own
     assert (code, err) == (0, "")
     assert sorted(p.name for p in tmp_path.iterdir()) == [name, "s.yaml"]
 
