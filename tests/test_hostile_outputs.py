@@ -209,7 +209,7 @@ def test_report_never_replaces_a_users_file_unless_forced(small, tmp_path, capsy
         "its own; add --force to replace it, or choose another file with -o"
     )
     assert mine.read_bytes().endswith(b"my own\n") or b"my own" in mine.read_bytes()
-    small_pages = ["--size", "6x4", "--dpi", "50"]  # quick to draw
+    small_pages = ["--dpi", "50"]  # quick to draw
     code, _, err = cli(capsys, "report", small, "-o", mine, "--force", *small_pages)
     assert (code, err) == (0, "")
     assert sim.report.is_report(mine)
