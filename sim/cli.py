@@ -450,7 +450,7 @@ def _farm_out(
             folder = Path(os.path.abspath(out)).with_name(f"{out.stem}.charts")
             about = {"kind": "range charts", "scenario": str(folder.with_name(out.name))}
             claimed.enter_context(reserve(folder))
-            check_folder(folder, about, force=False)
+            check_folder(folder, about, force=False, can_force=False)
         done = farm(
             ((k, inputs, s) for k, (inputs, s) in enumerate(jobs)),
             out,

@@ -118,11 +118,14 @@ def check_writable(
         )
 
 
-def check_folder(out: str | os.PathLike[str], about: dict[str, Any], *, force: bool) -> None:
+def check_folder(
+    out: str | os.PathLike[str], about: dict[str, Any], *, force: bool, can_force: bool = True
+) -> None:
     """Refuse, before anything runs, an output folder other than a run folder (``about`` says
     its ``kind``, such as ``"sensitivity"``, and the ``scenario`` file it is about) that
     cannot be written or must not be replaced: as ``check_writable`` refuses a run folder,
-    and, unless ``force``, a folder roundtrip wrote of another kind or scenario."""
+    and, unless ``force``, a folder roundtrip wrote of another kind or scenario (the message
+    offers --force if the command has it, ``can_force``)."""
     out = Path(out)
     _check_place(out, run_folder=True)
     _check_ours(out, run_folder=True)
@@ -131,9 +134,10 @@ def check_folder(out: str | os.PathLike[str], about: dict[str, Any], *, force: b
         return
     if marker.get("kind", "run") == about["kind"] and marker.get("scenario") == about["scenario"]:
         return
+    fix = "add --force to replace it" if can_force else "move it aside"
     raise ScenarioError(
-        f"this folder holds another {_kind(marker)} ({_describe(marker)}); add --force to "
-        "replace it, or choose another folder with --out",
+        f"this folder holds another {_kind(marker)} ({_describe(marker)}); {fix}, or choose "
+        "another folder with --out",
         file=str(out),
     )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import importlib
 import json
 import os
 import subprocess
@@ -106,7 +107,7 @@ def no_runs(monkeypatch) -> None:
         pytest.fail("ran before checking the output")
 
     monkeypatch.setattr(sim, "run", ran)
-    monkeypatch.setattr(sys.modules["sim.sensitivity"], "sensitivity", ran)
+    monkeypatch.setattr(importlib.import_module("sim.sensitivity"), "sensitivity", ran)
     monkeypatch.setattr("sim.farm.run_chunk", ran)
 
 
@@ -677,3 +678,17 @@ def test_a_claim_makes_missing_folders_and_removes_them_when_unused(tmp_path) ->
     with publish.claim(tmp_path / "a" / "b" / "x"):
         assert (tmp_path / "a" / "b" / ".x.lock").exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_sweep_charts_into_a_run_folder_say_how_to_fix_it_without_force(
+    small, tmp_path, capsys, monkeypatch
+) -> None:
+    """sweep has no --force: the refusal does not offer it."""
+    assert cli(capsys, "run", small, "--out", tmp_path / "g.charts")[0] == 0
+    before = snapshot(tmp_path)
+    no_runs(monkeypatch)
+    argv = ["sweep", small, "--vary", f"{MARGIN}=10%,20%", "-o", tmp_path / "g.parquet"]
+    line = refused(capsys, *argv, "--charts", "png")
+    assert line.startswith(f"error: {tmp_path / 'g.charts'}: this folder holds another run (of ")
+    assert line.endswith("; move it aside, or choose another folder with --out")
+    assert snapshot(tmp_path) == before
