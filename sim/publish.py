@@ -371,6 +371,14 @@ def publish_file(tmp: Path, target: Path, *, replace: bool) -> None:
         os.link(tmp, target, follow_symlinks=False)
     except FileExistsError:
         raise _taken(target) from None
+    except OSError as e:  # a file system without hard links (FAT, some network shares)
+        if e.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOSYS, errno.EMLINK):
+            raise
+        try:
+            _rename_noreplace(tmp, target)
+        except FileExistsError:
+            raise _taken(target) from None
+        return
     os.unlink(tmp)
 
 
@@ -426,6 +434,6 @@ def _rename_noreplace(src: Path, dst: Path) -> None:
         code = ctypes.get_errno()
         if code not in (errno.ENOSYS, errno.EINVAL):
             raise OSError(code, os.strerror(code), str(dst))
-    if os.path.lexists(dst) and not os.path.isdir(dst):
+    if os.path.lexists(dst) and not (os.path.isdir(dst) and os.path.isdir(src)):
         raise FileExistsError(errno.EEXIST, "exists", str(dst))
     os.rename(src, dst)

@@ -692,3 +692,19 @@ def test_sweep_charts_into_a_run_folder_say_how_to_fix_it_without_force(
     assert line.startswith(f"error: {tmp_path / 'g.charts'}: this folder holds another run (of ")
     assert line.endswith("; move it aside, or choose another folder with --out")
     assert snapshot(tmp_path) == before
+
+
+def test_without_hard_links_a_file_is_still_never_put_over_another(tmp_path, monkeypatch):
+    """A file system without hard links (FAT: EPERM): the file is renamed where nothing is."""
+
+    def no_links(*args: object, **kwargs: object) -> None:
+        raise PermissionError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    (tmp_path / "a.txt").write_text("new")
+    (tmp_path / "b.txt").write_text("theirs")
+    with pytest.raises(publish.TakenMeanwhile):
+        publish.publish_file(tmp_path / "a.txt", tmp_path / "b.txt", replace=False)
+    assert (tmp_path / "b.txt").read_text() == "theirs"
+    publish.publish_file(tmp_path / "a.txt", tmp_path / "c.txt", replace=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.txt", "c.txt"]
