@@ -213,8 +213,9 @@ def claim(target: str | os.PathLike[str], *, hint: str = "choose another path") 
     block ends; refused (``ScenarioError``) if another live process holds it. Missing folders
     above it are made, and removed again at the end if still empty. Leftovers of the target's
     earlier writers that are gone are removed."""
+    given = Path(target)  # as the user wrote it, for messages
     target = Path(os.path.abspath(target))
-    check_name(target)
+    check_name(given)
     lock = lock_path(target)
     key = str(lock)
     if key in _HELD:
@@ -231,12 +232,12 @@ def claim(target: str | os.PathLike[str], *, hint: str = "choose another path") 
             target.parent.mkdir(parents=True, exist_ok=True)
             fd = _lock(lock)
         except OSError as e:
-            raise os_error(e, target, hint) from None
+            raise os_error(e, given, hint) from None
         if fd < 0:
             raise ScenarioError(
                 f"another roundtrip{_owner_of(lock)} is writing this now; wait for it to "
                 f"finish, or {hint}",
-                file=str(target),
+                file=str(given),
             )
         _HELD[key] = 1
         clean_leftovers(target)
@@ -336,7 +337,9 @@ def os_error(e: OSError, target: Path, hint: str) -> ScenarioError:
         errno.EROFS: "the disk is read-only",
         errno.ENAMETOOLONG: "a name on the way is too long",
         errno.ENOTDIR: "a part of the path is a file, not a folder",
-        errno.ELOOP: "a symbolic link on the way loops",
+        errno.ELOOP: "a symbolic link is in the way (where roundtrip puts its lock or "
+        "temporary file), or links loop",
+        errno.EISDIR: "a folder is in the way (where roundtrip puts its lock or temporary file)",
     }
     reason = reasons.get(e.errno or 0)
     if reason is None:
@@ -344,8 +347,9 @@ def os_error(e: OSError, target: Path, hint: str) -> ScenarioError:
     where = ""
     if e.filename and e.errno != errno.ENAMETOOLONG:
         name = Path(os.fsdecode(e.filename))
-        # a name of ours beside the target (its lock, a temporary file): the folder is the news
-        where = f" in {name.parent if name.name.startswith(f'.{target.name}.') else name}"
+        ours = name.name.startswith(f".{target.name}.")  # its lock, a temporary file
+        refused = e.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
+        where = f" in {name.parent}" if ours and refused else f" at {name}"
     return ScenarioError(f"cannot write{where}: {reason}; {hint}", file=str(target))
 
 

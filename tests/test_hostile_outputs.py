@@ -708,3 +708,23 @@ def test_without_hard_links_a_file_is_still_never_put_over_another(tmp_path, mon
     assert (tmp_path / "b.txt").read_text() == "theirs"
     publish.publish_file(tmp_path / "a.txt", tmp_path / "c.txt", replace=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b.txt", "c.txt"]
+
+
+@pytest.mark.parametrize("kind", ["symlink", "folder"])
+def test_a_lock_file_replaced_by_a_link_or_a_folder_is_refused_and_left_alone(
+    small, tmp_path, capsys, monkeypatch, kind
+) -> None:
+    """Nothing is written through a link planted where the lock goes."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep")
+    lock = tmp_path / ".run.lock"
+    if kind == "symlink":
+        lock.symlink_to(victim)
+    else:
+        lock.mkdir()
+    no_runs(monkeypatch)
+    line = refused(capsys, "run", small, "--out", tmp_path / "run")
+    assert line.startswith(f"error: {tmp_path / 'run'}: cannot write at {lock}: a ")
+    assert ("symbolic link is in the way" if kind == "symlink" else "folder is in the way") in line
+    assert victim.read_text() == "keep"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".run.lock", "s.yaml", "victim.txt"]
