@@ -217,9 +217,16 @@ def _check_place(out: Path, *, run_folder: bool) -> None:
     needed = [base] + ([here] if os.path.isdir(here) else [])  # a folder replaced is moved
     for folder in needed:
         if not os.access(folder, os.R_OK | os.W_OK | os.X_OK):
-            message = f"cannot write in {folder}: permission denied; {hint}"
-            raise ScenarioError(message, file=str(out))
+            why = "the disk is read-only" if _read_only(folder) else "permission denied"
+            raise ScenarioError(f"cannot write in {folder}: {why}; {hint}", file=str(out))
     publish.check_room(out)
+
+
+def _read_only(folder: str) -> bool:
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
 
 
 def _check_ours(out: Path, *, run_folder: bool) -> None:

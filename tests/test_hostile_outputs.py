@@ -728,3 +728,48 @@ def test_a_lock_file_replaced_by_a_link_or_a_folder_is_refused_and_left_alone(
     assert ("symbolic link is in the way" if kind == "symlink" else "folder is in the way") in line
     assert victim.read_text() == "keep"
     assert sorted(p.name for p in tmp_path.iterdir()) == [".run.lock", "s.yaml", "victim.txt"]
+
+
+@pytest.fixture
+def read_only(tmp_path: Path):
+    """A folder no one may write in: mode 555, and for root (whom mode bits do not stop) a
+    read-only bind mount of it; skipped where neither holds."""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    mounted = False
+    if os.geteuid() == 0:
+        steps = [["mount", "--bind", folder, folder], ["mount", "-o", "remount,ro,bind", folder]]
+        for step in steps:
+            if subprocess.run(step, capture_output=True).returncode != 0:
+                if mounted:
+                    subprocess.run(["umount", folder], capture_output=True)
+                pytest.skip("root, and no read-only bind mount here")
+            mounted = True
+    else:
+        folder.chmod(0o555)
+    try:
+        yield folder
+    finally:
+        if mounted:
+            subprocess.run(["umount", folder], capture_output=True)
+        folder.chmod(0o755)
+
+
+@pytest.mark.parametrize(
+    ("command", "name", "extra"),
+    [
+        ("run", "run", []),
+        ("report", "r.pdf", []),
+        ("sensitivity", "sens", []),
+        ("sweep", "g.parquet", ["--vary", f"{MARGIN}=10%,20%"]),
+        ("mc", "m.parquet", ["--runs", "3", "--vary", f"{MARGIN}~uniform(20%,40%)"]),
+    ],
+)
+def test_a_read_only_folder_is_refused_before_any_run(
+    small, read_only, capsys, monkeypatch, command, name, extra
+) -> None:
+    no_runs(monkeypatch)
+    line = refused(capsys, command, small, "-o", read_only / name, *extra)
+    assert line.startswith(f"error: {read_only / name}: ")
+    assert "read-only" in line or "not writable" in line or "permission denied" in line
+    assert list(read_only.iterdir()) == []
