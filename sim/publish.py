@@ -130,21 +130,36 @@ def _is_owner(token: str) -> bool:
     return len(parts) == 3 and parts[0].isdigit() and parts[1].lstrip("-").isdigit()
 
 
+def _same_boot(token: str) -> bool:
+    return token.split("-")[2] == _boot_id()[:8]
+
+
 def _gone(token: str) -> bool:
     """Whether the owner a name carries is gone for certain: it ran on this boot of this
     machine, and no process with its pid and start time is left."""
-    return token.split("-")[2] == _boot_id()[:8] and not alive(token)
+    return _same_boot(token) and not alive(token)
 
 
 def clean_leftovers(target: Path) -> list[Path]:
     """Remove leftovers of killed writers beside ``target`` (call it holding ``target``'s
-    claim): every temporary name of ``target`` but this process's own (every live writer of
-    ``target`` would hold the claim); of other targets in the folder, the temporary names whose
-    owner is gone for certain (``_gone``), and the lock files no process holds. Returns those
-    removed."""
+    claim): the temporary names of ``target`` but this process's own (a live writer of
+    ``target`` holds the claim, so their owner is gone: of another boot, or killed); of other
+    targets in the folder, the temporary names whose owner is gone for certain (``_gone``),
+    and the lock files no process holds. Returns those removed. A temporary name of
+    ``target`` whose owner runs on this machine (which cannot hold the claim, but might write
+    there still, as a roundtrip older than claims would) refuses the target
+    (``ScenarioError``), left alone."""
     removed = []
     me = owner()
-    for path, name, token in _leftovers(target.parent):
+    found = _leftovers(target.parent)
+    for path, name, token in found:
+        if name == target.name and token != me and alive(token) and _same_boot(token):
+            raise ScenarioError(
+                f"a roundtrip process still running (pid {token.split('-')[0]}) has a "
+                f"temporary file here, {path.name}; wait for it to end, or choose another path",
+                file=str(target),
+            )
+    for path, name, token in found:
         if token == me or (name != target.name and not _gone(token)):
             continue
         if path.is_dir() and not path.is_symlink():

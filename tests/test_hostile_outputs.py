@@ -773,3 +773,20 @@ def test_a_read_only_folder_is_refused_before_any_run(
     assert line.startswith(f"error: {read_only / name}: ")
     assert "read-only" in line or "not writable" in line or "permission denied" in line
     assert list(read_only.iterdir()) == []
+
+
+def test_a_temporary_folder_of_the_same_output_whose_owner_runs_refuses_it(
+    small, tmp_path, capsys, monkeypatch
+) -> None:
+    """A process still running left it (one that holds no claim, as an older roundtrip): it may
+    write there still, so the output is refused and the folder left alone."""
+    live = live_owner()
+    tmp = tmp_path / f".run.{live}.0e0e0e0e.tmp"
+    tmp.mkdir()
+    no_runs(monkeypatch)
+    line = refused(capsys, "run", small, "--out", tmp_path / "run")
+    assert line == (
+        f"error: {tmp_path / 'run'}: a roundtrip process still running (pid {os.getppid()}) "
+        f"has a temporary file here, {tmp.name}; wait for it to end, or choose another path"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == [tmp.name, "s.yaml"]
