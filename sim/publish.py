@@ -38,6 +38,7 @@ import os
 import secrets
 import shutil
 import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -208,7 +209,9 @@ def _drop_lock(lock: Path) -> bool:
 
 
 # ---- the claim ---------------------------------------------------------------------------------
-_HELD: dict[str, int] = {}  # lock file -> depth: a process may claim what it holds again
+# (thread, lock file) -> depth: a thread may claim what it holds again (a command claims its
+# output before the run, the writer after it); another thread of the process is refused
+_HELD: dict[tuple[int, str], int] = {}
 
 
 def check_name(target: Path) -> None:
@@ -232,7 +235,7 @@ def claim(target: str | os.PathLike[str], *, hint: str = "choose another path") 
     target = Path(os.path.abspath(target))
     check_name(given)
     lock = lock_path(target)
-    key = str(lock)
+    key = (threading.get_ident(), str(lock))
     if key in _HELD:
         _HELD[key] += 1
         try:

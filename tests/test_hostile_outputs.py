@@ -13,8 +13,10 @@ import fcntl
 import importlib
 import json
 import os
+import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -24,7 +26,8 @@ from conftest import cli
 
 import sim
 from sim import publish
-from sim.output import MARKER, read_marker
+from sim.errors import ScenarioError
+from sim.output import MARKER, read_marker, write_atomically
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = """\
@@ -791,3 +794,40 @@ def test_a_temporary_folder_of_the_same_output_whose_owner_runs_refuses_it(
         f"has a temporary file here, {tmp.name}; wait for it to end, or choose another path"
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == [tmp.name, "s.yaml"]
+
+
+def test_two_threads_writing_one_new_folder_one_wins_whole(tmp_path) -> None:
+    """In one process (a notebook's threads): both fill their temporary folder at once; the
+    first to claim writes it, the other is refused before filling, and the folder is whole."""
+    out = tmp_path / "out"
+    started = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def write(name: str) -> None:
+        def fill(tmp: Path) -> None:
+            (tmp / "who.txt").write_text(name)
+            time.sleep(0.2)  # the other thread tries meanwhile
+
+        started.wait()
+        try:
+            write_atomically(out, fill, about={"by": name})
+            outcomes[name] = "wrote"
+        except ScenarioError as e:
+            outcomes[name] = str(e)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    winner = (out / "who.txt").read_text()
+    loser = "b" if winner == "a" else "a"
+    assert outcomes[winner] == "wrote"
+    # the owner is named once the winner has written it in the lock, a moment after taking it
+    said = outcomes[loser].replace(f" (pid {os.getpid()} on {socket.gethostname()})", "")
+    assert (
+        said
+        == f"{out}: another roundtrip is writing this now; wait for it to finish, or {RUN_HINT}"
+    )
+    assert read_marker(out)["files"] == ["who.txt"] and read_marker(out)["by"] == winner
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
