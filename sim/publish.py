@@ -13,13 +13,20 @@ Monte Carlo's results and series files, their charts folder) goes through these 
    holds is the leftover of a killed run, and the next writer takes it over.
 3. **Written under a temporary name** beside the target that carries the same owner
    (``.NAME.<pid>-<start>-<boot>.<random>.tmp``, ``.partial``, ``.old``). A writer holding the
-   claim removes the leftovers of its target whose owner is gone; one whose owner is alive (on
-   this machine, by pid and start time) is left alone.
+   claim removes the target's leftovers (``clean_leftovers``): those of a process gone (of
+   this machine, by pid and start time; or of an earlier boot); one whose process still runs
+   on this machine refuses the target and is left alone. Leftovers of other targets in the
+   folder go when their process is gone for certain, and lock files when no process holds them.
 4. **Published without replacing silently**: a new file appears with ``os.link`` and a new
    folder with ``renameat2(RENAME_NOREPLACE)``; both fail if anything took the name meanwhile
    (``TakenMeanwhile``, exit 2). Where ``renameat2`` is missing (not Linux, or a file system
-   without it) a folder is renamed, which can replace only an empty folder made meanwhile. An
-   output already there is replaced only under the claim, after the caller found it its own.
+   without it) a folder is renamed, which can replace only an empty folder made meanwhile;
+   where hard links are missing (FAT, some shares) a file is renamed the same way. An output
+   already there is replaced only under the claim, after the caller found it its own.
+
+Locks are ``flock`` locks: on a network file system whose locks are not shared between
+machines, two machines writing the same output at once are not kept apart (a new output still
+never lands on another, by step 4).
 
 What counts as roundtrip's own is the caller's rule: a folder's ``.roundtrip-run`` marker
 (``sim.output``), a Parquet file's metadata (``sim.farm``), a report's mark (``sim.report``).
