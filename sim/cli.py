@@ -9,6 +9,7 @@ files. Nothing here computes anything a notebook could not get from the Python A
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -188,7 +189,7 @@ def run(
     --force, any run).
     """
     import sim
-    from sim.output import RUN_FILES, check_writable, default_run_dir, write_run
+    from sim.output import RUN_FILES, check_writable, default_run_dir, reserve, write_run
     from sim.result import inputs_hash
 
     if (chart_size or dpi is not None) and not chart_formats:
@@ -207,18 +208,19 @@ def run(
     s = _load(scenario, overrides)
     own_folder = out is None and bool(overrides)  # a what-if never replaces the plain run
     out = out or default_run_dir(scenario, inputs_hash(s) if overrides else None)
-    check_writable(out, s, overrides=overrides, force=force)  # before the run, not after
-    result = sim.run(s)
-    extra = draw
-    if with_matrices:
-        from sim.output import MATRIX_FILES, write_matrices
+    with reserve(out):  # from the check to the publish, no other roundtrip writes it
+        check_writable(out, s, overrides=overrides, force=force)  # before the run, not after
+        result = sim.run(s)
+        extra = draw
+        if with_matrices:
+            from sim.output import MATRIX_FILES, write_matrices
 
-        def extra(tmp: Path) -> None:  # the charts and the matrices, in the same atomic write
-            if draw is not None:
-                draw(tmp)
-            write_matrices(result, tmp)
+            def extra(tmp: Path) -> None:  # the charts and the matrices, in one atomic write
+                if draw is not None:
+                    draw(tmp)
+                write_matrices(result, tmp)
 
-    write_run(result, out, extra, overrides=overrides, force=force)
+        write_run(result, out, extra, overrides=overrides, force=force)
     _ignore_signals()  # the run folder is in place: the command completes from here
     click.echo(result.to_json() if as_json else result.summary())
     if with_matrices and not as_json:
@@ -296,21 +298,28 @@ def chart(
     help="Page and chart size in inches (default 13.333x7.5, a 16:9 slide; 8.27x11.69 is A4).",
 )
 @click.option("--dpi", type=int, help="Resolution of any pixels drawn (default 150 dpi).")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace the file even if it is not a report roundtrip wrote (never a folder).",
+)
 def report(
     scenario: Path,
     out: Path,
     overrides: tuple[str, ...],
     size: tuple[float, float] | None,
     dpi: int | None,
+    force: bool,
 ) -> None:
     """Run a scenario and write its report: the question, the key figures, the charts, every
     input with its source comment, and the conservation check. Given the results file of
     roundtrip sweep or mc (.parquet), the report of those runs: what varied, what the
     investment caused across them, the range charts, and the inputs."""
     import sim
+    from sim.publish import claim
     from sim.report import build_report, check_report_path
 
-    check_report_path(out)  # before running: a bad suffix or folder writes nothing
+    check_report_path(out, force=force)  # before running: a bad path writes nothing
     size, dpi = _chart_dpi(dpi, size, "--dpi")
     if scenario.suffix.lower() == ".parquet":
         from sim.report.ranges import build_range_report
@@ -320,12 +329,14 @@ def report(
                 "--set changes a scenario before it runs; a results file holds runs already made",
                 file=str(scenario),
             )
-        build_range_report(scenario, out, size=size, dpi=dpi)
+        with claim(out, hint="choose another file with -o"):
+            build_range_report(scenario, out, size=size, dpi=dpi, force=force)
         _ignore_signals()
         click.echo(f"Wrote {out}: the report of the runs in {scenario}.")
         return
-    result = sim.run(_load(scenario, overrides))
-    build_report(result, out, size=size, dpi=dpi)
+    with claim(out, hint="choose another file with -o"):  # no other roundtrip writes it meanwhile
+        result = sim.run(_load(scenario, overrides))
+        build_report(result, out, size=size, dpi=dpi, force=force)
     _ignore_signals()
     click.echo(f"Wrote {out}: the report of {result.scenario.name!r}.")
 
@@ -429,29 +440,42 @@ def _farm_out(
     # that names a whole agent, or a range that starts out of bounds, is refused before any run
     jobs.check()
     out = out or Path("runs") / f"{scenario.stem}.{kind}.parquet"
-    out.parent.mkdir(parents=True, exist_ok=True)
     backend = "local" if scheduler is None else "dask-local" if scheduler == "local" else scheduler
     varied = sorted(jobs.varied)
-    done = farm(
-        ((k, inputs, s) for k, (inputs, s) in enumerate(jobs)),
-        out,
-        backend=backend,
-        workers=workers,
-        chunk_runs=chunk_runs,
-        seed=seed,
-        varied=varied,
-        scenario=base,
-        total=len(jobs),
-        kind=kind,
-    )
     drawn: list[Path] = []
-    if charts.formats:
-        from sim.charts import render_ranges
-        from sim.charts.ranges import range_runs
+    with contextlib.ExitStack() as claimed:
+        if charts.formats:  # the charts' folder too is checked and claimed before the runs
+            from sim.output import check_folder, reserve, write_atomically
 
-        runs = range_runs(done.path, base, varied=varied, kind=kind, series=done.series)
-        folder = done.path.with_name(f"{done.path.stem}.charts")
-        drawn = render_ranges(runs, folder, charts.formats, size=charts.size, dpi=charts.dpi)
+            folder = Path(os.path.abspath(out)).with_name(f"{out.stem}.charts")
+            about = {"kind": "range charts", "scenario": str(folder.with_name(out.name))}
+            claimed.enter_context(reserve(folder))
+            check_folder(folder, about, force=False, can_force=False)
+        done = farm(
+            ((k, inputs, s) for k, (inputs, s) in enumerate(jobs)),
+            out,
+            backend=backend,
+            workers=workers,
+            chunk_runs=chunk_runs,
+            seed=seed,
+            varied=varied,
+            scenario=base,
+            total=len(jobs),
+            kind=kind,
+        )
+        if charts.formats:
+            from sim.charts import applicable, render_ranges
+            from sim.charts.ranges import range_runs
+
+            runs = range_runs(done.path, base, varied=varied, kind=kind, series=done.series)
+            formats = charts.formats or ()
+            if applicable(runs):
+
+                def fill(tmp: Path) -> None:
+                    size, dpi = charts.size, charts.dpi
+                    drawn.extend(render_ranges(runs, tmp, formats, size=size, dpi=dpi))
+
+                write_atomically(folder, fill, about=about)
     _ignore_signals()
     first = base
     owners = [i for i, inv in first.investors.items() if inv.owns] or list(first.investors)
@@ -683,6 +707,12 @@ def _swing(ctx: click.Context, param: click.Parameter, value: str) -> float:
     help="Chart size in inches (default 13.333x7.5, a 16:9 slide).",
 )
 @click.option("--dpi", type=int, help="Resolution of PNG charts, dots per inch (default 150).")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace the --out folder even if it holds another output of roundtrip's (never a "
+    "folder holding files roundtrip did not write).",
+)
 def sensitivity_command(
     scenario: Path,
     overrides: tuple[str, ...],
@@ -699,6 +729,7 @@ def sensitivity_command(
     chart_formats: tuple[str, ...] | None,
     chart_size: tuple[float, float] | None,
     dpi: int | None,
+    force: bool,
 ) -> None:
     """Swing each numeric input of a scenario alone by +-swing, run every variant as one batch
     and rank the inputs by their effect on a metric; or, with --method sobol, Sobol indices."""
@@ -709,27 +740,41 @@ def sensitivity_command(
     if chart_formats and out is None:
         raise click.UsageError("--charts needs --out DIR, the folder to draw into")
     size, dots = _chart_dpi(dpi, chart_size, "--dpi")
-    table = sensitivity(
-        scenario,
-        metric,
-        investor,
-        swing,
-        method,
-        overrides=overrides,
-        samples=samples,
-        top=top,
-        seed=seed,
-    )
     written: list[str] = []
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "sensitivity.csv").write_text(to_csv(table))
-        written.append("sensitivity.csv")
-        if chart_formats:
-            from sim.charts import render_table
+    with contextlib.ExitStack() as claimed:
+        if out is not None:  # checked and claimed before the runs, published whole after
+            from sim.output import check_folder, reserve, write_atomically
 
-            paths = render_table(table, out, chart_formats, size=size, dpi=dots)
-            written += [p.name for p in paths]
+            about = {
+                "kind": "sensitivity",
+                "scenario": os.path.realpath(scenario),
+                "overrides": list(overrides),
+            }
+            claimed.enter_context(reserve(out))
+            check_folder(out, about, force=force)
+        table = sensitivity(
+            scenario,
+            metric,
+            investor,
+            swing,
+            method,
+            overrides=overrides,
+            samples=samples,
+            top=top,
+            seed=seed,
+        )
+        if out is not None:
+
+            def fill(tmp: Path) -> None:
+                (tmp / "sensitivity.csv").write_text(to_csv(table))
+                written.append("sensitivity.csv")
+                if chart_formats:
+                    from sim.charts import render_table
+
+                    paths = render_table(table, tmp, chart_formats, size=size, dpi=dots)
+                    written.extend(p.name for p in paths)
+
+            write_atomically(out, fill, about=about)
     _ignore_signals()
     if as_csv:
         click.echo(to_csv(table), nl=False)

@@ -19,6 +19,7 @@ again from a template and overrides on the worker.
 from __future__ import annotations
 
 import collections
+import contextlib
 import datetime as dt
 import importlib.metadata
 import json
@@ -35,6 +36,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 import numpy as np
 import pyarrow as pa
 
+from sim import publish
 from sim.books import KIND
 from sim.errors import ScenarioError
 from sim.metrics import DATES, INVESTOR_METRICS, LAB_DATES, LAB_METRICS, MONEY, Metrics
@@ -497,7 +499,8 @@ def version() -> str:
 
 def _refuse_unless_ours(path: Path) -> None:
     """A file already at ``path`` is replaced only if farm wrote it (``ScenarioError``
-    otherwise, before anything runs)."""
+    otherwise, before anything runs); a name too long is refused too."""
+    publish.check_name(path)
     if not os.path.lexists(path):
         return
     if path.is_symlink() or not path.is_file():
@@ -562,42 +565,83 @@ def series_path(out: str | os.PathLike[str]) -> Path:
 
 
 class _Writer:
-    """Chunks' rows as row groups of ``<out>.partial``, renamed to ``out`` when closed."""
+    """Chunks' rows as row groups of a temporary file beside ``out``
+    (``.NAME.<owner>.<random>.partial``, ``sim.publish.temporary_name``), put in place at
+    ``out`` when closed: where nothing is, with ``os.link``; over a file farm wrote (checked
+    under the claim), with a rename. A write or close the system refuses (a full disk) removes
+    the temporary files of every writer of its ``group`` and raises ``ScenarioError``."""
 
-    def __init__(self, out: Path, metadata: dict[bytes, bytes]) -> None:
-        self.out, self.partial = out, out.with_name(out.name + ".partial")
+    def __init__(self, out: Path, metadata: dict[bytes, bytes], group: list[_Writer]) -> None:
+        self.out, self.partial = out, publish.temporary_name(out, ".partial")
         self.metadata = metadata
         self.writer: Any = None
         self.runs = self.errors = 0
+        self.aborted = self.closed = False
+        self.group = group
+        group.append(self)
 
     def write(self, table: pa.Table) -> None:
         import pyarrow.parquet as pq
 
-        if self.writer is None:
-            schema = table.schema.with_metadata(self.metadata)
-            self.writer = pq.ParquetWriter(self.partial, schema)
-        if table.column_names != self.writer.schema.names:
-            raise ValueError(
-                "a chunk's columns differ from the first chunk's: every job must name the same "
-                f"inputs and have the same structure (got {table.column_names[:6]}...)"
-            )
-        table = table.cast(self.writer.schema.remove_metadata())
-        self.writer.write_table(table, row_group_size=max(1, table.num_rows))
+        if self.aborted:  # a sibling failed: nothing of this job is kept
+            return
+        try:
+            if self.writer is None:
+                schema = table.schema.with_metadata(self.metadata)
+                self.writer = pq.ParquetWriter(self.partial, schema)
+            if table.column_names != self.writer.schema.names:
+                raise ValueError(
+                    "a chunk's columns differ from the first chunk's: every job must name the "
+                    f"same inputs and have the same structure (got {table.column_names[:6]}...)"
+                )
+            table = table.cast(self.writer.schema.remove_metadata())
+            self.writer.write_table(table, row_group_size=max(1, table.num_rows))
+        except OSError as e:
+            raise self._failed(e) from None
         self.runs += table.num_rows
         if "error" in table.column_names:
             self.errors += table.num_rows - table.column("error").null_count
 
     def close(self, complete: bool, total: int | None) -> bool:
-        """Close the file and put it in place; False if nothing was written."""
-        if self.writer is None:
+        """Close the file; once every writer of the group is closed, put them all in place
+        (so that a full disk closing the second keeps neither). False if nothing was
+        written."""
+        if self.writer is None or self.aborted:
             return False
         extra = {"runs": self.runs, "runs_total": total, "complete": complete}
-        self.writer.add_key_value_metadata(
-            {f"roundtrip.{k}": json.dumps(v) for k, v in extra.items()}
-        )
-        self.writer.close()
-        os.replace(self.partial, self.out)
+        try:
+            self.writer.add_key_value_metadata(
+                {f"roundtrip.{k}": json.dumps(v) for k, v in extra.items()}
+            )
+            self.writer.close()
+            self.closed = True
+            if all(w.closed or w.writer is None for w in self.group):
+                for w in self.group:
+                    if w.closed:
+                        publish.publish_file(w.partial, w.out, replace=os.path.lexists(w.out))
+        except OSError as e:
+            raise self._failed(e) from None
+        except ScenarioError:  # another program put a file there meanwhile
+            for w in self.group:
+                w.abort()
+            raise
         return True
+
+    def _failed(self, e: OSError) -> BaseException:
+        """Remove every temporary file of the group; the error to raise for ``e``."""
+        for w in self.group:
+            w.abort()
+        if publish.is_user_error(e):
+            return publish.os_error(e, self.out, "choose another path with --out")
+        return e
+
+    def abort(self) -> None:
+        """Drop the temporary file: closed as far as it goes, then removed."""
+        self.aborted = True
+        if self.writer is not None and not self.closed:
+            with contextlib.suppress(OSError, pa.ArrowException):
+                self.writer.close()
+        self.partial.unlink(missing_ok=True)
 
 
 def _chunks(jobs: Iterable[Job], size: int) -> Iterator[list[Job]]:
@@ -650,13 +694,59 @@ def farm(
     if chunk_runs < 1:
         raise ValueError(f"chunk_runs(={chunk_runs}) must be >= 1")
     out = Path(os.path.abspath(out))
-    writer = _Writer(out, {})
-    paths = _Writer(series_path(out), {}) if series else None
-    for w in (writer, paths):
-        if w is not None:
-            _refuse_unless_ours(w.out)
-            _refuse_unless_ours(w.partial)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    targets = [out, series_path(out)] if series else [out]
+    for target in targets:  # at once, before anything is made
+        _refuse_unless_ours(target)
+    with contextlib.ExitStack() as claimed:
+        for target in targets:
+            claimed.enter_context(publish.claim(target, hint="choose another path with --out"))
+            _refuse_unless_ours(target)  # again: now no other roundtrip writes it
+        return _farm(
+            jobs,
+            out,
+            backend=backend,
+            workers=workers,
+            chunk_runs=chunk_runs,
+            seed=seed,
+            varied=varied,
+            scenario=scenario,
+            total=total,
+            progress=progress,
+            series=series,
+            kind=kind,
+        )
+
+
+def room_needed(scenario: Scenario, runs: int, inputs: int, *, series: bool = True) -> int:
+    """Bytes a farm file of ``runs`` runs of this structure (``inputs`` varied) may take on
+    disk, an upper bound: 8 bytes a cell (float64 or int64, before compression), plus the
+    series file's rows (a run, grid date and investor with a twin: 24 bytes, measured 18.5 on
+    the $50B file), plus ``sim.publish.MIN_FREE``."""
+    row = 8 * (len(metric_columns(scenario)) + inputs + 2)
+    if series:
+        row += 24 * len(scenario.grid()) * len(series_investors(scenario))
+    return runs * row + publish.MIN_FREE
+
+
+def _farm(
+    jobs: Iterable[Job],
+    out: Path,
+    *,
+    backend: str,
+    workers: int | None,
+    chunk_runs: int,
+    seed: int | None,
+    varied: Sequence[str] | None,
+    scenario: Scenario | None,
+    total: int | None,
+    progress: bool | None,
+    series: bool,
+    kind: str | None,
+) -> Farmed:
+    """``farm``, its targets claimed."""
+    group: list[_Writer] = []
+    writer = _Writer(out, {}, group)
+    paths = _Writer(series_path(out), {}, group) if series else None
     if total is None and isinstance(jobs, Sized):
         total = len(jobs)
     chunks = _chunks(jobs, chunk_runs)
@@ -664,6 +754,8 @@ def farm(
     if first is None:
         raise ValueError("no jobs to run")
     base = scenario or _base(first[0])
+    inputs = len(varied or first[0][1])  # room on the disk, before any run
+    publish.check_room(out, room_needed(base, total, inputs, series=series) if total else 0)
     writer.metadata = metadata = {
         WRITTEN_BY: b"1",
         b"roundtrip.scenario": resolved_yaml_with_sources(base).encode(),

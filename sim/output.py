@@ -8,7 +8,10 @@ marker, ``.roundtrip-run``:
 the scenario file, overrides and inputs hash of the run, and every file roundtrip wrote in the
 folder (charts drawn later with ``roundtrip chart`` are added to it). Everything is written to a
 temporary folder beside the target and moved into place only once complete, so a failed or
-interrupted run leaves nothing half-written.
+interrupted run leaves nothing half-written; the target is claimed from the checks to the move,
+and a new folder never lands on one made meanwhile (``sim.publish``, the rule every output
+follows). A sensitivity folder and a sweep's charts folder are written the same way, their
+marker saying their ``kind``.
 
 The rule for replacing a folder: roundtrip replaces only a folder it wrote, holding nothing but
 the files its marker lists; a folder with anything else in it (or no marker) is refused whole,
@@ -24,12 +27,12 @@ import json
 import os
 import shutil
 import signal
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sim import publish
 from sim.errors import ScenarioError
 from sim.result import Result, inputs_hash, resolved_yaml_with_sources
 from sim.scenario import Scenario
@@ -69,9 +72,24 @@ def read_marker(folder: str | os.PathLike[str]) -> dict[str, Any] | None:
         marker = json.loads((Path(folder) / MARKER).read_text())
     except (OSError, ValueError):  # none, unreadable, or not JSON
         return None
-    if not isinstance(marker, dict) or not isinstance(marker.get("files"), list):
+    if not isinstance(marker, dict) or not _safe_listing(marker.get("files")):
         return None
     return marker
+
+
+def _safe_listing(files: Any) -> bool:
+    """Whether a marker's list of files is one roundtrip could have written: text, each a
+    relative path inside the folder (no ``..``, no leading ``/``), without control characters."""
+    if not isinstance(files, list):
+        return False
+    for f in files:
+        if not isinstance(f, str) or not f or f.startswith("/") or "\\" in f:
+            return False
+        if any(part in ("", ".", "..") for part in f.rstrip("/").split("/")):
+            return False
+        if any(ord(c) < 32 for c in f):
+            return False
+    return True
 
 
 def check_writable(
@@ -83,8 +101,9 @@ def check_writable(
 ) -> None:
     """Refuse, before running, a run folder that cannot be written or must not be replaced
     (``ScenarioError`` naming ``out``): the current folder, a file, a place that cannot be made or
-    written to, a folder holding anything roundtrip did not write; and, given the ``scenario``
-    and unless ``force``, a folder holding another run (see ``same_run``)."""
+    written to or lacks room (``sim.publish.check_room``), a folder holding anything roundtrip
+    did not write; and, given the ``scenario`` and unless ``force``, a folder holding another
+    run (see ``same_run``)."""
     out = Path(out)
     _check_place(out, run_folder=True)
     _check_ours(out, run_folder=True)
@@ -93,10 +112,46 @@ def check_writable(
         if same_run(marker, scenario, overrides):
             return
         raise ScenarioError(
-            f"this folder holds another run ({_describe(marker)}); add --force to replace it, "
-            "or choose another folder with --out",
+            f"this folder holds another {_kind(marker)} ({_describe(marker)}); add --force to "
+            "replace it, or choose another folder with --out",
             file=str(out),
         )
+
+
+def check_folder(
+    out: str | os.PathLike[str], about: dict[str, Any], *, force: bool, can_force: bool = True
+) -> None:
+    """Refuse, before anything runs, an output folder other than a run folder (``about`` says
+    its ``kind``, such as ``"sensitivity"``, and the ``scenario`` file it is about) that
+    cannot be written or must not be replaced: as ``check_writable`` refuses a run folder,
+    and, unless ``force``, a folder roundtrip wrote of another kind or scenario (the message
+    offers --force if the command has it, ``can_force``)."""
+    out = Path(out)
+    _check_place(out, run_folder=True)
+    _check_ours(out, run_folder=True)
+    marker = read_marker(out)
+    if marker is None or force:
+        return
+    if marker.get("kind", "run") == about["kind"] and marker.get("scenario") == about["scenario"]:
+        return
+    fix = "add --force to replace it" if can_force else "move it aside"
+    raise ScenarioError(
+        f"this folder holds another {_kind(marker)} ({_describe(marker)}); {fix}, or choose "
+        "another folder with --out",
+        file=str(out),
+    )
+
+
+def reserve(out: str | os.PathLike[str], *, run_folder: bool = True) -> Any:
+    """Claim the folder ``out`` (``sim.publish.claim``) from the checks before a run to the
+    publish after it: ``with reserve(out): check_writable(...); run; write_run(...)``. Refused
+    at once (``ScenarioError``) where it cannot be put, or while another roundtrip writes it."""
+    _check_place(Path(out), run_folder=run_folder)
+    return publish.claim(out, hint=_hint(run_folder))
+
+
+def _kind(marker: dict[str, Any]) -> str:
+    return "run" if marker.get("kind", "run") == "run" else str(marker.get("kind"))
 
 
 def same_run(marker: dict[str, Any], scenario: Scenario, overrides: Sequence[str] = ()) -> bool:
@@ -104,6 +159,8 @@ def same_run(marker: dict[str, Any], scenario: Scenario, overrides: Sequence[str
     both from the same scenario file, and with the same inputs or both without overrides (the
     file rerun, perhaps after editing it)."""
     source = _source(scenario)
+    if marker.get("kind", "run") != "run":
+        return False
     if source is None or marker.get("scenario") != source:
         return False
     if marker.get("inputs_hash") == inputs_hash(scenario):
@@ -121,17 +178,24 @@ def _describe(marker: dict[str, Any]) -> str:
     overrides = marker.get("overrides") or []
     if overrides:
         text += " with " + " ".join(f"--set {o}" for o in overrides)
-    return text + f", inputs {marker.get('inputs_hash')}"
+    inputs = marker.get("inputs_hash")
+    return text + (f", inputs {inputs}" if inputs else "")
 
 
-def _check_place(out: Path, *, run_folder: bool) -> None:
-    """Refuse a folder that cannot be put in place: the current folder (or one holding it), a
-    file, or a place whose nearest existing folder is a file or cannot be written to."""
-    hint = (
+def _hint(run_folder: bool) -> str:
+    return (
         "choose another folder with --out, such as runs/my_run"
         if run_folder
         else "copy the run folder somewhere you can write to and draw its charts there"
     )
+
+
+def _check_place(out: Path, *, run_folder: bool) -> None:
+    """Refuse a folder that cannot be put in place: the current folder (or one holding it), a
+    file, a name too long, a place whose nearest existing folder is a file or cannot be written
+    to, or a disk without room (``sim.publish.check_room``)."""
+    hint = _hint(run_folder)
+    publish.check_name(out)
     here = os.path.abspath(out)
     if Path.cwd().is_relative_to(here):
         raise ScenarioError(
@@ -153,8 +217,16 @@ def _check_place(out: Path, *, run_folder: bool) -> None:
     needed = [base] + ([here] if os.path.isdir(here) else [])  # a folder replaced is moved
     for folder in needed:
         if not os.access(folder, os.R_OK | os.W_OK | os.X_OK):
-            message = f"cannot write in {folder}: permission denied; {hint}"
-            raise ScenarioError(message, file=str(out))
+            why = "the disk is read-only" if _read_only(folder) else "permission denied"
+            raise ScenarioError(f"cannot write in {folder}: {why}; {hint}", file=str(out))
+    publish.check_room(out)
+
+
+def _read_only(folder: str) -> bool:
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
 
 
 def _check_ours(out: Path, *, run_folder: bool) -> None:
@@ -166,6 +238,15 @@ def _check_ours(out: Path, *, run_folder: bool) -> None:
     marker = read_marker(out if run_folder else out.parent)
     prefix = "" if run_folder else out.name + "/"
     if marker is None:
+        marker_file = (out if run_folder else out.parent) / MARKER
+        if os.path.lexists(marker_file):
+            message = (
+                f"its {MARKER} file is damaged or not roundtrip's (not JSON, or its list of "
+                "files names paths outside the folder or not as text), so roundtrip cannot "
+                "tell its files from yours and replaces nothing; remove or rename it yourself, "
+                "or choose another folder with --out"
+            )
+            raise ScenarioError(message, file=str(marker_file))
         if not run_folder:
             message = (
                 f"not replaced: {out.parent} has no {MARKER} file listing what roundtrip wrote "
@@ -240,59 +321,65 @@ def write_atomically(
 ) -> Path:
     """Call ``fill(tmp)`` on a fresh temporary folder beside ``out``, then move it to ``out``
     whole, replacing only what roundtrip wrote there (``ScenarioError`` otherwise, before
-    ``fill``).
+    ``fill``). The whole write holds ``out``'s claim (``sim.publish.claim``): another roundtrip
+    writing it meanwhile is refused, and a new ``out`` appears only where nothing is.
 
     With ``check`` (the default) ``out`` is a run folder: it may replace a run folder holding only
     the files its marker lists, and gets a marker of its own holding ``about`` and its files.
     With ``check=False`` ``out`` is a folder inside a run folder (its charts/): it may replace
-    only files the run folder's marker lists, and that marker lists the new ones as well.
+    only files the run folder's marker lists, and that marker lists the new ones as well (the
+    claim is then the run folder's).
 
     On any error or interruption (KeyboardInterrupt, or any exception a signal handler raises)
     the temporary folder, and any parent folder made for it, is removed and ``out`` is left as
-    it was. A SIGINT or SIGTERM arriving while the folder is moved into place waits until that
-    is done; the exception it then raises carries a note that ``out`` was written in full."""
+    it was; a full disk or a refused write is then a ``ScenarioError``. A SIGINT or SIGTERM
+    arriving while the folder is moved into place waits until that is done; the exception it
+    then raises carries a note that ``out`` was written in full."""
     given = Path(out)
     _check_place(given, run_folder=check)
-    _check_ours(given, run_folder=check)
     out = Path(os.path.abspath(out))  # "x/.." and the like get a real name and parent
-    made = _missing_parents(out)
-    tmp: Path | None = None
-    done = False
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with _signals_held():  # a folder made is a folder named, to be removed if need be
-            tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-        # mkdtemp makes the folder private (0700); a run folder gets the usual permissions
-        os.chmod(tmp, 0o777 & ~_umask())
-        fill(tmp)
-        if check:
-            _write_marker(tmp, about or {})
-        with _signals_held():  # moving into place is never left halfway
-            if not check:
-                _record_in_run_marker(out, tmp)
-            _swap(tmp, out)
-            done = True
-    except BaseException as e:
-        if done:  # a signal that waited for the move: the folder is complete and in place
-            e.add_note(f"{given} was written in full")
+    with publish.claim(out if check else out.parent, hint=_hint(check)):
+        # leftovers of killed writers of this claim: charts/ and the marker's temporary copies
+        for inner in (out, out / MARKER, out / "charts") if check else (out,):
+            if inner == out or os.path.isdir(out):
+                publish.clean_leftovers(inner)
+        _check_ours(given, run_folder=check)
+        tmp: Path | None = None
+        done = False
+        try:
+            with _signals_held():  # a folder made is a folder named, to be removed if need be
+                tmp = publish.temporary_name(out, ".tmp")
+                tmp.mkdir()  # the usual permissions, as the umask gives them
+            fill(tmp)
+            if check:
+                _write_marker(tmp, about or {})
+            with _signals_held():  # moving into place is never left halfway
+                if not check:
+                    _record_in_run_marker(out, tmp)
+                _swap(tmp, out)
+                done = True
+        except BaseException as e:
+            if done:  # a signal that waited for the move: the folder is complete and in place
+                e.add_note(f"{given} was written in full")
+                raise
+            with _signals_held():  # nor is cleaning up
+                if tmp is not None:
+                    shutil.rmtree(tmp, ignore_errors=True)
+            if isinstance(e, OSError) and publish.is_user_error(e):
+                raise publish.os_error(e, given, _hint(check)) from None
             raise
-        with _signals_held():  # nor is cleaning up
-            if tmp is not None:
-                shutil.rmtree(tmp, ignore_errors=True)
-            for folder in reversed(made):
-                with contextlib.suppress(OSError):
-                    folder.rmdir()
-        raise
     return out
 
 
 def _swap(tmp: Path, out: Path) -> None:
-    """Move ``tmp`` to ``out``; a folder already there is moved aside first and removed after,
-    or put back if the move fails."""
+    """Move ``tmp`` to ``out``: where nothing is, with ``sim.publish.publish_folder`` (never
+    over anything); a folder already there (checked as roundtrip's own, under the claim) is
+    moved aside first and removed after, or put back if the move fails."""
     if not os.path.lexists(out):
-        os.replace(tmp, out)
+        publish.publish_folder(tmp, out)
         return
-    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+    old = publish.temporary_name(out, ".old")
+    old.mkdir()
     try:
         os.replace(out, old / out.name)
     except BaseException:
@@ -305,16 +392,6 @@ def _swap(tmp: Path, out: Path) -> None:
         old.rmdir()
         raise
     shutil.rmtree(old, ignore_errors=True)
-
-
-def _missing_parents(out: Path) -> list[Path]:
-    """The folders above ``out`` that do not exist yet, outermost first."""
-    missing = []
-    parent = out.parent
-    while not os.path.lexists(parent):
-        missing.append(parent)
-        parent = parent.parent
-    return missing[::-1]
 
 
 @contextlib.contextmanager
@@ -373,6 +450,7 @@ def _write_marker(folder: Path, about: dict[str, Any]) -> None:
         "format": MARKER_FORMAT,
         "rule": "roundtrip replaces this folder only while it holds nothing but the files "
         "listed here",
+        "kind": "run",
         **about,
         "files": _listing(folder),
     }
@@ -387,7 +465,8 @@ def _record_in_run_marker(out: Path, tmp: Path) -> None:
         return
     prefix = out.name + "/"
     files = set(marker["files"]) | {prefix} | {prefix + f for f in _listing(tmp)}
-    fd, name = tempfile.mkstemp(prefix=f"{MARKER}.", suffix=".tmp", dir=out.parent)
+    name = publish.temporary_name(out.parent / MARKER, ".tmp")
+    fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "w") as f:
             f.write(json.dumps({**marker, "files": sorted(files)}, indent=2) + "\n")
@@ -417,7 +496,6 @@ def write_run(
     so that a later run can tell a what-if from a plain run. Refused (``ScenarioError``) as
     ``check_writable`` refuses."""
     out = Path(out)
-    check_writable(out, result.scenario, overrides=overrides, force=force)
 
     def fill(tmp: Path) -> None:
         (tmp / "metrics.json").write_text(result.to_json() + "\n")
@@ -444,7 +522,9 @@ def write_run(
         "overrides": list(overrides),
         "inputs_hash": inputs_hash(result.scenario),
     }
-    return write_atomically(out, fill, about=about)
+    with reserve(out):  # the check and the write under one claim
+        check_writable(out, result.scenario, overrides=overrides, force=force)
+        return write_atomically(out, fill, about=about)
 
 
 def write_matrices(result: Result, folder: Path) -> None:

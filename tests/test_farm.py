@@ -87,7 +87,7 @@ def test_file_metadata_holds_scenario_seed_version_and_varied_paths(local, jobs,
     assert (meta["runs"], meta["runs_total"], meta["complete"]) == (3, 3, True)
     again = sim.parse_scenario(meta["scenario"], "resolved.yaml")  # runs again as it is
     assert sim.result.inputs_hash(again) == sim.result.inputs_hash(jobs[0][2])
-    assert not (tmp_path / "runs.parquet.partial").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["runs.parquet", "runs.series.parquet"]
 
 
 def test_every_chunking_gives_the_same_rows_with_a_row_group_per_chunk(
@@ -328,10 +328,10 @@ STOPPED = """\
 
 def _interrupted(argv: list[str], out: Path, after: float) -> tuple[int, str]:
     """Start ``argv`` in ``out``'s folder, send SIGINT ``after`` seconds past its first chunk
-    (``out.partial`` appears), and give its exit code and what it printed on stderr. The child
-    gets SIGINT and SIGTERM as a terminal gives them, whatever this process inherited: run as
-    a background job, a shell starts it with SIGINT ignored, and so would the child be (seen
-    once: the command ran to the end, exit 0)."""
+    (``.OUT.<owner>.<random>.partial`` appears), and give its exit code and what it printed on
+    stderr. The child gets SIGINT and SIGTERM as a terminal gives them, whatever this process
+    inherited: run as a background job, a shell starts it with SIGINT ignored, and so would the
+    child be (seen once: the command ran to the end, exit 0)."""
 
     def default_signals() -> None:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -347,9 +347,8 @@ def _interrupted(argv: list[str], out: Path, after: float) -> tuple[int, str]:
         preexec_fn=default_signals,
     )
     try:
-        partial = out.with_name(out.name + ".partial")
         deadline = time.monotonic() + 120
-        while not partial.exists():  # the first chunk is written
+        while not list(out.parent.glob(f".{out.name}.*.partial")):  # the first chunk is written
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline, "no chunk finished"
             time.sleep(0.05)

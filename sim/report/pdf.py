@@ -484,6 +484,7 @@ def write_pdf(
     footer (a chart has its own source line)."""
     buf = io.BytesIO()
     metadata = {**SAVE_METADATA["pdf"], "Title": f"roundtrip report: {content.title}"}
+    metadata["Creator"] = "roundtrip report"  # the mark sim.report.is_report looks for
     # the fonts are embedded when the file closes: the house style (TrueType) holds till then
     with house_style(), PdfPages(buf, metadata=metadata) as pdf:
         total = len(front) + len(charts) + len(back)

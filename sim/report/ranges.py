@@ -380,14 +380,16 @@ def build_range_report(
     *,
     size: Sequence[float] | None = None,
     dpi: int | None = None,
+    force: bool = False,
 ) -> Path:
     """Write the report of a sweep's or Monte Carlo's results file as PDF or HTML, by the
-    suffix of ``path``, whole or not at all."""
+    suffix of ``path``, whole or not at all (replacing, unless ``force``, only a report
+    roundtrip wrote: ``sim.report.check_report_path``)."""
     from sim import charts
     from sim.charts.style import DEFAULT_DPI, SLIDE_SIZE
-    from sim.report import _write_file, check_report_path
+    from sim.report import check_report_path, write_file
 
-    fmt = check_report_path(path)
+    fmt = check_report_path(path, force=force)
     page = charts.check_size(size if size is not None else SLIDE_SIZE)
     dpi = dpi if dpi is not None else DEFAULT_DPI
     charts.check_dpi(dpi, page)
@@ -396,4 +398,4 @@ def build_range_report(
     runs = read_results(results)
     content = range_content(runs, read_metadata(results))
     write = range_pdf if fmt == ".pdf" else range_html
-    return _write_file(Path(path), write(runs, content, page, dpi))
+    return write_file(Path(path), write(runs, content, page, dpi), force=force)
