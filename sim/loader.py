@@ -12,10 +12,10 @@ import datetime as dt
 import difflib
 import os
 import re
+import stat
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -31,8 +31,13 @@ Position = tuple[int, int]  # 1-based line, column
 EMPTY_FILE = (
     "the file is empty; a scenario is a mapping with keys name, start, horizon, step, agents, deals"
 )
-# A document may not expand (through aliases) to more values than this: stops "billion laughs".
-MAX_VALUES = 200_000
+# The largest scenario file read, in bytes: about 100 times the largest bundled scenario
+# (whole_web.yaml, 10 kB). Read with a bounded read, so /dev/zero or an endless pipe stops here.
+MAX_BYTES = 1_000_000
+# A document may hold, and expand to (through aliases), at most this many keys and values: stops
+# "billion laughs", and bounds the time to read a file at MAX_BYTES (PyYAML composes about 40,000
+# a second; whole_web.yaml holds about 600).
+MAX_VALUES = 50_000
 
 _TAG = "tag:yaml.org,2002:"
 _BOOL, _INT, _FLOAT, _NULL, _STR = (_TAG + t for t in ("bool", "int", "float", "null", "str"))
@@ -48,7 +53,23 @@ _BOOLEANS = {
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader resolving plain scalars as YAML 1.2 does: ``no``/``on`` stay text, no ``1:30``."""
+    """SafeLoader resolving plain scalars as YAML 1.2 does: ``no``/``on`` stay text, no ``1:30``;
+    it stops composing at more than MAX_VALUES values (aliases count one each here)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.composed = 0
+
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        self.composed += 1
+        if self.composed > MAX_VALUES:
+            raise _TooManyValues(self.peek_event().start_mark)
+        return super().compose_node(parent, index)
+
+
+class _TooManyValues(Exception):
+    def __init__(self, mark: yaml.Mark) -> None:
+        self.mark = mark
 
 
 # Drop YAML 1.1's booleans (yes/no/on/off), octal, sexagesimal and dot-less floats; keep null,
@@ -176,6 +197,11 @@ def read_value(text: str, label: str) -> Any:
 
 
 def _compose(text: str, filename: str, empty_message: str) -> Node:
+    if len(text) > MAX_BYTES:  # text given directly (a notebook, --set); files are bounded on read
+        raise ScenarioError(
+            f"the text is longer than {MAX_BYTES:,} characters, the limit for a scenario",
+            file=filename,
+        )
     loader = None
     try:
         loader = _StrictLoader(text)  # refuses control characters here, before parsing
@@ -188,6 +214,14 @@ def _compose(text: str, filename: str, empty_message: str) -> Node:
         raise ScenarioError(f"not valid YAML: {one_line(str(e))}", file=filename) from None
     except RecursionError:
         raise ScenarioError("not valid YAML: nested too deeply", file=filename) from None
+    except _TooManyValues as e:
+        raise ScenarioError(
+            f"the document holds more than {MAX_VALUES:,} keys and values; a scenario holds "
+            f"at most {MAX_VALUES:,}",
+            file=filename,
+            line=e.mark.line + 1,
+            column=e.mark.column + 1,
+        ) from None
     finally:
         if loader is not None:
             loader.dispose()
@@ -248,8 +282,10 @@ def _float(text: str) -> float:
     return value
 
 
-_SAME_LINE_COMMENT = re.compile(r"^\s*#\s?(.*?)\s*$")
-_AFTER_KEY_COMMENT = re.compile(r"^\s*:\s*(?:[&!][^\s]*\s+)*#\s?(.*?)\s*$")
+# Matched from a column on (``pattern.match(line, column)``), never on a slice: slicing a long line
+# once per value is quadratic (a 1 MB flow list on one line took seconds).
+_SAME_LINE_COMMENT = re.compile(r"\s*#\s?(.*?)\s*$")
+_AFTER_KEY_COMMENT = re.compile(r"\s*:\s*(?:[&!][^\s]*\s+)*#\s?(.*?)\s*$")
 _LINE_BREAK = re.compile(r"\r\n|[\n\r\x85\u2028\u2029]")
 
 
@@ -280,10 +316,20 @@ class _Walker:
             path=dotted(path) or None,
         )
 
-    def walk(self, node: Node, path: YamlPath) -> Any:
+    def count(self, node: Node, path: YamlPath) -> None:
+        """One more key or value; refused past MAX_VALUES (reached through aliases only, as the
+        composer counts the same nodes, each alias once)."""
         self._count += 1
         if self._count > MAX_VALUES:
-            raise self.fail(node, f"the document expands to more than {MAX_VALUES:,} values", path)
+            raise self.fail(
+                node,
+                f"the document expands to more than {MAX_VALUES:,} keys and values (through "
+                f"aliases); a scenario holds at most {MAX_VALUES:,}",
+                path,
+            )
+
+    def walk(self, node: Node, path: YamlPath) -> Any:
+        self.count(node, path)
         self.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if isinstance(node, ScalarNode):
             return self.scalar(node, path)
@@ -315,6 +361,7 @@ class _Walker:
                     key_node, "merge keys ('<<') are not supported; write keys out", path
                 )
             self.check_tag(key_node, None, path)
+            self.count(key_node, path)
             key = str(key_node.value)
             line = key_node.start_mark.line + 1
             if key in out:
@@ -388,10 +435,9 @@ class _Walker:
         start, end = value.start_mark, value.end_mark
         match = None
         if start.line == line0 and end.line == line0 and end.line < len(self.lines):
-            match = _SAME_LINE_COMMENT.match(self.lines[end.line][end.column :])
+            match = _SAME_LINE_COMMENT.match(self.lines[end.line], end.column)
         elif key is not None and start.line > line0:
-            rest = self.lines[line0][key.end_mark.column :]
-            match = _AFTER_KEY_COMMENT.match(rest)
+            match = _AFTER_KEY_COMMENT.match(self.lines[line0], key.end_mark.column)
         if match and match.group(1):
             parts.append(match.group(1))
         text = " ".join(p for p in parts if p)
@@ -627,17 +673,55 @@ def _on_one_line(e: ScenarioError) -> None:
 
 
 def _read_text(filename: str) -> str:
-    """A scenario file's text, or a ScenarioError saying why it cannot be read."""
-    p = Path(filename)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise ScenarioError("no such file", file=filename) from None
-    except IsADirectoryError:
-        raise ScenarioError("this is a directory, not a scenario file", file=filename) from None
-    except OSError as e:
-        raise ScenarioError(f"cannot read the file: {e.strerror or e}", file=filename) from None
+    """A scenario file's text, or a ScenarioError saying why it cannot be read; never more than
+    MAX_BYTES + 1 bytes are read (a device, pipe or /proc file is read the same way)."""
+    raw = read_bounded(filename, MAX_BYTES, "a scenario file")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise ScenarioError(f"not UTF-8 text (byte {e.start})", file=filename) from None
+        raise ScenarioError(
+            f"not UTF-8 text (byte {e.start}); a scenario file is UTF-8 text", file=filename
+        ) from None
+
+
+def read_bounded(filename: str, limit: int, what: str) -> bytes:
+    """The bytes of ``filename``, refused (ScenarioError) past ``limit``: a regular file by its
+    size, before reading; anything else (a pipe, a device, /proc) by reading at most ``limit +
+    1`` bytes. Opening never waits for a pipe's writer (O_NONBLOCK); a directory is refused."""
+    too_big = f"the file is larger than {limit:,} bytes, the limit for {what}"
+    try:
+        fd = os.open(filename, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise ScenarioError("no such file", file=filename) from None
+    except IsADirectoryError:
+        raise ScenarioError(f"this is a directory, not {what}", file=filename) from None
+    except OSError as e:
+        raise ScenarioError(f"cannot read the file: {e.strerror or e}", file=filename) from None
+    try:
+        mode = os.fstat(fd)
+        if stat.S_ISDIR(mode.st_mode):
+            raise ScenarioError(f"this is a directory, not {what}", file=filename)
+        if stat.S_ISREG(mode.st_mode) and mode.st_size > limit:
+            raise ScenarioError(too_big, file=filename)
+        os.set_blocking(fd, True)  # a pipe's writer may still be writing
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(fd, limit + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except IsADirectoryError:
+        raise ScenarioError(f"this is a directory, not {what}", file=filename) from None
+    except OSError as e:
+        raise ScenarioError(f"cannot read the file: {e.strerror or e}", file=filename) from None
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise ScenarioError(too_big, file=filename)
+    if size == 0 and stat.S_ISFIFO(mode.st_mode):
+        raise ScenarioError(
+            f"this pipe gave no text (no program was writing to it); give {what}", file=filename
+        )
+    return b"".join(chunks)
