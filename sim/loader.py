@@ -647,7 +647,7 @@ def load_scenario(
     """Read a scenario file, apply overrides (``--set`` strings, a mapping, or ``a__b=value``)."""
     filename = os.fspath(path)
     try:
-        return parse_scenario(_read_text(filename), filename, overrides, **kw)
+        return parse_scenario(read_scenario_text(filename), filename, overrides, **kw)
     except ScenarioError as e:
         _on_one_line(e)
         raise
@@ -658,7 +658,7 @@ def read_doc(path: str | os.PathLike[str], overrides: Overrides = None) -> YamlD
     a tool that changes inputs one by one (sim/sensitivity.py) starts from."""
     filename = os.fspath(path)
     try:
-        return apply_overrides(read_yaml(_read_text(filename), filename), overrides)
+        return apply_overrides(read_yaml(read_scenario_text(filename), filename), overrides)
     except ScenarioError as e:
         _on_one_line(e)
         raise
@@ -672,7 +672,7 @@ def _on_one_line(e: ScenarioError) -> None:
     e.path = e.path and one_line(e.path)
 
 
-def _read_text(filename: str) -> str:
+def read_scenario_text(filename: str) -> str:
     """A scenario file's text, or a ScenarioError saying why it cannot be read; never more than
     MAX_BYTES + 1 bytes are read (a device, pipe or /proc file is read the same way)."""
     raw = read_bounded(filename, MAX_BYTES, "a scenario file")
@@ -682,6 +682,9 @@ def _read_text(filename: str) -> str:
         raise ScenarioError(
             f"not UTF-8 text (byte {e.start}); a scenario file is UTF-8 text", file=filename
         ) from None
+
+
+_read_text = read_scenario_text  # the name sim/vary.py imports
 
 
 def read_bounded(filename: str, limit: int, what: str) -> bytes:
