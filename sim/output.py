@@ -69,8 +69,9 @@ def read_marker(folder: str | os.PathLike[str]) -> dict[str, Any] | None:
         marker = json.loads((Path(folder) / MARKER).read_text())
     except (OSError, ValueError):  # none, unreadable, or not JSON
         return None
-    if not isinstance(marker, dict) or not isinstance(marker.get("files"), list):
-        return None
+    files = marker.get("files") if isinstance(marker, dict) else None
+    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+        return None  # a damaged marker vouches for nothing (sim.readback.check_marker)
     return marker
 
 

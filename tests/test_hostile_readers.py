@@ -438,6 +438,18 @@ def test_chart_refuses_a_damaged_run_folder_in_one_line_and_writes_nothing(
     assert snapshot(run_folder.parent) == before  # nothing written, nothing copied
 
 
+def test_run_into_a_folder_whose_marker_is_damaged_exits_2_and_changes_nothing(
+    capsys, run_folder
+) -> None:
+    _marker([1, {"a": 2}])(run_folder)
+    before = snapshot(run_folder.parent)
+    err = one_line_refusal(
+        capsys, "run", ROOT / "scenarios" / "toy_round_trip.yaml", "--out", run_folder
+    )
+    assert err.startswith(f"error: {run_folder}: ") and "replaces only folders" in err
+    assert snapshot(run_folder.parent) == before
+
+
 def test_an_undamaged_copy_still_redraws(capsys, run_folder) -> None:
     code, printed, err = cli(capsys, "chart", run_folder, "--only", "lab_cash")
     assert (code, err) == (0, "") and (run_folder / "charts" / "lab_cash.png").is_file()
