@@ -164,7 +164,8 @@ def _kind_of(kind: str) -> Callable[[pa.DataType], bool]:
                 "bool": t.is_boolean,
             }
         )
-        _KINDS["any"] = lambda x: any(f(x) for f in list(_KINDS.values()))
+        plain = tuple(_KINDS.values())
+        _KINDS["any"] = lambda x: any(f(x) for f in plain)
     return _KINDS[kind]
 
 

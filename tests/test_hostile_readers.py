@@ -552,6 +552,10 @@ RESULTS_CASES: dict[str, tuple[Callable[[Path, Path], Path], str]] = {
         _results(lambda t: t.drop(["in:agents.bigcloud.margin"])),
         "in:agents.bigcloud.margin",
     ),
+    "input-column-a-list": (
+        _results(lambda t: t.append_column("in:agents.labco.cash", pa.array([[1]] * t.num_rows))),
+        "column 'in:agents.labco.cash' holds list<element: int64>, expected numbers, dates or text",
+    ),
     "metric-column-missing": (_results(lambda t: t.drop(["labco.revenue"])), "labco.revenue"),
     "truncated": (_copy_bytes(lambda b: b[: len(b) // 2]), "is not a readable Parquet file"),
     "empty": (_copy_bytes(lambda b: b""), "is not a readable Parquet file"),
