@@ -30,20 +30,21 @@ if TYPE_CHECKING:
 
 # metrics.json and the marker: a run of the largest scenario writes well under 1 MB
 MAX_JSON_BYTES = 20_000_000
-# the text of the resolved scenario a run folder holds (sim.loader reads at most this much)
-RUN_AGAIN = "run the scenario again"
+RUN_AGAIN = "run the scenario again"  # what to do about a damaged run folder
 
 
 # ---- JSON -------------------------------------------------------------------------------------
 def read_json(path: str | os.PathLike[str], remedy: str = RUN_AGAIN) -> Any:
     """The JSON value a file holds, strictly: at most ``MAX_JSON_BYTES``, UTF-8, no NaN or
-    Infinity (Python's json reads them; no other reader does), no number a float cannot hold."""
+    Infinity (Python's json reads them; no other reader does), not nested past Python's stack.
+    What the value must be is the caller's check (``check_metrics_file``, ``check_marker``)."""
     from sim.loader import read_bounded
 
     name = os.fspath(path)
-    text = read_bounded(name, MAX_JSON_BYTES, "a file roundtrip writes").decode(
-        "utf-8", errors="replace"
-    )
+    try:
+        text = read_bounded(name, MAX_JSON_BYTES, "a file roundtrip writes").decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ScenarioError(f"is not UTF-8 text (byte {e.start}); {remedy}", file=name) from None
 
     def constant(word: str) -> float:
         raise ValueError(f"{word} is not a number JSON allows")

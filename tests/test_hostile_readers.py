@@ -332,7 +332,7 @@ RUN_FOLDER_CASES: dict[str, tuple[Callable[[Path], None], str, str]] = {
     "metrics-invalid-utf8": (
         _write("metrics.json", b'{"a": "\xff"}'),
         "metrics.json",
-        "no investors",
+        "not UTF-8 text (byte 7)",
     ),
     "metrics-nul": (_write("metrics.json", b"\x00" * 10), "metrics.json", "is not valid JSON"),
     "metrics-deep": (_write("metrics.json", b"[" * 200_000), "metrics.json", "is not valid JSON"),
