@@ -38,6 +38,10 @@ MAX_BYTES = 1_000_000
 # "billion laughs", and bounds the time to read a file at MAX_BYTES (PyYAML composes about 40,000
 # a second; whole_web.yaml holds about 600).
 MAX_VALUES = 50_000
+# roundtrip's own resolved YAML (a run folder's scenario.resolved.yaml, a results file's metadata)
+# states every default and source comment: a file at the limits resolves to more, so it is read
+# with limits this many times as large
+OWN_SCALE = 4
 
 _TAG = "tag:yaml.org,2002:"
 _BOOL, _INT, _FLOAT, _NULL, _STR = (_TAG + t for t in ("bool", "int", "float", "null", "str"))
@@ -56,20 +60,21 @@ class _StrictLoader(yaml.SafeLoader):
     """SafeLoader resolving plain scalars as YAML 1.2 does: ``no``/``on`` stay text, no ``1:30``;
     it stops composing at more than MAX_VALUES values (aliases count one each here)."""
 
-    def __init__(self, stream: str) -> None:
+    def __init__(self, stream: str, max_values: int = MAX_VALUES) -> None:
         super().__init__(stream)
         self.composed = 0
+        self.max_values = max_values
 
     def compose_node(self, parent: Node | None, index: int) -> Node | None:
         self.composed += 1
-        if self.composed > MAX_VALUES:
-            raise _TooManyValues(self.peek_event().start_mark)
+        if self.composed > self.max_values:
+            raise _TooManyValues(self.peek_event().start_mark, self.max_values)
         return super().compose_node(parent, index)
 
 
 class _TooManyValues(Exception):
-    def __init__(self, mark: yaml.Mark) -> None:
-        self.mark = mark
+    def __init__(self, mark: yaml.Mark, limit: int) -> None:
+        self.mark, self.limit = mark, limit
 
 
 # Drop YAML 1.1's booleans (yes/no/on/off), octal, sexagesimal and dot-less floats; keep null,
@@ -166,9 +171,10 @@ _BREAKING = ("Cc", "Zl", "Zp", "Cs")
 # ---------------------------------------------------------------------------------------------
 
 
-def read_yaml(text: str, filename: str) -> YamlDoc:
-    """Parse one scenario document strictly, keeping positions and comments."""
-    node = _compose(text, filename, EMPTY_FILE)
+def read_yaml(text: str, filename: str, *, scale: int = 1) -> YamlDoc:
+    """Parse one scenario document strictly, keeping positions and comments; ``scale``
+    multiplies the limits (OWN_SCALE for roundtrip's own resolved YAML)."""
+    node = _compose(text, filename, EMPTY_FILE, scale)
     if not isinstance(node, MappingNode):
         line, col = node.start_mark.line + 1, node.start_mark.column + 1
         what = "a list" if isinstance(node, SequenceNode) else f"the value {shown(node.value)}"
@@ -179,7 +185,7 @@ def read_yaml(text: str, filename: str) -> YamlDoc:
             line=line,
             column=col,
         )
-    walker = _Walker(text, filename)
+    walker = _Walker(text, filename, max_values=MAX_VALUES * scale)
     data = walker.walk(node, ())
     assert isinstance(data, dict)
     return YamlDoc(data, walker.positions, walker.key_positions, walker.comments, filename)
@@ -196,15 +202,16 @@ def read_value(text: str, label: str) -> Any:
     return _Walker(text, label, keep_marks=False).walk(node, ())
 
 
-def _compose(text: str, filename: str, empty_message: str) -> Node:
-    if len(text) > MAX_BYTES:  # text given directly (a notebook, --set); files are bounded on read
-        raise ScenarioError(
-            f"the text is longer than {MAX_BYTES:,} characters, the limit for a scenario",
+def _compose(text: str, filename: str, empty_message: str, scale: int = 1) -> Node:
+    if len(text) > MAX_BYTES * scale:  # text given directly (a notebook, --set); files are
+        raise ScenarioError(  # bounded as they are read
+            f"the text is longer than {MAX_BYTES * scale:,} characters, the limit for a scenario",
             file=filename,
         )
     loader = None
     try:
-        loader = _StrictLoader(text)  # refuses control characters here, before parsing
+        # refuses control characters here, before parsing
+        loader = _StrictLoader(text, MAX_VALUES * scale)
         node = loader.get_single_node()
     except yaml.reader.ReaderError as e:
         raise _character_error(e, text, filename) from None
@@ -216,8 +223,8 @@ def _compose(text: str, filename: str, empty_message: str) -> Node:
         raise ScenarioError("not valid YAML: nested too deeply", file=filename) from None
     except _TooManyValues as e:
         raise ScenarioError(
-            f"the document holds more than {MAX_VALUES:,} keys and values; a scenario holds "
-            f"at most {MAX_VALUES:,}",
+            f"the document holds more than {e.limit:,} keys and values; a scenario holds "
+            f"at most {e.limit:,}",
             file=filename,
             line=e.mark.line + 1,
             column=e.mark.column + 1,
@@ -292,7 +299,9 @@ _LINE_BREAK = re.compile(r"\r\n|[\n\r\x85\u2028\u2029]")
 class _Walker:
     """Turns composed nodes into plain values, recording positions and comments on the way."""
 
-    def __init__(self, text: str, filename: str, *, keep_marks: bool = True) -> None:
+    def __init__(
+        self, text: str, filename: str, *, keep_marks: bool = True, max_values: int = MAX_VALUES
+    ) -> None:
         self.lines = _LINE_BREAK.split(text)
         self.filename = filename
         self.keep_marks = keep_marks
@@ -302,6 +311,7 @@ class _Walker:
         self._claimed: set[int] = set()  # lines whose comment block above was already used
         self._open: set[int] = set()  # collection nodes being walked (a cycle means alias loop)
         self._count = 0
+        self.max_values = max_values
         self._constructor = _StrictLoader("")
 
     def fail(self, node: Node, message: str, path: YamlPath) -> ScenarioError:
@@ -320,11 +330,11 @@ class _Walker:
         """One more key or value; refused past MAX_VALUES (reached through aliases only, as the
         composer counts the same nodes, each alias once)."""
         self._count += 1
-        if self._count > MAX_VALUES:
+        if self._count > self.max_values:
             raise self.fail(
                 node,
-                f"the document expands to more than {MAX_VALUES:,} keys and values (through "
-                f"aliases); a scenario holds at most {MAX_VALUES:,}",
+                f"the document expands to more than {self.max_values:,} keys and values "
+                f"(through aliases); a scenario holds at most {self.max_values:,}",
                 path,
             )
 
@@ -641,6 +651,19 @@ def parse_scenario(
         raise
 
 
+def parse_resolved(text: str, filename: str) -> Scenario:
+    """A scenario roundtrip resolved and wrote itself (a run folder's scenario.resolved.yaml, a
+    results file's metadata), read as strictly as a user's file, with the limits OWN_SCALE
+    times as large: every default is written out there."""
+    from sim.schema import to_scenario
+
+    try:
+        return to_scenario(read_yaml(text, filename, scale=OWN_SCALE), filename)
+    except ScenarioError as e:
+        _on_one_line(e)
+        raise
+
+
 def load_scenario(
     path: str | os.PathLike[str], overrides: Overrides = None, **kw: object
 ) -> Scenario:
@@ -672,10 +695,11 @@ def _on_one_line(e: ScenarioError) -> None:
     e.path = e.path and one_line(e.path)
 
 
-def read_scenario_text(filename: str) -> str:
+def read_scenario_text(filename: str, *, scale: int = 1) -> str:
     """A scenario file's text, or a ScenarioError saying why it cannot be read; never more than
-    MAX_BYTES + 1 bytes are read (a device, pipe or /proc file is read the same way)."""
-    raw = read_bounded(filename, MAX_BYTES, "a scenario file")
+    MAX_BYTES (times ``scale``) + 1 bytes are read (a device, pipe or /proc file is read the
+    same way)."""
+    raw = read_bounded(filename, MAX_BYTES * scale, "a scenario file")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:

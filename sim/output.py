@@ -481,7 +481,7 @@ def read_run(folder: str | os.PathLike[str]) -> SavedRun:
     folder is bad input (``ScenarioError``) naming the file and what is wrong. Every file is
     checked as ``sim.readback`` checks its kind; none may be a symbolic link (a run folder is
     read only for what roundtrip wrote in it, never for what a link points to)."""
-    from sim.loader import parse_scenario, read_scenario_text  # the loader imports pydantic
+    from sim.loader import OWN_SCALE, parse_resolved, read_scenario_text  # imports pydantic
     from sim.readback import (
         BALANCES,
         LEDGER,
@@ -513,7 +513,7 @@ def read_run(folder: str | os.PathLike[str]) -> SavedRun:
     balances = read_table(d / "balances.parquet", BALANCES)
     twin_series = read_table(d / "twin_series.parquet", TWIN_SERIES)
     resolved = str(d / "scenario.resolved.yaml")
-    scenario = parse_scenario(read_scenario_text(resolved), resolved)
+    scenario = parse_resolved(read_scenario_text(resolved, scale=OWN_SCALE), resolved)
     # name the scenario file the run came from, as the run itself did
     scenario = scenario.with_source(metrics.get("source") or resolved)
     return SavedRun(d, scenario, ledger, balances, metrics, twin_series)

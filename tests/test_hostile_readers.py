@@ -27,7 +27,7 @@ from test_hostile_inputs import TOY, toy
 import sim
 from sim import farm
 from sim.charts import CHARTS, style
-from sim.loader import MAX_BYTES, MAX_VALUES
+from sim.loader import MAX_BYTES, MAX_VALUES, OWN_SCALE
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -409,9 +409,10 @@ RUN_FOLDER_CASES: dict[str, tuple[Callable[[Path], None], str, str]] = {
         "not UTF-8 text",
     ),
     "resolved-over-limit": (
-        lambda d: _sparse(d / "scenario.resolved.yaml", MAX_BYTES + 1),
+        # roundtrip's own resolved YAML states every default: its limits are OWN_SCALE times
+        lambda d: _sparse(d / "scenario.resolved.yaml", OWN_SCALE * MAX_BYTES + 1),
         "scenario.resolved.yaml",
-        "larger than 1,000,000 bytes",
+        "larger than 4,000,000 bytes",
     ),
     # symbolic links: never followed out of a run folder
     "metrics-a-link": (
@@ -448,6 +449,20 @@ def test_run_into_a_folder_whose_marker_is_damaged_exits_2_and_changes_nothing(
     )
     assert err.startswith(f"error: {run_folder}: ") and "replaces only folders" in err
     assert snapshot(run_folder.parent) == before
+
+
+def test_roundtrip_reads_its_own_resolved_yaml_past_the_limits_of_a_users_file() -> None:
+    # 2,400 contracts of five keys: 26,400 of the 50,000 values; resolved, each states its id,
+    # growth, start and payment terms too, 21 x 2,400 = 50,400 values: a run folder of a valid
+    # file must still read back (sim.loader.parse_resolved, limits OWN_SCALE times as large).
+    # About 5 s: three documents of 26,000 to 50,000 values parsed, which is the point.
+    line = "  - {kind: compute_contract, lab: labco, cloud: bigcloud, total: 1M, over: 1y}\n"
+    scenario = sim.parse_scenario(TOY + line * 2400, "many.yaml")
+    resolved = sim.result.resolved_yaml_with_sources(scenario)
+    with pytest.raises(sim.errors.ScenarioError, match="more than 50,000 keys and values"):
+        sim.parse_scenario(resolved, "scenario.resolved.yaml")
+    again = sim.loader.parse_resolved(resolved, "scenario.resolved.yaml")
+    assert len(again.contracts) == 2400
 
 
 def test_an_undamaged_copy_still_redraws(capsys, run_folder) -> None:

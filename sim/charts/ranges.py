@@ -119,12 +119,12 @@ def _input_of(data: dict[str, Any], path: str) -> Input | None:
 def read_ranges(path: str | os.PathLike[str], scenario: Scenario | None = None) -> RangeRuns:
     """A farm results file read back for charts, with its series file if it is there; the
     scenario defaults to the one its metadata holds (then named by the results file)."""
-    from sim.loader import parse_scenario
+    from sim.loader import parse_resolved
     from sim.readback import SERIES, check_results, check_schema
 
     meta = read_metadata(path)
     if scenario is None:
-        scenario = parse_scenario(meta["scenario"], os.fspath(path))
+        scenario = parse_resolved(meta["scenario"], os.fspath(path))
     kind = meta.get("kind") or ("sweep" if meta.get("seed") is None else "mc")
     check_results(path, meta, scenario)
     beside = series_path(path)
