@@ -19,7 +19,8 @@ and no styling of its own:
    ``with house_style():`` call ``new_figure(run, title, subtitle, nrows=..., size=size)``: it
    gives the fonts, the title band (a title that says the finding, a factual subtitle) and the
    source line naming the scenario file and its inputs hash. Colour agents with
-   ``Palette.of(run).agent(name)`` (or ``.origin(...)``) so each keeps its colour across charts;
+   ``Palette.of(run).agent(name)`` (or ``.origin(...)``) so each keeps its colour across charts,
+   and name them with ``agent_label(scenario, name)`` (a label of any length, cut to fit);
    put money on an axis with ``money_axis`` and dates with ``date_axis``; write amounts in text
    with ``format_money``. ``layout.py`` places things in inches so the chart reads the same at
    any size: room beside panels for labels, labels at line ends that never overlap, dated
