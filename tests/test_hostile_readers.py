@@ -648,3 +648,28 @@ def test_an_installed_font_that_has_the_characters_keeps_them(monkeypatch) -> No
     text = fig.text(0, 0, "实")
     style.drawable(fig)
     assert text.get_text() == "实"
+
+
+def test_a_fallback_font_draws_what_dejavu_sans_lacks_without_a_warning(
+    monkeypatch, tmp_path, capsys
+) -> None:
+    # STIXGeneral ships with matplotlib and has U+1D400 (bold A), which DejaVu Sans lacks: it
+    # stands in here for Noto Sans CJK, which this machine does not have
+    import warnings
+
+    from sim.charts.style import ChartFigure
+
+    monkeypatch.setattr(style, "FALLBACK_FAMILIES", ("STIXGeneral",))
+    style.fonts.cache_clear()
+    style._warned.clear()
+    try:
+        assert style.fonts()[0] == ("DejaVu Sans", "STIXGeneral")
+        fig = ChartFigure()
+        text = fig.text(0.1, 0.5, "Lab \U0001d400")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # matplotlib's own glyph warning would raise here
+            style.save(fig, tmp_path / "x.png")
+        assert text.get_text() == "Lab \U0001d400"
+        assert capsys.readouterr().err == ""
+    finally:
+        style.fonts.cache_clear()

@@ -127,14 +127,15 @@ def fonts() -> tuple[tuple[str, ...], frozenset[int]]:
     from matplotlib import font_manager
     from matplotlib.ft2font import FT2Font
 
-    installed = {f.name: f.fname for f in font_manager.fontManager.ttflist}
+    installed = {f.name for f in font_manager.fontManager.ttflist}
     families = ("DejaVu Sans", *(f for f in FALLBACK_FAMILIES if f in installed))
     covered: set[int] = set()
     for family in families:
-        path = installed.get(family) or font_manager.findfont(family)
-        try:
+        try:  # the regular face, as matplotlib picks it for the family
+            face = font_manager.FontProperties(family=family)
+            path = font_manager.findfont(face, fallback_to_default=False)
             covered |= set(FT2Font(path).get_charmap())
-        except (OSError, RuntimeError):  # an unreadable font file: its family adds nothing
+        except (OSError, RuntimeError, ValueError):  # unreadable: the family adds nothing
             continue
     return families, frozenset(covered)
 
