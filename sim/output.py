@@ -65,9 +65,11 @@ def default_run_dir(scenario_path: str | os.PathLike[str], inputs: str | None = 
 
 def read_marker(folder: str | os.PathLike[str]) -> dict[str, Any] | None:
     """What the marker of a run folder says, or None if it has none we can read."""
+    from sim.readback import read_json
+
     try:
-        marker = json.loads((Path(folder) / MARKER).read_text())
-    except (OSError, ValueError):  # none, unreadable, or not JSON
+        marker = read_json(Path(folder) / MARKER)  # a bounded read: never /dev/zero whole
+    except ScenarioError:  # none, unreadable, too large, or not JSON
         return None
     files = marker.get("files") if isinstance(marker, dict) else None
     if not isinstance(files, list) or not all(isinstance(f, str) for f in files):

@@ -465,6 +465,17 @@ def test_roundtrip_reads_its_own_resolved_yaml_past_the_limits_of_a_users_file()
     assert len(again.contracts) == 2400
 
 
+def test_a_marker_linked_to_dev_zero_is_read_no_further_than_its_limit(capsys, run_folder) -> None:
+    (run_folder / ".roundtrip-run").unlink()
+    os.symlink("/dev/zero", run_folder / ".roundtrip-run")
+    before = snapshot(run_folder.parent)
+    err = one_line_refusal(
+        capsys, "run", ROOT / "scenarios" / "toy_round_trip.yaml", "--out", run_folder
+    )
+    assert err.startswith(f"error: {run_folder}: ")
+    assert snapshot(run_folder.parent) == before
+
+
 def test_an_undamaged_copy_still_redraws(capsys, run_folder) -> None:
     code, printed, err = cli(capsys, "chart", run_folder, "--only", "lab_cash")
     assert (code, err) == (0, "") and (run_folder / "charts" / "lab_cash.png").is_file()
