@@ -160,7 +160,7 @@ def _kind_of(kind: str) -> Callable[[pa.DataType], bool]:
             {
                 "int": t.is_integer,
                 "float": lambda x: t.is_floating(x) or t.is_integer(x),
-                "date": lambda x: t.is_timestamp(x) or t.is_date(x),
+                "date": t.is_timestamp,  # roundtrip writes timestamps, never date32
                 "text": lambda x: t.is_string(x) or t.is_large_string(x),
                 "bool": t.is_boolean,
             }
@@ -173,7 +173,7 @@ def _kind_of(kind: str) -> Callable[[pa.DataType], bool]:
 _SHOWN = {
     "int": "whole numbers",
     "float": "numbers",
-    "date": "dates",
+    "date": "timestamps",
     "text": "text",
     "bool": "true/false",
     "any": "numbers, dates or text",

@@ -291,7 +291,7 @@ RUN_FOLDER_CASES: dict[str, tuple[Callable[[Path], None], str, str]] = {
     "ledger-dates-not-dates": (
         _column("ledger.parquet", "date", lambda n: pa.array(["soon"] * n)),
         "ledger.parquet",
-        "column 'date' holds string, expected dates",
+        "column 'date' holds string, expected timestamps",
     ),
     "marker-lists-non-strings": (_marker([1, {"a": 2}]), ".roundtrip-run", "marker lists"),
     # our own
@@ -372,6 +372,11 @@ RUN_FOLDER_CASES: dict[str, tuple[Callable[[Path], None], str, str]] = {
         _column("ledger.parquet", "amount_cents", lambda n: pa.array([1.5] * n)),
         "ledger.parquet",
         "column 'amount_cents' holds double, expected whole numbers",
+    ),
+    "ledger-dates-as-date32": (
+        _column("ledger.parquet", "date", lambda n: pa.array([0] * n, pa.date32())),
+        "ledger.parquet",
+        "column 'date' holds date32[day], expected timestamps",
     ),
     "ledger-negative-cents": (
         _column("ledger.parquet", "amount_cents", lambda n: pa.array([-100] * n)),
