@@ -522,26 +522,20 @@ def _refuse_unless_ours(path: Path) -> None:
 
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     """What a farm file (or its series file) says about itself: scenario (resolved YAML), seed,
-    version, varied, runs, runs_total, complete, and kind where farm was given it."""
-    import pyarrow.parquet as pq
+    version, varied, runs, runs_total, complete, and kind where farm was given it. A file that
+    is no Parquet file, or whose roundtrip metadata is damaged, is a ``ScenarioError``."""
+    from sim.readback import parquet_file, results_metadata
 
-    meta = pq.read_metadata(path).metadata or {}
-    out = {k.decode().removeprefix("roundtrip."): v.decode() for k, v in meta.items()}
-    out = {k: v for k, v in out.items() if k in _META_KEYS}
-    for key in ("seed", "varied", "runs", "complete", "runs_total"):
-        if key in out:
-            out[key] = json.loads(out[key])
-    return out
-
-
-_META_KEYS = ("scenario", "seed", "version", "varied", "runs", "runs_total", "complete", "kind")
+    pf = parquet_file(path, "give the results file of roundtrip sweep or mc")
+    return results_metadata(pf.metadata.metadata or {}, path)
 
 
 def read(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """A farm file as a pandas frame, one row per run."""
-    import pandas as pd
+    """A farm file as a pandas frame, one row per run, checked as ``sim.readback.RESULTS``
+    says (columns and their types, size before loading, no infinite metric)."""
+    from sim.readback import RESULTS, read_table
 
-    return pd.read_parquet(path)
+    return read_table(path, RESULTS)
 
 
 @dataclass(frozen=True)

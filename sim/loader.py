@@ -12,10 +12,10 @@ import datetime as dt
 import difflib
 import os
 import re
+import stat
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -31,8 +31,17 @@ Position = tuple[int, int]  # 1-based line, column
 EMPTY_FILE = (
     "the file is empty; a scenario is a mapping with keys name, start, horizon, step, agents, deals"
 )
-# A document may not expand (through aliases) to more values than this: stops "billion laughs".
-MAX_VALUES = 200_000
+# The largest scenario file read, in bytes: about 100 times the largest bundled scenario
+# (whole_web.yaml, 10 kB). Read with a bounded read, so /dev/zero or an endless pipe stops here.
+MAX_BYTES = 1_000_000
+# A document may hold, and expand to (through aliases), at most this many keys and values: stops
+# "billion laughs", and bounds the time to read a file at MAX_BYTES (PyYAML composes about 40,000
+# a second; whole_web.yaml holds about 600).
+MAX_VALUES = 50_000
+# roundtrip's own resolved YAML (a run folder's scenario.resolved.yaml, a results file's metadata)
+# states every default and source comment: a file at the limits resolves to more, so it is read
+# with limits this many times as large
+OWN_SCALE = 4
 
 _TAG = "tag:yaml.org,2002:"
 _BOOL, _INT, _FLOAT, _NULL, _STR = (_TAG + t for t in ("bool", "int", "float", "null", "str"))
@@ -48,7 +57,24 @@ _BOOLEANS = {
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader resolving plain scalars as YAML 1.2 does: ``no``/``on`` stay text, no ``1:30``."""
+    """SafeLoader resolving plain scalars as YAML 1.2 does: ``no``/``on`` stay text, no ``1:30``;
+    it stops composing at more than MAX_VALUES values (aliases count one each here)."""
+
+    def __init__(self, stream: str, max_values: int = MAX_VALUES) -> None:
+        super().__init__(stream)
+        self.composed = 0
+        self.max_values = max_values
+
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        self.composed += 1
+        if self.composed > self.max_values:
+            raise _TooManyValues(self.peek_event().start_mark, self.max_values)
+        return super().compose_node(parent, index)
+
+
+class _TooManyValues(Exception):
+    def __init__(self, mark: yaml.Mark, limit: int) -> None:
+        self.mark, self.limit = mark, limit
 
 
 # Drop YAML 1.1's booleans (yes/no/on/off), octal, sexagesimal and dot-less floats; keep null,
@@ -145,9 +171,10 @@ _BREAKING = ("Cc", "Zl", "Zp", "Cs")
 # ---------------------------------------------------------------------------------------------
 
 
-def read_yaml(text: str, filename: str) -> YamlDoc:
-    """Parse one scenario document strictly, keeping positions and comments."""
-    node = _compose(text, filename, EMPTY_FILE)
+def read_yaml(text: str, filename: str, *, scale: int = 1) -> YamlDoc:
+    """Parse one scenario document strictly, keeping positions and comments; ``scale``
+    multiplies the limits (OWN_SCALE for roundtrip's own resolved YAML)."""
+    node = _compose(text, filename, EMPTY_FILE, scale)
     if not isinstance(node, MappingNode):
         line, col = node.start_mark.line + 1, node.start_mark.column + 1
         what = "a list" if isinstance(node, SequenceNode) else f"the value {shown(node.value)}"
@@ -158,7 +185,7 @@ def read_yaml(text: str, filename: str) -> YamlDoc:
             line=line,
             column=col,
         )
-    walker = _Walker(text, filename)
+    walker = _Walker(text, filename, max_values=MAX_VALUES * scale)
     data = walker.walk(node, ())
     assert isinstance(data, dict)
     return YamlDoc(data, walker.positions, walker.key_positions, walker.comments, filename)
@@ -175,10 +202,16 @@ def read_value(text: str, label: str) -> Any:
     return _Walker(text, label, keep_marks=False).walk(node, ())
 
 
-def _compose(text: str, filename: str, empty_message: str) -> Node:
+def _compose(text: str, filename: str, empty_message: str, scale: int = 1) -> Node:
+    if len(text) > MAX_BYTES * scale:  # text given directly (a notebook, --set); files are
+        raise ScenarioError(  # bounded as they are read
+            f"the text is longer than {MAX_BYTES * scale:,} characters, the limit for a scenario",
+            file=filename,
+        )
     loader = None
     try:
-        loader = _StrictLoader(text)  # refuses control characters here, before parsing
+        # refuses control characters here, before parsing
+        loader = _StrictLoader(text, MAX_VALUES * scale)
         node = loader.get_single_node()
     except yaml.reader.ReaderError as e:
         raise _character_error(e, text, filename) from None
@@ -188,6 +221,14 @@ def _compose(text: str, filename: str, empty_message: str) -> Node:
         raise ScenarioError(f"not valid YAML: {one_line(str(e))}", file=filename) from None
     except RecursionError:
         raise ScenarioError("not valid YAML: nested too deeply", file=filename) from None
+    except _TooManyValues as e:
+        raise ScenarioError(
+            f"the document holds more than {e.limit:,} keys and values; a scenario holds "
+            f"at most {e.limit:,}",
+            file=filename,
+            line=e.mark.line + 1,
+            column=e.mark.column + 1,
+        ) from None
     finally:
         if loader is not None:
             loader.dispose()
@@ -248,15 +289,19 @@ def _float(text: str) -> float:
     return value
 
 
-_SAME_LINE_COMMENT = re.compile(r"^\s*#\s?(.*?)\s*$")
-_AFTER_KEY_COMMENT = re.compile(r"^\s*:\s*(?:[&!][^\s]*\s+)*#\s?(.*?)\s*$")
+# Matched from a column on (``pattern.match(line, column)``), never on a slice: slicing a long line
+# once per value is quadratic (a 1 MB flow list on one line took seconds).
+_SAME_LINE_COMMENT = re.compile(r"\s*#\s?(.*?)\s*$")
+_AFTER_KEY_COMMENT = re.compile(r"\s*:\s*(?:[&!][^\s]*\s+)*#\s?(.*?)\s*$")
 _LINE_BREAK = re.compile(r"\r\n|[\n\r\x85\u2028\u2029]")
 
 
 class _Walker:
     """Turns composed nodes into plain values, recording positions and comments on the way."""
 
-    def __init__(self, text: str, filename: str, *, keep_marks: bool = True) -> None:
+    def __init__(
+        self, text: str, filename: str, *, keep_marks: bool = True, max_values: int = MAX_VALUES
+    ) -> None:
         self.lines = _LINE_BREAK.split(text)
         self.filename = filename
         self.keep_marks = keep_marks
@@ -266,6 +311,7 @@ class _Walker:
         self._claimed: set[int] = set()  # lines whose comment block above was already used
         self._open: set[int] = set()  # collection nodes being walked (a cycle means alias loop)
         self._count = 0
+        self.max_values = max_values
         self._constructor = _StrictLoader("")
 
     def fail(self, node: Node, message: str, path: YamlPath) -> ScenarioError:
@@ -280,10 +326,20 @@ class _Walker:
             path=dotted(path) or None,
         )
 
-    def walk(self, node: Node, path: YamlPath) -> Any:
+    def count(self, node: Node, path: YamlPath) -> None:
+        """One more key or value; refused past MAX_VALUES (reached through aliases only, as the
+        composer counts the same nodes, each alias once)."""
         self._count += 1
-        if self._count > MAX_VALUES:
-            raise self.fail(node, f"the document expands to more than {MAX_VALUES:,} values", path)
+        if self._count > self.max_values:
+            raise self.fail(
+                node,
+                f"the document expands to more than {self.max_values:,} keys and values "
+                f"(through aliases); a scenario holds at most {self.max_values:,}",
+                path,
+            )
+
+    def walk(self, node: Node, path: YamlPath) -> Any:
+        self.count(node, path)
         self.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if isinstance(node, ScalarNode):
             return self.scalar(node, path)
@@ -315,6 +371,7 @@ class _Walker:
                     key_node, "merge keys ('<<') are not supported; write keys out", path
                 )
             self.check_tag(key_node, None, path)
+            self.count(key_node, path)
             key = str(key_node.value)
             line = key_node.start_mark.line + 1
             if key in out:
@@ -388,10 +445,9 @@ class _Walker:
         start, end = value.start_mark, value.end_mark
         match = None
         if start.line == line0 and end.line == line0 and end.line < len(self.lines):
-            match = _SAME_LINE_COMMENT.match(self.lines[end.line][end.column :])
+            match = _SAME_LINE_COMMENT.match(self.lines[end.line], end.column)
         elif key is not None and start.line > line0:
-            rest = self.lines[line0][key.end_mark.column :]
-            match = _AFTER_KEY_COMMENT.match(rest)
+            match = _AFTER_KEY_COMMENT.match(self.lines[line0], key.end_mark.column)
         if match and match.group(1):
             parts.append(match.group(1))
         text = " ".join(p for p in parts if p)
@@ -595,13 +651,26 @@ def parse_scenario(
         raise
 
 
+def parse_resolved(text: str, filename: str) -> Scenario:
+    """A scenario roundtrip resolved and wrote itself (a run folder's scenario.resolved.yaml, a
+    results file's metadata), read as strictly as a user's file, with the limits OWN_SCALE
+    times as large: every default is written out there."""
+    from sim.schema import to_scenario
+
+    try:
+        return to_scenario(read_yaml(text, filename, scale=OWN_SCALE), filename)
+    except ScenarioError as e:
+        _on_one_line(e)
+        raise
+
+
 def load_scenario(
     path: str | os.PathLike[str], overrides: Overrides = None, **kw: object
 ) -> Scenario:
     """Read a scenario file, apply overrides (``--set`` strings, a mapping, or ``a__b=value``)."""
     filename = os.fspath(path)
     try:
-        return parse_scenario(_read_text(filename), filename, overrides, **kw)
+        return parse_scenario(read_scenario_text(filename), filename, overrides, **kw)
     except ScenarioError as e:
         _on_one_line(e)
         raise
@@ -612,7 +681,7 @@ def read_doc(path: str | os.PathLike[str], overrides: Overrides = None) -> YamlD
     a tool that changes inputs one by one (sim/sensitivity.py) starts from."""
     filename = os.fspath(path)
     try:
-        return apply_overrides(read_yaml(_read_text(filename), filename), overrides)
+        return apply_overrides(read_yaml(read_scenario_text(filename), filename), overrides)
     except ScenarioError as e:
         _on_one_line(e)
         raise
@@ -626,18 +695,60 @@ def _on_one_line(e: ScenarioError) -> None:
     e.path = e.path and one_line(e.path)
 
 
-def _read_text(filename: str) -> str:
-    """A scenario file's text, or a ScenarioError saying why it cannot be read."""
-    p = Path(filename)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise ScenarioError("no such file", file=filename) from None
-    except IsADirectoryError:
-        raise ScenarioError("this is a directory, not a scenario file", file=filename) from None
-    except OSError as e:
-        raise ScenarioError(f"cannot read the file: {e.strerror or e}", file=filename) from None
+def read_scenario_text(filename: str, *, scale: int = 1) -> str:
+    """A scenario file's text, or a ScenarioError saying why it cannot be read; never more than
+    MAX_BYTES (times ``scale``) + 1 bytes are read (a device, pipe or /proc file is read the
+    same way)."""
+    raw = read_bounded(filename, MAX_BYTES * scale, "a scenario file")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise ScenarioError(f"not UTF-8 text (byte {e.start})", file=filename) from None
+        raise ScenarioError(
+            f"not UTF-8 text (byte {e.start}); a scenario file is UTF-8 text", file=filename
+        ) from None
+
+
+_read_text = read_scenario_text  # the name sim/vary.py imports
+
+
+def read_bounded(filename: str, limit: int, what: str) -> bytes:
+    """The bytes of ``filename``, refused (ScenarioError) past ``limit``: a regular file by its
+    size, before reading; anything else (a pipe, a device, /proc) by reading at most ``limit +
+    1`` bytes. Opening never waits for a pipe's writer (O_NONBLOCK); a directory is refused."""
+    too_big = f"the file is larger than {limit:,} bytes, the limit for {what}"
+    try:
+        fd = os.open(filename, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise ScenarioError("no such file", file=filename) from None
+    except IsADirectoryError:
+        raise ScenarioError(f"this is a directory, not {what}", file=filename) from None
+    except OSError as e:
+        raise ScenarioError(f"cannot read the file: {e.strerror or e}", file=filename) from None
+    try:
+        mode = os.fstat(fd)
+        if stat.S_ISDIR(mode.st_mode):
+            raise ScenarioError(f"this is a directory, not {what}", file=filename)
+        if stat.S_ISREG(mode.st_mode) and mode.st_size > limit:
+            raise ScenarioError(too_big, file=filename)
+        os.set_blocking(fd, True)  # a pipe's writer may still be writing
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(fd, limit + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except IsADirectoryError:
+        raise ScenarioError(f"this is a directory, not {what}", file=filename) from None
+    except OSError as e:
+        raise ScenarioError(f"cannot read the file: {e.strerror or e}", file=filename) from None
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise ScenarioError(too_big, file=filename)
+    if size == 0 and stat.S_ISFIFO(mode.st_mode):
+        raise ScenarioError(
+            f"this pipe gave no text (no program was writing to it); give {what}", file=filename
+        )
+    return b"".join(chunks)

@@ -68,12 +68,14 @@ def default_run_dir(scenario_path: str | os.PathLike[str], inputs: str | None = 
 
 def read_marker(folder: str | os.PathLike[str]) -> dict[str, Any] | None:
     """What the marker of a run folder says, or None if it has none we can read."""
+    from sim.readback import read_json
+
     try:
-        marker = json.loads((Path(folder) / MARKER).read_text())
-    except (OSError, ValueError):  # none, unreadable, or not JSON
+        marker = read_json(Path(folder) / MARKER)  # a bounded read: never /dev/zero whole
+    except ScenarioError:  # none, unreadable, too large, or not JSON
         return None
     if not isinstance(marker, dict) or not _safe_listing(marker.get("files")):
-        return None
+        return None  # a damaged marker vouches for nothing
     return marker
 
 
@@ -555,15 +557,21 @@ class SavedRun:
         return self.metrics
 
 
-_LEDGER_COLUMNS = ("day", "date", "payer", "payee", "kind", "deal", "lab", "amount_cents")
-_BALANCE_COLUMNS = ("step", "date", "account", "origin", "cents")
-_TWIN_COLUMNS = ("date", "investor", "lab", "revenue_cents_run", "revenue_cents_twin")
-
-
 def read_run(folder: str | os.PathLike[str]) -> SavedRun:
-    """Read a run folder written by ``roundtrip run``; a missing, incomplete or damaged folder
-    is bad input (``ScenarioError``) naming the file and what is wrong."""
-    from sim.loader import parse_scenario  # the loader imports pydantic: only when needed
+    """Read a run folder written by ``roundtrip run``; a missing, incomplete, damaged or foreign
+    folder is bad input (``ScenarioError``) naming the file and what is wrong. Every file is
+    checked as ``sim.readback`` checks its kind; none may be a symbolic link (a run folder is
+    read only for what roundtrip wrote in it, never for what a link points to)."""
+    from sim.loader import OWN_SCALE, parse_resolved, read_scenario_text  # imports pydantic
+    from sim.readback import (
+        BALANCES,
+        LEDGER,
+        TWIN_SERIES,
+        check_marker,
+        check_metrics_file,
+        read_json,
+        read_table,
+    )
 
     d = Path(folder)
     if not d.is_dir():
@@ -571,6 +579,7 @@ def read_run(folder: str | os.PathLike[str]) -> SavedRun:
             "no run folder here; write one with: roundtrip run SCENARIO --out " + str(d),
             file=str(d),
         )
+    refuse_links(d, (*RUN_FILES, MARKER))
     missing = [f for f in RUN_FILES if not (d / f).is_file()]
     if missing:
         raise ScenarioError(
@@ -578,48 +587,27 @@ def read_run(folder: str | os.PathLike[str]) -> SavedRun:
             f"{', '.join(RUN_FILES)}); run the scenario again",
             file=str(d),
         )
-    try:
-        metrics = json.loads((d / "metrics.json").read_text())
-    except (OSError, UnicodeDecodeError) as e:
-        raise ScenarioError(f"cannot be read: {e}", file=str(d / "metrics.json")) from None
-    except json.JSONDecodeError as e:
-        raise ScenarioError(
-            f"is not valid JSON: {e.msg}",
-            file=str(d / "metrics.json"),
-            line=e.lineno,
-            column=e.colno,
-        ) from None
-    if not isinstance(metrics, dict) or not {"investors", "labs"} <= set(metrics):
-        raise ScenarioError(
-            "is not a roundtrip metrics file (no investors and labs)", file=str(d / "metrics.json")
-        )
-    ledger = _read_table(d / "ledger.parquet", _LEDGER_COLUMNS)
-    balances = _read_table(d / "balances.parquet", _BALANCE_COLUMNS)
-    twin_series = _read_table(d / "twin_series.parquet", _TWIN_COLUMNS)
-    resolved = d / "scenario.resolved.yaml"
-    try:
-        text = resolved.read_text()
-    except (OSError, UnicodeDecodeError) as e:
-        raise ScenarioError(f"cannot be read: {e}", file=str(resolved)) from None
-    scenario = parse_scenario(text, str(resolved))
+    if os.path.lexists(d / MARKER):
+        check_marker(read_json(d / MARKER), d / MARKER)
+    metrics = check_metrics_file(read_json(d / "metrics.json"), d / "metrics.json")
+    ledger = read_table(d / "ledger.parquet", LEDGER)
+    balances = read_table(d / "balances.parquet", BALANCES)
+    twin_series = read_table(d / "twin_series.parquet", TWIN_SERIES)
+    resolved = str(d / "scenario.resolved.yaml")
+    scenario = parse_resolved(read_scenario_text(resolved, scale=OWN_SCALE), resolved)
     # name the scenario file the run came from, as the run itself did
-    scenario = scenario.with_source(metrics.get("source") or str(resolved))
+    scenario = scenario.with_source(metrics.get("source") or resolved)
     return SavedRun(d, scenario, ledger, balances, metrics, twin_series)
 
 
-def _read_table(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
-    import pandas as pd
-
-    try:
-        df = pd.read_parquet(path)
-    except Exception as e:  # pyarrow raises several types for a damaged file
-        raise ScenarioError(
-            f"is not a readable Parquet file ({type(e).__name__}); run the scenario again",
-            file=str(path),
-        ) from None
-    absent = [c for c in columns if c not in df.columns]
-    if absent:
-        raise ScenarioError(
-            f"lacks the column(s) {', '.join(absent)}; run the scenario again", file=str(path)
-        )
-    return df
+def refuse_links(folder: Path, names: Sequence[str]) -> None:
+    """Refuse (``ScenarioError``) a run folder in which any of ``names`` is a symbolic link:
+    roundtrip reads and copies only the files it wrote, never what a link points to."""
+    for name in names:
+        if (folder / name).is_symlink():
+            raise ScenarioError(
+                "is a symbolic link; roundtrip reads and copies only the files it wrote in a "
+                "run folder, never what a link points to: replace it with the file, or run "
+                "the scenario again",
+                file=str(folder / name),
+            )

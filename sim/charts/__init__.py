@@ -19,7 +19,8 @@ and no styling of its own:
    ``with house_style():`` call ``new_figure(run, title, subtitle, nrows=..., size=size)``: it
    gives the fonts, the title band (a title that says the finding, a factual subtitle) and the
    source line naming the scenario file and its inputs hash. Colour agents with
-   ``Palette.of(run).agent(name)`` (or ``.origin(...)``) so each keeps its colour across charts;
+   ``Palette.of(run).agent(name)`` (or ``.origin(...)``) so each keeps its colour across charts,
+   and name them with ``agent_label(scenario, name)`` (a label of any length, cut to fit);
    put money on an axis with ``money_axis`` and dates with ``date_axis``; write amounts in text
    with ``format_money``. ``layout.py`` places things in inches so the chart reads the same at
    any size: room beside panels for labels, labels at line ends that never overlap, dated
@@ -37,7 +38,6 @@ in a table of its own beside ``CHARTS`` with the same ``(data, *, size) -> Figur
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -215,19 +215,21 @@ def redraw(
     """Draw charts again from a finished run folder's files into ``folder/charts/``, which is
     replaced whole once every file is written (charts not redrawn now are kept). A missing,
     incomplete or damaged run folder is a ``ScenarioError`` naming the file."""
-    from sim.output import read_run, write_atomically
+    from sim.output import read_run, refuse_links, write_atomically
 
     run = read_run(folder)
     charts = Path(folder) / "charts"
+    refuse_links(Path(folder), ["charts"])
     if charts.exists() and not charts.is_dir():
         raise ScenarioError("this exists and is not a folder", file=str(charts))
+    kept = sorted(charts.iterdir()) if charts.is_dir() else []
+    refuse_links(charts, [p.name for p in kept])  # never copy what a link points to
     written: list[Path] = []
 
     def fill(tmp: Path) -> None:
-        if charts.is_dir():
-            for p in sorted(charts.iterdir()):
-                if p.is_file():
-                    shutil.copy2(p, tmp / p.name)
+        for p in kept:
+            if p.is_file():
+                shutil.copy2(p, tmp / p.name, follow_symlinks=False)
         written.extend(render(run, tmp, formats, size=size, dpi=dpi, names=names))
 
     try:
@@ -268,16 +270,10 @@ def check_metrics(run: RunLike) -> None:
 
 
 def _valid(value: object, *, is_date: bool) -> bool:
-    """A metric as metrics.json holds it: a number (an ISO date for dates) or null."""
-    if value is None:
-        return True
-    if is_date:
-        try:
-            dt.date.fromisoformat(value)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            return False
-        return True
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    """A metric as metrics.json holds it: a finite number (an ISO date for dates) or null."""
+    from sim.readback import finite_number, iso_date
+
+    return value is None or (iso_date(value) if is_date else finite_number(value))
 
 
 __all__ = [

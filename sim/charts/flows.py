@@ -20,7 +20,15 @@ from matplotlib.figure import Figure
 from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path
 
-from sim.charts.style import MUTED, SLIDE_SIZE, Palette, format_money, house_style, new_figure
+from sim.charts.style import (
+    MUTED,
+    SLIDE_SIZE,
+    Palette,
+    agent_label,
+    format_money,
+    house_style,
+    new_figure,
+)
 from sim.result import RunLike
 
 CENTS = 100
@@ -157,7 +165,7 @@ def _node_order(run: RunLike, bands: pd.DataFrame) -> list[list[str]]:
 def _label(run: RunLike, key: str, column: int) -> str:
     s = run.scenario
     name, _, what = key.partition(":")
-    who = s.label(name)
+    who = agent_label(s, name)
     if column == 0:
         return {
             "investment": f"{who}'s investment",
@@ -326,17 +334,17 @@ def _headline(run: RunLike) -> tuple[str, str]:
     if len(active) == 1:
         inv, v = active[0]
         labs = " and ".join(
-            s.label(lab) for lab in {d.lab for d in s.investments if d.investor == inv}
+            agent_label(s, lab) for lab in {d.lab for d in s.investments if d.investor == inv}
         )
-        clouds = " and ".join(s.label(c) for c in s.investors[inv].owns) or "its clouds"
+        clouds = " and ".join(agent_label(s, c) for c in s.investors[inv].owns) or "its clouds"
         title = (
-            f"{s.label(inv)}'s {format_money(v['invested'])} in {labs}, traced: "
+            f"{agent_label(s, inv)}'s {format_money(v['invested'])} in {labs}, traced: "
             f"{format_money(v['round_trip'] or 0)} of it comes back as {clouds} revenue"
         )
     else:
         title = "Where the money goes, and whose dollars come back (traced)"
     own = ", ".join(
-        f"{s.label(i)}'s {format_money(v['round_trip_profit'] or 0)}" for i, v in active
+        f"{agent_label(s, i)}'s {format_money(v['round_trip_profit'] or 0)}" for i, v in active
     )
     subtitle = (
         f"All money over {span}, band widths to scale. Investors' own dollars in strong colour, "
@@ -365,9 +373,9 @@ def own_dollars_diagram(run: RunLike, *, size: Sequence[float] = SLIDE_SIZE) -> 
         title = "No investor put money in: there are no investors' dollars to follow"
     if len(active) == 1:
         inv, v = active[0]
-        title = f"Follow {s.label(inv)}'s {format_money(v['invested'])}"
+        title = f"Follow {agent_label(s, inv)}'s {format_money(v['invested'])}"
     parts = [
-        f"{s.label(i)}: {format_money(v['round_trip'] or 0)} back as revenue of its cloud "
+        f"{agent_label(s, i)}: {format_money(v['round_trip'] or 0)} back as revenue of its cloud "
         f"({(v['round_trip_ratio'] or 0):.1%}), {format_money(v['round_trip_profit'] or 0)} "
         "of it profit"
         for i, v in active

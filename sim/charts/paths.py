@@ -21,6 +21,7 @@ from sim.charts.style import (
     BASE_COLOURS,
     MUTED,
     SLIDE_SIZE,
+    agent_label,
     format_money,
     house_style,
     money_axis,
@@ -86,7 +87,7 @@ def paths_chart(run: RunLike, *, size: Sequence[float] = SLIDE_SIZE) -> Figure:
         traced_key = Patch(facecolor="#FFFFFF", edgecolor=MUTED, hatch="///", label="traced")
         ax.set_xlim(-0.6, max(len(who), 3) - 0.4)  # bars of one width, room for the legend
         ax.set_xticks(x)
-        ax.set_xticklabels([f"{s.label(i)}\ncaused | traced" for i in who])
+        ax.set_xticklabels([f"{agent_label(s, i)}\ncaused | traced" for i in who])
         ax.tick_params(axis="x", length=0)
         ax.grid(axis="x", visible=False)
         top = max(float(np.maximum(caused, 0).sum(axis=1).max(initial=0)),

@@ -39,6 +39,7 @@ from sim.charts.style import (
     SLIDE_SIZE,
     ChartFigure,
     Palette,
+    agent_label,
     date_axis,
     format_money,
     house_style,
@@ -118,13 +119,17 @@ def _input_of(data: dict[str, Any], path: str) -> Input | None:
 def read_ranges(path: str | os.PathLike[str], scenario: Scenario | None = None) -> RangeRuns:
     """A farm results file read back for charts, with its series file if it is there; the
     scenario defaults to the one its metadata holds (then named by the results file)."""
-    from sim.loader import parse_scenario
+    from sim.loader import parse_resolved
+    from sim.readback import SERIES, check_results, check_schema
 
     meta = read_metadata(path)
     if scenario is None:
-        scenario = parse_scenario(meta["scenario"], os.fspath(path))
+        scenario = parse_resolved(meta["scenario"], os.fspath(path))
     kind = meta.get("kind") or ("sweep" if meta.get("seed") is None else "mc")
+    check_results(path, meta, scenario)
     beside = series_path(path)
+    if os.path.lexists(beside):  # read by the charts later, a run at a time: checked now
+        check_schema(beside, SERIES)
     runs = range_runs(
         path,
         scenario,
@@ -162,17 +167,17 @@ def new_range_figure(
 
 def _who(s: Scenario, investor: str) -> tuple[str, str]:
     """``("Amazon", "AWS")``: the investor's and its clouds' labels."""
-    clouds = " and ".join(s.label(c) for c in s.investors[investor].owns)
-    return s.label(investor), clouds
+    clouds = " and ".join(agent_label(s, c) for c in s.investors[investor].owns)
+    return agent_label(s, investor), clouds
 
 
 def _input_name(path: str, s: Scenario) -> str:
     """``agents.aws.margin`` -> ``AWS margin``; other paths as they are, spaced."""
     parts = path.split(".")
     if parts[0] == "agents" and parts[2:5] == ["spending", "compute", "providers"]:
-        return f"{s.label(parts[1])}'s compute share at {s.label(parts[5])}"
+        return f"{agent_label(s, parts[1])}'s compute share at {agent_label(s, parts[5])}"
     if parts[0] == "agents" and len(parts) > 2:
-        return f"{s.label(parts[1])} {' '.join(parts[2:]).replace('_', ' ')}"
+        return f"{agent_label(s, parts[1])} {' '.join(parts[2:]).replace('_', ' ')}"
     return path.replace("_", " ")
 
 
@@ -225,7 +230,9 @@ def sweep_line(runs: RangeRuns, *, size: Sequence[float] = SLIDE_SIZE) -> ChartF
     lo, hi = _show_input(raw[0], inp), _show_input(raw[-1], inp)
 
     first = investors[0]
-    who, clouds = _who(s, first) if s.investors[first].owns else (s.label(first), "its clouds")
+    who, clouds = (
+        _who(s, first) if s.investors[first].owns else (agent_label(s, first), "its clouds")
+    )
     okf = ok.sort_values(f"in:{path}", kind="stable")
     rev = okf[f"{first}.incremental_revenue"].to_numpy(float)
     prof = okf[f"{first}.incremental_profit"].to_numpy(float)
@@ -265,7 +272,7 @@ def sweep_line(runs: RangeRuns, *, size: Sequence[float] = SLIDE_SIZE) -> ChartF
         for row, investor in enumerate(investors):
             caused, traced = axes[2 * row], axes[2 * row + 1]
             colour = palette.agent(investor)
-            label = s.label(investor)
+            label = agent_label(s, investor)
             panel_title(caused, f"{label}: caused at its clouds")
             panel_title(traced, f"{label}: traced, whose dollars came back")
             y_all = {
@@ -332,7 +339,9 @@ def sweep_heatmap(
     table = sweep_table(runs, metric, investor)
     (pa, pb), (ia, ib) = runs.varied, (runs.inputs.get(p) for p in runs.varied)
     na, nb = _input_name(pa, s), _input_name(pb, s)
-    who, clouds = _who(s, investor) if s.investors[investor].owns else (s.label(investor), "")
+    who, clouds = (
+        _who(s, investor) if s.investors[investor].owns else (agent_label(s, investor), "")
+    )
     what = metric.replace("_", " ")
     grid = table.to_numpy(float)
     if np.isfinite(grid).any():
@@ -484,7 +493,7 @@ def fan(
             band_outer.set_zorder(1)
             band_inner.set_zorder(2)
             ax.plot(x, t["p50"], color=colour, label="p50", zorder=3)
-            panel_title(ax, f"{s.label(investor)}: caused {what} at {_who(s, investor)[1]}")
+            panel_title(ax, f"{agent_label(s, investor)}: caused {what} at {_who(s, investor)[1]}")
             top = float(np.nanmax(np.abs(t.to_numpy(float)), initial=0.0)) or 1e9
             ax.set_ylim(min(0.0, float(np.nanmin(t.to_numpy(float), initial=0.0))), top * 1.08)
             fitted_money_axis(ax, top)

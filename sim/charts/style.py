@@ -11,9 +11,12 @@ also shows itself in a notebook, as a PNG, without pyplot.
 from __future__ import annotations
 
 import colorsys
+import functools
 import io
 import struct
+import sys
 import textwrap
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +30,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from sim.result import RunLike, inputs_hash
+from sim.scenario import Scenario
 from sim.schedule import EXTERNAL_ACCOUNTS
 
 SLIDE_SIZE = (13 + 1 / 3, 7.5)  # inches: a 16:9 slide
@@ -84,8 +88,100 @@ RC: dict[str, Any] = {
 @contextmanager
 def house_style() -> Iterator[None]:
     """Matplotlib settings for one chart; the caller's own settings are left as they were."""
-    with mpl.rc_context(RC):  # type: ignore[arg-type]
+    with mpl.rc_context(_rc()), _glyphs_told_once():  # type: ignore[arg-type]
         yield
+
+
+@contextmanager
+def _glyphs_told_once() -> Iterator[None]:
+    """Matplotlib warns once per missing glyph, while laying out and again while saving; a
+    chart says it once, in ``drawable``."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Glyph .* missing from font", UserWarning)
+        yield
+
+
+# ---- text: fonts and lengths ------------------------------------------------------------------
+# Families tried, in order, for characters DejaVu Sans lacks (Chinese, Japanese, Korean, other
+# scripts), when one is installed (Debian: fonts-noto-cjk); text DejaVu Sans covers is drawn with
+# it alone, so its files stay byte for byte the same everywhere. Characters no installed font
+# covers (emoji: matplotlib draws no colour fonts) are drawn as MISSING, with one warning line.
+FALLBACK_FAMILIES = (
+    "Noto Sans CJK JP",
+    "Noto Sans CJK SC",
+    "Noto Sans CJK TC",
+    "Noto Sans CJK KR",
+    "Noto Sans",
+    "WenQuanYi Zen Hei",
+    "Droid Sans Fallback",
+)
+MISSING = "?"
+MAX_LABEL = 40  # characters of an agent's label drawn in a chart; a longer one is cut, with "…"
+MAX_TITLE_LINES, MAX_SUBTITLE_LINES = 3, 4  # the title band never outgrows the figure
+
+
+@functools.cache
+def fonts() -> tuple[tuple[str, ...], frozenset[int]]:
+    """The families charts draw with (DejaVu Sans, then the fallbacks installed here) and the
+    code points they cover between them."""
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    families = ("DejaVu Sans", *(f for f in FALLBACK_FAMILIES if f in installed))
+    covered: set[int] = set()
+    for family in families:
+        try:  # the regular face, as matplotlib picks it for the family
+            face = font_manager.FontProperties(family=family)
+            path = font_manager.findfont(face, fallback_to_default=False)
+            covered |= set(FT2Font(path).get_charmap())
+        except (OSError, RuntimeError, ValueError):  # unreadable: the family adds nothing
+            continue
+    return families, frozenset(covered)
+
+
+def _rc() -> dict[str, Any]:
+    return {**RC, "font.family": list(fonts()[0])}
+
+
+def fit_label(text: str, limit: int = MAX_LABEL) -> str:
+    """``text`` cut to ``limit`` characters, ending in "…" where cut: a label of any length
+    fits beside a line, in a legend or a title."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def agent_label(scenario: Scenario, agent: str) -> str:
+    """An agent as charts name it: its ``label`` (else its key), cut by ``fit_label``; every
+    chart takes agents' names from here."""
+    return fit_label(scenario.label(agent))
+
+
+_warned: list[str] = []  # the one warning about missing glyphs, once it was given
+
+
+def drawable(fig: Figure) -> None:
+    """Replace, in every text of ``fig``, the characters no chart font has by ``MISSING``, and
+    say so once per process on one line of stderr (instead of matplotlib's warning per glyph)."""
+    from matplotlib.text import Text
+
+    covered = fonts()[1]
+    missing: set[str] = set()
+    for text in fig.findobj(Text):
+        value = text.get_text()
+        if value.isascii():
+            continue
+        absent = {c for c in value if ord(c) not in covered and not c.isspace()}
+        if absent:
+            missing |= absent
+            text.set_text("".join(MISSING if c in absent else c for c in value))
+    if missing and not _warned:
+        shown = " ".join(sorted(missing)[:8]) + (" ..." if len(missing) > 8 else "")
+        _warned.append(shown)
+        print(
+            f"warning: no chart font has these characters of the text ({shown}); charts draw "
+            f"them as {MISSING!r} (docs/charts.md, Fonts)",
+            file=sys.stderr,
+        )
 
 
 # Colourblind-safe qualitative colours (Okabe & Ito), then Tableau's for larger casts.
@@ -221,11 +317,12 @@ def _source_text(run: RunLike, width_in: float) -> str:
     return full[: full.rindex(" (inputs ")] + full[full.rindex(" (inputs ") :].split(")")[0] + ")."
 
 
-def _wrap(text: str, width_in: float, size_pt: float, em: float) -> list[str]:
-    """Lines of ``text`` that fit the figure's width, for a font of ``size_pt`` whose average
-    character is ``em`` of its size wide."""
+def _wrap(text: str, width_in: float, size_pt: float, em: float, most: int) -> list[str]:
+    """At most ``most`` lines of ``text`` that fit the figure's width, for a font of ``size_pt``
+    whose average character is ``em`` of its size wide; the last ends in "…" if text is left."""
     chars = max(20, int((width_in - 0.6) * 72 / (size_pt * em)))
-    return textwrap.wrap(text, chars, break_on_hyphens=False) or [""]
+    lines = textwrap.wrap(text, chars, break_on_hyphens=False, max_lines=most, placeholder=" …")
+    return lines or [""]
 
 
 def new_figure(
@@ -249,8 +346,8 @@ def new_figure(
     width, height = float(size[0]), float(size[1])
     fig = ChartFigure(figsize=(width, height), dpi=DEFAULT_DPI)
     # title and subtitle wrap to the figure's width; the band above the axes grows to fit them
-    title_lines = _wrap(title, width, 19, 0.62)
-    sub_lines = _wrap(subtitle, width, 13, 0.53) if subtitle else []
+    title_lines = _wrap(title, width, 19, 0.62, MAX_TITLE_LINES)
+    sub_lines = _wrap(subtitle, width, 13, 0.53, MAX_SUBTITLE_LINES) if subtitle else []
     band = max(TITLE_BAND, 0.22 + 0.33 * len(title_lines) + 0.08 + 0.24 * len(sub_lines) + 0.22)
     top = 1 - band / height
     bottom = SOURCE_BAND / height + 0.7 / height  # room for tick labels above the source line
@@ -300,7 +397,8 @@ class ChartFigure(Figure):
     def _repr_png_(self) -> tuple[bytes, dict[str, int]]:
         """The PNG and the size to show it at (half its pixels: sharp on dense screens)."""
         buffer = io.BytesIO()
-        with mpl.rc_context(RC):  # type: ignore[arg-type]
+        drawable(self)
+        with mpl.rc_context(_rc()), _glyphs_told_once():  # type: ignore[arg-type]
             self.savefig(buffer, format="png", dpi=NOTEBOOK_DPI, metadata=SAVE_METADATA["png"])
         png = buffer.getvalue()
         width, height = struct.unpack(">II", png[16:24])  # the IHDR chunk: pixels drawn
@@ -322,6 +420,7 @@ def save(fig: Figure, path: str | Path, *, dpi: int = DEFAULT_DPI) -> Path:
     fmt = p.suffix.lstrip(".").lower()
     if fmt not in SAVE_METADATA:
         raise ValueError(f"unknown chart format {fmt!r}; choose from {', '.join(FORMATS)}")
-    with mpl.rc_context(RC):  # type: ignore[arg-type]
+    drawable(fig)
+    with mpl.rc_context(_rc()), _glyphs_told_once():  # type: ignore[arg-type]
         fig.savefig(p, format=fmt, dpi=dpi, metadata=SAVE_METADATA[fmt])
     return p

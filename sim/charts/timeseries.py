@@ -52,6 +52,7 @@ from sim.charts.style import (
     MUTED,
     SLIDE_SIZE,
     Palette,
+    agent_label,
     format_money,
     house_style,
     new_figure,
@@ -62,7 +63,7 @@ from sim.result import RunLike
 
 def _label(run: RunLike, agent: str) -> str:
     """An agent as the scenario names it for readers (its ``label``, else its key)."""
-    return run.scenario.label(agent)
+    return agent_label(run.scenario, agent)
 
 
 def _labels(run: RunLike, agents: Iterable[str]) -> str:

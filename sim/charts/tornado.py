@@ -23,6 +23,7 @@ from sim.charts.style import (
     INK,
     MUTED,
     SLIDE_SIZE,
+    agent_label,
     format_money,
     house_style,
     money_axis,
@@ -48,7 +49,7 @@ def tornado(table: pd.DataFrame, *, size: Sequence[float] = SLIDE_SIZE) -> Figur
     left_out = int((table["note"] != "").sum())
     base = float(a["base_metric"])
     metric = a["metric"].replace("_", " ")
-    who = s.label(a["investor"])
+    who = agent_label(s, a["investor"])
     swing = f"{a['swing_fraction'] * 100:.4g}%"
 
     def shown(v: float) -> str:
@@ -118,5 +119,5 @@ def _name(path: str, scenario: Any) -> str:
     """``agents.bigcloud.margin`` -> ``BigCloud margin``; deals keep their path."""
     parts = path.split(".")
     if parts[0] == "agents" and len(parts) > 2:
-        return f"{scenario.label(parts[1])} {' '.join(parts[2:]).replace('_', ' ')}"
+        return f"{agent_label(scenario, parts[1])} {' '.join(parts[2:]).replace('_', ' ')}"
     return path.replace("_", " ")

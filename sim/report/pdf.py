@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 
-from sim.charts.style import GRID, INK, MUTED, RC, SAVE_METADATA, house_style
+from sim.charts.style import GRID, INK, MUTED, RC, SAVE_METADATA, drawable, house_style
 from sim.report.content import (
     ASSUMPTIONS_NOTE,
     CAUSED_HEADING,
@@ -494,6 +494,7 @@ def write_pdf(
                 n += 1
                 fig = page if isinstance(page, Figure) else _draw(page, size)
                 _footer(fig, content, n, total, source=own_source)
+                drawable(fig)  # characters no font has: one warning, not one per glyph
                 pdf.savefig(fig, dpi=dpi)
     return buf.getvalue()
 

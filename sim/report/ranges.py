@@ -350,25 +350,26 @@ def range_html(
 
 def read_results(path: str | os.PathLike[str]) -> RangeRuns:
     """A sweep's or Monte Carlo's results file, read for its report; a file that is not one
-    (or not there) is a ``ScenarioError`` naming it."""
+    (not there, not Parquet, not roundtrip's, its series file, damaged) is a ``ScenarioError``
+    naming it."""
     from sim.farm import WRITTEN_BY
+    from sim.readback import SERIES, parquet_file, results_stem
 
     p = Path(path)
     if not p.is_file():
         raise ScenarioError("no such results file", file=str(p))
-    try:
-        import pyarrow.parquet as pq
-
-        meta = pq.read_schema(p).metadata or {}
-    except Exception as e:  # pyarrow's errors for a file that is no Parquet file vary
-        raise ScenarioError(
-            f"not a Parquet file ({type(e).__name__}); give the results file of roundtrip "
-            "sweep or mc, or a scenario file",
-            file=str(p),
-        ) from None
-    if WRITTEN_BY not in meta:
+    remedy = "give the results file of roundtrip sweep or mc, or a scenario file"
+    pf = parquet_file(p, remedy)
+    if WRITTEN_BY not in (pf.metadata.metadata or {}):
         raise ScenarioError(
             "this Parquet file was not written by roundtrip sweep or mc (no roundtrip metadata)",
+            file=str(p),
+        )
+    names = set(pf.schema_arrow.names)
+    if set(SERIES.columns) <= names and "error" not in names:
+        raise ScenarioError(
+            f"this is the series file of a sweep or Monte Carlo; give its results file, "
+            f"{results_stem(p)}",
             file=str(p),
         )
     return read_ranges(p)
