@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from sim import signals
 from sim.charts.style import DEFAULT_DPI, SLIDE_SIZE
 from sim.errors import ScenarioError
 from sim.report.content import (
@@ -94,7 +95,9 @@ def _write_file(path: Path, data: bytes) -> Path:
         mask = os.umask(0o022)
         os.umask(mask)
         os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes the file private; a report is not
-        os.replace(tmp, path)
+        with signals.held():  # in place, and said to be, as one step
+            os.replace(tmp, path)
+            signals.published()
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
