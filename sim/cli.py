@@ -1,10 +1,14 @@
 """The command line: parse, call the library, print; map errors to exit codes in one place.
 
-Exit codes: 0 done, 2 bad input (a scenario, an override, a path), 1 internal error; 130 stopped
-by SIGINT (Ctrl-C), 143 by SIGTERM, 141 when stdout is a pipe closed early (128 plus the signal's
-number, as a shell reports a command the signal stopped). Stopped, a command leaves nothing
-half-written: the signal raises ``Interrupted``, which unwinds through the removal of temporary
-files. Nothing here computes anything a notebook could not get from the Python API.
+Exit codes (README, "Exit codes"): 0 done, 2 bad input (a scenario, an override, a path, a
+scheduler's address, too many workers), 1 internal error, 3 a Dask cluster unreachable or lost
+mid-run (the runs finished kept); 130 stopped by SIGINT (Ctrl-C), 143 by SIGTERM, 129 by SIGHUP,
+141 when stdout is a pipe closed early (128 plus the signal's number, as a shell reports a
+command the signal stopped). A command started with stdout closed (``>&-``) prints to the null
+device and exits as usual. Stopped before its output is in place, a command leaves nothing
+half-written: the signal raises ``Interrupted`` (sim/signals.py), which unwinds through the
+removal of temporary files; after it, the command completes. Nothing here computes anything a
+notebook could not get from the Python API.
 """
 
 from __future__ import annotations
@@ -798,7 +802,7 @@ def entry() -> None:
 
 def run_command(argv: list[str] | None) -> int:
     """Run one command (``argv``, default ``sys.argv``), with ``sim.signals``' handlers in
-    place; map how it ended to an exit code and at most one line on stderr. SIGINT and SIGTERM
+    place; map how it ended to an exit code and at most one line on stderr. The stop signals
     are left ignored after it (``sim.entry`` exits next)."""
     streams = sys.stdout, sys.stderr
     try:

@@ -389,7 +389,7 @@ def check_address(address: str) -> str:
     scheme, sep, rest = address.partition("://")
     if not sep:
         raise refuse("no scheme")
-    if scheme.lower() not in SCHEMES:
+    if scheme not in SCHEMES:
         raise refuse(f"{scheme}:// is not a scheduler's protocol taken here")
     found = re.fullmatch(r"(\[[^\]]*\]|[^:/\[\]]*)(?::([^:/]*))?", rest)
     if found is None:
@@ -910,7 +910,11 @@ def farm(
                     future.cancel()
             for future, done in zip(pending, finished, strict=True):
                 if done and future.exception() is None:
-                    keep(future.result())
+                    try:
+                        rows = future.result()
+                    except Exception:  # finished, but its rows are on a cluster now lost
+                        continue
+                    keep(rows)
             bar.close()
             kept = writer.close(complete=False, total=total)
             if paths is not None:

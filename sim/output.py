@@ -318,7 +318,7 @@ def _missing_parents(out: Path) -> list[Path]:
     return missing[::-1]
 
 
-# SIGINT and SIGTERM held over a block (sim.signals.held): the name this module and farm use
+# SIGINT, SIGTERM and SIGHUP held over a block (sim.signals.held): the name this module and farm use
 _signals_held = signals.held
 
 

@@ -1,7 +1,7 @@
-"""Stopping a command: SIGINT (Ctrl-C) and SIGTERM, from the command's first instruction.
+"""Stopping a command: SIGINT (Ctrl-C), SIGTERM and SIGHUP, from the command's first instruction.
 
 The rule (README, "Exit codes"): a signal that arrives before the command's output is in place
-stops it, exit 130 or 143, with nothing written; one that arrives after it is dropped, and the
+stops it, exit 130, 143 or 129, with nothing written; one that arrives after it is dropped, and the
 command completes and exits as usual. ``listen`` installs ``on_signal``, which raises
 ``Interrupted``: a BaseException that unwinds through the removal of temporary files. The
 publishing step of an output calls ``published`` once the output is in place.
@@ -24,9 +24,14 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-# 128 plus the signal's number, as a shell reports a command the signal stopped
-EXIT_SIGINT, EXIT_SIGTERM = 128 + signal.SIGINT, 128 + signal.SIGTERM
+# Ctrl-C, kill, and the terminal closed (a hang-up would otherwise kill the process outright,
+# its temporary files left behind)
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+_WHAT: dict[int, str] = {
+    signal.SIGINT: "interrupted",
+    signal.SIGTERM: "terminated",
+    signal.SIGHUP: "hung up",
+}
 AGAIN_AFTER = 0.005  # seconds before a signal that landed in an unsafe place is sent again
 
 # Libraries written in C or Rust that call back into Python while they run: numba's compiled
@@ -40,7 +45,7 @@ _IMPORTING = "<frozen importlib._bootstrap"
 
 
 class Interrupted(BaseException):
-    """SIGINT or SIGTERM while a command runs. A BaseException, as KeyboardInterrupt is: it
+    """SIGINT, SIGTERM or SIGHUP while a command runs. A BaseException, as KeyboardInterrupt is: it
     unwinds through every ``finally`` and ``except BaseException`` (where temporary files are
     removed) and no ``except Exception`` stops it."""
 
@@ -59,13 +64,13 @@ class _State:
 
 
 def on_signal(signum: int, frame: Any) -> None:
-    """The handler ``listen`` installs. The first SIGINT or SIGTERM stops the command (raises
-    ``Interrupted``), unless the output is in place already (then it is dropped); any later one
-    is ignored, so that it cannot cut short the removal of temporary files the first one set
-    off. In an import or a C library's callback it is sent again ``AGAIN_AFTER`` later instead,
-    and kept for ``raise_deferred``: raised there, the exception would surface in the library
-    (which can only print "Exception ignored" and go on, or fail with a SystemError) or leave a
-    module half-imported."""
+    """The handler ``listen`` installs. The first stop signal (``STOP_SIGNALS``) stops the
+    command (raises ``Interrupted``), unless the output is in place already (then it is
+    dropped); any later one is ignored, so that it cannot cut short the removal of temporary
+    files the first one set off. In an import or a C library's callback it is sent again
+    ``AGAIN_AFTER`` later instead, and kept for ``raise_deferred``: raised there, the exception
+    would surface in the library (which can only print "Exception ignored" and go on, or fail
+    with a SystemError) or leave a module half-imported."""
     if _State.published:
         return
     if unsafe(frame):
@@ -90,7 +95,7 @@ def unsafe(frame: Any) -> bool:
 
 
 def listen() -> list[tuple[int, Any]]:
-    """Route SIGINT and SIGTERM to ``on_signal``, unless ignored (under nohup, or for a
+    """Route SIGINT, SIGTERM and SIGHUP to ``on_signal``, unless ignored (under nohup, or for a
     background job), for a command starting (nothing published yet); returns the handlers
     found, to put back. Only the main thread can set handlers: elsewhere nothing changes."""
     _State.listening, _State.published = True, False
@@ -109,7 +114,7 @@ def listen() -> list[tuple[int, Any]]:
 
 
 def ignore() -> None:
-    """The command's output is complete (or it is stopping): from here SIGINT and SIGTERM are
+    """The command's output is complete (or it is stopping): from here the stop signals are
     ignored, so that a late Ctrl-C can neither cut the last lines short nor, while Python shuts
     down, print a traceback."""
     for signum in STOP_SIGNALS:
@@ -125,7 +130,7 @@ def put_back(found: list[tuple[int, Any]]) -> None:
 
 
 def published() -> None:
-    """An output is in place, whole: from here ``on_signal`` drops SIGINT and SIGTERM (those
+    """An output is in place, whole: from here ``on_signal`` drops the stop signals (those
     held while it was put in place too), and the command completes. Called by the step that
     publishes (a run folder, a report, a results file); without ``on_signal`` installed (in a
     notebook, where no command listens) it changes nothing."""
@@ -135,14 +140,14 @@ def published() -> None:
 
 @contextlib.contextmanager
 def held() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM until the block ends, then act on them as the handlers in place
+    """Hold the stop signals until the block ends, then act on them as the handlers in place
     would have (raise, stop the process, or ignore them): a block that puts an output in place
     (or removes a temporary one) is never left halfway. Only the main thread can set handlers;
     elsewhere, where Python does not run them anyway, the block runs as it is."""
     caught: list[int] = []
     saved: list[tuple[int, Any]] = []
     try:
-        for signum in (signal.SIGINT.value, signal.SIGTERM.value):
+        for signum in STOP_SIGNALS:
             handler = signal.getsignal(signum)
             if handler is not None:  # None: a handler set outside Python, left alone
                 signal.signal(signum, lambda s, frame: caught.append(s))
@@ -185,14 +190,14 @@ def raise_deferred() -> None:
 
 
 def exit_code(signum: int) -> int:
-    """The exit code of a command ``signum`` stopped: 130 for SIGINT, 143 for SIGTERM."""
-    return EXIT_SIGINT if signum == signal.SIGINT else EXIT_SIGTERM
+    """The exit code of a command ``signum`` stopped, 128 plus its number as a shell reports a
+    command a signal stopped: 130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP."""
+    return 128 + signum
 
 
 def stopped_line(signum: int, note: str | None = None) -> str:
     """The one line a stopped command prints: ``interrupted; nothing was written``."""
-    what = "interrupted" if signum == signal.SIGINT else "terminated"
-    return f"{what}; {note or 'nothing was written'}"
+    return f"{_WHAT.get(signum, 'stopped')}; {note or 'nothing was written'}"
 
 
 def say(text: str) -> None:
