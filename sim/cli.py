@@ -808,6 +808,7 @@ def run_command(argv: list[str] | None) -> int:
     try:
         try:
             cli.main(args=argv, prog_name="roundtrip", standalone_mode=False)
+            signals.raise_deferred()  # a Ctrl-C whose exception was lost, before any output
             sys.stdout.flush()
         finally:
             signals.ignore()

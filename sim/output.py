@@ -267,6 +267,7 @@ def write_atomically(
         fill(tmp)
         if check:
             _write_marker(tmp, about or {})
+        signals.raise_deferred()  # a stop whose exception was lost: nothing goes in place
         with _signals_held():  # moving into place is never left halfway
             if not check:
                 _record_in_run_marker(out, tmp)

@@ -55,12 +55,15 @@ class Interrupted(BaseException):
 
 
 class _State:
-    """What the handler reads: whether a command is listening and its output is in place, and
-    the signals kept for the next safe point."""
+    """What the handler reads: whether a command is listening and its output is in place, the
+    signals kept for the next safe point, the signal that stopped the command (until the
+    command ends), and the unraisable hook found."""
 
     listening = False
     published = False
     deferred: list[int] = []
+    stopping: int | None = None
+    hook: Any = None
 
 
 def on_signal(signum: int, frame: Any) -> None:
@@ -78,8 +81,18 @@ def on_signal(signum: int, frame: Any) -> None:
         threading.Timer(AGAIN_AFTER, os.kill, (os.getpid(), signum)).start()
         return
     _State.deferred.clear()
+    _State.stopping = signum  # should the exception be lost, raise_deferred raises it again
     ignore()
     raise Interrupted(signum)
+
+
+def _unraisable(info: Any) -> None:
+    """``sys.unraisablehook`` while a command listens: an ``Interrupted`` lost where Python
+    cannot raise it is not printed ("Exception ignored ..."): the stop stays pending, for
+    ``raise_deferred``. Anything else goes to the hook found."""
+    if isinstance(info.exc_value, Interrupted):
+        return
+    (_State.hook or sys.__unraisablehook__)(info)
 
 
 def unsafe(frame: Any) -> bool:
@@ -98,8 +111,10 @@ def listen() -> list[tuple[int, Any]]:
     """Route SIGINT, SIGTERM and SIGHUP to ``on_signal``, unless ignored (under nohup, or for a
     background job), for a command starting (nothing published yet); returns the handlers
     found, to put back. Only the main thread can set handlers: elsewhere nothing changes."""
-    _State.listening, _State.published = True, False
+    _State.listening, _State.published, _State.stopping = True, False, None
     _State.deferred.clear()
+    if sys.unraisablehook is not _unraisable:
+        _State.hook, sys.unraisablehook = sys.unraisablehook, _unraisable
     found: list[tuple[int, Any]] = []
     for signum in STOP_SIGNALS:
         handler = signal.getsignal(signum)
@@ -125,6 +140,9 @@ def ignore() -> None:
 def put_back(found: list[tuple[int, Any]]) -> None:
     """Put back the handlers ``listen`` found: the command is over."""
     _State.listening = _State.published = False
+    _State.stopping = None
+    if sys.unraisablehook is _unraisable:
+        sys.unraisablehook = _State.hook or sys.__unraisablehook__
     for signum, handler in found:
         signal.signal(signum, handler)
 
@@ -183,8 +201,14 @@ def deferred() -> tuple[int, ...]:
 
 
 def raise_deferred() -> None:
-    """Act now, as the handlers in place would, on the signals ``defer_signal`` kept: a safe
-    point, so that a signal that kept landing in a library's callbacks is never lost."""
+    """A safe point, where no signal is lost: raise ``Interrupted`` again for a stop signal
+    whose exception was lost (raised where Python can only print "Exception ignored": a
+    weakref callback, a ``__del__``, run as an object is freed), unless the output is in place;
+    and act now, as the handlers in place would, on the signals ``defer_signal`` kept (that
+    kept landing in a library's callbacks). Called after each chunk of a farm, before an output
+    is put in place, and when a command ends."""
+    if _State.listening and _State.stopping is not None and not _State.published:
+        raise Interrupted(_State.stopping)
     while _State.deferred:
         signal.raise_signal(_State.deferred.pop(0))
 

@@ -467,3 +467,36 @@ def test_ctrl_c_with_stdout_closed_still_stops_with_130(here) -> None:
     _, err = proc.communicate(timeout=60)
     assert (proc.returncode, err) == (130, "interrupted; nothing was written\n")
     assert left(here) == set()
+
+
+# ---- a Ctrl-C whose exception Python cannot raise (a finaliser, a weakref callback) ------------
+class _Finaliser:
+    def __del__(self) -> None:  # Python can only print "Exception ignored" for what this raises
+        signal.raise_signal(signal.SIGINT)
+
+
+@pytest.mark.parametrize("command", ["run", "report", "validate"])
+def test_a_ctrl_c_lost_in_a_finaliser_still_stops_the_command_before_its_output(
+    capsys, here, monkeypatch, command
+) -> None:
+    """Seen as a report written and exit 0 after a Ctrl-C, "Exception ignored" on stderr."""
+    import sim
+    from sim import vary
+
+    real = vary.load_template if command == "validate" else sim.run
+
+    def then_free(*args: object, **kwargs: object) -> object:
+        got = real(*args, **kwargs)  # type: ignore[operator]
+        _Finaliser()  # freed at once
+        return got
+
+    if command == "validate":
+        monkeypatch.setattr(vary, "load_template", then_free)
+        argv = ["validate", "s.yaml"]
+    else:
+        monkeypatch.setattr(sim, "run", then_free)
+        argv = ["run", "s.yaml", "--out", "out"] if command == "run" else ["report", "s.yaml"]
+        argv += [] if command == "run" else ["-o", "out.pdf"]
+    code, out, err = cli(capsys, *argv)
+    assert (code, err) == (130, "interrupted; nothing was written\n")
+    assert left(here) == set()

@@ -95,6 +95,7 @@ def _write_file(path: Path, data: bytes) -> Path:
         mask = os.umask(0o022)
         os.umask(mask)
         os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes the file private; a report is not
+        signals.raise_deferred()  # a stop whose exception was lost: nothing goes in place
         with signals.held():  # in place, and said to be, as one step
             os.replace(tmp, path)
             signals.published()
