@@ -2,12 +2,13 @@
 each ends with 130 and nothing written, or 0 with its output complete (README, "Exit codes").
 
 Each command is first run whole, two at a time as the test then runs them, to measure how long
-it takes (``duration``); SIGINT is then sent at delays spread evenly from 0 to 1.2 times the
-duration (past the end). A delay that falls before the process has run roundtrip's first
-instruction (its handlers in place, as /proc shows) is sent at that instruction: before it, in
-Python's own start-up (some 30 ms), a signal meets Python's handler, not roundtrip's. By
-default 15 delays a command, spread over the whole span; ``ROUNDTRIP_TIMED_SIGNALS=50`` runs
-50 a command (the issue's count: minutes on two busy cores, too long for every test pass).
+it takes (``duration``); SIGINT is then sent at delays spread evenly from 0 to 1.5 times the
+duration (past the end, unless the machine got busier meanwhile). A delay that falls before the
+process has run roundtrip's first instruction (its handlers in place, as /proc shows) is sent
+at that instruction: before it, in Python's own start-up (some 30 ms), a signal meets Python's
+handler, not roundtrip's. By default 15 delays a command, spread over the whole span;
+``ROUNDTRIP_TIMED_SIGNALS=50`` runs 50 a command (the issue's count: minutes on two busy
+cores, too long for every test pass).
 
 mc keeps the chunks it finished when stopped, in a valid file marked incomplete, and says how
 many (docs/ranges.md): for mc "nothing written" reads "no complete results file", and a
@@ -161,7 +162,7 @@ def test_a_ctrl_c_at_any_moment_ends_with_130_and_nothing_or_0_and_the_whole_out
     for k, (code, out, err) in enumerate(whole):
         assert (code, err) == (0, ""), err
         COMPLETE[command](tmp_path / f"whole{k}", out)
-    delays = [1.2 * duration * k / (ROUNDS - 1) for k in range(ROUNDS)]
+    delays = [1.5 * duration * k / (ROUNDS - 1) for k in range(ROUNDS)]
     with ThreadPoolExecutor(2) as pool:
         ends = list(
             pool.map(lambda k: ctrl_c_after(tmp_path / str(k), argv, delays[k]), range(ROUNDS))
@@ -179,4 +180,4 @@ def test_a_ctrl_c_at_any_moment_ends_with_130_and_nothing_or_0_and_the_whole_out
             assert out == "", where
             seen[f"130, {stopped_cleanly(command, folder, err)}"] += 1
     print(f"{command}: {ROUNDS} delays 0..{delays[-1]:.2f} s, {dict(seen)}")
-    assert seen["0, complete"] and sum(v for k, v in seen.items() if k.startswith("130"))
+    assert seen["130, nothing"]  # the first delays at least, before any output
