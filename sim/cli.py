@@ -335,10 +335,10 @@ _vary_option = click.option(
 
 
 def _scheduler(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """--scheduler: local, or an address of the form sim.farm.check_address takes."""
+    """--scheduler: local, or an address of the form sim.backends.check_address takes."""
     if value is None or value == "local":
         return value
-    from sim.farm import check_address
+    from sim.backends import check_address
 
     try:
         return check_address(value)
@@ -347,10 +347,10 @@ def _scheduler(ctx: click.Context, param: click.Parameter, value: str | None) ->
 
 
 def _workers(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
-    """--workers: at most one per core this machine has (sim.farm.check_workers)."""
+    """--workers: at most one per core this machine has (sim.backends.check_workers)."""
     if value is None:
         return None
-    from sim.farm import check_workers
+    from sim.backends import check_workers
 
     try:
         return check_workers(value)
@@ -381,7 +381,7 @@ _farm_options = [
     click.option(
         "--connect-timeout",
         type=click.IntRange(1, 600),
-        default=10,  # sim.farm.CONNECT_TIMEOUT
+        default=10,  # sim.backends.CONNECT_TIMEOUT
         show_default=True,
         help="Seconds for the scheduler at --scheduler's address to answer.",
     ),

@@ -267,7 +267,7 @@ def start_scheduler(folder: Path) -> tuple[str, list[subprocess.Popen[bytes]]]:
     address = json.loads(file.read_text())["address"]
     procs.append(
         subprocess.Popen(
-            [P, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1"]
+            [P, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1", "--no-nanny"]
             + ["--no-dashboard"],
             **quiet,  # type: ignore[call-overload]
         )
