@@ -381,6 +381,25 @@ class _Dask:
             self.quiet.end()
 
 
+def _drop_dask_finalisers() -> None:
+    """From the first Dask backend on, an exception raised in a finaliser of Dask's (a client
+    half-made when its scheduler did not answer, freed as Python exits), which Python can only
+    print as "Exception ignored in: Client.__del__" and a traceback, is dropped; any other
+    goes to the hook found."""
+    found = sys.unraisablehook
+    if getattr(found, "drops_dask", False):
+        return
+
+    def hook(info: Any) -> None:
+        where = getattr(info.object, "__module__", None) or type(info.object).__module__
+        if str(where).startswith(("distributed.", "tornado.")):
+            return
+        found(info)
+
+    hook.drops_dask = True  # type: ignore[attr-defined]
+    sys.unraisablehook = hook
+
+
 class _Quiet:
     """Dask's log lines and warnings silenced from here to ``end``, while farm runs on Dask: a
     failure of the cluster comes back as one ``ClusterError``, not as Dask's tracebacks and
@@ -392,6 +411,7 @@ class _Quiet:
 
         self.level = logging.root.manager.disable
         logging.disable(logging.CRITICAL)
+        _drop_dask_finalisers()
         self.warnings = warnings.catch_warnings()
         self.warnings.__enter__()
         warnings.simplefilter("ignore")

@@ -244,6 +244,25 @@ def test_a_server_that_answers_wrongly_is_exit_3(capsys, here, behaviour, scheme
     assert err.endswith("; nothing was written\n")
 
 
+def test_a_scheduler_that_answers_garbage_is_one_line_to_the_end_of_the_process(here) -> None:
+    """A client half-made there is freed as Python exits, and Dask's finaliser raises."""
+    with server("garbage") as port:
+        address = f"tcp://127.0.0.1:{port}"
+        proc = subprocess.run(
+            [sys.executable, "-m", "sim", "mc", "s.yaml", "--runs", "4", *VARY]
+            + ["--scheduler", address, "--connect-timeout", "1", "-o", "m.parquet"],
+            cwd=here,
+            env=ENV,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert (proc.returncode, proc.stdout) == (3, "")
+    assert proc.stderr.startswith(f"error: --scheduler {address}: no Dask scheduler answered")
+    assert proc.stderr.count("\n") == 1, proc.stderr
+    assert left(here) == set()
+
+
 # ---- Dask clusters lost mid-run, or stopped: the rows finished kept ----------------------------
 P = sys.executable
 
