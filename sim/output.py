@@ -250,7 +250,9 @@ def write_atomically(
     On any error or interruption (KeyboardInterrupt, or any exception a signal handler raises)
     the temporary folder, and any parent folder made for it, is removed and ``out`` is left as
     it was. A SIGINT or SIGTERM arriving while the folder is moved into place waits until that
-    is done; the exception it then raises carries a note that ``out`` was written in full."""
+    is done; then, under a command's handler (``sim.signals``), it is dropped, the output being
+    in place (``signals.published``), and elsewhere the exception it raises carries a note that
+    ``out`` was written in full."""
     given = Path(out)
     _check_place(given, run_folder=check)
     _check_ours(given, run_folder=check)

@@ -519,3 +519,20 @@ def test_a_ctrl_c_lost_in_a_finaliser_still_stops_the_command_before_its_output(
     code, out, err = cli(capsys, *argv)
     assert (code, err) == (130, "interrupted; nothing was written\n")
     assert left(here) == set()
+
+
+def test_a_ctrl_c_while_the_run_folder_is_moved_in_lets_the_command_complete(
+    capsys, here, monkeypatch
+) -> None:
+    """Held until the folder is in place, then dropped: the command prints and exits 0."""
+    real_replace = os.replace
+
+    def ctrl_c_then_replace(src: object, dst: object) -> None:
+        signal.raise_signal(signal.SIGINT)
+        real_replace(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "replace", ctrl_c_then_replace)
+    code, out, err = cli(capsys, "run", "s.yaml", "--out", "out")
+    assert (code, err) == (0, "")
+    assert out.rstrip().splitlines()[-1].startswith("Wrote out/: metrics.json")
+    assert {p.name for p in (here / "out").iterdir()} == RUN_FOLDER
