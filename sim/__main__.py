@@ -1,5 +1,5 @@
 """`python -m sim` does what the `roundtrip` command does."""
 
-from sim.cli import entry
+from sim.entry import entry
 
 entry()

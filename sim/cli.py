@@ -1,10 +1,14 @@
 """The command line: parse, call the library, print; map errors to exit codes in one place.
 
-Exit codes: 0 done, 2 bad input (a scenario, an override, a path), 1 internal error; 130 stopped
-by SIGINT (Ctrl-C), 143 by SIGTERM, 141 when stdout is a pipe closed early (128 plus the signal's
-number, as a shell reports a command the signal stopped). Stopped, a command leaves nothing
-half-written: the signal raises ``Interrupted``, which unwinds through the removal of temporary
-files. Nothing here computes anything a notebook could not get from the Python API.
+Exit codes (README, "Exit codes"): 0 done, 2 bad input (a scenario, an override, a path, a
+scheduler's address, too many workers), 1 internal error, 3 a Dask cluster unreachable or lost
+mid-run (the runs finished kept); 130 stopped by SIGINT (Ctrl-C), 143 by SIGTERM, 129 by SIGHUP,
+141 when stdout is a pipe closed early (128 plus the signal's number, as a shell reports a
+command the signal stopped). A command started with stdout closed (``>&-``) prints to the null
+device and exits as usual. Stopped before its output is in place, a command leaves nothing
+half-written: the signal raises ``Interrupted`` (sim/signals.py), which unwinds through the
+removal of temporary files; after it, the command completes. Nothing here computes anything a
+notebook could not get from the Python API.
 """
 
 from __future__ import annotations
@@ -13,30 +17,20 @@ import contextlib
 import os
 import signal
 import sys
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from sim.errors import RoundtripError, ScenarioError
+from sim import signals
+from sim.errors import ClusterError, RoundtripError, ScenarioError
+from sim.signals import Interrupted
 
 if TYPE_CHECKING:
     from sim.vary import Points
 
-EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
-EXIT_SIGINT, EXIT_PIPE, EXIT_SIGTERM = 128 + 2, 128 + 13, 128 + 15
-_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-
-class Interrupted(BaseException):
-    """SIGINT or SIGTERM while a command runs. A BaseException, as KeyboardInterrupt is: it
-    unwinds through every ``finally`` and ``except BaseException`` (where temporary files are
-    removed) and no ``except Exception`` stops it."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_CLUSTER = 0, 1, 2, 3
+EXIT_PIPE = 128 + 13  # SIGPIPE's; SIGINT's and SIGTERM's are sim.signals.exit_code's
 
 
 _set_option = click.option(
@@ -221,7 +215,7 @@ def run(
                 write_matrices(result, tmp)
 
         write_run(result, out, extra, overrides=overrides, force=force)
-    _ignore_signals()  # the run folder is in place: the command completes from here
+    signals.ignore()  # the run folder is in place: the command completes from here
     click.echo(result.to_json() if as_json else result.summary())
     if with_matrices and not as_json:
         click.echo("\n" + result.cycles_summary())
@@ -277,7 +271,7 @@ def chart(
 
     size, dpi = _chart_dpi(dpi, size, "--dpi")
     written = redraw(folder, formats, size=size, dpi=dpi, names=names)
-    _ignore_signals()
+    signals.ignore()
     click.echo(f"Wrote {folder / 'charts'}/: {', '.join(p.name for p in written)}")
 
 
@@ -331,13 +325,13 @@ def report(
             )
         with claim(out, hint="choose another file with -o"):
             build_range_report(scenario, out, size=size, dpi=dpi, force=force)
-        _ignore_signals()
+        signals.ignore()
         click.echo(f"Wrote {out}: the report of the runs in {scenario}.")
         return
     with claim(out, hint="choose another file with -o"):  # no other roundtrip writes it meanwhile
         result = sim.run(_load(scenario, overrides))
         build_report(result, out, size=size, dpi=dpi, force=force)
-    _ignore_signals()
+    signals.ignore()
     click.echo(f"Wrote {out}: the report of {result.scenario.name!r}.")
 
 
@@ -349,6 +343,32 @@ _vary_option = click.option(
     help="Vary an input over a list (PATH=10B,25B,50B) or a range (PATH=0%..100%:11); for mc, "
     "a distribution (PATH~normal(50%,15%)). Repeatable; adds to the file's sweep: section.",
 )
+
+
+def _scheduler(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """--scheduler: local, or an address of the form sim.backends.check_address takes."""
+    if value is None or value == "local":
+        return value
+    from sim.backends import check_address
+
+    try:
+        return check_address(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+
+
+def _workers(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
+    """--workers: at most one per core this machine has (sim.backends.check_workers)."""
+    if value is None:
+        return None
+    from sim.backends import check_workers
+
+    try:
+        return check_workers(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+
+
 _farm_options = [
     click.option(
         "--out",
@@ -359,10 +379,23 @@ _farm_options = [
     click.option(
         "--scheduler",
         metavar="WHERE",
-        help="Run on Dask: 'local' starts a LocalCluster, tcp://HOST:PORT uses a running one "
-        "(default: in this process).",
+        callback=_scheduler,
+        help="Run on Dask: 'local' starts a LocalCluster, tcp://HOST:PORT (or tls://) uses a "
+        "running one (default: in this process).",
     ),
-    click.option("--workers", type=click.IntRange(1, 256), help="Workers of a local cluster."),
+    click.option(
+        "--workers",
+        type=int,
+        callback=_workers,
+        help="Workers of a local cluster (--scheduler local): 1 to one per core (default).",
+    ),
+    click.option(
+        "--connect-timeout",
+        type=click.IntRange(1, 600),
+        default=10,  # sim.backends.CONNECT_TIMEOUT
+        show_default=True,
+        help="Seconds for the scheduler at --scheduler's address to answer.",
+    ),
     click.option(
         "--chunk",
         "chunk_runs",
@@ -423,6 +456,7 @@ def _farm_out(
     out: Path | None,
     scheduler: str | None,
     workers: int | None,
+    connect_timeout: int,
     chunk_runs: int,
     seed: int | None,
     charts: _Charts,
@@ -434,6 +468,11 @@ def _farm_out(
     from sim.farm import farm, percentiles
     from sim.vary import first_point
 
+    if workers is not None and scheduler != "local":
+        raise click.UsageError(
+            "--workers sets the workers of a local cluster: add --scheduler local (a scheduler "
+            "at an address has workers of its own)"
+        )
     template = jobs.template
     base = first_point(template)[1]  # the file's scenario, at the sweep's first point
     # a point standing for them all is made here (a grid's first, the medians of draws): a spec
@@ -462,6 +501,7 @@ def _farm_out(
             scenario=base,
             total=len(jobs),
             kind=kind,
+            connect_timeout=connect_timeout,
         )
         if charts.formats:
             from sim.charts import applicable, render_ranges
@@ -476,7 +516,7 @@ def _farm_out(
                     drawn.extend(render_ranges(runs, tmp, formats, size=size, dpi=dpi))
 
                 write_atomically(folder, fill, about=about)
-    _ignore_signals()
+    signals.ignore()
     first = base
     owners = [i for i, inv in first.investors.items() if inv.owns] or list(first.investors)
     names = [
@@ -543,6 +583,7 @@ def sweep(
     out: Path | None,
     scheduler: str | None,
     workers: int | None,
+    connect_timeout: int,
     chunk_runs: int,
     chart_formats: tuple[str, ...] | None,
     chart_size: tuple[float, float] | None,
@@ -561,7 +602,9 @@ def sweep(
             "sweep: section in the file",
             file=str(scenario),
         )
-    _farm_out("sweep", scenario, jobs, out, scheduler, workers, chunk_runs, None, charts)
+    _farm_out(
+        "sweep", scenario, jobs, out, scheduler, workers, connect_timeout, chunk_runs, None, charts
+    )
 
 
 @cli.command()
@@ -591,6 +634,7 @@ def mc(
     out: Path | None,
     scheduler: str | None,
     workers: int | None,
+    connect_timeout: int,
     chunk_runs: int,
     chart_formats: tuple[str, ...] | None,
     chart_size: tuple[float, float] | None,
@@ -609,7 +653,9 @@ def mc(
             file=str(scenario),
         )
     jobs = draw_points(template, n_runs, seed, list(specs))
-    _farm_out("mc", scenario, jobs, out, scheduler, workers, chunk_runs, seed, charts)
+    _farm_out(
+        "mc", scenario, jobs, out, scheduler, workers, connect_timeout, chunk_runs, seed, charts
+    )
 
 
 @cli.command("compare")
@@ -775,7 +821,7 @@ def sensitivity_command(
                     written.extend(p.name for p in paths)
 
             write_atomically(out, fill, about=about)
-    _ignore_signals()
+    signals.ignore()
     if as_csv:
         click.echo(to_csv(table), nl=False)
     elif as_json:
@@ -789,33 +835,34 @@ def sensitivity_command(
 def main(argv: list[str] | None = None) -> int:
     """Run one command, as the `roundtrip` script does, and return its exit code. The SIGINT
     and SIGTERM handlers found are put back on return (tests call this in-process)."""
-    found = _listen()
+    found = signals.listen()
     try:
-        return _run(argv)
+        return run_command(argv)
     finally:
-        _put_back(found)
+        signals.put_back(found)
 
 
 def entry() -> None:
-    """The `roundtrip` script and `python -m sim`: run one command and exit with its code,
-    SIGINT and SIGTERM left ignored after it (see ``_ignore_signals``)."""
-    # pydantic looks for observability plugins by scanning every installed distribution's
-    # entry points when the first model is built (~30 ms of a 0.45 s `validate`); nothing is
-    # meant to observe how this program reads its own scenario files. A user's setting wins.
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    _listen()
-    sys.exit(_run(None))
+    """What a `roundtrip` script installed before sim.entry existed calls (its entry point
+    read ``sim.cli:entry``): ``sim.entry.entry``, with the handlers installed only once this
+    module is imported. Reinstalling makes the script call ``sim.entry:entry`` directly."""
+    from sim.entry import entry as first_instructions
+
+    first_instructions()
 
 
-def _run(argv: list[str] | None) -> int:
-    """Run one command; map how it ended to an exit code and at most one line on stderr."""
+def run_command(argv: list[str] | None) -> int:
+    """Run one command (``argv``, default ``sys.argv``), with ``sim.signals``' handlers in
+    place; map how it ended to an exit code and at most one line on stderr. The stop signals
+    are left ignored after it (``sim.entry`` exits next)."""
     streams = sys.stdout, sys.stderr
     try:
         try:
             cli.main(args=argv, prog_name="roundtrip", standalone_mode=False)
+            signals.raise_deferred()  # a Ctrl-C whose exception was lost, before any output
             sys.stdout.flush()
         finally:
-            _ignore_signals()
+            signals.ignore()
     except click.exceptions.Exit as e:
         return int(e.exit_code)
     except Interrupted as e:
@@ -828,6 +875,10 @@ def _run(argv: list[str] | None) -> int:
     except ScenarioError as e:
         _complain(f"error: {e}")
         return EXIT_BAD_INPUT
+    except ClusterError as e:
+        notes = getattr(e, "__notes__", None)  # farm's: the runs kept, if any
+        _complain(f"error: {e}" + (f"; {notes[-1]}" if notes else "; nothing was written"))
+        return EXIT_CLUSTER
     except BrokenPipeError:
         return _stdout_closed()
     except SystemExit as e:
@@ -860,83 +911,11 @@ def _usage_line(e: click.ClickException) -> str:
     return f"error: {message}; see {ctx.command_path} --help"
 
 
-# Libraries written in C or Rust that call back into Python while they run: numba's compiled
-# kernels fetch constants through numba's own functions, LLVM tells llvmlite of every object it
-# loads, pydantic-core calls the validators of every input (ours in sim/schema.py among them)
-_CALLBACKS = tuple(
-    f"{os.sep}{name}{os.sep}" for name in ("numba", "llvmlite", "pydantic", "pydantic_core")
-)
-_AGAIN_AFTER = 0.005  # seconds
-
-
-def _in_callback(frame: Any) -> bool:
-    """Whether ``frame`` runs inside a library's callback: some frame of the stack is the
-    library's own (the innermost may be ours, a validator pydantic-core called)."""
-    while frame is not None:
-        if any(part in frame.f_code.co_filename for part in _CALLBACKS):
-            return True
-        frame = frame.f_back
-    return False
-
-
-def _on_signal(signum: int, frame: Any) -> None:
-    """The first SIGINT or SIGTERM stops the command; any later one is ignored, so that it
-    cannot cut short the removal of temporary files the first one set off.
-
-    A signal that lands while a C library has called back into Python is sent again a few
-    milliseconds later instead, and kept for the next safe point of a farm (the end of a
-    chunk): raised there, the exception would surface in the library, which can only print
-    "Exception ignored" and go on, or fail with a SystemError."""
-    from sim.output import _DEFERRED, defer_signal
-
-    if _in_callback(frame):
-        # sent again shortly, and kept for the next safe point of a long job (the end of a
-        # chunk), in case it keeps landing in callbacks while the kernels run
-        defer_signal(signum)
-        threading.Timer(_AGAIN_AFTER, os.kill, (os.getpid(), signum)).start()
-        return
-    _DEFERRED.clear()
-    _ignore_signals()
-    raise Interrupted(signum)
-
-
-def _listen() -> list[tuple[int, Any]]:
-    """Route SIGINT and SIGTERM to ``_on_signal``, unless ignored (under nohup, or for a
-    background job); returns the handlers found, to put back. Only the main thread can set
-    handlers: elsewhere nothing changes."""
-    found: list[tuple[int, Any]] = []
-    for signum in _STOP_SIGNALS:
-        handler = signal.getsignal(signum)
-        if handler in (signal.SIG_IGN, None):
-            continue
-        try:
-            signal.signal(signum, _on_signal)
-        except ValueError:  # not the main thread
-            break
-        found.append((signum, handler))
-    return found
-
-
-def _ignore_signals() -> None:
-    """The command's output is complete (or it is stopping): from here SIGINT and SIGTERM are
-    ignored, so that a late Ctrl-C can neither cut the last lines short nor, while Python shuts
-    down, print a traceback."""
-    for signum in _STOP_SIGNALS:
-        if signal.getsignal(signum) is _on_signal:
-            signal.signal(signum, signal.SIG_IGN)
-
-
-def _put_back(found: list[tuple[int, Any]]) -> None:
-    for signum, handler in found:
-        signal.signal(signum, handler)
-
-
 def _stopped(e: BaseException, signum: int) -> int:
     """One line for a command stopped by a signal, and the exit code a shell would give."""
-    what = "interrupted" if signum == signal.SIGINT else "terminated"
-    notes = getattr(e, "__notes__", None)  # set when the output was already in place
-    _complain(f"{what}; {notes[-1] if notes else 'nothing was written'}")
-    return EXIT_SIGINT if signum == signal.SIGINT else EXIT_SIGTERM
+    notes = getattr(e, "__notes__", None)  # farm's: the runs it kept
+    _complain(signals.stopped_line(signum, notes[-1] if notes else None))
+    return signals.exit_code(signum)
 
 
 def _stdout_closed() -> int:

@@ -42,3 +42,16 @@ class ScenarioError(RoundtripError, ValueError):
 
 class ConservationError(RoundtripError, AssertionError):
     """The books do not balance to the cent: a bug in the engine, never the user's fault."""
+
+
+class ClusterError(RoundtripError):
+    """The Dask cluster could not be reached, did not answer as a Dask scheduler, or was lost
+    while runs were under way (exit 3): neither the user's input nor a bug in roundtrip."""
+
+    def __init__(self, address: str, message: str) -> None:
+        self.address = address
+        self.message = message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return f"--scheduler {self.address}: {self.message}"

@@ -23,26 +23,31 @@ import contextlib
 import datetime as dt
 import importlib.metadata
 import json
-import multiprocessing
 import os
-import signal
 import sys
 from collections.abc import Iterable, Iterator, Sequence, Sized
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
 
 from sim import publish
+
+# what a caller of farm chooses a backend with (BACKENDS to max_workers), found here as well
+from sim.backends import BACKENDS as BACKENDS
+from sim.backends import CONNECT_TIMEOUT, Backend, TaskFuture, open_backend
+from sim.backends import check_address as check_address
+from sim.backends import check_workers as check_workers
+from sim.backends import local_cluster as local_cluster
+from sim.backends import max_workers as max_workers
 from sim.books import KIND
 from sim.errors import ScenarioError
 from sim.metrics import DATES, INVESTOR_METRICS, LAB_DATES, LAB_METRICS, MONEY, Metrics
-from sim.output import _signals_held, raise_deferred
 from sim.resolved import resolved_yaml_with_sources
 from sim.scenario import Scenario
+from sim.signals import held, published, raise_deferred
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -53,7 +58,6 @@ if TYPE_CHECKING:
 # run id, the inputs that made it, its scenario, or a point that makes it on the worker
 # (sim.vary.Point: a task then carries the template once and a few values a run)
 Job = tuple[int, dict[str, Any], "Scenario | Point"]
-BACKENDS = ("local", "processes", "dask-local")  # or a scheduler's address, tcp://HOST:PORT
 # Runs per chunk: 1,000 runs of the $50B file take ~0.1 s with their twins on the flows
 # recorder (~100 MiB at the peak), so the cost of sending a chunk and writing its row group (a
 # few ms) is lost in it, and a Dask task is well above its ~1 ms of overhead. Smaller chunks
@@ -369,123 +373,6 @@ def _table(
     return pa.table(columns)
 
 
-# ---- backends ----------------------------------------------------------------------------------
-class _Future(Protocol):
-    def result(self) -> Any: ...
-
-    def done(self) -> bool: ...
-
-    def cancel(self) -> Any: ...
-
-    def cancelled(self) -> bool: ...
-
-    def exception(self) -> BaseException | None: ...
-
-
-class _Backend(Protocol):
-    window: int  # chunks in flight at once: results held in memory are at most this many
-
-    def submit(self, chunk: list[Job]) -> _Future: ...
-
-    def close(self) -> None: ...
-
-
-class _Here:
-    """In this process, chunk by chunk: a chunk runs when it is submitted."""
-
-    window = 1
-
-    def submit(self, chunk: list[Job]) -> _Future:
-        future: Future[Chunk] = Future()
-        future.set_result(run_chunk(chunk))
-        return future
-
-    def close(self) -> None:
-        pass
-
-
-def _ignore_sigint() -> None:
-    """Workers leave Ctrl-C (sent to the terminal's whole process group) to the process that
-    farms: it stops submitting and cancels what is pending."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-class _Processes:
-    """A pool of worker processes on this machine, started fresh (spawn), not forked."""
-
-    def __init__(self, workers: int) -> None:
-        self.window = 2 * workers
-        self.pool = ProcessPoolExecutor(
-            workers, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_sigint
-        )
-
-    def submit(self, chunk: list[Job]) -> _Future:
-        return self.pool.submit(run_chunk, chunk)
-
-    def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
-
-
-def local_cluster(workers: int) -> Any:
-    """A Dask LocalCluster of ``workers`` single-threaded worker processes, as
-    ``--scheduler local`` starts it.
-
-    Dask's nanny starts workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which turns glibc's
-    adaptive threshold off: every large array is then mapped and unmapped afresh, page faults
-    and all, and a chunk of runs (arrays of tens of MB, made and dropped at every step) takes
-    about a third longer. These workers keep glibc's default; the other variables Dask sets
-    (one thread for OpenMP, MKL, OpenBLAS) stay. Your own cluster's workers run faster the
-    same way (docs/ranges.md, "Backends")."""
-    import dask
-    from distributed import LocalCluster
-
-    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
-    environ.pop("MALLOC_TRIM_THRESHOLD_", None)
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
-        return LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-        )
-
-
-class _Dask:
-    """A Dask cluster: a LocalCluster started here (one single-threaded worker process each),
-    or the scheduler at ``address``."""
-
-    def __init__(self, address: str | None, workers: int) -> None:
-        from distributed import Client
-
-        self.cluster = None
-        if address is None:
-            self.cluster = local_cluster(workers)
-            self.client = Client(self.cluster)
-        else:
-            self.client = Client(address)
-        self.window = 2 * max(1, sum(self.client.nthreads().values()))
-
-    def submit(self, chunk: list[Job]) -> _Future:
-        return self.client.submit(run_chunk, chunk, pure=False)
-
-    def close(self) -> None:
-        self.client.close()
-        if self.cluster is not None:
-            self.cluster.close()
-
-
-def _backend(backend: str, workers: int | None) -> _Backend:
-    n = workers or os.cpu_count() or 1
-    if backend == "local":
-        return _Here()
-    if backend == "processes":
-        return _Processes(n)
-    if backend == "dask-local":
-        return _Dask(None, n)
-    if backend.startswith("tcp://"):
-        return _Dask(backend, n)
-    raise ValueError(
-        f"backend(={backend!r}) must be one of {', '.join(BACKENDS)} or tcp://HOST:PORT"
-    )
-
-
 # ---- the file ----------------------------------------------------------------------------------
 def version() -> str:
     """The program version the file records: the installed roundtrip's, else the package's."""
@@ -663,15 +550,20 @@ def farm(
     progress: bool | None = None,
     series: bool = True,
     kind: str | None = None,
+    connect_timeout: float = CONNECT_TIMEOUT,
 ) -> Farmed:
     """Run every job and write its row to the Parquet file ``out``, a row group per chunk.
 
     ``backend``: ``"local"`` (this process), ``"processes"`` (a pool of ``workers`` processes),
     ``"dask-local"`` (a Dask LocalCluster of ``workers`` single-threaded processes) or a Dask
-    scheduler's address ``tcp://HOST:PORT``. The file's metadata holds ``scenario`` (default:
-    the first job's) as resolved YAML, ``seed``, the program version and the ``varied`` input
-    paths (default: the first job's input names), and ``kind`` (``"sweep"``, ``"mc"``) if
-    given. ``total`` (default ``len(jobs)`` where it has
+    scheduler's address ``tcp://HOST:PORT`` (``check_address``; ``tls://`` with Dask's TLS
+    settings), which must answer as a Dask scheduler within ``connect_timeout`` seconds.
+    ``workers`` is at most ``max_workers()``, one per core (a ``ValueError`` past it). A
+    scheduler that cannot be reached, or is lost while runs are under way, is a
+    ``ClusterError``, after the rows finished so far are kept as for Ctrl-C. The file's
+    metadata holds ``scenario`` (default: the first job's) as resolved YAML, ``seed``, the
+    program version and the ``varied`` input paths (default: the first job's input names), and
+    ``kind`` (``"sweep"``, ``"mc"``) if given. ``total`` (default ``len(jobs)`` where it has
     one) sizes the progress bar, shown on stderr when it is a terminal (``progress`` forces it).
 
     Stopped (Ctrl-C, or any error), it stops submitting, cancels the chunks pending, and closes
@@ -708,6 +600,7 @@ def farm(
             progress=progress,
             series=series,
             kind=kind,
+            connect_timeout=connect_timeout,
         )
 
 
@@ -736,6 +629,7 @@ def _farm(
     progress: bool | None,
     series: bool,
     kind: str | None,
+    connect_timeout: float,
 ) -> Farmed:
     """``farm``, its targets claimed."""
     group: list[_Writer] = []
@@ -763,7 +657,7 @@ def _farm(
         paths.metadata = metadata
     show = sys.stderr.isatty() if progress is None else progress
     bar = _bar(total, show)
-    pending: collections.deque[_Future] = collections.deque()
+    pending: collections.deque[TaskFuture] = collections.deque()
 
     def keep(done: Chunk) -> None:
         writer.write(done.rows)
@@ -776,15 +670,15 @@ def _farm(
         waits until both files and their counts have it (or, before that, finds it still
         pending), so that what is kept and what is said to be kept are the same."""
         done = pending[0].result()
-        with _signals_held():
+        with held():
             keep(done)
             pending.popleft()
             bar.update(done.rows.num_rows)
         raise_deferred()  # a safe point: a signal that could not be raised before is, now
 
-    runner: _Backend | None = None
+    runner: Backend | None = None
     try:
-        runner = _backend(backend, workers)
+        runner = open_backend(backend, workers, connect_timeout, run_chunk)
         for chunk in _with_first(first, chunks):
             while len(pending) >= runner.window:
                 take_first()
@@ -792,7 +686,7 @@ def _farm(
         while pending:
             take_first()
     except BaseException as e:
-        with _signals_held():  # the file is closed whole, whatever arrives meanwhile
+        with held():  # the file is closed whole, whatever arrives meanwhile
             # chunks that finished meanwhile are kept too; the rest are cancelled
             finished = [f.done() and not f.cancelled() for f in pending]
             for future, done in zip(pending, finished, strict=True):
@@ -800,7 +694,11 @@ def _farm(
                     future.cancel()
             for future, done in zip(pending, finished, strict=True):
                 if done and future.exception() is None:
-                    keep(future.result())
+                    try:
+                        rows = future.result()
+                    except Exception:  # finished, but its rows are on a cluster now lost
+                        continue
+                    keep(rows)
             bar.close()
             kept = writer.close(complete=False, total=total)
             if paths is not None:
@@ -810,11 +708,12 @@ def _farm(
         if runner is not None:
             runner.close()
         raise
-    with _signals_held():
+    with held():
         bar.close()
         writer.close(complete=True, total=total)
         if paths is not None:
             paths.close(complete=True, total=total)
+        published()  # both files in place: a signal from here is dropped
     runner.close()
     return Farmed(out, writer.runs, writer.errors)
 

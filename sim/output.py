@@ -22,17 +22,15 @@ lifts this second condition, never the first).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
-import signal
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim import publish
+from sim import publish, signals
 from sim.errors import ScenarioError
 from sim.result import Result, inputs_hash, resolved_yaml_with_sources
 from sim.scenario import Scenario
@@ -335,8 +333,10 @@ def write_atomically(
     On any error or interruption (KeyboardInterrupt, or any exception a signal handler raises)
     the temporary folder, and any parent folder made for it, is removed and ``out`` is left as
     it was; a full disk or a refused write is then a ``ScenarioError``. A SIGINT or SIGTERM
-    arriving while the folder is moved into place waits until that is done; the exception it
-    then raises carries a note that ``out`` was written in full."""
+    arriving while the folder is moved into place waits until that is done; then, under a
+    command's handler (``sim.signals``), it is dropped, the output being in place
+    (``signals.published``), and elsewhere the exception it raises carries a note that ``out``
+    was written in full."""
     given = Path(out)
     _check_place(given, run_folder=check)
     out = Path(os.path.abspath(out))  # "x/.." and the like get a real name and parent
@@ -355,11 +355,13 @@ def write_atomically(
             fill(tmp)
             if check:
                 _write_marker(tmp, about or {})
+            signals.raise_deferred()  # a stop whose exception was lost: nothing goes in place
             with _signals_held():  # moving into place is never left halfway
                 if not check:
                     _record_in_run_marker(out, tmp)
                 _swap(tmp, out)
                 done = True
+                signals.published()  # in place: a signal held meanwhile is dropped
         except BaseException as e:
             if done:  # a signal that waited for the move: the folder is complete and in place
                 e.add_note(f"{given} was written in full")
@@ -396,54 +398,8 @@ def _swap(tmp: Path, out: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM until the block ends, then act on them as the handlers in place
-    would have (raise, stop the process, or ignore them). Only the main thread can set handlers;
-    elsewhere, where Python does not run them anyway, the block runs as it is."""
-    held: list[int] = []
-    saved: list[tuple[int, Any]] = []
-    try:
-        for signum in (signal.SIGINT.value, signal.SIGTERM.value):
-            handler = signal.getsignal(signum)
-            if handler is not None:  # None: a handler set outside Python, left alone
-                signal.signal(signum, lambda s, frame: held.append(s))
-                saved.append((signum, handler))
-    except ValueError:  # not the main thread
-        pass
-    try:
-        yield
-    finally:
-        _put_back(saved)
-        for number in dict.fromkeys(held):
-            signal.raise_signal(number)
-
-
-# signals that landed where they could not be acted on (a C library calling back into Python):
-# acted on at the next safe point a long job reaches (sim/farm.py, after each chunk)
-_DEFERRED: list[int] = []
-
-
-def defer_signal(signum: int) -> None:
-    """Remember ``signum`` for ``raise_deferred`` (once)."""
-    if signum not in _DEFERRED:
-        _DEFERRED.append(signum)
-
-
-def raise_deferred() -> None:
-    """Act now, as the handlers in place would, on the signals ``defer_signal`` kept: a safe
-    point, so that a signal that kept landing in a library's callbacks is never lost."""
-    while _DEFERRED:
-        signal.raise_signal(_DEFERRED.pop(0))
-
-
-def _put_back(saved: list[tuple[int, Any]]) -> None:
-    """Put signal handlers back, each even if a signal arrives while the one before is put back."""
-    if saved:
-        try:
-            signal.signal(*saved[0])
-        finally:
-            _put_back(saved[1:])
+# SIGINT, SIGTERM and SIGHUP held over a block (sim.signals.held): the name this module and farm use
+_signals_held = signals.held
 
 
 def _write_marker(folder: Path, about: dict[str, Any]) -> None:

@@ -329,7 +329,7 @@ def test_each_command_loads_only_what_it_needs(tmp_path, argv, not_loaded) -> No
     s, out = ROOT / "scenarios" / "amazon_openai_50b.yaml", tmp_path / "run"
     args = [a.format(s=s, out=out) for a in argv]
     code = (
-        f"import sys\nfrom sim.cli import _run\nassert _run({args!r}) == 0\n"
+        f"import sys\nfrom sim.cli import run_command\nassert run_command({args!r}) == 0\n"
         f"print(sorted(m for m in {not_loaded!r} if m in sys.modules))"
     )
     env = {**os.environ, "ROUNDTRIP_KERNELS": "numpy", "ROUNDTRIP_CACHE_DIR": str(tmp_path)}

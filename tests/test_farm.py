@@ -310,7 +310,7 @@ def test_an_existing_file_not_written_by_farm_is_refused_and_left_alone(jobs, tm
 STOPPED = """\
     import signal, sys
     import sim
-    from sim import cli, farm
+    from sim import cli, farm, signals
 
     def jobs():
         s = sim.load_scenario(sys.argv[1])
@@ -318,10 +318,10 @@ STOPPED = """\
             yield k, {"agents.aws.margin": "35%"}, s
 
     if __name__ == "__main__":
-        signal.signal(signal.SIGINT, cli._on_signal)  # as the CLI listens
+        signal.signal(signal.SIGINT, signals.on_signal)  # as the CLI listens
         try:
             farm.farm(jobs(), sys.argv[2], chunk_runs=5, seed=3, total=100_000)
-        except cli.Interrupted as e:
+        except signals.Interrupted as e:
             sys.exit(cli._stopped(e, e.signum))  # one line on stderr, exit 130
 """
 

@@ -174,8 +174,7 @@ def test_a_signal_landing_in_a_c_librarys_callback_is_sent_again_not_raised(monk
     ``raise_deferred`` acts on it), and raises anywhere else."""
     import types
 
-    from sim import cli as cli_module
-    from sim import output
+    from sim import signals
 
     started: list[tuple[float, Any, tuple[Any, ...]]] = []
 
@@ -191,34 +190,33 @@ def test_a_signal_landing_in_a_c_librarys_callback_is_sent_again_not_raised(monk
             f_code=types.SimpleNamespace(co_filename=filename), f_back=back
         )
 
-    monkeypatch.setattr(cli_module.threading, "Timer", Timer)
+    monkeypatch.setattr(signals.threading, "Timer", Timer)
     for library in ("numba", "llvmlite", "pydantic_core", "pydantic"):
-        cli_module._on_signal(signal.SIGINT, frame(f"{os.sep}x{os.sep}{library}{os.sep}core.py"))
+        signals.on_signal(signal.SIGINT, frame(f"{os.sep}x{os.sep}{library}{os.sep}core.py"))
     # ours, but called back by pydantic-core (a validator of sim/schema.py): the same
     called_back = frame(f"{os.sep}x{os.sep}pydantic{os.sep}functional_validators.py")
-    cli_module._on_signal(signal.SIGINT, frame(cli_module.__file__, called_back))
+    signals.on_signal(signal.SIGINT, frame(signals.__file__, called_back))
     assert [(d, fn, args) for d, fn, args in started] == [
-        (cli_module._AGAIN_AFTER, os.kill, (os.getpid(), signal.SIGINT))
+        (signals.AGAIN_AFTER, os.kill, (os.getpid(), signal.SIGINT))
     ] * 5
-    assert output._DEFERRED == [signal.SIGINT]  # kept once, for the next safe point
+    assert signals.deferred() == (signal.SIGINT,)  # kept once, for the next safe point
     before = signal.getsignal(signal.SIGINT)
     try:
-        signal.signal(signal.SIGINT, cli_module._on_signal)
-        with pytest.raises(cli_module.Interrupted):
-            output.raise_deferred()  # a safe point: acted on by the handler in place
-        assert output._DEFERRED == []
+        signal.signal(signal.SIGINT, signals.on_signal)
+        with pytest.raises(signals.Interrupted):
+            signals.raise_deferred()  # a safe point: acted on by the handler in place
+        assert signals.deferred() == ()
         signal.signal(signal.SIGINT, before)
-        with pytest.raises(cli_module.Interrupted):
-            cli_module._on_signal(signal.SIGINT, frame(cli_module.__file__))
+        with pytest.raises(signals.Interrupted):
+            signals.on_signal(signal.SIGINT, frame(signals.__file__))
     finally:
-        output._DEFERRED.clear()
         signal.signal(signal.SIGINT, before)
 
 
 STRESS = """\
 import signal, sys
 import sim
-from sim import cli, farm, jit
+from sim import cli, farm, jit, signals
 
 def jobs():
     s = sim.load_scenario(sys.argv[1])
@@ -227,10 +225,10 @@ def jobs():
 
 if __name__ == "__main__":
     jit.use("numba")  # compiled kernels, which call back into Python as they run
-    signal.signal(signal.SIGINT, cli._on_signal)
+    signal.signal(signal.SIGINT, signals.on_signal)
     try:
         farm.farm(jobs(), sys.argv[2], chunk_runs=5, total=100_000, series=False)
-    except cli.Interrupted as e:
+    except signals.Interrupted as e:
         sys.exit(cli._stopped(e, e.signum))
 """
 

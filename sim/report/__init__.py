@@ -17,7 +17,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from sim import publish
+from sim import publish, signals
 from sim.charts.style import DEFAULT_DPI, SLIDE_SIZE
 from sim.errors import ScenarioError
 from sim.report.content import (
@@ -138,7 +138,10 @@ def write_file(path: Path, data: bytes, *, force: bool = False) -> Path:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # as umask says
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
-            publish.publish_file(tmp, path, replace=os.path.lexists(path))
+            signals.raise_deferred()  # a stop whose exception was lost: nothing goes in place
+            with signals.held():  # in place, and said to be, as one step
+                publish.publish_file(tmp, path, replace=os.path.lexists(path))
+                signals.published()
         except BaseException as e:
             tmp.unlink(missing_ok=True)
             if isinstance(e, OSError) and publish.is_user_error(e):
