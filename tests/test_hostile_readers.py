@@ -452,7 +452,8 @@ def test_run_into_a_folder_whose_marker_is_damaged_exits_2_and_changes_nothing(
     err = one_line_refusal(
         capsys, "run", ROOT / "scenarios" / "toy_round_trip.yaml", "--out", run_folder
     )
-    assert err.startswith(f"error: {run_folder}: ") and "replaces only folders" in err
+    assert err.startswith(f"error: {run_folder / '.roundtrip-run'}: its .roundtrip-run file is ")
+    assert "damaged or not roundtrip's" in err and "replaces nothing" in err
     assert snapshot(run_folder.parent) == before
 
 
@@ -477,7 +478,7 @@ def test_a_marker_linked_to_dev_zero_is_read_no_further_than_its_limit(capsys, r
     err = one_line_refusal(
         capsys, "run", ROOT / "scenarios" / "toy_round_trip.yaml", "--out", run_folder
     )
-    assert err.startswith(f"error: {run_folder}: ")
+    assert err.startswith(f"error: {run_folder / '.roundtrip-run'}: its .roundtrip-run file is ")
     assert snapshot(run_folder.parent) == before
 
 
