@@ -49,6 +49,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from sim import signals
 from sim.errors import ScenarioError
 
 MAX_NAME = 200  # bytes of an output's name: NAME_MAX (255) less room for ".NAME.<owner>.tmp"
@@ -255,7 +256,8 @@ def claim(target: str | os.PathLike[str], *, hint: str = "choose another path") 
     try:
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd = _lock(lock)
+            with signals.held():  # a lock file made is a lock file known, to be removed
+                fd = _lock(lock)
         except OSError as e:
             raise os_error(e, given, hint) from None
         if fd < 0:

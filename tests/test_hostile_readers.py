@@ -143,43 +143,50 @@ _MEASURE = textwrap.dedent(
     """
     import contextlib, io, json, resource, sys, time
     from sim.cli import main
-    out = {}
-    for path in sys.argv[1:]:
-        before = resource.getrusage(resource.RUSAGE_SELF)
-        start = time.perf_counter()
-        err = io.StringIO()
-        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-            code = main(["validate", path])
-        after = resource.getrusage(resource.RUSAGE_SELF)
-        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-        out[path] = [code, cpu, time.perf_counter() - start, err.getvalue()]
-    out["peak_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps(out))
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main(["validate", sys.argv[1]])
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    print(json.dumps([code, cpu, after.ru_maxrss, err.getvalue()]))
     """
 )
 
 
 def test_every_worst_file_at_the_limit_is_answered_in_under_5_s_and_500_mb(tmp_path) -> None:
-    # ~15 s of CPU in all (ten files at about 1.5 s each): the must-show of bounded input, in
-    # one process so that the interpreter starts once
+    # ~15 s of CPU in all (ten files at about 1.5 s each, the start of Python included), the
+    # must-show of bounded input: each file in a process of its own, as a user runs validate, so
+    # that the peak memory is that file's; two at a time on the two cores
     files = {**AT_LIMIT, "valid": VALID_AT_LIMIT}
-    paths = {}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    running = {}
     for name, text in files.items():
         data = text.encode()
         assert len(data) <= MAX_BYTES, name
         (tmp_path / f"{name}.yaml").write_bytes(data)
-        paths[str(tmp_path / f"{name}.yaml")] = name
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-c", _MEASURE, *paths], capture_output=True, text=True, env=env
-    )
-    assert done.returncode == 0, done.stderr
-    figures = json.loads(done.stdout)
-    assert figures.pop("peak_kb") < 500 * 1024
-    for path, (code, cpu, _wall, err) in figures.items():
-        # CPU time, not wall time: five people share this machine's two cores
-        assert cpu < 5.0, (path, cpu)
-        if paths[path] == "valid":
+    names = list(files)
+    figures = {}
+    while names or running:
+        while names and len(running) < 2:
+            name = names.pop(0)
+            running[name] = subprocess.Popen(
+                [sys.executable, "-c", _MEASURE, str(tmp_path / f"{name}.yaml")],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+            )
+        name, proc = next(iter(running.items()))
+        out, err = proc.communicate()
+        assert proc.returncode == 0, err
+        figures[name] = json.loads(out)
+        del running[name]
+    for name, (code, cpu, peak_kb, err) in figures.items():
+        # CPU time, not wall time: the machine's two cores may be shared
+        assert cpu < 5.0, (name, cpu)
+        assert peak_kb < 500 * 1024, (name, peak_kb)
+        if name == "valid":
             assert (code, err) == (0, "")
         else:
             assert code == 2 and err.startswith("error: ") and err.count("\n") == 1, err

@@ -310,9 +310,10 @@ def mc_process(folder: Path, *argv: str, **options: object) -> subprocess.Popen[
 
 
 def wait_for_rows(proc: subprocess.Popen[str], folder: Path) -> None:
-    """Until the first chunk's rows are written (the .partial file is there)."""
+    """Until the first chunk's rows are written (``.m.parquet.<owner>.<random>.partial`` is
+    there)."""
     deadline = time.monotonic() + 120
-    while not (folder / "m.parquet.partial").exists():
+    while not list(folder.glob(".m.parquet.*.partial")):
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
         time.sleep(0.02)
     time.sleep(0.5)
