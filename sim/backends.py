@@ -13,6 +13,7 @@ to the null device.
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import os
 import signal
@@ -378,6 +379,9 @@ class _Dask:
                 if self.cluster is not None:
                     self.cluster.close(timeout=CONNECT_TIMEOUT)
         finally:
+            # the client's abandoned asyncio tasks are freed while Dask's logs are still off:
+            # freed later, asyncio would log "Task exception was never retrieved" on stderr
+            gc.collect()
             self.quiet.end()
 
 
