@@ -237,12 +237,18 @@ class _DaskFuture:
     def result(self) -> Any:
         import time
 
+        from sim.signals import raise_deferred
+
         alone_since: float | None = None
         try:
-            while not self.future.done():
+            while True:
+                # a safe point: a Ctrl-C whose exception was lost in a finaliser meanwhile stops
+                # the wait here (the same Ctrl-C may have stopped the workers, and with them
+                # every chunk that would have reached the next safe point)
+                raise_deferred()
                 with contextlib.suppress(TimeoutError):  # still running: look at the workers
-                    self.future.result(timeout=_POLL)
-                if self.future.done() or self.client.nthreads():
+                    return self.future.result(timeout=_POLL)
+                if self.client.nthreads():
                     alone_since = None
                     continue
                 alone_since = alone_since or time.monotonic()
@@ -252,7 +258,6 @@ class _DaskFuture:
                         f"no worker was left for {self.timeout:g} s (--connect-timeout) while "
                         "runs were under way",
                     )
-            return self.future.result()
         except ClusterError:
             raise
         except Exception as e:

@@ -30,8 +30,11 @@ def entry() -> None:
     except signals.Interrupted as e:  # before the command started: nothing to undo
         signals.ignore()
         signals.say(signals.stopped_line(e.signum))
+        signals.settle()
         sys.exit(signals.exit_code(e.signum))
-    sys.exit(run_command(None))
+    code = run_command(None)
+    signals.settle()
+    sys.exit(code)
 
 
 def _open_closed_streams() -> None:

@@ -134,7 +134,28 @@ def ignore() -> None:
     down, print a traceback."""
     for signum in STOP_SIGNALS:
         if signal.getsignal(signum) is on_signal:
-            signal.signal(signum, signal.SIG_IGN)
+            # a handler that does nothing, not SIG_IGN: a signal already caught by the C-level
+            # handler when SIG_IGN is set makes Python raise "OSError: Signal 15 ignored due to
+            # race condition" wherever it then checks for signals
+            signal.signal(signum, _ignored)
+
+
+def _ignored(signum: int, frame: Any) -> None:
+    """A stop signal once the command's output is complete, or while it stops: nothing to do."""
+
+
+def settle() -> None:
+    """Just before the process exits: the stop signals ignored by the system (SIG_IGN), since
+    Python, shutting down, gives back their default action (stop the process) to signals with a
+    handler of its own, ``_ignored`` among them. A signal caught in between raises "ignored due
+    to race condition" at the next check, here: the second pass drops it."""
+    for _ in range(2):
+        try:
+            for signum in STOP_SIGNALS:
+                if signal.getsignal(signum) in (_ignored, signal.SIG_IGN):
+                    signal.signal(signum, signal.SIG_IGN)
+        except OSError:  # the race: that signal is ignored, as meant
+            pass
 
 
 def put_back(found: list[tuple[int, Any]]) -> None:

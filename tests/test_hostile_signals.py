@@ -359,7 +359,15 @@ def test_ctrl_c_on_a_local_cluster_is_one_line_and_no_workers_traceback(tmp_path
     os.killpg(proc.pid, signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     assert (proc.returncode, out) == (130, ""), err
-    kept_rows(tmp_path, err, "interrupted")
+    if err == "interrupted; nothing was written\n":
+        # the Ctrl-C reached the farm through a finaliser, after its workers had stopped: no
+        # results file is published (hidden partial files of this process may stay, which the
+        # next writer in the folder removes; a known gap, docs/ranges.md "Backends")
+        assert (
+            not (tmp_path / "m.parquet").exists() and not (tmp_path / "m.series.parquet").exists()
+        )
+    else:
+        kept_rows(tmp_path, err, "interrupted")
 
 
 # ---- signals and closed streams, in real processes ---------------------------------------------
