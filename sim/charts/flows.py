@@ -25,6 +25,7 @@ from sim.charts.style import (
     SLIDE_SIZE,
     Palette,
     agent_label,
+    fit_label,
     format_money,
     house_style,
     new_figure,
@@ -162,16 +163,24 @@ def _node_order(run: RunLike, bands: pd.DataFrame) -> list[list[str]]:
     return [[k for k in col if k in present[c]] for c, col in enumerate(columns)]
 
 
+# characters a label left of the first column may take: the figure's left margin holds about
+# 30 at the house style's size ("BigTech's investment" is 20)
+_FIRST_COLUMN = 30
+
+
 def _label(run: RunLike, key: str, column: int) -> str:
     s = run.scenario
     name, _, what = key.partition(":")
     who = agent_label(s, name)
-    if column == 0:
-        return {
-            "investment": f"{who}'s investment",
-            "revenue": f"{who}'s revenue",
-            "cash": f"{who}'s cash at start",
-        }.get(what, key)
+    if column == 0:  # left of the first column, in the figure's margin: the whole line is cut
+        suffix = {
+            "investment": "'s investment",
+            "revenue": "'s revenue",
+            "cash": "'s cash at start",
+        }
+        if what not in suffix:
+            return key
+        return fit_label(s.label(name), _FIRST_COLUMN - len(suffix[what])) + suffix[what]
     if what == "held":
         return f"{who}: cash left"
     if what == "kept":
