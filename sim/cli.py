@@ -842,15 +842,6 @@ def main(argv: list[str] | None = None) -> int:
         signals.put_back(found)
 
 
-def entry() -> None:
-    """What a `roundtrip` script installed before sim.entry existed calls (its entry point
-    read ``sim.cli:entry``): ``sim.entry.entry``, with the handlers installed only once this
-    module is imported. Reinstalling makes the script call ``sim.entry:entry`` directly."""
-    from sim.entry import entry as first_instructions
-
-    first_instructions()
-
-
 def run_command(argv: list[str] | None) -> int:
     """Run one command (``argv``, default ``sys.argv``), with ``sim.signals``' handlers in
     place; map how it ended to an exit code and at most one line on stderr. The stop signals

@@ -708,9 +708,6 @@ def read_scenario_text(filename: str, *, scale: int = 1) -> str:
         ) from None
 
 
-_read_text = read_scenario_text  # the name sim/vary.py imports
-
-
 def read_bounded(filename: str, limit: int, what: str) -> bytes:
     """The bytes of ``filename``, refused (ScenarioError) past ``limit``: a regular file by its
     size, before reading; anything else (a pipe, a device, /proc) by reading at most ``limit +

@@ -349,14 +349,14 @@ def write_atomically(
         tmp: Path | None = None
         done = False
         try:
-            with _signals_held():  # a folder made is a folder named, to be removed if need be
+            with signals.held():  # a folder made is a folder named, to be removed if need be
                 tmp = publish.temporary_name(out, ".tmp")
                 tmp.mkdir()  # the usual permissions, as the umask gives them
             fill(tmp)
             if check:
                 _write_marker(tmp, about or {})
             signals.raise_deferred()  # a stop whose exception was lost: nothing goes in place
-            with _signals_held():  # moving into place is never left halfway
+            with signals.held():  # moving into place is never left halfway
                 if not check:
                     _record_in_run_marker(out, tmp)
                 _swap(tmp, out)
@@ -366,7 +366,7 @@ def write_atomically(
             if done:  # a signal that waited for the move: the folder is complete and in place
                 e.add_note(f"{given} was written in full")
                 raise
-            with _signals_held():  # nor is cleaning up
+            with signals.held():  # nor is cleaning up
                 if tmp is not None:
                     shutil.rmtree(tmp, ignore_errors=True)
             if isinstance(e, OSError) and publish.is_user_error(e):
@@ -396,10 +396,6 @@ def _swap(tmp: Path, out: Path) -> None:
         old.rmdir()
         raise
     shutil.rmtree(old, ignore_errors=True)
-
-
-# SIGINT, SIGTERM and SIGHUP held over a block (sim.signals.held): the name this module and farm use
-_signals_held = signals.held
 
 
 def _write_marker(folder: Path, about: dict[str, Any]) -> None:

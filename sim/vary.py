@@ -30,10 +30,10 @@ from sim.loader import (
     YamlDoc,
     YamlPath,
     _on_one_line,
-    _read_text,
     apply_overrides,
     dotted,
     one_line,
+    read_scenario_text,
     read_value,
     read_yaml,
     set_values,
@@ -797,7 +797,7 @@ def load_template(
     filename = os.fspath(path)
     return _checked(
         lambda: Template(
-            apply_overrides(read_yaml(_read_text(filename), filename), overrides), rescale
+            apply_overrides(read_yaml(read_scenario_text(filename), filename), overrides), rescale
         )
     )
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 from conftest import cli
+from test_run_folder import SMALL
 
 import sim
 from sim import publish
@@ -30,18 +31,6 @@ from sim.errors import ScenarioError
 from sim.output import MARKER, read_marker, write_atomically
 
 ROOT = Path(__file__).resolve().parent.parent
-SMALL = """\
-name: small
-start: 2026-01-01
-horizon: 1y
-step: 1mo
-agents:
-  inv: {kind: investor, owns: [own]}
-  lab: {kind: lab, cash: 1B, spending: {compute: {annual: 12B, providers: {own: 60%}}}}
-  own: {kind: cloud, margin: 30%}
-deals:
-  - {kind: investment, investor: inv, lab: lab, tranches: [{at: 2026-01-01, amount: 5B}]}
-"""
 MARGIN = "agents.own.margin"
 RUN_HINT = "choose another folder with --out, such as runs/my_run"
 BATCH = 10  # rounds started at once in the 50-round test
