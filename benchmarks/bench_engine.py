@@ -21,7 +21,7 @@ import pandas as pd
 import simpy
 
 import sim
-from sim import jit
+from sim.model import jit
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "amazon_openai_50b.yaml"
 

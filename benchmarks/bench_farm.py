@@ -4,7 +4,7 @@ its Parquet files (rows and series), and the peak memory of every process.
 
 The job is the issue's: draws of the one-investor $50B file (tests/data; monthly, 8 years, one
 twin each), as ``roundtrip mc`` farms them: the values are drawn here and each task carries the
-template once and a few values a run (``sim.vary.Point``); the worker makes the scenarios and
+template once and a few values a run (``sim.ranges.vary.Point``); the worker makes the scenarios and
 runs them. Cluster start-up and compiling are excluded: the cluster is started first, and a
 first chunk on every worker loads the compiled kernels before anything is timed.
 
@@ -26,7 +26,8 @@ from pathlib import Path
 import pandas as pd
 
 import sim
-from sim import farm, jit
+from sim.model import jit
+from sim.runs import farm
 
 SCENARIO = (
     Path(__file__).resolve().parent.parent / "tests" / "data" / "amazon_openai_50b_first.yaml"
@@ -44,7 +45,7 @@ def peak_rss() -> int:
 
 def jobs_of(n: int) -> list[farm.Job]:
     template = sim.load_template(SCENARIO)
-    points = sim.vary.draw_points(template, n, seed=1, specs=DRAWS)
+    points = sim.ranges.vary.draw_points(template, n, seed=1, specs=DRAWS)
     return [(k, inputs, p) for k, (inputs, p) in enumerate(points)]
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import simpy
 
 import sim
-from sim import jit
+from sim.model import jit
 
 SCENARIO = (
     Path(__file__).resolve().parent.parent / "tests" / "data" / "amazon_openai_50b_first.yaml"
@@ -109,7 +109,7 @@ def main() -> None:
         f"{args.runs:,} runs, best chunking, against the bare SimPy loop: "
         f"ratio {best_total / base:.1f}"
     )
-    from sim.farm import CHUNK_RUNS
+    from sim.runs.farm import CHUNK_RUNS
 
     command = min(whole_command(args.runs, CHUNK_RUNS) for _ in range(args.repeat))
     per_10k = command * 10_000 / args.runs

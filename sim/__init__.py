@@ -16,52 +16,56 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr__ below
-    from sim.compare import compare as compare
+    from sim.analysis.compare import compare as compare
+    from sim.analysis.result import BatchResult as BatchResult
+    from sim.analysis.result import Result as Result
+    from sim.analysis.sensitivity import sensitivity as sensitivity
     from sim.errors import ConservationError as ConservationError
     from sim.errors import ScenarioError as ScenarioError
-    from sim.farm import monte_carlo as monte_carlo
-    from sim.farm import sweep as sweep
-    from sim.loader import load_scenario as load_scenario
-    from sim.loader import parse_scenario as parse_scenario
-    from sim.result import BatchResult as BatchResult
-    from sim.result import Result as Result
-    from sim.runner import run as run
-    from sim.runner import run_batch as run_batch
-    from sim.sensitivity import sensitivity as sensitivity
-    from sim.vary import Distribution as Distribution
-    from sim.vary import Sweep as Sweep
-    from sim.vary import Template as Template
-    from sim.vary import describe as describe
-    from sim.vary import draw as draw
-    from sim.vary import first_point as first_point
-    from sim.vary import grid as grid
-    from sim.vary import load_template as load_template
-    from sim.vary import parse_vary as parse_vary
+    from sim.inputs.loader import load_scenario as load_scenario
+    from sim.inputs.loader import parse_scenario as parse_scenario
+    from sim.ranges.vary import Distribution as Distribution
+    from sim.ranges.vary import Sweep as Sweep
+    from sim.ranges.vary import Template as Template
+    from sim.ranges.vary import describe as describe
+    from sim.ranges.vary import draw as draw
+    from sim.ranges.vary import first_point as first_point
+    from sim.ranges.vary import grid as grid
+    from sim.ranges.vary import load_template as load_template
+    from sim.ranges.vary import parse_vary as parse_vary
+    from sim.runs.farm import monte_carlo as monte_carlo
+    from sim.runs.farm import sweep as sweep
+    from sim.runs.runner import run as run
+    from sim.runs.runner import run_batch as run_batch
 
 _WHERE = {
-    "BatchResult": "sim.result",
+    "BatchResult": "sim.analysis.result",
     "ConservationError": "sim.errors",
-    "compare": "sim.compare",
-    "Result": "sim.result",
+    "compare": "sim.analysis.compare",
+    "Result": "sim.analysis.result",
     "ScenarioError": "sim.errors",
-    "load_scenario": "sim.loader",
-    "parse_scenario": "sim.loader",
-    "run": "sim.runner",
-    "run_batch": "sim.runner",
-    "Distribution": "sim.vary",
-    "Sweep": "sim.vary",
-    "Template": "sim.vary",
-    "describe": "sim.vary",
-    "draw": "sim.vary",
-    "first_point": "sim.vary",
-    "grid": "sim.vary",
-    "load_template": "sim.vary",
-    "parse_vary": "sim.vary",
-    "sensitivity": "sim.sensitivity",
-    "sweep": "sim.farm",
-    "monte_carlo": "sim.farm",
+    "load_scenario": "sim.inputs.loader",
+    "parse_scenario": "sim.inputs.loader",
+    "run": "sim.runs.runner",
+    "run_batch": "sim.runs.runner",
+    "Distribution": "sim.ranges.vary",
+    "Sweep": "sim.ranges.vary",
+    "Template": "sim.ranges.vary",
+    "describe": "sim.ranges.vary",
+    "draw": "sim.ranges.vary",
+    "first_point": "sim.ranges.vary",
+    "grid": "sim.ranges.vary",
+    "load_template": "sim.ranges.vary",
+    "parse_vary": "sim.ranges.vary",
+    "sensitivity": "sim.analysis.sensitivity",
+    "sweep": "sim.runs.farm",
+    "monte_carlo": "sim.runs.farm",
 }
 __all__ = sorted(_WHERE)
+
+# The layers of the package, in pipeline order: a module imports only from its own layer and the
+# layers before it (tests/test_architecture.py walks every import to hold this).
+LAYERS = ("errors", "inputs", "ranges", "model", "analysis", "io", "runs", "views", "cli", "entry")
 __version__ = "0.1.0"
 
 
@@ -70,6 +74,8 @@ def __getattr__(name: str) -> Any:
         value = getattr(importlib.import_module(_WHERE[name]), name)
         globals()[name] = value
         return value
+    if name == "charts":  # the chart functions, as sim.charts.<name>
+        return importlib.import_module("sim.views.charts")
     raise AttributeError(f"module 'sim' has no attribute {name!r}")
 
 

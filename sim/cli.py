@@ -6,7 +6,7 @@ mid-run (the runs finished kept); 130 stopped by SIGINT (Ctrl-C), 143 by SIGTERM
 141 when stdout is a pipe closed early (128 plus the signal's number, as a shell reports a
 command the signal stopped). A command started with stdout closed (``>&-``) prints to the null
 device and exits as usual. Stopped before its output is in place, a command leaves nothing
-half-written: the signal raises ``Interrupted`` (sim/signals.py), which unwinds through the
+half-written: the signal raises ``Interrupted`` (sim/io/signals.py), which unwinds through the
 removal of temporary files; after it, the command completes. Nothing here computes anything a
 notebook could not get from the Python API.
 """
@@ -22,15 +22,15 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from sim import signals
 from sim.errors import ClusterError, RoundtripError, ScenarioError
-from sim.signals import Interrupted
+from sim.io import signals
+from sim.io.signals import Interrupted
 
 if TYPE_CHECKING:
-    from sim.vary import Points
+    from sim.ranges.vary import Points
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_CLUSTER = 0, 1, 2, 3
-EXIT_PIPE = 128 + 13  # SIGPIPE's; SIGINT's and SIGTERM's are sim.signals.exit_code's
+EXIT_PIPE = 128 + 13  # SIGPIPE's; SIGINT's and SIGTERM's are sim.io.signals.exit_code's
 
 
 _set_option = click.option(
@@ -45,12 +45,12 @@ _set_option = click.option(
 
 def _chart_option(parse: str) -> Any:
     """A click callback checking a chart option (``formats``, ``names`` or ``size``) with
-    sim.charts, so a bad value is a usage error (exit 2) listing what is accepted."""
+    sim.views.charts, so a bad value is a usage error (exit 2) listing what is accepted."""
 
     def callback(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
         if value is None:
             return None
-        from sim import charts  # matplotlib: only when charts are asked for
+        from sim.views import charts  # matplotlib: only when charts are asked for
 
         try:
             if parse == "formats":
@@ -68,7 +68,7 @@ def _chart_dpi(
     dpi: int | None, size: tuple[float, float] | None, hint: str
 ) -> tuple[tuple[float, float], int]:
     """The size and dpi to draw at: the slide defaults, checked together (pixels a side)."""
-    from sim import charts
+    from sim.views import charts
 
     size = size or charts.SLIDE_SIZE
     dpi = charts.DEFAULT_DPI if dpi is None else dpi
@@ -89,7 +89,7 @@ def _load(scenario: Path, overrides: tuple[str, ...]) -> Any:
     """The scenario ``run``, ``validate`` and ``report`` read: a file with a sweep or
     distributions is read at the sweep's first point and the distributions' medians, and the
     command says so on stderr (stdout stays the summary or the JSON)."""
-    from sim.vary import describe, load_template
+    from sim.ranges.vary import describe, load_template
 
     template = load_template(scenario, list(overrides))
     note = describe(template)
@@ -103,9 +103,9 @@ def _load(scenario: Path, overrides: tuple[str, ...]) -> Any:
 @_set_option
 def validate(scenario: Path, overrides: tuple[str, ...]) -> None:
     """Check a scenario file (and overrides) without running it."""
-    from sim.budget import check_plan
-    from sim.schedule import build_plan
-    from sim.twin import plan_twins
+    from sim.model.budget import check_plan
+    from sim.model.schedule import build_plan
+    from sim.model.twin import plan_twins
 
     s = _load(scenario, overrides)
     try:  # what `run` would refuse beyond the file's own checks: flows past $45T, memory
@@ -183,8 +183,8 @@ def run(
     --force, any run).
     """
     import sim
-    from sim.output import RUN_FILES, check_writable, default_run_dir, reserve, write_run
-    from sim.result import inputs_hash
+    from sim.analysis.result import inputs_hash
+    from sim.io.output import RUN_FILES, check_writable, default_run_dir, reserve, write_run
 
     if (chart_size or dpi is not None) and not chart_formats:
         raise click.UsageError(
@@ -192,7 +192,7 @@ def run(
         )
     draw = None
     if chart_formats:
-        from sim.charts import render
+        from sim.views.charts import render
 
         size, dots = _chart_dpi(dpi, chart_size, "--dpi")
 
@@ -207,7 +207,7 @@ def run(
         result = sim.run(s)
         extra = draw
         if with_matrices:
-            from sim.output import MATRIX_FILES, write_matrices
+            from sim.io.output import MATRIX_FILES, write_matrices
 
             def extra(tmp: Path) -> None:  # the charts and the matrices, in one atomic write
                 if draw is not None:
@@ -267,7 +267,7 @@ def chart(
     replaced whole once every new file is written, and only if it holds nothing but charts
     roundtrip drew (as the run folder's .roundtrip-run file lists them).
     """
-    from sim.charts import redraw
+    from sim.views.charts import redraw
 
     size, dpi = _chart_dpi(dpi, size, "--dpi")
     written = redraw(folder, formats, size=size, dpi=dpi, names=names)
@@ -310,13 +310,13 @@ def report(
     roundtrip sweep or mc (.parquet), the report of those runs: what varied, what the
     investment caused across them, the range charts, and the inputs."""
     import sim
-    from sim.publish import claim
-    from sim.report import build_report, check_report_path
+    from sim.io.publish import claim
+    from sim.views.report import build_report, check_report_path
 
     check_report_path(out, force=force)  # before running: a bad path writes nothing
     size, dpi = _chart_dpi(dpi, size, "--dpi")
     if scenario.suffix.lower() == ".parquet":
-        from sim.report.ranges import build_range_report
+        from sim.views.report.ranges import build_range_report
 
         if overrides:
             raise ScenarioError(
@@ -346,10 +346,10 @@ _vary_option = click.option(
 
 
 def _scheduler(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """--scheduler: local, or an address of the form sim.backends.check_address takes."""
+    """--scheduler: local, or an address of the form sim.runs.backends.check_address takes."""
     if value is None or value == "local":
         return value
-    from sim.backends import check_address
+    from sim.runs.backends import check_address
 
     try:
         return check_address(value)
@@ -358,10 +358,10 @@ def _scheduler(ctx: click.Context, param: click.Parameter, value: str | None) ->
 
 
 def _workers(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
-    """--workers: at most one per core this machine has (sim.backends.check_workers)."""
+    """--workers: at most one per core this machine has (sim.runs.backends.check_workers)."""
     if value is None:
         return None
-    from sim.backends import check_workers
+    from sim.runs.backends import check_workers
 
     try:
         return check_workers(value)
@@ -392,7 +392,7 @@ _farm_options = [
     click.option(
         "--connect-timeout",
         type=click.IntRange(1, 600),
-        default=10,  # sim.backends.CONNECT_TIMEOUT
+        default=10,  # sim.runs.backends.CONNECT_TIMEOUT
         show_default=True,
         help="Seconds for the scheduler at --scheduler's address to answer.",
     ),
@@ -400,7 +400,7 @@ _farm_options = [
         "--chunk",
         "chunk_runs",
         type=click.IntRange(1, 100_000),
-        default=1000,  # sim.farm.CHUNK_RUNS (not imported here: start-up)
+        default=1000,  # sim.runs.farm.CHUNK_RUNS (not imported here: start-up)
         show_default=True,
         help="Runs per task.",
     ),
@@ -462,11 +462,11 @@ def _farm_out(
     charts: _Charts,
 ) -> None:
     """Run ``jobs`` (inputs, a point of the template made on the worker; made one at a time
-    as they are sent) through sim.farm and print the percentiles of the
+    as they are sent) through sim.runs.farm and print the percentiles of the
     figures a user reads first: what the investment caused, then the traced round trip; with
     --charts, draw the range charts that apply into ``<out stem>.charts/``."""
-    from sim.farm import farm, percentiles
-    from sim.vary import first_point
+    from sim.ranges.vary import first_point
+    from sim.runs.farm import farm, percentiles
 
     if workers is not None and scheduler != "local":
         raise click.UsageError(
@@ -484,7 +484,7 @@ def _farm_out(
     drawn: list[Path] = []
     with contextlib.ExitStack() as claimed:
         if charts.formats:  # the charts' folder too is checked and claimed before the runs
-            from sim.output import check_folder, reserve, write_atomically
+            from sim.io.output import check_folder, reserve, write_atomically
 
             folder = Path(os.path.abspath(out)).with_name(f"{out.stem}.charts")
             about = {"kind": "range charts", "scenario": str(folder.with_name(out.name))}
@@ -504,8 +504,8 @@ def _farm_out(
             connect_timeout=connect_timeout,
         )
         if charts.formats:
-            from sim.charts import applicable, render_ranges
-            from sim.charts.ranges import range_runs
+            from sim.views.charts import applicable, render_ranges
+            from sim.views.charts.ranges import range_runs
 
             runs = range_runs(done.path, base, varied=varied, kind=kind, series=done.series)
             formats = charts.formats or ()
@@ -535,7 +535,7 @@ def _farm_out(
         if len(failed) > 3:
             click.echo(f"  ... and {len(failed) - 3:,} more (the error column)", err=True)
     if kind == "sweep" and done.runs <= 30:  # a row per point of the grid
-        from sim.farm import read
+        from sim.runs.farm import read
 
         rows = read(done.path)
         table = rows.set_index([f"in:{v}" for v in varied])[names]
@@ -591,7 +591,7 @@ def sweep(
     rescale: bool,
 ) -> None:
     """Run a grid over one or more inputs (--vary, or the file's sweep: section)."""
-    from sim.vary import grid_points, load_template
+    from sim.ranges.vary import grid_points, load_template
 
     charts = _Charts(chart_formats, chart_size, dpi)
     template = load_template(scenario, list(overrides), rescale=rescale)
@@ -642,7 +642,7 @@ def mc(
     rescale: bool,
 ) -> None:
     """Monte Carlo: draw the file's distributions (and --vary PATH~DIST) for each run."""
-    from sim.vary import draw_points, load_template
+    from sim.ranges.vary import draw_points, load_template
 
     charts = _Charts(chart_formats, chart_size, dpi)
     template = load_template(scenario, list(overrides), rescale=rescale)
@@ -669,7 +669,7 @@ def compare_command(
     """Run scenarios and set their key metrics side by side, a column per file: per investor
     what the investment caused, then the traced round trip; per lab its own figures. --set
     applies to every file."""
-    from sim.compare import compare, to_csv, to_json, to_text
+    from sim.analysis.compare import compare, to_csv, to_json, to_text
 
     if as_csv and as_json:
         raise click.UsageError("choose one of --csv and --json")
@@ -683,7 +683,7 @@ def compare_command(
 
 
 def _swing(ctx: click.Context, param: click.Parameter, value: str) -> float:
-    from sim.units import parse_share
+    from sim.inputs.units import parse_share
 
     try:
         swing = parse_share(value)
@@ -779,7 +779,7 @@ def sensitivity_command(
 ) -> None:
     """Swing each numeric input of a scenario alone by +-swing, run every variant as one batch
     and rank the inputs by their effect on a metric; or, with --method sobol, Sobol indices."""
-    from sim.sensitivity import sensitivity, to_csv, to_json, to_text
+    from sim.analysis.sensitivity import sensitivity, to_csv, to_json, to_text
 
     if as_csv and as_json:
         raise click.UsageError("choose one of --csv and --json")
@@ -789,7 +789,7 @@ def sensitivity_command(
     written: list[str] = []
     with contextlib.ExitStack() as claimed:
         if out is not None:  # checked and claimed before the runs, published whole after
-            from sim.output import check_folder, reserve, write_atomically
+            from sim.io.output import check_folder, reserve, write_atomically
 
             about = {
                 "kind": "sensitivity",
@@ -815,7 +815,7 @@ def sensitivity_command(
                 (tmp / "sensitivity.csv").write_text(to_csv(table))
                 written.append("sensitivity.csv")
                 if chart_formats:
-                    from sim.charts import render_table
+                    from sim.views.charts import render_table
 
                     paths = render_table(table, tmp, chart_formats, size=size, dpi=dots)
                     written.extend(p.name for p in paths)
@@ -843,7 +843,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_command(argv: list[str] | None) -> int:
-    """Run one command (``argv``, default ``sys.argv``), with ``sim.signals``' handlers in
+    """Run one command (``argv``, default ``sys.argv``), with ``sim.io.signals``' handlers in
     place; map how it ended to an exit code and at most one line on stderr. The stop signals
     are left ignored after it (``sim.entry`` exits next)."""
     streams = sys.stdout, sys.stderr

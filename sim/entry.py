@@ -1,11 +1,11 @@
 """The `roundtrip` script and `python -m sim`: the first instructions of a command.
 
 Before anything heavy is imported (click, pydantic, numpy come with ``sim.cli``), the SIGINT
-and SIGTERM handlers are installed (``sim.signals``), so that a Ctrl-C from the first
+and SIGTERM handlers are installed (``sim.io.signals``), so that a Ctrl-C from the first
 instant exits 130 with nothing written; and a standard stream the command was started without
 (``roundtrip run S >&-``) is opened on the null device, so that no file the command opens takes
 its number and what would be printed there is dropped. Standard library only, as
-``sim.signals``.
+``sim.io.signals``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sys
 
-from sim import signals
+from sim.io import signals
 
 
 def entry() -> None:

@@ -12,7 +12,7 @@ import sim
 from sim.cli import main
 
 
-def scenario(text: str, **overrides: object) -> sim.scenario.Scenario:  # type: ignore[name-defined]
+def scenario(text: str, **overrides: object) -> sim.inputs.scenario.Scenario:  # type: ignore[name-defined]
     """A scenario from an indented YAML snippet, with optional overrides (``a__b=value``)."""
     return sim.parse_scenario(textwrap.dedent(text), "test.yaml", None, **overrides)
 

@@ -61,7 +61,7 @@ VARIANTS: list[dict[str, Any]] = [
 ]
 
 
-def variants(tracing: str) -> list[sim.scenario.Scenario]:  # type: ignore[name-defined]
+def variants(tracing: str) -> list[sim.inputs.scenario.Scenario]:  # type: ignore[name-defined]
     base = BASE.format(tracing=tracing)
     return [sim.parse_scenario(base, "base.yaml", v) for v in VARIANTS]
 
@@ -216,7 +216,7 @@ def test_a_scenario_repeated_in_a_batch_is_planned_once_with_the_same_arrays() -
     import copy
     import dataclasses
 
-    from sim.schedule import build_plan
+    from sim.model.schedule import build_plan
 
     path = Path(__file__).resolve().parent.parent / "scenarios" / "amazon_openai_50b.yaml"
     a = sim.load_scenario(path)

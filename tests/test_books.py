@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.books import Books, Legs, allocate, repair, split_pro_rata
 from sim.errors import ConservationError
+from sim.model.books import Books, Legs, allocate, repair, split_pro_rata
 
 cents = st.integers(min_value=0, max_value=10**14)  # up to $1T
 
@@ -140,7 +140,7 @@ def test_result_check_reports_what_it_measured_and_turns_false_when_the_books_ar
     from pathlib import Path
 
     import sim
-    from sim.result import Result
+    from sim.analysis.result import Result
 
     path = Path(__file__).resolve().parent.parent / "scenarios" / "toy_round_trip.yaml"
     good = sim.run(sim.load_scenario(path), keep_balances=False)

@@ -12,11 +12,11 @@ import pytest
 from conftest import cli
 
 import sim
-from sim import budget
-from sim.budget import GiB
-from sim.scenario import Scenario
-from sim.schedule import build_plan
-from sim.twin import plan_twins
+from sim.inputs.scenario import Scenario
+from sim.model import budget
+from sim.model.budget import GiB
+from sim.model.schedule import build_plan
+from sim.model.twin import plan_twins
 
 # the investor's one deal: $5B into lab0 on the first day
 DEALS = (
@@ -75,7 +75,7 @@ def no_engine(monkeypatch: pytest.MonkeyPatch) -> None:
     def started(*args: object, **kwargs: object) -> None:
         pytest.fail("the engine started: the run should have been refused before it")
 
-    monkeypatch.setattr("sim.runner.simulate", started)
+    monkeypatch.setattr("sim.runs.runner.simulate", started)
     monkeypatch.delenv(budget.BUDGET_VARIABLE, raising=False)
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.result import Result
+from sim.analysis.result import Result
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "calibration.md"

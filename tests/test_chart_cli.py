@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from conftest import cli
 
-from sim import charts
-from sim.charts import CHARTS
 from sim.cli import main
+from sim.views import charts
+from sim.views.charts import CHARTS
 
 pypdf = pytest.importorskip("pypdf")
 

@@ -16,13 +16,13 @@ from matplotlib._pylab_helpers import Gcf
 from matplotlib.figure import Figure
 
 import sim
-from sim.charts import CHARTS, DEFAULT_DPI, FORMATS, SLIDE_SIZE, render
-from sim.charts.caused import run_vs_twin
-from sim.charts.series import TWIN_SERIES_COLUMNS, lab_cash_by_origin, twin_series_of
-from sim.charts.style import NOTEBOOK_DPI, save
-from sim.charts.timeseries import cumulative_flows, investor_cash, lab_cash
-from sim.output import read_run, write_run
-from sim.result import inputs_hash
+from sim.analysis.result import inputs_hash
+from sim.io.output import read_run, write_run
+from sim.views.charts import CHARTS, DEFAULT_DPI, FORMATS, SLIDE_SIZE, render
+from sim.views.charts.caused import run_vs_twin
+from sim.views.charts.series import TWIN_SERIES_COLUMNS, lab_cash_by_origin, twin_series_of
+from sim.views.charts.style import NOTEBOOK_DPI, save
+from sim.views.charts.timeseries import cumulative_flows, investor_cash, lab_cash
 
 pypdf = pytest.importorskip("pypdf")
 

@@ -14,9 +14,9 @@ import pytest
 from conftest import cli
 
 import sim
-from sim.output import MARKER
-from sim.output import RUN_FILES as RUN_FILE_NAMES
-from sim.units import format_dollars
+from sim.inputs.units import format_dollars
+from sim.io.output import MARKER
+from sim.io.output import RUN_FILES as RUN_FILE_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = ROOT / "scenarios" / "amazon_openai_50b.yaml"

@@ -12,7 +12,7 @@ import pytest
 from conftest import cli
 
 import sim
-from sim.compare import INVESTOR_ROWS, LAB_ROWS, to_csv, to_json, to_text
+from sim.analysis.compare import INVESTOR_ROWS, LAB_ROWS, to_csv, to_json, to_text
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY = ROOT / "scenarios" / "toy_round_trip.yaml"
@@ -112,7 +112,7 @@ def test_bad_file_or_no_file_exits_2_in_one_line(
 
 
 def test_the_compare_chart_draws_each_deal_whose_investor_owns_a_cloud_the_lab_uses() -> None:
-    from sim.charts.compare import BARS, compare_chart, deals
+    from sim.views.charts.compare import BARS, compare_chart, deals
 
     root = Path(__file__).resolve().parent.parent / "scenarios"
     files = [root / "amazon_openai_50b.yaml", root / "toy_round_trip.yaml"]

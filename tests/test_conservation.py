@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.scenario import Scenario
-from sim.units import parse_duration
+from sim.inputs.scenario import Scenario
+from sim.inputs.units import parse_duration
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = sorted((ROOT / "scenarios").glob("*.yaml"))

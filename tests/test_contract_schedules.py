@@ -20,10 +20,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.output import read_run
-from sim.resolved import inputs_hash
-from sim.scenario import Scenario
-from sim.schedule import build_plan
+from sim.inputs.resolved import inputs_hash
+from sim.inputs.scenario import Scenario
+from sim.io.output import read_run
+from sim.model.schedule import build_plan
 
 B = 10**9 * 100  # cents in a billion dollars
 
@@ -85,7 +85,7 @@ def scheduled(schedule: dict[int, int], d: dt.date) -> Fraction:
 
 def months(start: dt.date, n: int) -> list[dt.date]:
     """The first days of ``n + 1`` months from ``start`` (itself a first day)."""
-    return [sim.units.add_months(start, k) for k in range(n + 1)]
+    return [sim.inputs.units.add_months(start, k) for k in range(n + 1)]
 
 
 # ---------------------------------------------------------------------------------------------

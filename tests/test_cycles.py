@@ -1,4 +1,5 @@
-"""Money cycles of a run's flow graph and their throughput (sim/cycles.py, docs/cycles.md)."""
+"""Money cycles of a run's flow graph and their throughput (sim/analysis/cycles.py,
+docs/cycles.md)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.books import KIND, Flows
-from sim.cycles import Cycle, CycleLimitWarning, flow_cycles, round_half_up
+from sim.analysis.cycles import Cycle, CycleLimitWarning, flow_cycles, round_half_up
+from sim.model.books import KIND, Flows
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -131,7 +132,7 @@ def amazon() -> sim.Result:
 
 
 def test_amazon_money_comes_home_as_aws_profit(amazon: sim.Result):
-    from sim.cycles import cycles
+    from sim.analysis.cycles import cycles
 
     d = amazon.data
     plain = [c for c in cycles(d, amazon.run) if c.group is None]

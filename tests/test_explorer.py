@@ -1,4 +1,5 @@
-"""sim/explorer.py: the notebook explorer's update function, tested directly, and its widget."""
+"""sim/views/explorer.py: the notebook explorer's update function, tested directly, and its
+widget."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import numpy as np
 import pytest
 
 import sim
-from sim.explorer import RANGES, Explorer
-from sim.vary import Point
+from sim.ranges.vary import Point
+from sim.views.explorer import RANGES, Explorer
 
 ROOT = Path(__file__).resolve().parent.parent
 FIFTY = ROOT / "scenarios" / "amazon_openai_50b.yaml"

@@ -21,8 +21,8 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 import sim
-from sim import farm
-from sim.metrics import INVESTOR_METRICS, LAB_METRICS
+from sim.analysis.metrics import INVESTOR_METRICS, LAB_METRICS
+from sim.runs import farm
 
 ROOT = Path(__file__).resolve().parent.parent
 FILE = ROOT / "scenarios" / "amazon_openai_50b.yaml"
@@ -86,7 +86,7 @@ def test_file_metadata_holds_scenario_seed_version_and_varied_paths(local, jobs,
     assert meta["varied"] == list(_inputs(0))
     assert (meta["runs"], meta["runs_total"], meta["complete"]) == (3, 3, True)
     again = sim.parse_scenario(meta["scenario"], "resolved.yaml")  # runs again as it is
-    assert sim.result.inputs_hash(again) == sim.result.inputs_hash(jobs[0][2])
+    assert sim.analysis.result.inputs_hash(again) == sim.analysis.result.inputs_hash(jobs[0][2])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["runs.parquet", "runs.series.parquet"]
 
 
@@ -167,7 +167,7 @@ MC = ["agents.aws.margin~uniform(20%,40%)", "agents.openai.revenue.growth~normal
 def _mc(tmp: Path, **options: object) -> pd.DataFrame:
     """A small Monte Carlo as roundtrip mc farms it: points drawn here, made where they run."""
     template = sim.load_template(FILE)
-    points = sim.vary.draw_points(template, 12, seed=5, specs=MC)
+    points = sim.ranges.vary.draw_points(template, 12, seed=5, specs=MC)
     jobs = [(k, inputs, p) for k, (inputs, p) in enumerate(points)]
     farm.farm(jobs, tmp / "mc.parquet", seed=5, **options)  # type: ignore[arg-type]
     return farm.read(tmp / "mc.parquet").sort_values("run_id", ignore_index=True)
@@ -204,7 +204,7 @@ def test_a_monte_carlo_of_the_whole_web_runs_through_the_same_recorder_here_and_
     template = sim.load_template(WEB)
 
     def farmed(where: Path, **options: object) -> pd.DataFrame:
-        points = sim.vary.draw_points(template, 6, seed=3, specs=WEB_MC)
+        points = sim.ranges.vary.draw_points(template, 6, seed=3, specs=WEB_MC)
         jobs = [(k, inputs, p) for k, (inputs, p) in enumerate(points)]
         farm.farm(jobs, where, seed=3, **options)  # type: ignore[arg-type]
         return farm.read(where).sort_values("run_id", ignore_index=True)
@@ -226,7 +226,7 @@ def test_a_point_whose_values_are_invalid_is_a_row_with_the_error_and_the_others
     tmp_path,
 ) -> None:
     template = sim.load_template(ROOT / "scenarios" / "toy_round_trip.yaml")
-    points = sim.vary.grid_points(template, ["agents.bigcloud.margin=0%..100%:3"])
+    points = sim.ranges.vary.grid_points(template, ["agents.bigcloud.margin=0%..100%:3"])
     out = tmp_path / "sweep.parquet"
     jobs = [(k, inputs, p) for k, (inputs, p) in enumerate(points)]
     assert farm.farm(jobs, out, chunk_runs=3) == farm.Farmed(out, 3, 1)
@@ -310,7 +310,9 @@ def test_an_existing_file_not_written_by_farm_is_refused_and_left_alone(jobs, tm
 STOPPED = """\
     import signal, sys
     import sim
-    from sim import cli, farm, signals
+    from sim import cli
+    from sim.runs import farm
+    from sim.io import signals
 
     def jobs():
         s = sim.load_scenario(sys.argv[1])
@@ -400,7 +402,8 @@ def _peak_bytes(jobs: list[farm.Job], chunks: int, out: Path) -> int:
 
 
 def test_memory_stays_flat_twenty_chunks_hold_no_more_than_two(jobs, tmp_path) -> None:
-    # imports, caches and the switch to compiled kernels (sim/jit.py) happen in this first pass
+    # imports, caches and the switch to compiled kernels (sim/model/jit.py) happen in this first
+    # pass
     _peak_bytes(jobs, 20, tmp_path / "warm.parquet")
     two = _peak_bytes(jobs, 2, tmp_path / "two.parquet")
     twenty = _peak_bytes(jobs, 20, tmp_path / "twenty.parquet")
@@ -454,7 +457,7 @@ def test_an_amount_drawn_with_and_without_cents_is_one_float_column_in_every_chu
     holds dollars as float64 in every chunk (a chunk's column of both was an Arrow error)."""
     template = sim.load_template(FILE)
     spec = "agents.openai.spending.compute.annual~lognormal(30B,0.25)"
-    points = sim.vary.draw_points(template, 8, seed=7, specs=[spec])
+    points = sim.ranges.vary.draw_points(template, 8, seed=7, specs=[spec])
     forms = {type(inputs[spec.split("~")[0]]) for inputs, _ in points}
     assert forms == {int, str}  # the case: both forms among the draws
     out = tmp_path / "mc.parquet"

@@ -26,10 +26,10 @@ from test_conservation import check_books
 from test_conservation import scenarios as random_scenarios
 
 import sim
-from sim.books import KIND
 from sim.errors import ScenarioError
-from sim.resolved import inputs_hash, resolved_yaml_with_sources
-from sim.units import year_fraction
+from sim.inputs.resolved import inputs_hash, resolved_yaml_with_sources
+from sim.inputs.units import year_fraction
+from sim.model.books import KIND
 
 # the first $50B file, without financing (the bundled one now raises equity when short)
 FIFTY = Path(__file__).resolve().parent / "data" / "amazon_openai_50b_first.yaml"
@@ -408,7 +408,7 @@ def test_the_resolved_file_with_financing_reruns_to_the_same_inputs_hash(kind, t
 
 
 def test_the_flow_diagram_shows_money_raised_coming_in_and_interest_going_out() -> None:
-    from sim.charts.flows import flow_bands, flow_diagram
+    from sim.views.charts.flows import flow_bands, flow_diagram
 
     r = lab_run(LAB.replace("kind: equity", "kind: debt").replace("5B", "5B\n      rate: 12%"))
     bands = flow_bands(r)

@@ -8,7 +8,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import PathPatch
 
 import sim
-from sim.charts.flows import band_id, flow_bands, flow_diagram, own_dollars_diagram
+from sim.views.charts.flows import band_id, flow_bands, flow_diagram, own_dollars_diagram
 
 TINY = """
 name: tiny circuit

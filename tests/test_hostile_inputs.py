@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 import sim
 from sim.errors import ScenarioError
-from sim.units import (
+from sim.inputs.units import (
     FIRST_DATE,
     LAST_DATE,
     Duration,

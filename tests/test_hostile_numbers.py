@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from test_hostile_inputs import TOY, refusal, toy
 
 import sim
-from sim.units import parse_amount_cents, parse_date, parse_duration, parse_share
+from sim.inputs.units import parse_amount_cents, parse_date, parse_duration, parse_share
 
 AMOUNT = "expected an amount such as 50B, $38bn, 500M, 1.2T, 2,500,000 or 1e9 (dollars), got "
 SHARE = "expected a share such as 35% or 0.35, got "

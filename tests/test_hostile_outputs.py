@@ -1,6 +1,6 @@
 """Hostile outputs: whatever is at --out, roundtrip replaces only what it wrote itself.
 
-One rule for every output (sim/publish.py): checked and claimed before anything runs, written
+One rule for every output (sim/io/publish.py): checked and claimed before anything runs, written
 under a temporary name that names its owner, published with a primitive that never replaces
 silently. Each test gives the user-visible outcome: the exit code, the one line, and what is
 left on disk (nothing half-written, nothing of the user's touched).
@@ -26,9 +26,9 @@ from conftest import cli
 from test_run_folder import SMALL
 
 import sim
-from sim import publish
 from sim.errors import ScenarioError
-from sim.output import MARKER, read_marker, write_atomically
+from sim.io import publish
+from sim.io.output import MARKER, read_marker, write_atomically
 
 ROOT = Path(__file__).resolve().parent.parent
 MARGIN = "agents.own.margin"
@@ -99,8 +99,8 @@ def no_runs(monkeypatch) -> None:
         pytest.fail("ran before checking the output")
 
     monkeypatch.setattr(sim, "run", ran)
-    monkeypatch.setattr(importlib.import_module("sim.sensitivity"), "sensitivity", ran)
-    monkeypatch.setattr("sim.farm.run_chunk", ran)
+    monkeypatch.setattr(importlib.import_module("sim.analysis.sensitivity"), "sensitivity", ran)
+    monkeypatch.setattr("sim.runs.farm.run_chunk", ran)
 
 
 # ---- the issue's cases -----------------------------------------------------------------------
@@ -206,7 +206,7 @@ def test_report_never_replaces_a_users_file_unless_forced(small, tmp_path, capsy
     small_pages = ["--dpi", "50"]  # quick to draw
     code, _, err = cli(capsys, "report", small, "-o", mine, "--force", *small_pages)
     assert (code, err) == (0, "")
-    assert sim.report.is_report(mine)
+    assert sim.views.report.is_report(mine)
     code, _, err = cli(capsys, "report", small, "-o", mine, *small_pages)  # now its own
     assert (code, err) == (0, "")
     assert sorted(p.name for p in tmp_path.iterdir()) == [name, "s.yaml"]

@@ -23,8 +23,8 @@ from test_hostile_inputs import refusal, toy
 
 import sim
 from sim.errors import ScenarioError
-from sim.units import AMOUNT_HELP as AMOUNT
-from sim.vary import MAX_RUNS, draw_points, grid_points, load_template
+from sim.inputs.units import AMOUNT_HELP as AMOUNT
+from sim.ranges.vary import MAX_RUNS, draw_points, grid_points, load_template
 
 TOY = Path(__file__).resolve().parent.parent / "scenarios" / "toy_round_trip.yaml"
 MAX_SEED = 2**63 - 1
@@ -48,7 +48,7 @@ def farmed(tmp_path: Path, kind: str, *argv: object) -> pd.DataFrame:
     """The rows a sweep or mc command wrote, having checked it exited 0."""
     out = tmp_path / f"{kind}.parquet"
     assert sim.cli.main([kind, str(TOY), *map(str, argv), "-o", str(out)]) == 0
-    return sim.farm.read(out)
+    return sim.runs.farm.read(out)
 
 
 # ---- the issue's cases --------------------------------------------------------------------------

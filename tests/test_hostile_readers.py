@@ -25,9 +25,9 @@ from conftest import cli
 from test_hostile_inputs import TOY, toy
 
 import sim
-from sim import farm
-from sim.charts import CHARTS, style
-from sim.loader import MAX_BYTES, MAX_VALUES, OWN_SCALE
+from sim.inputs.loader import MAX_BYTES, MAX_VALUES, OWN_SCALE
+from sim.runs import farm
+from sim.views.charts import CHARTS, style
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -470,14 +470,14 @@ def test_run_into_a_folder_whose_marker_is_damaged_exits_2_and_changes_nothing(
 def test_roundtrip_reads_its_own_resolved_yaml_past_the_limits_of_a_users_file() -> None:
     # 2,400 contracts of five keys: 26,400 of the 50,000 values; resolved, each states its id,
     # growth, start and payment terms too, 21 x 2,400 = 50,400 values: a run folder of a valid
-    # file must still read back (sim.loader.parse_resolved, limits OWN_SCALE times as large).
+    # file must still read back (sim.inputs.loader.parse_resolved, limits OWN_SCALE times as large).
     # About 5 s: three documents of 26,000 to 50,000 values parsed, which is the point.
     line = "  - {kind: compute_contract, lab: labco, cloud: bigcloud, total: 1M, over: 1y}\n"
     scenario = sim.parse_scenario(TOY + line * 2400, "many.yaml")
-    resolved = sim.result.resolved_yaml_with_sources(scenario)
+    resolved = sim.analysis.result.resolved_yaml_with_sources(scenario)
     with pytest.raises(sim.errors.ScenarioError, match="more than 50,000 keys and values"):
         sim.parse_scenario(resolved, "scenario.resolved.yaml")
-    again = sim.loader.parse_resolved(resolved, "scenario.resolved.yaml")
+    again = sim.inputs.loader.parse_resolved(resolved, "scenario.resolved.yaml")
     assert len(again.contracts) == 2400
 
 
@@ -505,7 +505,7 @@ def test_an_undamaged_copy_still_redraws(capsys, run_folder) -> None:
 @pytest.fixture(scope="module")
 def results(tmp_path_factory) -> Path:
     t = sim.load_template(ROOT / "scenarios" / "toy_round_trip.yaml")
-    points = sim.vary.grid_points(t, ["agents.bigcloud.margin=30%,50%"])
+    points = sim.ranges.vary.grid_points(t, ["agents.bigcloud.margin=30%,50%"])
     out = tmp_path_factory.mktemp("sweep") / "toy.sweep.parquet"
     farm.farm([(k, i, p) for k, (i, p) in enumerate(points)], out, kind="sweep")
     return out
@@ -653,7 +653,7 @@ def test_fit_label_cuts_to_the_limit_with_an_ellipsis() -> None:
 
 
 def test_characters_no_font_has_are_drawn_as_a_question_mark_with_one_warning(capsys) -> None:
-    from sim.charts.style import ChartFigure
+    from sim.views.charts.style import ChartFigure
 
     style._warned.clear()
     for _ in range(2):
@@ -667,7 +667,7 @@ def test_characters_no_font_has_are_drawn_as_a_question_mark_with_one_warning(ca
 
 
 def test_an_installed_font_that_has_the_characters_keeps_them(monkeypatch) -> None:
-    from sim.charts.style import ChartFigure
+    from sim.views.charts.style import ChartFigure
 
     families, covered = style.fonts()
     monkeypatch.setattr(style, "fonts", lambda: (families, covered | {ord("实")}))
@@ -684,7 +684,7 @@ def test_a_fallback_font_draws_what_dejavu_sans_lacks_without_a_warning(
     # stands in here for Noto Sans CJK, which this machine does not have
     import warnings
 
-    from sim.charts.style import ChartFigure
+    from sim.views.charts.style import ChartFigure
 
     monkeypatch.setattr(style, "FALLBACK_FAMILIES", ("STIXGeneral",))
     style.fonts.cache_clear()

@@ -26,8 +26,8 @@ import pytest
 from conftest import cli
 from test_signals_timed import ENV, listening
 
-from sim.farm import max_workers
-from sim.output import MARKER, RUN_FILES
+from sim.io.output import MARKER, RUN_FILES
+from sim.runs.farm import max_workers
 
 ROOT = Path(__file__).resolve().parent.parent
 TOY = ROOT / "scenarios" / "toy_round_trip.yaml"
@@ -509,7 +509,7 @@ def test_a_ctrl_c_lost_in_a_finaliser_still_stops_the_command_before_its_output(
 ) -> None:
     """Seen as a report written and exit 0 after a Ctrl-C, "Exception ignored" on stderr."""
     import sim
-    from sim import vary
+    from sim.ranges import vary
 
     real = vary.load_template if command == "validate" else sim.run
 

@@ -29,6 +29,17 @@ def _env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
+_SKIPPED = shutil.ignore_patterns(
+    ".venv", ".git", "*.egg-info", "build", "__pycache__", ".*_cache", ".hypothesis"
+)
+
+
+def _outside_the_source(folder: str, names: list[str]) -> set[str]:
+    """What the copy leaves out: caches, builds, and the run folders at the top (not sim/runs)."""
+    skipped = set(_SKIPPED(folder, names))
+    return skipped | ({"runs"} if Path(folder) == ROOT else set())
+
+
 @pytest.fixture(scope="module")
 def installed() -> Iterator[Path]:
     """A venv with roundtrip installed from this checkout (not editable)."""
@@ -53,9 +64,7 @@ def installed() -> Iterator[Path]:
     shutil.copytree(
         ROOT,
         build,
-        ignore=shutil.ignore_patterns(
-            ".venv", "runs", ".git", "*.egg-info", "build", "__pycache__", ".*_cache", ".hypothesis"
-        ),
+        ignore=_outside_the_source,
     )
     subprocess.run(
         [
@@ -117,7 +126,7 @@ def test_a_run_and_the_cache_warm_up_write_nothing_inside_the_package(installed,
         [
             installed / "bin" / "python",
             "-c",
-            "import sim.jit as j; j.use('numba'); print(j.kernels.implementation())",
+            "import sim.model.jit as j; j.use('numba'); print(j.kernels.implementation())",
         ],
         env=env,
         capture_output=True,

@@ -1,6 +1,7 @@
 """The kernels' two implementations agree to the cent: numpy, the plain loops, and numba.
 
-Which one a run uses is a matter of speed only (sim/jit.py): these tests hold the numpy code to
+Which one a run uses is a matter of speed only (sim/model/jit.py): these tests hold the numpy code
+to
 the loops it vectorises on random inputs, and the compiled loops to numpy on whole scenarios.
 """
 
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import sim
-from sim import jit, kernels
+from sim.model import jit, kernels
 
 SCENARIOS = sorted((Path(__file__).resolve().parent.parent / "scenarios").glob("*.yaml"))
 money = st.integers(min_value=0, max_value=10**14)  # up to $1T in cents
@@ -161,7 +162,7 @@ def test_a_cold_cache_runs_on_numpy_at_once_and_warms_in_the_background(
     kernels.set_implementation(kernels.NUMPY)
     assert not jit.is_warm()
     assert jit.prepare(10**6) == "numpy"
-    assert started and started[0][1:] == ["-m", "sim.jit"]
+    assert started and started[0][1:] == ["-m", "sim.model.jit"]
     assert (tmp_path / "numba" / "warming").is_file()  # a second process will not start another
     assert jit.prepare(10**6) == "numpy" and len(started) == 1
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from sim.errors import ScenarioError
-from sim.loader import EMPTY_FILE, load_scenario, parse_scenario, read_yaml
+from sim.inputs.loader import EMPTY_FILE, load_scenario, parse_scenario, read_yaml
 
 BUNDLED = Path(__file__).resolve().parent.parent / "scenarios" / "amazon_openai_50b.yaml"
 

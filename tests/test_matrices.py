@@ -1,4 +1,5 @@
-"""The accounting matrices (sim/matrices.py): transaction flows, balance sheet, consolidation.
+"""The accounting matrices (sim/analysis/matrices.py): transaction flows, balance sheet,
+consolidation.
 
 Expected cells are worked out by hand from the scenario below, never with the code under test.
 """
@@ -16,11 +17,11 @@ import pytest
 from conftest import cli
 
 import sim
-from sim import matrices
+from sim.analysis import matrices
 from sim.errors import ConservationError
-from sim.output import MATRIX_FILES, read_marker
-from sim.recorder import KINDS
-from sim.report import build_report
+from sim.io.output import MATRIX_FILES, read_marker
+from sim.model.recorder import KINDS
+from sim.views.report import build_report
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))

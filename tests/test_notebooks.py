@@ -20,7 +20,7 @@ from nbclient import NotebookClient
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_notebook
 
-from sim.charts import CHARTS, COMPARE_CHARTS, RANGE_CHARTS, SENSITIVITY_CHARTS
+from sim.views.charts import CHARTS, COMPARE_CHARTS, RANGE_CHARTS, SENSITIVITY_CHARTS
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -144,7 +144,7 @@ def test_with_pyplot_inline_a_chart_shows_once_and_a_chart_not_shown_not_at_all(
     cells = [
         "import sys\nprint(sys.executable, end='')",
         "import matplotlib.pyplot as plt\n%matplotlib inline\n"
-        "import sim\nfrom sim.charts import investor_cash, lab_cash\n"
+        "import sim\nfrom sim.views.charts import investor_cash, lab_cash\n"
         "result = sim.run(sim.load_scenario('scenarios/toy_round_trip.yaml'))",
         "investor_cash(result)",
         "fig = lab_cash(result)\ndisplay(fig)",

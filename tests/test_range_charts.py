@@ -13,9 +13,10 @@ from conftest import cli
 from matplotlib.figure import Figure
 
 import sim
-from sim import farm
-from sim.charts import RANGE_CHARTS, render_ranges
-from sim.charts.ranges import (
+from sim.ranges.vary import draw, grid, load_template
+from sim.runs import farm
+from sim.views.charts import RANGE_CHARTS, render_ranges
+from sim.views.charts.ranges import (
     applicable,
     fan,
     fan_table,
@@ -25,7 +26,6 @@ from sim.charts.ranges import (
     sweep_line,
     sweep_table,
 )
-from sim.vary import draw, grid, load_template
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = ROOT / "scenarios" / "amazon_openai_50b.yaml"

@@ -1,4 +1,4 @@
-"""The report of a sweep's or a Monte Carlo's results file (sim/report/ranges.py, roundtrip
+"""The report of a sweep's or a Monte Carlo's results file (sim/views/report/ranges.py, roundtrip
 report FILE.parquet): what varied, what the investment caused across the runs, the runs that
 failed, the range charts and the inputs, as PDF or HTML, each figure the one the file holds."""
 
@@ -13,10 +13,10 @@ import pypdf
 import pytest
 
 import sim
-from sim import farm
 from sim.cli import main
-from sim.report.ranges import build_range_report, range_content, read_results
-from sim.units import format_dollars
+from sim.inputs.units import format_dollars
+from sim.runs import farm
+from sim.views.report.ranges import build_range_report, range_content, read_results
 
 ROOT = Path(__file__).resolve().parent.parent
 FIFTY = ROOT / "scenarios" / "amazon_openai_50b.yaml"
@@ -39,14 +39,14 @@ def farmed(tmp: Path, template: sim.Template, points: list, name: str) -> Path:
 @pytest.fixture(scope="module")
 def mc_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     t = sim.load_template(FIFTY)
-    points = sim.vary.draw_points(t, 40, seed=4, specs=MC)
+    points = sim.ranges.vary.draw_points(t, 40, seed=4, specs=MC)
     return farmed(tmp_path_factory.mktemp("mc"), t, points, "mc")
 
 
 @pytest.fixture(scope="module")
 def sweep_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     t = sim.load_template(TOY)
-    points = sim.vary.grid_points(t, [f"{SHARE}=0%..100%:6"])
+    points = sim.ranges.vary.grid_points(t, [f"{SHARE}=0%..100%:6"])
     return farmed(tmp_path_factory.mktemp("sweep"), t, points, "sweep")
 
 
@@ -104,7 +104,7 @@ def test_a_short_sweep_report_has_a_row_per_point_and_reads_it_from_end_to_end(
 
 def test_runs_that_failed_are_counted_and_their_reasons_given(tmp_path) -> None:
     t = sim.load_template(TOY)
-    points = sim.vary.grid_points(t, ["agents.bigcloud.margin=0%..100%:3"])
+    points = sim.ranges.vary.grid_points(t, ["agents.bigcloud.margin=0%..100%:3"])
     path = farmed(tmp_path, t, points, "sweep")
     content = range_content(read_results(path))
     assert content.subtitle.endswith("1 runs with an error")
@@ -157,7 +157,7 @@ def test_a_file_that_is_no_results_file_exits_2_in_one_line_and_writes_nothing(
 
 def test_a_file_of_a_stopped_job_says_how_many_runs_it_kept(tmp_path) -> None:
     t = sim.load_template(TOY)
-    points = sim.vary.grid_points(t, [f"{SHARE}=0%..100%:6"])
+    points = sim.ranges.vary.grid_points(t, [f"{SHARE}=0%..100%:6"])
     path = farmed(tmp_path, t, points, "sweep")
     meta = {**farm.read_metadata(path), "complete": False, "runs_total": 100}
     content = range_content(read_results(path), meta)

@@ -171,10 +171,10 @@ def test_no_rescale_keeps_the_other_providers_and_makes_a_point_past_100_percent
     out, err = capsys.readouterr()
     assert out.startswith("2 runs of 'Amazon puts $50B into OpenAI', 1 with an error")
     assert "at 40%: with rescale off the other providers of 'openai' keep their shares" in err
-    rows = sim.farm.read(tmp_path / "runs" / "amazon_openai_50b.sweep.parquet")
+    rows = sim.runs.farm.read(tmp_path / "runs" / "amazon_openai_50b.sweep.parquet")
     assert rows["error"].isna().tolist() == [True, False]
     assert main(["sweep", str(file), "--vary", spec, "-o", "on.parquet"]) == 0
-    assert sim.farm.read(tmp_path / "on.parquet")["error"].isna().all()
+    assert sim.runs.farm.read(tmp_path / "on.parquet")["error"].isna().all()
 
 
 def test_a_first_point_that_cannot_be_made_exits_2_and_writes_nothing(
@@ -193,10 +193,10 @@ def test_a_first_point_that_cannot_be_made_exits_2_and_writes_nothing(
 
 def test_a_chunk_in_which_every_point_fails_keeps_the_columns_of_the_others(tmp_path) -> None:
     toy = sim.load_template(ROOT / "scenarios" / "toy_round_trip.yaml")
-    points = sim.vary.grid_points(toy, ["agents.bigcloud.margin=10%,20%,100%,100%"])
+    points = sim.ranges.vary.grid_points(toy, ["agents.bigcloud.margin=10%,20%,100%,100%"])
     out = tmp_path / "s.parquet"
     jobs = [(k, inputs, p) for k, (inputs, p) in enumerate(points)]
-    assert sim.farm.farm(jobs, out, chunk_runs=2) == sim.farm.Farmed(out, 4, 2)
-    rows = sim.farm.read(out)
+    assert sim.runs.farm.farm(jobs, out, chunk_runs=2) == sim.runs.farm.Farmed(out, 4, 2)
+    rows = sim.runs.farm.read(out)
     assert rows["error"].notna().tolist() == [False, False, True, True]
     assert rows["bigtech.incremental_revenue"].notna().tolist() == [True, True, False, False]

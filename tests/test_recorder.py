@@ -1,4 +1,5 @@
-"""The two recorders (sim/recorder.py): the full ledger and the flow matrix give the same figures.
+"""The two recorders (sim/model/recorder.py): the full ledger and the flow matrix give the same
+figures.
 
 The flows recorder keeps cents summed by flow (payer, payee, kind, deal), origin and run, and
 the records of the few kinds whose date a metric reads; the ledger recorder keeps every record.
@@ -20,8 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from test_conservation import scenarios as random_scenarios
 
 import sim
-from sim.metrics import Metrics
-from sim.recorder import KIND, TIMED
+from sim.analysis.metrics import Metrics
+from sim.model.recorder import KIND, TIMED
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -114,7 +115,7 @@ def test_the_flows_recorder_refuses_the_ledger_with_a_clear_error_and_keeps_the_
 def test_a_corrupted_flow_turns_the_check_false() -> None:
     import dataclasses
 
-    from sim.result import Result
+    from sim.analysis.result import Result
 
     s = sim.load_scenario(ROOT / "scenarios" / "toy_round_trip.yaml")
     good = sim.run(s, record="flows", keep_balances=False)
@@ -144,9 +145,9 @@ def test_the_flows_recorder_takes_a_fraction_of_the_ledgers_memory() -> None:
     lean = _peak(lambda: sim.run_batch(scenarios, record="flows"))
     assert lean < 0.5 * full, (lean, full)
     # and the memory estimate says so before the run
-    from sim import budget
-    from sim.schedule import build_plan
-    from sim.twin import plan_twins
+    from sim.model import budget
+    from sim.model.schedule import build_plan
+    from sim.model.twin import plan_twins
 
     plan = build_plan(plan_twins(scenarios).expand(scenarios))
     ledger_est = budget.estimate(plan, keep_balances=False)

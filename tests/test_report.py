@@ -10,9 +10,10 @@ import pypdf
 import pytest
 
 import sim
-from sim.charts import CHARTS
+from sim.analysis.result import inputs_hash
 from sim.cli import main
-from sim.report import (
+from sim.views.charts import CHARTS
+from sim.views.report import (
     assumptions,
     build_report,
     format_input,
@@ -21,8 +22,7 @@ from sim.report import (
     report_content,
     roundtrip_version,
 )
-from sim.report.content import headline
-from sim.result import inputs_hash
+from sim.views.report.content import headline
 
 ROOT = Path(__file__).resolve().parent.parent
 # the report read word for word: the first $50B file, kept fixed in tests/data (the bundled one

@@ -18,20 +18,20 @@ from hypothesis import strategies as st
 
 import sim
 from sim.errors import ScenarioError
-from sim.loader import read_yaml
-from sim.output import read_run, write_run
-from sim.resolved import (
+from sim.inputs.loader import read_yaml
+from sim.inputs.resolved import (
     _PlainDumper,
     inputs_hash,
     resolved_yaml,
     resolved_yaml_of,
     resolved_yaml_with_sources,
 )
-from sim.scenario import Scenario
+from sim.inputs.scenario import Scenario
+from sim.io.output import read_run, write_run
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = sorted((ROOT / "scenarios").glob("*.yaml"))
-# what write_run puts above the inputs (sim/output.py), kept apart from them by a blank line
+# what write_run puts above the inputs (sim/io/output.py), kept apart from them by a blank line
 HEADER = "# Resolved inputs of 'x' (defaults and overrides applied),\n# each with ...\n\n"
 LONG_NAME = ("Amazon puts $50B into OpenAI: " + "the round trip, month by month, " * 8).strip()
 LONG_NOTE = ("2026-02-27 [C] press release; " + "a long source note that runs on, " * 7).strip()
@@ -477,6 +477,6 @@ def test_write_run_keeps_its_header_above_the_inputs(tmp_path) -> None:
 
 
 def test_the_command_line_starts_without_loading_ruamel() -> None:
-    code = "import sys, sim.cli, sim.output; print('ruamel.yaml' in sys.modules)"
+    code = "import sys, sim.cli, sim.io.output; print('ruamel.yaml' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -14,9 +14,9 @@ import pytest
 from conftest import cli
 
 import sim
-from sim.output import MARKER, _umask, read_marker, read_run, write_atomically, write_run
-from sim.output import RUN_FILES as RUN_FILE_NAMES
-from sim.result import inputs_hash
+from sim.analysis.result import inputs_hash
+from sim.io.output import MARKER, _umask, read_marker, read_run, write_atomically, write_run
+from sim.io.output import RUN_FILES as RUN_FILE_NAMES
 
 BUNDLED = Path(__file__).resolve().parent.parent / "scenarios" / "amazon_openai_50b.yaml"
 RUN_FILES = set(RUN_FILE_NAMES)
@@ -142,7 +142,7 @@ def test_the_marker_names_the_run_and_every_file_written(tmp_path, capsys) -> No
     assert marker["scenario"] == os.path.realpath(tmp_path / "s.yaml")
     assert marker["overrides"] == ["step=1w"]
     assert marker["inputs_hash"] == json.loads((out / "metrics.json").read_text())["inputs_hash"]
-    charts = [f"charts/{name}.svg" for name in sim.charts.CHARTS]
+    charts = [f"charts/{name}.svg" for name in sim.views.charts.CHARTS]
     assert marker["files"] == sorted([*RUN_FILES - {MARKER}, "charts/", *charts])
 
 

@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from sim.errors import ScenarioError
-from sim.loader import load_scenario, parse_scenario
-from sim.scenario import MAX_STEPS
-from sim.units import Duration
+from sim.inputs.loader import load_scenario, parse_scenario
+from sim.inputs.scenario import MAX_STEPS
+from sim.inputs.units import Duration
 
 BUNDLED = Path(__file__).resolve().parent.parent / "scenarios" / "amazon_openai_50b.yaml"
 B = 10**9 * 100  # cents in a billion dollars
@@ -287,13 +287,15 @@ def test_every_input_is_declared_once_as_a_field_of_a_model() -> None:
     # models' fields (and what is read off them), and the resolved file dumps the same fields
     import dataclasses
 
-    import sim.scenario
-    from sim import schema
-    from sim.scenario import Scenario
+    import sim.inputs.scenario
+    from sim.inputs import schema
+    from sim.inputs.scenario import Scenario
 
     assert Scenario.model_fields.keys() == schema.ScenarioModel.model_fields.keys()
     made_here = [
-        v for v in vars(sim.scenario).values() if getattr(v, "__module__", "") == "sim.scenario"
+        v
+        for v in vars(sim.inputs.scenario).values()
+        if getattr(v, "__module__", "") == "sim.inputs.scenario"
     ]
     assert not [v for v in made_here if dataclasses.is_dataclass(v)]
     for path in sorted(BUNDLED.parent.glob("*.yaml")):

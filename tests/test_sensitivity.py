@@ -9,9 +9,9 @@ import pytest
 from conftest import cli
 
 import sim
-from sim.charts import SENSITIVITY_CHARTS, render_table
-from sim.loader import read_doc
-from sim.sensitivity import numeric_inputs, to_csv, to_json, to_text
+from sim.analysis.sensitivity import numeric_inputs, to_csv, to_json, to_text
+from sim.inputs.loader import read_doc
+from sim.views.charts import SENSITIVITY_CHARTS, render_table
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY = ROOT / "scenarios" / "toy_round_trip.yaml"

@@ -17,8 +17,8 @@ from conftest import cli
 from test_run_folder import SMALL
 
 import sim
-from sim.output import MARKER
-from sim.output import RUN_FILES as RUN_FILE_NAMES
+from sim.io.output import MARKER
+from sim.io.output import RUN_FILES as RUN_FILE_NAMES
 
 RUN_FILES = set(RUN_FILE_NAMES)
 RUN_FILES |= {"scenario.source.yaml", MARKER}
@@ -61,14 +61,14 @@ def test_ctrl_c_while_drawing_charts_again_keeps_the_charts_there(
     assert cli(capsys, "run", scenario_file, "--out", out, "--charts", "png")[0] == 0
     before = {p.name: p.read_bytes() for p in (out / "charts").iterdir()}
     marker = (out / MARKER).read_bytes()
-    real_save = sim.charts.save
+    real_save = sim.views.charts.save
 
     def ctrl_c_after_saving(*args: Any, **kwargs: Any) -> Path:
         path = real_save(*args, **kwargs)
         signal.raise_signal(signal.SIGINT)
         return path
 
-    monkeypatch.setattr(sim.charts, "save", ctrl_c_after_saving)
+    monkeypatch.setattr(sim.views.charts, "save", ctrl_c_after_saving)
     code, text, err = cli(capsys, "chart", out, "--format", "svg")
     assert (code, text, err) == (130, "", "interrupted; nothing was written\n")
     assert {p.name: p.read_bytes() for p in (out / "charts").iterdir()} == before
@@ -174,7 +174,7 @@ def test_a_signal_landing_in_a_c_librarys_callback_is_sent_again_not_raised(monk
     ``raise_deferred`` acts on it), and raises anywhere else."""
     import types
 
-    from sim import signals
+    from sim.io import signals
 
     started: list[tuple[float, Any, tuple[Any, ...]]] = []
 
@@ -193,7 +193,7 @@ def test_a_signal_landing_in_a_c_librarys_callback_is_sent_again_not_raised(monk
     monkeypatch.setattr(signals.threading, "Timer", Timer)
     for library in ("numba", "llvmlite", "pydantic_core", "pydantic"):
         signals.on_signal(signal.SIGINT, frame(f"{os.sep}x{os.sep}{library}{os.sep}core.py"))
-    # ours, but called back by pydantic-core (a validator of sim/schema.py): the same
+    # ours, but called back by pydantic-core (a validator of sim/inputs/schema.py): the same
     called_back = frame(f"{os.sep}x{os.sep}pydantic{os.sep}functional_validators.py")
     signals.on_signal(signal.SIGINT, frame(signals.__file__, called_back))
     assert [(d, fn, args) for d, fn, args in started] == [
@@ -216,7 +216,10 @@ def test_a_signal_landing_in_a_c_librarys_callback_is_sent_again_not_raised(monk
 STRESS = """\
 import signal, sys
 import sim
-from sim import cli, farm, jit, signals
+from sim import cli
+from sim.runs import farm
+from sim.model import jit
+from sim.io import signals
 
 def jobs():
     s = sim.load_scenario(sys.argv[1])

@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 import pytest
 from pypdf import PdfReader
 
-from sim.output import MARKER, RUN_FILES, read_run
+from sim.io.output import MARKER, RUN_FILES, read_run
 
 ROOT = Path(__file__).resolve().parent.parent
 TOY = ROOT / "scenarios" / "toy_round_trip.yaml"

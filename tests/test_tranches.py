@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal
 
 import sim
-from sim.resolved import inputs_hash, resolved_yaml_with_sources
-from sim.scenario import Scenario
-from sim.schedule import build_plan, structure
+from sim.inputs.resolved import inputs_hash, resolved_yaml_with_sources
+from sim.inputs.scenario import Scenario
+from sim.model.schedule import build_plan, structure
 
 B = 100 * 10**9  # cents in $1B
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from sim.units import (
+from sim.inputs.units import (
     Duration,
     add_months,
     parse_amount_cents,

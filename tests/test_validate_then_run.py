@@ -25,11 +25,11 @@ from hypothesis import strategies as st
 from test_conservation import check_books
 
 import sim
-from sim.budget import check_plan
 from sim.errors import ScenarioError
-from sim.schedule import build_plan
-from sim.twin import plan_twins
-from sim.units import LAST_DATE, parse_duration
+from sim.inputs.units import LAST_DATE, parse_duration
+from sim.model.budget import check_plan
+from sim.model.schedule import build_plan
+from sim.model.twin import plan_twins
 
 EXAMPLES = int(os.environ.get("VALIDATE_THEN_RUN_EXAMPLES", "100"))  # about 12 s of CPU
 
@@ -225,7 +225,7 @@ def near_bounds(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
-def validated(text: str) -> sim.scenario.Scenario:  # type: ignore[name-defined]
+def validated(text: str) -> sim.inputs.scenario.Scenario:  # type: ignore[name-defined]
     """The checks of `roundtrip validate`: the file's, then planning the flows (past $45T)."""
     s = sim.parse_scenario(text, "bounds.yaml")
     check_plan(build_plan(plan_twins([s]).expand([s])), keep_balances=True)
@@ -239,7 +239,7 @@ def validated(text: str) -> sim.scenario.Scenario:  # type: ignore[name-defined]
 )
 @given(near_bounds())
 # found by this test: 25% + 75% of 2 cents is 1 + 2 cents, rounded half up each; a lab with no
-# other cash paid out more than it held (sim/kinds/lab.py now pays shares out of what is left)
+# other cash paid out more than it held (sim/model/kinds/lab.py now pays shares out of what is left)
 @example(
     {
         "name": "two revenue shares of 2 cents a month",

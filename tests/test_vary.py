@@ -1,4 +1,4 @@
-"""sim/vary.py: templates parsed once, sweeps on a grid, distributions drawn per run."""
+"""sim/ranges/vary.py: templates parsed once, sweeps on a grid, distributions drawn per run."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.resolved import inputs_hash
-from sim.vary import draw, first_point, grid, load_template, parse_vary
+from sim.inputs.resolved import inputs_hash
+from sim.ranges.vary import draw, first_point, grid, load_template, parse_vary
 
 ROOT = Path(__file__).resolve().parent.parent
 FIFTY = ROOT / "scenarios" / "amazon_openai_50b.yaml"
@@ -29,7 +29,7 @@ def template(tmp_path: Path, extra: str = "", **replace: str) -> sim.Template:
     return load_template(path)
 
 
-def providers(s: sim.scenario.Scenario, lab: str = "labco") -> dict[str, float]:  # type: ignore[name-defined]
+def providers(s: sim.inputs.scenario.Scenario, lab: str = "labco") -> dict[str, float]:  # type: ignore[name-defined]
     return dict(s.labs[lab].providers)
 
 

@@ -1,4 +1,4 @@
-"""sim/vary.py's fast derivation: a draw or a grid point validates only what it changed.
+"""sim/ranges/vary.py's fast derivation: a draw or a grid point validates only what it changed.
 
 A point of a sweep or a Monte Carlo draw sets a few values in a template parsed once; only those
 values (or the agents and deals they are in) are validated again, the rest of the model is the
@@ -16,8 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim import schema, vary
-from sim.resolved import inputs_hash
+from sim.inputs import schema
+from sim.inputs.resolved import inputs_hash
+from sim.ranges import vary
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = sorted((ROOT / "scenarios").glob("*.yaml"))

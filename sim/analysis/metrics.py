@@ -1,0 +1,477 @@
+"""Where a run becomes metrics: every figure is read off the books, vectorized over runs.
+
+Sums come from the flow matrix (cents by payer, payee, kind, deal, origin and run), dates and
+present values from the timed records (sim/model/recorder.py); both recorders give the same two, so
+every figure is the same whether a run kept its whole ledger or not.
+
+Definitions (docs/metrics.md has the formulas and examples). For investor ``i``, the labs ``L``
+it invested in and the clouds ``C`` it owns, over the run's horizon:
+
+What the investment caused, run against its counterfactual twin (sim/model/twin.py):
+
+* ``announced``: every tranche of ``i``'s deals with ``L``, paid or not; ``invested``: what
+  was paid (investment records);
+* ``stake = sum over deals of invested_d * stake_per_cent_d`` (funded money only);
+  ``stake_announced``: the same on announced money; undefined (nan) unless every deal of ``i``
+  with ``L`` states a valuation;
+* ``incremental_revenue``: compute payments from ``L`` to ``C`` in the run less in the twin;
+* ``incremental_profit``: the same difference of the profit ``C`` made on those payments;
+* ``pv_invested``, ``pv_incremental_profit``: present values at the scenario's start,
+  ``amount / (1 + discount_rate) ** year_fraction(start, day)``, to the cent;
+* ``net_cost = pv_invested - pv_incremental_profit``;
+* ``effective_post_money = net_cost / stake``, beside ``stated_post_money`` (announced money over
+  the announced stake: the deal's post-money valuation);
+* ``incremental_payback_date``: the first day the cumulative discounted incremental profit
+  reaches ``pv_invested``;
+* the same six figures against the twin that keeps the contracts linked to the investment carry
+  the suffix ``_investment_only`` (equal to the above where no contract is linked).
+
+Whose dollars came back (traced through the ledger's origins, not an effect):
+
+* ``spend_on_own_cloud``: compute payments from ``L`` to ``C``, all origins;
+* ``round_trip``: the part of those payments whose origin is ``i``'s investment;
+* ``round_trip_ratio = round_trip / invested``;
+* ``circular_revenue_share = round_trip / spend_on_own_cloud``;
+* ``relationship_profit``: profit ``C`` made on compute payments from ``L``, with or without
+  the investment; ``round_trip_profit``: the part of it whose origin is ``i``'s investment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from sim.inputs.units import year_fraction
+from sim.model.books import KIND, Cents, Flows, LedgerArrays, Timed
+from sim.model.engine import RunData
+from sim.model.schedule import Plan, det_expm1, det_log1p
+from sim.model.twin import Twins
+
+Array = npt.NDArray[np.int64] | npt.NDArray[np.float64]
+
+# what the investment caused (against a twin); the suffixed set against the twin that keeps
+# the contracts linked to the investment
+# the paths by which money reaches the sellers an investor owns: a lab paying its own cloud, a lab
+# paying its own vendor (direct sales), another seller paying one of them (OpenAI -> Oracle ->
+# Nvidia's chips)
+PATHS = ("own_cloud", "own_vendor", "via_others")
+CAUSED = (
+    "incremental_revenue",
+    *(f"incremental_revenue_{p}" for p in PATHS),
+    "incremental_profit",
+    "pv_incremental_profit",
+    "incremental_revenue_share",
+    "pv_incremental_revenue_share",
+    "net_cost",
+    "effective_post_money",
+    "incremental_payback_date",
+)
+ONLY = "_investment_only"
+MONEY = (
+    "announced",
+    "invested",
+    "pv_invested",
+    "stated_post_money",
+    *(m + suffix for suffix in ("", ONLY) for m in CAUSED if not m.endswith("_date")),
+    "spend_on_own_cloud",
+    "round_trip",
+    *(f"round_trip_{p}" for p in PATHS),
+    "relationship_profit",
+    "round_trip_profit",
+    "invested_credits",
+    "credits_consumed",
+    "profit_in_kind",
+    "revenue_share",
+    # equity as a stock (undefined, nan, where the stake is)
+    "stake_value",
+    "equity_share_of_result",
+)
+RATIOS = ("stake", "stake_announced", "round_trip_ratio", "circular_revenue_share")
+# whose dollars came back, traced through the ledger's origins: a label on the money, not an
+# effect of the investment
+TRACED = (
+    "spend_on_own_cloud",
+    "round_trip",
+    *(f"round_trip_{p}" for p in PATHS),
+    "credits_consumed",
+    "profit_in_kind",
+    "round_trip_ratio",
+    "circular_revenue_share",
+    "relationship_profit",
+    "round_trip_profit",
+)
+DATES = ("incremental_payback_date", "incremental_payback_date" + ONLY)
+INVESTOR_METRICS = (
+    "announced",
+    "invested",
+    "invested_credits",
+    "stake",
+    "stake_announced",
+    "stake_value",
+    "equity_share_of_result",
+    "incremental_revenue",
+    *(f"incremental_revenue_{p}" for p in PATHS),
+    "incremental_profit",
+    "revenue_share",
+    "incremental_revenue_share",
+    "pv_invested",
+    "pv_incremental_profit",
+    "pv_incremental_revenue_share",
+    "net_cost",
+    "effective_post_money",
+    "stated_post_money",
+    "incremental_payback_date",
+    *(m + ONLY for m in CAUSED),
+    *TRACED,
+)
+LAB_METRICS = (
+    "revenue",
+    "invested_in",
+    "compute_spend",
+    "other_spend",
+    "unmet_compute",
+    "unmet_other",
+    "contract_shortfall",
+    "unused_commitment",
+    "payables_outstanding",
+    "cash_end",
+    "cash_out_date",
+    "raised",
+    "interest_paid",
+    "debt_outstanding",
+    "first_raise_date",
+    "compute_in_credits",
+    "credits_unused",
+    "revenue_shares_paid",
+    "net_result",
+)
+LAB_DATES = ("cash_out_date", "first_raise_date")
+
+
+@dataclass
+class Metrics:
+    """Metric name -> array over the runs of the batch, twins included (a twin's own caused
+    figures are 0: it has no twin). Money in cents (int64; effective_post_money and
+    stated_post_money float), ratios as floats (nan where the denominator is zero), dates as
+    days since start (-1: none). ``twins`` says which batch run is whose twin."""
+
+    investors: dict[str, dict[str, Array]]
+    by_lab: dict[tuple[str, str], dict[str, Array]]
+    labs: dict[str, dict[str, Array]]
+    twins: Twins
+
+
+def _ratio(num: Cents, den: Cents) -> npt.NDArray[np.float64]:
+    out = np.full(num.shape, np.nan)
+    np.divide(num, den, out=out, where=den != 0)
+    return out
+
+
+def distinct(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """The sorted distinct values, as ``np.unique`` (which imports numpy.ma: 15 ms of start-up)."""
+    v = np.sort(values, axis=None)
+    return v[np.concatenate(([True], v[1:] != v[:-1]))] if len(v) else v
+
+
+class Discount:
+    """``(1 + r) ** year_fraction(start, day)`` for a batch, made once per distinct record day
+    and distinct rate (a batch usually shares one) with the project's deterministic exp and
+    log, so present values are the same on every machine; a cent paid on that day is worth
+    ``1 / factor`` cents at the start."""
+
+    def __init__(self, data: RunData) -> None:
+        plan, timed = data.plan, data.timed
+        self.time = timed.time
+        self.days = distinct(timed.time)
+        years = np.array(
+            [year_fraction(plan.start, plan.start + dt.timedelta(days=int(d))) for d in self.days]
+        )
+        rates = np.array([s.discount_rate for s in plan.scenarios], dtype=np.float64)
+        unique_rates = np.array(sorted(set(rates.tolist())), dtype=np.float64)
+        self.which = np.searchsorted(unique_rates, rates)
+        self.table = 1.0 + det_expm1(years[:, None] * det_log1p(unique_rates)[None, :])
+
+    def factors(self, rows: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
+        """The factors of the timed records ``rows``, ``[row, run]``: only the records asked
+        for, since a batch's records by its runs are large."""
+        at = np.searchsorted(self.days, self.time[rows])
+        return self.table[at][:, self.which]
+
+
+def _present_value(cents: npt.NDArray[np.int64], factors: npt.NDArray[np.float64]) -> Cents:
+    """Sum of ``cents[record, run] / factors[record, run]`` over records, to the cent."""
+    return np.rint((cents / factors).sum(axis=0)).astype(np.int64)
+
+
+def latest_post_money(plan: Plan, lab: str) -> Cents:
+    """Per run, the post-money valuation of the lab's latest deal that states or implies one
+    (latest by its first tranche's date; in file order on a tie): 0 where none does."""
+    out = np.zeros(plan.n_runs, dtype=np.int64)
+    when = np.full(plan.n_runs, -1, dtype=np.int64)
+    for d in plan.investments:
+        if d.lab != lab:
+            continue
+        first = d.days.min(axis=0)
+        later = (d.post_money > 0) & (first >= when)
+        out = np.where(later, d.post_money, out)
+        when = np.where(later, first, when)
+    return out
+
+
+def sales_paths(
+    plan: Plan, investor: str, on_deals: npt.NDArray[np.bool_], r: Flows | Timed | LedgerArrays
+) -> dict[str, npt.NDArray[np.bool_]]:
+    """Which of the records ``r`` (the flow matrix, the timed records, the ledger) are sales into
+    ``investor``'s group (it and the sellers it owns) from outside it, by path (``PATHS``): a
+    lab paying a cloud it owns, a lab paying a vendor it owns, another seller paying one of
+    them (a routed cost). ``on_deals[deal]``: the deals counted (a routed cost keeps the deal
+    of the lab's payment it came from)."""
+    acc = {a: k for k, a in enumerate(plan.accounts)}
+    owned = [acc[c] for c in plan.investors[investor]]
+    group = [acc[investor], *owned]
+    vendors = [a for a in owned if plan.seller_kind.get(plan.accounts[a]) == "vendor"]
+    into_group = np.isin(r.payee, owned) & ~np.isin(r.payer, group) & on_deals[r.deal]
+    from_lab = into_group & (r.kind == KIND["compute"])
+    return {
+        "own_cloud": from_lab & ~np.isin(r.payee, vendors),
+        "own_vendor": from_lab & np.isin(r.payee, vendors),
+        "via_others": into_group & (r.kind == KIND["supply"]),
+    }
+
+
+def _investor_metrics(
+    data: RunData,
+    twins: Twins,
+    investor: str,
+    labs: list[str],
+    amount: Cents,
+    discount: Discount,
+    results: dict[str, Array],
+) -> dict[str, Array]:
+    """``amount``: each flow's cents summed over origins, ``[flow, run]``."""
+    plan, fl, tm = data.plan, data.flows, data.timed
+    acc = {a: k for k, a in enumerate(plan.accounts)}
+    inv, owned = acc[investor], [acc[c] for c in plan.investors[investor]]
+    lab_ids = [acc[lab] for lab in labs]
+    origin = plan.origins.index(f"{investor}:investment")
+    in_kind = (
+        plan.origins.index(f"{investor}:credits") if f"{investor}:credits" in plan.origins else None
+    )
+    deal_lab = np.array([dl in labs for dl in data.deal_lab])
+    # the labs' credit accounts its deals pay credits into (sim/model/kinds/credits.py)
+    credit_ids = [
+        acc[a]
+        for d in plan.investments
+        if d.investor == investor and d.lab in labs and (a := d.credit_account)
+    ]
+
+    def credits(r: Flows | Timed) -> npt.NDArray[np.bool_]:
+        return (r.kind == KIND["credits"]) & np.isin(r.payee, credit_ids)
+
+    def investment(r: Flows | Timed) -> npt.NDArray[np.bool_]:
+        """Money it paid in: cash to the labs, and credits granted on its deals with them."""
+        cash = (r.kind == KIND["investment"]) & (r.payer == inv) & np.isin(r.payee, lab_ids)
+        return cash | credits(r) if credit_ids else cash
+
+    def profit_from_labs(r: Flows | Timed) -> npt.NDArray[np.bool_]:
+        return (
+            (r.kind == KIND["profit"])
+            & (r.payee == inv)
+            & np.isin(r.payer, owned)
+            & deal_lab[r.deal]
+        )
+
+    def shares_from_labs(r: Flows | Timed) -> npt.NDArray[np.bool_]:
+        return (r.kind == KIND["revenue_share"]) & (r.payee == inv) & np.isin(r.payer, lab_ids)
+
+    inv_rows = investment(fl)
+    # sales into the sellers it owns from outside its group, on the labs' deals, by path
+    path_rows = sales_paths(plan, investor, deal_lab, fl)
+    own_rows = path_rows["own_cloud"] | path_rows["own_vendor"] | path_rows["via_others"]
+    profit_rows = profit_from_labs(fl)
+    invested = amount[inv_rows].sum(axis=0)
+    spend = amount[own_rows].sum(axis=0)
+    spend_by_path = {p: amount[rows].sum(axis=0) for p, rows in path_rows.items()}
+    round_trip = fl.cents[own_rows, origin].sum(axis=0)
+    profit = amount[profit_rows].sum(axis=0)
+    round_trip_profit = fl.cents[profit_rows, origin].sum(axis=0)
+    shares = amount[shares_from_labs(fl)].sum(axis=0)
+    # Present values and payback read the timed investment records, and the timed records of
+    # what comes back (profit, and revenue shares), in time order
+    is_profit = profit_from_labs(tm)
+    back_at = np.flatnonzero(is_profit | shares_from_labs(tm))
+    is_profit = is_profit[back_at]
+    inv_at = np.flatnonzero(investment(tm))
+    pv_invested = _present_value(tm.amount[inv_at], discount.factors(inv_at))
+    pv_back_by_record = tm.amount[back_at] / discount.factors(back_at)
+
+    zeros = np.zeros(plan.n_runs, dtype=np.int64)
+    # the stake counts funded money; the announced stake all the money announced
+    stake = np.zeros(plan.n_runs)
+    stake_announced = np.zeros(plan.n_runs)
+    announced = np.zeros(plan.n_runs, dtype=np.int64)
+    # equity as a stock: each stake at the lab's latest valuation, and its share of the lab's
+    # result (the equity method)
+    stake_value = np.zeros(plan.n_runs)
+    share_of_result = np.zeros(plan.n_runs)
+    for d in plan.investments:
+        if d.investor != investor or d.lab not in labs:
+            continue
+        d_rows = inv_rows & (fl.deal == data.deals.index(d.id))
+        d_stake = amount[d_rows].sum(axis=0) * d.stake_per_cent
+        stake += d_stake
+        stake_value += np.nan_to_num(d_stake) * latest_post_money(plan, d.lab)
+        share_of_result += np.nan_to_num(d_stake) * results[d.lab]
+        stake_announced += d.announced * d.stake_per_cent
+        announced += d.announced
+    stated_post_money = np.where(
+        stake_announced > 0, announced / np.where(stake_announced > 0, stake_announced, 1), np.nan
+    )
+    valued = ~np.isnan(stake)  # every deal states a valuation: its stock has a value
+    if len(labs) > 1:
+        # shares of different labs do not add up to a share of anything, nor have one
+        # valuation: stake and post-money figures are per lab only (by_lab)
+        stake = np.full(plan.n_runs, np.nan)
+        stake_announced = stake.copy()
+        stated_post_money = stake.copy()
+
+    out: dict[str, Array] = {
+        "announced": announced,
+        "invested": invested,
+        "stake": stake,
+        "stake_announced": stake_announced,
+        "stake_value": np.where(valued, stake_value, np.nan),
+        "equity_share_of_result": np.where(valued, np.rint(share_of_result), np.nan),
+        "pv_invested": pv_invested,
+        "stated_post_money": stated_post_money,
+        "spend_on_own_cloud": spend,
+        "round_trip": round_trip,
+        "invested_credits": amount[credits(fl)].sum(axis=0),
+        "credits_consumed": (
+            fl.cents[own_rows, in_kind].sum(axis=0) if in_kind is not None else zeros
+        ),
+        "profit_in_kind": (
+            fl.cents[profit_rows, in_kind].sum(axis=0) if in_kind is not None else zeros
+        ),
+        **{f"round_trip_{p}": fl.cents[rows, origin].sum(axis=0) for p, rows in path_rows.items()},
+        "round_trip_ratio": _ratio(round_trip, invested),
+        "circular_revenue_share": _ratio(round_trip, spend),
+        "relationship_profit": profit,
+        "revenue_share": shares,
+        "round_trip_profit": round_trip_profit,
+    }
+    n = plan.n_runs
+    for suffix, keeps_linked in (("", False), (ONLY, True)):
+        cols = twins.columns(investor, keeps_linked=keeps_linked)
+        # each run's twin, as a batch column per run (twins themselves: their own column,
+        # so that a twin's caused figures are 0)
+        twin_of = np.arange(n) if cols is None else np.array(cols + list(range(twins.n_runs, n)))
+        inc_back_pv = pv_back_by_record - pv_back_by_record[:, twin_of]
+        pv_inc_profit = np.rint(inc_back_pv[is_profit].sum(axis=0)).astype(np.int64)
+        pv_inc_shares = np.rint(inc_back_pv[~is_profit].sum(axis=0)).astype(np.int64)
+        net_cost = pv_invested - pv_inc_profit - pv_inc_shares
+        # payback: the first record (in time order) at which the cumulative discounted
+        # incremental profit reaches what was invested, in present value (it can first reach
+        # it only on a profit record: elsewhere the sum does not change, and it starts at 0)
+        cum = np.cumsum(inc_back_pv, axis=0)
+        reached = (cum >= pv_invested - 0.5) & (pv_invested > 0)  # reached, to the cent
+        hit = reached.any(axis=0) if len(cum) else np.zeros(n, dtype=bool)
+        first = reached.argmax(axis=0) if len(cum) else np.zeros(n, dtype=np.int64)
+        payback = np.where(hit, tm.time[back_at[first]] if len(cum) else -1, -1)
+        out["incremental_revenue" + suffix] = spend - spend[twin_of]
+        for p, by_path in spend_by_path.items():
+            out[f"incremental_revenue_{p}" + suffix] = by_path - by_path[twin_of]
+        out["incremental_profit" + suffix] = profit - profit[twin_of]
+        out["pv_incremental_profit" + suffix] = pv_inc_profit
+        out["incremental_revenue_share" + suffix] = shares - shares[twin_of]
+        out["pv_incremental_revenue_share" + suffix] = pv_inc_shares
+        out["net_cost" + suffix] = net_cost
+        out["effective_post_money" + suffix] = np.where(
+            stake > 0, net_cost / np.where(stake > 0, stake, 1), np.nan
+        )
+        out["incremental_payback_date" + suffix] = payback.astype(np.int64)
+    return out
+
+
+def compute(data: RunData, twins: Twins | None = None) -> Metrics:
+    """All metrics of a batch, read off its flow matrix and timed records; ``twins`` says which
+    runs are whose counterfactual twins (none: every caused figure is 0)."""
+    plan, fl, tm = data.plan, data.flows, data.timed
+    twins = twins if twins is not None else Twins(plan.n_runs)
+    amount = fl.cents.sum(axis=1)  # [flow, run]: each flow's cents, all origins
+    discount = Discount(data)
+    acc = {a: k for k, a in enumerate(plan.accounts)}
+
+    labs_out: dict[str, dict[str, Array]] = {}
+    for lab, stats in data.lab_stats.items():
+        a = acc[lab]
+        out_rows = fl.payer == a
+        # its credit accounts (sim/model/kinds/credits.py): what they paid for, and what is left in
+        # them
+        held = [
+            acc[x]
+            for x in dict.fromkeys(d.credit_account for d in plan.investments if d.lab == lab)
+            if x
+        ]
+        from_credits = np.isin(fl.payer, held)
+        # money raised: its timed records in time order; the first with cents in it, per run
+        raise_rows = np.flatnonzero((tm.kind == KIND["financing"]) & (tm.payee == a))
+        raised = tm.amount[raise_rows]  # [raise record, run]
+        first_raise = np.full(plan.n_runs, -1, dtype=np.int64)
+        if len(raise_rows):
+            hit = (raised > 0).any(axis=0)
+            first_raise[hit] = tm.time[raise_rows[(raised > 0).argmax(axis=0)]][hit]
+        in_credits = amount[from_credits & (fl.kind == KIND["compute"])].sum(axis=0)
+        spent = {
+            k: amount[out_rows & (fl.kind == KIND[k])].sum(axis=0)
+            for k in ("compute", "other", "interest", "revenue_share")
+        }
+        revenue = amount[(fl.kind == KIND["revenue"]) & (fl.payee == a)].sum(axis=0)
+        labs_out[lab] = {
+            "revenue": revenue,
+            "invested_in": amount[(fl.kind == KIND["investment"]) & (fl.payee == a)].sum(axis=0),
+            "compute_spend": amount[out_rows & (fl.kind == KIND["compute"])].sum(axis=0),
+            "other_spend": amount[out_rows & (fl.kind == KIND["other"])].sum(axis=0),
+            "unmet_compute": stats["unmet_compute"],
+            "unmet_other": stats["unmet_other"],
+            "contract_shortfall": stats["shortfall"],
+            "unused_commitment": stats["unused_commitment"],
+            "payables_outstanding": data.payables[lab],
+            "cash_end": data.plan.labs[lab].opening
+            + amount[fl.payee == a].sum(axis=0)
+            - amount[out_rows].sum(axis=0),
+            "cash_out_date": stats["cash_out_day"],
+            "raised": raised.sum(axis=0),
+            "interest_paid": amount[out_rows & (fl.kind == KIND["interest"])].sum(axis=0),
+            "debt_outstanding": stats["debt_outstanding"],
+            "first_raise_date": first_raise,
+            "compute_in_credits": in_credits,
+            "credits_unused": amount[np.isin(fl.payee, held)].sum(axis=0)
+            - amount[from_credits].sum(axis=0),
+            "revenue_shares_paid": spent["revenue_share"],
+            # revenue less what it spent: compute (in cash and in credits), other costs,
+            # interest and revenue shares; investments and money raised are not income
+            "net_result": revenue - in_credits - sum(spent.values()),
+        }
+    # each lab's result over the horizon, for its investors' share of it (equity method)
+    results = {lab: m["net_result"] for lab, m in labs_out.items()}
+    investors: dict[str, dict[str, Array]] = {}
+    by_lab: dict[tuple[str, str], dict[str, Array]] = {}
+    for investor in plan.investors:
+        labs = list(dict.fromkeys(d.lab for d in plan.investments if d.investor == investor))
+        # an investor with no deal (a seller's owner only): its sellers' sales to every lab
+        investors[investor] = _investor_metrics(
+            data, twins, investor, labs or list(plan.labs), amount, discount, results
+        )
+        if len(labs) > 1:
+            for lab in labs:
+                by_lab[(investor, lab)] = _investor_metrics(
+                    data, twins, investor, [lab], amount, discount, results
+                )
+        for lab in labs:
+            by_lab.setdefault((investor, lab), investors[investor])
+
+    return Metrics(investors=investors, by_lab=by_lab, labs=labs_out, twins=twins)

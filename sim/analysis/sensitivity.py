@@ -1,0 +1,491 @@
+"""Which inputs matter: each numeric input of a scenario swung alone, or all together (Sobol).
+
+``sensitivity`` finds every numeric input the file states (amounts, shares, growths, margins,
+rates; not dates, names, durations or the seed), sets each to its base value times
+``1 - swing`` and ``1 + swing`` (clipped to the range the input accepts), validates every variant
+as ``--set`` would, runs them all as one batch (``sim.run_batch``: the variants differ only in
+values) and ranks the inputs by how far they move the chosen metric. A variant that makes an
+input invalid is reported in its row (``note``), not raised. ``method="sobol"`` then samples the
+top inputs together over the same ranges with SALib (Saltelli's scheme on a scrambled Sobol'
+sequence) and reports first-order and total Sobol indices with their confidence intervals.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import types
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from sim.analysis.metrics import DATES, INVESTOR_METRICS, MONEY
+from sim.errors import ScenarioError
+from sim.inputs.loader import Overrides, YamlDoc, apply_overrides, read_doc, read_yaml
+from sim.inputs.scenario import Scenario
+from sim.inputs.schema import MAX_GROWTH, MAX_SEED
+from sim.inputs.units import parse_amount_cents, parse_share
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+METHODS = ("oat", "sobol")
+METRICS = tuple(m for m in INVESTOR_METRICS if m not in DATES)
+BATCH = 1_000  # variants per run_batch: memory grows with the batch, speed hardly at all
+
+# The inputs swung, by their key in the file: dollars, and shares with the closed range each is
+# clipped to (an open end, such as a margin's 100%, is left to validation, which reports it).
+AMOUNT_KEYS = frozenset(
+    {
+        "cash",
+        "annual",
+        "floor",
+        "limit",
+        "amount",
+        "pre_money",
+        "round_size",
+        "post_money",
+        "total",
+        "lab_cash_below",
+    }
+)
+SHARE_RANGES: dict[str, tuple[float, float]] = {
+    "providers": (0.0, 1.0),  # each value under providers
+    "margin": (0.0, 1.0),  # below 100%
+    "growth": (-1.0, MAX_GROWTH),  # above -100%
+    "discount_rate": (0.0, 1.0),
+    "rate": (0.0, 1.0),
+    "stake": (0.0, 1.0),  # above 0%
+}
+COLUMNS = (
+    "input",
+    "unit",
+    "base",
+    "low",
+    "high",
+    "metric_low",
+    "metric_high",
+    "swing",
+    "note",
+)
+
+
+@dataclass(frozen=True)
+class Input:
+    """One numeric input: its dotted path (as ``--set`` takes it), ``"dollars"`` or ``"share"``,
+    its value in those units and the closed range it is clipped to."""
+
+    path: str
+    unit: str
+    value: float
+    bounds: tuple[float, float]
+
+    def at(self, value: float) -> float:
+        """``value`` clipped to the input's range, in whole cents or to 12 decimal places."""
+        lo, hi = self.bounds
+        value = min(max(value, lo), hi)
+        return round(value, 2) if self.unit == "dollars" else round(value, 12)
+
+    def written(self, value: float) -> object:
+        """``value`` as an override sets it: dollars as exact text, a share as a number."""
+        if self.unit == "dollars":
+            return str(Decimal(round(value * 100)).scaleb(-2))
+        return value
+
+
+def numeric_inputs(doc: YamlDoc) -> list[Input]:
+    """Every numeric input ``doc`` states, in file order; zeros are left out (nothing to swing)."""
+    found: list[Input] = []
+
+    def walk(node: Any, path: tuple[str | int, ...]) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, (*path, k))
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, (*path, i))
+        elif path and not isinstance(node, bool) and node is not None:
+            item = _input(path, node)
+            if item is not None and item.value != 0:
+                found.append(item)
+
+    walk(doc.data, ())
+    return found
+
+
+def _input(path: tuple[str | int, ...], value: object) -> Input | None:
+    key = str(path[-1])
+    parent = str(path[-2]) if len(path) > 1 else ""
+    dotted = ".".join(str(p) for p in path)
+    try:
+        if key in AMOUNT_KEYS or parent == "schedule":
+            return Input(dotted, "dollars", parse_amount_cents(value) / 100, (0.0, 1e13))
+        share = "providers" if parent == "providers" else key
+        if share in SHARE_RANGES:
+            return Input(dotted, "share", parse_share(value), SHARE_RANGES[share])
+    except ValueError:  # not a number after all (validation would have said so)
+        return None
+    return None
+
+
+# ---- the variants -----------------------------------------------------------------------------
+
+
+def _doc(scenario: Scenario | str | os.PathLike[str], overrides: Overrides) -> YamlDoc:
+    """The inputs as written: the file itself, or a Scenario's resolved YAML."""
+    if isinstance(scenario, Scenario):
+        from sim.inputs.resolved import resolved_yaml
+
+        doc = read_yaml(resolved_yaml(scenario), scenario.source or "<scenario>")
+        return apply_overrides(doc, overrides or None)
+    return read_doc(scenario, overrides or None)
+
+
+def _variant(doc: YamlDoc, values: Mapping[Input, float]) -> Scenario:
+    """The scenario with each input set to a value, validated as ``--set`` would be."""
+    from sim.inputs.schema import to_scenario
+
+    changed = apply_overrides(doc, {i.path: i.written(v) for i, v in values.items()})
+    return to_scenario(changed, doc.filename)
+
+
+def _metric_of(
+    scenarios: Sequence[Scenario], metric: str, investor: str
+) -> npt.NDArray[np.float64]:
+    """The metric of every scenario, run as batches of BATCH (dollars, or a fraction)."""
+    import sim
+
+    out: list[float] = []
+    for i in range(0, len(scenarios), BATCH):
+        batch = sim.run_batch(scenarios[i : i + BATCH], record="flows")
+        frame = batch.metrics.xs(investor, level="investor")
+        out += frame[metric].astype(float).tolist()
+    return np.array(out, dtype=np.float64)
+
+
+def _choose(base: Scenario, metric: str, investor: str | None) -> str:
+    """The investor whose metric is read: the one named, else the first that owns a cloud."""
+    if metric not in METRICS:
+        raise ScenarioError(
+            f"unknown metric {metric!r}; choose from {', '.join(METRICS)}", file="--metric"
+        )
+    if investor is None:
+        owners = [i for i, v in base.investors.items() if v.owns] or list(base.investors)
+        if not owners:
+            raise ScenarioError("the scenario has no investor to measure", file=base.source)
+        return owners[0]
+    if investor in base.investors:
+        return investor
+    by_label = {base.label(i): i for i in base.investors}
+    if investor in by_label:
+        return by_label[investor]
+    raise ScenarioError(
+        f"no investor {investor!r} in {base.source or 'the scenario'}; "
+        f"investors: {', '.join(base.investors)}",
+        file="--investor",
+    )
+
+
+# ---- the two methods --------------------------------------------------------------------------
+
+
+def sensitivity(
+    scenario: Scenario | str | os.PathLike[str],
+    metric: str = "incremental_profit",
+    investor: str | None = None,
+    swing: float = 0.2,
+    method: str = "oat",
+    *,
+    overrides: Overrides = (),
+    samples: int = 256,
+    top: int = 8,
+    seed: int | None = None,
+) -> pd.DataFrame:
+    """A row per numeric input, ranked by ``|swing|``: its base, low and high values (dollars or
+    a fraction), the metric at low and at high, ``swing = metric_high - metric_low`` and a note
+    where a variant is invalid. With ``method="sobol"``, a row per one of the ``top`` inputs
+    instead, with ``S1``, ``S1_conf``, ``ST`` and ``ST_conf`` from ``samples`` base samples
+    (``samples * (top + 2)`` runs; ``seed`` defaults to the scenario's). ``attrs`` hold the
+    scenario, metric, investor, base value and swing."""
+    import pandas as pd
+
+    check_options(method, swing, samples, top, seed)
+    doc = _doc(scenario, overrides)
+    base = _variant(doc, {})
+    who = _choose(base, metric, investor)
+    inputs = numeric_inputs(doc)
+    if method == "sobol":
+        check_sobol_size(samples, min(top, len(inputs)))
+
+    runs: list[Scenario] = [base]
+    rows: list[dict[str, Any]] = []
+    where: list[tuple[int | None, int | None]] = []
+    for item in inputs:
+        row: dict[str, Any] = {"input": item.path, "unit": item.unit, "base": item.value}
+        spots: list[int | None] = []
+        notes = []
+        for side, factor in (("low", 1 - swing), ("high", 1 + swing)):
+            value = item.at(item.value * factor)
+            row[side] = value
+            try:
+                runs.append(_variant(doc, {item: value}))
+                spots.append(len(runs) - 1)
+            except ScenarioError as e:
+                notes.append(f"{side}: {e.message}")
+                spots.append(None)
+        row["note"] = "; ".join(notes)
+        rows.append(row)
+        where.append((spots[0], spots[1]))
+    values = _metric_of(runs, metric, who)
+    for row, (lo, hi) in zip(rows, where, strict=True):
+        row["metric_low"] = values[lo] if lo is not None else np.nan
+        row["metric_high"] = values[hi] if hi is not None else np.nan
+        row["swing"] = row["metric_high"] - row["metric_low"]
+    table = pd.DataFrame(rows, columns=list(COLUMNS))
+    order = np.argsort(
+        -np.nan_to_num(np.abs(table["swing"].to_numpy(dtype=float)), nan=-1.0), kind="stable"
+    )
+    table = table.iloc[order].reset_index(drop=True)
+    table.attrs.update(
+        {
+            "scenario": base,
+            "metric": metric,
+            "investor": who,
+            "base_metric": float(values[0]),
+            "swing_fraction": swing,
+            "method": method,
+            "runs": len(runs),
+        }
+    )
+    if method == "sobol":
+        return _sobol(table, doc, inputs, samples=samples, top=top, seed=seed)
+    return table
+
+
+def check_options(method: str, swing: float, samples: int, top: int, seed: int | None) -> None:
+    """Refuse, before anything runs, an option no run could use (whatever the method: a value
+    given is checked even where the method does not read it)."""
+    if method not in METHODS:
+        raise ScenarioError(
+            f"unknown method {method!r}; choose from {', '.join(METHODS)}", file="--method"
+        )
+    if not _is_number(swing) or not 0 < swing <= 1:
+        raise ScenarioError(
+            f"the swing is more than 0% and at most 100%, got {_shown_number(swing)}",
+            file="--swing",
+        )
+    if not _is_whole(samples) or samples < 2 or samples & (samples - 1):
+        raise ScenarioError(
+            f"a power of two (64, 256, 1024...), as Saltelli's scheme needs, got {samples}",
+            file="--samples",
+        )
+    if not _is_whole(top) or top < 1:
+        raise ScenarioError(f"a whole number of inputs, at least 1, got {top}", file="--top")
+    if seed is not None and (not _is_whole(seed) or not 0 <= seed <= MAX_SEED):
+        raise ScenarioError(
+            f"the seed is a whole number from 0 to 2**63 - 1 ({MAX_SEED}), got {seed}",
+            file="--seed",
+        )
+
+
+def check_sobol_size(samples: int, inputs: int) -> None:
+    """Refuse a Sobol sample past the cap on runs (``sim.ranges.vary.MAX_RUNS``, as for a sweep or a
+    Monte Carlo) or, held in memory (SALib's sample and the metric of each run), past the
+    memory budget (``sim.model.budget``), before anything runs. ``inputs`` is the number sampled."""
+    from sim.model.budget import format_bytes, memory_budget
+    from sim.ranges.vary import MAX_RUNS
+
+    runs = samples * (inputs + 2)
+    if runs > MAX_RUNS:
+        raise ScenarioError(
+            f"{samples:,} base samples of {inputs} inputs make {runs:,} runs "
+            f"(samples x (inputs + 2)), past the cap of {MAX_RUNS:,}; ask for fewer samples "
+            "(a power of two) or a smaller --top",
+            file="--samples",
+        )
+    need = sobol_bytes(samples, inputs)
+    budget = memory_budget()
+    if need > budget:
+        raise ScenarioError(
+            f"{samples:,} base samples of {inputs} inputs hold {format_bytes(need)} in memory, "
+            f"past the budget of {format_bytes(budget)} (ROUNDTRIP_MEMORY_BUDGET); ask for "
+            "fewer samples (a power of two) or a smaller --top",
+            file="--samples",
+        )
+
+
+def sobol_bytes(samples: int, inputs: int) -> int:
+    """The float64s a Sobol sample holds at its peak: SALib's base sequence (``samples`` x
+    2 x ``inputs``), the sample itself (``samples`` x (``inputs`` + 2) runs x ``inputs``) and
+    the metric of each run, twice (the list read, the array analysed)."""
+    runs = samples * (inputs + 2)
+    return 8 * (samples * 2 * inputs + runs * inputs + 2 * runs)
+
+
+def _is_number(x: object) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and bool(np.isfinite(x))
+
+
+def _is_whole(x: object) -> bool:
+    return isinstance(x, int | np.integer) and not isinstance(x, bool)
+
+
+def _shown_number(x: object) -> str:
+    return f"{x:.4g}" if _is_number(x) else repr(x)
+
+
+def _sobol(
+    oat: pd.DataFrame,
+    doc: YamlDoc,
+    inputs: Sequence[Input],
+    *,
+    samples: int,
+    top: int,
+    seed: int | None,
+) -> pd.DataFrame:
+    """Sobol indices of the ``top`` inputs of ``oat`` whose low and high are both valid and
+    differ."""
+    from SALib.analyze import sobol as analyze
+    from SALib.sample import sobol as sample
+
+    # an input is sampled between its low and its high: both valid, and apart (a share of
+    # 1e-12 swung 20% is still 1e-12 to 12 places: there is no range to sample)
+    valid = oat[(oat["note"] == "") & (oat["low"] != oat["high"])]
+    chosen = valid.head(top)
+    if chosen.empty:
+        raise ScenarioError("no input can be swung both ways: nothing to sample")
+    by_path = {i.path: i for i in inputs}
+    items = [by_path[p] for p in chosen["input"]]
+    bounds = [
+        sorted((float(lo), float(hi))) for lo, hi in zip(chosen["low"], chosen["high"], strict=True)
+    ]
+    problem = {"num_vars": len(items), "names": [i.path for i in items], "bounds": bounds}
+    base: Scenario = oat.attrs["scenario"]
+    seed = base.seed if seed is None else seed
+    points = sample.sample(problem, samples, calc_second_order=False, seed=seed)
+    y = np.empty(len(points), dtype=np.float64)
+    for start in range(0, len(points), BATCH):  # made and run a batch at a time
+        scenarios = []
+        for point in points[start : start + BATCH]:
+            try:
+                scenarios.append(
+                    _variant(doc, {i: i.at(float(v)) for i, v in zip(items, point, strict=True)})
+                )
+            except ScenarioError as e:
+                raise ScenarioError(
+                    f"a Sobol sample is invalid ({e.message}); lower the swing or --top",
+                    file=e.file,
+                ) from None
+        y[start : start + len(scenarios)] = _metric_of(
+            scenarios, oat.attrs["metric"], oat.attrs["investor"]
+        )
+    found = analyze.analyze(
+        problem, y, calc_second_order=False, conf_level=0.95, seed=seed, print_to_console=False
+    )
+    table = chosen.reset_index(drop=True).copy()
+    for k in ("S1", "S1_conf", "ST", "ST_conf"):
+        table[k] = np.asarray(found[k], dtype=float)
+    table.attrs.update(oat.attrs)
+    table.attrs.update({"method": "sobol", "samples": samples, "seed": seed})
+    table.attrs["runs"] = oat.attrs["runs"] + len(points)
+    return table
+
+
+# ---- printing ---------------------------------------------------------------------------------
+
+
+def _shown(value: float, unit: str) -> str:
+    if np.isnan(value):
+        return "n/a"
+    if unit == "share":
+        return f"{value:.1%}"
+    return f"{'-' if value < 0 else ''}${abs(value) / 1e9:,.2f}B"
+
+
+def to_text(table: pd.DataFrame) -> str:
+    """The table ``roundtrip sensitivity`` prints, most influential input first."""
+    a = table.attrs
+    s: Scenario = a["scenario"]
+    unit = "dollars" if a["metric"] in MONEY else "share"
+    swing = f"{a['swing_fraction'] * 100:.4g}%"
+    lines = [
+        f"{s.name}: {a['metric'].replace('_', ' ')} of {s.label(a['investor'])}, "
+        f"{_shown(a['base_metric'], unit)} at the base values",
+        f"Each input swung ±{swing} alone, the others at their base values "
+        f"({a['runs']} runs in one batch)."
+        if a["method"] == "oat"
+        else f"Sobol indices of the top {len(table)} inputs, swung ±{swing} together: "
+        f"{a['samples']} base samples, {a['runs']:,} runs, seed {a['seed']}.",
+        "",
+    ]
+    head = ["input", "base", "low", "high", "at low", "at high", "swing"]
+    if a["method"] == "sobol":
+        head += ["S1", "±", "ST", "±"]
+    body = []
+    for _, r in table.iterrows():
+        cells = [
+            r["input"],
+            _shown(r["base"], r["unit"]),
+            _shown(r["low"], r["unit"]),
+            _shown(r["high"], r["unit"]),
+            _shown(r["metric_low"], unit),
+            _shown(r["metric_high"], unit),
+            _shown(r["swing"], unit),
+        ]
+        if a["method"] == "sobol":
+            cells += [f"{r[k]:.3f}" for k in ("S1", "S1_conf", "ST", "ST_conf")]
+        body.append(cells)
+    width = [max(len(row[j]) for row in [head, *body]) for j in range(len(head))]
+    for cells in [head, *body]:
+        first = f"{cells[0]:<{width[0]}}"
+        rest = "  ".join(f"{c:>{w}}" for c, w in zip(cells[1:], width[1:], strict=True))
+        lines.append(f"{first}  {rest}".rstrip())
+    notes = [(r["input"], r["note"]) for _, r in table.iterrows() if r["note"]]
+    if notes:
+        lines += ["", "Not run (the swung value is not valid):"]
+        lines += [f"  {path}: {note}" for path, note in notes]
+    return "\n".join(lines)
+
+
+def to_csv(table: pd.DataFrame) -> str:
+    """The table in raw units (dollars, fractions); blank where not run."""
+    return str(table.to_csv(index=False, lineterminator="\n"))
+
+
+def to_json(table: pd.DataFrame) -> str:
+    """``{"scenario", "metric", "investor", "base_metric", "swing", "method", "rows": [...]}``."""
+    import json
+
+    a = table.attrs
+    rows = [
+        {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()}
+        for r in table.to_dict(orient="records")
+    ]
+    head = {
+        "scenario": a["scenario"].source or a["scenario"].name,
+        "metric": a["metric"],
+        "investor": a["investor"],
+        "base_metric": a["base_metric"],
+        "swing": a["swing_fraction"],
+        "method": a["method"],
+        "runs": a["runs"],
+    }
+    if a["method"] == "sobol":
+        head |= {"samples": a["samples"], "seed": a["seed"]}
+    return json.dumps({**head, "rows": rows}, indent=2)
+
+
+class _CallableModule(types.ModuleType):
+    """``sim.analysis.sensitivity`` names both this module and its function (as
+    ``sim.analysis.compare`` does):
+    importing the module makes it the package's attribute, so the module calls the function."""
+
+    def __call__(self, *args: Any, **kw: Any) -> pd.DataFrame:
+        return sensitivity(*args, **kw)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -1,0 +1,165 @@
+"""Where credits are granted and used: an investment paid partly in compute on the investor's
+own cloud (docs/model.md, "Credits").
+
+* **Grant.** A tranche of a deal with ``credits: {on: azure, share: s}`` pays ``round(s * amount)``
+  in credits and the rest in cash. No cash leaves the investor for the credits: they come from
+  the external ``credits_issued`` account into the lab's credit account ``<lab>@<cloud>``, with
+  the origin ``<investor>:credits``. They are not cash: the lab cannot spend them elsewhere,
+  and tranche conditions on the lab's cash do not see them.
+* **Use.** At each step's end, before it pays anything in cash, the lab's compute at that cloud
+  draws its credits: first the take-or-pay minimums of its contracts there, then its demand
+  there by provider share. Compute paid in credits ``C`` is revenue in kind for the cloud
+  (``<lab>@<cloud> -> cloud``, kind compute); the cloud's margin on it, ``round(margin * C)``, is
+  profit in kind to its owner; both are then redeemed (back to ``credits_issued``, kind
+  credit_use). The cloud pays its costs on it, ``C - round(margin * C)``, in cash as usual,
+  its own money drawn from ``funding`` (origin ``<cloud>:cash``), passed on to its cost sink
+  and routes (sim/model/kinds/seller.py). Credits are used at once, whatever the payment terms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.model.books import Cents, Legs, allocate
+from sim.model.kernels import Floats, profit_and_cost
+from sim.model.schedule import CREDITS_ISSUED, InvestmentPlan
+
+if TYPE_CHECKING:
+    from sim.model.engine import Engine
+    from sim.model.kinds.lab import LabTables
+
+
+@dataclass
+class CreditLine:
+    """A lab's credits at one seller, and how their use is booked."""
+
+    account: int  # <lab>@<seller>: the credits not used yet
+    seller: int  # position in plan.clouds
+    provider: int | None  # the seller's row among the lab's provider shares, if it is one
+    contracts: list[int]  # the lab's contracts with the seller (positions among its contracts)
+    deal: int  # the lab's compute deal with the seller: what its compute there is booked under
+    margins: Floats  # [1, run]
+    origin: int  # <investor>:credits
+    cash_origin: int  # <seller>:cash, the money its costs on credit-paid compute are paid with
+    legs: Legs  # use: lab@seller -> seller, seller -> owner, the two redemptions, funding
+
+
+@dataclass
+class StepDemand:
+    """What a lab still wants to pay for in cash at one step, once its credits are drawn."""
+
+    minimum: Cents  # [contract, run]
+    min_total: Cents  # [run]
+    wanted: Floats  # [provider.. + other_compute + other, run]
+    wanted_total: Cents  # [run]
+    excess: Cents  # [run]
+
+
+def grant_legs(eng: Engine, deal: InvestmentPlan, d: int) -> Legs | None:
+    """credits_issued -> the lab's credit account, for a deal that pays in credits."""
+    if deal.credit_account is None:
+        return None
+    return Legs.of([(eng.index[CREDITS_ISSUED], eng.index[deal.credit_account], "credits", d)])
+
+
+def split_tranche(deal: InvestmentPlan, amount: Cents) -> tuple[Cents, Cents]:
+    """A tranche's cash and credits: ``credits = round(share * amount)``, half up."""
+    if deal.credits_share is None:
+        return amount, np.zeros_like(amount)
+    credits = np.floor(amount * deal.credits_share + 0.5).astype(np.int64)
+    return amount - credits, credits
+
+
+def lines(eng: Engine, lab: LabTables, contract_sellers: list[str]) -> list[CreditLine]:
+    """The credit lines of ``lab``: one per seller some deal gives it credits on."""
+    plan, out = eng.plan, []
+    seen: set[str] = set()
+    providers = plan.labs[lab.name].providers
+    for d in plan.investments:
+        if d.lab != lab.name or d.credits_on is None or d.credits_on in seen:
+            continue
+        seller = d.credits_on
+        seen.add(seller)
+        owner = plan.owner[seller] or d.investor
+        pos = plan.clouds.index(seller)
+        account = eng.index[d.credit_account or ""]
+        deal = eng.compute_deal[(lab.name, seller)]
+        issued = eng.index[CREDITS_ISSUED]
+        s, o = eng.index[seller], eng.index[owner]
+        legs = Legs.of(
+            [
+                (account, s, "compute", deal),
+                (s, o, "profit", deal),
+                (o, issued, "credit_use", deal),
+                (s, issued, "credit_use", deal),
+                (eng.index["funding"], s, "funding", deal),
+            ]
+        )
+        out.append(
+            CreditLine(
+                account=account,
+                seller=pos,
+                provider=providers.index(seller) if seller in providers else None,
+                contracts=[j for j, c in enumerate(contract_sellers) if c == seller],
+                deal=deal,
+                margins=plan.margins[pos : pos + 1],
+                origin=eng.origin[f"{d.investor}:credits"],
+                cash_origin=eng.origin[f"{seller}:cash"],
+                legs=legs,
+            )
+        )
+    return out
+
+
+def draw(t: int, eng: Engine, lab: LabTables, k: int) -> StepDemand:
+    """Step ``k``'s demand, less what the lab's credits pay for (booked here, at once)."""
+    demand = StepDemand(
+        minimum=lab.minimum[k].copy(),
+        min_total=lab.min_total[k].copy(),
+        wanted=lab.wanted[k].copy(),
+        wanted_total=lab.wanted_total[k].copy(),
+        excess=lab.excess[k].copy(),
+    )
+    for line in lab.credit_lines:
+        left = eng.books.pool[line.account, line.origin].copy()
+        if not left.any():
+            continue
+        used = np.zeros_like(left)
+        if line.contracts:  # minimums first, each contract's in proportion
+            at = demand.minimum[line.contracts]
+            on_min = np.minimum(left, at.sum(axis=0))
+            cut = allocate(on_min, at)
+            demand.minimum[line.contracts] -= cut
+            demand.min_total -= on_min
+            used += on_min
+            left -= on_min
+        if line.provider is not None:  # then its demand there by provider share
+            want = np.floor(demand.wanted[line.provider]).astype(np.int64)
+            on_share = np.minimum(left, want)
+            demand.wanted[line.provider] -= on_share
+            demand.wanted_total -= on_share
+            demand.excess -= on_share
+            used += on_share
+        if used.any():
+            use(t, eng, line, used)
+    return demand
+
+
+def use(t: int, eng: Engine, line: CreditLine, used: Cents) -> None:
+    """Book ``used[run]`` cents of compute paid in credits: revenue and profit in kind, costs
+    paid in cash from the seller's own money and passed on (sim/model/kinds/seller.py)."""
+    books = eng.books
+    profit, cost = profit_and_cost(used[None], line.margins)
+    parts = np.zeros((5, len(books.origins), books.n_runs), dtype=np.int64)
+    parts[0, line.origin] = used
+    parts[1, line.origin] = profit
+    parts[2, line.origin] = profit
+    parts[3, line.origin] = cost
+    parts[4, line.cash_origin] = cost
+    books.post(t, line.legs, parts)
+    cash = np.zeros((len(books.origins), books.n_runs), dtype=np.int64)
+    cash[line.cash_origin] = cost
+    eng.sellers.pass_costs(t, line.seller, cash, line.deal)

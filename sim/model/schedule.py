@@ -1,0 +1,773 @@
+"""From typed scenarios to a Plan: every amount the engine will need, as arrays over runs.
+
+A batch is a list of scenarios with the same structure (agents, deals, calendar) and any values.
+The Plan holds each flow's cents per step ``[step, run]``, each tranche's day and amount per run,
+each contract's take-or-pay minimum per step, and the calendar shared by all runs. A single run is a
+batch of one. Growth uses exp/log written with + - * / only (``det_expm1``, ``det_log1p``), so the
+same inputs give the same cents on every machine, whatever libm or SIMD path numpy would pick.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from functools import partial
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from sim.errors import ScenarioError
+from sim.inputs.scenario import Scenario
+from sim.inputs.schema import (
+    ContractModel,
+    FinancingKind,
+    FlowModel,
+    InvestmentModel,
+    InvestorModel,
+    LabModel,
+    RevenueShareModel,
+    TrancheModel,
+)
+from sim.inputs.units import Duration, year_fraction
+from sim.model.kernels import Cents, Floats
+
+EXTERNAL_ACCOUNTS = ("customers", "suppliers", "cloud_costs", "other_compute", "funding")
+# where a vendor's costs go that no route sends to another seller; an account only in files
+# with a vendor, so that every other file keeps its layout
+VENDOR_COSTS = "vendor_costs"
+
+_LN2_HI = 6.93147180369123816490e-01  # ln 2 split in two parts (fdlibm), the high part exact
+_LN2_LO = 1.90821492927058770002e-10
+
+
+def det_expm1(x: Floats) -> Floats:
+    """exp(x) - 1 with basic arithmetic only: bit-identical on every platform."""
+    x = np.asarray(x, dtype=np.float64)
+    k = np.rint(x / (_LN2_HI + _LN2_LO))
+    r = (x - k * _LN2_HI) - k * _LN2_LO  # |r| <= ln2/2
+    # Taylor series of expm1(r) to r**18/18!, ample for |r| < 0.35 in double precision
+    term = r.copy()
+    acc = r.copy()
+    for n in range(2, 19):  # term = term * r / n, in place: the same operations, no temporaries
+        term *= r
+        term /= n
+        acc += term
+    if not k.any():
+        return acc
+    # where k != 0, scale exp(r) by 2**k exactly; elsewhere keep the series (no cancellation)
+    return np.where(k == 0, acc, np.ldexp(acc + 1.0, k.astype(np.int64)) - 1.0)
+
+
+def det_log1p(g: Floats) -> Floats:
+    """log(1 + g) for g > -1 with basic arithmetic only (frexp, then an atanh series), with
+    Goldberg's correction ``log(u) * g / (u - 1)`` for the rounding of ``u = 1 + g``."""
+    g = np.asarray(g, dtype=np.float64)
+    v = 1.0 + g
+    m, e = np.frexp(v)  # v = m * 2**e, 0.5 <= m < 1
+    low = m < 0.7071067811865476
+    m = np.where(low, m * 2.0, m)
+    e = np.where(low, e - 1, e)
+    s = (m - 1.0) / (m + 1.0)  # |s| < 0.172
+    s2 = s * s
+    acc = np.zeros_like(s)
+    for n in range(41, 0, -2):  # 2*(s + s^3/3 + ... + s^41/41)
+        acc = acc * s2 + 1.0 / n
+    log_v = 2.0 * s * acc + e * _LN2_HI + e * _LN2_LO
+    d = v - 1.0
+    return np.where(d == 0.0, g, log_v * (g / np.where(d == 0.0, 1.0, d)))
+
+
+def flow_cents(annual_cents: Floats, growth: Floats, years: Floats) -> Cents:
+    """Cents accrued in each step of a flow ``annual * (1+growth)**t`` a year, ``[step, run]``.
+
+    The cumulative amount to year ``y`` is ``annual * ((1+g)**y - 1) / ln(1+g)`` (``annual * y``
+    without growth); each step gets the difference of the cumulative amounts rounded to the cent,
+    so steps add up exactly to the rounded total whatever the step size.
+    """
+    a = np.asarray(annual_cents, dtype=np.float64)[None, :]
+    y = years[:, None]
+    # Validation bounds growth (at most +1000% a year), so the cumulative amount stays finite; from
+    # Python any growth may arrive: an overflow to inf or NaN is refused just below, not warned.
+    with np.errstate(all="ignore"):
+        lg = det_log1p(growth)[None, :]
+        small = np.abs(lg) < 1e-9
+        safe = np.where(small, 1.0, lg)
+        cum = np.where(small, a * y, a * det_expm1(y * safe) / safe)
+        cum = np.where(a == 0.0, 0.0, cum)  # no flow, whatever its growth
+    if not np.isfinite(cum).all() or np.abs(cum).max(initial=0) >= 2**52:
+        raise ScenarioError(
+            "flows grow past $45 trillion within the horizon; "
+            "lower the growth or shorten the horizon",
+            path="horizon",
+        )
+    edges = np.floor(cum + 0.5).astype(np.int64)
+    return np.diff(edges, axis=0)
+
+
+@dataclass
+class FinancingPlan:
+    """A lab's financing rule over the runs of a batch: the same source and kind, any values."""
+
+    source: str  # an external account (may go negative, like ``funding``)
+    kind: FinancingKind  # equity or debt
+    floor: Cents  # cash to keep after the step's payments [run]
+    limit: Cents  # most raised over the horizon [run]
+    accrual: Floats  # interest per cent of debt over each step: rate * year fraction [step, run]
+
+
+@dataclass
+class LabPlan:
+    name: str
+    revenue: Cents  # [step, run]
+    compute: Cents
+    other: Cents
+    providers: list[str]  # clouds the lab buys from by share
+    shares: Floats  # [provider, run]
+    opening: Cents  # [run]
+    financing: FinancingPlan | None = None  # None: the lab never raises money
+
+    @property
+    def financing_origin(self) -> str | None:
+        """The origin of the money it raises (``openai:equity``), if it may raise any."""
+        return None if self.financing is None else f"{self.name}:{self.financing.kind}"
+
+
+@dataclass
+class RoutePlan:
+    """A share of a seller's costs passed on to another seller, ``lag`` after the sale."""
+
+    to: str
+    share: Floats  # [run]
+    lag: Duration  # the same in every run of a batch (it decides when events happen)
+    lead: Duration = Duration()  # paid ahead of invoices paid later, on borrowed money
+
+
+@dataclass
+class RevenueSharePlan:
+    """A lab paying a share of each step's revenue to an investor, over the runs of a batch:
+    the revenue of a step ending in ``(start, until]``, at most ``cap`` in all."""
+
+    id: str
+    investor: str
+    lab: str
+    share: Floats  # [run]
+    start: npt.NDArray[np.int64]  # [run] days since the start
+    until: npt.NDArray[np.int64]  # [run]
+    cap: Cents  # [run]; NO_CAP where there is none
+
+
+NO_CAP = 2**62
+
+
+@dataclass
+class ContractPlan:
+    id: str
+    lab: str
+    cloud: str
+    minimum: Cents  # take-or-pay minimum per step [step, run]
+    with_investment: str | None = None  # the investment it came with (``with:``)
+
+
+@dataclass
+class InvestmentPlan:
+    """A deal's tranches over the runs of a batch. Tranche ``i`` is paid at most once, in the
+    TRANCHE phase of a day in its window ``[days, until)``: on its date, or (``on:``) on a grid
+    date after it; only where ``reached``, and, if it has a cash condition, only when the lab's
+    cash before that day's tranches is below ``level`` (docs/model.md, section 7)."""
+
+    id: str
+    investor: str
+    lab: str
+    days: npt.NDArray[np.int64]  # [tranche, run] days since start (``at``)
+    amounts: Cents  # [tranche, run] as announced, paid or not
+    conditions: tuple[str, ...]  # per tranche: "" or a ConditionKind (sim/inputs/schema.py)
+    level: Cents  # [tranche, run] paid only if the lab holds fewer cents; 0 without one
+    until: npt.NDArray[np.int64]  # [tranche, run] window's end (excluded): at + 1 but for on:
+    reached: npt.NDArray[np.bool_]  # [tranche, run] its milestone by ``at``; True without one
+    post_money: Cents  # [run] the post-money valuation, stated or implied; 0 where none
+    post_money_stated: npt.NDArray[np.bool_]  # [run] False: implied by a stake, or none
+    announced: Cents  # [run] every tranche announced, paid or not
+    stake_per_cent: Floats  # [run] share of the lab each cent paid buys; nan: no valuation
+    credits_on: str | None = None  # the seller its credits are on; None: paid all in cash
+    credits_share: Floats | None = None  # [run] of each tranche paid in credits
+
+    @property
+    def credit_account(self) -> str | None:
+        """The account holding the lab's unused credits at that seller (``openai@azure``)."""
+        return None if self.credits_on is None else credit_account(self.lab, self.credits_on)
+
+    @property
+    def checks_cash(self) -> npt.NDArray[np.bool_]:
+        """[tranche] whether the tranche waits for the lab's cash to be below its level."""
+        return np.array([c.endswith("lab_cash_below") for c in self.conditions], dtype=bool)
+
+    @property
+    def on(self) -> npt.NDArray[np.bool_]:
+        """[tranche] whether it looks on every grid date of its window (``on:``)."""
+        return np.array([c.startswith("on_") for c in self.conditions], dtype=bool)
+
+
+@dataclass
+class Plan:
+    """Everything a batch needs, computed once before the event loop starts."""
+
+    scenarios: list[Scenario]
+    grid: list[dt.date]
+    days: npt.NDArray[np.int64]  # grid dates as days since start
+    investors: dict[str, tuple[str, ...]]  # investor -> owned clouds
+    labs: dict[str, LabPlan]
+    clouds: list[str]
+    margins: Floats  # [cloud, run]
+    cloud_opening: Cents  # [cloud, run]
+    owner: dict[str, str | None]
+    contracts: list[ContractPlan]
+    investments: list[InvestmentPlan]
+    due: dict[tuple[str, str], npt.NDArray[np.int64]]  # (lab, cloud) -> due day [step, run]
+    tracing: str
+    # every seller's kind (cloud or vendor) and where its costs go (none: all leave the model)
+    seller_kind: dict[str, str] = field(default_factory=dict)
+    revenue_shares: list[RevenueSharePlan] = field(default_factory=list)
+    routes: dict[str, list[RoutePlan]] = field(default_factory=dict)
+    accounts: list[str] = field(default_factory=list)
+    origins: list[str] = field(default_factory=list)
+
+    @property
+    def n_runs(self) -> int:
+        return len(self.scenarios)
+
+    @property
+    def n_steps(self) -> int:
+        return len(self.grid) - 1
+
+    @property
+    def start(self) -> dt.date:
+        return self.grid[0]
+
+    def date(self, day: int) -> dt.date:
+        return self.start + dt.timedelta(days=int(day))
+
+    @property
+    def lead_sellers(self) -> list[str]:
+        """Sellers with a route paid ahead (a lead): each borrows from ``capex_funding``."""
+        return [c for c in self.clouds if any(not r.lead.is_zero for r in self.routes.get(c, []))]
+
+    def sink(self, seller: str) -> str:
+        """The external account a seller's unrouted costs go to."""
+        return VENDOR_COSTS if self.seller_kind.get(seller) == "vendor" else "cloud_costs"
+
+    @property
+    def external_accounts(self) -> list[str]:
+        """Accounts outside the model (sources and sinks; they may go negative)."""
+        outside = (*EXTERNAL_ACCOUNTS, VENDOR_COSTS, CREDITS_ISSUED, CAPEX_FUNDING)
+        return [a for a in self.accounts if a in outside] + [
+            s for s in financing_sources(self.labs)
+        ]
+
+
+def structure(s: Scenario, memo: dict[int, object] | None = None) -> tuple[object, ...]:
+    """What must be equal across the runs of one batch (values may differ, shapes may not): the
+    calendar, and each agent's and each deal's shape (``_agent_shape``, ``_deal_shape``).
+    ``memo`` keeps each part's shape by object while a batch is planned: its runs share the
+    agents and deals they do not vary (sim.inputs.schema._resolve)."""
+    memo = {} if memo is None else memo
+
+    def shape(part: Any, make: Callable[[Any], object]) -> object:
+        key = id(part)
+        if key not in memo:
+            memo[key] = make(part)
+        return memo[key]
+
+    return (
+        s.start,
+        s.horizon,
+        s.step,
+        s.tracing,
+        tuple((name, shape(a, _agent_shape)) for name, a in s.agents.items()),
+        tuple(shape(d, _deal_shape) for d in s.deals),
+    )
+
+
+def _agent_shape(a: Any) -> object:
+    """An investor's clouds; a lab's providers and whether it may raise money, of which kind
+    and from where (floors, limits, rates are values); a seller's kind and which sellers its
+    costs go to after which lag."""
+    if isinstance(a, InvestorModel):
+        return ("investor", tuple(a.owns))
+    if isinstance(a, LabModel):
+        f = a.financing
+        return ("lab", tuple(a.providers), (f.source, f.kind) if f is not None else None)
+    return (a.kind, tuple([(to, r.lag, r.lead) for to, r in a.costs.items()]))
+
+
+def _deal_shape(d: Any) -> object:
+    """A deal's id and parties; which tranches wait for which kind of condition (levels and
+    dates are values) and where its credits are; whether a revenue share is capped; whether a
+    contract's minimum is a total (over a term) or a schedule of years."""
+    if isinstance(d, InvestmentModel):
+        return (d.id, d.investor, d.lab, tuple(t.kind for t in d.tranches), d.credits_on)
+    if isinstance(d, RevenueShareModel):
+        return (d.id, d.investor, d.lab, d.cap is None)
+    return (d.id, d.lab, d.cloud, d.with_investment, bool(d.schedule))
+
+
+CREDITS_ISSUED = "credits_issued"  # the external account credits come from and go back to
+# the external account a seller borrows from to pay a route's part of an invoice ahead (a lead)
+CAPEX_FUNDING = "capex_funding"
+
+
+def credit_account(lab: str, seller: str) -> str:
+    """The account holding a lab's unused credits at a seller."""
+    return f"{lab}@{seller}"
+
+
+def _revenue_share(scenarios: list[Scenario], k: int) -> RevenueSharePlan:
+    """Revenue share ``k`` of a batch over its runs."""
+    deals = [s.revenue_shares[k] for s in scenarios]
+    first = deals[0]
+    return RevenueSharePlan(
+        id=first.key,
+        investor=first.investor,
+        lab=first.lab,
+        share=np.array([d.share for d in deals], dtype=np.float64),
+        start=np.array([(d.start - s.start).days for s, d in zip(scenarios, deals, strict=True)]),
+        until=np.array(
+            [((d.until or s.end) - s.start).days for s, d in zip(scenarios, deals, strict=True)]
+        ),
+        cap=np.array([NO_CAP if d.cap is None else d.cap for d in deals], np.int64),
+    )
+
+
+def financing_sources(labs: dict[str, LabPlan]) -> list[str]:
+    """The external accounts labs raise money from, in the order labs first name them."""
+    return list(dict.fromkeys(lab.financing.source for lab in labs.values() if lab.financing))
+
+
+def _financing(runs: list[LabModel], years: Floats) -> FinancingPlan | None:
+    """The financing rule of one lab across runs (all have one, or none: see ``structure``)."""
+    rules = [r.financing for r in runs]
+    if rules[0] is None:
+        return None
+    fs = [f for f in rules if f is not None]  # all of them: the batch shares its structure
+    rate = np.array([(f.rate or 0.0) if f.kind == "debt" else 0.0 for f in fs], dtype=np.float64)
+    # interest accrues over each step on the year fractions flows use: step k is
+    # y(d_k+1) - y(d_k) years long, so a monthly step is 1/12 whatever the month's length
+    return FinancingPlan(
+        source=fs[0].source,
+        kind=fs[0].kind,
+        floor=np.array([f.floor for f in fs], dtype=np.int64),
+        limit=np.array([f.limit for f in fs], dtype=np.int64),
+        accrual=np.diff(years)[:, None] * rate[None, :],
+    )
+
+
+def _flow(flows: list[FlowModel], years: Floats) -> Cents:
+    """``flow_cents`` of each run's flow, computed once per distinct (annual, growth): the
+    arithmetic is element by element, so a run's cents are the same whoever shares its column.
+    (Twins repeat their run, and a Monte Carlo draw leaves most flows as they were.)"""
+    column: dict[tuple[int, float], int] = {}
+    which = [column.setdefault((f.annual, f.growth), len(column)) for f in flows]
+    annual = np.array([a for a, _ in column], dtype=np.float64)
+    growth = np.array([g for _, g in column], dtype=np.float64)
+    cents = flow_cents(annual, growth, years)
+    return cents if len(column) == len(flows) else cents[:, which]
+
+
+def _contract_minimum(runs: list[ContractModel], grid: list[dt.date], years: Floats) -> Cents:
+    """One contract's take-or-pay minimum in each step, ``[step, run]`` (docs/model.md, section 3).
+
+    The cumulative minimum at each grid date, rounded half up to the cent, differenced: the steps
+    add up exactly to what accrues inside the horizon. A total accrues over its term, evenly or
+    at a rate growing ``growth`` a year; a schedule by the days of each calendar year. Each
+    distinct term (or schedule) is computed once, so a run's cents never depend on its batch."""
+    shares: dict[tuple[dt.date, dt.date, float], Floats] = {}
+    column: dict[object, int] = {}  # a column of cumulative cents per distinct minimum
+    cols: list[Cents] = []
+    which: list[int] = []
+    by_object: dict[int, int] = {}  # runs share the contracts they do not vary
+    for c in runs:
+        if id(c) in by_object:
+            which.append(by_object[id(c)])
+            continue
+        schedule = tuple(c.years)
+        growth = c.growth or 0.0
+        total = c.total or 0  # a total's; a schedule's cents are its years'
+        key = schedule if schedule else (c.begins, c.end, growth, total)
+        if key not in column:
+            column[key] = len(cols)
+            if schedule:
+                cols.append(_scheduled_cents(schedule, grid))
+            else:
+                term = (c.begins, c.end, growth)
+                if term not in shares:
+                    shares[term] = _share_of_term(years, grid[0], *term)
+                cols.append(np.floor(shares[term] * total + 0.5).astype(np.int64))
+        by_object[id(c)] = column[key]
+        which.append(column[key])
+    edges = np.stack(cols, axis=1)[:, which]  # cumulative cents [grid date, run]
+    steps: Cents = np.diff(edges, axis=0).astype(np.int64, copy=False)
+    return steps
+
+
+def _share_of_term(
+    years: Floats, origin: dt.date, start: dt.date, end: dt.date, growth: float
+) -> Floats:
+    """Share of a total due by each grid year: ``t/T`` evenly, ``expm1(g't)/expm1(g'T)`` with
+    ``g' = ln(1+g)`` at a rate growing ``g`` a year; ``t`` years since the contract's start,
+    ``T`` its term, both counted from ``origin`` in year fractions."""
+    y0, y1 = year_fraction(origin, start), year_fraction(origin, end)
+    lg = float(det_log1p(np.array(growth)))
+    # g = 0 is the even share, to the cent. Below 2**-60 a year the ramp differs from it by less
+    # than a double's rounding (at most g'T/8 < 2**-53 for any term, at most about 110 years),
+    # and for the tiniest growths its formula would fall into subnormal numbers.
+    if abs(lg) < 2.0**-60:
+        return np.clip((years - y0) / (y1 - y0), 0.0, 1.0)
+    t = np.clip(years - y0, 0.0, y1 - y0)  # t = T exactly from the term's end: a share of 1
+    result: Floats = det_expm1(lg * t) / det_expm1(np.array(lg * (y1 - y0)))
+    return result
+
+
+def _scheduled_cents(schedule: tuple[tuple[int, int], ...], grid: list[dt.date]) -> Cents:
+    """Cents of a schedule accrued by each grid date, rounded half up: year Y's amount accrues
+    evenly over its days (``ContractModel.scheduled_cents``, here over a whole grid)."""
+    if sum(cents for _, cents in schedule) >= 2**52:
+        raise ScenarioError(
+            "a contract's schedule adds up past $45 trillion, past the range of exact cents; "
+            "lower its amounts",
+            path="deals",
+        )
+    day = np.array([d.toordinal() for d in grid], dtype=np.int64)
+    total = np.zeros(len(grid), dtype=np.int64)
+    for year, cents in schedule:
+        first = dt.date(year, 1, 1).toordinal()
+        n = dt.date(year + 1, 1, 1).toordinal() - first  # 365 or 366 days
+        k = np.clip(day - first, 0, n)  # days of the year before each grid date
+        # cents * k / n rounded half up, exactly in int64 (2 * cents * k < 2**62); at most one
+        # year is part-way at any date, so rounding each year's part rounds their sum
+        total += (2 * cents * k + n) // (2 * n)
+    return total
+
+
+def _per_tranche(
+    scenarios: list[Scenario],
+    j: int,
+    value: Callable[[Scenario, TrancheModel], object],
+    dtype: type,
+) -> npt.NDArray[Any]:
+    """``value(scenario, tranche)`` for each tranche of investment ``j`` in each run, as an
+    array ``[tranche, run]``. ``value`` reads the tranche, the scenario's start (the batch's)
+    and its milestones only: it is computed once per deal object and milestones."""
+    done: dict[tuple[int, int], list[object]] = {}  # runs share the deals they do not vary
+    rows = []
+    for s in scenarios:
+        deal = s.investments[j]
+        key = (id(deal), id(s.milestones))
+        if key not in done:
+            done[key] = [value(s, t) for t in deal.tranches]
+        rows.append(done[key])
+    return np.array(rows, dtype=dtype).reshape(len(scenarios), -1).T
+
+
+def _per_deal(deals: list[Any], value: Callable[[Any], object]) -> list[object]:
+    """``value(deal)`` for each run's deal, computed once per deal object."""
+    done: dict[int, object] = {}
+    out = []
+    for d in deals:
+        key = id(d)
+        if key not in done:
+            done[key] = value(d)
+        out.append(done[key])
+    return out
+
+
+def _level(s: Scenario, t: TrancheModel) -> int:
+    """The cash (cents) a tranche's lab must hold less than for it to be paid; 0 without one."""
+    return t.level
+
+
+def _window_end(s: Scenario, t: TrancheModel) -> int:
+    """The day after the last a tranche may be paid (days since start): ``on:``'s ``until``,
+    else the day after its date."""
+    end = t.until if t.until is not None else t.at + dt.timedelta(days=1)
+    return (end - s.start).days
+
+
+def _reached(s: Scenario, t: TrancheModel) -> bool:
+    """Whether a tranche waiting for a milestone may be paid: the milestone is reached (its date
+    is not null) on or before the tranche's date. True for every other tranche."""
+    if t.milestone is None:
+        return True
+    reached = s.milestones[t.milestone]
+    return reached is not None and reached <= t.at
+
+
+def _check_exact_range(
+    labs: dict[str, LabPlan], cloud_opening: Cents, investments: list[InvestmentPlan]
+) -> None:
+    """Refuse, before running, a scenario whose money could leave the range of exact cents.
+
+    All money in the system is opening cash, customer revenue or investors' funding, so no
+    balance and no payment can exceed their sum; it must stay below 2**52 cents (~$45T)."""
+    total = cloud_opening.sum(axis=0).astype(np.float64)
+    for lab in labs.values():
+        total += lab.opening + lab.revenue.sum(axis=0)
+        if lab.financing is not None:
+            total += lab.financing.limit
+            _check_debt_range(lab.name, lab.financing)
+    for inv in investments:
+        total += inv.amounts.sum(axis=0)
+    if total.max(initial=0) >= 2**52:
+        raise ScenarioError(
+            f"the money in this scenario (opening cash, revenue and investments over the "
+            f"horizon) adds up to ${total.max() / 1e14:,.0f}T, past the $45T this simulator can "
+            "keep exact to the cent; lower the amounts or growth, or shorten the horizon",
+            path="agents, deals",
+        )
+
+
+def _check_debt_range(lab: str, f: FinancingPlan) -> None:
+    """A debt's outstanding amount (drawn plus interest not paid) must stay exact in cents too.
+
+    Each step multiplies it by at most ``1 + accrual <= exp(accrual)`` and adds at most half a
+    cent of rounding, so it stays below ``(limit + steps) * exp(sum of accruals)``."""
+    bound = (f.limit + f.accrual.shape[0]) * (det_expm1(f.accrual.sum(axis=0)) + 1.0)
+    if bound.max(initial=0) >= 2**52:
+        raise ScenarioError(
+            f"{lab}'s debt could grow past the $45T this simulator can keep exact to the cent "
+            "(its limit with interest compounded over the horizon); lower the limit or the rate, "
+            "or shorten the horizon",
+            path=f"agents.{lab}.financing",
+        )
+
+
+def build_plan(scenarios: list[Scenario]) -> Plan:
+    """Stack the scenarios of a batch into arrays over runs.
+
+    A scenario object given more than once (a run and its twins) is planned once and its
+    column repeated: each array is built over the distinct scenarios, element by element, so a
+    run's values are the same whoever shares its batch."""
+    if not scenarios:
+        raise ValueError("a batch needs at least one scenario")
+    position: dict[int, int] = {}  # scenario object -> its column among the distinct ones
+    distinct: list[Scenario] = []
+    for s in scenarios:
+        if id(s) not in position:
+            position[id(s)] = len(distinct)
+            distinct.append(s)
+    if len(distinct) < len(scenarios):
+        cols = np.array([position[id(s)] for s in scenarios], dtype=np.intp)
+        return _repeat_runs(_build_plan(distinct), cols, scenarios)
+    return _build_plan(scenarios)
+
+
+def _repeat_runs(plan: Plan, cols: npt.NDArray[np.intp], scenarios: list[Scenario]) -> Plan:
+    """``plan`` with run ``k`` of the result being run ``cols[k]`` of ``plan``: every array
+    over runs (its last axis) taken at ``cols``, as fresh arrays (twins are zeroed in place).
+    Every array of a part of the plan (a lab's, a deal's, a route's) is over runs, so a new
+    one is taken here without naming it; the Plan's own are named (its ``days`` are not)."""
+
+    def take(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        return np.take(a, cols, axis=-1)
+
+    def part(p: Any) -> Any:
+        """A part of the plan with each array over runs taken, and each part inside it."""
+        if not is_dataclass(p) or isinstance(p, type):
+            return p
+        changes: dict[str, Any] = {}
+        for f in fields(p):
+            v = getattr(p, f.name)
+            if isinstance(v, np.ndarray):
+                changes[f.name] = take(v)
+            elif is_dataclass(v):
+                changes[f.name] = part(v)
+        return replace(p, **changes)
+
+    return replace(
+        plan,
+        scenarios=list(scenarios),
+        labs={name: part(lab) for name, lab in plan.labs.items()},
+        margins=take(plan.margins),
+        cloud_opening=take(plan.cloud_opening),
+        routes={c: [part(r) for r in rs] for c, rs in plan.routes.items()},
+        revenue_shares=[part(r) for r in plan.revenue_shares],
+        contracts=[part(c) for c in plan.contracts],
+        investments=[part(d) for d in plan.investments],
+        due={pair: take(d) for pair, d in plan.due.items()},
+        accounts=list(plan.accounts),
+        origins=list(plan.origins),
+    )
+
+
+def _build_plan(scenarios: list[Scenario]) -> Plan:
+    first = scenarios[0]
+    memo: dict[int, object] = {}  # each agent's and deal's shape, by object
+    shape = structure(first, memo)
+    checked = {id(first)}  # twins repeat their run's scenario object: checked once
+    for i, s in enumerate(scenarios[1:], start=1):
+        if id(s) in checked:
+            continue
+        checked.add(id(s))
+        if structure(s, memo) != shape:
+            raise ValueError(
+                f"run {i} ({s.name!r}) differs in structure from run 0: runs of one batch share "
+                "calendar, agents, providers and deals, and differ only in values"
+            )
+    grid = first.grid()
+    start = grid[0]
+    days = np.array([(d - start).days for d in grid], dtype=np.int64)
+    years = np.array([year_fraction(start, d) for d in grid], dtype=np.float64)
+
+    labs: dict[str, LabPlan] = {}
+    for name, lab in first.labs.items():
+        runs = [s.labs[name] for s in scenarios]
+        labs[name] = LabPlan(
+            name=name,
+            revenue=_flow([r.revenue for r in runs], years),
+            compute=_flow([r.compute for r in runs], years),
+            other=_flow([r.other for r in runs], years),
+            providers=list(lab.providers),
+            shares=np.array([[r.providers[c] for r in runs] for c in lab.providers]).reshape(
+                len(lab.providers), len(runs)
+            ),
+            opening=np.array([r.cash for r in runs], dtype=np.int64),
+            financing=_financing(runs, years),
+        )
+
+    clouds = list(first.clouds)
+    margins = np.array([[s.clouds[c].margin for s in scenarios] for c in clouds]).reshape(
+        len(clouds), len(scenarios)
+    )
+    cloud_opening = np.array(
+        [[s.clouds[c].cash for s in scenarios] for c in clouds], dtype=np.int64
+    ).reshape(len(clouds), len(scenarios))
+
+    contracts = [
+        ContractPlan(
+            c.key,
+            c.lab,
+            c.cloud,
+            _contract_minimum([s.contracts[j] for s in scenarios], grid, years),
+            c.with_investment,
+        )
+        for j, c in enumerate(first.contracts)
+    ]
+
+    investments = []
+    for j, d in enumerate(first.investments):
+        deals = [s.investments[j] for s in scenarios]
+        per_tranche = partial(_per_tranche, scenarios, j)
+        amounts = per_tranche(lambda s, t: t.amount, np.int64)
+        investments.append(
+            InvestmentPlan(
+                id=d.key,
+                investor=d.investor,
+                lab=d.lab,
+                days=per_tranche(lambda s, t: (t.at - start).days, np.int64),
+                amounts=amounts,
+                conditions=tuple(t.kind for t in d.tranches),
+                level=per_tranche(_level, np.int64),
+                until=per_tranche(_window_end, np.int64),
+                reached=per_tranche(_reached, bool),
+                post_money=np.array(
+                    _per_deal(deals, lambda x: x.post_money_valuation or 0), dtype=np.int64
+                ),
+                post_money_stated=np.array(
+                    _per_deal(deals, lambda x: x.valuation in ("pre_money", "post_money")),
+                    dtype=bool,
+                ),
+                announced=amounts.sum(axis=0),
+                stake_per_cent=np.array(
+                    _per_deal(deals, lambda x: x.stake_per_cent), dtype=np.float64
+                ),
+                credits_on=d.credits_on,
+                credits_share=(
+                    np.array([x.credits_share for x in deals], dtype=np.float64)
+                    if d.credits_on
+                    else None
+                ),
+            )
+        )
+
+    due: dict[tuple[str, str], npt.NDArray[np.int64]] = {}
+    for lab_name, lab in first.labs.items():
+        pairs = set(lab.providers) | {c.cloud for c in first.contracts if c.lab == lab_name}
+        for cloud in clouds:
+            if cloud not in pairs:
+                continue
+            # due day of each step's invoice, computed once per distinct payment terms (and
+            # looked up once per scenario object: twins repeat their run's)
+            by_terms: dict[Duration, int] = {}
+            by_scenario: dict[int, int] = {}
+            due_cols: list[npt.NDArray[np.int64]] = []
+            which = []
+            for s in scenarios:
+                if id(s) not in by_scenario:
+                    terms = s.payment_terms(lab_name, cloud)
+                    if terms not in by_terms:
+                        by_terms[terms] = len(due_cols)
+                        due_cols.append(
+                            days[1:] + terms.days
+                            if not terms.months
+                            else np.array([(terms.after(d) - start).days for d in grid[1:]])
+                        )
+                    by_scenario[id(s)] = by_terms[terms]
+                which.append(by_scenario[id(s)])
+            due[(lab_name, cloud)] = np.stack(due_cols, axis=1).astype(np.int64)[:, which]
+
+    _check_exact_range(labs, cloud_opening, investments)
+    plan = Plan(
+        scenarios=scenarios,
+        grid=grid,
+        days=days,
+        investors={i.name: tuple(i.owns) for i in first.investors.values()},
+        labs=labs,
+        clouds=clouds,
+        margins=margins,
+        cloud_opening=cloud_opening,
+        owner={c: first.owner_of(c) for c in clouds},
+        seller_kind={c: first.clouds[c].kind for c in clouds},
+        revenue_shares=[_revenue_share(scenarios, k) for k in range(len(first.revenue_shares))],
+        routes={
+            c: [
+                RoutePlan(
+                    to,
+                    np.array([s.clouds[c].costs[to].share for s in scenarios], dtype=np.float64),
+                    r.lag,
+                    r.lead,
+                )
+                for to, r in first.clouds[c].costs.items()
+            ]
+            for c in clouds
+            if first.clouds[c].costs
+        },
+        contracts=contracts,
+        investments=investments,
+        due=due,
+        tracing=first.tracing,
+    )
+    # financing sources and origins come last: a scenario without financing keeps its layout
+    # credits (and their accounts and origins) only where a deal pays some: other files keep
+    # their layout
+    credit_accounts = list(dict.fromkeys(a for d in investments if (a := d.credit_account)))
+    plan.accounts = [
+        *first.investors,
+        *first.labs,
+        *clouds,
+        *credit_accounts,
+        *EXTERNAL_ACCOUNTS,
+        *([VENDOR_COSTS] if VENDOR_COSTS in {plan.sink(c) for c in clouds} else []),
+        *([CREDITS_ISSUED] if credit_accounts else []),
+        *financing_sources(labs),
+        *([CAPEX_FUNDING] if plan.lead_sellers else []),
+    ]
+    plan.origins = (
+        [f"{i}:investment" for i in first.investors]
+        + [f"{lab}:revenue" for lab in first.labs]
+        + [f"{lab}:cash" for lab in first.labs]
+        + [f"{c}:cash" for c in clouds]
+        + [o for lab in labs.values() if (o := lab.financing_origin) is not None]
+        + list(dict.fromkeys(f"{d.investor}:credits" for d in investments if d.credits_on))
+        + [f"{c}:capex" for c in plan.lead_sellers]
+    )
+    return plan
