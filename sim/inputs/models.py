@@ -106,41 +106,65 @@ class _Agent(_Model):
 
 class InvestorModel(_Agent):
     kind: Literal["investor"]
-    label: Text | None = None  # display name in charts and reports (default: the key)
-    owns: list[Text] = []  # names of the clouds this investor owns
+    # display name in charts and reports (default: the key)
+    label: Text | None = Field(
+        None, description="the name charts and reports show (default: the key)"
+    )
+    # names of the clouds this investor owns
+    owns: list[Text] = Field([], description="the clouds and vendors this investor owns, by name")
 
 
 class FlowModel(_Model):
-    annual: AmountPerYear = 0  # cents a year at the start
-    growth: Growth = 0.0  # per year
+    # cents a year at the start
+    annual: AmountPerYear = Field(0, description="revenue (or costs) a year at the start")
+    growth: Growth = Field(0.0, description="growth of the flow, a year")  # per year
 
 
 class ComputeModel(FlowModel):
-    providers: dict[str, Share] = {}  # cloud -> share of compute bought there
+    # cloud -> share of compute bought there
+    providers: dict[str, Share] = Field(
+        {},
+        description="seller -> the share of compute bought there (the rest: outside the model)",
+    )
 
 
 class SpendingModel(_Model):
-    compute: ComputeModel = ComputeModel()
-    other: FlowModel = FlowModel()
+    compute: ComputeModel = Field(ComputeModel(), description="compute bought from sellers")
+    other: FlowModel = Field(FlowModel(), description="every other cost")
 
 
 class FinancingModel(_Model):
     """``financing:`` of a lab: raise from ``source`` when cash would fall below ``floor``."""
 
-    source: Text  # an account outside the model; checked against agent and reserved names
-    kind: FinancingKindValue
-    floor: Amount = 0  # cents of cash to keep
-    limit: Amount  # cents, at most this much raised over the horizon
-    rate: InterestRate | None = Field(None, exclude_if=_absent)  # per year; debt only, required
+    # an account outside the model; checked against agent and reserved names
+    source: Text = Field(
+        description="the account outside the model the money comes from (a name of its own)"
+    )
+    kind: FinancingKindValue = Field(description="equity (never repaid) or debt (paid interest)")
+    # cents of cash to keep
+    floor: Amount = Field(0, description="cash to keep: raise when cash would fall below it")
+    # cents, at most this much raised over the horizon
+    limit: Amount = Field(description="the most raised over the horizon")
+    # per year; debt only, required
+    rate: InterestRate | None = Field(
+        None, description="interest a year; debt only, and required for it", exclude_if=_absent
+    )
 
 
 class LabModel(_Agent):
     kind: Literal["lab"]
-    label: Text | None = None
-    cash: Amount = 0
-    revenue: FlowModel = FlowModel()
-    spending: SpendingModel = SpendingModel()
-    financing: FinancingModel | None = Field(None, exclude_if=_absent)  # none: never raises
+    label: Text | None = Field(
+        None, description="the name charts and reports show (default: the key)"
+    )
+    cash: Amount = Field(0, description="cash at the start")
+    revenue: FlowModel = Field(FlowModel(), description="revenue from customers outside the model")
+    spending: SpendingModel = Field(SpendingModel(), description="compute and other costs")
+    # none: never raises
+    financing: FinancingModel | None = Field(
+        None,
+        description="how it raises money when cash runs short; none: it never raises",
+        exclude_if=_absent,
+    )
 
     @property
     def compute(self) -> ComputeModel:
@@ -165,11 +189,20 @@ def _route_short(value: Any) -> Any:
 
 
 class RouteModel(_Model):
-    share: Share  # of the seller's costs
-    lag: Dur = Duration()  # paid this long after the sale (capex bought later); default at once
+    # of the seller's costs
+    share: Share = Field(description="the share of the seller's costs paid to this seller")
+    # paid this long after the sale (capex bought later); default at once
+    lag: Dur = Field(
+        Duration(),
+        description="paid this long after the sale (capex bought later); default at once",
+    )
     # paid this long before the seller is paid for an invoice it is paid later (capex bought
     # ahead), with money it borrows from capex_funding until then; default none
-    lead: Dur = Field(Duration(), exclude_if=lambda d: d.is_zero)
+    lead: Dur = Field(
+        Duration(),
+        description="paid this long before the seller is paid for an invoice (capex bought ahead)",
+        exclude_if=lambda d: d.is_zero,
+    )
 
 
 class CloudModel(_Agent):
@@ -179,10 +212,16 @@ class CloudModel(_Agent):
     cloud, ``vendor_costs`` for a vendor)."""
 
     kind: Literal["cloud"]
-    label: Text | None = None
-    margin: Margin
-    payment_terms: Dur = Duration()
-    cash: Amount = 0
+    label: Text | None = Field(
+        None, description="the name charts and reports show (default: the key)"
+    )
+    margin: Margin = Field(
+        description="the share of each payment kept as profit; the rest is paid out as costs"
+    )
+    payment_terms: Dur = Field(
+        Duration(), description="how long after each step its invoices are paid"
+    )
+    cash: Amount = Field(0, description="cash at the start")
     # where its costs go: seller -> share (and lag); the rest of 100% leaves the model
     costs: dict[str, Annotated[RouteModel, BeforeValidator(_route_short)]] = Field(
         default_factory=dict, exclude_if=_absent
@@ -211,15 +250,31 @@ class _Deal:
 class WhenModel(_Model):
     """Looked at on the tranche's date only: exactly one of the two keys."""
 
-    lab_cash_below: PositiveAmount | None = Field(None, exclude_if=_absent)  # paid if less
-    milestone: Text | None = Field(None, exclude_if=_absent)  # paid if reached by the date
+    # paid if less
+    lab_cash_below: PositiveAmount | None = Field(
+        None,
+        description="paid only if the lab holds less than this on the tranche's date",
+        exclude_if=_absent,
+    )
+    # paid if reached by the date
+    milestone: Text | None = Field(
+        None,
+        description="paid only if this milestone is reached by the tranche's date",
+        exclude_if=_absent,
+    )
 
 
 class OnModel(_Model):
     """Looked at on the tranche's date and every grid date after it, before ``until``."""
 
-    lab_cash_below: PositiveAmount  # cents: paid the first time the lab holds less
-    until: Date | None = None  # default: the horizon's end
+    # cents: paid the first time the lab holds less
+    lab_cash_below: PositiveAmount = Field(
+        description="paid the first time the lab holds less than this"
+    )
+    # default: the horizon's end
+    until: Date | None = Field(
+        None, description="stop looking before this date (default: the horizon's end)"
+    )
 
 
 class TrancheModel(_Model):
@@ -227,10 +282,16 @@ class TrancheModel(_Model):
     ``when`` is looked at on its date only, ``on`` on its date and on every grid date after it,
     before ``until``."""
 
-    at: Date
-    amount: PositiveAmount
-    when: WhenModel | None = Field(None, exclude_if=_absent)
-    on: OnModel | None = Field(None, exclude_if=_absent)
+    at: Date = Field(description="the date the tranche is paid (or first looked at)")
+    amount: PositiveAmount = Field(description="the tranche's amount")
+    when: WhenModel | None = Field(
+        None, description="a condition looked at on the tranche's date only", exclude_if=_absent
+    )
+    on: OnModel | None = Field(
+        None,
+        description="a condition looked at on its date and every step after it",
+        exclude_if=_absent,
+    )
 
     @property
     def kind(self) -> ConditionKind | Literal[""]:
@@ -265,24 +326,49 @@ class TrancheModel(_Model):
 class CreditsModel(_Model):
     """Part of an investment paid in credits on a cloud the investor owns."""
 
-    on: Text  # the cloud (or vendor) the credits buy compute at; the investor must own it
-    share: Share = 1.0  # of each tranche, paid in credits (default: all of it)
+    # the cloud (or vendor) the credits buy compute at; the investor must own it
+    on: Text = Field(
+        description="the cloud or vendor the credits buy compute at; the investor must own it"
+    )
+    # of each tranche, paid in credits (default: all of it)
+    share: Share = Field(
+        1.0, description="the share of each tranche paid in credits (default: all of it)"
+    )
 
 
 class InvestmentModel(_Model, _Deal):
     kind: Literal["investment"]
-    id: Text | None = None
-    investor: Text
-    lab: Text
+    id: Text | None = Field(None, description="the deal's id (default: made from its agents)")
+    investor: Text = Field(description="the investor who pays")
+    lab: Text = Field(description="the lab paid")
     # the valuation, stated in at most one way (checked in sim.inputs.deal_checks): the resolved
     # file
     # writes the one stated (pre_money and round_size, null, for none)
-    pre_money: PositiveAmount | None = Field(None, exclude_if=_absent)
-    round_size: PositiveAmount | None = Field(None, exclude_if=_absent)  # with pre_money only
-    post_money: PositiveAmount | None = Field(None, exclude_if=_absent)
-    stake: Stake | None = Field(None, exclude_if=_absent)  # the share every tranche buys
-    tranches: Annotated[list[TrancheModel], Field(min_length=1)]
-    credits: CreditsModel | None = Field(None, exclude_if=_absent)  # none: all in cash
+    pre_money: PositiveAmount | None = Field(
+        None, description="the valuation before the round", exclude_if=_absent
+    )
+    # with pre_money only
+    round_size: PositiveAmount | None = Field(
+        None,
+        description="the round's size, with pre_money only (default: this deal's tranches)",
+        exclude_if=_absent,
+    )
+    post_money: PositiveAmount | None = Field(
+        None, description="the valuation after the round", exclude_if=_absent
+    )
+    # the share every tranche buys
+    stake: Stake | None = Field(
+        None, description="the share of the lab all the tranches buy", exclude_if=_absent
+    )
+    tranches: Annotated[list[TrancheModel], Field(min_length=1)] = Field(
+        description="the payments, each on its date"
+    )
+    # none: all in cash
+    credits: CreditsModel | None = Field(
+        None,
+        description="part paid in credits on a cloud the investor owns; none: all in cash",
+        exclude_if=_absent,
+    )
 
     @property
     def total(self) -> int:
@@ -336,21 +422,43 @@ class ContractModel(_Model, _Deal):
     as a ``schedule`` of calendar years; ``sim.inputs.deal_checks`` says which keys go together."""
 
     kind: Literal["compute_contract"]
-    id: Text | None = None
-    lab: Text
-    cloud: Text
-    total: PositiveAmount | None = Field(None, exclude_if=_absent)
-    over: PositiveDur | None = Field(None, exclude_if=_absent)
-    growth: Growth | None = Field(None, exclude_if=_absent)  # per year; default 0 (even)
+    id: Text | None = Field(None, description="the deal's id (default: made from its agents)")
+    lab: Text = Field(description="the lab that buys")
+    cloud: Text = Field(description="the cloud or vendor that sells")
+    total: PositiveAmount | None = Field(
+        None, description="the minimum over the term", exclude_if=_absent
+    )
+    over: PositiveDur | None = Field(
+        None, description="the term over which total is due", exclude_if=_absent
+    )
+    # per year; default 0 (even)
+    growth: Growth | None = Field(
+        None,
+        description="growth of the minimum's rate, a year (default 0: even)",
+        exclude_if=_absent,
+    )
     # year -> amount; the keys stay as written (text from a file) until sim.inputs.deal_checks
     # reads them
     schedule: Annotated[dict[Any, PositiveAmount], Field(min_length=1)] | None = Field(
         None, exclude_if=_absent
     )
-    start: Date | None = Field(None, exclude_if=_absent)  # default: the scenario's start
-    payment_terms: Dur | None = None  # default: the cloud's own payment_terms
+    # default: the scenario's start
+    start: Date | None = Field(
+        None,
+        description="the first day of the term (default: the scenario's start)",
+        exclude_if=_absent,
+    )
+    # default: the cloud's own payment_terms
+    payment_terms: Dur | None = Field(
+        None,
+        description="how long after each step the invoices are paid (default: the cloud's own)",
+    )
     # the id of the investment this contract came with: the counterfactual twin drops both
-    with_: Text | None = Field(default=None, alias="with")
+    with_: Text | None = Field(
+        default=None,
+        description="the id of the investment this contract came with (the twin drops both)",
+        alias="with",
+    )
 
     @property
     def with_investment(self) -> str | None:
@@ -407,13 +515,19 @@ class RevenueShareModel(_Model, _Deal):
     """A lab pays a share of its revenue to an investor (Microsoft's share of OpenAI's)."""
 
     kind: Literal["revenue_share"]
-    id: Text | None = None
-    investor: Text
-    lab: Text
-    share: Share  # of the lab's revenue, each step
-    start: Date | None = None  # default: the scenario's start
-    until: Date | None = None  # default: the horizon's end
-    cap: PositiveAmount | None = Field(None, exclude_if=_absent)  # most paid; none: no cap
+    id: Text | None = Field(None, description="the deal's id (default: made from its agents)")
+    investor: Text = Field(description="the investor paid")
+    lab: Text = Field(description="the lab that pays")
+    # of the lab's revenue, each step
+    share: Share = Field(description="the share of the lab's revenue paid, each step")
+    # default: the scenario's start
+    start: Date | None = Field(None, description="the first day (default: the scenario's start)")
+    # default: the horizon's end
+    until: Date | None = Field(None, description="the last day (default: the horizon's end)")
+    # most paid; none: no cap
+    cap: PositiveAmount | None = Field(
+        None, description="the most paid; none: no cap", exclude_if=_absent
+    )
 
 
 DealModel = Annotated[
@@ -422,17 +536,28 @@ DealModel = Annotated[
 
 
 class ScenarioModel(_Model):
-    name: Text
-    description: LongText = ""
-    start: Date
-    horizon: PositiveDur
-    step: PositiveDur = Duration(months=1)
-    tracing: TracingValue = "pro_rata"
-    seed: Seed = 0
-    discount_rate: Rate = DEFAULT_DISCOUNT_RATE  # per year, for present values
-    milestones: dict[str, Date | None] = {}  # name -> the date it is reached; null: not reached
-    agents: Annotated[dict[str, AgentModel], Field(min_length=1)]
-    deals: list[DealModel] = []
+    name: Text = Field(description="the scenario's title")
+    description: LongText = Field("", description="what the scenario is about")
+    start: Date = Field(description="the first day simulated")
+    horizon: PositiveDur = Field(description="how long is simulated")
+    step: PositiveDur = Field(Duration(months=1), description="the length of one step")
+    tracing: TracingValue = Field(
+        "pro_rata",
+        description="how money is traced: pro_rata (in proportion) or fifo (first in, first out)",
+    )
+    seed: Seed = Field(0, description="the seed of every random draw")
+    # per year, for present values
+    discount_rate: Rate = Field(DEFAULT_DISCOUNT_RATE, description="for present values, a year")
+    # name -> the date it is reached; null: not reached
+    milestones: dict[str, Date | None] = Field(
+        {}, description="name -> the date it is reached; null: not reached"
+    )
+    agents: Annotated[dict[str, AgentModel], Field(min_length=1)] = Field(
+        description="name -> agent: investors, labs, clouds and vendors"
+    )
+    deals: list[DealModel] = Field(
+        [], description="investments, compute contracts and revenue shares"
+    )
     # PATH -> SPEC, the points of a sweep (docs/scenarios.md, "Ranges"); sim.ranges.vary checks it
     # and
     # takes it out (reading the file at its first point) before this model sees the data

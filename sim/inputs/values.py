@@ -51,9 +51,9 @@ MAX_CENTS = int(MAX_DOLLARS) * 100  # the largest figure a file may state, in ce
 _NOT_TEXT = ("Cc", "Zl", "Zp", "Cs")
 KINDS = ("amount", "share", "integer", "duration", "date", "text", "mapping")
 NUMERIC = ("amount", "share", "integer")  # inputs a distribution other than choice may vary
-# Where the JSON Schema of a scenario (sim/inputs/jsonschema.py) defines a distribution, which a
-# file may write in place of any value (docs/scenarios.md, "Ranges")
-DISTRIBUTION_REF = "#/$defs/Distribution"
+# Stands, in a value's JSON Schema, for a distribution, which a file may write in place of any
+# value (docs/scenarios.md, "Ranges"): sim/inputs/jsonschema.py puts its definition there
+DISTRIBUTION_MARK = "x-distribution"
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ def json_schema(d: Declared) -> dict[str, Any]:
         forms = [{"enum": list(d.choices)}]
     else:
         forms = [{"type": "string"}]
-    out: dict[str, Any] = {"anyOf": [*forms, {"$ref": DISTRIBUTION_REF}]}
+    out: dict[str, Any] = {"anyOf": [*forms, {DISTRIBUTION_MARK: True}]}
     if d.description:
         out["description"] = d.description
     out["x-kind"] = d.kind
