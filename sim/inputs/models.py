@@ -223,8 +223,16 @@ class CloudModel(_Agent):
     )
     cash: Amount = Field(0, description="cash at the start")
     # where its costs go: seller -> share (and lag); the rest of 100% leaves the model
-    costs: dict[str, Annotated[RouteModel, BeforeValidator(_route_short)]] = Field(
-        default_factory=dict, exclude_if=_absent
+    costs: dict[
+        str,
+        Annotated[
+            RouteModel, BeforeValidator(_route_short, json_schema_input_type=RouteModel | Share)
+        ],
+    ] = Field(
+        default_factory=dict,
+        description="seller -> the share of its costs paid to it (and a lag or lead); the rest "
+        "leaves the model",
+        exclude_if=_absent,
     )
 
 
