@@ -41,7 +41,8 @@ def scenario_schema() -> dict[str, Any]:
     """The JSON Schema of a scenario file."""
     schema = ScenarioModel.model_json_schema(mode="validation")
     models = _models(ScenarioModel)
-    for name, model in [("ScenarioModel", ScenarioModel), *models.items()]:
+    pairs: list[tuple[str, type[BaseModel]]] = [("ScenarioModel", ScenarioModel), *models.items()]
+    for name, model in pairs:
         node = schema if name == "ScenarioModel" else schema["$defs"][name]
         _defaults(node, model)
         if name != "ScenarioModel":  # ``spending:`` with nothing under it: all defaults

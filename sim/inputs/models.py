@@ -108,29 +108,31 @@ class InvestorModel(_Agent):
     kind: Literal["investor"]
     # display name in charts and reports (default: the key)
     label: Text | None = Field(
-        None, description="the name charts and reports show (default: the key)"
+        default=None, description="the name charts and reports show (default: the key)"
     )
     # names of the clouds this investor owns
-    owns: list[Text] = Field([], description="the clouds and vendors this investor owns, by name")
+    owns: list[Text] = Field(
+        default=[], description="the clouds and vendors this investor owns, by name"
+    )
 
 
 class FlowModel(_Model):
     # cents a year at the start
-    annual: AmountPerYear = Field(0, description="revenue (or costs) a year at the start")
-    growth: Growth = Field(0.0, description="growth of the flow, a year")  # per year
+    annual: AmountPerYear = Field(default=0, description="revenue (or costs) a year at the start")
+    growth: Growth = Field(default=0.0, description="growth of the flow, a year")  # per year
 
 
 class ComputeModel(FlowModel):
     # cloud -> share of compute bought there
     providers: dict[str, Share] = Field(
-        {},
+        default={},
         description="seller -> the share of compute bought there (the rest: outside the model)",
     )
 
 
 class SpendingModel(_Model):
-    compute: ComputeModel = Field(ComputeModel(), description="compute bought from sellers")
-    other: FlowModel = Field(FlowModel(), description="every other cost")
+    compute: ComputeModel = Field(default=ComputeModel(), description="compute bought from sellers")
+    other: FlowModel = Field(default=FlowModel(), description="every other cost")
 
 
 class FinancingModel(_Model):
@@ -142,26 +144,32 @@ class FinancingModel(_Model):
     )
     kind: FinancingKindValue = Field(description="equity (never repaid) or debt (paid interest)")
     # cents of cash to keep
-    floor: Amount = Field(0, description="cash to keep: raise when cash would fall below it")
+    floor: Amount = Field(
+        default=0, description="cash to keep: raise when cash would fall below it"
+    )
     # cents, at most this much raised over the horizon
     limit: Amount = Field(description="the most raised over the horizon")
     # per year; debt only, required
     rate: InterestRate | None = Field(
-        None, description="interest a year; debt only, and required for it", exclude_if=_absent
+        default=None,
+        description="interest a year; debt only, and required for it",
+        exclude_if=_absent,
     )
 
 
 class LabModel(_Agent):
     kind: Literal["lab"]
     label: Text | None = Field(
-        None, description="the name charts and reports show (default: the key)"
+        default=None, description="the name charts and reports show (default: the key)"
     )
-    cash: Amount = Field(0, description="cash at the start")
-    revenue: FlowModel = Field(FlowModel(), description="revenue from customers outside the model")
-    spending: SpendingModel = Field(SpendingModel(), description="compute and other costs")
+    cash: Amount = Field(default=0, description="cash at the start")
+    revenue: FlowModel = Field(
+        default=FlowModel(), description="revenue from customers outside the model"
+    )
+    spending: SpendingModel = Field(default=SpendingModel(), description="compute and other costs")
     # none: never raises
     financing: FinancingModel | None = Field(
-        None,
+        default=None,
         description="how it raises money when cash runs short; none: it never raises",
         exclude_if=_absent,
     )
@@ -193,13 +201,13 @@ class RouteModel(_Model):
     share: Share = Field(description="the share of the seller's costs paid to this seller")
     # paid this long after the sale (capex bought later); default at once
     lag: Dur = Field(
-        Duration(),
+        default=Duration(),
         description="paid this long after the sale (capex bought later); default at once",
     )
     # paid this long before the seller is paid for an invoice it is paid later (capex bought
     # ahead), with money it borrows from capex_funding until then; default none
     lead: Dur = Field(
-        Duration(),
+        default=Duration(),
         description="paid this long before the seller is paid for an invoice (capex bought ahead)",
         exclude_if=lambda d: d.is_zero,
     )
@@ -213,15 +221,15 @@ class CloudModel(_Agent):
 
     kind: Literal["cloud"]
     label: Text | None = Field(
-        None, description="the name charts and reports show (default: the key)"
+        default=None, description="the name charts and reports show (default: the key)"
     )
     margin: Margin = Field(
         description="the share of each payment kept as profit; the rest is paid out as costs"
     )
     payment_terms: Dur = Field(
-        Duration(), description="how long after each step its invoices are paid"
+        default=Duration(), description="how long after each step its invoices are paid"
     )
-    cash: Amount = Field(0, description="cash at the start")
+    cash: Amount = Field(default=0, description="cash at the start")
     # where its costs go: seller -> share (and lag); the rest of 100% leaves the model
     costs: dict[
         str,
@@ -260,13 +268,13 @@ class WhenModel(_Model):
 
     # paid if less
     lab_cash_below: PositiveAmount | None = Field(
-        None,
+        default=None,
         description="paid only if the lab holds less than this on the tranche's date",
         exclude_if=_absent,
     )
     # paid if reached by the date
     milestone: Text | None = Field(
-        None,
+        default=None,
         description="paid only if this milestone is reached by the tranche's date",
         exclude_if=_absent,
     )
@@ -281,7 +289,7 @@ class OnModel(_Model):
     )
     # default: the horizon's end
     until: Date | None = Field(
-        None, description="stop looking before this date (default: the horizon's end)"
+        default=None, description="stop looking before this date (default: the horizon's end)"
     )
 
 
@@ -293,10 +301,12 @@ class TrancheModel(_Model):
     at: Date = Field(description="the date the tranche is paid (or first looked at)")
     amount: PositiveAmount = Field(description="the tranche's amount")
     when: WhenModel | None = Field(
-        None, description="a condition looked at on the tranche's date only", exclude_if=_absent
+        default=None,
+        description="a condition looked at on the tranche's date only",
+        exclude_if=_absent,
     )
     on: OnModel | None = Field(
-        None,
+        default=None,
         description="a condition looked at on its date and every step after it",
         exclude_if=_absent,
     )
@@ -340,40 +350,42 @@ class CreditsModel(_Model):
     )
     # of each tranche, paid in credits (default: all of it)
     share: Share = Field(
-        1.0, description="the share of each tranche paid in credits (default: all of it)"
+        default=1.0, description="the share of each tranche paid in credits (default: all of it)"
     )
 
 
 class InvestmentModel(_Model, _Deal):
     kind: Literal["investment"]
-    id: Text | None = Field(None, description="the deal's id (default: made from its agents)")
+    id: Text | None = Field(
+        default=None, description="the deal's id (default: made from its agents)"
+    )
     investor: Text = Field(description="the investor who pays")
     lab: Text = Field(description="the lab paid")
     # the valuation, stated in at most one way (checked in sim.inputs.deal_checks): the resolved
     # file
     # writes the one stated (pre_money and round_size, null, for none)
     pre_money: PositiveAmount | None = Field(
-        None, description="the valuation before the round", exclude_if=_absent
+        default=None, description="the valuation before the round", exclude_if=_absent
     )
     # with pre_money only
     round_size: PositiveAmount | None = Field(
-        None,
+        default=None,
         description="the round's size, with pre_money only (default: this deal's tranches)",
         exclude_if=_absent,
     )
     post_money: PositiveAmount | None = Field(
-        None, description="the valuation after the round", exclude_if=_absent
+        default=None, description="the valuation after the round", exclude_if=_absent
     )
     # the share every tranche buys
     stake: Stake | None = Field(
-        None, description="the share of the lab all the tranches buy", exclude_if=_absent
+        default=None, description="the share of the lab all the tranches buy", exclude_if=_absent
     )
     tranches: Annotated[list[TrancheModel], Field(min_length=1)] = Field(
         description="the payments, each on its date"
     )
     # none: all in cash
     credits: CreditsModel | None = Field(
-        None,
+        default=None,
         description="part paid in credits on a cloud the investor owns; none: all in cash",
         exclude_if=_absent,
     )
@@ -430,35 +442,37 @@ class ContractModel(_Model, _Deal):
     as a ``schedule`` of calendar years; ``sim.inputs.deal_checks`` says which keys go together."""
 
     kind: Literal["compute_contract"]
-    id: Text | None = Field(None, description="the deal's id (default: made from its agents)")
+    id: Text | None = Field(
+        default=None, description="the deal's id (default: made from its agents)"
+    )
     lab: Text = Field(description="the lab that buys")
     cloud: Text = Field(description="the cloud or vendor that sells")
     total: PositiveAmount | None = Field(
-        None, description="the minimum over the term", exclude_if=_absent
+        default=None, description="the minimum over the term", exclude_if=_absent
     )
     over: PositiveDur | None = Field(
-        None, description="the term over which total is due", exclude_if=_absent
+        default=None, description="the term over which total is due", exclude_if=_absent
     )
     # per year; default 0 (even)
     growth: Growth | None = Field(
-        None,
+        default=None,
         description="growth of the minimum's rate, a year (default 0: even)",
         exclude_if=_absent,
     )
     # year -> amount; the keys stay as written (text from a file) until sim.inputs.deal_checks
     # reads them
     schedule: Annotated[dict[Any, PositiveAmount], Field(min_length=1)] | None = Field(
-        None, exclude_if=_absent
+        default=None, exclude_if=_absent
     )
     # default: the scenario's start
     start: Date | None = Field(
-        None,
+        default=None,
         description="the first day of the term (default: the scenario's start)",
         exclude_if=_absent,
     )
     # default: the cloud's own payment_terms
     payment_terms: Dur | None = Field(
-        None,
+        default=None,
         description="how long after each step the invoices are paid (default: the cloud's own)",
     )
     # the id of the investment this contract came with: the counterfactual twin drops both
@@ -523,18 +537,24 @@ class RevenueShareModel(_Model, _Deal):
     """A lab pays a share of its revenue to an investor (Microsoft's share of OpenAI's)."""
 
     kind: Literal["revenue_share"]
-    id: Text | None = Field(None, description="the deal's id (default: made from its agents)")
+    id: Text | None = Field(
+        default=None, description="the deal's id (default: made from its agents)"
+    )
     investor: Text = Field(description="the investor paid")
     lab: Text = Field(description="the lab that pays")
     # of the lab's revenue, each step
     share: Share = Field(description="the share of the lab's revenue paid, each step")
     # default: the scenario's start
-    start: Date | None = Field(None, description="the first day (default: the scenario's start)")
+    start: Date | None = Field(
+        default=None, description="the first day (default: the scenario's start)"
+    )
     # default: the horizon's end
-    until: Date | None = Field(None, description="the last day (default: the horizon's end)")
+    until: Date | None = Field(
+        default=None, description="the last day (default: the horizon's end)"
+    )
     # most paid; none: no cap
     cap: PositiveAmount | None = Field(
-        None, description="the most paid; none: no cap", exclude_if=_absent
+        default=None, description="the most paid; none: no cap", exclude_if=_absent
     )
 
 
@@ -545,26 +565,28 @@ DealModel = Annotated[
 
 class ScenarioModel(_Model):
     name: Text = Field(description="the scenario's title")
-    description: LongText = Field("", description="what the scenario is about")
+    description: LongText = Field(default="", description="what the scenario is about")
     start: Date = Field(description="the first day simulated")
     horizon: PositiveDur = Field(description="how long is simulated")
     step: PositiveDur = Field(Duration(months=1), description="the length of one step")
     tracing: TracingValue = Field(
-        "pro_rata",
+        default="pro_rata",
         description="how money is traced: pro_rata (in proportion) or fifo (first in, first out)",
     )
-    seed: Seed = Field(0, description="the seed of every random draw")
+    seed: Seed = Field(default=0, description="the seed of every random draw")
     # per year, for present values
-    discount_rate: Rate = Field(DEFAULT_DISCOUNT_RATE, description="for present values, a year")
+    discount_rate: Rate = Field(
+        default=DEFAULT_DISCOUNT_RATE, description="for present values, a year"
+    )
     # name -> the date it is reached; null: not reached
     milestones: dict[str, Date | None] = Field(
-        {}, description="name -> the date it is reached; null: not reached"
+        default={}, description="name -> the date it is reached; null: not reached"
     )
     agents: Annotated[dict[str, AgentModel], Field(min_length=1)] = Field(
         description="name -> agent: investors, labs, clouds and vendors"
     )
     deals: list[DealModel] = Field(
-        [], description="investments, compute contracts and revenue shares"
+        default=[], description="investments, compute contracts and revenue shares"
     )
     # PATH -> SPEC, the points of a sweep (docs/scenarios.md, "Ranges"); sim.ranges.vary checks it
     # and
