@@ -108,3 +108,10 @@ def test_sensitivity_swings_it(toy: Path) -> None:
     row = table.loc[PATH]
     assert (row["unit"], row["base"], row["low"], row["high"]) == ("share", 0.25, 0.2, 0.3)
     assert row["swing"] == 0  # the engine has no rule that reads it: nothing moves
+
+
+def test_sensitivity_reads_a_file_with_distributions_at_their_medians(toy: Path) -> None:
+    # uniform(10%, 30%) has its median at 20%: swung 20% each way, 16% and 24%
+    toy.write_text(toy.read_text().replace("reserve: 25%", "reserve: {uniform: [10%, 30%]}"))
+    row = sim.sensitivity(toy).set_index("input").loc[PATH]
+    assert (row["base"], row["low"], row["high"]) == (0.2, 0.16, 0.24)
