@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 import sim
 from sim.inputs.points import point
-from sim.inputs.scenario import to_scenario
 from sim.inputs.resolved import inputs_hash
+from sim.inputs.scenario import to_scenario
 from sim.ranges import vary
 
 ROOT = Path(__file__).resolve().parent.parent
