@@ -588,9 +588,8 @@ class ScenarioModel(_Model):
     deals: list[DealModel] = Field(
         default=[], description="investments, compute contracts and revenue shares"
     )
-    # PATH -> SPEC, the points of a sweep (docs/scenarios.md, "Ranges"); sim.ranges.vary checks it
-    # and
-    # takes it out (reading the file at its first point) before this model sees the data
+    # PATH -> SPEC, the points of a sweep (docs/scenarios.md, "Ranges"); sim/inputs/points.py
+    # checks it and takes it out (reading the file at its first point) before this model sees it
     sweep: dict[str, Any] = Field(default_factory=dict, exclude=True)
 
     @model_validator(mode="after")

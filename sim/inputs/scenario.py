@@ -227,7 +227,7 @@ class Scenario(ScenarioModel):
         """Cents of ``c``'s minimums over the run: its ``total``, or what its schedule accrues
         inside the horizon."""
         if not c.schedule:
-            assert c.total is not None  # _check_contract
+            assert c.total is not None  # sim.inputs.deal_checks
             return c.total
         return c.scheduled_cents(self.end) - c.scheduled_cents(self.start)
 
