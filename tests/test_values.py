@@ -6,6 +6,7 @@ from __future__ import annotations
 import types
 from typing import Annotated, Any, Union, get_args, get_origin
 
+import pytest
 from pydantic import BaseModel
 
 from sim.inputs.models import FlowModel, LabModel, ScenarioModel
@@ -74,6 +75,11 @@ def test_a_declaration_is_read_by_model_and_field_and_by_path() -> None:
 
 def test_bounds_say_which_ends_are_open() -> None:
     growth = declaration(FlowModel, "growth")  # above -100%, at most 1000%
-    assert growth is not None
-    assert not growth.contains(-1) and growth.contains(-0.99) and growth.contains(10)
-    assert not growth.contains(10.01)
+    assert growth is not None and growth.bounds == (-1, 10.0, True, False)
+
+
+def test_a_declaration_of_an_unknown_kind_or_backward_bounds_fails_at_once() -> None:
+    with pytest.raises(ValueError, match="kind\\(='money'\\) must be one of amount, share"):
+        Declared("money")
+    with pytest.raises(ValueError, match="lo\\(=1\\) must be at most hi\\(=0\\)"):
+        Declared("share", lo=1, hi=0)

@@ -61,8 +61,9 @@ class Declared:
     """What an input is, declared once beside its validator: its ``kind`` (amount, share,
     integer, duration, date, text; ``mapping`` for a whole agent, deal or list), its ``unit``
     as a person reads it, its bounds ``lo``..``hi`` in the units the model holds (cents for an
-    amount, a fraction for a share; an open end is excluded), ``per`` for a rate or a flow (
-    "a year"), the ``choices`` of a text that takes a few words, and a short ``description``."""
+    amount, a fraction for a share; an open end is excluded), ``per`` for a rate or a flow
+    ("a year"), the ``choices`` of a text that takes a few words, and a short ``description``.
+    A kind not in ``KINDS``, or bounds the wrong way round, fail at once (at import)."""
 
     kind: str
     unit: str = ""
@@ -74,21 +75,16 @@ class Declared:
     choices: tuple[str, ...] = ()
     description: str = ""
 
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"kind(={self.kind!r}) must be one of {', '.join(KINDS)}")
+        if self.lo > self.hi:
+            raise ValueError(f"lo(={self.lo}) must be at most hi(={self.hi})")
+
     @property
     def bounds(self) -> tuple[float, float, bool, bool]:
         """``(lo, hi, lo excluded, hi excluded)``."""
         return (self.lo, self.hi, self.lo_open, self.hi_open)
-
-    @property
-    def numeric(self) -> bool:
-        """Whether a distribution other than choice, or a swing, may vary it."""
-        return self.kind in NUMERIC
-
-    def contains(self, x: float) -> bool:
-        """Whether ``x`` (in the model's units) is inside the bounds."""
-        above = x > self.lo if self.lo_open else x >= self.lo
-        below = x < self.hi if self.hi_open else x <= self.hi
-        return above and below
 
     def __get_pydantic_json_schema__(
         self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
