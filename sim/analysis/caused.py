@@ -7,17 +7,19 @@ A caused figure is a sum over these records in a run less the same sum in its tw
 figures (sim/views/charts/series.py) all pick their records here, so they cannot disagree. The
 rule reads only a record's payer, payee, kind and deal, which every form of the records has (the
 flow matrix, the timed records, the ledger; sim/model/recorder.py), so it picks the same money
-whichever recorder a run used.
+whichever recorder a run used; ``named`` numbers a ledger read back by name for it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
+from sim.inputs.scenario import Scenario
 from sim.model.books import KIND, Timed
 from sim.model.engine import RunData
 from sim.model.twin import Twins
@@ -60,6 +62,55 @@ class Owners(Protocol):
     def investors(self) -> Mapping[str, Sequence[str]]: ...
     @property
     def seller_kind(self) -> Mapping[str, str]: ...
+
+
+@dataclass(frozen=True)
+class Named:
+    """Records read back by name (a run folder's ledger), numbered for the rule: it is their
+    ``Owners`` and their ``Records`` at once. Accounts are numbered in name order; a record's
+    ``deal`` is the lab its deal concerns, ``labs[deal]`` (the rule asks of a deal only its lab)."""
+
+    accounts: list[str]
+    investors: dict[str, tuple[str, ...]]
+    seller_kind: dict[str, str]
+    payer: npt.NDArray[np.int64]
+    payee: npt.NDArray[np.int64]
+    kind: npt.NDArray[np.int64]
+    deal: npt.NDArray[np.int64]
+    labs: list[str]
+
+    def on_deals(self, labs: Sequence[str]) -> Mask:
+        """``on_deals`` for the deals with ``labs``."""
+        return np.array([lab in labs for lab in self.labs], dtype=bool)
+
+
+def named(
+    scenario: Scenario,
+    payer: npt.ArrayLike,
+    payee: npt.ArrayLike,
+    kind: npt.ArrayLike,
+    lab: npt.ArrayLike,
+) -> Named:
+    """The records whose payer, payee, kind (``KINDS``) and deal's lab (``""``: none) are these
+    names, for the rule, with who owns what in ``scenario``."""
+    payer, payee, lab = (np.asarray(x, dtype=object) for x in (payer, payee, lab))
+    accounts, codes = np.unique(
+        np.concatenate([payer, payee, np.array(list(scenario.agents), dtype=object)]),
+        return_inverse=True,
+    )
+    kinds, kind_codes = np.unique(np.asarray(kind, dtype=object), return_inverse=True)
+    labs, lab_codes = np.unique(lab, return_inverse=True)
+    n = len(payer)
+    return Named(
+        accounts=[str(a) for a in accounts],
+        investors={i: tuple(inv.owns) for i, inv in scenario.investors.items()},
+        seller_kind={c: seller.kind for c, seller in scenario.clouds.items()},
+        payer=codes[:n].astype(np.int64),
+        payee=codes[n : 2 * n].astype(np.int64),
+        kind=np.array([KIND[str(k)] for k in kinds], dtype=np.int64)[kind_codes],
+        deal=lab_codes.astype(np.int64),
+        labs=[str(x) for x in labs],
+    )
 
 
 def sales_paths(plan: Owners, investor: str, on_deals: Mask, r: Records) -> dict[str, Mask]:
