@@ -259,6 +259,7 @@ def _pick(data: RunData, investor: str, labs: list[str]) -> _Picked:
         return (r.kind == KIND["credits"]) & np.isin(r.payee, credit_ids)
 
     def investment(r: Flows | Timed) -> npt.NDArray[np.bool_]:
+        """Money it paid in: cash to the labs, and credits granted on its deals with them."""
         cash = (r.kind == KIND["investment"]) & (r.payer == inv) & np.isin(r.payee, lab_ids)
         return cash | credits(r) if credit_ids else cash
 
