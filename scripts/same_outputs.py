@@ -52,7 +52,7 @@ def run(code: Path, file: str, out: Path) -> dict[str, Any]:
         capture_output=True,
         text=True,
     )
-    header = re.search(r"inputs ([0-9a-f]+)", done.stdout)
+    header = re.search(r"\binputs ([0-9a-f]{6,})\b", done.stdout)
     marker = out / ".roundtrip-run"
     metrics = out / "metrics.json"
     return {
