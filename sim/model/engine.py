@@ -10,8 +10,9 @@ the runs it concerns.
 
 The engine names the accounts, origins and deals, opens the books, builds each kind from the Plan
 (sellers first: labs settle their payments with the sellers' tables), starts their processes,
-takes a snapshot of every pool at each step's end, and checks the books and the accounting
-matrices once the run is done. Adding an agent kind is a module in sim/model/kinds/ with a class
+takes a snapshot of every pool at each step's end, and checks the books once the run is done
+(the accounting matrices are checked by the runs layer, sim/runs/runner.py: the model does not
+import the analysis). Adding an agent kind is a module in sim/model/kinds/ with a class
 built
 from the engine and a ``start`` that launches its processes, built here and put in ``kinds``.
 """
@@ -23,7 +24,6 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from sim.analysis.matrices import check as check_matrices
 from sim.model import jit
 from sim.model.books import Books, Cents, Flows, LedgerArrays, Timed
 from sim.model.clock import CLOSING, At, Process
@@ -171,7 +171,6 @@ class Engine:
             closing=self.books.pool,
             external=self.books.external,
         )
-        check_matrices(data)  # every row and column of the accounting matrices sums to zero
         return data
 
 
