@@ -65,7 +65,7 @@ class Engine:
         self.index = {name: i for i, name in enumerate(plan.accounts)}
         self.origin = {o.removesuffix(":investment"): i for i, o in enumerate(plan.origins)}
         self.origin.update({o: i for i, o in enumerate(plan.origins)})
-        self.cloud_pos = {c: i for i, c in enumerate(plan.clouds)}
+        self.seller_pos = {c: i for i, c in enumerate(plan.sellers)}
         n = plan.n_runs
 
         # deals: investments, compute per (lab, cloud), each lab's revenue, other costs and
@@ -97,8 +97,8 @@ class Engine:
         opening = np.zeros((len(plan.accounts), len(plan.origins), n), dtype=np.int64)
         for name, lab_plan in plan.labs.items():
             opening[self.index[name], self.origin[f"{name}:cash"]] = lab_plan.opening
-        for c, cloud in enumerate(plan.clouds):
-            opening[self.index[cloud], self.origin[f"{cloud}:cash"]] = plan.cloud_opening[c]
+        for c, cloud in enumerate(plan.sellers):
+            opening[self.index[cloud], self.origin[f"{cloud}:cash"]] = plan.seller_opening[c]
         external = {self.index[x] for x in plan.external_accounts}
         self.books = Books(
             plan.accounts,

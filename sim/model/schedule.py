@@ -123,7 +123,7 @@ class LabPlan:
     revenue: Cents  # [step, run]
     compute: Cents
     other: Cents
-    providers: list[str]  # clouds the lab buys from by share
+    providers: list[str]  # sellers the lab buys from by share
     shares: Floats  # [provider, run]
     opening: Cents  # [run]
     financing: FinancingPlan | None = None  # None: the lab never raises money
@@ -165,7 +165,7 @@ NO_CAP = 2**62
 class ContractPlan:
     id: str
     lab: str
-    cloud: str
+    cloud: str  # the seller (the file names it ``cloud``)
     minimum: Cents  # take-or-pay minimum per step [step, run]
     with_investment: str | None = None  # the investment it came with (``with:``)
 
@@ -216,15 +216,15 @@ class Plan:
     scenarios: list[Scenario]
     grid: list[dt.date]
     days: npt.NDArray[np.int64]  # grid dates as days since start
-    investors: dict[str, tuple[str, ...]]  # investor -> owned clouds
+    investors: dict[str, tuple[str, ...]]  # investor -> the sellers it owns
     labs: dict[str, LabPlan]
-    clouds: list[str]
-    margins: Floats  # [cloud, run]
-    cloud_opening: Cents  # [cloud, run]
+    sellers: list[str]  # clouds and vendors, in file order
+    margins: Floats  # [seller, run]
+    seller_opening: Cents  # [seller, run]
     owner: dict[str, str | None]
     contracts: list[ContractPlan]
     investments: list[InvestmentPlan]
-    due: dict[tuple[str, str], npt.NDArray[np.int64]]  # (lab, cloud) -> due day [step, run]
+    due: dict[tuple[str, str], npt.NDArray[np.int64]]  # (lab, seller) -> due day [step, run]
     tracing: str
     # every seller's kind (cloud or vendor) and where its costs go (none: all leave the model)
     seller_kind: dict[str, str] = field(default_factory=dict)
@@ -251,7 +251,7 @@ class Plan:
     @property
     def lead_sellers(self) -> list[str]:
         """Sellers with a route paid ahead (a lead): each borrows from ``capex_funding``."""
-        return [c for c in self.clouds if any(not r.lead.is_zero for r in self.routes.get(c, []))]
+        return [c for c in self.sellers if any(not r.lead.is_zero for r in self.routes.get(c, []))]
 
     def sink(self, seller: str) -> str:
         """The external account a seller's unrouted costs go to."""
@@ -290,7 +290,7 @@ def structure(s: Scenario, memo: dict[int, object] | None = None) -> tuple[objec
 
 
 def _agent_shape(a: Any) -> object:
-    """An investor's clouds; a lab's providers and whether it may raise money, of which kind
+    """An investor's sellers; a lab's providers and whether it may raise money, of which kind
     and from where (floors, limits, rates are values); a seller's kind and which sellers its
     costs go to after which lag."""
     if isinstance(a, InvestorModel):
@@ -503,13 +503,13 @@ def _reached(s: Scenario, t: TrancheModel) -> bool:
 
 
 def _check_exact_range(
-    labs: dict[str, LabPlan], cloud_opening: Cents, investments: list[InvestmentPlan]
+    labs: dict[str, LabPlan], seller_opening: Cents, investments: list[InvestmentPlan]
 ) -> None:
     """Refuse, before running, a scenario whose money could leave the range of exact cents.
 
     All money in the system is opening cash, customer revenue or investors' funding, so no
     balance and no payment can exceed their sum; it must stay below 2**52 cents (~$45T)."""
-    total = cloud_opening.sum(axis=0).astype(np.float64)
+    total = seller_opening.sum(axis=0).astype(np.float64)
     for lab in labs.values():
         total += lab.opening + lab.revenue.sum(axis=0)
         if lab.financing is not None:
@@ -588,7 +588,7 @@ def _repeat_runs(plan: Plan, cols: npt.NDArray[np.intp], scenarios: list[Scenari
         scenarios=list(scenarios),
         labs={name: part(lab) for name, lab in plan.labs.items()},
         margins=take(plan.margins),
-        cloud_opening=take(plan.cloud_opening),
+        seller_opening=take(plan.seller_opening),
         routes={c: [part(r) for r in rs] for c, rs in plan.routes.items()},
         revenue_shares=[part(r) for r in plan.revenue_shares],
         contracts=[part(c) for c in plan.contracts],
@@ -634,13 +634,13 @@ def _build_plan(scenarios: list[Scenario]) -> Plan:
             financing=_financing(runs, years),
         )
 
-    clouds = list(first.clouds)
-    margins = np.array([[s.clouds[c].margin for s in scenarios] for c in clouds]).reshape(
-        len(clouds), len(scenarios)
+    sellers = list(first.clouds)
+    margins = np.array([[s.clouds[c].margin for s in scenarios] for c in sellers]).reshape(
+        len(sellers), len(scenarios)
     )
-    cloud_opening = np.array(
-        [[s.clouds[c].cash for s in scenarios] for c in clouds], dtype=np.int64
-    ).reshape(len(clouds), len(scenarios))
+    seller_opening = np.array(
+        [[s.clouds[c].cash for s in scenarios] for c in sellers], dtype=np.int64
+    ).reshape(len(sellers), len(scenarios))
 
     contracts = [
         ContractPlan(
@@ -692,8 +692,8 @@ def _build_plan(scenarios: list[Scenario]) -> Plan:
     due: dict[tuple[str, str], npt.NDArray[np.int64]] = {}
     for lab_name, lab in first.labs.items():
         pairs = set(lab.providers) | {c.cloud for c in first.contracts if c.lab == lab_name}
-        for cloud in clouds:
-            if cloud not in pairs:
+        for seller in sellers:
+            if seller not in pairs:
                 continue
             # due day of each step's invoice, computed once per distinct payment terms (and
             # looked up once per scenario object: twins repeat their run's)
@@ -703,7 +703,7 @@ def _build_plan(scenarios: list[Scenario]) -> Plan:
             which = []
             for s in scenarios:
                 if id(s) not in by_scenario:
-                    terms = s.payment_terms(lab_name, cloud)
+                    terms = s.payment_terms(lab_name, seller)
                     if terms not in by_terms:
                         by_terms[terms] = len(due_cols)
                         due_cols.append(
@@ -713,20 +713,20 @@ def _build_plan(scenarios: list[Scenario]) -> Plan:
                         )
                     by_scenario[id(s)] = by_terms[terms]
                 which.append(by_scenario[id(s)])
-            due[(lab_name, cloud)] = np.stack(due_cols, axis=1).astype(np.int64)[:, which]
+            due[(lab_name, seller)] = np.stack(due_cols, axis=1).astype(np.int64)[:, which]
 
-    _check_exact_range(labs, cloud_opening, investments)
+    _check_exact_range(labs, seller_opening, investments)
     plan = Plan(
         scenarios=scenarios,
         grid=grid,
         days=days,
         investors={i.name: tuple(i.owns) for i in first.investors.values()},
         labs=labs,
-        clouds=clouds,
+        sellers=sellers,
         margins=margins,
-        cloud_opening=cloud_opening,
-        owner={c: first.owner_of(c) for c in clouds},
-        seller_kind={c: first.clouds[c].kind for c in clouds},
+        seller_opening=seller_opening,
+        owner={c: first.owner_of(c) for c in sellers},
+        seller_kind={c: first.clouds[c].kind for c in sellers},
         revenue_shares=[_revenue_share(scenarios, k) for k in range(len(first.revenue_shares))],
         routes={
             c: [
@@ -738,7 +738,7 @@ def _build_plan(scenarios: list[Scenario]) -> Plan:
                 )
                 for to, r in first.clouds[c].costs.items()
             ]
-            for c in clouds
+            for c in sellers
             if first.clouds[c].costs
         },
         contracts=contracts,
@@ -753,10 +753,10 @@ def _build_plan(scenarios: list[Scenario]) -> Plan:
     plan.accounts = [
         *first.investors,
         *first.labs,
-        *clouds,
+        *sellers,
         *credit_accounts,
         *EXTERNAL_ACCOUNTS,
-        *([VENDOR_COSTS] if VENDOR_COSTS in {plan.sink(c) for c in clouds} else []),
+        *([VENDOR_COSTS] if VENDOR_COSTS in {plan.sink(c) for c in sellers} else []),
         *([CREDITS_ISSUED] if credit_accounts else []),
         *financing_sources(labs),
         *([CAPEX_FUNDING] if plan.lead_sellers else []),
@@ -765,7 +765,7 @@ def _build_plan(scenarios: list[Scenario]) -> Plan:
         [f"{i}:investment" for i in first.investors]
         + [f"{lab}:revenue" for lab in first.labs]
         + [f"{lab}:cash" for lab in first.labs]
-        + [f"{c}:cash" for c in clouds]
+        + [f"{c}:cash" for c in sellers]
         + [o for lab in labs.values() if (o := lab.financing_origin) is not None]
         + list(dict.fromkeys(f"{d.investor}:credits" for d in investments if d.credits_on))
         + [f"{c}:capex" for c in plan.lead_sellers]

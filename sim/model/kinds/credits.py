@@ -37,7 +37,7 @@ class CreditLine:
     """A lab's credits at one seller, and how their use is booked."""
 
     account: int  # <lab>@<seller>: the credits not used yet
-    seller: int  # position in plan.clouds
+    seller: int  # position in plan.sellers
     provider: int | None  # the seller's row among the lab's provider shares, if it is one
     contracts: list[int]  # the lab's contracts with the seller (positions among its contracts)
     deal: int  # the lab's compute deal with the seller: what its compute there is booked under
@@ -84,7 +84,7 @@ def lines(eng: Engine, lab: LabTables, contract_sellers: list[str]) -> list[Cred
         seller = d.credits_on
         seen.add(seller)
         owner = plan.owner[seller] or d.investor
-        pos = plan.clouds.index(seller)
+        pos = plan.sellers.index(seller)
         account = eng.index[d.credit_account or ""]
         deal = eng.compute_deal[(lab.name, seller)]
         issued = eng.index[CREDITS_ISSUED]

@@ -375,7 +375,7 @@ def invoice_later(eng: Engine, lab: LabTables, i: int, k: int, amount: Cents) ->
         part = amount if len(days) == 1 else np.where(due == day, amount, 0)
         ev = At(eng.env, day, DUE)
         ev.callbacks.append(partial(_pay_due, eng, lab, i, part))
-    pos = eng.cloud_pos[lab.clouds[i]]
+    pos = eng.seller_pos[lab.clouds[i]]
     if eng.sellers.has_leads(pos):
         _pay_ahead(eng, lab, i, k, amount, pos)
 

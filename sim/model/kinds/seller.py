@@ -49,7 +49,7 @@ class Seller:
     margins: Floats  # [1, run]
     owner: int | None  # the owner's account, if an investor owns it
     sink: int  # the external account its unrouted costs go to
-    to: list[int]  # each route's seller, as a position in ``plan.clouds``
+    to: list[int]  # each route's seller, as a position in ``plan.sellers``
     lags: list[Duration]  # each route's lag (zero: paid at once)
     leads: list[Duration]  # each route's lead (zero: none): paid ahead of invoices paid later
     weights: Floats  # [route.. + the rest of 100%, run]
@@ -79,9 +79,9 @@ class Sellers:
         # where a seller with a lead borrows from, and the origin of what it borrows
         self.funding = eng.index.get(CAPEX_FUNDING, -1)
         self.capex_origin = {c: eng.origin[f"{c}:capex"] for c in plan.lead_sellers}
-        self.pos = {c: i for i, c in enumerate(plan.clouds)}
+        self.pos = {c: i for i, c in enumerate(plan.sellers)}
         self.table: list[Seller] = []
-        for c, name in enumerate(plan.clouds):
+        for c, name in enumerate(plan.sellers):
             routes = plan.routes.get(name, [])
             shares = (
                 np.stack([r.share for r in routes])
@@ -228,7 +228,7 @@ class Settle:
     owned: npt.NDArray[np.intp]  # positions of the clouds an investor owns
     # a cost leg per cloud that routes none of its costs, then a profit leg per owned
     legs: list[tuple[int, int, str, int]]
-    # clouds whose costs ``Sellers`` passes on: (position here, position in plan.clouds, deal)
+    # clouds whose costs ``Sellers`` passes on: (position here, position in plan.sellers, deal)
     routed: list[tuple[int, int, int]]
     # the rows of legs_cents posted with ``legs`` (all but the routed clouds' cost rows);
     # None: all of them
@@ -240,7 +240,7 @@ def settle(eng: Engine, clouds: list[str], deals: list[int], n_other: int = 0) -
     other payees in the same payment): the costs of a cloud that routes some are passed on by
     ``Sellers``, not here."""
     plan = eng.plan
-    pos = [eng.cloud_pos[c] for c in clouds]
+    pos = [eng.seller_pos[c] for c in clouds]
     owned = [i for i, c in enumerate(clouds) if plan.owner[c] is not None]
     routes = [eng.sellers.routes(c) for c in clouds]
     cost = [
