@@ -600,6 +600,58 @@ def _repeat_runs(plan: Plan, cols: npt.NDArray[np.intp], scenarios: list[Scenari
 
 
 def _build_plan(scenarios: list[Scenario]) -> Plan:
+    """The Plan of distinct scenarios of one structure: each kind's columns, then the accounts
+    and origins."""
+    first = scenarios[0]
+    _check_structure(scenarios)
+    grid = first.grid()
+    start = grid[0]
+    days = np.array([(d - start).days for d in grid], dtype=np.int64)
+    years = np.array([year_fraction(start, d) for d in grid], dtype=np.float64)
+    labs = {name: _lab_plan(name, [s.labs[name] for s in scenarios], years) for name in first.labs}
+    sellers = list(first.clouds)
+    margins = np.array([[s.clouds[c].margin for s in scenarios] for c in sellers]).reshape(
+        len(sellers), len(scenarios)
+    )
+    seller_opening = np.array(
+        [[s.clouds[c].cash for s in scenarios] for c in sellers], dtype=np.int64
+    ).reshape(len(sellers), len(scenarios))
+    contracts = [
+        ContractPlan(
+            c.key,
+            c.lab,
+            c.cloud,
+            _contract_minimum([s.contracts[j] for s in scenarios], grid, years),
+            c.with_investment,
+        )
+        for j, c in enumerate(first.contracts)
+    ]
+    investments = [_investment(scenarios, j, start) for j in range(len(first.investments))]
+    _check_exact_range(labs, seller_opening, investments)
+    plan = Plan(
+        scenarios=scenarios,
+        grid=grid,
+        days=days,
+        investors={i.name: tuple(i.owns) for i in first.investors.values()},
+        labs=labs,
+        sellers=sellers,
+        margins=margins,
+        seller_opening=seller_opening,
+        owner={c: first.owner_of(c) for c in sellers},
+        seller_kind={c: first.clouds[c].kind for c in sellers},
+        revenue_shares=[_revenue_share(scenarios, k) for k in range(len(first.revenue_shares))],
+        routes=_routes(scenarios, sellers),
+        contracts=contracts,
+        investments=investments,
+        due=_due_days(scenarios, sellers, grid, days),
+        tracing=first.tracing,
+    )
+    plan.accounts, plan.origins = _accounts(plan), _origins(plan)
+    return plan
+
+
+def _check_structure(scenarios: list[Scenario]) -> None:
+    """Refuse a batch whose runs differ in structure (``structure``) from its first."""
     first = scenarios[0]
     memo: dict[int, object] = {}  # each agent's and deal's shape, by object
     shape = structure(first, memo)
@@ -613,82 +665,80 @@ def _build_plan(scenarios: list[Scenario]) -> Plan:
                 f"run {i} ({s.name!r}) differs in structure from run 0: runs of one batch share "
                 "calendar, agents, providers and deals, and differ only in values"
             )
-    grid = first.grid()
-    start = grid[0]
-    days = np.array([(d - start).days for d in grid], dtype=np.int64)
-    years = np.array([year_fraction(start, d) for d in grid], dtype=np.float64)
 
-    labs: dict[str, LabPlan] = {}
-    for name, lab in first.labs.items():
-        runs = [s.labs[name] for s in scenarios]
-        labs[name] = LabPlan(
-            name=name,
-            revenue=_flow([r.revenue for r in runs], years),
-            compute=_flow([r.compute for r in runs], years),
-            other=_flow([r.other for r in runs], years),
-            providers=list(lab.providers),
-            shares=np.array([[r.providers[c] for r in runs] for c in lab.providers]).reshape(
-                len(lab.providers), len(runs)
-            ),
-            opening=np.array([r.cash for r in runs], dtype=np.int64),
-            financing=_financing(runs, years),
-        )
 
-    sellers = list(first.clouds)
-    margins = np.array([[s.clouds[c].margin for s in scenarios] for c in sellers]).reshape(
-        len(sellers), len(scenarios)
+def _lab_plan(name: str, runs: list[LabModel], years: Floats) -> LabPlan:
+    """One lab's columns over the runs of a batch."""
+    providers = list(runs[0].providers)
+    return LabPlan(
+        name=name,
+        revenue=_flow([r.revenue for r in runs], years),
+        compute=_flow([r.compute for r in runs], years),
+        other=_flow([r.other for r in runs], years),
+        providers=providers,
+        shares=np.array([[r.providers[c] for r in runs] for c in providers]).reshape(
+            len(providers), len(runs)
+        ),
+        opening=np.array([r.cash for r in runs], dtype=np.int64),
+        financing=_financing(runs, years),
     )
-    seller_opening = np.array(
-        [[s.clouds[c].cash for s in scenarios] for c in sellers], dtype=np.int64
-    ).reshape(len(sellers), len(scenarios))
 
-    contracts = [
-        ContractPlan(
-            c.key,
-            c.lab,
-            c.cloud,
-            _contract_minimum([s.contracts[j] for s in scenarios], grid, years),
-            c.with_investment,
-        )
-        for j, c in enumerate(first.contracts)
-    ]
 
-    investments = []
-    for j, d in enumerate(first.investments):
-        deals = [s.investments[j] for s in scenarios]
-        per_tranche = partial(_per_tranche, scenarios, j)
-        amounts = per_tranche(lambda s, t: t.amount, np.int64)
-        investments.append(
-            InvestmentPlan(
-                id=d.key,
-                investor=d.investor,
-                lab=d.lab,
-                days=per_tranche(lambda s, t: (t.at - start).days, np.int64),
-                amounts=amounts,
-                conditions=tuple(t.kind for t in d.tranches),
-                level=per_tranche(_level, np.int64),
-                until=per_tranche(_window_end, np.int64),
-                reached=per_tranche(_reached, bool),
-                post_money=np.array(
-                    _per_deal(deals, lambda x: x.post_money_valuation or 0), dtype=np.int64
-                ),
-                post_money_stated=np.array(
-                    _per_deal(deals, lambda x: x.valuation in ("pre_money", "post_money")),
-                    dtype=bool,
-                ),
-                announced=amounts.sum(axis=0),
-                stake_per_cent=np.array(
-                    _per_deal(deals, lambda x: x.stake_per_cent), dtype=np.float64
-                ),
-                credits_on=d.credits_on,
-                credits_share=(
-                    np.array([x.credits_share for x in deals], dtype=np.float64)
-                    if d.credits_on
-                    else None
-                ),
+def _investment(scenarios: list[Scenario], j: int, start: dt.date) -> InvestmentPlan:
+    """Investment ``j`` of a batch over its runs."""
+    d = scenarios[0].investments[j]
+    deals = [s.investments[j] for s in scenarios]
+    per_tranche = partial(_per_tranche, scenarios, j)
+    amounts = per_tranche(lambda s, t: t.amount, np.int64)
+    return InvestmentPlan(
+        id=d.key,
+        investor=d.investor,
+        lab=d.lab,
+        days=per_tranche(lambda s, t: (t.at - start).days, np.int64),
+        amounts=amounts,
+        conditions=tuple(t.kind for t in d.tranches),
+        level=per_tranche(_level, np.int64),
+        until=per_tranche(_window_end, np.int64),
+        reached=per_tranche(_reached, bool),
+        post_money=np.array(
+            _per_deal(deals, lambda x: x.post_money_valuation or 0), dtype=np.int64
+        ),
+        post_money_stated=np.array(
+            _per_deal(deals, lambda x: x.valuation in ("pre_money", "post_money")),
+            dtype=bool,
+        ),
+        announced=amounts.sum(axis=0),
+        stake_per_cent=np.array(_per_deal(deals, lambda x: x.stake_per_cent), dtype=np.float64),
+        credits_on=d.credits_on,
+        credits_share=(
+            np.array([x.credits_share for x in deals], dtype=np.float64) if d.credits_on else None
+        ),
+    )
+
+
+def _routes(scenarios: list[Scenario], sellers: list[str]) -> dict[str, list[RoutePlan]]:
+    """Each seller's cost routes over the runs of a batch (sellers without any left out)."""
+    first = scenarios[0]
+    return {
+        c: [
+            RoutePlan(
+                to,
+                np.array([s.clouds[c].costs[to].share for s in scenarios], dtype=np.float64),
+                r.lag,
+                r.lead,
             )
-        )
+            for to, r in first.clouds[c].costs.items()
+        ]
+        for c in sellers
+        if first.clouds[c].costs
+    }
 
+
+def _due_days(
+    scenarios: list[Scenario], sellers: list[str], grid: list[dt.date], days: npt.NDArray[np.int64]
+) -> dict[tuple[str, str], npt.NDArray[np.int64]]:
+    """Per (lab, seller) it pays, the due day of each step's invoice ``[step, run]``."""
+    first, start = scenarios[0], grid[0]
     due: dict[tuple[str, str], npt.NDArray[np.int64]] = {}
     for lab_name, lab in first.labs.items():
         pairs = set(lab.providers) | {c.cloud for c in first.contracts if c.lab == lab_name}
@@ -714,60 +764,36 @@ def _build_plan(scenarios: list[Scenario]) -> Plan:
                     by_scenario[id(s)] = by_terms[terms]
                 which.append(by_scenario[id(s)])
             due[(lab_name, seller)] = np.stack(due_cols, axis=1).astype(np.int64)[:, which]
+    return due
 
-    _check_exact_range(labs, seller_opening, investments)
-    plan = Plan(
-        scenarios=scenarios,
-        grid=grid,
-        days=days,
-        investors={i.name: tuple(i.owns) for i in first.investors.values()},
-        labs=labs,
-        sellers=sellers,
-        margins=margins,
-        seller_opening=seller_opening,
-        owner={c: first.owner_of(c) for c in sellers},
-        seller_kind={c: first.clouds[c].kind for c in sellers},
-        revenue_shares=[_revenue_share(scenarios, k) for k in range(len(first.revenue_shares))],
-        routes={
-            c: [
-                RoutePlan(
-                    to,
-                    np.array([s.clouds[c].costs[to].share for s in scenarios], dtype=np.float64),
-                    r.lag,
-                    r.lead,
-                )
-                for to, r in first.clouds[c].costs.items()
-            ]
-            for c in sellers
-            if first.clouds[c].costs
-        },
-        contracts=contracts,
-        investments=investments,
-        due=due,
-        tracing=first.tracing,
-    )
-    # financing sources and origins come last: a scenario without financing keeps its layout
-    # credits (and their accounts and origins) only where a deal pays some: other files keep
-    # their layout
-    credit_accounts = list(dict.fromkeys(a for d in investments if (a := d.credit_account)))
-    plan.accounts = [
+
+def _accounts(plan: Plan) -> list[str]:
+    """Every account: agents, credit accounts, then the external ones. Financing sources
+    come last, and credits and capex funding only where used: other files keep their layout."""
+    first = plan.scenarios[0]
+    credit_accounts = list(dict.fromkeys(a for d in plan.investments if (a := d.credit_account)))
+    return [
         *first.investors,
         *first.labs,
-        *sellers,
+        *plan.sellers,
         *credit_accounts,
         *EXTERNAL_ACCOUNTS,
-        *([VENDOR_COSTS] if VENDOR_COSTS in {plan.sink(c) for c in sellers} else []),
+        *([VENDOR_COSTS] if VENDOR_COSTS in {plan.sink(c) for c in plan.sellers} else []),
         *([CREDITS_ISSUED] if credit_accounts else []),
-        *financing_sources(labs),
+        *financing_sources(plan.labs),
         *([CAPEX_FUNDING] if plan.lead_sellers else []),
     ]
-    plan.origins = (
+
+
+def _origins(plan: Plan) -> list[str]:
+    """Every origin money can have, in the same spirit as ``_accounts``."""
+    first = plan.scenarios[0]
+    return (
         [f"{i}:investment" for i in first.investors]
         + [f"{lab}:revenue" for lab in first.labs]
         + [f"{lab}:cash" for lab in first.labs]
-        + [f"{c}:cash" for c in sellers]
-        + [o for lab in labs.values() if (o := lab.financing_origin) is not None]
-        + list(dict.fromkeys(f"{d.investor}:credits" for d in investments if d.credits_on))
+        + [f"{c}:cash" for c in plan.sellers]
+        + [o for lab in plan.labs.values() if (o := lab.financing_origin) is not None]
+        + list(dict.fromkeys(f"{d.investor}:credits" for d in plan.investments if d.credits_on))
         + [f"{c}:capex" for c in plan.lead_sellers]
     )
-    return plan
