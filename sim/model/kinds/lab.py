@@ -50,25 +50,15 @@ class DemandRows:
     share order, then other compute (the part of 100% no provider has), then other costs."""
 
     n_providers: int
+    providers: slice
+    compute: slice  # the providers and other compute: its compute above its minimums
+    other: int  # other costs (to ``suppliers``)
+    outside: slice  # what is paid outside the model, in the order of ``OUTSIDE``
 
-    @property
-    def providers(self) -> slice:
-        return slice(0, self.n_providers)
-
-    @property
-    def compute(self) -> slice:
-        """The providers and other compute: the lab's compute above its minimums."""
-        return slice(0, self.n_providers + 1)
-
-    @property
-    def other(self) -> int:
-        """Other costs (to ``suppliers``)."""
-        return self.n_providers + 1
-
-    @property
-    def outside(self) -> slice:
-        """What is paid outside the model, in the order of ``OUTSIDE``."""
-        return slice(self.n_providers, self.n_providers + len(OUTSIDE))
+    @classmethod
+    def of(cls, n_providers: int) -> DemandRows:
+        n = n_providers
+        return cls(n, slice(0, n), slice(0, n + 1), n + 1, slice(n, n + len(OUTSIDE)))
 
 
 @dataclass(frozen=True)
@@ -83,15 +73,14 @@ class Demand:
     wanted_total: Cents  # excess + other [step, run]
     unused: Cents  # minimums above demand [step, run]
 
-    def at(self, k: int, copy: bool = False) -> StepDemand:
-        """Step ``k``'s demand (views; copies, for credits to draw from)."""
-        pick = (lambda a: a[k].copy()) if copy else (lambda a: a[k])
+    def at(self, k: int) -> StepDemand:
+        """Step ``k``'s demand (a copy, for credits to draw from)."""
         return StepDemand(
-            minimum=pick(self.minimum),
-            min_total=pick(self.min_total),
-            wanted=pick(self.wanted),
-            wanted_total=pick(self.wanted_total),
-            excess=pick(self.excess),
+            minimum=self.minimum[k].copy(),
+            min_total=self.min_total[k].copy(),
+            wanted=self.wanted[k].copy(),
+            wanted_total=self.wanted_total[k].copy(),
+            excess=self.excess[k].copy(),
         )
 
 
@@ -252,7 +241,7 @@ def lab_terms(
         index=a,
         sellers=names,
         deals=deals,
-        rows=DemandRows(len(lp.providers)),
+        rows=DemandRows.of(len(lp.providers)),
         contract_rows=[names.index(c.cloud) for c in contracts],
         demand=_demand(lp, contracts, plan.n_steps, plan.n_runs),
         invoicing=invoicing,
@@ -394,29 +383,31 @@ class Lab:
         """Step ``k``'s spending, in the order of priority of the module's docstring."""
         terms, counters, rows = self.terms, self.counters, self.terms.rows
         # what it wants to pay for in cash: its demand, less what its credits pay
+        dm = terms.demand
         if terms.credit_lines:
-            d = draw_credits(
-                t, self.books, self.sellers, terms.credit_lines, terms.demand.at(k, copy=True)
-            )
+            d = draw_credits(t, self.books, self.sellers, terms.credit_lines, dm.at(k))
+            minimum, min_total, wanted = d.minimum, d.min_total, d.wanted
+            wanted_total, excess = d.wanted_total, d.excess
         else:
-            d = terms.demand.at(k)
+            minimum, min_total, wanted = dm.minimum[k], dm.min_total[k], dm.wanted[k]
+            wanted_total, excess = dm.wanted_total[k], dm.excess[k]
         # cash it may commit: what it holds less invoices it already owes
         avail = self.books.pool[terms.index].sum(axis=0) - counters.payables
         if terms.financing is not None:
-            avail = self.finance(t, terms.financing, k, avail, d.min_total + d.wanted_total)
+            avail = self.finance(t, terms.financing, k, avail, min_total + wanted_total)
 
         # (1) take-or-pay minimums come first, cut pro rata if even they cannot be paid
         if terms.n_contracts:
-            min_paid_total = np.minimum(avail, d.min_total)
-            min_paid = allocate(min_paid_total, d.minimum)  # [contract, run]
-            counters.shortfall[k] = d.min_total - min_paid_total
+            min_paid_total = np.minimum(avail, min_total)
+            min_paid = allocate(min_paid_total, minimum)  # [contract, run]
+            counters.shortfall[k] = min_total - min_paid_total
             avail = avail - min_paid_total
 
         # (2) the rest: compute above the minimums split by provider shares (the part of 100%
         # no provider has goes to other_compute), and other costs; all cut in one proportion
-        funded = allocate(np.minimum(avail, d.wanted_total), d.wanted)  # [row, run]
-        counters.unmet_compute[k] = d.excess - funded[rows.compute].sum(axis=0)
-        counters.unmet_other[k] = terms.demand.other[k] - funded[rows.other]
+        funded = allocate(np.minimum(avail, wanted_total), wanted)  # [row, run]
+        counters.unmet_compute[k] = excess - funded[rows.compute].sum(axis=0)
+        counters.unmet_other[k] = dm.other[k] - funded[rows.other]
 
         # invoices per seller: its provider share, then the contracts' minimums
         n_sellers = len(terms.sellers)
