@@ -1,18 +1,18 @@
 """Where credits are granted and used: an investment paid partly in compute on the investor's
-own cloud (docs/model.md, "Credits").
+own seller (docs/model.md, "Credits").
 
 * **Grant.** A tranche of a deal with ``credits: {on: azure, share: s}`` pays ``round(s * amount)``
   in credits and the rest in cash. No cash leaves the investor for the credits: they come from
-  the external ``credits_issued`` account into the lab's credit account ``<lab>@<cloud>``, with
+  the external ``credits_issued`` account into the lab's credit account ``<lab>@<seller>``, with
   the origin ``<investor>:credits``. They are not cash: the lab cannot spend them elsewhere,
   and tranche conditions on the lab's cash do not see them.
-* **Use.** At each step's end, before it pays anything in cash, the lab's compute at that cloud
+* **Use.** At each step's end, before it pays anything in cash, the lab's compute at that seller
   draws its credits: first the take-or-pay minimums of its contracts there, then its demand
-  there by provider share. Compute paid in credits ``C`` is revenue in kind for the cloud
-  (``<lab>@<cloud> -> cloud``, kind compute); the cloud's margin on it, ``round(margin * C)``, is
-  profit in kind to its owner; both are then redeemed (back to ``credits_issued``, kind
-  credit_use). The cloud pays its costs on it, ``C - round(margin * C)``, in cash as usual,
-  its own money drawn from ``funding`` (origin ``<cloud>:cash``), passed on to its cost sink
+  there by provider share. Compute paid in credits ``C`` is revenue in kind for the seller
+  (``<lab>@<seller> -> seller``, kind compute); the seller's margin on it,
+  ``round(margin * C)``, is profit in kind to its owner; both are then redeemed (back to ``credits_issued``, kind
+  credit_use). The seller pays its costs on it, ``C - round(margin * C)``, in cash as usual,
+  its own money drawn from ``funding`` (origin ``<seller>:cash``), passed on to its cost sink
   and routes (sim/model/kinds/seller.py). Credits are used at once, whatever the payment terms.
 """
 
