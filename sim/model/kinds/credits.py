@@ -7,13 +7,13 @@ own seller (docs/model.md, "Credits").
   the origin ``<investor>:credits``. They are not cash: the lab cannot spend them elsewhere,
   and tranche conditions on the lab's cash do not see them.
 * **Use.** At each step's end, before it pays anything in cash, the lab's compute at that seller
-  draws its credits: first the take-or-pay minimums of its contracts there, then its demand
-  there by provider share. Compute paid in credits ``C`` is revenue in kind for the seller
-  (``<lab>@<seller> -> seller``, kind compute); the seller's margin on it,
-  ``round(margin * C)``, is profit in kind to its owner; both are then redeemed (back to ``credits_issued``, kind
-  credit_use). The seller pays its costs on it, ``C - round(margin * C)``, in cash as usual,
-  its own money drawn from ``funding`` (origin ``<seller>:cash``), passed on to its cost sink
-  and routes (sim/model/kinds/seller.py). Credits are used at once, whatever the payment terms.
+  draws its credits: first the take-or-pay minimums of its contracts there, then its demand there
+  by provider share. Compute paid in credits ``C`` is revenue in kind for the seller
+  (``<lab>@<seller> -> seller``, kind compute); the seller's margin on it, ``round(margin * C)``,
+  is profit in kind to its owner; both are then redeemed (back to ``credits_issued``, kind
+  credit_use). The seller pays its costs on it, ``C - round(margin * C)``, in cash as usual, its
+  own money drawn from ``funding`` (origin ``<seller>:cash``), passed on to its cost sink and
+  routes (sim/model/kinds/seller.py). Credits are used at once, whatever the payment terms.
 """
 
 from __future__ import annotations
