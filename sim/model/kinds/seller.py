@@ -320,7 +320,7 @@ class Sellers:
             self.books.post(t, shape.legs, cents)
             return
         self.books.post(t, shape.legs, cents[shape.keep])
-        for i, pos, deal in shape.routed:
+        for i, pos, deal in shape.routed:  # seller i's cost: parts are [profit, cost] per seller
             self.pass_costs(t, pos, parts[2 * i + 1], deal, ahead)
 
 
