@@ -26,9 +26,7 @@ from matplotlib.colors import LinearSegmentedColormap
 
 from sim.analysis.metrics import TRACED as TRACED_METRICS
 from sim.analysis.result import inputs_hash
-from sim.errors import ScenarioError
 from sim.inputs.scenario import Scenario
-from sim.ranges.vary import Input, input_at
 from sim.runs.farm import SERIES_METRICS, read, read_metadata, series_investors, series_path
 from sim.views.charts.layout import (
     TICKS_ROOM,
@@ -67,14 +65,15 @@ LINE_LABELS = {  # sweep_line's lines, by the metric each draws
 class RangeRuns:
     """Many runs of one scenario file, read together: ``results`` a row per run (farm's file),
     ``scenario`` the first run's (names, labels, colours, the source line), ``varied`` the
-    input paths, ``kind`` ``"sweep"`` or ``"mc"``, ``series`` the series file (or None)."""
+    input paths, ``kind`` ``"sweep"`` or ``"mc"``, ``series`` the series file (or None),
+    ``kinds`` each varied path's kind of input (amount, share, integer, ...: how to show it)."""
 
     results: pd.DataFrame
     scenario: Scenario
     varied: tuple[str, ...]
     kind: str
     series: Path | None = None
-    inputs: dict[str, Input | None] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)
     seed: int | None = None  # a Monte Carlo's seed, from the file's metadata
 
     @property
@@ -95,25 +94,14 @@ def range_runs(
     """``RangeRuns`` from a results file (or frame) and the scenario its first run had."""
     from sim.inputs.loader import read_yaml
     from sim.inputs.resolved import resolved_yaml
+    from sim.ranges.vary import Template
 
     frame = read(results) if not isinstance(results, pd.DataFrame) else results
-    data = read_yaml(resolved_yaml(scenario), "<resolved>").data
-    inputs = {p: _input_of(data, p) for p in varied}
+    # each path's kind as sweeps read it (deals.N.amount is an amount), as farm typed its column
+    template = Template(read_yaml(resolved_yaml(scenario), "<resolved>"))
+    kinds = {p: template.kind(p) for p in varied}
     where = Path(series) if series is not None else None
-    return RangeRuns(frame, scenario, tuple(varied), kind, where, inputs)
-
-
-def _input_of(data: dict[str, Any], path: str) -> Input | None:
-    """What a varied path names, as sweeps read it (``deals.N.amount`` is an amount)."""
-    from sim.ranges.vary import _input
-
-    def fail(message: str) -> ScenarioError:
-        return ScenarioError(message)
-
-    try:
-        return _input(data, path, fail)
-    except ScenarioError:
-        return input_at(data, path.split("."))
+    return RangeRuns(frame, scenario, tuple(varied), kind, where, kinds)
 
 
 def read_ranges(path: str | os.PathLike[str], scenario: Scenario | None = None) -> RangeRuns:
@@ -181,8 +169,9 @@ def _input_name(path: str, s: Scenario) -> str:
     return path.replace("_", " ")
 
 
-def _show_input(value: Any, inp: Input | None) -> str:
-    kind = inp.kind if inp else None
+def show_input(value: Any, kind: str | None) -> str:
+    """A swept or drawn input's value in its own units (``35%``, ``$10.00B``) by its ``kind``
+    (``RangeRuns.kinds``), else as it is."""
     if kind == "share":
         return f"{float(value) * 100:.4g}%"
     if kind == "amount":
@@ -190,16 +179,16 @@ def _show_input(value: Any, inp: Input | None) -> str:
     return str(value)
 
 
-def _input_axis(ax: Axes, inp: Input | None, values: np.ndarray, axis: str = "x") -> None:
+def _input_axis(ax: Axes, kind: str | None, values: np.ndarray, axis: str = "x") -> None:
     target = ax.xaxis if axis == "x" else ax.yaxis
-    if inp is not None and inp.kind == "share":
+    if kind == "share":
         target.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v * 100:.4g}%"))
-    elif inp is not None and inp.kind == "amount":
+    elif kind == "amount":
         money_axis(ax, float(np.nanmax(np.abs(values))), axis=axis)
 
 
-def _numeric(inp: Input | None) -> bool:
-    return inp is not None and inp.kind in ("amount", "share", "integer")
+def _numeric(kind: str | None) -> bool:
+    return kind in ("amount", "share", "integer")
 
 
 def _money_pair(a: float, b: float) -> tuple[str, str]:
@@ -220,14 +209,14 @@ def sweep_line(runs: RangeRuns, *, size: Sequence[float] = SLIDE_SIZE) -> ChartF
     if len(runs.varied) != 1:
         raise ValueError(f"sweep_line draws a sweep over one input, got {len(runs.varied)}")
     s, path = runs.scenario, runs.varied[0]
-    inp = runs.inputs.get(path)
+    inp = runs.kinds.get(path)
     investors = series_investors(s) or list(s.investors)
     df = runs.results.sort_values(f"in:{path}", kind="stable")
     ok = df if "error" not in df.columns else df[df["error"].isna()]
     raw = df[f"in:{path}"].to_numpy()
     x = raw.astype(float) if _numeric(inp) else np.arange(len(df), dtype=float)
     name = _input_name(path, s)
-    lo, hi = _show_input(raw[0], inp), _show_input(raw[-1], inp)
+    lo, hi = show_input(raw[0], inp), show_input(raw[-1], inp)
 
     first = investors[0]
     who, clouds = (
@@ -337,7 +326,7 @@ def sweep_heatmap(
     s = runs.scenario
     investor = investor or (series_investors(s) or list(s.investors))[0]
     table = sweep_table(runs, metric, investor)
-    (pa, pb), (ia, ib) = runs.varied, (runs.inputs.get(p) for p in runs.varied)
+    (pa, pb), (ia, ib) = runs.varied, (runs.kinds.get(p) for p in runs.varied)
     na, nb = _input_name(pa, s), _input_name(pb, s)
     who, clouds = (
         _who(s, investor) if s.investors[investor].owns else (agent_label(s, investor), "")
@@ -350,8 +339,8 @@ def sweep_heatmap(
 
         def at(ij: tuple[Any, ...]) -> str:
             return (
-                f"{na} {_show_input(table.index[ij[0]], ia)}, "
-                f"{nb} {_show_input(table.columns[ij[1]], ib)}"
+                f"{na} {show_input(table.index[ij[0]], ia)}, "
+                f"{nb} {show_input(table.columns[ij[1]], ib)}"
             )
 
         big, small = float(grid[hi_at]), float(grid[lo_at])
@@ -414,8 +403,8 @@ def sweep_heatmap(
                         fontsize=font,
                         color="white" if dark else INK,
                     )
-        ax.set_xticks(range(cols), [_show_input(v, ib) for v in table.columns])
-        ax.set_yticks(range(rows), [_show_input(v, ia) for v in table.index])
+        ax.set_xticks(range(cols), [show_input(v, ib) for v in table.columns])
+        ax.set_yticks(range(rows), [show_input(v, ia) for v in table.index])
         ax.tick_params(length=0)
         ax.grid(False)
         for side in ("left", "bottom"):
