@@ -50,6 +50,7 @@ from sim.views.charts.style import (
     money_axis,
     money_unit,
     new_figure,
+    source_file,
     tint,
 )
 
@@ -134,7 +135,7 @@ def source_line(runs: RangeRuns) -> str:
     """The file, how many runs, and the first run's inputs hash: enough to redo the chart."""
     s = runs.scenario
     what = "sweep" if runs.kind == "sweep" else "Monte Carlo"
-    where = s.source or "a scenario built in Python"
+    where = source_file(s)
     return (
         f"Source: roundtrip {what} of {where}, {len(runs.results):,} runs "
         f"(first run's inputs {inputs_hash(s)}), {s.name!r}."
