@@ -33,7 +33,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 import pyarrow as pa
 
+from sim.analysis.metrics import DATES, INVESTOR_METRICS, LAB_DATES, LAB_METRICS, MONEY, Metrics
+from sim.errors import ScenarioError
+from sim.inputs.resolved import resolved_yaml_with_sources
+from sim.inputs.scenario import Scenario
 from sim.io import publish
+from sim.io.signals import held, published, raise_deferred
+from sim.model.books import KIND
 
 # what a caller of farm chooses a backend with (BACKENDS to max_workers), found here as well
 from sim.runs.backends import BACKENDS as BACKENDS
@@ -42,12 +48,6 @@ from sim.runs.backends import check_address as check_address
 from sim.runs.backends import check_workers as check_workers
 from sim.runs.backends import local_cluster as local_cluster
 from sim.runs.backends import max_workers as max_workers
-from sim.model.books import KIND
-from sim.errors import ScenarioError
-from sim.analysis.metrics import DATES, INVESTOR_METRICS, LAB_DATES, LAB_METRICS, MONEY, Metrics
-from sim.inputs.resolved import resolved_yaml_with_sources
-from sim.inputs.scenario import Scenario
-from sim.io.signals import held, published, raise_deferred
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -182,7 +182,9 @@ def _run_group(
 ) -> None:
     """Run the jobs ``ks`` (of one structure) as one batch into rows ``ks``; if the batch is
     refused, each alone."""
-    from sim.runs.runner import run_batch  # on a worker, the engine is imported with the first chunk
+    from sim.runs.runner import (
+        run_batch,
+    )  # on a worker, the engine is imported with the first chunk
 
     scenarios = [s for k in ks if (s := jobs[k][2]) is not None]
     # one structure: one calendar, the same investors with a twin
