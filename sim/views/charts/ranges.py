@@ -26,6 +26,7 @@ from matplotlib.colors import LinearSegmentedColormap
 
 from sim.analysis.metrics import TRACED as TRACED_METRICS
 from sim.analysis.result import inputs_hash
+from sim.inputs.names import input_name
 from sim.inputs.scenario import Scenario
 from sim.runs.farm import SERIES_METRICS, read, read_metadata, series_investors, series_path
 from sim.views.charts.layout import (
@@ -160,14 +161,12 @@ def _who(s: Scenario, investor: str) -> tuple[str, str]:
     return agent_label(s, investor), clouds
 
 
-def _input_name(path: str, s: Scenario) -> str:
-    """``agents.aws.margin`` -> ``AWS margin``; other paths as they are, spaced."""
-    parts = path.split(".")
-    if parts[0] == "agents" and parts[2:5] == ["spending", "compute", "providers"]:
-        return f"{agent_label(s, parts[1])}'s compute share at {agent_label(s, parts[5])}"
-    if parts[0] == "agents" and len(parts) > 2:
-        return f"{agent_label(s, parts[1])} {' '.join(parts[2:]).replace('_', ' ')}"
-    return path.replace("_", " ")
+def _in_sentence(path: str, s: Scenario) -> str:
+    """The input's human name (``sim.inputs.names.input_name``) as it reads inside a sentence:
+    "the discount rate", where the name alone starts "Discount rate"; agents and deals keep the
+    capital of their labels."""
+    name = input_name(s, path)
+    return name if path.split(".")[0] in ("agents", "deals") else name[:1].lower() + name[1:]
 
 
 def show_input(value: Any, kind: str | None) -> str:
@@ -215,10 +214,11 @@ def sweep_line(runs: RangeRuns, *, size: Sequence[float] = SLIDE_SIZE) -> ChartF
     df = runs.results.sort_values(f"in:{path}", kind="stable")
     raw = df[f"in:{path}"].to_numpy()
     x = raw.astype(float) if _numeric(kind) else np.arange(len(df), dtype=float)
-    name = _input_name(path, s)
+    name = input_name(s, path)
     errors = int(df["error"].notna().sum()) if "error" in df.columns else 0
     subtitle = (
-        f"Each point a run from {s.start:%b %Y} to {s.end:%b %Y} with {name} set as marked, "
+        f"Each point a run from {s.start:%b %Y} to {s.end:%b %Y} with "
+        f"{_in_sentence(path, s)} set as marked, "
         "against its twin without the investment (caused); right, on its own scale, the traced "
         "round trip: whose dollars came back."
         + (f" {errors} point(s) refused: not drawn." if errors else "")
@@ -252,7 +252,7 @@ def _sweep_line_title(runs: RangeRuns, first: str) -> str:
     """What the sweep shows for the first investor: how its caused revenue moves with the
     input, from the lowest point to the highest (or the profit, if the revenue does not)."""
     s, path = runs.scenario, runs.varied[0]
-    name = _input_name(path, s)
+    name = _in_sentence(path, s)
     raw = runs.results.sort_values(f"in:{path}", kind="stable")[f"in:{path}"].to_numpy()
     kind = runs.kinds.get(path)
     lo, hi = show_input(raw[0], kind), show_input(raw[-1], kind)
@@ -265,9 +265,8 @@ def _sweep_line_title(runs: RangeRuns, first: str) -> str:
     if len(rev) and _changes(rev[0], rev[-1]):
         way = "more" if rev[-1] > rev[0] else "less"
         a, b = _money_pair(rev[0], rev[-1])
-        the = "" if "'s " in name else "the "  # "the AWS margin", "OpenAI's compute share"
         return (
-            f"The higher {the}{name}, the {way} {clouds} revenue {who}'s investment causes: "
+            f"The higher the {name}, the {way} {clouds} revenue {who}'s investment causes: "
             f"{a} at {lo}, {b} at {hi}"
         )
     if len(rev):
@@ -343,7 +342,7 @@ def sweep_heatmap(
     investor = investor or (series_investors(s) or list(s.investors))[0]
     table = sweep_table(runs, metric, investor)
     (pa, pb), (ka, kb) = runs.varied, (runs.kinds.get(p) for p in runs.varied)
-    na, nb = _input_name(pa, s), _input_name(pb, s)
+    na, nb = input_name(s, pa), input_name(s, pb)
     who, clouds = (
         _who(s, investor) if s.investors[investor].owns else (agent_label(s, investor), "")
     )
@@ -361,7 +360,8 @@ def sweep_heatmap(
         + f", {s.start:%b %Y} to {s.end:%b %Y}, at each point of the grid; blank: refused."
     )
     colour = Palette.of(SimpleNamespace(scenario=s)).agent(investor)
-    title = _heatmap_title(table, (na, ka), (nb, kb), f"{who}'s {what}")
+    ta, tb = _in_sentence(pa, s), _in_sentence(pb, s)
+    title = _heatmap_title(table, (ta, ka), (tb, kb), f"{who}'s {what}")
     with house_style():
         fig, (ax,) = new_range_figure(runs, title, subtitle, size=size)
         cell_w, cell_h = _heatmap_cells(ax, table.to_numpy(float), colour, size)
@@ -484,7 +484,7 @@ def fan(
         )
     else:
         title = f"No Monte Carlo run of {s.name} ran: every draw was refused"
-    drawn = ", ".join(_input_name(p, s) for p in runs.varied) or "nothing"
+    drawn = "; ".join(_in_sentence(p, s) for p in runs.varied) or "nothing"
     subtitle = (
         f"Cumulative incremental {what} at the investor's clouds (each run against its twin "
         f"without the investment) over {len(runs.ok):,} runs drawing {drawn}: the median, "

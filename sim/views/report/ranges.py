@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import ScenarioError
+from sim.inputs.names import input_name
 from sim.inputs.scenario import Scenario
 from sim.views.charts.ranges import RANGE_CHARTS, RangeRuns, applicable, read_ranges, show_input
 from sim.views.charts.ranges import source_line as range_source
@@ -117,13 +118,13 @@ def _number(v: Any) -> float | None:
 
 
 def _point_table(runs: RangeRuns, investor: str) -> Table:
-    """A row per point of a sweep: the inputs (their last key), then the figures."""
-    inputs_header = ", ".join(p.rsplit(".", 1)[-1] for p in runs.varied)
+    """A row per point of a sweep: the inputs (by their human names), then the figures."""
+    inputs_header = "; ".join(input_name(runs.scenario, p) for p in runs.varied)
     header = (inputs_header, "incremental revenue", "incremental profit", "net cost",
               "round-trip ratio (traced)")  # fmt: skip
     rows: list[tuple[str, ...]] = []
     for _, row in runs.results.iterrows():
-        inputs = ", ".join(_shown(row[f"in:{p}"], runs, p) for p in runs.varied)
+        inputs = "; ".join(_shown(row[f"in:{p}"], runs, p) for p in runs.varied)
         if isinstance(row.get("error"), str):
             rows.append((inputs, "failed", "", "", ""))
             continue
@@ -175,8 +176,8 @@ def _sweep_points(runs: RangeRuns, investor: str, what: str, clouds: str) -> lis
     def at(metric: str, pick: str) -> tuple[str, str]:
         column = ok[f"{investor}.{metric}"].astype(float).to_numpy()
         row = ok.iloc[int(column.argmin() if pick == "min" else column.argmax())]
-        where = ", ".join(
-            f"{p.rsplit('.', 1)[-1]} {_shown(row[f'in:{p}'], runs, p)}" for p in runs.varied
+        where = "; ".join(
+            f"{input_name(runs.scenario, p)} {_shown(row[f'in:{p}'], runs, p)}" for p in runs.varied
         )
         fmt = percent if metric == "round_trip_ratio" else money
         return fmt(_number(row[f"{investor}.{metric}"])), where
@@ -212,7 +213,8 @@ def range_content(runs: RangeRuns, meta: dict[str, Any] | None = None) -> RangeC
     errors = int(r["error"].notna().sum()) if "error" in r.columns else 0
     seed = f", seed {runs.seed}" if runs.kind == "mc" and runs.seed is not None else ""
     varied = Table(
-        ("input", "values"), tuple((p, _values(runs, p)) for p in runs.varied) or (("none", ""),)
+        ("input", "values"),
+        tuple((input_name(s, p), _values(runs, p)) for p in runs.varied) or (("none", ""),),
     )
     figures = []
     for investor in _owners(s):
