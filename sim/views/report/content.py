@@ -21,15 +21,11 @@ from matplotlib.figure import Figure
 from sim.analysis.matrices import Matrix
 from sim.analysis.result import RunLike
 from sim.inputs.scenario import Scenario
+from sim.inputs.specs import input_at
 from sim.inputs.units import format_dollars
 from sim.model.kernels import Cents
 from sim.views.charts.series import investor_flows
 from sim.views.charts.style import source_line
-
-# Keys of the resolved inputs that hold dollars, and those that hold fractions (besides the shares
-# under a lab's compute providers): how the assumptions table writes their values.
-_MONEY_KEYS = {"cash", "annual", "pre_money", "round_size", "amount", "total"}
-_SHARE_KEYS = {"growth", "margin"}
 
 ASSUMPTIONS_NOTE = (
     "Every input of the run after defaults and overrides, as --set names it, with the comment "
@@ -529,29 +525,35 @@ def assumptions(scenario: Scenario) -> tuple[Assumption, ...]:
             for i, v in enumerate(value):
                 walk(v, (*path, str(i)))
         else:
-            rows.append(_assumption(scenario.comments, path, value))
+            rows.append(_assumption(scenario, path, value))
 
     walk(scenario.resolved, ())
     return tuple(rows)
 
 
-def _assumption(comments: dict[str, str], path: tuple[str, ...], value: Any) -> Assumption:
+def _assumption(scenario: Scenario, path: tuple[str, ...], value: Any) -> Assumption:
+    """One leaf input, its value written by its declared kind (sim.inputs.values), with its
+    comment or the nearest holding item's."""
+    comments = scenario.comments
     dotted = ".".join(path)
+    declared = input_at(scenario.resolved, path)
+    shown = format_input(value, declared.kind if declared else None)
     own = [comments[dotted]] if dotted in comments else []
     if isinstance(value, list):  # a list of names: comments written beside its items
         own += [comments[f"{dotted}.{i}"] for i in range(len(value)) if f"{dotted}.{i}" in comments]
     if own:
-        return Assumption(dotted, format_input(path, value), " ".join(own), dotted)
+        return Assumption(dotted, shown, " ".join(own), dotted)
     for n in range(len(path) - 1, 0, -1):
         parent = ".".join(path[:n])
         if parent in comments:
-            return Assumption(dotted, format_input(path, value), comments[parent], parent)
-    return Assumption(dotted, format_input(path, value))
+            return Assumption(dotted, shown, comments[parent], parent)
+    return Assumption(dotted, shown)
 
 
-def format_input(path: Sequence[str], value: Any) -> str:
-    """An input as a reader would write it: ``$730B``, ``35%``, ``2026-03-01``, ``aws, gcp``."""
-    key = path[-1] if path else ""
+def format_input(value: Any, kind: str | None = None) -> str:
+    """An input's resolved value as a reader would write it, by its declared ``kind``
+    (``sim.inputs.values.Declared.kind``): an amount ``$730B``, a share ``35%``, a date
+    ``2026-03-01``, a list ``aws, gcp``; anything else as it is."""
     if value is None:
         return "none"
     if isinstance(value, bool):
@@ -559,11 +561,10 @@ def format_input(path: Sequence[str], value: Any) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, list | dict):
-        return ", ".join(format_input(path, v) for v in value) or "none"
-    if key in _MONEY_KEYS and isinstance(value, int | str):
+        return ", ".join(format_input(v, kind) for v in value) or "none"
+    if kind == "amount" and isinstance(value, int | str):
         return _input_dollars(Decimal(str(value)))
-    shares = key in _SHARE_KEYS or tuple(path[-3:-1]) == ("compute", "providers")
-    if shares and isinstance(value, int | float):
+    if kind == "share" and isinstance(value, int | float):
         return f"{Decimal(repr(float(value))) * 100:f}".rstrip("0").rstrip(".") + "%"
     return str(value) if value != "" else "(empty)"
 
