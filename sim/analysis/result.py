@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
@@ -90,10 +90,20 @@ PATH_LABELS = {
 }
 
 
+def money(dollars: float | None) -> str:
+    """Dollars as the summary and the reports write them (``$50.00B``), ``n/a`` for a figure a
+    run lacks."""
+    return "n/a" if dollars is None else format_dollars(dollars * 100)
+
+
+def percent(fraction: float | None, digits: int = 1) -> str:
+    """A fraction as a percentage (``12.3%``), ``n/a`` for a figure a run lacks."""
+    return "n/a" if fraction is None else f"{fraction:.{digits}%}"
+
+
 def _caused_lines(
     m: dict[str, Any],
     suffix: str,
-    money: Callable[[float | None], str],
     rate: str,
     word: str,
     by_path: bool = False,
@@ -142,14 +152,6 @@ def _caused_lines(
     ]
 
 
-def _money(v: float | None) -> str:
-    return "n/a" if v is None else format_dollars(v * 100)
-
-
-def _pct(v: float | None) -> str:
-    return "n/a" if v is None else f"{v:.1%}"
-
-
 def _by_path(s: Scenario) -> bool:
     """With vendors or routed costs, money can come back by more than one path: say which."""
     return any(c.kind == "vendor" or c.costs for c in s.clouds.values())
@@ -181,26 +183,26 @@ def _investor_lines(s: Scenario, inv: str, m: dict[str, Any]) -> list[str]:
         return [
             "",
             f"Investor {inv} (owns {clouds}): no investment in this file",
-            f"  sales into what it owns  {_money(m['spend_on_own_cloud']):>12}"
+            f"  sales into what it owns  {money(m['spend_on_own_cloud']):>12}"
             "   from every lab, all origins",
-            f"  profit on them           {_money(m['relationship_profit']):>12}",
+            f"  profit on them           {money(m['relationship_profit']):>12}",
         ]
     stake = _stake_text(s, inv, m)
-    invested = _money(m["invested"])
+    invested = money(m["invested"])
     if m["announced"] != m["invested"]:
-        invested += f" of {_money(m['announced'])} announced"
+        invested += f" of {money(m['announced'])} announced"
     lines = [
         "",
         f"Investor {inv} (owns {clouds}), in {labs}",
         f"  invested                 {invested:>12}"
         + (f"   stake {stake}" if stake else "")
-        + (f"   {_money(m['invested_credits'])} of it in credits" if m["invested_credits"] else ""),
+        + (f"   {money(m['invested_credits'])} of it in credits" if m["invested_credits"] else ""),
     ]
     if m["stake_value"] is not None:
         lines += [
-            f"  stake value              {_money(m['stake_value']):>12}"
+            f"  stake value              {money(m['stake_value']):>12}"
             "   the stake at the lab's latest post-money",
-            f"  share of the lab result  {_money(m['equity_share_of_result']):>12}"
+            f"  share of the lab result  {money(m['equity_share_of_result']):>12}"
             "   stake x the lab's net result (equity method)",
         ]
     if not owns and not m["revenue_share"]:  # nothing comes back to it
@@ -226,11 +228,11 @@ def _caused_section(s: Scenario, inv: str, m: dict[str, Any]) -> list[str]:
             f"({', '.join(tied)}):\n  this run against a twin without them"
         )
     word = s.post_money_word(inv)
-    lines = [head, *_caused_lines(m, "", _money, rate, word, multi)]
+    lines = [head, *_caused_lines(m, "", rate, word, multi)]
     if tied:
         lines += [
             "  The investment alone: a twin that keeps the contracts that came with it",
-            *_caused_lines(m, "_investment_only", _money, rate, word, multi),
+            *_caused_lines(m, "_investment_only", rate, word, multi),
         ]
     return lines
 
@@ -239,28 +241,28 @@ def _traced_lines(m: dict[str, Any], multi: bool) -> list[str]:
     """Whose dollars came back: the traced figures of one investor."""
     return [
         "  Whose dollars came back (traced through the ledger; not an effect)",
-        f"    spend on own cloud     {_money(m['spend_on_own_cloud']):>12}",
-        f"    round trip             {_money(m['round_trip']):>12}"
-        f"   {_pct(m['round_trip_ratio'])} of invested",
+        f"    spend on own cloud     {money(m['spend_on_own_cloud']):>12}",
+        f"    round trip             {money(m['round_trip']):>12}"
+        f"   {percent(m['round_trip_ratio'])} of invested",
         *(
-            f"      {label:<20} {_money(m[f'round_trip_{p}']):>12}"
+            f"      {label:<20} {money(m[f'round_trip_{p}']):>12}"
             for p, label in PATH_LABELS.items()
             if multi
         ),
-        f"    circular revenue share {_pct(m['circular_revenue_share']):>12}   of own-cloud spend",
+        f"    circular revenue share {percent(m['circular_revenue_share']):>12}"
+        "   of own-cloud spend",
         *(
             [
-                f"    credits consumed       {_money(m['credits_consumed']):>12}"
+                f"    credits consumed       {money(m['credits_consumed']):>12}"
                 "   compute paid in its credits: in kind, not cash",
-                f"      profit in kind       {_money(m['profit_in_kind']):>12}"
-                "   its margin on them",
+                f"      profit in kind       {money(m['profit_in_kind']):>12}   its margin on them",
             ]
             if m["invested_credits"] or m["credits_consumed"]
             else []
         ),
-        f"    relationship profit    {_money(m['relationship_profit']):>12}"
+        f"    relationship profit    {money(m['relationship_profit']):>12}"
         "   from the lab, with or without the investment",
-        f"      on its own dollars   {_money(m['round_trip_profit']):>12}",
+        f"      on its own dollars   {money(m['round_trip_profit']):>12}",
     ]
 
 
@@ -269,10 +271,10 @@ def _lab_lines(s: Scenario, lab: str, m: dict[str, Any]) -> list[str]:
     lines = [
         "",
         f"Lab {lab}",
-        f"  revenue                  {_money(m['revenue']):>12}",
-        f"  compute spend            {_money(m['compute_spend']):>12}",
-        f"  unmet compute            {_money(m['unmet_compute']):>12}",
-        f"  cash at end              {_money(m['cash_end']):>12}",
+        f"  revenue                  {money(m['revenue']):>12}",
+        f"  compute spend            {money(m['compute_spend']):>12}",
+        f"  unmet compute            {money(m['unmet_compute']):>12}",
+        f"  cash at end              {money(m['cash_end']):>12}",
         f"  cash runs out            {m['cash_out_date'] or 'never':>12}",
     ]
     fin = s.labs[lab].financing
@@ -280,13 +282,13 @@ def _lab_lines(s: Scenario, lab: str, m: dict[str, Any]) -> list[str]:
         first = m["first_raise_date"]
         label = f"raised ({fin.kind})"
         lines.append(
-            f"  {label:<25}{_money(m['raised']):>12}   from {fin.source}"
+            f"  {label:<25}{money(m['raised']):>12}   from {fin.source}"
             + (f", first on {first}" if first else ", never needed")
         )
         if fin.kind == "debt":
             lines += [
-                f"  interest paid            {_money(m['interest_paid']):>12}",
-                f"  debt outstanding         {_money(m['debt_outstanding']):>12}",
+                f"  interest paid            {money(m['interest_paid']):>12}",
+                f"  debt outstanding         {money(m['debt_outstanding']):>12}",
             ]
     return lines
 

@@ -19,10 +19,9 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from sim.analysis.matrices import Matrix
-from sim.analysis.result import RunLike
+from sim.analysis.result import RunLike, money, percent
 from sim.inputs.scenario import Scenario
 from sim.inputs.specs import input_at
-from sim.inputs.units import format_dollars
 from sim.model.kernels import Cents
 from sim.views.charts.series import investor_flows
 from sim.views.charts.style import source_line
@@ -159,16 +158,6 @@ def question(scenario: Scenario) -> str:
         f"What did {what} add to the revenue and profit of their own clouds, what do the stakes "
         "cost net of that, and whose dollars came back?"
     )
-
-
-def money(dollars: float | None) -> str:
-    """Dollars as the report writes them (``$50.00B``), ``n/a`` for a figure a run lacks."""
-    return "n/a" if dollars is None else format_dollars(dollars * 100)
-
-
-def percent(fraction: float | None, digits: int = 1) -> str:
-    """A fraction as a percentage (``12.3%``), ``n/a`` for a figure a run lacks."""
-    return "n/a" if fraction is None else f"{fraction:.{digits}%}"
 
 
 def _stake(fraction: float | None) -> str:
