@@ -154,7 +154,7 @@ def _caused_lines(
 
 def _by_path(s: Scenario) -> bool:
     """With vendors or routed costs, money can come back by more than one path: say which."""
-    return any(c.kind == "vendor" or c.costs for c in s.clouds.values())
+    return any(c.kind == "vendor" or c.costs for c in s.sellers.values())
 
 
 def _stake_text(s: Scenario, inv: str, m: dict[str, Any]) -> str:

@@ -457,12 +457,12 @@ def _build_plan(scenarios: list[Scenario]) -> Plan:
     days = np.array([(d - start).days for d in grid], dtype=np.int64)
     years = np.array([year_fraction(start, d) for d in grid], dtype=np.float64)
     labs = {name: _lab_plan(name, [s.labs[name] for s in scenarios], years) for name in first.labs}
-    sellers = list(first.clouds)
-    margins = np.array([[s.clouds[c].margin for s in scenarios] for c in sellers]).reshape(
+    sellers = list(first.sellers)
+    margins = np.array([[s.sellers[c].margin for s in scenarios] for c in sellers]).reshape(
         len(sellers), len(scenarios)
     )
     seller_opening = np.array(
-        [[s.clouds[c].cash for s in scenarios] for c in sellers], dtype=np.int64
+        [[s.sellers[c].cash for s in scenarios] for c in sellers], dtype=np.int64
     ).reshape(len(sellers), len(scenarios))
     contracts = [
         ContractPlan(
@@ -486,7 +486,7 @@ def _build_plan(scenarios: list[Scenario]) -> Plan:
         margins=margins,
         seller_opening=seller_opening,
         owner={c: first.owner_of(c) for c in sellers},
-        seller_kind={c: first.clouds[c].kind for c in sellers},
+        seller_kind={c: first.sellers[c].kind for c in sellers},
         revenue_shares=[_revenue_share(scenarios, k) for k in range(len(first.revenue_shares))],
         routes=_routes(scenarios, sellers),
         contracts=contracts,
@@ -571,14 +571,14 @@ def _routes(scenarios: list[Scenario], sellers: list[str]) -> dict[str, list[Rou
         c: [
             RoutePlan(
                 to,
-                np.array([s.clouds[c].costs[to].share for s in scenarios], dtype=np.float64),
+                np.array([s.sellers[c].costs[to].share for s in scenarios], dtype=np.float64),
                 r.lag,
                 r.lead,
             )
-            for to, r in first.clouds[c].costs.items()
+            for to, r in first.sellers[c].costs.items()
         ]
         for c in sellers
-        if first.clouds[c].costs
+        if first.sellers[c].costs
     }
 
 

@@ -111,7 +111,7 @@ class Explorer:
         self.defaults = {
             "share": float(providers[self.cloud]),
             "amount": d.total / 1e11,  # cents -> $B
-            "margin": float(s.clouds[self.cloud].margin),
+            "margin": float(s.sellers[self.cloud].margin),
             "growth": float(s.labs[self.lab].revenue.growth),
             "discount_rate": float(s.discount_rate),
         }

@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 import simpy
 
-from sim.inputs.schema import CloudModel, VendorModel
+from sim.inputs.models import CloudModel, VendorModel
 from sim.inputs.units import Duration
 from sim.model.books import Cents, Legs, repair
 from sim.model.clock import DUE, At

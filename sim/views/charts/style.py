@@ -235,7 +235,7 @@ class Palette:
             colours[name] = next(queue)
         for name in s.labs:
             colours[name] = next(queue)
-        for name in s.clouds:
+        for name in s.sellers:
             owner = s.owner_of(name)
             colours[name] = tint(colours[owner], 0.45) if owner else next(queue)
         for name in EXTERNAL_ACCOUNTS:
