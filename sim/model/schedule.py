@@ -28,11 +28,7 @@ from sim.inputs.schema import (
     TrancheModel,
 )
 from sim.inputs.units import Duration, year_fraction
-
-# det_expm1 and det_log1p are read from here by sim/analysis/metrics.py and
-# sim/views/charts/series.py until they import them from sim.model.accrual, where they live
 from sim.model.accrual import contract_minimum, det_expm1, flow_columns
-from sim.model.accrual import det_log1p as det_log1p
 from sim.model.kernels import Cents, Floats
 
 EXTERNAL_ACCOUNTS = ("customers", "suppliers", "cloud_costs", "other_compute", "funding")
