@@ -36,7 +36,7 @@ from sim.inputs.units import (
 from sim.inputs.values import did_you_mean
 
 # A contract's schedule must add up to less than 2**52 cents (~$45T), the range of exact cents, as
-# a flow's cumulative amount must (sim.model.schedule.flow_cents).
+# a flow's cumulative amount must (sim.model.accrual.flow_cents).
 MAX_CONTRACT_CENTS = 2**52
 
 

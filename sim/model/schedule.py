@@ -201,7 +201,7 @@ def structure(s: Scenario, memo: dict[int, object] | None = None) -> tuple[objec
     """What must be equal across the runs of one batch (values may differ, shapes may not): the
     calendar, and each agent's and each deal's shape (``_agent_shape``, ``_deal_shape``).
     ``memo`` keeps each part's shape by object while a batch is planned: its runs share the
-    agents and deals they do not vary (sim.inputs.schema._resolve)."""
+    agents and deals they do not vary (sim.inputs.schema.resolve)."""
     memo = {} if memo is None else memo
 
     def shape(part: Any, make: Callable[[Any], object]) -> object:
