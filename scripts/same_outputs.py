@@ -5,7 +5,9 @@ Why: issue 17 ("One place for each rule") redesigns the package (layout, inputs,
 the caused rule) and must show that what a run computes did not change. For every
 scenarios/*.yaml and every YAML file committed under tests/, this runs
 ``python -m sim run FILE --out DIR`` twice, with PYTHONPATH at a temporary ``git worktree`` of
-the base commit and at this tree, and compares metrics.json byte for byte and the inputs hash
+the base commit and at this tree (and so for every scenario written inline in a test: a string
+constant of tests/*.py holding ``agents:``, run from a file of its own), and compares
+metrics.json byte for byte and the inputs hash
 (the summary header's ``inputs <hash>`` line and the run folder's ``.roundtrip-run``). Both runs
 read the same files, from this tree. A file both trees refuse the same way (exit code and last
 line of the error) counts as the same. One line per file; exit 1 if any differs.
@@ -16,6 +18,7 @@ line of the error) counts as the same. One line per file; exit 1 if any differs.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import re
@@ -39,6 +42,21 @@ def scenario_files() -> list[str]:
         check=True,
     ).stdout.split()
     return sorted(p.relative_to(ROOT).as_posix() for p in ROOT.glob("scenarios/*.yaml")) + tests
+
+
+def inline_scenarios(folder: Path) -> list[tuple[str, str]]:
+    """The scenarios written inline in the tests (a string constant holding ``agents:`` on a line
+    of its own), each saved to a file in ``folder``: (where it is written, the file)."""
+    found = []
+    for test in sorted((ROOT / "tests").glob("test_*.py")):
+        for node in ast.walk(ast.parse(test.read_text(encoding="utf-8"))):
+            text = node.value if isinstance(node, ast.Constant) else None
+            if isinstance(text, str) and "\nagents:" in f"\n{text}":
+                where = f"tests/{test.name}:{node.lineno}"
+                path = folder / f"{test.stem}_{node.lineno}.yaml"
+                path.write_text(text, encoding="utf-8")
+                found.append((where, str(path)))
+    return found
 
 
 def run(code: Path, file: str, out: Path) -> dict[str, Any]:
@@ -114,15 +132,20 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run(
             [*git, "add", "--detach", str(tree), args.base], check=True, capture_output=True
         )
+        inline = Path(tmp) / "inline"
+        inline.mkdir()
         try:
-            for k, file in enumerate(scenario_files()):
+            files = [(f, f) for f in scenario_files()] + inline_scenarios(inline)
+            for k, (where, file) in enumerate(files):
                 runs = [
                     run(code, file, Path(tmp) / f"{k}-{side}")
                     for side, code in (("base", tree), ("now", ROOT))
                 ]
                 why = compare(*runs)
                 differ += why is not None
-                print(f"{file}: {'same' if why is None else 'differs, ' + why}", flush=True)
+                refused = runs[0]["exit"] != 0 and why is None
+                said = "same" + (f" (both refuse it: {runs[0]['error']})" if refused else "")
+                print(f"{where}: {said if why is None else 'differs, ' + why}", flush=True)
         finally:
             subprocess.run([*git, "remove", "--force", str(tree)], check=False, capture_output=True)
     print(f"{differ} differ" if differ else f"all the same as {args.base}")
