@@ -13,21 +13,16 @@ notebook could not get from the Python API.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from sim.errors import ClusterError, RoundtripError, ScenarioError
 from sim.io import signals
 from sim.io.signals import Interrupted
-
-if TYPE_CHECKING:
-    from sim.ranges.vary import Points
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_CLUSTER = 0, 1, 2, 3
 EXIT_PIPE = 128 + 13  # SIGPIPE's; SIGINT's and SIGTERM's are sim.io.signals.exit_code's
@@ -86,16 +81,34 @@ def cli() -> None:
 
 
 def _load(scenario: Path, overrides: tuple[str, ...]) -> Any:
-    """The scenario ``run``, ``validate`` and ``report`` read: a file with a sweep or
-    distributions is read at the sweep's first point and the distributions' medians, and the
-    command says so on stderr (stdout stays the summary or the JSON)."""
-    from sim.ranges.vary import describe, load_template
+    """The scenario ``run``, ``validate`` and ``report`` read (``sim.runs.single.read_one``:
+    a file with ranges at its first point, said on stderr; stdout stays the summary or JSON)."""
+    from sim.runs.single import read_one
 
-    template = load_template(scenario, list(overrides))
-    note = describe(template)
-    if note:
-        click.echo(f"note: {scenario}: {note}; roundtrip sweep / mc run them all", err=True)
-    return template.derive()
+    return read_one(scenario, overrides, say=_note)
+
+
+def _note(line: str) -> None:
+    click.echo(line, err=True)
+
+
+def _study(call: Any, *args: Any, **options: Any) -> Any:
+    """Call a study of sim.runs.studies; options that do not go together are a usage error."""
+    from sim.runs.single import UsageError
+
+    try:
+        return call(*args, **options)
+    except UsageError as e:
+        raise click.UsageError(str(e)) from None
+
+
+def _views(formats: tuple[str, ...] | None) -> Any:
+    """The chart functions a study draws with, when charts are asked for (matplotlib)."""
+    if not formats:
+        return None
+    from sim.views import charts
+
+    return charts
 
 
 @cli.command()
@@ -152,7 +165,6 @@ def validate(scenario: Path, overrides: tuple[str, ...]) -> None:
 @click.option("--dpi", type=int, help="Resolution of PNG charts, dots per inch (default 150).")
 @click.option(
     "--matrices",
-    "with_matrices",
     is_flag=True,
     help="Also write the accounting matrices into the run folder: transaction_flows.csv, "
     "balance_sheet.csv, consolidated_flows.csv (dollars to the cent; docs/matrices.md), and "
@@ -164,17 +176,7 @@ def validate(scenario: Path, overrides: tuple[str, ...]) -> None:
     help="Replace the run folder even if it holds another run (never a folder holding files "
     "roundtrip did not write).",
 )
-def run(
-    scenario: Path,
-    out: Path | None,
-    overrides: tuple[str, ...],
-    as_json: bool,
-    chart_formats: tuple[str, ...] | None,
-    chart_size: tuple[float, float] | None,
-    dpi: int | None,
-    force: bool,
-    with_matrices: bool,
-) -> None:
+def run(scenario: Path, **options: Any) -> None:
     """Run a scenario, print its summary and write its run folder.
 
     The run folder is runs/<file name>, or with --set runs/<file name>-<inputs hash> so that a
@@ -182,50 +184,37 @@ def run(
     nothing else is in, and only the same run: the file run again, or the same inputs (with
     --force, any run).
     """
-    import sim
-    from sim.analysis.result import inputs_hash
-    from sim.io.output import RUN_FILES, check_writable, default_run_dir, reserve, write_run
+    from sim.io.output import MATRIX_FILES, RUN_FILES
+    from sim.runs.single import run_folder
 
-    if (chart_size or dpi is not None) and not chart_formats:
-        raise click.UsageError(
-            "--chart-size and --dpi apply to charts: add --charts png (or svg, pdf)"
-        )
-    draw = None
-    if chart_formats:
-        from sim.views.charts import render
-
-        size, dots = _chart_dpi(dpi, chart_size, "--dpi")
-
-        def draw(tmp: Path) -> None:  # inside the run folder's atomic write: all or nothing
-            render(result, tmp / "charts", chart_formats, size=size, dpi=dots)
-
-    s = _load(scenario, overrides)
-    own_folder = out is None and bool(overrides)  # a what-if never replaces the plain run
-    out = out or default_run_dir(scenario, inputs_hash(s) if overrides else None)
-    with reserve(out):  # from the check to the publish, no other roundtrip writes it
-        check_writable(out, s, overrides=overrides, force=force)  # before the run, not after
-        result = sim.run(s)
-        extra = draw
-        if with_matrices:
-            from sim.io.output import MATRIX_FILES, write_matrices
-
-            def extra(tmp: Path) -> None:  # the charts and the matrices, in one atomic write
-                if draw is not None:
-                    draw(tmp)
-                write_matrices(result, tmp)
-
-        write_run(result, out, extra, overrides=overrides, force=force)
+    formats, matrices, as_json = options["chart_formats"], options["matrices"], options["as_json"]
+    if formats:  # a dpi past the pixels a side is --dpi's error, before anything
+        _chart_dpi(options["dpi"], options["chart_size"], "--dpi")
+    done = _study(
+        run_folder,
+        scenario,
+        options["overrides"],
+        out=options["out"],
+        charts=formats,
+        chart_size=options["chart_size"],
+        dpi=options["dpi"],
+        matrices=matrices,
+        force=options["force"],
+        views=_views(formats),
+        say=_note,
+    )
     signals.ignore()  # the run folder is in place: the command completes from here
+    result = done.result
     click.echo(result.to_json() if as_json else result.summary())
-    if with_matrices and not as_json:
+    if matrices and not as_json:
         click.echo("\n" + result.cycles_summary())
     if not as_json:
         click.echo(
-            f"\nWrote {out}/"
-            + (" (--set gives a what-if a folder of its own)" if own_folder else "")
+            f"\nWrote {done.out}/"
+            + (" (--set gives a what-if a folder of its own)" if done.own_folder else "")
             + f": {', '.join(RUN_FILES)}"
-            + (f", charts/ ({', '.join(chart_formats)})" if chart_formats else "")
-            + (f", {', '.join(MATRIX_FILES)}" if with_matrices else "")
+            + (f", charts/ ({', '.join(formats)})" if formats else "")
+            + (f", {', '.join(MATRIX_FILES)}" if matrices else "")
         )
 
 
@@ -429,148 +418,23 @@ _farm_options = [
 ]
 
 
-class _Charts:
-    """What --charts, --chart-size and --dpi asked for, checked before anything runs."""
-
-    def __init__(
-        self, formats: tuple[str, ...] | None, size: tuple[float, float] | None, dpi: int | None
-    ) -> None:
-        self.formats = formats
-        if formats is None and (size is not None or dpi is not None):
-            raise click.UsageError(
-                "--chart-size and --dpi apply to charts: add --charts png (or svg, pdf)"
-            )
-        self.size, self.dpi = _chart_dpi(dpi, size, "--dpi") if formats else ((0.0, 0.0), 0)
-
-
 def _farm_command(f: Any) -> Any:
     for option in reversed(_farm_options):
         f = option(f)
     return _set_option(_vary_option(f))
 
 
-def _farm_out(
-    kind: str,
-    scenario: Path,
-    jobs: Points,
-    out: Path | None,
-    scheduler: str | None,
-    workers: int | None,
-    connect_timeout: int,
-    chunk_runs: int,
-    seed: int | None,
-    charts: _Charts,
-) -> None:
-    """Run ``jobs`` (inputs, a point of the template made on the worker; made one at a time
-    as they are sent) through sim.runs.farm and print the percentiles of the
-    figures a user reads first: what the investment caused, then the traced round trip; with
-    --charts, draw the range charts that apply into ``<out stem>.charts/``."""
-    from sim.ranges.vary import first_point
-    from sim.runs.farm import farm, percentiles
+def _ranges(call: Any, kind: str, scenario: Path, out: Path | None, **options: Any) -> None:
+    """Run a sweep or Monte Carlo (sim.runs.studies) and print what it found and wrote."""
+    from sim.runs.studies import default_out, ranges_lines
 
-    if workers is not None and scheduler != "local":
-        raise click.UsageError(
-            "--workers sets the workers of a local cluster: add --scheduler local (a scheduler "
-            "at an address has workers of its own)"
-        )
-    template = jobs.template
-    base = first_point(template)[1]  # the file's scenario, at the sweep's first point
-    # a point standing for them all is made here (a grid's first, the medians of draws): a spec
-    # that names a whole agent, or a range that starts out of bounds, is refused before any run
-    jobs.check()
-    out = out or Path("runs") / f"{scenario.stem}.{kind}.parquet"
-    backend = "local" if scheduler is None else "dask-local" if scheduler == "local" else scheduler
-    varied = sorted(jobs.varied)
-    drawn: list[Path] = []
-    with contextlib.ExitStack() as claimed:
-        if charts.formats:  # the charts' folder too is checked and claimed before the runs
-            from sim.io.output import check_folder, reserve, write_atomically
-
-            folder = Path(os.path.abspath(out)).with_name(f"{out.stem}.charts")
-            about = {"kind": "range charts", "scenario": str(folder.with_name(out.name))}
-            claimed.enter_context(reserve(folder))
-            check_folder(folder, about, force=False, can_force=False)
-        done = farm(
-            ((k, inputs, s) for k, (inputs, s) in enumerate(jobs)),
-            out,
-            backend=backend,
-            workers=workers,
-            chunk_runs=chunk_runs,
-            seed=seed,
-            varied=varied,
-            scenario=base,
-            total=len(jobs),
-            kind=kind,
-            connect_timeout=connect_timeout,
-        )
-        if charts.formats:
-            from sim.views.charts import applicable, render_ranges
-            from sim.views.charts.ranges import range_runs
-
-            runs = range_runs(done.path, base, varied=varied, kind=kind, series=done.series)
-            formats = charts.formats or ()
-            if applicable(runs):
-
-                def fill(tmp: Path) -> None:
-                    size, dpi = charts.size, charts.dpi
-                    drawn.extend(render_ranges(runs, tmp, formats, size=size, dpi=dpi))
-
-                write_atomically(folder, fill, about=about)
-    signals.ignore()
-    first = base
-    owners = [i for i, inv in first.investors.items() if inv.owns] or list(first.investors)
-    names = [
-        f"{inv}.{m}"
-        for inv in owners
-        for m in ("incremental_revenue", "incremental_profit", "net_cost", "round_trip_ratio")
-    ]
-    click.echo(f"{done.runs:,} runs of {first.name!r}, {done.errors:,} with an error")
-    if done.errors:
-        import pyarrow.parquet as pq
-
-        rows = pq.read_table(done.path, columns=["run_id", "error"]).to_pylist()
-        failed = [r for r in rows if r["error"] is not None]
-        for r in failed[:3]:
-            click.echo(f"  run {r['run_id']}: {r['error']}", err=True)
-        if len(failed) > 3:
-            click.echo(f"  ... and {len(failed) - 3:,} more (the error column)", err=True)
-    if kind == "sweep" and done.runs <= 30:  # a row per point of the grid
-        from sim.runs.farm import read
-
-        rows = read(done.path)
-        table = rows.set_index([f"in:{v}" for v in varied])[names]
-        table.index.names = varied
-    else:
-        click.echo("percentiles over the runs:")
-        table = percentiles(done.path, names)
-    click.echo(_figures(table).to_string())
-    click.echo(f"\nWrote {done.path}: a row per run, its inputs (in:<path>) and every metric.")
-    click.echo(f"Wrote {done.series}: per run, date and investor, what was caused so far.")
-    if charts.formats:
-        folder = done.path.with_name(f"{done.path.stem}.charts")
-        click.echo(
-            f"Wrote {folder}/: {', '.join(p.name for p in drawn)}"
-            if drawn
-            else f"No chart applies to a {kind} over {len(varied)} inputs: none drawn."
-        )
-
-
-def _figures(table: Any) -> Any:
-    """Money columns (or rows) in $B with two decimals, ratios in %, for the terminal."""
-
-    def show(name: str, v: Any) -> str:
-        if v is None or v != v:
-            return "n/a"
-        return f"{v:.1%}" if name.endswith("_ratio") else f"${v / 1e9:,.2f}B"
-
-    import pandas as pd
-
-    by_column = all("." in c for c in table.columns)  # metrics as columns, else as rows
-    cells = {
-        c: [show(c if by_column else str(r), table.at[r, c]) for r in table.index]
-        for c in table.columns
-    }
-    return pd.DataFrame(cells, index=table.index)
+    if options["charts"]:  # a dpi past the pixels a side is --dpi's error, before anything
+        _chart_dpi(options["dpi"], options["chart_size"], "--dpi")
+    out = out or default_out(scenario, kind)
+    rows = _study(call, scenario, out=out, views=_views(options["charts"]), **options)
+    signals.ignore()  # the results (and charts) are in place: the command completes from here
+    for line, on_stderr in ranges_lines(rows):
+        click.echo(line, err=on_stderr)
 
 
 @cli.command()
@@ -591,19 +455,23 @@ def sweep(
     rescale: bool,
 ) -> None:
     """Run a grid over one or more inputs (--vary, or the file's sweep: section)."""
-    from sim.ranges.vary import grid_points, load_template
+    from sim.runs.studies import sweep
 
-    charts = _Charts(chart_formats, chart_size, dpi)
-    template = load_template(scenario, list(overrides), rescale=rescale)
-    jobs = grid_points(template, list(specs))
-    if not template.ranges.sweeps and not specs:
-        raise ScenarioError(
-            "nothing to sweep: give --vary PATH=SPEC (a list a,b,c or a range LO..HI:N), or a "
-            "sweep: section in the file",
-            file=str(scenario),
-        )
-    _farm_out(
-        "sweep", scenario, jobs, out, scheduler, workers, connect_timeout, chunk_runs, None, charts
+    _ranges(
+        sweep,
+        "sweep",
+        scenario,
+        out,
+        vary=specs,
+        overrides=overrides,
+        scheduler=scheduler,
+        workers=workers,
+        connect_timeout=connect_timeout,
+        chunk_runs=chunk_runs,
+        charts=chart_formats,
+        chart_size=chart_size,
+        dpi=dpi,
+        rescale=rescale,
     )
 
 
@@ -642,19 +510,25 @@ def mc(
     rescale: bool,
 ) -> None:
     """Monte Carlo: draw the file's distributions (and --vary PATH~DIST) for each run."""
-    from sim.ranges.vary import draw_points, load_template
+    from sim.runs.studies import monte_carlo
 
-    charts = _Charts(chart_formats, chart_size, dpi)
-    template = load_template(scenario, list(overrides), rescale=rescale)
-    if not template.ranges.distributions and not specs:
-        raise ScenarioError(
-            "nothing to draw: give --vary 'PATH~normal(MEAN,SD)' (or uniform, lognormal, "
-            "triangular, choice), or write a distribution in the file",
-            file=str(scenario),
-        )
-    jobs = draw_points(template, n_runs, seed, list(specs))
-    _farm_out(
-        "mc", scenario, jobs, out, scheduler, workers, connect_timeout, chunk_runs, seed, charts
+    _ranges(
+        monte_carlo,
+        "mc",
+        scenario,
+        out,
+        runs=n_runs,
+        seed=seed,
+        vary=specs,
+        overrides=overrides,
+        scheduler=scheduler,
+        workers=workers,
+        connect_timeout=connect_timeout,
+        chunk_runs=chunk_runs,
+        charts=chart_formats,
+        chart_size=chart_size,
+        dpi=dpi,
+        rescale=rescale,
     )
 
 
@@ -669,11 +543,12 @@ def compare_command(
     """Run scenarios and set their key metrics side by side, a column per file: per investor
     what the investment caused, then the traced round trip; per lab its own figures. --set
     applies to every file."""
-    from sim.analysis.compare import compare, to_csv, to_json, to_text
+    from sim.analysis.compare import to_csv, to_json, to_text
+    from sim.runs.studies import compare
 
     if as_csv and as_json:
         raise click.UsageError("choose one of --csv and --json")
-    frame = compare(list(scenarios), overrides)
+    frame = compare(list(scenarios), overrides, say=_note)
     if as_csv:
         click.echo(to_csv(frame), nl=False)
     elif as_json:
@@ -779,48 +654,34 @@ def sensitivity_command(
 ) -> None:
     """Swing each numeric input of a scenario alone by +-swing, run every variant as one batch
     and rank the inputs by their effect on a metric; or, with --method sobol, Sobol indices."""
-    from sim.analysis.sensitivity import sensitivity, to_csv, to_json, to_text
+    from sim.analysis.sensitivity import to_csv, to_json, to_text
+    from sim.runs.studies import sensitivity
 
     if as_csv and as_json:
         raise click.UsageError("choose one of --csv and --json")
     if chart_formats and out is None:
         raise click.UsageError("--charts needs --out DIR, the folder to draw into")
     size, dots = _chart_dpi(dpi, chart_size, "--dpi")
-    written: list[str] = []
-    with contextlib.ExitStack() as claimed:
-        if out is not None:  # checked and claimed before the runs, published whole after
-            from sim.io.output import check_folder, reserve, write_atomically
-
-            about = {
-                "kind": "sensitivity",
-                "scenario": os.path.realpath(scenario),
-                "overrides": list(overrides),
-            }
-            claimed.enter_context(reserve(out))
-            check_folder(out, about, force=force)
-        table = sensitivity(
-            scenario,
-            metric,
-            investor,
-            swing,
-            method,
-            overrides=overrides,
-            samples=samples,
-            top=top,
-            seed=seed,
-        )
-        if out is not None:
-
-            def fill(tmp: Path) -> None:
-                (tmp / "sensitivity.csv").write_text(to_csv(table))
-                written.append("sensitivity.csv")
-                if chart_formats:
-                    from sim.views.charts import render_table
-
-                    paths = render_table(table, tmp, chart_formats, size=size, dpi=dots)
-                    written.extend(p.name for p in paths)
-
-            write_atomically(out, fill, about=about)
+    table = _study(
+        sensitivity,
+        scenario,
+        metric,
+        investor,
+        swing,
+        method,
+        overrides=overrides,
+        samples=samples,
+        top=top,
+        seed=seed,
+        out=out,
+        charts=chart_formats,
+        chart_size=size,
+        dpi=dots,
+        force=force,
+        views=_views(chart_formats),
+        say=_note,
+    )
+    written = table.attrs["files"]
     signals.ignore()
     if as_csv:
         click.echo(to_csv(table), nl=False)
@@ -856,10 +717,8 @@ def run_command(argv: list[str] | None) -> int:
             signals.ignore()
     except click.exceptions.Exit as e:
         return int(e.exit_code)
-    except Interrupted as e:
-        return _stopped(e, e.signum)
-    except (KeyboardInterrupt, click.exceptions.Abort) as e:  # SIGINT without our handler
-        return _stopped(e, signal.SIGINT)
+    except (Interrupted, KeyboardInterrupt, click.exceptions.Abort) as e:  # Abort: SIGINT's
+        return _stopped(e)
     except click.ClickException as e:  # usage errors: unknown option, missing argument
         _complain(_usage_line(e))
         return EXIT_BAD_INPUT
@@ -902,11 +761,10 @@ def _usage_line(e: click.ClickException) -> str:
     return f"error: {message}; see {ctx.command_path} --help"
 
 
-def _stopped(e: BaseException, signum: int) -> int:
-    """One line for a command stopped by a signal, and the exit code a shell would give."""
-    notes = getattr(e, "__notes__", None)  # farm's: the runs it kept
-    _complain(signals.stopped_line(signum, notes[-1] if notes else None))
-    return signals.exit_code(signum)
+def _stopped(e: BaseException, signum: int | None = None) -> int:
+    """One line for a command stopped by a signal, and the exit code a shell would give
+    (``sim.io.signals.stopped``)."""
+    return signals.stopped(e, signum)
 
 
 def _stdout_closed() -> int:

@@ -245,6 +245,17 @@ def stopped_line(signum: int, note: str | None = None) -> str:
     return f"{_WHAT.get(signum, 'stopped')}; {note or 'nothing was written'}"
 
 
+def stopped(e: BaseException, signum: int | None = None) -> int:
+    """A command stopped by ``e`` (``Interrupted``, or a KeyboardInterrupt raised without our
+    handler: SIGINT's): say its one line on stderr, with the note a farm adds (the runs it
+    kept), and give the exit code a shell would."""
+    if signum is None:
+        signum = e.signum if isinstance(e, Interrupted) else signal.SIGINT
+    notes = getattr(e, "__notes__", None)
+    say(stopped_line(signum, notes[-1] if notes else None))
+    return exit_code(signum)
+
+
 def say(text: str) -> None:
     """``text`` on stderr; nothing if stderr is closed (the exit code says it)."""
     try:

@@ -33,7 +33,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 import pyarrow as pa
 
+from sim.analysis.metrics import DATES, INVESTOR_METRICS, LAB_DATES, LAB_METRICS, MONEY, Metrics
+from sim.errors import ScenarioError
+from sim.inputs.resolved import resolved_yaml_with_sources
+from sim.inputs.scenario import Scenario
 from sim.io import publish
+from sim.io.signals import held, published, raise_deferred
+from sim.model.books import KIND
 
 # what a caller of farm chooses a backend with (BACKENDS to max_workers), found here as well
 from sim.runs.backends import BACKENDS as BACKENDS
@@ -42,18 +48,12 @@ from sim.runs.backends import check_address as check_address
 from sim.runs.backends import check_workers as check_workers
 from sim.runs.backends import local_cluster as local_cluster
 from sim.runs.backends import max_workers as max_workers
-from sim.model.books import KIND
-from sim.errors import ScenarioError
-from sim.analysis.metrics import DATES, INVESTOR_METRICS, LAB_DATES, LAB_METRICS, MONEY, Metrics
-from sim.inputs.resolved import resolved_yaml_with_sources
-from sim.inputs.scenario import Scenario
-from sim.io.signals import held, published, raise_deferred
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from sim.analysis.result import BatchResult
-    from sim.ranges.vary import Point, Points
+    from sim.ranges.vary import Point
 
 # run id, the inputs that made it, its scenario, or a point that makes it on the worker
 # (sim.ranges.vary.Point: a task then carries the template once and a few values a run)
@@ -182,7 +182,8 @@ def _run_group(
 ) -> None:
     """Run the jobs ``ks`` (of one structure) as one batch into rows ``ks``; if the batch is
     refused, each alone."""
-    from sim.runs.runner import run_batch  # on a worker, the engine is imported with the first chunk
+    # on a worker, the engine is imported with the first chunk
+    from sim.runs.runner import run_batch
 
     scenarios = [s for k in ks if (s := jobs[k][2]) is not None]
     # one structure: one calendar, the same investors with a twin
@@ -799,74 +800,3 @@ def series_percentiles(
     table = df.groupby("date")[metric].quantile(q).unstack()
     table.columns = pd.Index([f"p{p}" for p in PERCENTILES])
     return table
-
-
-# ---- for notebooks: a table of many runs, in one call ------------------------------------------
-
-
-def _table_of(
-    kind: str,
-    jobs: Points,
-    out: str | os.PathLike[str] | None,
-    seed: int | None,
-    **options: Any,
-) -> pd.DataFrame:
-    """Farm ``jobs`` to ``out`` (or to a temporary folder removed before returning) and read the
-    rows back: run_id, the varied inputs, every metric, error. With ``out``, the series file is
-    written beside it, as the commands write it (``sim.views.charts.ranges.read_ranges(out)`` reads
-    both back for the range charts)."""
-    import tempfile
-
-    def go(path: Path, series: bool) -> pd.DataFrame:
-        farm(
-            ((k, inputs, s) for k, (inputs, s) in enumerate(jobs)),
-            path,
-            seed=seed,
-            varied=sorted(jobs.varied),
-            total=len(jobs),
-            series=series,
-            progress=False,
-            kind=kind,
-            **options,
-        )
-        return read(path)
-
-    if out is not None:
-        return go(Path(out), True)
-    with tempfile.TemporaryDirectory(prefix="roundtrip-") as tmp:
-        return go(Path(tmp) / f"{kind}.parquet", False)
-
-
-def sweep(
-    scenario: str | os.PathLike[str],
-    vary: Sequence[str] = (),
-    *,
-    overrides: Sequence[str] = (),
-    out: str | os.PathLike[str] | None = None,
-    **options: Any,
-) -> pd.DataFrame:
-    """Every point of the grid of the file's ``sweep:`` and ``vary`` (``PATH=SPEC``), a row
-    each (``roundtrip sweep``); ``options`` as ``farm`` takes them (``backend``, ``workers``,
-    ``chunk_runs``). Without ``out`` nothing stays on disk."""
-    from sim.ranges.vary import grid_points, load_template
-
-    points = grid_points(load_template(scenario, list(overrides)), list(vary))
-    return _table_of("sweep", points, out, None, **options)
-
-
-def monte_carlo(
-    scenario: str | os.PathLike[str],
-    runs: int,
-    seed: int,
-    vary: Sequence[str] = (),
-    *,
-    overrides: Sequence[str] = (),
-    out: str | os.PathLike[str] | None = None,
-    **options: Any,
-) -> pd.DataFrame:
-    """``runs`` draws of the file's distributions and ``vary`` (``PATH~DIST``), a row each
-    (``roundtrip mc``): the same ``seed`` gives the same rows on every backend."""
-    from sim.ranges.vary import draw_points, load_template
-
-    template = load_template(scenario, list(overrides))
-    return _table_of("mc", draw_points(template, runs, seed, list(vary)), out, seed, **options)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sim.model import budget
 from sim.analysis import metrics
-from sim.model.engine import simulate
-from sim.errors import ScenarioError
-from sim.model.recorder import RECORDERS
 from sim.analysis.result import BatchResult, Result
+from sim.errors import ScenarioError
 from sim.inputs.scenario import Scenario
+from sim.model import budget
+from sim.model.engine import simulate
+from sim.model.recorder import RECORDERS
 from sim.model.schedule import Plan, build_plan
 from sim.model.twin import plan_twins
 
