@@ -24,8 +24,8 @@ from sim.errors import ClusterError, RoundtripError, ScenarioError
 from sim.io import signals
 from sim.io.signals import Interrupted
 
+# a signal's exit code is sim.io.signals.exit_code's: 130 for SIGINT, 141 for a closed pipe
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_CLUSTER = 0, 1, 2, 3
-EXIT_PIPE = 128 + 13  # SIGPIPE's; SIGINT's and SIGTERM's are sim.io.signals.exit_code's
 
 
 _set_option = click.option(
@@ -59,6 +59,19 @@ def _chart_option(parse: str) -> Any:
     return callback
 
 
+def _charts_option(help: str) -> Any:
+    return click.option("--charts", metavar="FORMATS", callback=_chart_option("formats"), help=help)
+
+
+_SIZE_HELP = "Chart size in inches (default 13.333x7.5, a 16:9 slide)."
+_chart_size_option = click.option(
+    "--chart-size", metavar="WxH", callback=_chart_option("size"), help=_SIZE_HELP
+)
+_dpi_option = click.option(
+    "--dpi", type=int, help="Resolution of PNG charts, dots per inch (default 150)."
+)
+
+
 def _chart_dpi(
     dpi: int | None, size: tuple[float, float] | None, hint: str
 ) -> tuple[tuple[float, float], int]:
@@ -80,15 +93,8 @@ def cli() -> None:
     """roundtrip: simulate circular money flows in AI (investor -> lab -> investor's cloud)."""
 
 
-def _load(scenario: Path, overrides: tuple[str, ...]) -> Any:
-    """The scenario ``run``, ``validate`` and ``report`` read (``sim.runs.single.read_one``:
-    a file with ranges at its first point, said on stderr; stdout stays the summary or JSON)."""
-    from sim.runs.single import read_one
-
-    return read_one(scenario, overrides, say=_note)
-
-
 def _note(line: str) -> None:
+    """A study's note (a file read at its first point) on stderr: stdout stays the output."""
     click.echo(line, err=True)
 
 
@@ -116,16 +122,9 @@ def _views(formats: tuple[str, ...] | None) -> Any:
 @_set_option
 def validate(scenario: Path, overrides: tuple[str, ...]) -> None:
     """Check a scenario file (and overrides) without running it."""
-    from sim.model.budget import check_plan
-    from sim.model.schedule import build_plan
-    from sim.model.twin import plan_twins
+    from sim.runs.single import check_one
 
-    s = _load(scenario, overrides)
-    try:  # what `run` would refuse beyond the file's own checks: flows past $45T, memory
-        check_plan(build_plan(plan_twins([s]).expand([s])), keep_balances=True)
-    except ScenarioError as e:
-        e.file = e.file or s.source
-        raise
+    s = check_one(scenario, overrides, say=_note)
     n_steps = len(s.grid()) - 1
     vendors = sum(c.kind == "vendor" for c in s.clouds.values())
     deals = len(s.investments) + len(s.contracts) + len(s.revenue_shares)
@@ -148,21 +147,12 @@ def validate(scenario: Path, overrides: tuple[str, ...]) -> None:
 )
 @_set_option
 @click.option("--json", "as_json", is_flag=True, help="Print metrics.json instead of the summary.")
-@click.option(
-    "--charts",
-    "chart_formats",
-    metavar="FORMATS",
-    callback=_chart_option("formats"),
-    help="Also draw every chart into the run folder's charts/, as png, svg and/or pdf "
-    "(comma-separated), e.g. --charts png,svg,pdf.",
+@_charts_option(
+    "Also draw every chart into the run folder's charts/, as png, svg and/or pdf "
+    "(comma-separated), e.g. --charts png,svg,pdf."
 )
-@click.option(
-    "--chart-size",
-    metavar="WxH",
-    callback=_chart_option("size"),
-    help="Chart size in inches (default 13.333x7.5, a 16:9 slide).",
-)
-@click.option("--dpi", type=int, help="Resolution of PNG charts, dots per inch (default 150).")
+@_chart_size_option
+@_dpi_option
 @click.option(
     "--matrices",
     is_flag=True,
@@ -187,22 +177,10 @@ def run(scenario: Path, **options: Any) -> None:
     from sim.io.output import MATRIX_FILES, RUN_FILES
     from sim.runs.single import run_folder
 
-    formats, matrices, as_json = options["chart_formats"], options["matrices"], options["as_json"]
+    formats, matrices, as_json = options["charts"], options["matrices"], options.pop("as_json")
     if formats:  # a dpi past the pixels a side is --dpi's error, before anything
         _chart_dpi(options["dpi"], options["chart_size"], "--dpi")
-    done = _study(
-        run_folder,
-        scenario,
-        options["overrides"],
-        out=options["out"],
-        charts=formats,
-        chart_size=options["chart_size"],
-        dpi=options["dpi"],
-        matrices=matrices,
-        force=options["force"],
-        views=_views(formats),
-        say=_note,
-    )
+    done = _study(run_folder, scenario, views=_views(formats), say=_note, **options)
     signals.ignore()  # the run folder is in place: the command completes from here
     result = done.result
     click.echo(result.to_json() if as_json else result.summary())
@@ -228,13 +206,8 @@ def run(scenario: Path, **options: Any) -> None:
     callback=_chart_option("formats"),
     help="png, svg and/or pdf, comma-separated (default png).",
 )
-@click.option(
-    "--size",
-    metavar="WxH",
-    callback=_chart_option("size"),
-    help="Chart size in inches (default 13.333x7.5, a 16:9 slide).",
-)
-@click.option("--dpi", type=int, help="Resolution of PNG charts, dots per inch (default 150).")
+@click.option("--size", metavar="WxH", callback=_chart_option("size"), help=_SIZE_HELP)
+@_dpi_option
 @click.option(
     "--only",
     "names",
@@ -243,13 +216,7 @@ def run(scenario: Path, **options: Any) -> None:
     help="Only these charts, comma-separated: run_vs_twin, cumulative, investor_cash, flows, "
     "own_dollars, paths, lab_cash (default all).",
 )
-def chart(
-    folder: Path,
-    formats: tuple[str, ...],
-    size: tuple[float, float] | None,
-    dpi: int | None,
-    names: tuple[str, ...] | None,
-) -> None:
+def chart(folder: Path, formats: tuple[str, ...], **options: Any) -> None:
     """Draw a finished run's charts again from its folder's files, into FOLDER/charts/.
 
     Nothing is run again. Charts of other formats already there are kept; the folder is
@@ -258,8 +225,8 @@ def chart(
     """
     from sim.views.charts import redraw
 
-    size, dpi = _chart_dpi(dpi, size, "--dpi")
-    written = redraw(folder, formats, size=size, dpi=dpi, names=names)
+    size, dpi = _chart_dpi(options["dpi"], options["size"], "--dpi")
+    written = redraw(folder, formats, size=size, dpi=dpi, names=options["names"])
     signals.ignore()
     click.echo(f"Wrote {folder / 'charts'}/: {', '.join(p.name for p in written)}")
 
@@ -286,24 +253,19 @@ def chart(
     is_flag=True,
     help="Replace the file even if it is not a report roundtrip wrote (never a folder).",
 )
-def report(
-    scenario: Path,
-    out: Path,
-    overrides: tuple[str, ...],
-    size: tuple[float, float] | None,
-    dpi: int | None,
-    force: bool,
-) -> None:
+def report(scenario: Path, out: Path, overrides: tuple[str, ...], **options: Any) -> None:
     """Run a scenario and write its report: the question, the key figures, the charts, every
     input with its source comment, and the conservation check. Given the results file of
     roundtrip sweep or mc (.parquet), the report of those runs: what varied, what the
     investment caused across them, the range charts, and the inputs."""
     import sim
     from sim.io.publish import claim
+    from sim.runs.single import read_one
     from sim.views.report import build_report, check_report_path
 
+    force = options["force"]
     check_report_path(out, force=force)  # before running: a bad path writes nothing
-    size, dpi = _chart_dpi(dpi, size, "--dpi")
+    size, dpi = _chart_dpi(options["dpi"], options["size"], "--dpi")
     if scenario.suffix.lower() == ".parquet":
         from sim.views.report.ranges import build_range_report
 
@@ -318,7 +280,7 @@ def report(
         click.echo(f"Wrote {out}: the report of the runs in {scenario}.")
         return
     with claim(out, hint="choose another file with -o"):  # no other roundtrip writes it meanwhile
-        result = sim.run(_load(scenario, overrides))
+        result = sim.run(read_one(scenario, overrides, say=_note))
         build_report(result, out, size=size, dpi=dpi, force=force)
     signals.ignore()
     click.echo(f"Wrote {out}: the report of {result.scenario.name!r}.")
@@ -326,7 +288,6 @@ def report(
 
 _vary_option = click.option(
     "--vary",
-    "specs",
     multiple=True,
     metavar="PATH=SPEC",
     help="Vary an input over a list (PATH=10B,25B,50B) or a range (PATH=0%..100%:11); for mc, "
@@ -334,28 +295,21 @@ _vary_option = click.option(
 )
 
 
-def _scheduler(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """--scheduler: local, or an address of the form sim.runs.backends.check_address takes."""
-    if value is None or value == "local":
-        return value
-    from sim.runs.backends import check_address
+def _backends_check(name: str) -> Any:
+    """A click callback checking --scheduler (an address; ``local`` as it is) or --workers (at
+    most one per core) with ``sim.runs.backends.<name>``: a ValueError is a usage error."""
 
-    try:
-        return check_address(value)
-    except ValueError as e:
-        raise click.BadParameter(str(e)) from None
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        if value is None or value == "local":
+            return value
+        from sim.runs import backends
 
+        try:
+            return getattr(backends, name)(value)
+        except ValueError as e:
+            raise click.BadParameter(str(e)) from None
 
-def _workers(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
-    """--workers: at most one per core this machine has (sim.runs.backends.check_workers)."""
-    if value is None:
-        return None
-    from sim.runs.backends import check_workers
-
-    try:
-        return check_workers(value)
-    except ValueError as e:
-        raise click.BadParameter(str(e)) from None
+    return callback
 
 
 _farm_options = [
@@ -368,14 +322,14 @@ _farm_options = [
     click.option(
         "--scheduler",
         metavar="WHERE",
-        callback=_scheduler,
+        callback=_backends_check("check_address"),
         help="Run on Dask: 'local' starts a LocalCluster, tcp://HOST:PORT (or tls://) uses a "
         "running one (default: in this process).",
     ),
     click.option(
         "--workers",
         type=int,
-        callback=_workers,
+        callback=_backends_check("check_workers"),
         help="Workers of a local cluster (--scheduler local): 1 to one per core (default).",
     ),
     click.option(
@@ -393,21 +347,12 @@ _farm_options = [
         show_default=True,
         help="Runs per task.",
     ),
-    click.option(
-        "--charts",
-        "chart_formats",
-        metavar="FORMATS",
-        callback=_chart_option("formats"),
-        help="Also draw the charts that apply (sweep_line, sweep_heatmap, fan) into "
-        "<out stem>.charts/ as png, svg and/or pdf, e.g. --charts png,svg,pdf.",
+    _charts_option(
+        "Also draw the charts that apply (sweep_line, sweep_heatmap, fan) into "
+        "<out stem>.charts/ as png, svg and/or pdf, e.g. --charts png,svg,pdf."
     ),
-    click.option(
-        "--chart-size",
-        metavar="WxH",
-        callback=_chart_option("size"),
-        help="Chart size in inches (default 13.333x7.5, a 16:9 slide).",
-    ),
-    click.option("--dpi", type=int, help="Resolution of PNG charts, dots per inch (default 150)."),
+    _chart_size_option,
+    _dpi_option,
     click.option(
         "--rescale/--no-rescale",
         default=True,
@@ -424,14 +369,14 @@ def _farm_command(f: Any) -> Any:
     return _set_option(_vary_option(f))
 
 
-def _ranges(call: Any, kind: str, scenario: Path, out: Path | None, **options: Any) -> None:
+def _ranges(call: Any, kind: str, scenario: Path, **options: Any) -> None:
     """Run a sweep or Monte Carlo (sim.runs.studies) and print what it found and wrote."""
     from sim.runs.studies import default_out, ranges_lines
 
     if options["charts"]:  # a dpi past the pixels a side is --dpi's error, before anything
         _chart_dpi(options["dpi"], options["chart_size"], "--dpi")
-    out = out or default_out(scenario, kind)
-    rows = _study(call, scenario, out=out, views=_views(options["charts"]), **options)
+    options["out"] = options["out"] or default_out(scenario, kind)
+    rows = _study(call, scenario, views=_views(options["charts"]), **options)
     signals.ignore()  # the results (and charts) are in place: the command completes from here
     for line, on_stderr in ranges_lines(rows):
         click.echo(line, err=on_stderr)
@@ -440,46 +385,17 @@ def _ranges(call: Any, kind: str, scenario: Path, out: Path | None, **options: A
 @cli.command()
 @click.argument("scenario", type=click.Path(path_type=Path))
 @_farm_command
-def sweep(
-    scenario: Path,
-    overrides: tuple[str, ...],
-    specs: tuple[str, ...],
-    out: Path | None,
-    scheduler: str | None,
-    workers: int | None,
-    connect_timeout: int,
-    chunk_runs: int,
-    chart_formats: tuple[str, ...] | None,
-    chart_size: tuple[float, float] | None,
-    dpi: int | None,
-    rescale: bool,
-) -> None:
+def sweep(scenario: Path, **options: Any) -> None:
     """Run a grid over one or more inputs (--vary, or the file's sweep: section)."""
     from sim.runs.studies import sweep
 
-    _ranges(
-        sweep,
-        "sweep",
-        scenario,
-        out,
-        vary=specs,
-        overrides=overrides,
-        scheduler=scheduler,
-        workers=workers,
-        connect_timeout=connect_timeout,
-        chunk_runs=chunk_runs,
-        charts=chart_formats,
-        chart_size=chart_size,
-        dpi=dpi,
-        rescale=rescale,
-    )
+    _ranges(sweep, "sweep", scenario, **options)
 
 
 @cli.command()
 @click.argument("scenario", type=click.Path(path_type=Path))
 @click.option(
     "--runs",
-    "n_runs",
     type=click.IntRange(1, 10_000_000),
     default=1000,
     show_default=True,
@@ -493,43 +409,11 @@ def sweep(
     help="Seed: the same seed gives the same runs on any backend.",
 )
 @_farm_command
-def mc(
-    scenario: Path,
-    n_runs: int,
-    seed: int,
-    overrides: tuple[str, ...],
-    specs: tuple[str, ...],
-    out: Path | None,
-    scheduler: str | None,
-    workers: int | None,
-    connect_timeout: int,
-    chunk_runs: int,
-    chart_formats: tuple[str, ...] | None,
-    chart_size: tuple[float, float] | None,
-    dpi: int | None,
-    rescale: bool,
-) -> None:
+def mc(scenario: Path, **options: Any) -> None:
     """Monte Carlo: draw the file's distributions (and --vary PATH~DIST) for each run."""
     from sim.runs.studies import monte_carlo
 
-    _ranges(
-        monte_carlo,
-        "mc",
-        scenario,
-        out,
-        runs=n_runs,
-        seed=seed,
-        vary=specs,
-        overrides=overrides,
-        scheduler=scheduler,
-        workers=workers,
-        connect_timeout=connect_timeout,
-        chunk_runs=chunk_runs,
-        charts=chart_formats,
-        chart_size=chart_size,
-        dpi=dpi,
-        rescale=rescale,
-    )
+    _ranges(monte_carlo, "mc", scenario, **options)
 
 
 @cli.command("compare")
@@ -546,15 +430,22 @@ def compare_command(
     from sim.analysis.compare import to_csv, to_json, to_text
     from sim.runs.studies import compare
 
+    _one_format(as_csv, as_json)
+    frame = compare(list(scenarios), overrides, say=_note)
+    _echo(frame, as_csv, as_json, to_csv, to_json, to_text)
+
+
+def _one_format(as_csv: bool, as_json: bool) -> None:
     if as_csv and as_json:
         raise click.UsageError("choose one of --csv and --json")
-    frame = compare(list(scenarios), overrides, say=_note)
+
+
+def _echo(table: Any, as_csv: bool, as_json: bool, *to: Any) -> None:
+    """A table as CSV, JSON or text (``to``: the three functions that make them)."""
     if as_csv:
-        click.echo(to_csv(frame), nl=False)
-    elif as_json:
-        click.echo(to_json(frame))
+        click.echo(to[0](table), nl=False)
     else:
-        click.echo(to_text(frame))
+        click.echo(to[1](table) if as_json else to[2](table))
 
 
 def _swing(ctx: click.Context, param: click.Parameter, value: str) -> float:
@@ -614,83 +505,36 @@ def _swing(ctx: click.Context, param: click.Parameter, value: str) -> float:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder to write sensitivity.csv into, and the charts with --charts.",
 )
-@click.option(
-    "--charts",
-    "chart_formats",
-    metavar="FORMATS",
-    callback=_chart_option("formats"),
-    help="Draw the tornado chart into --out as png, svg and/or pdf, e.g. --charts png,svg,pdf.",
+@_charts_option(
+    "Draw the tornado chart into --out as png, svg and/or pdf, e.g. --charts png,svg,pdf."
 )
-@click.option(
-    "--chart-size",
-    metavar="WxH",
-    callback=_chart_option("size"),
-    help="Chart size in inches (default 13.333x7.5, a 16:9 slide).",
-)
-@click.option("--dpi", type=int, help="Resolution of PNG charts, dots per inch (default 150).")
+@_chart_size_option
+@_dpi_option
 @click.option(
     "--force",
     is_flag=True,
     help="Replace the --out folder even if it holds another output of roundtrip's (never a "
     "folder holding files roundtrip did not write).",
 )
-def sensitivity_command(
-    scenario: Path,
-    overrides: tuple[str, ...],
-    metric: str,
-    investor: str | None,
-    swing: float,
-    method: str,
-    samples: int,
-    top: int,
-    seed: int | None,
-    as_csv: bool,
-    as_json: bool,
-    out: Path | None,
-    chart_formats: tuple[str, ...] | None,
-    chart_size: tuple[float, float] | None,
-    dpi: int | None,
-    force: bool,
-) -> None:
+def sensitivity_command(scenario: Path, **options: Any) -> None:
     """Swing each numeric input of a scenario alone by +-swing, run every variant as one batch
     and rank the inputs by their effect on a metric; or, with --method sobol, Sobol indices."""
     from sim.analysis.sensitivity import to_csv, to_json, to_text
     from sim.runs.studies import sensitivity
 
-    if as_csv and as_json:
-        raise click.UsageError("choose one of --csv and --json")
-    if chart_formats and out is None:
+    as_csv, as_json = options.pop("as_csv"), options.pop("as_json")
+    _one_format(as_csv, as_json)
+    if options["charts"] and options["out"] is None:
         raise click.UsageError("--charts needs --out DIR, the folder to draw into")
-    size, dots = _chart_dpi(dpi, chart_size, "--dpi")
+    size, dpi = _chart_dpi(options.pop("dpi"), options.pop("chart_size"), "--dpi")
+    views = _views(options["charts"])
     table = _study(
-        sensitivity,
-        scenario,
-        metric,
-        investor,
-        swing,
-        method,
-        overrides=overrides,
-        samples=samples,
-        top=top,
-        seed=seed,
-        out=out,
-        charts=chart_formats,
-        chart_size=size,
-        dpi=dots,
-        force=force,
-        views=_views(chart_formats),
-        say=_note,
+        sensitivity, scenario, chart_size=size, dpi=dpi, views=views, say=_note, **options
     )
-    written = table.attrs["files"]
     signals.ignore()
-    if as_csv:
-        click.echo(to_csv(table), nl=False)
-    elif as_json:
-        click.echo(to_json(table))
-    else:
-        click.echo(to_text(table))
-        if written:
-            click.echo(f"\nWrote {out}/: {', '.join(written)}")
+    _echo(table, as_csv, as_json, to_csv, to_json, to_text)
+    if table.attrs["files"] and not (as_csv or as_json):
+        click.echo(f"\nWrote {options['out']}/: {', '.join(table.attrs['files'])}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -730,11 +574,11 @@ def run_command(argv: list[str] | None) -> int:
         _complain(f"error: {e}" + (f"; {notes[-1]}" if notes else "; nothing was written"))
         return EXIT_CLUSTER
     except BrokenPipeError:
-        return _stdout_closed()
+        return signals.stdout_closed()
     except SystemExit as e:
         if sys.stdout is not streams[0]:  # how click stops when stdout is a closed pipe:
             sys.stdout, sys.stderr = streams  # it wraps both streams and exits
-            return _stdout_closed()
+            return signals.stdout_closed()
         return e.code if isinstance(e.code, int) else EXIT_INTERNAL
     except (RoundtripError, Exception) as e:
         if os.environ.get("ROUNDTRIP_DEBUG"):
@@ -765,19 +609,6 @@ def _stopped(e: BaseException, signum: int | None = None) -> int:
     """One line for a command stopped by a signal, and the exit code a shell would give
     (``sim.io.signals.stopped``)."""
     return signals.stopped(e, signum)
-
-
-def _stdout_closed() -> int:
-    """stdout is a pipe whose reader has gone (``roundtrip run S | head -1``): point it at
-    /dev/null so that Python's last flush has nowhere to fail, and exit as a command that
-    SIGPIPE stopped; nothing to say, nobody is reading."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError, AttributeError):  # not a real file (captured, as in tests)
-        pass
-    return EXIT_PIPE
 
 
 def _complain(text: str) -> None:

@@ -12,6 +12,11 @@ another module is half-imported finds nothing to import. A signal is never raise
 exception would be lost or would leave a module half-made: inside an import, or inside a C
 library that has called back into Python. There it is sent again a few milliseconds later, and
 kept for the next safe point of a long job (``raise_deferred``, after each chunk of a farm).
+
+The one place for the rule: the entry point and the command line install and put back the
+handlers (``listen``, ``ignore``, ``settle``, ``put_back``) and report a stop (``stopped``,
+``stdout_closed``); what writes an output holds the signals while it is put in place and says
+when it is (``held``, ``published``, ``raise_deferred``).
 """
 
 from __future__ import annotations
@@ -254,6 +259,19 @@ def stopped(e: BaseException, signum: int | None = None) -> int:
     notes = getattr(e, "__notes__", None)
     say(stopped_line(signum, notes[-1] if notes else None))
     return exit_code(signum)
+
+
+def stdout_closed() -> int:
+    """stdout is a pipe whose reader has gone (``roundtrip run S | head -1``): point it at
+    /dev/null so that Python's last flush has nowhere to fail, and give the exit code of a
+    command SIGPIPE stopped (141); nothing to say, nobody is reading."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # not a real file (captured, as in tests)
+        pass
+    return exit_code(signal.SIGPIPE)
 
 
 def say(text: str) -> None:

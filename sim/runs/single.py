@@ -48,6 +48,25 @@ def read_one(
     return template.derive()
 
 
+def check_one(
+    path: str | os.PathLike[str], overrides: Overrides = (), *, say: Say | None = None
+) -> Scenario:
+    """``roundtrip validate``: the scenario ``read_one`` gives, once checked for what ``run``
+    would refuse beyond the file's own checks (flows past $45T, the memory budget)."""
+    from sim.errors import ScenarioError
+    from sim.model.budget import check_plan
+    from sim.model.schedule import build_plan
+    from sim.model.twin import plan_twins
+
+    s = read_one(path, overrides, say=say)
+    try:
+        check_plan(build_plan(plan_twins([s]).expand([s])), keep_balances=True)
+    except ScenarioError as e:
+        e.file = e.file or s.source
+        raise
+    return s
+
+
 def note_ranges(path: str | os.PathLike[str], template: Template, say: Say | None) -> None:
     """Tell ``say`` that the file is read at its first point, if it has ranges."""
     from sim.ranges.vary import describe
