@@ -537,6 +537,32 @@ def sensitivity_command(scenario: Path, **options: Any) -> None:
         click.echo(f"\nWrote {options['out']}/: {', '.join(table.attrs['files'])}")
 
 
+@cli.command("schema")
+@click.option(
+    "--out", "out", type=click.Path(path_type=Path), help="Write the schema to this file."
+)
+def schema_command(out: Path | None) -> None:
+    """Print the JSON Schema of a scenario file (each field's description, unit and bounds), for
+    editors: a file whose first line is `# yaml-language-server: $schema=scenario.schema.json`
+    is validated and completed as it is written."""
+    from sim.inputs.jsonschema import schema_text
+    from sim.io.publish import claim, publish_file, temporary_name
+
+    text = schema_text()
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    with claim(out, hint="choose another file with --out") as target:
+        tmp = temporary_name(target, ".json")
+        try:
+            tmp.write_text(text, encoding="utf-8")
+            publish_file(tmp, target, replace=True)
+        finally:
+            tmp.unlink(missing_ok=True)
+    signals.ignore()
+    click.echo(f"Wrote {out}: the JSON Schema of a scenario file.")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command, as the `roundtrip` script does, and return its exit code. The SIGINT
     and SIGTERM handlers found are put back on return (tests call this in-process)."""

@@ -2,7 +2,8 @@
 a read-only venv and as another user, and ``pip uninstall`` leaves nothing behind.
 
 The venv is made with the interpreter running the tests and borrows its dependencies (a ``.pth``
-file), so only roundtrip itself is built and installed: a few seconds, no network.
+file), so only roundtrip itself is built and installed: a few seconds, no network. The wheel
+with its own plain requirements, and the README's commands on it: tests/test_wheel.py.
 """
 
 from __future__ import annotations

@@ -16,8 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.inputs import schema
+from sim.inputs.points import point
 from sim.inputs.resolved import inputs_hash
+from sim.inputs.scenario import to_scenario
 from sim.ranges import vary
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,7 +63,7 @@ def points(draw: st.DrawFn) -> tuple[str, list[tuple[str, Any, str]]]:
 def slow(template: sim.Template, inputs: list[tuple[str, Any, str]]) -> sim.Scenario:
     """The whole document validated, as --set does it."""
     doc = template.ranges.base
-    return schema.to_scenario(vary._point(doc, inputs, template.rescale))
+    return to_scenario(point(doc, inputs, template.rescale))
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -76,10 +77,10 @@ def test_a_point_is_the_scenario_or_the_error_that_validating_it_whole_gives(
         want = slow(t, inputs)
     except sim.ScenarioError as e:
         with pytest.raises(sim.ScenarioError) as got:
-            vary._scenario(t, inputs)
+            vary.scenario_at(t, inputs)
         assert str(got.value) == str(e)
         return
-    _, s = vary._scenario(t, inputs)
+    _, s = vary.scenario_at(t, inputs)
     assert s == want
     assert inputs_hash(s) == inputs_hash(want)
     assert s.comments == want.comments and s.resolved == want.resolved
@@ -99,7 +100,7 @@ def test_every_numeric_input_varied_to_a_valid_value_gives_the_whole_validations
             want = slow(t, inputs)
         except sim.ScenarioError:
             continue  # a value this input does not take here (a tranche's cash level, ...)
-        _, s = vary._scenario(t, inputs)
+        _, s = vary.scenario_at(t, inputs)
         assert s == want, path
         assert inputs_hash(s) == inputs_hash(want), path
         checked += 1

@@ -44,8 +44,13 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from sim.analysis import caused
+
+# named here as well for the modules that read them with the metrics (result.py, charts/paths.py)
+from sim.analysis.caused import PATHS as PATHS
+from sim.analysis.caused import sales_paths as sales_paths
 from sim.inputs.units import year_fraction
-from sim.model.books import KIND, Cents, Flows, LedgerArrays, Timed
+from sim.model.books import KIND, Cents, Flows, Timed
 from sim.model.engine import RunData
 from sim.model.schedule import Plan, det_expm1, det_log1p
 from sim.model.twin import Twins
@@ -53,11 +58,8 @@ from sim.model.twin import Twins
 Array = npt.NDArray[np.int64] | npt.NDArray[np.float64]
 
 # what the investment caused (against a twin); the suffixed set against the twin that keeps
-# the contracts linked to the investment
-# the paths by which money reaches the sellers an investor owns: a lab paying its own cloud, a lab
-# paying its own vendor (direct sales), another seller paying one of them (OpenAI -> Oracle ->
-# Nvidia's chips)
-PATHS = ("own_cloud", "own_vendor", "via_others")
+# the contracts linked to the investment; PATHS (sim/analysis/caused.py): the paths by which
+# money reaches the sellers an investor owns
 CAUSED = (
     "incremental_revenue",
     *(f"incremental_revenue_{p}" for p in PATHS),
@@ -221,46 +223,31 @@ def latest_post_money(plan: Plan, lab: str) -> Cents:
     return out
 
 
-def sales_paths(
-    plan: Plan, investor: str, on_deals: npt.NDArray[np.bool_], r: Flows | Timed | LedgerArrays
-) -> dict[str, npt.NDArray[np.bool_]]:
-    """Which of the records ``r`` (the flow matrix, the timed records, the ledger) are sales into
-    ``investor``'s group (it and the sellers it owns) from outside it, by path (``PATHS``): a
-    lab paying a cloud it owns, a lab paying a vendor it owns, another seller paying one of
-    them (a routed cost). ``on_deals[deal]``: the deals counted (a routed cost keeps the deal
-    of the lab's payment it came from)."""
-    acc = {a: k for k, a in enumerate(plan.accounts)}
-    owned = [acc[c] for c in plan.investors[investor]]
-    group = [acc[investor], *owned]
-    vendors = [a for a in owned if plan.seller_kind.get(plan.accounts[a]) == "vendor"]
-    into_group = np.isin(r.payee, owned) & ~np.isin(r.payer, group) & on_deals[r.deal]
-    from_lab = into_group & (r.kind == KIND["compute"])
-    return {
-        "own_cloud": from_lab & ~np.isin(r.payee, vendors),
-        "own_vendor": from_lab & np.isin(r.payee, vendors),
-        "via_others": into_group & (r.kind == KIND["supply"]),
-    }
+@dataclass
+class _Picked:
+    """Which flows (of the flow matrix) and timed records one investor's figures sum, with the
+    origins they trace: what the figures of ``_investor_metrics`` are read from."""
+
+    origin: int  # the investor's investment, as an origin
+    in_kind: int | None  # its credits, as an origin (None: it granted none)
+    credits: npt.NDArray[np.bool_]  # credits granted on its deals with the labs
+    invested: npt.NDArray[np.bool_]  # money it paid in: cash to the labs, and those credits
+    paths: dict[str, npt.NDArray[np.bool_]]  # sales into what it owns, by path (caused.py)
+    sales: npt.NDArray[np.bool_]  # the same, every path
+    profit: npt.NDArray[np.bool_]  # profit its sellers passed to it on the labs' deals
+    shares: npt.NDArray[np.bool_]  # revenue shares the labs paid it
+    timed_invested: npt.NDArray[np.intp]  # the timed records of money paid in
+    timed_back: npt.NDArray[np.intp]  # the timed records of profit and revenue shares, in order
+    back_is_profit: npt.NDArray[np.bool_]  # which of those are profit
 
 
-def _investor_metrics(
-    data: RunData,
-    twins: Twins,
-    investor: str,
-    labs: list[str],
-    amount: Cents,
-    discount: Discount,
-    results: dict[str, Array],
-) -> dict[str, Array]:
-    """``amount``: each flow's cents summed over origins, ``[flow, run]``."""
+def _pick(data: RunData, investor: str, labs: list[str]) -> _Picked:
+    """The records ``investor``'s figures with ``labs`` read, on both the flow matrix and the
+    timed records."""
     plan, fl, tm = data.plan, data.flows, data.timed
     acc = {a: k for k, a in enumerate(plan.accounts)}
-    inv, owned = acc[investor], [acc[c] for c in plan.investors[investor]]
-    lab_ids = [acc[lab] for lab in labs]
-    origin = plan.origins.index(f"{investor}:investment")
-    in_kind = (
-        plan.origins.index(f"{investor}:credits") if f"{investor}:credits" in plan.origins else None
-    )
-    deal_lab = np.array([dl in labs for dl in data.deal_lab])
+    inv, lab_ids = acc[investor], [acc[lab] for lab in labs]
+    deal_lab = caused.deals_with(data, labs)
     # the labs' credit accounts its deals pay credits into (sim/model/kinds/credits.py)
     credit_ids = [
         acc[a]
@@ -276,51 +263,51 @@ def _investor_metrics(
         cash = (r.kind == KIND["investment"]) & (r.payer == inv) & np.isin(r.payee, lab_ids)
         return cash | credits(r) if credit_ids else cash
 
-    def profit_from_labs(r: Flows | Timed) -> npt.NDArray[np.bool_]:
-        return (
-            (r.kind == KIND["profit"])
-            & (r.payee == inv)
-            & np.isin(r.payer, owned)
-            & deal_lab[r.deal]
-        )
-
-    def shares_from_labs(r: Flows | Timed) -> npt.NDArray[np.bool_]:
+    def shares(r: Flows | Timed) -> npt.NDArray[np.bool_]:
         return (r.kind == KIND["revenue_share"]) & (r.payee == inv) & np.isin(r.payer, lab_ids)
 
-    inv_rows = investment(fl)
-    # sales into the sellers it owns from outside its group, on the labs' deals, by path
-    path_rows = sales_paths(plan, investor, deal_lab, fl)
-    own_rows = path_rows["own_cloud"] | path_rows["own_vendor"] | path_rows["via_others"]
-    profit_rows = profit_from_labs(fl)
-    invested = amount[inv_rows].sum(axis=0)
-    spend = amount[own_rows].sum(axis=0)
-    spend_by_path = {p: amount[rows].sum(axis=0) for p, rows in path_rows.items()}
-    round_trip = fl.cents[own_rows, origin].sum(axis=0)
-    profit = amount[profit_rows].sum(axis=0)
-    round_trip_profit = fl.cents[profit_rows, origin].sum(axis=0)
-    shares = amount[shares_from_labs(fl)].sum(axis=0)
-    # Present values and payback read the timed investment records, and the timed records of
-    # what comes back (profit, and revenue shares), in time order
-    is_profit = profit_from_labs(tm)
-    back_at = np.flatnonzero(is_profit | shares_from_labs(tm))
-    is_profit = is_profit[back_at]
-    inv_at = np.flatnonzero(investment(tm))
-    pv_invested = _present_value(tm.amount[inv_at], discount.factors(inv_at))
-    pv_back_by_record = tm.amount[back_at] / discount.factors(back_at)
+    paths = caused.sales_paths(plan, investor, deal_lab, fl)
+    # what comes back (profit, and revenue shares), as timed records in time order
+    is_profit = caused.profit_back(plan, investor, deal_lab, tm)
+    back_at = np.flatnonzero(is_profit | shares(tm))
+    in_kind = f"{investor}:credits"
+    return _Picked(
+        origin=plan.origins.index(f"{investor}:investment"),
+        in_kind=plan.origins.index(in_kind) if in_kind in plan.origins else None,
+        credits=credits(fl),
+        invested=investment(fl),
+        paths=paths,
+        sales=paths["own_cloud"] | paths["own_vendor"] | paths["via_others"],
+        profit=caused.profit_back(plan, investor, deal_lab, fl),
+        shares=shares(fl),
+        timed_invested=np.flatnonzero(investment(tm)),
+        timed_back=back_at,
+        back_is_profit=is_profit[back_at],
+    )
 
-    zeros = np.zeros(plan.n_runs, dtype=np.int64)
+
+def _stakes(
+    data: RunData,
+    investor: str,
+    labs: list[str],
+    amount: Cents,
+    invested: npt.NDArray[np.bool_],
+    results: dict[str, Array],
+) -> dict[str, Array]:
+    """Its stake in ``labs`` (funded and announced), what was announced, the stated post-money,
+    and equity as a stock: each stake at the lab's latest valuation, and its share of the lab's
+    result (the equity method). ``invested``: the flows of money it paid in."""
+    plan, fl = data.plan, data.flows
     # the stake counts funded money; the announced stake all the money announced
     stake = np.zeros(plan.n_runs)
     stake_announced = np.zeros(plan.n_runs)
     announced = np.zeros(plan.n_runs, dtype=np.int64)
-    # equity as a stock: each stake at the lab's latest valuation, and its share of the lab's
-    # result (the equity method)
     stake_value = np.zeros(plan.n_runs)
     share_of_result = np.zeros(plan.n_runs)
     for d in plan.investments:
         if d.investor != investor or d.lab not in labs:
             continue
-        d_rows = inv_rows & (fl.deal == data.deals.index(d.id))
+        d_rows = invested & (fl.deal == data.deals.index(d.id))
         d_stake = amount[d_rows].sum(axis=0) * d.stake_per_cent
         stake += d_stake
         stake_value += np.nan_to_num(d_stake) * latest_post_money(plan, d.lab)
@@ -337,41 +324,68 @@ def _investor_metrics(
         stake = np.full(plan.n_runs, np.nan)
         stake_announced = stake.copy()
         stated_post_money = stake.copy()
-
-    out: dict[str, Array] = {
+    return {
         "announced": announced,
-        "invested": invested,
         "stake": stake,
         "stake_announced": stake_announced,
         "stake_value": np.where(valued, stake_value, np.nan),
         "equity_share_of_result": np.where(valued, np.rint(share_of_result), np.nan),
-        "pv_invested": pv_invested,
         "stated_post_money": stated_post_money,
+    }
+
+
+def _traced(fl: Flows, p: _Picked, amount: Cents, invested: Cents) -> dict[str, Array]:
+    """Whose dollars came back: the sums over the picked flows, and the parts of them whose
+    origin is the investment (or its credits)."""
+    spend = amount[p.sales].sum(axis=0)
+    round_trip = fl.cents[p.sales, p.origin].sum(axis=0)
+    zeros = np.zeros(fl.cents.shape[2], dtype=np.int64)
+    in_kind = p.in_kind
+    return {
         "spend_on_own_cloud": spend,
         "round_trip": round_trip,
-        "invested_credits": amount[credits(fl)].sum(axis=0),
-        "credits_consumed": (
-            fl.cents[own_rows, in_kind].sum(axis=0) if in_kind is not None else zeros
-        ),
-        "profit_in_kind": (
-            fl.cents[profit_rows, in_kind].sum(axis=0) if in_kind is not None else zeros
-        ),
-        **{f"round_trip_{p}": fl.cents[rows, origin].sum(axis=0) for p, rows in path_rows.items()},
+        "invested_credits": amount[p.credits].sum(axis=0),
+        "credits_consumed": fl.cents[p.sales, in_kind].sum(axis=0)
+        if in_kind is not None
+        else zeros,
+        "profit_in_kind": fl.cents[p.profit, in_kind].sum(axis=0) if in_kind is not None else zeros,
+        **{
+            f"round_trip_{path}": fl.cents[rows, p.origin].sum(axis=0)
+            for path, rows in p.paths.items()
+        },
         "round_trip_ratio": _ratio(round_trip, invested),
         "circular_revenue_share": _ratio(round_trip, spend),
-        "relationship_profit": profit,
-        "revenue_share": shares,
-        "round_trip_profit": round_trip_profit,
+        "relationship_profit": amount[p.profit].sum(axis=0),
+        "revenue_share": amount[p.shares].sum(axis=0),
+        "round_trip_profit": fl.cents[p.profit, p.origin].sum(axis=0),
     }
-    n = plan.n_runs
+
+
+def _caused(
+    data: RunData,
+    twins: Twins,
+    investor: str,
+    p: _Picked,
+    amount: Cents,
+    discount: Discount,
+    sofar: dict[str, Array],
+) -> dict[str, Array]:
+    """What the investment caused, against each twin (``CAUSED``, and with the suffix ``ONLY``
+    against the twin that keeps the linked contracts). ``sofar``: its other figures."""
+    tm, n = data.timed, data.plan.n_runs
+    pv_invested, stake = sofar["pv_invested"], sofar["stake"]
+    spend, profit, shares = (amount[rows].sum(axis=0) for rows in (p.sales, p.profit, p.shares))
+    spend_by_path = {path: amount[rows].sum(axis=0) for path, rows in p.paths.items()}
+    pv_back_by_record = tm.amount[p.timed_back] / discount.factors(p.timed_back)
+    out: dict[str, Array] = {}
     for suffix, keeps_linked in (("", False), (ONLY, True)):
         cols = twins.columns(investor, keeps_linked=keeps_linked)
         # each run's twin, as a batch column per run (twins themselves: their own column,
         # so that a twin's caused figures are 0)
         twin_of = np.arange(n) if cols is None else np.array(cols + list(range(twins.n_runs, n)))
         inc_back_pv = pv_back_by_record - pv_back_by_record[:, twin_of]
-        pv_inc_profit = np.rint(inc_back_pv[is_profit].sum(axis=0)).astype(np.int64)
-        pv_inc_shares = np.rint(inc_back_pv[~is_profit].sum(axis=0)).astype(np.int64)
+        pv_inc_profit = np.rint(inc_back_pv[p.back_is_profit].sum(axis=0)).astype(np.int64)
+        pv_inc_shares = np.rint(inc_back_pv[~p.back_is_profit].sum(axis=0)).astype(np.int64)
         net_cost = pv_invested - pv_inc_profit - pv_inc_shares
         # payback: the first record (in time order) at which the cumulative discounted
         # incremental profit reaches what was invested, in present value (it can first reach
@@ -380,10 +394,10 @@ def _investor_metrics(
         reached = (cum >= pv_invested - 0.5) & (pv_invested > 0)  # reached, to the cent
         hit = reached.any(axis=0) if len(cum) else np.zeros(n, dtype=bool)
         first = reached.argmax(axis=0) if len(cum) else np.zeros(n, dtype=np.int64)
-        payback = np.where(hit, tm.time[back_at[first]] if len(cum) else -1, -1)
+        payback = np.where(hit, tm.time[p.timed_back[first]] if len(cum) else -1, -1)
         out["incremental_revenue" + suffix] = spend - spend[twin_of]
-        for p, by_path in spend_by_path.items():
-            out[f"incremental_revenue_{p}" + suffix] = by_path - by_path[twin_of]
+        for path, by_path in spend_by_path.items():
+            out[f"incremental_revenue_{path}" + suffix] = by_path - by_path[twin_of]
         out["incremental_profit" + suffix] = profit - profit[twin_of]
         out["pv_incremental_profit" + suffix] = pv_inc_profit
         out["incremental_revenue_share" + suffix] = shares - shares[twin_of]
@@ -394,6 +408,32 @@ def _investor_metrics(
         )
         out["incremental_payback_date" + suffix] = payback.astype(np.int64)
     return out
+
+
+def _investor_metrics(
+    data: RunData,
+    twins: Twins,
+    investor: str,
+    labs: list[str],
+    amount: Cents,
+    discount: Discount,
+    results: dict[str, Array],
+) -> dict[str, Array]:
+    """One investor's figures with ``labs``; ``amount``: each flow's cents summed over origins,
+    ``[flow, run]``."""
+    p = _pick(data, investor, labs)
+    invested = amount[p.invested].sum(axis=0)
+    stakes = _stakes(data, investor, labs, amount, p.invested, results)
+    pv_invested = _present_value(
+        data.timed.amount[p.timed_invested], discount.factors(p.timed_invested)
+    )
+    out: dict[str, Array] = {
+        "invested": invested,
+        **stakes,
+        "pv_invested": pv_invested,
+        **_traced(data.flows, p, amount, invested),
+    }
+    return out | _caused(data, twins, investor, p, amount, discount, out)
 
 
 def compute(data: RunData, twins: Twins | None = None) -> Metrics:

@@ -14,8 +14,6 @@ and reports first-order and total Sobol indices with their confidence intervals.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,10 +21,10 @@ import numpy.typing as npt
 
 from sim.analysis.metrics import DATES, INVESTOR_METRICS, MONEY
 from sim.errors import ScenarioError
-from sim.inputs.loader import YamlDoc, apply_overrides
-from sim.inputs.scenario import Scenario
-from sim.inputs.schema import MAX_GROWTH, MAX_SEED
-from sim.inputs.units import parse_amount_cents, parse_share
+from sim.inputs.document import YamlDoc, apply_overrides
+from sim.inputs.scenario import Scenario, to_scenario
+from sim.inputs.specs import MAX_RUNS, Stated, stated_inputs
+from sim.inputs.values import MAX_SEED
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,30 +36,6 @@ BATCH = 1_000  # variants per run_batch: memory grows with the batch, speed hard
 # is the runs layer's (sim.runs.studies), handed in, since analysis comes before it
 MetricOf = Callable[[Sequence[Scenario], str, str], "npt.NDArray[np.float64]"]
 
-# The inputs swung, by their key in the file: dollars, and shares with the closed range each is
-# clipped to (an open end, such as a margin's 100%, is left to validation, which reports it).
-AMOUNT_KEYS = frozenset(
-    {
-        "cash",
-        "annual",
-        "floor",
-        "limit",
-        "amount",
-        "pre_money",
-        "round_size",
-        "post_money",
-        "total",
-        "lab_cash_below",
-    }
-)
-SHARE_RANGES: dict[str, tuple[float, float]] = {
-    "providers": (0.0, 1.0),  # each value under providers
-    "margin": (0.0, 1.0),  # below 100%
-    "growth": (-1.0, MAX_GROWTH),  # above -100%
-    "discount_rate": (0.0, 1.0),
-    "rate": (0.0, 1.0),
-    "stake": (0.0, 1.0),  # above 0%
-}
 COLUMNS = (
     "input",
     "unit",
@@ -75,71 +49,18 @@ COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class Input:
-    """One numeric input: its dotted path (as ``--set`` takes it), ``"dollars"`` or ``"share"``,
-    its value in those units and the closed range it is clipped to."""
-
-    path: str
-    unit: str
-    value: float
-    bounds: tuple[float, float]
-
-    def at(self, value: float) -> float:
-        """``value`` clipped to the input's range, in whole cents or to 12 decimal places."""
-        lo, hi = self.bounds
-        value = min(max(value, lo), hi)
-        return round(value, 2) if self.unit == "dollars" else round(value, 12)
-
-    def written(self, value: float) -> object:
-        """``value`` as an override sets it: dollars as exact text, a share as a number."""
-        if self.unit == "dollars":
-            return str(Decimal(round(value * 100)).scaleb(-2))
-        return value
-
-
-def numeric_inputs(doc: YamlDoc) -> list[Input]:
-    """Every numeric input ``doc`` states, in file order; zeros are left out (nothing to swing)."""
-    found: list[Input] = []
-
-    def walk(node: Any, path: tuple[str | int, ...]) -> None:
-        if isinstance(node, dict):
-            for k, v in node.items():
-                walk(v, (*path, k))
-        elif isinstance(node, list):
-            for i, v in enumerate(node):
-                walk(v, (*path, i))
-        elif path and not isinstance(node, bool) and node is not None:
-            item = _input(path, node)
-            if item is not None and item.value != 0:
-                found.append(item)
-
-    walk(doc.data, ())
-    return found
-
-
-def _input(path: tuple[str | int, ...], value: object) -> Input | None:
-    key = str(path[-1])
-    parent = str(path[-2]) if len(path) > 1 else ""
-    dotted = ".".join(str(p) for p in path)
-    try:
-        if key in AMOUNT_KEYS or parent == "schedule":
-            return Input(dotted, "dollars", parse_amount_cents(value) / 100, (0.0, 1e13))
-        share = "providers" if parent == "providers" else key
-        if share in SHARE_RANGES:
-            return Input(dotted, "share", parse_share(value), SHARE_RANGES[share])
-    except ValueError:  # not a number after all (validation would have said so)
-        return None
-    return None
+def numeric_inputs(doc: YamlDoc) -> list[Stated]:
+    """Every amount and share ``doc`` states, in file order, each with its kind, unit and bounds
+    as its value type declares them (sim/inputs/values.py); zeros are left out (nothing to
+    swing)."""
+    return stated_inputs(doc.data)
 
 
 # ---- the variants -----------------------------------------------------------------------------
 
 
-def _variant(doc: YamlDoc, values: Mapping[Input, float]) -> Scenario:
+def _variant(doc: YamlDoc, values: Mapping[Stated, float]) -> Scenario:
     """The scenario with each input set to a value, validated as ``--set`` would be."""
-    from sim.inputs.schema import to_scenario
-
     changed = apply_overrides(doc, {i.path: i.written(v) for i, v in values.items()})
     return to_scenario(changed, doc.filename)
 
@@ -272,11 +193,11 @@ def check_options(method: str, swing: float, samples: int, top: int, seed: int |
 
 
 def check_sobol_size(samples: int, inputs: int) -> None:
-    """Refuse a Sobol sample past the cap on runs (``sim.ranges.vary.MAX_RUNS``, as for a sweep or a
+    """Refuse a Sobol sample past the cap on runs (``sim.inputs.specs.MAX_RUNS``, as for a sweep or
+    a
     Monte Carlo) or, held in memory (SALib's sample and the metric of each run), past the
     memory budget (``sim.model.budget``), before anything runs. ``inputs`` is the number sampled."""
     from sim.model.budget import format_bytes, memory_budget
-    from sim.ranges.vary import MAX_RUNS
 
     runs = samples * (inputs + 2)
     if runs > MAX_RUNS:
@@ -320,7 +241,7 @@ def _shown_number(x: object) -> str:
 def _sobol(
     oat: pd.DataFrame,
     doc: YamlDoc,
-    inputs: Sequence[Input],
+    inputs: Sequence[Stated],
     metric_of: MetricOf,
     *,
     samples: int,

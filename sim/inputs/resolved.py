@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from yaml.nodes import ScalarNode
 
-from sim.inputs.loader import _StrictLoader  # how the loader reads a plain scalar
+from sim.inputs.document import LINE_BREAK, StrictLoader  # how the loader reads a plain scalar
 from sim.inputs.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -48,7 +48,6 @@ _ESCAPE = re.compile(
 )
 # Characters a YAML file may not hold at all (in a comment they are written as escapes).
 _NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_LINE_BREAK = re.compile(r"\r\n|[\n\r\x85\u2028\u2029]")  # as sim/inputs/loader.py splits lines
 
 
 class _PlainDumper(yaml.SafeDumper):
@@ -166,7 +165,7 @@ def _reads_as_text(text: str) -> bool:
 
 @functools.cache
 def _resolvers() -> tuple[yaml.SafeLoader, ...]:
-    return _StrictLoader(""), yaml.SafeLoader("")
+    return StrictLoader(""), yaml.SafeLoader("")
 
 
 def _printable(text: str) -> str:
@@ -176,14 +175,14 @@ def _printable(text: str) -> str:
 
 def _comment_lines(text: str) -> list[str]:
     """The comment's lines, stripped, empty ones dropped."""
-    return [line.strip() for line in _LINE_BREAK.split(_printable(text)) if line.strip()]
+    return [line.strip() for line in LINE_BREAK.split(_printable(text)) if line.strip()]
 
 
 def _beside(node: Any, key: str, text: str) -> None:
     """``# text`` after the value of mapping ``node``'s ``key`` on its line (after the key for a
     mapping or list), two spaces after it, on one line."""
     one = _printable(text).rstrip()
-    if _LINE_BREAK.search(one):
+    if LINE_BREAK.search(one):
         one = " ".join(_comment_lines(one))  # several lines joined with spaces
     if not one.strip():
         return

@@ -1,12 +1,12 @@
 """The typed scenario: what the engine runs.
 
-A scenario file goes through three visible steps (see ``sim/inputs/loader.py`` and
-``sim/inputs/schema.py``):
-YAML text with positions -> validated pydantic model (defaults filled, errors with file:line:col)
--> checked as a whole and resolved: a ``Scenario``. Every input is declared once, as a field of
-a model in ``sim/inputs/schema.py``: that field validates the value, is what the engine reads here,
-and
-writes the resolved file back. A ``Scenario`` *is* the validated model of its file with every
+A scenario file goes through three visible steps: YAML text with positions
+(sim/inputs/document.py) -> validated pydantic model (sim/inputs/schema.py: defaults filled,
+errors with file:line:col) -> checked as a whole (sim/inputs/checks.py, deal_checks.py) and
+resolved: a ``Scenario`` (``to_scenario``, here). Every input is declared once, as a field of a
+model in sim/inputs/models.py typed with a value type of sim/inputs/values.py: that field
+validates the value, is what the engine reads here, and writes the resolved file back. A
+``Scenario`` *is* the validated model of its file with every
 default that depends on other inputs written out (labels, deal ids, a contract's start and
 terms, a tranche's window, a revenue share's dates), plus views of it by kind and where it came
 from. Money here is integer cents, shares are fractions, rates are per year.
@@ -17,11 +17,15 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from pydantic import ConfigDict, PrivateAttr
 
-from sim.inputs.schema import (
+from sim.inputs.checks import check_agents, check_calendar, check_runnable, first_error
+from sim.inputs.deal_checks import check_deals
+from sim.inputs.document import YamlDoc
+from sim.inputs.models import (
     CloudModel,
     ContractModel,
     InvestmentModel,
@@ -29,10 +33,19 @@ from sim.inputs.schema import (
     LabModel,
     RevenueShareModel,
     ScenarioModel,
+    deal_ids,
 )
+from sim.inputs.schema import resolve, validate
 from sim.inputs.units import MAX_STEPS, Duration, count_steps, step_grid
 
-__all__ = ["MAX_STEPS", "Scenario", "count_steps", "step_grid"]
+__all__ = [
+    "MAX_STEPS",
+    "Scenario",
+    "count_steps",
+    "step_grid",
+    "to_scenario",
+    "to_scenario_from",
+]
 
 T = TypeVar("T")
 
@@ -51,9 +64,8 @@ class _view(functools.cached_property[T]):
 
 
 class Scenario(ScenarioModel):
-    """A checked, resolved scenario (``sim.inputs.schema.to_scenario`` makes them): its inputs are
-    the
-    fields of ``ScenarioModel``; the rest is read off them."""
+    """A checked, resolved scenario (``to_scenario`` makes them): its inputs are the fields of
+    ``ScenarioModel``; the rest is read off them."""
 
     model_config = ConfigDict(ignored_types=(_view,))  # merged with ScenarioModel's
 
@@ -215,6 +227,28 @@ class Scenario(ScenarioModel):
         """Cents of ``c``'s minimums over the run: its ``total``, or what its schedule accrues
         inside the horizon."""
         if not c.schedule:
-            assert c.total is not None  # _check_contract
+            assert c.total is not None  # sim.inputs.deal_checks
             return c.total
         return c.scheduled_cents(self.end) - c.scheduled_cents(self.start)
+
+
+# ---------------------------------------------------------------------------------------------
+# Step 3: a validated model, checked as a whole and resolved
+# ---------------------------------------------------------------------------------------------
+
+
+def to_scenario(doc: YamlDoc, filename: str | None = None) -> Scenario:
+    """Validate ``doc`` and build the typed Scenario, or raise the first ScenarioError by place."""
+    if filename is not None and filename != doc.filename:
+        doc = replace(doc, filename=filename)
+    return to_scenario_from(validate(doc), doc)
+
+
+def to_scenario_from(m: ScenarioModel, doc: YamlDoc) -> Scenario:
+    """The Scenario of a model made by ``validate`` (or ``sim.inputs.schema.revalidated``) from
+    ``doc``: how its values fit together is checked, then its defaults resolved."""
+    errors = check_calendar(m, doc) + check_agents(m, doc) + check_deals(m, doc)
+    errors += check_runnable(m, doc)
+    if errors:
+        raise first_error(errors)
+    return Scenario.of(resolve(m, deal_ids(m)), doc.filename, doc.comments)

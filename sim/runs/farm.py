@@ -40,7 +40,6 @@ from sim.inputs.resolved import resolved_yaml_with_sources
 from sim.inputs.scenario import Scenario
 from sim.io import publish
 from sim.io.signals import held, published, raise_deferred
-from sim.model.books import KIND
 
 # what a caller of farm chooses a backend with (BACKENDS to max_workers), found here as well
 from sim.runs.backends import BACKENDS as BACKENDS
@@ -216,45 +215,13 @@ class RunPath(NamedTuple):
 
 def caused_paths(batch: BatchResult) -> np.ndarray:
     """Per run of ``batch`` (its twins are not runs), grid date and investor with a twin, the
-    cumulative cents its investment had caused at its clouds from its labs by that date:
-    ``[run, date, investor, metric]``, metrics as ``SERIES_METRICS``. It is
-    ``Result.twin_series_table`` (run less twin) summed up to each grid date, for a whole batch
-    at once; at the last date it equals ``incremental_revenue`` and ``incremental_profit``."""
-    data, twins = batch.data, batch.all_metrics.twins
-    plan, led = data.plan, data.timed
-    n = len(batch)
-    acc = {a: k for k, a in enumerate(plan.accounts)}
-    amount = led.amount  # [record, batch run]: each timed record's cents, all origins
-    deal_lab = np.array([dl or "" for dl in data.deal_lab], dtype=object)
-    start = np.datetime64(plan.start, "D")
-    days = (np.array(plan.grid, dtype="datetime64[D]") - start).astype(np.int64)
+    cumulative cents its investment had caused by that date: ``[run, date, investor, metric]``,
+    metrics as ``SERIES_METRICS``, by the one caused rule (``sim.analysis.caused``); at the last
+    date each equals the metric of its name."""
+    from sim.analysis.caused import caused_by_date
+
     investors = series_investors(batch.scenarios[0])
-    out = np.zeros((n, len(days), len(investors), len(SERIES_METRICS)), dtype=np.int64)
-    for i, investor in enumerate(investors):
-        twin_of = twins.columns(investor)
-        assert twin_of is not None  # series_investors lists only investors with a twin
-        owned = [acc[c] for c in plan.investors[investor]]
-        labs = list(dict.fromkeys(x.lab for x in plan.investments if x.investor == investor))
-        rows = (
-            # the clouds' revenue from its labs: compute the labs paid to its clouds
-            (led.kind == KIND["compute"])
-            & np.isin(led.payer, [acc[lab] for lab in labs])
-            & np.isin(led.payee, owned),
-            # the profit its clouds passed to it on its labs' deals
-            (led.kind == KIND["profit"])
-            & (led.payee == acc[investor])
-            & np.isin(led.payer, owned)
-            & np.isin(deal_lab[led.deal], labs),
-        )
-        for j, picked in enumerate(rows):
-            idx = np.flatnonzero(picked)
-            idx = idx[np.argsort(led.time[idx], kind="stable")]
-            caused = amount[idx][:, :n] - amount[idx][:, twin_of]  # [record, run]
-            cum = np.vstack([np.zeros((1, n), np.int64), np.cumsum(caused, axis=0)])
-            # records up to and including each grid date
-            upto = np.searchsorted(led.time[idx], days, side="right")
-            out[:, :, i, j] = cum[upto].T
-    return out
+    return caused_by_date(batch.data, batch.all_metrics.twins, investors, SERIES_METRICS)
 
 
 def series_investors(scenario: Scenario) -> list[str]:

@@ -33,7 +33,7 @@ import numpy.typing as npt
 from sim.analysis import sensitivity as swings
 from sim.analysis.compare import compare_table
 from sim.errors import ScenarioError
-from sim.inputs.loader import Overrides, YamlDoc, apply_overrides, read_yaml
+from sim.inputs.document import Overrides, YamlDoc, apply_overrides, read_yaml
 from sim.inputs.scenario import Scenario
 from sim.io.output import check_folder, reserve, write_atomically
 from sim.runs import farm
@@ -43,7 +43,8 @@ from sim.runs.single import ChartAsk, Say, UsageError, chart_ask, note_ranges, r
 if TYPE_CHECKING:
     import pandas as pd
 
-    from sim.ranges.vary import Points, Template
+    from sim.ranges.draws import Points
+    from sim.ranges.template import Template
 
 # the figures a user reads first, per investor that owns a cloud: what the investment caused,
 # then the traced round trip
@@ -52,7 +53,7 @@ BY_RUN_UP_TO = 30  # a sweep of at most this many points shows a row per point, 
 
 
 def _template(path: str | os.PathLike[str], overrides: Overrides, rescale: bool = True) -> Template:
-    from sim.ranges.vary import load_template
+    from sim.ranges.template import load_template
 
     return load_template(path, list(overrides or ()), rescale=rescale)
 
@@ -79,7 +80,7 @@ def sweep(
     """Every point of the grid of the file's ``sweep:`` and ``vary`` (``PATH=SPEC``), a row
     each, as ``roundtrip sweep`` runs it; see ``monte_carlo`` for the options and what is
     returned."""
-    from sim.ranges.vary import grid_points
+    from sim.ranges.draws import grid_points
 
     ask = chart_ask(charts, chart_size, dpi, views)
     template = _template(scenario, overrides, rescale)
@@ -127,7 +128,7 @@ def monte_carlo(
     series (None without ``out``), runs, errors, failed (``(run_id, error)``), charts (the
     files drawn; None if not asked), and the headline figures' columns and ``by_run``
     (``headline(rows)`` gives the table the command prints)."""
-    from sim.ranges.vary import draw_points
+    from sim.ranges.draws import draw_points
 
     ask = chart_ask(charts, chart_size, dpi, views)
     template = _template(scenario, overrides, rescale)
@@ -178,7 +179,7 @@ class _Where:
 def _ranges(kind: str, jobs: Points, seed: int | None, where: _Where, ask: ChartAsk | None):
     """Run ``jobs`` (points of the template, made on the worker) through the farm, draw the
     range charts that apply when asked, and give the rows with what the command prints."""
-    from sim.ranges.vary import first_point
+    from sim.ranges.template import first_point
 
     backend = where.backend_name()
     base = first_point(jobs.template)[1]  # the file's scenario, at the sweep's first point
@@ -390,7 +391,7 @@ def _doc(
 
         doc = read_yaml(resolved_yaml(scenario), scenario.source or "<scenario>")
         return apply_overrides(doc, overrides or None)
-    from sim.ranges.vary import at_first_point
+    from sim.inputs.points import at_first_point
 
     template = _template(scenario, overrides)
     note_ranges(scenario, template, say)

@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from sim.analysis.caused import named, profit_back, sales
 from sim.analysis.result import Result, RunLike
 from sim.inputs.scenario import Scenario
 from sim.inputs.units import year_fraction
@@ -23,8 +24,8 @@ CENTS = 100
 # The twin's side of what an investment caused, per investor, lab and date: each column the cents
 # moved on that date (not cumulative). "twin" drops the investor's investments and the contracts
 # that came with them; "twin_investment_only" keeps those contracts (the same as "twin" where no
-# contract is linked). Revenue: compute payments from the lab to the investor's clouds; profit:
-# profit records from those clouds to the investor on deals of that lab.
+# contract is linked). Revenue: sales into the sellers the investor owns on deals of that lab,
+# every path; profit: what those sellers passed to the investor on them (sim/analysis/caused.py).
 TWIN_SERIES_COLUMNS = (
     "date",
     "investor",
@@ -58,25 +59,42 @@ def _cumulative(when: pd.Series, cents: pd.Series, dates: pd.DatetimeIndex) -> p
     return daily.reindex(dates, fill_value=0).cumsum() / CENTS
 
 
+def caused_records(
+    run: RunLike, investor: str, labs: list[str]
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Which rows of the run's ledger are sales into what ``investor`` owns on the deals with
+    ``labs`` (every path), and which the profit those sellers passed to it: the caused rule
+    (``sim.analysis.caused``) read on the ledger by name, so a saved run folder has it too."""
+    led = run.ledger
+    records = named(
+        run.scenario,
+        led.payer.to_numpy(dtype=object),
+        led.payee.to_numpy(dtype=object),
+        led.kind.to_numpy(dtype=object),
+        led.lab.fillna("").to_numpy(dtype=object),
+    )
+    on_deals = records.on_deals(labs)
+    return (
+        sales(records, investor, on_deals, records),
+        profit_back(records, investor, on_deals, records),
+    )
+
+
 def investor_flows(run: RunLike, investor: str) -> pd.DataFrame:
     """Cumulative dollars by date for one investor and the labs it invested in, traced.
 
-    Columns: ``invested``, ``spend_on_own_cloud``, ``round_trip``, ``relationship_profit`` and
-    ``round_trip_profit``. One row per date on which any of them moved, plus the first and last
-    dates of the horizon; the last row equals metrics.json's figures.
+    Columns: ``invested`` (cash paid in; credits granted are not in it),
+    ``spend_on_own_cloud`` (sales into the sellers it owns on those labs' deals, every path:
+    sim/analysis/caused.py), ``round_trip``, ``relationship_profit`` and ``round_trip_profit``.
+    One row per date on which any of them moved, plus the first and last dates of the horizon;
+    the last row equals metrics.json's figures (``invested`` where no deal pays in credits).
     """
-    s, led = run.scenario, run.ledger
+    led = run.ledger
     labs = investor_labs(run, investor)
-    owned = list(s.investors[investor].owns)
     origin = f"from:{investor}:investment"
     inv = led[(led.kind == "investment") & (led.payer == investor) & led.payee.isin(labs)]
-    own = led[(led.kind == "compute") & led.payer.isin(labs) & led.payee.isin(owned)]
-    profit = led[
-        (led.kind == "profit")
-        & (led.payee == investor)
-        & led.payer.isin(owned)
-        & led.lab.isin(labs)
-    ]
+    # sales into what it owns, every path, and the profit passed back: the caused rule's records
+    own, profit = (led[rows] for rows in caused_records(run, investor, labs))
     parts = {
         "invested": (inv.date, inv.amount_cents),
         "spend_on_own_cloud": (own.date, own.amount_cents),
