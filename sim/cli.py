@@ -126,11 +126,11 @@ def validate(scenario: Path, overrides: tuple[str, ...]) -> None:
 
     s = check_one(scenario, overrides, say=_note)
     n_steps = len(s.grid()) - 1
-    vendors = sum(c.kind == "vendor" for c in s.clouds.values())
+    vendors = sum(c.kind == "vendor" for c in s.sellers.values())
     deals = len(s.investments) + len(s.contracts) + len(s.revenue_shares)
     click.echo(
         f"{scenario}: valid. {s.name!r}: {len(s.investors)} investor(s), {len(s.labs)} lab(s), "
-        f"{len(s.clouds) - vendors} cloud(s), "
+        f"{len(s.sellers) - vendors} cloud(s), "
         + (f"{vendors} vendor(s), " if vendors else "")
         + f"{deals} deal(s), {n_steps:,} steps of {s.step} from {s.start} to {s.end}."
     )

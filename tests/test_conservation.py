@@ -28,14 +28,14 @@ BUNDLED = sorted((ROOT / "scenarios").glob("*.yaml"))
 def check_books(s: Scenario, r: sim.Result) -> None:
     """The conservation facts every run must satisfy, read off its ledger and balances."""
     led, bal = r.ledger, r.balances
-    agents = [*s.investors, *s.labs, *s.clouds]
+    agents = [*s.investors, *s.labs, *s.sellers]
     origins = [c for c in led.columns if c.startswith("from:")]
 
     # opening: each lab's and cloud's cash, tagged with its own origin; nothing elsewhere
     opening: dict[tuple[str, str], int] = {}
     for name, lab in s.labs.items():
         opening[(name, f"{name}:cash")] = lab.cash
-    for name, cloud in s.clouds.items():
+    for name, cloud in s.sellers.items():
         opening[(name, f"{name}:cash")] = cloud.cash
     total = sum(opening.values())
     by_cell = bal.set_index(["step", "account", "origin"]).cents

@@ -30,7 +30,18 @@ def test_the_explorer_picks_the_loop_and_reads_its_defaults_from_the_file(explor
         "growth": 0.5,
         "discount_rate": 0.08,
     }
-    assert set(explorer.paths) == set(RANGES)
+    assert set(explorer.paths) == set(RANGES) == set(explorer.names)
+
+
+def test_each_control_is_named_as_a_person_reads_its_input(explorer) -> None:
+    # sim.inputs.names.input_name: agents by their labels, the deal by its id in words
+    assert explorer.names == {
+        "share": "OpenAI share of compute bought at AWS",
+        "amount": "Amazon OpenAI (amazon-openai): amount, $B",
+        "margin": "AWS margin",
+        "growth": "OpenAI revenue growth, a year",
+        "discount_rate": "Discount rate, a year",
+    }
 
 
 def test_at_its_defaults_the_explorer_shows_the_files_own_run(explorer) -> None:
@@ -112,7 +123,7 @@ def test_the_widget_has_a_slider_per_control_and_redraws_when_one_moves(explorer
     pytest.importorskip("ipywidgets")
     box = explorer.widget()
     *sliders, out = box.children
-    assert [s.description for s in sliders] == [label for label, *_ in RANGES.values()]
+    assert [s.description for s in sliders] == [explorer.names[k] for k in RANGES]
     assert [s.value for s in sliders] == list(explorer.defaults.values())
     assert explorer.shown is not None and explorer.shown.values == explorer.defaults
     sliders[0].value = 0.45  # the share

@@ -451,6 +451,6 @@ def test_numpy_numbers_from_a_notebook_are_read_as_the_numbers_they_are() -> Non
     s = sim.load_scenario(
         path, {"agents.aws.margin": np.float64(0.4), "agents.openai.cash": np.int64(7)}
     )
-    assert (s.clouds["aws"].margin, s.labs["openai"].cash) == (0.4, 700)
+    assert (s.sellers["aws"].margin, s.labs["openai"].cash) == (0.4, 700)
     with pytest.raises(sim.ScenarioError, match="margin"):
         sim.load_scenario(path, {"agents.aws.margin": np.float64("nan")})

@@ -162,7 +162,7 @@ def test_a_cold_cache_runs_on_numpy_at_once_and_warms_in_the_background(
     kernels.set_implementation(kernels.NUMPY)
     assert not jit.is_warm()
     assert jit.prepare(10**6) == "numpy"
-    assert started and started[0][1:] == ["-m", "sim.model.jit"]
+    assert started and started[0][1:] == ["-m", "sim.model.warmup"]
     assert (tmp_path / "numba" / "warming").is_file()  # a second process will not start another
     assert jit.prepare(10**6) == "numpy" and len(started) == 1
 

@@ -159,7 +159,7 @@ def test_set_strings_are_read_as_yaml_values() -> None:
         ],
     )
     assert s.horizon.months == 60
-    assert s.clouds["aws"].margin == 0.3
+    assert s.sellers["aws"].margin == 0.3
     assert s.investments[0].tranches[1].amount == 20 * 10**9 * 100
     assert (s.labs["openai"].revenue.annual, s.labs["openai"].revenue.growth) == (
         25 * 10**11,
@@ -178,7 +178,7 @@ def test_mapping_and_keyword_overrides_take_python_values() -> None:
 
 def test_set_may_add_a_new_key_or_list_item_at_a_valid_place() -> None:
     s = parse_scenario(SMALL, "x.yaml", ["agents.aws.payment_terms=45d", "step=1w"])
-    assert (s.clouds["aws"].payment_terms.days, s.step.days) == (45, 7)
+    assert (s.sellers["aws"].payment_terms.days, s.step.days) == (45, 7)
     contract = "{kind: compute_contract, lab: openai, cloud: aws, total: 1B, over: 1y}"
     s = parse_scenario(SMALL + "deals: []\n", "x.yaml", [f"deals.0={contract}"])
     assert s.contracts[0].id == "openai-aws-contract"

@@ -181,6 +181,8 @@ def test_the_sweep_lines_are_the_results_columns(line_runs) -> None:
     fig = sweep_line(line_runs)
     caused, traced = fig.axes
     rows = line_runs.results.sort_values(f"in:{SHARE_PATH}")
+    # the swept input by its human name under both panels
+    assert caused.get_xlabel() == traced.get_xlabel() == "lab share of compute bought at Own"
     for ax, metric in ((caused, "incremental_revenue"), (caused, "incremental_profit")):
         [line] = [ln for ln in ax.lines if ln.get_label() == metric]
         assert list(line.get_xdata()) == rows[f"in:{SHARE_PATH}"].tolist()
@@ -191,10 +193,12 @@ def test_the_sweep_lines_are_the_results_columns(line_runs) -> None:
     # every invested dollar is spent, a share s of it at Own: $0B at 0% up to $10B at 100%
     title, *_, source = _texts(fig)
     assert title == (
-        "The higher lab's compute share at Own, the more Own revenue Inv's investment causes: "
+        "The higher the lab share of compute bought at Own, the more Own revenue Inv's "
+        "investment causes: "
         "$0B at 0%, $10B at 100%"
     )
-    assert source.startswith(f"Source: roundtrip sweep of {line_runs.scenario.source}, 5 runs")
+    # the file is in a temporary folder: the source line names the file, not the folder
+    assert source.startswith("Source: roundtrip sweep of share.yaml, 5 runs")
 
 
 def test_the_heatmap_cells_are_the_results_of_each_grid_point(heat_runs) -> None:
@@ -211,6 +215,15 @@ def test_the_heatmap_cells_are_the_results_of_each_grid_point(heat_runs) -> None
     cells = [t.get_text() for t in ax.texts]
     assert len(cells) == 12 and "$6B" in cells  # 60% of the $10B
     assert _texts(fig)[0].startswith("Inv's incremental revenue runs from $2B to $8B over the grid")
+    # the inputs by their human names (sim.inputs.names.input_name), where the title says where
+    # the highest cell is and on both axes
+    assert _texts(fig)[0].endswith(
+        "highest at Own margin 10%, lab share of compute bought at Own 80%"
+    )
+    assert (ax.get_ylabel(), ax.get_xlabel()) == (
+        "Own margin",
+        "lab share of compute bought at Own",
+    )
 
 
 def test_the_fan_is_the_series_percentiles(bundled_mc) -> None:
@@ -228,6 +241,8 @@ def test_the_fan_is_the_series_percentiles(bundled_mc) -> None:
     title = _texts(fig)[0]
     p50 = table["p50"].iloc[-1] / B
     assert title.startswith(f"Amazon's investment caused ${p50:.1f}B of AWS revenue by Mar 2034")
+    # what was drawn, by the inputs' human names, one from the next by a semicolon
+    assert "20 runs drawing AWS margin; OpenAI share of compute bought at AWS:" in _texts(fig)[1]
 
 
 @pytest.mark.parametrize("name", list(RANGE_CHARTS))

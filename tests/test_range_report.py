@@ -62,7 +62,9 @@ def test_a_monte_carlo_report_gives_the_files_percentiles_of_what_was_caused(
     first = pages[0]
     assert first.startswith("Amazon puts $50B into OpenAI: Monte Carlo of 40 runs")
     assert "seed 4, 0 runs with an error" in first
-    assert "What varied" in first and "agents.openai.spending.compute.providers.aws" in first
+    # what varied, by its human name (sim.inputs.names.input_name), not its path
+    assert "What varied" in first and "OpenAI share of compute bought at AWS" in first
+    assert "agents.openai.spending.compute.providers.aws" not in first
     assert "What the investment caused, across the runs: Amazon" in first
     # every percentile printed is the file's own, as the summary writes money
     p = farm.percentiles(mc_file, ["amazon.incremental_revenue", "amazon.net_cost"])
@@ -87,7 +89,7 @@ def test_a_short_sweep_report_has_a_row_per_point_and_reads_it_from_end_to_end(
     content = range_content(read_results(sweep_file))
     ((heading, table, note, reading),) = content.figures
     assert heading.endswith(": BigTech")
-    assert table.header[0] == "bigcloud"
+    assert table.header[0] == "LabCo share of compute bought at BigCloud"
     rows = farm.read(sweep_file)
     assert [r[0] for r in table.rows] == ["0%", "20%", "40%", "60%", "80%", "100%"]
     for row, (_, got) in zip(table.rows, rows.iterrows(), strict=True):
@@ -96,7 +98,10 @@ def test_a_short_sweep_report_has_a_row_per_point_and_reads_it_from_end_to_end(
     assert "A row per point of the grid" in note
     ((_, points),) = reading
     assert points[0].startswith("Over the 6 points, BigTech's investment caused from $0.00B")
-    assert "to $12.00B (bigcloud 100%)" in points[0]
+    assert "to $12.00B (LabCo share of compute bought at BigCloud 100%)" in points[0]
+    assert content.varied.rows == (
+        ("LabCo share of compute bought at BigCloud", "0%, 20%, 40%, 60%, 80%, 100%"),
+    )
     html = build_range_report(sweep_file, tmp_path / "s.html").read_text()
     assert html.count("<figure") == 1 and 'id="chart-sweep_line"' in html
     assert "<svg" in html and "http" not in re.sub(r'xmlns(:\w+)?="[^"]+"', "", html)

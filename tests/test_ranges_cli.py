@@ -136,7 +136,7 @@ def test_run_and_validate_read_a_swept_file_at_its_first_point_and_say_so(tmp_pa
     code, out, err = cli(capsys, "run", path, "--out", tmp_path / "run", "--json")
     assert code == 0 and "read at its first point (agents.own.margin=10%)" in err
     first = sim.run(sim.load_scenario(path))
-    assert first.scenario.clouds["own"].margin == 0.1
+    assert first.scenario.sellers["own"].margin == 0.1
     code, out, _ = cli(capsys, "sweep", path, "-o", tmp_path / "all.parquet")
     assert code == 0 and "2 runs of 'share sweep'" in out
 

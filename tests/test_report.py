@@ -227,7 +227,9 @@ def test_the_pdf_report_ends_with_the_conservation_check(pdf_pages) -> None:
 
 def test_every_pdf_page_names_the_scenario_file_inputs_hash_and_version(bundled, pdf_pages):
     for n, page in enumerate(pdf_pages, start=1):
-        assert "data/amazon_openai_50b_first.yaml" in page
+        # the file was given by its absolute path: the page names the file, not its folder
+        assert " of amazon_openai_50b_first.yaml (inputs " in page
+        assert "data/amazon_openai_50b_first.yaml" not in page
         assert inputs_hash(bundled.scenario) in page
         assert f"roundtrip {roundtrip_version()} · page {n} of {len(pdf_pages)}" in page
 
@@ -306,14 +308,29 @@ def test_the_html_assumptions_table_has_a_row_per_input(make_scenario, tmp_path)
     assert question(s).startswith("What did inv's investment in lab add to the revenue")
 
 
-def test_inputs_are_written_as_a_reader_would(make_scenario) -> None:
-    assert format_input(("deals", "0", "pre_money"), 730_000_000_000) == "$730B"
-    assert format_input(("cash",), 1_400_000_000_000) == "$1.4T"
-    assert format_input(("amount",), 2_500_000) == "$2.5M"
-    assert format_input(("total",), "1234.56") == "$1,234.56"
-    assert format_input(("margin",), 0.125) == "12.5%"
-    assert format_input(("owns",), ["aws", "gcp"]) == "aws, gcp"
-    assert format_input(("description",), "") == "(empty)"
+def test_inputs_are_written_as_a_reader_would() -> None:
+    # by the kind each input declares (sim.inputs.values), not by its key's name
+    assert format_input(730_000_000_000, "amount") == "$730B"
+    assert format_input(1_400_000_000_000, "amount") == "$1.4T"
+    assert format_input(2_500_000, "amount") == "$2.5M"
+    assert format_input("1234.56", "amount") == "$1,234.56"
+    assert format_input(0.125, "share") == "12.5%"
+    assert format_input(["aws", "gcp"], "mapping") == "aws, gcp"
+    assert format_input("", "text") == "(empty)"
+
+
+def test_every_amount_and_share_is_written_in_its_unit_whatever_its_key() -> None:
+    # keys a table of names once missed were written as raw numbers: a post-money, a financing
+    # limit, a yearly schedule, a stake, the discount rate
+    def shown(name: str) -> dict[str, str]:
+        return {a.path: a.value for a in assumptions(sim.load_scenario(ROOT / "scenarios" / name))}
+
+    anthropic, fifty = shown("amazon_anthropic.yaml"), shown("amazon_openai_50b.yaml")
+    assert anthropic["deals.0.post_money"] == "$380B"
+    assert anthropic["agents.anthropic.financing.limit"] == "$100B"
+    assert fifty["deals.3.schedule.2026"] == "$4B"
+    assert shown("microsoft_openai.yaml")["deals.0.stake"] == "27%"
+    assert fifty["discount_rate"] == "8%"
 
 
 def test_the_report_command_writes_the_file(tmp_path, capsys) -> None:

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import sim
-from sim.model.schedule import build_plan, det_expm1, det_log1p, flow_cents
+from sim.model.accrual import det_expm1, det_log1p, flow_cents
+from sim.model.schedule import build_plan
 
 
 def test_det_log1p_and_expm1_match_the_math_library_to_double_precision():

@@ -68,8 +68,8 @@ def test_bundled_file_becomes_the_typed_scenario() -> None:
     assert lab.financing is not None and (lab.financing.kind, lab.financing.limit) == (
         "equity", 150 * B
     )  # fmt: skip
-    assert s.clouds["aws"].margin == 0.35
-    assert s.clouds["aws"].payment_terms == Duration()
+    assert s.sellers["aws"].margin == 0.35
+    assert s.sellers["aws"].payment_terms == Duration()
     amazon, nvidia, softbank = s.investments
     assert (amazon.id, amazon.total, amazon.post_money_valuation) == (
         "amazon-openai", 50 * B, 852 * B
@@ -300,8 +300,8 @@ def test_every_input_is_declared_once_as_a_field_of_a_model() -> None:
     assert not [v for v in made_here if dataclasses.is_dataclass(v)]
     for path in sorted(BUNDLED.parent.glob("*.yaml")):
         s = load_scenario(path)
-        assert s.agents.keys() == {**s.investors, **s.labs, **s.clouds}.keys() and all(
-            isinstance(a, schema.InvestorModel | schema.LabModel | schema.CloudModel)
+        assert s.agents.keys() == {**s.investors, **s.labs, **s.sellers}.keys() and all(
+            isinstance(a, schema.InvestorModel | schema.LabModel | schema.SellerModel)
             for a in s.agents.values()
         )
         assert all(a.name == n for n, a in s.agents.items())

@@ -66,7 +66,7 @@ def test_derive_raises_the_same_error_as_set() -> None:
 def test_derive_does_not_read_the_file_again(tmp_path: Path) -> None:
     t = template(tmp_path)
     (tmp_path / "toy.yaml").unlink()
-    assert t.derive(["agents.bigcloud.margin=10%"]).clouds["bigcloud"].margin == 0.1
+    assert t.derive(["agents.bigcloud.margin=10%"]).sellers["bigcloud"].margin == 0.1
 
 
 # --- sweeps --------------------------------------------------------------------------------
@@ -77,7 +77,7 @@ def test_grid_is_every_combination_the_last_varying_fastest() -> None:
     assert len(points) == 4 * 2
     assert [i["agents.bigcloud.margin"] for i, _ in points] == [0, 0, 0.2, 0.2, 0.4, 0.4, 0.6, 0.6]
     assert [i["horizon"] for i, _ in points[:2]] == ["1y", "2y"]
-    assert [s.clouds["bigcloud"].margin for _, s in points][::2] == [0, 0.2, 0.4, 0.6]
+    assert [s.sellers["bigcloud"].margin for _, s in points][::2] == [0, 0.2, 0.4, 0.6]
 
 
 @pytest.mark.parametrize(
@@ -212,7 +212,7 @@ def test_a_file_with_distributions_is_read_at_their_medians(tmp_path: Path) -> N
     assert lab.revenue.annual == 6_000_000_000_00 and lab.revenue.growth == 0.5
     assert lab.cash == 2_000_000_000_00
     # triangular (0, 0, 0.5): median = 0.5 - sqrt(0.5 * 0.5 / 2) = 0.1464466...
-    assert s.clouds["rivalcloud"].margin == pytest.approx(0.146446609407, abs=1e-12)
+    assert s.sellers["rivalcloud"].margin == pytest.approx(0.146446609407, abs=1e-12)
     assert sim.load_scenario(tmp_path / "toy.yaml") == s
     assert "read at their medians" in sim.describe(t)
     assert inputs["agents.labco.revenue.growth"] == 0.5
@@ -238,7 +238,7 @@ def test_draws_are_clipped_to_the_inputs_valid_range() -> None:
         seed=1,
         specs=["agents.bigcloud.margin~normal(95%,50%)", "agents.labco.cash~normal(0,5B)"],
     )
-    margins = [s.clouds["bigcloud"].margin for _, s in runs]
+    margins = [s.sellers["bigcloud"].margin for _, s in runs]
     cash = [s.labs["labco"].cash for _, s in runs]
     assert min(margins) == 0 and 0.999 < max(margins) < 1  # a margin is below 100%
     assert min(cash) == 0 and max(cash) > 0

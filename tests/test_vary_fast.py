@@ -117,7 +117,7 @@ def test_a_draw_leaves_the_template_as_it_was() -> None:
     before = repr(t.ranges.base.data)
     runs = vary.draw(t, 5, seed=3, specs=["agents.aws.margin~uniform(20%,40%)"])
     assert repr(t.ranges.base.data) == before
-    assert len({s.clouds["aws"].margin for _, s in runs}) == 5
+    assert len({s.sellers["aws"].margin for _, s in runs}) == 5
 
 
 def test_points_are_made_one_at_a_time_and_point_k_is_the_same_however_it_is_reached() -> None:

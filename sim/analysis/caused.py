@@ -104,7 +104,7 @@ def named(
     return Named(
         accounts=[str(a) for a in accounts],
         investors={i: tuple(inv.owns) for i, inv in scenario.investors.items()},
-        seller_kind={c: seller.kind for c, seller in scenario.clouds.items()},
+        seller_kind={c: seller.kind for c, seller in scenario.sellers.items()},
         payer=codes[:n].astype(np.int64),
         payee=codes[n : 2 * n].astype(np.int64),
         kind=np.array([KIND[str(k)] for k in kinds], dtype=np.int64)[kind_codes],

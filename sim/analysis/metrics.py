@@ -50,9 +50,10 @@ from sim.analysis import caused
 from sim.analysis.caused import PATHS as PATHS
 from sim.analysis.caused import sales_paths as sales_paths
 from sim.inputs.units import year_fraction
+from sim.model.accrual import det_expm1, det_log1p
 from sim.model.books import KIND, Cents, Flows, Timed
 from sim.model.engine import RunData
-from sim.model.schedule import Plan, det_expm1, det_log1p
+from sim.model.schedule import Plan
 from sim.model.twin import Twins
 
 Array = npt.NDArray[np.int64] | npt.NDArray[np.float64]

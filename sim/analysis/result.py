@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
@@ -90,10 +90,20 @@ PATH_LABELS = {
 }
 
 
+def money(dollars: float | None) -> str:
+    """Dollars as the summary and the reports write them (``$50.00B``), ``n/a`` for a figure a
+    run lacks."""
+    return "n/a" if dollars is None else format_dollars(dollars * 100)
+
+
+def percent(fraction: float | None, digits: int = 1) -> str:
+    """A fraction as a percentage (``12.3%``), ``n/a`` for a figure a run lacks."""
+    return "n/a" if fraction is None else f"{fraction:.{digits}%}"
+
+
 def _caused_lines(
     m: dict[str, Any],
     suffix: str,
-    money: Callable[[float | None], str],
     rate: str,
     word: str,
     by_path: bool = False,
@@ -139,6 +149,165 @@ def _caused_lines(
         f"   net cost / stake{post}",
         f"    incremental payback    {payback:>12}   PV incremental profit{and_shares} reaches"
         " PV invested",
+    ]
+
+
+def _by_path(s: Scenario) -> bool:
+    """With vendors or routed costs, money can come back by more than one path: say which."""
+    return any(c.kind == "vendor" or c.costs for c in s.sellers.values())
+
+
+def _stake_text(s: Scenario, inv: str, m: dict[str, Any]) -> str:
+    """The investor's stake: one figure, or a stake per lab (they do not add up)."""
+    stake = ""
+    if len(_invested_labs(s, inv)) > 1:
+        stake = ", ".join(
+            f"{s.label(x)} {v['stake']:.2%}"
+            for x, v in m.get("by_lab", {}).items()
+            if v.get("stake") is not None
+        )
+    if m["stake"] is not None:
+        stake = f"{m['stake']:.2%}"
+        if m["stake_announced"] != m["stake"]:
+            stake += f" of {m['stake_announced']:.2%} announced"
+    return stake
+
+
+def _investor_lines(s: Scenario, inv: str, m: dict[str, Any]) -> list[str]:
+    """The summary's lines for one investor: what it put in, what it caused, what came back."""
+    multi = _by_path(s)
+    owns = s.investors[inv].owns
+    clouds = ", ".join(s.label(c) for c in owns) or ("nothing" if multi else "no cloud")
+    labs = ", ".join(s.label(x) for x in _invested_labs(s, inv))
+    if not labs:  # it owns sellers but invests in no lab here
+        return [
+            "",
+            f"Investor {inv} (owns {clouds}): no investment in this file",
+            f"  sales into what it owns  {money(m['spend_on_own_cloud']):>12}"
+            "   from every lab, all origins",
+            f"  profit on them           {money(m['relationship_profit']):>12}",
+        ]
+    stake = _stake_text(s, inv, m)
+    invested = money(m["invested"])
+    if m["announced"] != m["invested"]:
+        invested += f" of {money(m['announced'])} announced"
+    lines = [
+        "",
+        f"Investor {inv} (owns {clouds}), in {labs}",
+        f"  invested                 {invested:>12}"
+        + (f"   stake {stake}" if stake else "")
+        + (f"   {money(m['invested_credits'])} of it in credits" if m["invested_credits"] else ""),
+    ]
+    if m["stake_value"] is not None:
+        lines += [
+            f"  stake value              {money(m['stake_value']):>12}"
+            "   the stake at the lab's latest post-money",
+            f"  share of the lab result  {money(m['equity_share_of_result']):>12}"
+            "   stake x the lab's net result (equity method)",
+        ]
+    if not owns and not m["revenue_share"]:  # nothing comes back to it
+        lines.append(
+            "  it owns no cloud"
+            + (" or vendor" if multi else "")
+            + ": no revenue comes back to it, caused or traced"
+        )
+        return lines
+    return lines + _caused_section(s, inv, m) + _traced_lines(m, multi)
+
+
+def _caused_section(s: Scenario, inv: str, m: dict[str, Any]) -> list[str]:
+    """What the investment caused (and, with contracts tied to it, what it caused alone)."""
+    multi = _by_path(s)
+    rate = f"{s.discount_rate:.1%}".replace(".0%", "%")
+    ids = {d.id for d in s.investments if d.investor == inv}
+    tied = [c.key for c in s.contracts if c.with_investment in ids]
+    head = "  What the investment caused: this run against a twin without it"
+    if tied:
+        head = (
+            f"  What the investment and the contracts that came with it caused "
+            f"({', '.join(tied)}):\n  this run against a twin without them"
+        )
+    word = s.post_money_word(inv)
+    lines = [head, *_caused_lines(m, "", rate, word, multi)]
+    if tied:
+        lines += [
+            "  The investment alone: a twin that keeps the contracts that came with it",
+            *_caused_lines(m, "_investment_only", rate, word, multi),
+        ]
+    return lines
+
+
+def _traced_lines(m: dict[str, Any], multi: bool) -> list[str]:
+    """Whose dollars came back: the traced figures of one investor."""
+    return [
+        "  Whose dollars came back (traced through the ledger; not an effect)",
+        f"    spend on own cloud     {money(m['spend_on_own_cloud']):>12}",
+        f"    round trip             {money(m['round_trip']):>12}"
+        f"   {percent(m['round_trip_ratio'])} of invested",
+        *(
+            f"      {label:<20} {money(m[f'round_trip_{p}']):>12}"
+            for p, label in PATH_LABELS.items()
+            if multi
+        ),
+        f"    circular revenue share {percent(m['circular_revenue_share']):>12}"
+        "   of own-cloud spend",
+        *(
+            [
+                f"    credits consumed       {money(m['credits_consumed']):>12}"
+                "   compute paid in its credits: in kind, not cash",
+                f"      profit in kind       {money(m['profit_in_kind']):>12}   its margin on them",
+            ]
+            if m["invested_credits"] or m["credits_consumed"]
+            else []
+        ),
+        f"    relationship profit    {money(m['relationship_profit']):>12}"
+        "   from the lab, with or without the investment",
+        f"      on its own dollars   {money(m['round_trip_profit']):>12}",
+    ]
+
+
+def _lab_lines(s: Scenario, lab: str, m: dict[str, Any]) -> list[str]:
+    """The summary's lines for one lab: revenue, spend, cash, and its financing if any."""
+    lines = [
+        "",
+        f"Lab {lab}",
+        f"  revenue                  {money(m['revenue']):>12}",
+        f"  compute spend            {money(m['compute_spend']):>12}",
+        f"  unmet compute            {money(m['unmet_compute']):>12}",
+        f"  cash at end              {money(m['cash_end']):>12}",
+        f"  cash runs out            {m['cash_out_date'] or 'never':>12}",
+    ]
+    fin = s.labs[lab].financing
+    if fin is not None:
+        first = m["first_raise_date"]
+        label = f"raised ({fin.kind})"
+        lines.append(
+            f"  {label:<25}{money(m['raised']):>12}   from {fin.source}"
+            + (f", first on {first}" if first else ", never needed")
+        )
+        if fin.kind == "debt":
+            lines += [
+                f"  interest paid            {money(m['interest_paid']):>12}",
+                f"  debt outstanding         {money(m['debt_outstanding']):>12}",
+            ]
+    return lines
+
+
+def _check_lines(c: dict[str, Any]) -> list[str]:
+    """Whether the books balance, as the summary's last line says it."""
+    if c["balanced"]:
+        return [
+            "",
+            f"Books balance to the cent: {c['records']:,} "
+            f"{'records' if c['recorder'] == 'ledger' else 'flows'}, "
+            f"{format_dollars(c['closing_total_cents'])} in all accounts as at the start.",
+        ]
+    failed = [k for k in ("origins_conserved", "no_negative_cash", "ledger_replays")]
+    return [
+        "",
+        "The books do NOT balance: "
+        + ", ".join(k.replace("_", " ") for k in failed if not c[k])
+        + " failed; these figures cannot be trusted.",
     ]
 
 
@@ -535,152 +704,11 @@ class Result:
             f"  {s.start.isoformat()} to {s.end.isoformat()}, step {s.step}, "
             f"tracing {s.tracing.replace('_', '-')}, inputs {d['inputs_hash']}",
         ]
-
-        def money(v: float | None) -> str:
-            return "n/a" if v is None else format_dollars(v * 100)
-
-        def pct(v: float | None) -> str:
-            return "n/a" if v is None else f"{v:.1%}"
-
-        rate = f"{s.discount_rate:.1%}".replace(".0%", "%")
-        # with vendors or routed costs, money can come back by more than one path: say which
-        multi = any(c.kind == "vendor" or c.costs for c in s.clouds.values())
         for inv, m in d["investors"].items():
-            owns = self.scenario.investors[inv].owns
-            clouds = ", ".join(s.label(c) for c in owns) or ("nothing" if multi else "no cloud")
-            labs = ", ".join(s.label(x) for x in _invested_labs(s, inv))
-            stake = ""
-            if len(_invested_labs(s, inv)) > 1:  # a stake per lab: they do not add up
-                per_lab = d["investors"][inv].get("by_lab", {})
-                stake = ", ".join(
-                    f"{s.label(x)} {v['stake']:.2%}"
-                    for x, v in per_lab.items()
-                    if v.get("stake") is not None
-                )
-            if m["stake"] is not None:
-                stake = f"{m['stake']:.2%}"
-                if m["stake_announced"] != m["stake"]:
-                    stake += f" of {m['stake_announced']:.2%} announced"
-            invested = money(m["invested"])
-            if m["announced"] != m["invested"]:
-                invested += f" of {money(m['announced'])} announced"
-            if not labs:  # it owns sellers but invests in no lab here
-                lines += [
-                    "",
-                    f"Investor {inv} (owns {clouds}): no investment in this file",
-                    f"  sales into what it owns  {money(m['spend_on_own_cloud']):>12}"
-                    "   from every lab, all origins",
-                    f"  profit on them           {money(m['relationship_profit']):>12}",
-                ]
-                continue
-
-            lines += [
-                "",
-                f"Investor {inv} (owns {clouds}), in {labs}",
-                f"  invested                 {invested:>12}"
-                + (f"   stake {stake}" if stake else "")
-                + (
-                    f"   {money(m['invested_credits'])} of it in credits"
-                    if m["invested_credits"]
-                    else ""
-                ),
-            ]
-            if m["stake_value"] is not None:
-                lines += [
-                    f"  stake value              {money(m['stake_value']):>12}"
-                    "   the stake at the lab's latest post-money",
-                    f"  share of the lab result  {money(m['equity_share_of_result']):>12}"
-                    "   stake x the lab's net result (equity method)",
-                ]
-            if not owns and not m["revenue_share"]:  # nothing comes back to it
-                lines.append(
-                    "  it owns no cloud"
-                    + (" or vendor" if multi else "")
-                    + ": no revenue comes back to it, caused or traced"
-                )
-                continue
-            ids = {d.id for d in s.investments if d.investor == inv}
-            tied = [c.key for c in s.contracts if c.with_investment in ids]
-            head = "  What the investment caused: this run against a twin without it"
-            if tied:
-                head = (
-                    f"  What the investment and the contracts that came with it caused "
-                    f"({', '.join(tied)}):\n  this run against a twin without them"
-                )
-            lines += [head, *_caused_lines(m, "", money, rate, s.post_money_word(inv), multi)]
-            if tied:
-                lines += [
-                    "  The investment alone: a twin that keeps the contracts that came with it",
-                    *_caused_lines(
-                        m, "_investment_only", money, rate, s.post_money_word(inv), multi
-                    ),
-                ]
-            lines += [
-                "  Whose dollars came back (traced through the ledger; not an effect)",
-                f"    spend on own cloud     {money(m['spend_on_own_cloud']):>12}",
-                f"    round trip             {money(m['round_trip']):>12}"
-                f"   {pct(m['round_trip_ratio'])} of invested",
-                *(
-                    f"      {label:<20} {money(m[f'round_trip_{p}']):>12}"
-                    for p, label in PATH_LABELS.items()
-                    if multi
-                ),
-                f"    circular revenue share {pct(m['circular_revenue_share']):>12}"
-                "   of own-cloud spend",
-                *(
-                    [
-                        f"    credits consumed       {money(m['credits_consumed']):>12}"
-                        "   compute paid in its credits: in kind, not cash",
-                        f"      profit in kind       {money(m['profit_in_kind']):>12}"
-                        "   its margin on them",
-                    ]
-                    if m["invested_credits"] or m["credits_consumed"]
-                    else []
-                ),
-                f"    relationship profit    {money(m['relationship_profit']):>12}"
-                "   from the lab, with or without the investment",
-                f"      on its own dollars   {money(m['round_trip_profit']):>12}",
-            ]
+            lines += _investor_lines(s, inv, m)
         for lab, m in d["labs"].items():
-            lines += [
-                "",
-                f"Lab {lab}",
-                f"  revenue                  {money(m['revenue']):>12}",
-                f"  compute spend            {money(m['compute_spend']):>12}",
-                f"  unmet compute            {money(m['unmet_compute']):>12}",
-                f"  cash at end              {money(m['cash_end']):>12}",
-                f"  cash runs out            {m['cash_out_date'] or 'never':>12}",
-            ]
-            fin = s.labs[lab].financing
-            if fin is not None:
-                first = m["first_raise_date"]
-                label = f"raised ({fin.kind})"
-                lines.append(
-                    f"  {label:<25}{money(m['raised']):>12}   from {fin.source}"
-                    + (f", first on {first}" if first else ", never needed")
-                )
-                if fin.kind == "debt":
-                    lines += [
-                        f"  interest paid            {money(m['interest_paid']):>12}",
-                        f"  debt outstanding         {money(m['debt_outstanding']):>12}",
-                    ]
-        c = d["check"]
-        if c["balanced"]:
-            lines += [
-                "",
-                f"Books balance to the cent: {c['records']:,} "
-                f"{'records' if c['recorder'] == 'ledger' else 'flows'}, "
-                f"{format_dollars(c['closing_total_cents'])} in all accounts as at the start.",
-            ]
-        else:
-            failed = [k for k in ("origins_conserved", "no_negative_cash", "ledger_replays")]
-            lines += [
-                "",
-                "The books do NOT balance: "
-                + ", ".join(k.replace("_", " ") for k in failed if not c[k])
-                + " failed; these figures cannot be trusted.",
-            ]
-        return "\n".join(lines)
+            lines += _lab_lines(s, lab, m)
+        return "\n".join([*lines, *_check_lines(d["check"])])
 
     def to_json(self) -> str:
         return json.dumps(self.metrics_dict(), indent=2)

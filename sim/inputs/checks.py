@@ -14,12 +14,12 @@ from sim.inputs.models import (
     NAME_RE,
     RESERVED_NAMES,
     SELLER_KINDS,
-    CloudModel,
     ContractModel,
     InvestmentModel,
     InvestorModel,
     LabModel,
     ScenarioModel,
+    SellerModel,
 )
 from sim.inputs.units import MAX_STEPS, add_months, count_steps, shown
 from sim.inputs.values import did_you_mean
@@ -145,7 +145,7 @@ def check_agents(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
                         key=True,
                     )
                 )
-        if isinstance(agent, CloudModel):
+        if isinstance(agent, SellerModel):
             errors += _check_costs(m, doc, name, agent)
     errors += _check_routes_acyclic(m, doc)
     errors += _check_financing(m, doc)
@@ -153,7 +153,7 @@ def check_agents(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
 
 
 def _check_costs(
-    m: ScenarioModel, doc: YamlDoc, name: str, agent: CloudModel
+    m: ScenarioModel, doc: YamlDoc, name: str, agent: SellerModel
 ) -> list[ScenarioError]:
     """A seller's cost routes name other sellers and share at most 100% of its costs."""
     errors: list[ScenarioError] = []
@@ -210,7 +210,7 @@ def _paid_later(m: ScenarioModel, seller: str) -> bool:
     """Whether some invoice to ``seller`` may be paid after it is issued: its own payment terms,
     or those a contract with it states, are longer than zero."""
     agent = m.agents[seller]
-    own = isinstance(agent, CloudModel) and not agent.payment_terms.is_zero
+    own = isinstance(agent, SellerModel) and not agent.payment_terms.is_zero
     return own or any(
         isinstance(d, ContractModel)
         and d.cloud == seller
@@ -224,9 +224,9 @@ def _check_routes_acyclic(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]
     """Cost routes may not come back to a seller (A buys from B, B from A): each payment is
     passed on at once along the routes, so a loop among sellers would never end."""
     routes = {
-        n: [t for t in a.costs if isinstance(m.agents.get(t), CloudModel) and t != n]
+        n: [t for t in a.costs if isinstance(m.agents.get(t), SellerModel) and t != n]
         for n, a in m.agents.items()
-        if isinstance(a, CloudModel)
+        if isinstance(a, SellerModel)
     }
     state: dict[str, int] = {}  # 1: on the current path, 2: done
 
@@ -362,7 +362,7 @@ def check_runnable(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
     stated = [
         (("agents", n, "cash"), a.cash)
         for n, a in m.agents.items()
-        if isinstance(a, LabModel | CloudModel)
+        if isinstance(a, LabModel | SellerModel)
     ] + [
         (("deals", i, "tranches", j, "amount"), t.amount)
         for i, d in enumerate(m.deals)

@@ -213,13 +213,13 @@ class RouteModel(_Model):
     )
 
 
-class CloudModel(_Agent):
+class SellerModel(_Agent):
     """A seller: a cloud, or a vendor (a chip maker) that clouds and labs buy from. It keeps
     ``margin`` of each payment as profit and pays the rest out as costs: ``costs`` routes
     shares of them to other sellers, the rest of 100% leaves the model (``cloud_costs`` for a
     cloud, ``vendor_costs`` for a vendor)."""
 
-    kind: Literal["cloud"]
+    kind: Literal["cloud", "vendor"]
     label: Text | None = Field(
         default=None, description="the name charts and reports show (default: the key)"
     )
@@ -244,10 +244,16 @@ class CloudModel(_Agent):
     )
 
 
-class VendorModel(CloudModel):
+class CloudModel(SellerModel):
+    """A cloud: a seller that labs buy compute from."""
+
+    kind: Literal["cloud"]
+
+
+class VendorModel(SellerModel):
     """A seller that clouds (and labs) buy from: a chip maker. The same terms as a cloud."""
 
-    kind: Literal["vendor"]  # type: ignore[assignment]
+    kind: Literal["vendor"]
 
 
 class _Deal:
@@ -648,4 +654,4 @@ def contract_terms(m: ScenarioModel, d: ContractModel) -> Duration:
     if d.payment_terms is not None:
         return d.payment_terms
     cloud = m.agents[d.cloud]
-    return cloud.payment_terms if isinstance(cloud, CloudModel) else Duration()
+    return cloud.payment_terms if isinstance(cloud, SellerModel) else Duration()

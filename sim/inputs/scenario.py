@@ -26,13 +26,13 @@ from sim.inputs.checks import check_agents, check_calendar, check_runnable, firs
 from sim.inputs.deal_checks import check_deals
 from sim.inputs.document import YamlDoc
 from sim.inputs.models import (
-    CloudModel,
     ContractModel,
     InvestmentModel,
     InvestorModel,
     LabModel,
     RevenueShareModel,
     ScenarioModel,
+    SellerModel,
     deal_ids,
 )
 from sim.inputs.schema import resolve, validate
@@ -85,9 +85,9 @@ class Scenario(ScenarioModel):
     def _by_kind(self) -> dict[str, Any]:
         """The views by kind, made in one pass over the agents and deals and kept in the
         instance's dict, where each view (``_view``) is then read."""
-        views: dict[str, Any] = {"investors": {}, "labs": {}, "clouds": {}}
+        views: dict[str, Any] = {"investors": {}, "labs": {}, "sellers": {}}
         for name, a in self.agents.items():
-            views["clouds" if isinstance(a, CloudModel) else f"{a.kind}s"][name] = a
+            views["sellers" if isinstance(a, SellerModel) else f"{a.kind}s"][name] = a
         deals: dict[type, list[Any]] = {
             InvestmentModel: [],
             ContractModel: [],
@@ -169,9 +169,9 @@ class Scenario(ScenarioModel):
         return out
 
     @_view
-    def clouds(self) -> dict[str, CloudModel]:
-        """Every seller: clouds and vendors (``VendorModel`` is a ``CloudModel``)."""
-        out: Any = self._by_kind()["clouds"]
+    def sellers(self) -> dict[str, SellerModel]:
+        """Every seller: clouds and vendors."""
+        out: Any = self._by_kind()["sellers"]
         return out
 
     @_view
@@ -209,19 +209,20 @@ class Scenario(ScenarioModel):
         forms = {d.valuation for d in self.investments if d.investor == investor}
         return "implied by the stake" if "stake" in forms else "stated"
 
-    def owner_of(self, cloud: str) -> str | None:
+    def owner_of(self, seller: str) -> str | None:
+        """The investor that owns ``seller``, if any."""
         for inv in self.investors.values():
-            if cloud in inv.owns:
+            if seller in inv.owns:
                 return inv.name
         return None
 
-    def payment_terms(self, lab: str, cloud: str) -> Duration:
-        """Terms of ``cloud``'s invoices to ``lab``: the contract's if any (resolved: its own or
-        its cloud's), else the cloud's own."""
+    def payment_terms(self, lab: str, seller: str) -> Duration:
+        """Terms of ``seller``'s invoices to ``lab``: the contract's if any (resolved: its own or
+        its seller's), else the seller's own."""
         for c in self.contracts:
-            if c.lab == lab and c.cloud == cloud and c.payment_terms is not None:
+            if c.lab == lab and c.cloud == seller and c.payment_terms is not None:
                 return c.payment_terms
-        return self.clouds[cloud].payment_terms
+        return self.sellers[seller].payment_terms
 
     def contract_total(self, c: ContractModel) -> int:
         """Cents of ``c``'s minimums over the run: its ``total``, or what its schedule accrues

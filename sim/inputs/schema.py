@@ -45,6 +45,7 @@ from sim.inputs.models import OnModel as OnModel
 from sim.inputs.models import RevenueShareModel as RevenueShareModel
 from sim.inputs.models import RouteModel as RouteModel
 from sim.inputs.models import ScenarioModel as ScenarioModel
+from sim.inputs.models import SellerModel as SellerModel
 from sim.inputs.models import SpendingModel as SpendingModel
 from sim.inputs.models import Tracing as Tracing
 from sim.inputs.models import TrancheModel as TrancheModel

@@ -121,9 +121,9 @@ class Estimate:
 def _ledger_records(plan: Plan) -> tuple[int, int, int]:
     """Records (legs), postings and timed records (sim/model/recorder.TIMED: investment, compute,
     profit, financing) the engine will write, from the Plan's shape: per step per lab, one
-    revenue record, and one spending posting of a leg to each cloud paid at once, to
-    other_compute and to suppliers, then each such cloud's cost and, if owned, profit; each
-    invoice paid later is a posting of its own (lab -> cloud, cost, profit) per distinct due
+    revenue record, and one spending posting of a leg to each seller paid at once, to
+    other_compute and to suppliers, then each such seller's cost and, if owned, profit; each
+    invoice paid later is a posting of its own (lab -> seller, cost, profit) per distinct due
     day within the horizon; two records per tranche day; a raise and an interest record per
     step for a lab with financing. An upper bound: a deferred invoice of zero in every run is
     not posted."""
@@ -132,15 +132,15 @@ def _ledger_records(plan: Plan) -> tuple[int, int, int]:
     s = plan.n_steps
     records = postings = timed = 0
     for name, lab in plan.labs.items():
-        contract_clouds = [c.cloud for c in plan.contracts if c.lab == name]
-        clouds = list(dict.fromkeys([*lab.providers, *contract_clouds]))
+        contract_sellers = [c.cloud for c in plan.contracts if c.lab == name]
+        sellers = list(dict.fromkeys([*lab.providers, *contract_sellers]))
         now_legs, now_timed = 2, 1  # other_compute (timed: compute) and suppliers
-        for cloud in clouds:
-            due = plan.due[(name, cloud)]  # [step, run]
-            owned = plan.owner[cloud] is not None
+        for seller in sellers:
+            due = plan.due[(name, seller)]  # [step, run]
+            owned = plan.owner[seller] is not None
             now = due == days_end
             if now.any():
-                now_legs += 2 + owned  # lab -> cloud, cloud -> costs, cloud -> owner
+                now_legs += 2 + owned  # lab -> seller, seller -> costs, seller -> owner
                 now_timed += 1 + owned  # the compute and the profit
             later = np.where(now | (due > last), -1, due)
             if (later < 0).all():
@@ -199,8 +199,8 @@ def estimate(plan: Plan, *, keep_balances: bool = True, record: str = "ledger") 
     ledger = n * (o * r * CENT + RECORD_META)
     blocks = n * o * r * CENT + postings * BLOCK + n * RECORD_ASSEMBLY
     if record == "flows":
-        # per lab revenue, other, other compute, raise and interest, and per cloud it pays the
-        # compute, the cloud's cost and profit; two per investment deal (funding, investment)
+        # per lab revenue, other, other compute, raise and interest, and per seller it pays the
+        # compute, the seller's cost and profit; two per investment deal (funding, investment)
         n_flows = 2 * len(plan.investments) + sum(
             5 + 3 * len({*lab.providers, *(c.cloud for c in plan.contracts if c.lab == name)})
             for name, lab in plan.labs.items()

@@ -6,7 +6,7 @@ second (importing numba and its LLVM), while one run on the numpy path takes ten
 milliseconds. So, in ``auto`` mode (the default):
 
 * while the compiled cache is cold, runs use numpy at once, and the cache is warmed by a
-  separate background process (``python -m sim.model.jit``), out of the user's way;
+  separate background process (``python -m sim.model.warmup``), out of the user's way;
 * once it is warm, a process loads the compiled kernels when the work in front of it repays
   the load: a batch of at least ``BATCH_STEP_RUNS`` step-runs, or once it has run that many
   step-runs on numpy (a notebook or a sweep, not a single ``roundtrip run``).
@@ -176,40 +176,15 @@ def _cache_class() -> Any:
     return Cache
 
 
-_WARM_UP_SCENARIO = """
-name: warm-up
-start: 2026-01-01
-horizon: 6mo
-agents:
-  inv: {kind: investor, owns: [own]}
-  lab: {kind: lab, cash: 1B, revenue: {annual: 6B},
-        spending: {compute: {annual: 24B, providers: {own: 40%, other: 30%}}, other: {annual: 1B}}}
-  own: {kind: cloud, margin: 30%}
-  other: {kind: cloud, margin: 20%, payment_terms: 1mo}
-deals:
-  - {kind: investment, investor: inv, lab: lab, tranches: [{at: 2026-01-01, amount: 3B}]}
-  - {kind: compute_contract, lab: lab, cloud: own, total: 6B, over: 6mo}
-"""
-
-
-def compile_all() -> None:
-    """Compile every kernel for the argument types the engine passes (by running a small
-    scenario under both tracing rules, alone and in a batch), into the cache, and mark the
-    cache warm."""
-    import sim
-
-    use("numba")
-    for tracing in ("pro_rata", "fifo"):
-        s = sim.parse_scenario(_WARM_UP_SCENARIO, "<warm-up>", [f"tracing={tracing}"])
-        sim.run(s)
-        sim.run_batch([s, s])
+def mark_warm() -> None:
+    """Mark the cache warm: every kernel is compiled into it (``sim.model.warmup``)."""
     ready = _ready_file()
     ready.parent.mkdir(parents=True, exist_ok=True)
     ready.write_text("compiled kernels of roundtrip are cached here\n")
 
 
 def warm_up_in_background() -> bool:
-    """Start ``python -m sim.model.jit`` detached, once per cache folder at a time; False if the
+    """Start ``python -m sim.model.warmup`` detached, once per cache folder at a time; False if the
     cache cannot be written or a warm-up is already under way."""
     global _warmup_started
     if _warmup_started:
@@ -227,7 +202,7 @@ def warm_up_in_background() -> bool:
     env = {**os.environ, "ROUNDTRIP_KERNELS": "numba"}
     try:
         subprocess.Popen(
-            [sys.executable, "-m", "sim.model.jit"],
+            [sys.executable, "-m", "sim.model.warmup"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -238,18 +213,3 @@ def warm_up_in_background() -> bool:
     except OSError:
         return False
     return True
-
-
-def main() -> int:
-    """Warm the cache (``python -m sim.model.jit``); exit 0 when the kernels are compiled."""
-    lock = cache_dir() / "warming"
-    try:
-        compile_all()
-    finally:
-        with contextlib.suppress(OSError):
-            lock.unlink()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

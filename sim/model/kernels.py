@@ -185,11 +185,11 @@ def post_numpy(pool: Cents, involved: npt.NDArray[np.intp], flow: Cents, parts: 
 
 
 def profit_and_cost_loops(paid: Cents, margins: Floats) -> Cents:  # pragma: no cover
-    """``[profit, cost]`` per cloud, interleaved ``[cloud * 2, run]``: profit is the margin of
+    """``[profit, cost]`` per seller, interleaved ``[seller * 2, run]``: profit is the margin of
     the payment rounded to the cent (half up), cost the rest."""
-    n_clouds, n_runs = paid.shape
-    out = np.empty((2 * n_clouds, n_runs), dtype=np.int64)
-    for c in range(n_clouds):
+    n_sellers, n_runs = paid.shape
+    out = np.empty((2 * n_sellers, n_runs), dtype=np.int64)
+    for c in range(n_sellers):
         for r in range(n_runs):
             profit = int(paid[c, r] * margins[c, r] + 0.5)
             out[2 * c, r] = profit
@@ -212,33 +212,34 @@ def profit_and_cost_numpy(paid: Cents, margins: Floats) -> Cents:
 
 
 def legs_cents_loops(
-    parts: Cents, n_clouds: int, owned: npt.NDArray[np.intp]
+    parts: Cents, n_sellers: int, owned: npt.NDArray[np.intp]
 ) -> Cents:  # pragma: no cover
-    """Cents by origin per leg of a lab's payment split as (profit, cost) per cloud then other
-    payees: lab -> cloud (profit + cost), the other payees, cloud -> costs (cost), and
-    cloud -> owner (profit) for the clouds at positions ``owned``. (Element by element: whole-row
+    """Cents by origin per leg of a payment split as (profit, cost) per seller then other
+    payees: payer -> seller (profit + cost), the other payees, seller -> costs (cost), and
+    seller -> owner (profit) for the sellers at positions ``owned`` (the legs of
+    ``sim.model.kinds.seller.Settlement``, in this order). (Element by element: whole-row
     expressions would make numba allocate a temporary array per row.)"""
     n_parts, n_origins, n_runs = parts.shape
-    n_other = n_parts - 2 * n_clouds
-    out = np.empty((n_clouds + n_other + n_clouds + owned.shape[0], n_origins, n_runs), np.int64)
+    n_other = n_parts - 2 * n_sellers
+    out = np.empty((n_sellers + n_other + n_sellers + owned.shape[0], n_origins, n_runs), np.int64)
     for o in range(n_origins):
-        for c in range(n_clouds):
+        for c in range(n_sellers):
             for r in range(n_runs):
                 out[c, o, r] = parts[2 * c, o, r] + parts[2 * c + 1, o, r]
-                out[n_clouds + n_other + c, o, r] = parts[2 * c + 1, o, r]
+                out[n_sellers + n_other + c, o, r] = parts[2 * c + 1, o, r]
         for k in range(n_other):
             for r in range(n_runs):
-                out[n_clouds + k, o, r] = parts[2 * n_clouds + k, o, r]
+                out[n_sellers + k, o, r] = parts[2 * n_sellers + k, o, r]
         for k in range(owned.shape[0]):
             for r in range(n_runs):
-                out[2 * n_clouds + n_other + k, o, r] = parts[2 * owned[k], o, r]
+                out[2 * n_sellers + n_other + k, o, r] = parts[2 * owned[k], o, r]
     return out
 
 
-def legs_cents_numpy(parts: Cents, n_clouds: int, owned: npt.NDArray[np.intp]) -> Cents:
+def legs_cents_numpy(parts: Cents, n_sellers: int, owned: npt.NDArray[np.intp]) -> Cents:
     """``legs_cents_loops`` as slices."""
-    profit, cost = parts[0 : 2 * n_clouds : 2], parts[1 : 2 * n_clouds : 2]
-    return np.concatenate([profit + cost, parts[2 * n_clouds :], cost, parts[2 * owned]])
+    profit, cost = parts[0 : 2 * n_sellers : 2], parts[1 : 2 * n_sellers : 2]
+    return np.concatenate([profit + cost, parts[2 * n_sellers :], cost, parts[2 * owned]])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -311,9 +312,9 @@ def profit_and_cost(paid: Cents, margins: Floats) -> Cents:
     return _impl.profit_and_cost(paid, margins)
 
 
-def legs_cents(parts: Cents, n_clouds: int, owned: npt.NDArray[np.intp]) -> Cents:
+def legs_cents(parts: Cents, n_sellers: int, owned: npt.NDArray[np.intp]) -> Cents:
     """See ``legs_cents_loops``."""
-    return _impl.legs_cents(parts, n_clouds, owned)
+    return _impl.legs_cents(parts, n_sellers, owned)
 
 
 def replay_ledger(opening: Cents, payer: Cents, payee: Cents, cents: Cents) -> Cents:

@@ -3,8 +3,7 @@
 A batch is a list of scenarios with the same structure (agents, deals, calendar) and any values.
 The Plan holds each flow's cents per step ``[step, run]``, each tranche's day and amount per run,
 each contract's take-or-pay minimum per step, and the calendar shared by all runs. A single run is a
-batch of one. Growth uses exp/log written with + - * / only (``det_expm1``, ``det_log1p``), so the
-same inputs give the same cents on every machine, whatever libm or SIMD path numpy would pick.
+batch of one. How flows and minimums accrue to the cent is sim/model/accrual.py.
 """
 
 from __future__ import annotations
@@ -21,9 +20,7 @@ import numpy.typing as npt
 from sim.errors import ScenarioError
 from sim.inputs.scenario import Scenario
 from sim.inputs.schema import (
-    ContractModel,
     FinancingKind,
-    FlowModel,
     InvestmentModel,
     InvestorModel,
     LabModel,
@@ -31,79 +28,13 @@ from sim.inputs.schema import (
     TrancheModel,
 )
 from sim.inputs.units import Duration, year_fraction
+from sim.model.accrual import contract_minimum, det_expm1, flow_columns
 from sim.model.kernels import Cents, Floats
 
 EXTERNAL_ACCOUNTS = ("customers", "suppliers", "cloud_costs", "other_compute", "funding")
 # where a vendor's costs go that no route sends to another seller; an account only in files
 # with a vendor, so that every other file keeps its layout
 VENDOR_COSTS = "vendor_costs"
-
-_LN2_HI = 6.93147180369123816490e-01  # ln 2 split in two parts (fdlibm), the high part exact
-_LN2_LO = 1.90821492927058770002e-10
-
-
-def det_expm1(x: Floats) -> Floats:
-    """exp(x) - 1 with basic arithmetic only: bit-identical on every platform."""
-    x = np.asarray(x, dtype=np.float64)
-    k = np.rint(x / (_LN2_HI + _LN2_LO))
-    r = (x - k * _LN2_HI) - k * _LN2_LO  # |r| <= ln2/2
-    # Taylor series of expm1(r) to r**18/18!, ample for |r| < 0.35 in double precision
-    term = r.copy()
-    acc = r.copy()
-    for n in range(2, 19):  # term = term * r / n, in place: the same operations, no temporaries
-        term *= r
-        term /= n
-        acc += term
-    if not k.any():
-        return acc
-    # where k != 0, scale exp(r) by 2**k exactly; elsewhere keep the series (no cancellation)
-    return np.where(k == 0, acc, np.ldexp(acc + 1.0, k.astype(np.int64)) - 1.0)
-
-
-def det_log1p(g: Floats) -> Floats:
-    """log(1 + g) for g > -1 with basic arithmetic only (frexp, then an atanh series), with
-    Goldberg's correction ``log(u) * g / (u - 1)`` for the rounding of ``u = 1 + g``."""
-    g = np.asarray(g, dtype=np.float64)
-    v = 1.0 + g
-    m, e = np.frexp(v)  # v = m * 2**e, 0.5 <= m < 1
-    low = m < 0.7071067811865476
-    m = np.where(low, m * 2.0, m)
-    e = np.where(low, e - 1, e)
-    s = (m - 1.0) / (m + 1.0)  # |s| < 0.172
-    s2 = s * s
-    acc = np.zeros_like(s)
-    for n in range(41, 0, -2):  # 2*(s + s^3/3 + ... + s^41/41)
-        acc = acc * s2 + 1.0 / n
-    log_v = 2.0 * s * acc + e * _LN2_HI + e * _LN2_LO
-    d = v - 1.0
-    return np.where(d == 0.0, g, log_v * (g / np.where(d == 0.0, 1.0, d)))
-
-
-def flow_cents(annual_cents: Floats, growth: Floats, years: Floats) -> Cents:
-    """Cents accrued in each step of a flow ``annual * (1+growth)**t`` a year, ``[step, run]``.
-
-    The cumulative amount to year ``y`` is ``annual * ((1+g)**y - 1) / ln(1+g)`` (``annual * y``
-    without growth); each step gets the difference of the cumulative amounts rounded to the cent,
-    so steps add up exactly to the rounded total whatever the step size.
-    """
-    a = np.asarray(annual_cents, dtype=np.float64)[None, :]
-    y = years[:, None]
-    # Validation bounds growth (at most +1000% a year), so the cumulative amount stays finite; from
-    # Python any growth may arrive: an overflow to inf or NaN is refused just below, not warned.
-    with np.errstate(all="ignore"):
-        lg = det_log1p(growth)[None, :]
-        small = np.abs(lg) < 1e-9
-        safe = np.where(small, 1.0, lg)
-        cum = np.where(small, a * y, a * det_expm1(y * safe) / safe)
-        cum = np.where(a == 0.0, 0.0, cum)  # no flow, whatever its growth
-    if not np.isfinite(cum).all() or np.abs(cum).max(initial=0) >= 2**52:
-        raise ScenarioError(
-            "flows grow past $45 trillion within the horizon; "
-            "lower the growth or shorten the horizon",
-            path="horizon",
-        )
-    edges = np.floor(cum + 0.5).astype(np.int64)
-    return np.diff(edges, axis=0)
 
 
 @dataclass
@@ -123,7 +54,7 @@ class LabPlan:
     revenue: Cents  # [step, run]
     compute: Cents
     other: Cents
-    providers: list[str]  # clouds the lab buys from by share
+    providers: list[str]  # sellers the lab buys from by share
     shares: Floats  # [provider, run]
     opening: Cents  # [run]
     financing: FinancingPlan | None = None  # None: the lab never raises money
@@ -165,7 +96,7 @@ NO_CAP = 2**62
 class ContractPlan:
     id: str
     lab: str
-    cloud: str
+    cloud: str  # the seller (the file names it ``cloud``)
     minimum: Cents  # take-or-pay minimum per step [step, run]
     with_investment: str | None = None  # the investment it came with (``with:``)
 
@@ -216,15 +147,15 @@ class Plan:
     scenarios: list[Scenario]
     grid: list[dt.date]
     days: npt.NDArray[np.int64]  # grid dates as days since start
-    investors: dict[str, tuple[str, ...]]  # investor -> owned clouds
+    investors: dict[str, tuple[str, ...]]  # investor -> the sellers it owns
     labs: dict[str, LabPlan]
-    clouds: list[str]
-    margins: Floats  # [cloud, run]
-    cloud_opening: Cents  # [cloud, run]
+    sellers: list[str]  # clouds and vendors, in file order
+    margins: Floats  # [seller, run]
+    seller_opening: Cents  # [seller, run]
     owner: dict[str, str | None]
     contracts: list[ContractPlan]
     investments: list[InvestmentPlan]
-    due: dict[tuple[str, str], npt.NDArray[np.int64]]  # (lab, cloud) -> due day [step, run]
+    due: dict[tuple[str, str], npt.NDArray[np.int64]]  # (lab, seller) -> due day [step, run]
     tracing: str
     # every seller's kind (cloud or vendor) and where its costs go (none: all leave the model)
     seller_kind: dict[str, str] = field(default_factory=dict)
@@ -251,7 +182,7 @@ class Plan:
     @property
     def lead_sellers(self) -> list[str]:
         """Sellers with a route paid ahead (a lead): each borrows from ``capex_funding``."""
-        return [c for c in self.clouds if any(not r.lead.is_zero for r in self.routes.get(c, []))]
+        return [c for c in self.sellers if any(not r.lead.is_zero for r in self.routes.get(c, []))]
 
     def sink(self, seller: str) -> str:
         """The external account a seller's unrouted costs go to."""
@@ -290,7 +221,7 @@ def structure(s: Scenario, memo: dict[int, object] | None = None) -> tuple[objec
 
 
 def _agent_shape(a: Any) -> object:
-    """An investor's clouds; a lab's providers and whether it may raise money, of which kind
+    """An investor's sellers; a lab's providers and whether it may raise money, of which kind
     and from where (floors, limits, rates are values); a seller's kind and which sellers its
     costs go to after which lag."""
     if isinstance(a, InvestorModel):
@@ -362,93 +293,6 @@ def _financing(runs: list[LabModel], years: Floats) -> FinancingPlan | None:
     )
 
 
-def _flow(flows: list[FlowModel], years: Floats) -> Cents:
-    """``flow_cents`` of each run's flow, computed once per distinct (annual, growth): the
-    arithmetic is element by element, so a run's cents are the same whoever shares its column.
-    (Twins repeat their run, and a Monte Carlo draw leaves most flows as they were.)"""
-    column: dict[tuple[int, float], int] = {}
-    which = [column.setdefault((f.annual, f.growth), len(column)) for f in flows]
-    annual = np.array([a for a, _ in column], dtype=np.float64)
-    growth = np.array([g for _, g in column], dtype=np.float64)
-    cents = flow_cents(annual, growth, years)
-    return cents if len(column) == len(flows) else cents[:, which]
-
-
-def _contract_minimum(runs: list[ContractModel], grid: list[dt.date], years: Floats) -> Cents:
-    """One contract's take-or-pay minimum in each step, ``[step, run]`` (docs/model.md, section 3).
-
-    The cumulative minimum at each grid date, rounded half up to the cent, differenced: the steps
-    add up exactly to what accrues inside the horizon. A total accrues over its term, evenly or
-    at a rate growing ``growth`` a year; a schedule by the days of each calendar year. Each
-    distinct term (or schedule) is computed once, so a run's cents never depend on its batch."""
-    shares: dict[tuple[dt.date, dt.date, float], Floats] = {}
-    column: dict[object, int] = {}  # a column of cumulative cents per distinct minimum
-    cols: list[Cents] = []
-    which: list[int] = []
-    by_object: dict[int, int] = {}  # runs share the contracts they do not vary
-    for c in runs:
-        if id(c) in by_object:
-            which.append(by_object[id(c)])
-            continue
-        schedule = tuple(c.years)
-        growth = c.growth or 0.0
-        total = c.total or 0  # a total's; a schedule's cents are its years'
-        key = schedule if schedule else (c.begins, c.end, growth, total)
-        if key not in column:
-            column[key] = len(cols)
-            if schedule:
-                cols.append(_scheduled_cents(schedule, grid))
-            else:
-                term = (c.begins, c.end, growth)
-                if term not in shares:
-                    shares[term] = _share_of_term(years, grid[0], *term)
-                cols.append(np.floor(shares[term] * total + 0.5).astype(np.int64))
-        by_object[id(c)] = column[key]
-        which.append(column[key])
-    edges = np.stack(cols, axis=1)[:, which]  # cumulative cents [grid date, run]
-    steps: Cents = np.diff(edges, axis=0).astype(np.int64, copy=False)
-    return steps
-
-
-def _share_of_term(
-    years: Floats, origin: dt.date, start: dt.date, end: dt.date, growth: float
-) -> Floats:
-    """Share of a total due by each grid year: ``t/T`` evenly, ``expm1(g't)/expm1(g'T)`` with
-    ``g' = ln(1+g)`` at a rate growing ``g`` a year; ``t`` years since the contract's start,
-    ``T`` its term, both counted from ``origin`` in year fractions."""
-    y0, y1 = year_fraction(origin, start), year_fraction(origin, end)
-    lg = float(det_log1p(np.array(growth)))
-    # g = 0 is the even share, to the cent. Below 2**-60 a year the ramp differs from it by less
-    # than a double's rounding (at most g'T/8 < 2**-53 for any term, at most about 110 years),
-    # and for the tiniest growths its formula would fall into subnormal numbers.
-    if abs(lg) < 2.0**-60:
-        return np.clip((years - y0) / (y1 - y0), 0.0, 1.0)
-    t = np.clip(years - y0, 0.0, y1 - y0)  # t = T exactly from the term's end: a share of 1
-    result: Floats = det_expm1(lg * t) / det_expm1(np.array(lg * (y1 - y0)))
-    return result
-
-
-def _scheduled_cents(schedule: tuple[tuple[int, int], ...], grid: list[dt.date]) -> Cents:
-    """Cents of a schedule accrued by each grid date, rounded half up: year Y's amount accrues
-    evenly over its days (``ContractModel.scheduled_cents``, here over a whole grid)."""
-    if sum(cents for _, cents in schedule) >= 2**52:
-        raise ScenarioError(
-            "a contract's schedule adds up past $45 trillion, past the range of exact cents; "
-            "lower its amounts",
-            path="deals",
-        )
-    day = np.array([d.toordinal() for d in grid], dtype=np.int64)
-    total = np.zeros(len(grid), dtype=np.int64)
-    for year, cents in schedule:
-        first = dt.date(year, 1, 1).toordinal()
-        n = dt.date(year + 1, 1, 1).toordinal() - first  # 365 or 366 days
-        k = np.clip(day - first, 0, n)  # days of the year before each grid date
-        # cents * k / n rounded half up, exactly in int64 (2 * cents * k < 2**62); at most one
-        # year is part-way at any date, so rounding each year's part rounds their sum
-        total += (2 * cents * k + n) // (2 * n)
-    return total
-
-
 def _per_tranche(
     scenarios: list[Scenario],
     j: int,
@@ -503,13 +347,13 @@ def _reached(s: Scenario, t: TrancheModel) -> bool:
 
 
 def _check_exact_range(
-    labs: dict[str, LabPlan], cloud_opening: Cents, investments: list[InvestmentPlan]
+    labs: dict[str, LabPlan], seller_opening: Cents, investments: list[InvestmentPlan]
 ) -> None:
     """Refuse, before running, a scenario whose money could leave the range of exact cents.
 
     All money in the system is opening cash, customer revenue or investors' funding, so no
     balance and no payment can exceed their sum; it must stay below 2**52 cents (~$45T)."""
-    total = cloud_opening.sum(axis=0).astype(np.float64)
+    total = seller_opening.sum(axis=0).astype(np.float64)
     for lab in labs.values():
         total += lab.opening + lab.revenue.sum(axis=0)
         if lab.financing is not None:
@@ -588,7 +432,7 @@ def _repeat_runs(plan: Plan, cols: npt.NDArray[np.intp], scenarios: list[Scenari
         scenarios=list(scenarios),
         labs={name: part(lab) for name, lab in plan.labs.items()},
         margins=take(plan.margins),
-        cloud_opening=take(plan.cloud_opening),
+        seller_opening=take(plan.seller_opening),
         routes={c: [part(r) for r in rs] for c, rs in plan.routes.items()},
         revenue_shares=[part(r) for r in plan.revenue_shares],
         contracts=[part(c) for c in plan.contracts],
@@ -600,6 +444,58 @@ def _repeat_runs(plan: Plan, cols: npt.NDArray[np.intp], scenarios: list[Scenari
 
 
 def _build_plan(scenarios: list[Scenario]) -> Plan:
+    """The Plan of distinct scenarios of one structure: each kind's columns, then the accounts
+    and origins."""
+    first = scenarios[0]
+    _check_structure(scenarios)
+    grid = first.grid()
+    start = grid[0]
+    days = np.array([(d - start).days for d in grid], dtype=np.int64)
+    years = np.array([year_fraction(start, d) for d in grid], dtype=np.float64)
+    labs = {name: _lab_plan(name, [s.labs[name] for s in scenarios], years) for name in first.labs}
+    sellers = list(first.sellers)
+    margins = np.array([[s.sellers[c].margin for s in scenarios] for c in sellers]).reshape(
+        len(sellers), len(scenarios)
+    )
+    seller_opening = np.array(
+        [[s.sellers[c].cash for s in scenarios] for c in sellers], dtype=np.int64
+    ).reshape(len(sellers), len(scenarios))
+    contracts = [
+        ContractPlan(
+            c.key,
+            c.lab,
+            c.cloud,
+            contract_minimum([s.contracts[j] for s in scenarios], grid, years),
+            c.with_investment,
+        )
+        for j, c in enumerate(first.contracts)
+    ]
+    investments = [_investment(scenarios, j, start) for j in range(len(first.investments))]
+    _check_exact_range(labs, seller_opening, investments)
+    plan = Plan(
+        scenarios=scenarios,
+        grid=grid,
+        days=days,
+        investors={i.name: tuple(i.owns) for i in first.investors.values()},
+        labs=labs,
+        sellers=sellers,
+        margins=margins,
+        seller_opening=seller_opening,
+        owner={c: first.owner_of(c) for c in sellers},
+        seller_kind={c: first.sellers[c].kind for c in sellers},
+        revenue_shares=[_revenue_share(scenarios, k) for k in range(len(first.revenue_shares))],
+        routes=_routes(scenarios, sellers),
+        contracts=contracts,
+        investments=investments,
+        due=_due_days(scenarios, sellers, grid, days),
+        tracing=first.tracing,
+    )
+    plan.accounts, plan.origins = _accounts(plan), _origins(plan)
+    return plan
+
+
+def _check_structure(scenarios: list[Scenario]) -> None:
+    """Refuse a batch whose runs differ in structure (``structure``) from its first."""
     first = scenarios[0]
     memo: dict[int, object] = {}  # each agent's and deal's shape, by object
     shape = structure(first, memo)
@@ -613,87 +509,85 @@ def _build_plan(scenarios: list[Scenario]) -> Plan:
                 f"run {i} ({s.name!r}) differs in structure from run 0: runs of one batch share "
                 "calendar, agents, providers and deals, and differ only in values"
             )
-    grid = first.grid()
-    start = grid[0]
-    days = np.array([(d - start).days for d in grid], dtype=np.int64)
-    years = np.array([year_fraction(start, d) for d in grid], dtype=np.float64)
 
-    labs: dict[str, LabPlan] = {}
-    for name, lab in first.labs.items():
-        runs = [s.labs[name] for s in scenarios]
-        labs[name] = LabPlan(
-            name=name,
-            revenue=_flow([r.revenue for r in runs], years),
-            compute=_flow([r.compute for r in runs], years),
-            other=_flow([r.other for r in runs], years),
-            providers=list(lab.providers),
-            shares=np.array([[r.providers[c] for r in runs] for c in lab.providers]).reshape(
-                len(lab.providers), len(runs)
-            ),
-            opening=np.array([r.cash for r in runs], dtype=np.int64),
-            financing=_financing(runs, years),
-        )
 
-    clouds = list(first.clouds)
-    margins = np.array([[s.clouds[c].margin for s in scenarios] for c in clouds]).reshape(
-        len(clouds), len(scenarios)
+def _lab_plan(name: str, runs: list[LabModel], years: Floats) -> LabPlan:
+    """One lab's columns over the runs of a batch."""
+    providers = list(runs[0].providers)
+    return LabPlan(
+        name=name,
+        revenue=flow_columns([r.revenue for r in runs], years),
+        compute=flow_columns([r.compute for r in runs], years),
+        other=flow_columns([r.other for r in runs], years),
+        providers=providers,
+        shares=np.array([[r.providers[c] for r in runs] for c in providers]).reshape(
+            len(providers), len(runs)
+        ),
+        opening=np.array([r.cash for r in runs], dtype=np.int64),
+        financing=_financing(runs, years),
     )
-    cloud_opening = np.array(
-        [[s.clouds[c].cash for s in scenarios] for c in clouds], dtype=np.int64
-    ).reshape(len(clouds), len(scenarios))
 
-    contracts = [
-        ContractPlan(
-            c.key,
-            c.lab,
-            c.cloud,
-            _contract_minimum([s.contracts[j] for s in scenarios], grid, years),
-            c.with_investment,
-        )
-        for j, c in enumerate(first.contracts)
-    ]
 
-    investments = []
-    for j, d in enumerate(first.investments):
-        deals = [s.investments[j] for s in scenarios]
-        per_tranche = partial(_per_tranche, scenarios, j)
-        amounts = per_tranche(lambda s, t: t.amount, np.int64)
-        investments.append(
-            InvestmentPlan(
-                id=d.key,
-                investor=d.investor,
-                lab=d.lab,
-                days=per_tranche(lambda s, t: (t.at - start).days, np.int64),
-                amounts=amounts,
-                conditions=tuple(t.kind for t in d.tranches),
-                level=per_tranche(_level, np.int64),
-                until=per_tranche(_window_end, np.int64),
-                reached=per_tranche(_reached, bool),
-                post_money=np.array(
-                    _per_deal(deals, lambda x: x.post_money_valuation or 0), dtype=np.int64
-                ),
-                post_money_stated=np.array(
-                    _per_deal(deals, lambda x: x.valuation in ("pre_money", "post_money")),
-                    dtype=bool,
-                ),
-                announced=amounts.sum(axis=0),
-                stake_per_cent=np.array(
-                    _per_deal(deals, lambda x: x.stake_per_cent), dtype=np.float64
-                ),
-                credits_on=d.credits_on,
-                credits_share=(
-                    np.array([x.credits_share for x in deals], dtype=np.float64)
-                    if d.credits_on
-                    else None
-                ),
+def _investment(scenarios: list[Scenario], j: int, start: dt.date) -> InvestmentPlan:
+    """Investment ``j`` of a batch over its runs."""
+    d = scenarios[0].investments[j]
+    deals = [s.investments[j] for s in scenarios]
+    per_tranche = partial(_per_tranche, scenarios, j)
+    amounts = per_tranche(lambda s, t: t.amount, np.int64)
+    return InvestmentPlan(
+        id=d.key,
+        investor=d.investor,
+        lab=d.lab,
+        days=per_tranche(lambda s, t: (t.at - start).days, np.int64),
+        amounts=amounts,
+        conditions=tuple(t.kind for t in d.tranches),
+        level=per_tranche(_level, np.int64),
+        until=per_tranche(_window_end, np.int64),
+        reached=per_tranche(_reached, bool),
+        post_money=np.array(
+            _per_deal(deals, lambda x: x.post_money_valuation or 0), dtype=np.int64
+        ),
+        post_money_stated=np.array(
+            _per_deal(deals, lambda x: x.valuation in ("pre_money", "post_money")),
+            dtype=bool,
+        ),
+        announced=amounts.sum(axis=0),
+        stake_per_cent=np.array(_per_deal(deals, lambda x: x.stake_per_cent), dtype=np.float64),
+        credits_on=d.credits_on,
+        credits_share=(
+            np.array([x.credits_share for x in deals], dtype=np.float64) if d.credits_on else None
+        ),
+    )
+
+
+def _routes(scenarios: list[Scenario], sellers: list[str]) -> dict[str, list[RoutePlan]]:
+    """Each seller's cost routes over the runs of a batch (sellers without any left out)."""
+    first = scenarios[0]
+    return {
+        c: [
+            RoutePlan(
+                to,
+                np.array([s.sellers[c].costs[to].share for s in scenarios], dtype=np.float64),
+                r.lag,
+                r.lead,
             )
-        )
+            for to, r in first.sellers[c].costs.items()
+        ]
+        for c in sellers
+        if first.sellers[c].costs
+    }
 
+
+def _due_days(
+    scenarios: list[Scenario], sellers: list[str], grid: list[dt.date], days: npt.NDArray[np.int64]
+) -> dict[tuple[str, str], npt.NDArray[np.int64]]:
+    """Per (lab, seller) it pays, the due day of each step's invoice ``[step, run]``."""
+    first, start = scenarios[0], grid[0]
     due: dict[tuple[str, str], npt.NDArray[np.int64]] = {}
     for lab_name, lab in first.labs.items():
         pairs = set(lab.providers) | {c.cloud for c in first.contracts if c.lab == lab_name}
-        for cloud in clouds:
-            if cloud not in pairs:
+        for seller in sellers:
+            if seller not in pairs:
                 continue
             # due day of each step's invoice, computed once per distinct payment terms (and
             # looked up once per scenario object: twins repeat their run's)
@@ -703,7 +597,7 @@ def _build_plan(scenarios: list[Scenario]) -> Plan:
             which = []
             for s in scenarios:
                 if id(s) not in by_scenario:
-                    terms = s.payment_terms(lab_name, cloud)
+                    terms = s.payment_terms(lab_name, seller)
                     if terms not in by_terms:
                         by_terms[terms] = len(due_cols)
                         due_cols.append(
@@ -713,61 +607,37 @@ def _build_plan(scenarios: list[Scenario]) -> Plan:
                         )
                     by_scenario[id(s)] = by_terms[terms]
                 which.append(by_scenario[id(s)])
-            due[(lab_name, cloud)] = np.stack(due_cols, axis=1).astype(np.int64)[:, which]
+            due[(lab_name, seller)] = np.stack(due_cols, axis=1).astype(np.int64)[:, which]
+    return due
 
-    _check_exact_range(labs, cloud_opening, investments)
-    plan = Plan(
-        scenarios=scenarios,
-        grid=grid,
-        days=days,
-        investors={i.name: tuple(i.owns) for i in first.investors.values()},
-        labs=labs,
-        clouds=clouds,
-        margins=margins,
-        cloud_opening=cloud_opening,
-        owner={c: first.owner_of(c) for c in clouds},
-        seller_kind={c: first.clouds[c].kind for c in clouds},
-        revenue_shares=[_revenue_share(scenarios, k) for k in range(len(first.revenue_shares))],
-        routes={
-            c: [
-                RoutePlan(
-                    to,
-                    np.array([s.clouds[c].costs[to].share for s in scenarios], dtype=np.float64),
-                    r.lag,
-                    r.lead,
-                )
-                for to, r in first.clouds[c].costs.items()
-            ]
-            for c in clouds
-            if first.clouds[c].costs
-        },
-        contracts=contracts,
-        investments=investments,
-        due=due,
-        tracing=first.tracing,
-    )
-    # financing sources and origins come last: a scenario without financing keeps its layout
-    # credits (and their accounts and origins) only where a deal pays some: other files keep
-    # their layout
-    credit_accounts = list(dict.fromkeys(a for d in investments if (a := d.credit_account)))
-    plan.accounts = [
+
+def _accounts(plan: Plan) -> list[str]:
+    """Every account: agents, credit accounts, then the external ones. Financing sources
+    come last, and credits and capex funding only where used: other files keep their layout."""
+    first = plan.scenarios[0]
+    credit_accounts = list(dict.fromkeys(a for d in plan.investments if (a := d.credit_account)))
+    return [
         *first.investors,
         *first.labs,
-        *clouds,
+        *plan.sellers,
         *credit_accounts,
         *EXTERNAL_ACCOUNTS,
-        *([VENDOR_COSTS] if VENDOR_COSTS in {plan.sink(c) for c in clouds} else []),
+        *([VENDOR_COSTS] if VENDOR_COSTS in {plan.sink(c) for c in plan.sellers} else []),
         *([CREDITS_ISSUED] if credit_accounts else []),
-        *financing_sources(labs),
+        *financing_sources(plan.labs),
         *([CAPEX_FUNDING] if plan.lead_sellers else []),
     ]
-    plan.origins = (
+
+
+def _origins(plan: Plan) -> list[str]:
+    """Every origin money can have, in the same spirit as ``_accounts``."""
+    first = plan.scenarios[0]
+    return (
         [f"{i}:investment" for i in first.investors]
         + [f"{lab}:revenue" for lab in first.labs]
         + [f"{lab}:cash" for lab in first.labs]
-        + [f"{c}:cash" for c in clouds]
-        + [o for lab in labs.values() if (o := lab.financing_origin) is not None]
-        + list(dict.fromkeys(f"{d.investor}:credits" for d in investments if d.credits_on))
+        + [f"{c}:cash" for c in plan.sellers]
+        + [o for lab in plan.labs.values() if (o := lab.financing_origin) is not None]
+        + list(dict.fromkeys(f"{d.investor}:credits" for d in plan.investments if d.credits_on))
         + [f"{c}:capex" for c in plan.lead_sellers]
     )
-    return plan

@@ -1,12 +1,12 @@
 """Where counterfactual twins are made: what an investment *causes* is measured, not assumed.
 
-For every run and every investor that owns a cloud and invests, the batch carries a twin: the
-same run without that investor's investments, and without the compute contracts that came
-``with`` them. Where some contract came with them, a second twin keeps those contracts, so that
-the investment's effect alone can be told from the effect of the whole package. Everything else
-is identical: the same inputs, seed and draws. A twin also runs without the investor's
-revenue-share deals (terms of its investments). An investor that owns no cloud or vendor and has
-no revenue share gets no twin (what it causes at a seller of its own is 0 by definition).
+For every run and every investor that owns a seller (a cloud or a vendor) and invests, the batch
+carries a twin: the same run without that investor's investments, and without the compute contracts
+that came ``with`` them. Where some contract came with them, a second twin keeps those contracts,
+so that the investment's effect alone can be told from the effect of the whole package. Everything
+else is identical: the same inputs, seed and draws. A twin also runs without the investor's
+revenue-share deals (terms of its investments). An investor that owns no cloud or vendor and has no
+revenue share gets no twin (what it causes at a seller of its own is 0 by definition).
 
 Twins run in the same batch as the runs themselves, after them: runs ``0 .. n-1`` are the user's,
 ``n ..`` the twins. A twin keeps the batch's structure (every deal is still there) with the
@@ -58,7 +58,7 @@ class Twins:
 
     def columns(self, investor: str, *, keeps_linked: bool = False) -> list[int] | None:
         """Per run of the user's batch, the batch run of its twin; None if this investor has
-        none (it owns no cloud, or does not invest)."""
+        none (it owns no seller, or does not invest)."""
         cols = [self.column(r, investor, keeps_linked=keeps_linked) for r in range(self.n_runs)]
         if any(c is None for c in cols):
             return None
@@ -91,7 +91,7 @@ class Twins:
 
 
 def plan_twins(scenarios: Sequence[Scenario]) -> Twins:
-    """The twins a batch needs: per run, per investor that owns a cloud and invests, one twin;
+    """The twins a batch needs: per run, per investor that owns a seller and invests, one twin;
     a second one where a contract came ``with`` one of its investments. Runs of a batch share
     their structure, so every run gets the same twins."""
     twins = Twins(len(scenarios))

@@ -37,5 +37,3 @@ from sim.ranges.template import describe as describe
 from sim.ranges.template import first_point as first_point
 from sim.ranges.template import load_template as load_template
 from sim.ranges.template import scenario_at as scenario_at
-
-Input = Declared  # the name sim/views/charts/ranges.py imported, until it reads Template.kind

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sim.analysis import metrics
+from sim.analysis.matrices import check as check_matrices
 from sim.analysis.result import BatchResult, Result
 from sim.errors import ScenarioError
 from sim.inputs.scenario import Scenario
@@ -68,6 +69,7 @@ def run(
     )
     twins.drop(plan)
     data = simulate(plan, keep_balances=keep_balances, record=record, timed=est.timed)
+    check_matrices(data)  # every row and column of the accounting matrices sums to zero
     return Result(scenario, data, metrics.compute(data, twins))
 
 
@@ -92,4 +94,5 @@ def run_batch(
     )
     twins.drop(plan)
     data = simulate(plan, keep_balances=keep_balances, record=record, timed=est.timed)
+    check_matrices(data)  # every row and column of the accounting matrices sums to zero
     return BatchResult(list(scenarios), data, metrics.compute(data, twins))

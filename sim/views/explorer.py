@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sim.errors import ScenarioError
+from sim.inputs.names import input_name
 from sim.inputs.units import format_dollars
 from sim.ranges.vary import Point, Template, load_template
 
@@ -30,13 +31,14 @@ if TYPE_CHECKING:
 
     from sim.analysis.result import Result
 
-# control -> (label, lowest, highest, step); shares as fractions, the amount in dollars
+# control -> (lowest, highest, step); shares as fractions, the amount in billions of dollars.
+# A slider is labelled with its input's human name (Explorer.names).
 RANGES = {
-    "share": ("share at the cloud", 0.0, 1.0, 0.01),
-    "amount": ("amount, $B", 1.0, 200.0, 1.0),  # billions of dollars
-    "margin": ("cloud margin", 0.0, 0.9, 0.01),
-    "growth": ("lab growth", -0.5, 2.0, 0.01),
-    "discount_rate": ("discount rate", 0.0, 0.3, 0.005),
+    "share": (0.0, 1.0, 0.01),
+    "amount": (1.0, 200.0, 1.0),
+    "margin": (0.0, 0.9, 0.01),
+    "growth": (-0.5, 2.0, 0.01),
+    "discount_rate": (0.0, 0.3, 0.005),
 }
 CAUSED = ("incremental_revenue", "incremental_profit", "net_cost")
 TRACED = ("round_trip", "round_trip_ratio")
@@ -102,11 +104,14 @@ class Explorer:
             "growth": f"agents.{self.lab}.revenue.growth",
             "discount_rate": "discount_rate",
         }
+        # each control's input as a person reads it (sim.inputs.names): "AWS margin"
+        self.names = {k: input_name(s, path) for k, path in self.paths.items()}
+        self.names["amount"] += ", $B"
         d = s.investments[deal]
         self.defaults = {
             "share": float(providers[self.cloud]),
             "amount": d.total / 1e11,  # cents -> $B
-            "margin": float(s.clouds[self.cloud].margin),
+            "margin": float(s.sellers[self.cloud].margin),
             "growth": float(s.labs[self.lab].revenue.growth),
             "discount_rate": float(s.discount_rate),
         }
@@ -179,7 +184,7 @@ class Explorer:
         from IPython.display import display
 
         sliders = {}
-        for name, (label, lo, hi, step) in RANGES.items():
+        for name, (lo, hi, step) in RANGES.items():
             default = self.defaults[name]
             if name == "amount":
                 lo, hi = min(lo, default), max(hi, default)
@@ -188,7 +193,7 @@ class Explorer:
                 min=lo,
                 max=hi,
                 step=step,
-                description=label,
+                description=self.names[name],
                 continuous_update=False,
                 readout_format=".0f" if name == "amount" else ".1%",
                 style={"description_width": "initial"},

@@ -1,35 +1,56 @@
 """Where credits are granted and used: an investment paid partly in compute on the investor's
-own cloud (docs/model.md, "Credits").
+own seller (docs/model.md, "Credits").
 
 * **Grant.** A tranche of a deal with ``credits: {on: azure, share: s}`` pays ``round(s * amount)``
   in credits and the rest in cash. No cash leaves the investor for the credits: they come from
-  the external ``credits_issued`` account into the lab's credit account ``<lab>@<cloud>``, with
+  the external ``credits_issued`` account into the lab's credit account ``<lab>@<seller>``, with
   the origin ``<investor>:credits``. They are not cash: the lab cannot spend them elsewhere,
   and tranche conditions on the lab's cash do not see them.
-* **Use.** At each step's end, before it pays anything in cash, the lab's compute at that cloud
-  draws its credits: first the take-or-pay minimums of its contracts there, then its demand
-  there by provider share. Compute paid in credits ``C`` is revenue in kind for the cloud
-  (``<lab>@<cloud> -> cloud``, kind compute); the cloud's margin on it, ``round(margin * C)``, is
-  profit in kind to its owner; both are then redeemed (back to ``credits_issued``, kind
-  credit_use). The cloud pays its costs on it, ``C - round(margin * C)``, in cash as usual,
-  its own money drawn from ``funding`` (origin ``<cloud>:cash``), passed on to its cost sink
-  and routes (sim/model/kinds/seller.py). Credits are used at once, whatever the payment terms.
+* **Use.** At each step's end, before it pays anything in cash, the lab's compute at that seller
+  draws its credits: first the take-or-pay minimums of its contracts there, then its demand there
+  by provider share. Compute paid in credits ``C`` is revenue in kind for the seller
+  (``<lab>@<seller> -> seller``, kind compute); the seller's margin on it, ``round(margin * C)``,
+  is profit in kind to its owner; both are then redeemed (back to ``credits_issued``, kind
+  credit_use). The seller pays its costs on it, ``C - round(margin * C)``, in cash as usual, its
+  own money drawn from ``funding`` (origin ``<seller>:cash``), passed on to its cost sink and
+  routes (sim/model/kinds/seller.py). Credits are used at once, whatever the payment terms.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.model.books import Cents, Legs, allocate
+from sim.model.books import Books, Cents, Legs, allocate
 from sim.model.kernels import Floats, profit_and_cost
+from sim.model.kinds.kind import Context
+from sim.model.kinds.seller import Sellers
 from sim.model.schedule import CREDITS_ISSUED, InvestmentPlan
 
-if TYPE_CHECKING:
-    from sim.model.engine import Engine
-    from sim.model.kinds.lab import LabTables
+
+@dataclass(frozen=True)
+class UseLeg:
+    """A leg of using credits: payer -> payee (roles, below), its kind, and the origin and
+    amount it carries. ``used``: the compute paid in credits; ``profit``: the seller's margin
+    on it; ``cost``: the rest."""
+
+    payer: str
+    payee: str
+    kind: str
+    origin: str  # "credits" (<investor>:credits) or "cash" (<seller>:cash)
+    amount: str  # "used", "profit" or "cost"
+
+
+# Using credits, leg by leg: revenue and profit in kind, both redeemed, and the seller's costs
+# on it paid from its own cash (drawn from funding).
+USE = (
+    UseLeg("account", "seller", "compute", "credits", "used"),
+    UseLeg("seller", "owner", "profit", "credits", "profit"),
+    UseLeg("owner", "issued", "credit_use", "credits", "profit"),
+    UseLeg("seller", "issued", "credit_use", "credits", "cost"),
+    UseLeg("funding", "seller", "funding", "cash", "cost"),
+)
 
 
 @dataclass
@@ -37,14 +58,14 @@ class CreditLine:
     """A lab's credits at one seller, and how their use is booked."""
 
     account: int  # <lab>@<seller>: the credits not used yet
-    seller: int  # position in plan.clouds
+    seller: int  # position in plan.sellers
     provider: int | None  # the seller's row among the lab's provider shares, if it is one
     contracts: list[int]  # the lab's contracts with the seller (positions among its contracts)
     deal: int  # the lab's compute deal with the seller: what its compute there is booked under
     margins: Floats  # [1, run]
     origin: int  # <investor>:credits
     cash_origin: int  # <seller>:cash, the money its costs on credit-paid compute are paid with
-    legs: Legs  # use: lab@seller -> seller, seller -> owner, the two redemptions, funding
+    legs: Legs  # ``USE``, leg by leg
 
 
 @dataclass
@@ -53,16 +74,16 @@ class StepDemand:
 
     minimum: Cents  # [contract, run]
     min_total: Cents  # [run]
-    wanted: Floats  # [provider.. + other_compute + other, run]
+    wanted: Floats  # [demand row (``DemandRows``), run]
     wanted_total: Cents  # [run]
     excess: Cents  # [run]
 
 
-def grant_legs(eng: Engine, deal: InvestmentPlan, d: int) -> Legs | None:
+def grant_legs(ctx: Context, deal: InvestmentPlan, d: int) -> Legs | None:
     """credits_issued -> the lab's credit account, for a deal that pays in credits."""
     if deal.credit_account is None:
         return None
-    return Legs.of([(eng.index[CREDITS_ISSUED], eng.index[deal.credit_account], "credits", d)])
+    return Legs.of([(ctx.index[CREDITS_ISSUED], ctx.index[deal.credit_account], "credits", d)])
 
 
 def split_tranche(deal: InvestmentPlan, amount: Cents) -> tuple[Cents, Cents]:
@@ -73,31 +94,29 @@ def split_tranche(deal: InvestmentPlan, amount: Cents) -> tuple[Cents, Cents]:
     return amount - credits, credits
 
 
-def lines(eng: Engine, lab: LabTables, contract_sellers: list[str]) -> list[CreditLine]:
-    """The credit lines of ``lab``: one per seller some deal gives it credits on."""
-    plan, out = eng.plan, []
+def lines(
+    ctx: Context, lab: str, contract_sellers: list[str], compute_deal: dict[str, int]
+) -> list[CreditLine]:
+    """The credit lines of ``lab``: one per seller some deal gives it credits on.
+    ``compute_deal``: the lab's compute deal with each seller it pays."""
+    plan, out = ctx.plan, []
     seen: set[str] = set()
-    providers = plan.labs[lab.name].providers
+    providers = plan.labs[lab].providers
     for d in plan.investments:
-        if d.lab != lab.name or d.credits_on is None or d.credits_on in seen:
+        if d.lab != lab or d.credits_on is None or d.credits_on in seen:
             continue
         seller = d.credits_on
         seen.add(seller)
-        owner = plan.owner[seller] or d.investor
-        pos = plan.clouds.index(seller)
-        account = eng.index[d.credit_account or ""]
-        deal = eng.compute_deal[(lab.name, seller)]
-        issued = eng.index[CREDITS_ISSUED]
-        s, o = eng.index[seller], eng.index[owner]
-        legs = Legs.of(
-            [
-                (account, s, "compute", deal),
-                (s, o, "profit", deal),
-                (o, issued, "credit_use", deal),
-                (s, issued, "credit_use", deal),
-                (eng.index["funding"], s, "funding", deal),
-            ]
-        )
+        pos = plan.sellers.index(seller)
+        account = ctx.index[d.credit_account or ""]
+        deal = compute_deal[seller]
+        role = {
+            "account": account,
+            "seller": ctx.index[seller],
+            "owner": ctx.index[plan.owner[seller] or d.investor],
+            "issued": ctx.index[CREDITS_ISSUED],
+            "funding": ctx.index["funding"],
+        }
         out.append(
             CreditLine(
                 account=account,
@@ -106,25 +125,21 @@ def lines(eng: Engine, lab: LabTables, contract_sellers: list[str]) -> list[Cred
                 contracts=[j for j, c in enumerate(contract_sellers) if c == seller],
                 deal=deal,
                 margins=plan.margins[pos : pos + 1],
-                origin=eng.origin[f"{d.investor}:credits"],
-                cash_origin=eng.origin[f"{seller}:cash"],
-                legs=legs,
+                origin=ctx.origin[f"{d.investor}:credits"],
+                cash_origin=ctx.origin[f"{seller}:cash"],
+                legs=Legs.of([(role[leg.payer], role[leg.payee], leg.kind, deal) for leg in USE]),
             )
         )
     return out
 
 
-def draw(t: int, eng: Engine, lab: LabTables, k: int) -> StepDemand:
-    """Step ``k``'s demand, less what the lab's credits pay for (booked here, at once)."""
-    demand = StepDemand(
-        minimum=lab.minimum[k].copy(),
-        min_total=lab.min_total[k].copy(),
-        wanted=lab.wanted[k].copy(),
-        wanted_total=lab.wanted_total[k].copy(),
-        excess=lab.excess[k].copy(),
-    )
-    for line in lab.credit_lines:
-        left = eng.books.pool[line.account, line.origin].copy()
+def draw(
+    t: int, books: Books, sellers: Sellers, credit_lines: list[CreditLine], demand: StepDemand
+) -> StepDemand:
+    """A step's ``demand`` (a copy, changed here), less what the lab's credits pay for (booked
+    here, at once)."""
+    for line in credit_lines:
+        left = books.pool[line.account, line.origin].copy()
         if not left.any():
             continue
         used = np.zeros_like(left)
@@ -144,22 +159,20 @@ def draw(t: int, eng: Engine, lab: LabTables, k: int) -> StepDemand:
             demand.excess -= on_share
             used += on_share
         if used.any():
-            use(t, eng, line, used)
+            use(t, books, sellers, line, used)
     return demand
 
 
-def use(t: int, eng: Engine, line: CreditLine, used: Cents) -> None:
-    """Book ``used[run]`` cents of compute paid in credits: revenue and profit in kind, costs
-    paid in cash from the seller's own money and passed on (sim/model/kinds/seller.py)."""
-    books = eng.books
+def use(t: int, books: Books, sellers: Sellers, line: CreditLine, used: Cents) -> None:
+    """Book ``used[run]`` cents of compute paid in credits (``USE``): revenue and profit in
+    kind, costs paid in cash from the seller's own money and passed on (``Sellers``)."""
     profit, cost = profit_and_cost(used[None], line.margins)
-    parts = np.zeros((5, len(books.origins), books.n_runs), dtype=np.int64)
-    parts[0, line.origin] = used
-    parts[1, line.origin] = profit
-    parts[2, line.origin] = profit
-    parts[3, line.origin] = cost
-    parts[4, line.cash_origin] = cost
+    amount = {"used": used, "profit": profit, "cost": cost}
+    origin = {"credits": line.origin, "cash": line.cash_origin}
+    parts = np.zeros((len(USE), len(books.origins), books.n_runs), dtype=np.int64)
+    for j, leg in enumerate(USE):
+        parts[j, origin[leg.origin]] = amount[leg.amount]
     books.post(t, line.legs, parts)
     cash = np.zeros((len(books.origins), books.n_runs), dtype=np.int64)
     cash[line.cash_origin] = cost
-    eng.sellers.pass_costs(t, line.seller, cash, line.deal)
+    sellers.pass_costs(t, line.seller, cash, line.deal)

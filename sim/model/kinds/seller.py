@@ -12,11 +12,10 @@ profit and each route get their parts of the payment's origin mix, to the cent, 
 rounding), whether it pays at once or holds the money until a lagged route falls due. Sellers
 spend nothing else, so what they hold for a later route is always there, origin by origin.
 
-The first hop of a lab's payment is settled with the lab's own split (``Settle``, made here,
-applied by sim/model/kinds/lab.py): there the profit and the unrouted cost of every cloud move in
-one
-posting, the fast path of a file whose sellers route nothing; ``Sellers`` takes over from the
-costs of a seller that routes some.
+The first hop of a payment to sellers (a lab's) is settled with the payer's own split
+(``Sellers.settlement`` makes its pattern, ``Sellers.settle`` posts it): the profit and the
+unrouted cost of every seller paid move in one posting, the fast path of a file whose sellers
+route nothing; ``pass_costs`` takes over from the costs of a seller that routes some.
 """
 
 from __future__ import annotations
@@ -24,20 +23,25 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
 import simpy
 
+from sim.inputs.models import CloudModel, VendorModel
 from sim.inputs.units import Duration
 from sim.model.books import Cents, Legs, repair
 from sim.model.clock import DUE, At
 from sim.model.kernels import Floats, allocate, legs_cents, profit_and_cost, split_pro_rata
-from sim.model.schedule import CAPEX_FUNDING
+from sim.model.kinds.kind import Context, Deal
+from sim.model.schedule import CAPEX_FUNDING, Plan
 
-if TYPE_CHECKING:
-    from sim.model.engine import Engine
+# The patterns of legs a seller posts on a sale under a deal (``Sellers._legs``), by name:
+PROFIT = 0  # its profit swept to its owner
+COSTS = 1  # its costs paid at once: to its sink, then each route without a lag
+COSTS_AHEAD = -1  # the same on an invoice paid ahead: a route with a lead repays capex_funding
+ROUTE = 2  # ROUTE + j: route j paid after its lag, or ahead on borrowed money (loan, supply)
 
 
 @dataclass
@@ -49,11 +53,11 @@ class Seller:
     margins: Floats  # [1, run]
     owner: int | None  # the owner's account, if an investor owns it
     sink: int  # the external account its unrouted costs go to
-    to: list[int]  # each route's seller, as a position in ``plan.clouds``
+    to: list[int]  # each route's seller, as a position in ``plan.sellers``
     lags: list[Duration]  # each route's lag (zero: paid at once)
     leads: list[Duration]  # each route's lead (zero: none): paid ahead of invoices paid later
     weights: Floats  # [route.. + the rest of 100%, run]
-    legs: dict[tuple[int, int], Legs] = field(default_factory=dict)  # (deal, which) -> pattern
+    legs: dict[tuple[int, int], Legs] = field(default_factory=dict)  # (deal, pattern) -> legs
 
     @property
     def routes(self) -> bool:
@@ -65,23 +69,66 @@ class Seller:
         return any(not lead.is_zero for lead in self.leads)
 
 
+@dataclass(frozen=True)
+class Settlement:
+    """The fixed pattern of a payer paying some sellers at once (and ``n_other`` payees
+    outside them), each seller keeping its margin (swept to its owner, if owned) and paying its
+    costs. Its legs come in the order ``legs_cents`` gives their cents: payer -> each seller,
+    payer -> each other payee, each seller -> its cost sink (but a seller that routes costs:
+    ``Sellers`` passes them on), each owned seller -> its owner."""
+
+    payer: int  # account
+    margins: npt.NDArray[np.float64]  # [seller, run]
+    owned: npt.NDArray[np.intp]  # positions of the sellers an investor owns
+    legs: Legs
+    # sellers whose costs ``Sellers`` passes on: (position here, position in plan.sellers, deal)
+    routed: list[tuple[int, int, int]]
+    # the rows of legs_cents posted with ``legs`` (all but the routed sellers' cost rows);
+    # None: all of them
+    keep: npt.NDArray[np.intp] | None
+
+    @property
+    def n_sellers(self) -> int:
+        return int(self.margins.shape[0])
+
+    def profit_and_cost(self, paid: Cents) -> Cents:
+        """How each seller divides a payment ``paid[seller, run]``: ``margin`` of it, rounded
+        to the cent, is profit; the rest is cost. Returns ``[profit, cost]`` per seller,
+        interleaved ``[seller * 2, run]``: the payer's cash is split for them as for two payees,
+        so that profit and cost each carry the payment's origin mix and add up to it."""
+        return profit_and_cost(paid, self.margins)
+
+
 class Sellers:
-    """Every seller of a batch, and the one way money moves on from a seller."""
+    """Every seller of a batch, and the one way money moves on from a seller. Sellers have no
+    process of their own: they react to payments."""
 
-    def start(self, eng: Engine) -> None:
-        """Sellers have no process of their own: they react to payments (``receive``)."""
+    name: ClassVar[str] = "sellers"
+    models: ClassVar[tuple[type, ...]] = (CloudModel, VendorModel)
+    plan_parts: ClassVar[tuple[str, ...]] = (
+        "sellers",
+        "margins",
+        "seller_opening",
+        "owner",
+        "seller_kind",
+        "routes",
+    )
 
-    def __init__(self, eng: Engine) -> None:
-        # the books, clock and plan it moves money with; not the engine (which holds this), so
-        # that an engine is freed the moment its batch is done, with no cycle for the GC
-        self.books, self.env, self.plan = eng.books, eng.env, eng.plan
-        plan = eng.plan
+    @staticmethod
+    def deals(plan: Plan) -> list[Deal]:
+        """None: a seller moves money under the deal of the payment it passes on."""
+        return []
+
+    def __init__(self, ctx: Context) -> None:
+        # the books, clock, plan and accounts it moves money with; not the Context
+        self.books, self.env, self.plan, self.index = ctx.books, ctx.env, ctx.plan, ctx.index
+        plan = ctx.plan
         # where a seller with a lead borrows from, and the origin of what it borrows
-        self.funding = eng.index.get(CAPEX_FUNDING, -1)
-        self.capex_origin = {c: eng.origin[f"{c}:capex"] for c in plan.lead_sellers}
-        self.pos = {c: i for i, c in enumerate(plan.clouds)}
+        self.funding = ctx.index.get(CAPEX_FUNDING, -1)
+        self.capex_origin = {c: ctx.origin[f"{c}:capex"] for c in plan.lead_sellers}
+        self.pos = {c: i for i, c in enumerate(plan.sellers)}
         self.table: list[Seller] = []
-        for c, name in enumerate(plan.clouds):
+        for c, name in enumerate(plan.sellers):
             routes = plan.routes.get(name, [])
             shares = (
                 np.stack([r.share for r in routes])
@@ -93,10 +140,10 @@ class Sellers:
             self.table.append(
                 Seller(
                     name=name,
-                    index=eng.index[name],
+                    index=ctx.index[name],
                     margins=plan.margins[c : c + 1],
-                    owner=None if owner is None else eng.index[owner],
-                    sink=eng.index[plan.sink(name)],
+                    owner=None if owner is None else ctx.index[owner],
+                    sink=ctx.index[plan.sink(name)],
                     to=[self.pos[r.to] for r in routes],
                     lags=[r.lag for r in routes],
                     leads=[r.lead for r in routes],
@@ -104,44 +151,56 @@ class Sellers:
                 )
             )
 
+    def start(self, env: simpy.Environment) -> None:
+        """No process: sellers react to payments (``settle``, ``receive``)."""
+
+    def results(self) -> dict[str, Any]:
+        return {}
+
+    def position(self, name: str) -> int:
+        """Seller ``name``'s position in ``plan.sellers``."""
+        return self.pos[name]
+
     def routes(self, name: str) -> bool:
         """Whether ``name`` sends some of its costs on to other sellers."""
         return self.table[self.pos[name]].routes
 
+    def has_leads(self, pos: int) -> bool:
+        """Whether seller ``pos`` pays some route ahead of invoices paid later."""
+        return self.table[pos].led
+
+    def leads(self, pos: int) -> list[Duration]:
+        """Each route's lead of seller ``pos`` (zero: none)."""
+        return self.table[pos].leads
+
     def _legs(self, s: Seller, deal: int, which: int) -> Legs:
-        """The pattern of legs ``which`` of seller ``s`` under ``deal``, made once: 0 the
-        profit sweep; 1 the costs paid at once (the sink, then each route without a lag); -1
-        the same on an invoice paid ahead, where a route with a lead repays ``capex_funding``
-        instead; ``2 + j`` route ``j`` paid after its lag, or ahead with borrowed money (a
-        lead: the loan, then the supply)."""
+        """The pattern ``which`` (``PROFIT``, ``COSTS``, ``COSTS_AHEAD``, ``ROUTE + j``) of
+        seller ``s`` under ``deal``, made once."""
         key = (deal, which)
         legs = s.legs.get(key)
         if legs is None:
-            if which == 0:
+            if which == PROFIT:
                 legs = Legs.of([(s.index, s.owner or 0, "profit", deal)])
-            elif which in (1, -1):
+            elif which in (COSTS, COSTS_AHEAD):
                 now = [(s.index, s.sink, "cloud_cost", deal)]
                 for t, lag, lead in zip(s.to, s.lags, s.leads, strict=True):
                     if not lag.is_zero:
                         continue
-                    if which == -1 and not lead.is_zero:
+                    if which == COSTS_AHEAD and not lead.is_zero:
                         now.append((s.index, self.funding, "capex_repaid", deal))
                     else:
                         now.append((s.index, self.table[t].index, "supply", deal))
                 legs = Legs.of(now)
-            elif not s.leads[which - 2].is_zero:
-                to = self.table[s.to[which - 2]].index
+            elif not s.leads[which - ROUTE].is_zero:
+                to = self.table[s.to[which - ROUTE]].index
                 legs = Legs.of(
                     [(self.funding, s.index, "capex_loan", deal), (s.index, to, "supply", deal)]
                 )
             else:
-                legs = Legs.of([(s.index, self.table[s.to[which - 2]].index, "supply", deal)])
+                to = self.table[s.to[which - ROUTE]].index
+                legs = Legs.of([(s.index, to, "supply", deal)])
             s.legs[key] = legs
         return legs
-
-    def has_leads(self, pos: int) -> bool:
-        """Whether seller ``pos`` pays some route ahead of invoices paid later."""
-        return self.table[pos].led
 
     def prepay(
         self, t: int, pos: int, paid: Cents, deal: int, j: int, runs: npt.NDArray[np.bool_]
@@ -157,7 +216,7 @@ class Sellers:
             return
         cents = np.zeros((2, len(self.plan.origins), paid.shape[0]), dtype=np.int64)
         cents[:, self.capex_origin[s.name]] = part  # borrowed, then passed on: the same cents
-        self.books.post(t, self._legs(s, deal, 2 + j), cents)
+        self.books.post(t, self._legs(s, deal, ROUTE + j), cents)
         self.receive(t, s.to[j], cents[1], deal)
 
     def receive(self, t: int, pos: int, cents: Cents, deal: int) -> None:
@@ -169,7 +228,7 @@ class Sellers:
         paid = cents.sum(axis=0)[None]
         parts = _split(cents, profit_and_cost(paid, s.margins))  # [profit, cost]
         if s.owner is not None and parts[0].any():
-            self.books.post(t, self._legs(s, deal, 0), parts[:1])
+            self.books.post(t, self._legs(s, deal, PROFIT), parts[:1])
         self.pass_costs(t, pos, parts[1], deal)
 
     def pass_costs(self, t: int, pos: int, cost: Cents, deal: int, ahead: bool = False) -> None:
@@ -185,7 +244,7 @@ class Sellers:
         amounts = allocate(cost.sum(axis=0), s.weights)  # [route.. + rest, run]
         split = _split(cost, amounts)
         now = [len(s.to)] + [j for j, lag in enumerate(s.lags) if lag.is_zero]
-        self.books.post(t, self._legs(s, deal, -1 if ahead else 1), split[now])
+        self.books.post(t, self._legs(s, deal, COSTS_AHEAD if ahead else COSTS), split[now])
         for j, lag in enumerate(s.lags):
             if lag.is_zero:
                 if not (ahead and not s.leads[j].is_zero):
@@ -204,8 +263,65 @@ class Sellers:
     def _pay_later(
         self, s: Seller, j: int, cents: Cents, deal: int, day: int, _ev: simpy.events.Event
     ) -> None:
-        self.books.post(day, self._legs(s, deal, 2 + j), cents[None])
+        self.books.post(day, self._legs(s, deal, ROUTE + j), cents[None])
         self.receive(day, s.to[j], cents, deal)
+
+    # ---- the first hop: a payment to some sellers, settled with the payer's own split -------
+
+    def settlement(
+        self,
+        payer: int,
+        sellers: list[str],
+        deals: list[int],
+        others: list[tuple[int, str, int]] | None = None,
+    ) -> Settlement:
+        """The pattern of ``payer`` paying ``sellers`` at once under ``deals`` (kind compute),
+        and the ``others`` (payee, kind, deal) in the same payment: every leg of the posting,
+        in the order ``legs_cents`` gives their cents (see ``Settlement``)."""
+        plan, index = self.plan, self.index
+        others = others or []
+        pos = [self.pos[c] for c in sellers]
+        owned = [i for i, c in enumerate(sellers) if plan.owner[c] is not None]
+        routes = [self.routes(c) for c in sellers]
+        paid = [(payer, index[c], "compute", d) for c, d in zip(sellers, deals, strict=True)]
+        other = [(payer, payee, kind, d) for payee, kind, d in others]
+        cost = [
+            (index[c], index[plan.sink(c)], "cloud_cost", d)
+            for c, d, r in zip(sellers, deals, routes, strict=True)
+            if not r
+        ]
+        profit = [
+            (index[sellers[i]], index[plan.owner[sellers[i]] or ""], "profit", deals[i])
+            for i in owned
+        ]
+        routed = [(i, pos[i], deals[i]) for i, r in enumerate(routes) if r]
+        n, n_other = len(sellers), len(others)
+        rows = [
+            k
+            for k in range(2 * n + n_other + len(owned))
+            if not (n + n_other <= k < 2 * n + n_other and routes[k - n - n_other])
+        ]
+        return Settlement(
+            payer=payer,
+            margins=plan.margins[pos],
+            owned=np.array(owned, dtype=np.intp),
+            legs=Legs.of(paid + other + cost + profit),
+            routed=routed,
+            keep=np.array(rows, dtype=np.intp) if routed else None,
+        )
+
+    def settle(self, t: int, shape: Settlement, parts: Cents, ahead: bool = False) -> None:
+        """Post a payment as ``parts`` (the payer's cash split as profit and cost per seller,
+        then its other payees): payer -> seller (profit + cost), the other payees, seller ->
+        cost sink and seller -> owner; the costs of a seller that routes some go on through
+        ``pass_costs``."""
+        cents = legs_cents(parts, shape.n_sellers, shape.owned)
+        if shape.keep is None:
+            self.books.post(t, shape.legs, cents)
+            return
+        self.books.post(t, shape.legs, cents[shape.keep])
+        for i, pos, deal in shape.routed:  # seller i's cost: parts are [profit, cost] per seller
+            self.pass_costs(t, pos, parts[2 * i + 1], deal, ahead)
 
 
 def _split(pool: Cents, amounts: Cents) -> Cents:
@@ -215,73 +331,3 @@ def _split(pool: Cents, amounts: Cents) -> Cents:
     if overdrawn:
         repair(parts, pool, amounts)
     return parts
-
-
-# ---- the first hop: a lab's payment to some clouds, settled with the lab's own split ----------
-
-
-@dataclass
-class Settle:
-    """The fixed shape of some clouds settling a payment (see ``cloud_settles``)."""
-
-    margins: npt.NDArray[np.float64]  # [cloud, run]
-    owned: npt.NDArray[np.intp]  # positions of the clouds an investor owns
-    # a cost leg per cloud that routes none of its costs, then a profit leg per owned
-    legs: list[tuple[int, int, str, int]]
-    # clouds whose costs ``Sellers`` passes on: (position here, position in plan.clouds, deal)
-    routed: list[tuple[int, int, int]]
-    # the rows of legs_cents posted with ``legs`` (all but the routed clouds' cost rows);
-    # None: all of them
-    keep: npt.NDArray[np.intp] | None
-
-
-def settle(eng: Engine, clouds: list[str], deals: list[int], n_other: int = 0) -> Settle:
-    """Who pays whom when ``clouds`` settle payments made under ``deals`` (with ``n_other``
-    other payees in the same payment): the costs of a cloud that routes some are passed on by
-    ``Sellers``, not here."""
-    plan = eng.plan
-    pos = [eng.cloud_pos[c] for c in clouds]
-    owned = [i for i, c in enumerate(clouds) if plan.owner[c] is not None]
-    routes = [eng.sellers.routes(c) for c in clouds]
-    cost = [
-        (eng.index[c], eng.index[plan.sink(c)], "cloud_cost", d)
-        for c, d, r in zip(clouds, deals, routes, strict=True)
-        if not r
-    ]
-    routed = [(i, pos[i], deals[i]) for i, r in enumerate(routes) if r]
-    n = len(clouds)
-    rows = [
-        k
-        for k in range(2 * n + n_other + len(owned))
-        if not (n + n_other <= k < 2 * n + n_other and routes[k - n - n_other])
-    ]
-    keep = np.array(rows, dtype=np.intp) if routed else None
-    profit = [
-        (eng.index[clouds[i]], eng.index[plan.owner[clouds[i]] or ""], "profit", deals[i])
-        for i in owned
-    ]
-    return Settle(plan.margins[pos], np.array(owned, dtype=np.intp), cost + profit, routed, keep)
-
-
-def cloud_settles(shape: Settle, paid: Cents) -> Cents:
-    """How each cloud divides a payment ``paid[cloud, run]``: ``margin`` of it, rounded to the
-    cent, is profit (swept at once to its owner, if an investor owns the cloud); the rest is
-    cost, paid at once to ``cloud_costs``. Returns ``[profit, cost]`` per cloud, interleaved
-    ``[cloud * 2, run]``: the payer's cash is split for them as for two payees, so that profit
-    and cost each carry the payment's origin mix and add up to it to the cent."""
-    return profit_and_cost(paid, shape.margins)
-
-
-def post_settled(
-    eng: Engine, t: int, legs: Legs, shape: Settle, parts: Cents, n_clouds: int, ahead: bool = False
-) -> None:
-    """Post a lab's payment as ``parts`` (its cash split as profit and cost per cloud, then
-    its other payees): lab -> cloud (profit + cost), the lab's other payees, cloud -> cost sink
-    and cloud -> owner; the costs of a cloud that routes some go on through ``Sellers``."""
-    cents = legs_cents(parts, n_clouds, shape.owned)
-    if shape.keep is None:
-        eng.books.post(t, legs, cents)
-        return
-    eng.books.post(t, legs, cents[shape.keep])
-    for i, pos, deal in shape.routed:
-        eng.sellers.pass_costs(t, pos, parts[2 * i + 1], deal, ahead)

@@ -20,6 +20,16 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from sim.analysis.result import RunLike
+from sim.views.charts.labels import (
+    clouds_of,
+    money_text,
+    name_of,
+    names_of,
+    possessive,
+    span,
+    tracing_words,
+    twin_note,
+)
 from sim.views.charts.layout import (
     LABEL_SIZE,
     Label,
@@ -28,20 +38,10 @@ from sim.views.charts.layout import (
     investor_pairs,
     panel_title,
     shade,
+    through_payments,
 )
 from sim.views.charts.series import caused_flows, investor_flows, investor_labs
 from sim.views.charts.style import INK, MUTED, SLIDE_SIZE, Palette, house_style, new_figure, tint
-from sim.views.charts.timeseries import (
-    _clouds_of,
-    _label,
-    _labels,
-    _money,
-    _span,
-    _through_payments,
-    _tracing,
-    _twin_note,
-    possessive,
-)
 
 
 def _linked(run: RunLike, investor: str) -> bool:
@@ -53,11 +53,11 @@ def _linked(run: RunLike, investor: str) -> bool:
 def curves(
     frame: pd.DataFrame, columns: Sequence[str]
 ) -> tuple[pd.DatetimeIndex, dict[str, npt.NDArray[np.float64]]]:
-    """Cumulative columns drawn as curves through their payments (``_through_payments``), on one
-    set of dates, so that the area between two of them can be filled: each curve is the same
+    """Cumulative columns drawn as curves through their payments (``layout.through_payments``),
+    on one set of dates, so that the area between two of them can be filled: each curve is the same
     polyline, with points added where another curve has one. A curve that has ended stays at its
     last value, as the cumulative it is."""
-    drawn = {c: _through_payments(frame[c]) for c in columns}
+    drawn = {c: through_payments(frame[c]) for c in columns}
     when = pd.DatetimeIndex(sorted(set().union(*(d.index for d in drawn.values()))))
     x = mdates.date2num(when)
     return when, {
@@ -80,34 +80,34 @@ def run_vs_twin(run: RunLike, *, size: Sequence[float] = SLIDE_SIZE) -> Figure:
     palette = Palette.of(run)
 
     def caused(i: str) -> str:
-        return _money(m[i]["incremental_revenue"])
+        return money_text(m[i]["incremental_revenue"])
 
     if len(active) == 1 and investors:
         inv = investors[0]
         title = (
-            f"{possessive(_label(run, inv))} {_money(m[inv]['invested'])} caused {caused(inv)} "
-            f"of {_clouds_of(run, inv)} revenue; traced, {_money(m[inv]['round_trip'])} of it "
-            "came back"
+            f"{possessive(name_of(run, inv))} {money_text(m[inv]['invested'])} caused "
+            f"{caused(inv)} of {clouds_of(run, inv)} revenue; traced, "
+            f"{money_text(m[inv]['round_trip'])} of it came back"
         )
     elif investors:
         title = "Revenue caused at their own clouds: " + ", ".join(
-            [f"{_label(run, i)} {caused(i)}" for i in investors]
-            + [f"{_label(run, i)} none (no cloud)" for i in without]
+            [f"{name_of(run, i)} {caused(i)}" for i in investors]
+            + [f"{name_of(run, i)} none (no cloud)" for i in without]
         )
     else:
         owns = "owns" if len(without) == 1 else "own"
-        title = f"{_labels(run, without)} {owns} no cloud: no revenue of its own is caused there"
-    labs = _labels(run, dict.fromkeys(lab for i in active for lab in investor_labs(run, i)))
-    who = possessive(_label(run, investors[0])) if len(investors) == 1 else "the investor's"
+        title = f"{names_of(run, without)} {owns} no cloud: no revenue of its own is caused there"
+    labs = names_of(run, dict.fromkeys(lab for i in active for lab in investor_labs(run, i)))
+    who = possessive(name_of(run, investors[0])) if len(investors) == 1 else "the investor's"
     subtitle = (
-        f"Cumulative, {_span(run)}. Twin: the same run without {who} investment and any contract "
+        f"Cumulative, {span(run)}. Twin: the same run without {who} investment and any contract "
         f"that came with it; the shaded gap is what the investment caused. Round trip: {who} own "
-        f"dollars that {labs} paid its cloud, traced {_tracing(run)}.{_twin_note(run)}"
+        f"dollars that {labs} paid its cloud, traced {tracing_words(run)}.{twin_note(run)}"
     )
     if without and investors:
-        subtitle += f" {_labels(run, without)}: no cloud of its own, so nothing caused there."
+        subtitle += f" {names_of(run, without)}: no cloud of its own, so nothing caused there."
     if not investors:
-        subtitle = f"{_span(run)}. A twin is the same run without an investor's investments."
+        subtitle = f"{span(run)}. A twin is the same run without an investor's investments."
         with house_style():
             fig, (ax,) = new_figure(run, title, subtitle, size=size)
             ax.set_axis_off()
@@ -150,23 +150,23 @@ def _labels_of(run: RunLike, inv: str, palette: Palette) -> tuple[list[Label], l
     run_end = mi["spend_on_own_cloud"] or 0.0
     gap = mi["incremental_revenue"] or 0.0
     left: list[Label] = [
-        (run_end, "With the investment", _money(run_end), revenue),
-        (run_end - gap, "Twin, without it", _money(run_end - gap), MUTED),
-        (run_end - gap / 2, "Caused", _money(gap), caused),
+        (run_end, "With the investment", money_text(run_end), revenue),
+        (run_end - gap, "Twin, without it", money_text(run_end - gap), MUTED),
+        (run_end - gap / 2, "Caused", money_text(gap), caused),
     ]
     if _linked(run, inv):
         only = run_end - (mi["incremental_revenue_investment_only"] or 0.0)
-        left.append((only, "Twin keeping the contract", _money(only), MUTED))
+        left.append((only, "Twin keeping the contract", money_text(only), MUTED))
     right: list[Label] = [
-        (gap, "Caused revenue", _money(gap), caused),
-        (mi["round_trip"] or 0.0, "Round trip, traced", _money(mi["round_trip"]), MUTED),
+        (gap, "Caused revenue", money_text(gap), caused),
+        (mi["round_trip"] or 0.0, "Round trip, traced", money_text(mi["round_trip"]), MUTED),
     ]
     return left, right
 
 
 def _investor(run: RunLike, inv: str, left: Axes, right: Axes, palette: Palette) -> None:
-    cloud = _clouds_of(run, inv)
-    labs = _labels(run, investor_labs(run, inv))
+    cloud = clouds_of(run, inv)
+    labs = names_of(run, investor_labs(run, inv))
     for ax in (left, right):
         horizon_axis(run, ax)
     panel_title(left, f"{cloud} revenue from {labs}: run and twin")
@@ -205,7 +205,7 @@ def _investor(run: RunLike, inv: str, left: Axes, right: Axes, palette: Palette)
         when, 0, y["incremental_revenue"], color=fill, linewidth=0, label="incremental_revenue"
     )
     right.plot(when, y["incremental_revenue"], color=caused, linewidth=2.6)
-    back = _through_payments(traced["round_trip"])
+    back = through_payments(traced["round_trip"])
     right.plot(
         back.index,
         back.to_numpy(),
@@ -237,12 +237,12 @@ def _without_twin(
     mi = run.metrics_dict()["investors"][inv]
     end = np.array([run.scenario.end], dtype="datetime64[s]")
     run_end, gap = mi["spend_on_own_cloud"] or 0.0, mi["incremental_revenue"] or 0.0
-    spend = _through_payments(traced["spend_on_own_cloud"])
+    spend = through_payments(traced["spend_on_own_cloud"])
     left.plot(spend.index, spend.to_numpy(), color=revenue, linewidth=3.2, label="revenue_run")
     left.plot(end, [run_end - gap], "o", color=MUTED, label="revenue_twin", clip_on=False)
     left.plot(np.repeat(end, 2), [run_end - gap, run_end], color=caused, linewidth=5)
     right.plot(end, [gap], "o", color=caused, label="incremental_revenue", clip_on=False)
-    back = _through_payments(traced["round_trip"])
+    back = through_payments(traced["round_trip"])
     right.plot(back.index, back.to_numpy(), color=MUTED, linewidth=2.4, linestyle=(0, (5, 3)))
     _scale(left, max(run_end, 1.0))
     _scale(right, float(max(gap, mi["round_trip"] or 0, 1.0)) * 1.25)

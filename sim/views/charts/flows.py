@@ -80,7 +80,7 @@ def flow_bands(run: RunLike) -> pd.DataFrame:
         add("spend", lab, f"{lab}:held", held(lab, last))
     # what sellers pass on, of the money that came from labs: borrowed money is no lab's
     lab_cols = [c for c in cols if not c.endswith(":capex")]
-    for cloud in s.clouds:
+    for cloud in s.sellers:
         from_labs = led[(led.payee == cloud) & led.payer.isin(list(s.labs))][lab_cols].sum()
         received: pd.Series = from_labs.reindex(cols, fill_value=0)
         passed = led[led.payer == cloud]
@@ -145,7 +145,7 @@ def _node_order(run: RunLike, bands: pd.DataFrame) -> list[list[str]]:
     col0 += [f"{lab}:{what}" for lab in s.labs for what in ("revenue", "cash")]
     col0 += [o for o in bands.origin.unique() if o not in col0]
     col1 = list(s.labs)
-    col2 = owned + [c for c in s.clouds if c not in owned] + ["other_compute", "suppliers"]
+    col2 = owned + [c for c in s.sellers if c not in owned] + ["other_compute", "suppliers"]
     col2 += [t for t in bands.target[bands.stage == "spend"].unique() if t not in col2]  # sources
     col2 += [f"{lab}:held" for lab in s.labs]
     # each cloud's profit where it goes (owner, or kept), in cloud order; costs at the bottom

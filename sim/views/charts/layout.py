@@ -235,6 +235,24 @@ def columns_for(n: int, size: Sequence[float]) -> int:
     return 1 if n == 1 else (2 if n <= 4 and size[0] / size[1] >= 1.4 else 1)
 
 
+def through_payments(cumulative: pd.Series) -> pd.Series:
+    """The points of a cumulative series where it moved, to draw as a curve rather than as a
+    staircase of monthly payments. A pause well longer than the usual gap between payments
+    stays flat, to the horizon's end too; a curve ends at its last payment otherwise."""
+    moved = (cumulative.diff().fillna(1) != 0).to_numpy()  # the first date is always kept
+    keep = moved.copy()
+    when = cumulative.index[moved]
+    gaps = when[1:] - when[:-1]
+    usual = pd.Series(gaps).median() if len(gaps) else pd.Timedelta(0)
+    pos = {d: i for i, d in enumerate(cumulative.index)}
+    for prev, nxt, gap in zip(when[:-1], when[1:], gaps, strict=True):
+        if gap > usual * 1.5 and pos[nxt] - 1 > pos[prev]:
+            keep[pos[nxt] - 1] = True  # flat until just before the next payment
+    if cumulative.index[-1] - when[-1] > usual * 1.5:
+        keep[-1] = True
+    return cumulative[keep]
+
+
 def investor_pairs(
     run: RunLike,
     title: str,

@@ -26,9 +26,8 @@ from matplotlib.colors import LinearSegmentedColormap
 
 from sim.analysis.metrics import TRACED as TRACED_METRICS
 from sim.analysis.result import inputs_hash
-from sim.errors import ScenarioError
+from sim.inputs.names import input_name
 from sim.inputs.scenario import Scenario
-from sim.ranges.vary import Input, input_at
 from sim.runs.farm import SERIES_METRICS, read, read_metadata, series_investors, series_path
 from sim.views.charts.layout import (
     TICKS_ROOM,
@@ -52,6 +51,7 @@ from sim.views.charts.style import (
     money_axis,
     money_unit,
     new_figure,
+    source_file,
     tint,
 )
 
@@ -67,14 +67,15 @@ LINE_LABELS = {  # sweep_line's lines, by the metric each draws
 class RangeRuns:
     """Many runs of one scenario file, read together: ``results`` a row per run (farm's file),
     ``scenario`` the first run's (names, labels, colours, the source line), ``varied`` the
-    input paths, ``kind`` ``"sweep"`` or ``"mc"``, ``series`` the series file (or None)."""
+    input paths, ``kind`` ``"sweep"`` or ``"mc"``, ``series`` the series file (or None),
+    ``kinds`` each varied path's kind of input (amount, share, integer, ...: how to show it)."""
 
     results: pd.DataFrame
     scenario: Scenario
     varied: tuple[str, ...]
     kind: str
     series: Path | None = None
-    inputs: dict[str, Input | None] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)
     seed: int | None = None  # a Monte Carlo's seed, from the file's metadata
 
     @property
@@ -95,25 +96,14 @@ def range_runs(
     """``RangeRuns`` from a results file (or frame) and the scenario its first run had."""
     from sim.inputs.loader import read_yaml
     from sim.inputs.resolved import resolved_yaml
+    from sim.ranges.vary import Template
 
     frame = read(results) if not isinstance(results, pd.DataFrame) else results
-    data = read_yaml(resolved_yaml(scenario), "<resolved>").data
-    inputs = {p: _input_of(data, p) for p in varied}
+    # each path's kind as sweeps read it (deals.N.amount is an amount), as farm typed its column
+    template = Template(read_yaml(resolved_yaml(scenario), "<resolved>"))
+    kinds = {p: template.kind(p) for p in varied}
     where = Path(series) if series is not None else None
-    return RangeRuns(frame, scenario, tuple(varied), kind, where, inputs)
-
-
-def _input_of(data: dict[str, Any], path: str) -> Input | None:
-    """What a varied path names, as sweeps read it (``deals.N.amount`` is an amount)."""
-    from sim.ranges.vary import _input
-
-    def fail(message: str) -> ScenarioError:
-        return ScenarioError(message)
-
-    try:
-        return _input(data, path, fail)
-    except ScenarioError:
-        return input_at(data, path.split("."))
+    return RangeRuns(frame, scenario, tuple(varied), kind, where, kinds)
 
 
 def read_ranges(path: str | os.PathLike[str], scenario: Scenario | None = None) -> RangeRuns:
@@ -146,7 +136,7 @@ def source_line(runs: RangeRuns) -> str:
     """The file, how many runs, and the first run's inputs hash: enough to redo the chart."""
     s = runs.scenario
     what = "sweep" if runs.kind == "sweep" else "Monte Carlo"
-    where = s.source or "a scenario built in Python"
+    where = source_file(s)
     return (
         f"Source: roundtrip {what} of {where}, {len(runs.results):,} runs "
         f"(first run's inputs {inputs_hash(s)}), {s.name!r}."
@@ -171,18 +161,17 @@ def _who(s: Scenario, investor: str) -> tuple[str, str]:
     return agent_label(s, investor), clouds
 
 
-def _input_name(path: str, s: Scenario) -> str:
-    """``agents.aws.margin`` -> ``AWS margin``; other paths as they are, spaced."""
-    parts = path.split(".")
-    if parts[0] == "agents" and parts[2:5] == ["spending", "compute", "providers"]:
-        return f"{agent_label(s, parts[1])}'s compute share at {agent_label(s, parts[5])}"
-    if parts[0] == "agents" and len(parts) > 2:
-        return f"{agent_label(s, parts[1])} {' '.join(parts[2:]).replace('_', ' ')}"
-    return path.replace("_", " ")
+def _in_sentence(path: str, s: Scenario) -> str:
+    """The input's human name (``sim.inputs.names.input_name``) as it reads inside a sentence:
+    "the discount rate", where the name alone starts "Discount rate"; agents and deals keep the
+    capital of their labels."""
+    name = input_name(s, path)
+    return name if path.split(".")[0] in ("agents", "deals") else name[:1].lower() + name[1:]
 
 
-def _show_input(value: Any, inp: Input | None) -> str:
-    kind = inp.kind if inp else None
+def show_input(value: Any, kind: str | None) -> str:
+    """A swept or drawn input's value in its own units (``35%``, ``$10.00B``) by its ``kind``
+    (``RangeRuns.kinds``), else as it is."""
     if kind == "share":
         return f"{float(value) * 100:.4g}%"
     if kind == "amount":
@@ -190,16 +179,16 @@ def _show_input(value: Any, inp: Input | None) -> str:
     return str(value)
 
 
-def _input_axis(ax: Axes, inp: Input | None, values: np.ndarray, axis: str = "x") -> None:
+def _input_axis(ax: Axes, kind: str | None, values: np.ndarray, axis: str = "x") -> None:
     target = ax.xaxis if axis == "x" else ax.yaxis
-    if inp is not None and inp.kind == "share":
+    if kind == "share":
         target.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v * 100:.4g}%"))
-    elif inp is not None and inp.kind == "amount":
+    elif kind == "amount":
         money_axis(ax, float(np.nanmax(np.abs(values))), axis=axis)
 
 
-def _numeric(inp: Input | None) -> bool:
-    return inp is not None and inp.kind in ("amount", "share", "integer")
+def _numeric(kind: str | None) -> bool:
+    return kind in ("amount", "share", "integer")
 
 
 def _money_pair(a: float, b: float) -> tuple[str, str]:
@@ -220,42 +209,16 @@ def sweep_line(runs: RangeRuns, *, size: Sequence[float] = SLIDE_SIZE) -> ChartF
     if len(runs.varied) != 1:
         raise ValueError(f"sweep_line draws a sweep over one input, got {len(runs.varied)}")
     s, path = runs.scenario, runs.varied[0]
-    inp = runs.inputs.get(path)
+    kind = runs.kinds.get(path)
     investors = series_investors(s) or list(s.investors)
     df = runs.results.sort_values(f"in:{path}", kind="stable")
-    ok = df if "error" not in df.columns else df[df["error"].isna()]
     raw = df[f"in:{path}"].to_numpy()
-    x = raw.astype(float) if _numeric(inp) else np.arange(len(df), dtype=float)
-    name = _input_name(path, s)
-    lo, hi = _show_input(raw[0], inp), _show_input(raw[-1], inp)
-
-    first = investors[0]
-    who, clouds = (
-        _who(s, first) if s.investors[first].owns else (agent_label(s, first), "its clouds")
-    )
-    okf = ok.sort_values(f"in:{path}", kind="stable")
-    rev = okf[f"{first}.incremental_revenue"].to_numpy(float)
-    prof = okf[f"{first}.incremental_profit"].to_numpy(float)
-    if len(rev) and _changes(rev[0], rev[-1]):
-        way = "more" if rev[-1] > rev[0] else "less"
-        a, b = _money_pair(rev[0], rev[-1])
-        the = "" if "'s " in name else "the "  # "the AWS margin", "OpenAI's compute share"
-        title = (
-            f"The higher {the}{name}, the {way} {clouds} revenue {who}'s investment causes: "
-            f"{a} at {lo}, {b} at {hi}"
-        )
-    elif len(rev):
-        title = (
-            f"{who}'s investment causes {format_money(rev[0])} of {clouds} revenue at any {name}"
-        )
-        if _changes(prof[0], prof[-1]):
-            a, b = _money_pair(prof[0], prof[-1])
-            title += f" from {lo} to {hi}; the profit on it goes from {a} to {b}"
-    else:
-        title = f"No run of the sweep over {name} ran: every point was refused"
-    errors = len(df) - len(ok)
+    x = raw.astype(float) if _numeric(kind) else np.arange(len(df), dtype=float)
+    name = input_name(s, path)
+    errors = int(df["error"].notna().sum()) if "error" in df.columns else 0
     subtitle = (
-        f"Each point a run from {s.start:%b %Y} to {s.end:%b %Y} with {name} set as marked, "
+        f"Each point a run from {s.start:%b %Y} to {s.end:%b %Y} with "
+        f"{_in_sentence(path, s)} set as marked, "
         "against its twin without the investment (caused); right, on its own scale, the traced "
         "round trip: whose dollars came back."
         + (f" {errors} point(s) refused: not drawn." if errors else "")
@@ -264,49 +227,90 @@ def sweep_line(runs: RangeRuns, *, size: Sequence[float] = SLIDE_SIZE) -> ChartF
     money = [f"{i}.{m}" for i in investors for m in LINE_LABELS]
     with house_style():
         fig, axes = new_range_figure(
-            runs, title, subtitle, nrows=len(investors), ncols=2, size=size, sharex=True
-        )
+            runs, _sweep_line_title(runs, investors[0]), subtitle, nrows=len(investors),
+            ncols=2, size=size, sharex=True,
+        )  # fmt: skip
         widest = format_money(float(np.nanmax(np.abs(df[money].to_numpy(float)), initial=0)))
         right = 0.2 + text_width(fig, [f"{t} {widest}" for t in LINE_LABELS.values()])
         arrange(fig, axes, ncols=2, right=right, gap_x=TICKS_ROOM, gap_y=0.75)
         for row, investor in enumerate(investors):
             caused, traced = axes[2 * row], axes[2 * row + 1]
-            colour = palette.agent(investor)
             label = agent_label(s, investor)
             panel_title(caused, f"{label}: caused at its clouds")
             panel_title(traced, f"{label}: traced, whose dollars came back")
-            y_all = {
-                m: df[f"{investor}.{m}"].to_numpy(float)
-                for m in ("incremental_revenue", "incremental_profit", "round_trip")
-            }
-            items = []
-            for metric, ax, style, c in (
-                ("incremental_revenue", caused, "-", colour),
-                ("incremental_profit", caused, "-", tint(colour, 0.45)),
-                ("round_trip", traced, "--", TRACED),
-            ):
-                y = y_all[metric]
-                ax.plot(x, y, style, color=c, marker="o", markersize=5, label=metric)
-                last = y[np.isfinite(y)][-1] if np.isfinite(y).any() else math.nan
-                items.append((ax, (last, LINE_LABELS[metric], format_money(last), c)))
-            for ax in (caused, traced):
-                ys = np.concatenate(
-                    [y_all[m] for m in y_all if (ax is traced) == (m == "round_trip")]
-                )
-                top = float(np.nanmax(np.abs(ys), initial=0.0)) or 1e9
-                ax.set_ylim(min(0.0, float(np.nanmin(ys, initial=0.0)) * 1.08), top * 1.12)
-                fitted_money_axis(ax, top)
-                if _numeric(inp):
-                    _input_axis(ax, inp, x)
-                else:
-                    ax.set_xticks(x, [str(v) for v in raw])
-                end_labels(ax, [lab for a, lab in items if a is ax], one_line=True)
+            lines = {m: df[f"{investor}.{m}"].to_numpy(float) for m in LINE_LABELS}
+            _sweep_lines(caused, traced, (x, raw, kind), lines, palette.agent(investor))
         for ax in axes[-2:]:
             ax.set_xlabel(name, color=MUTED)
         for ax in axes[:-2]:
             ax.tick_params(labelbottom=False)
         fit_panel_titles(fig, axes)
     return fig
+
+
+def _sweep_line_title(runs: RangeRuns, first: str) -> str:
+    """What the sweep shows for the first investor: how its caused revenue moves with the
+    input, from the lowest point to the highest (or the profit, if the revenue does not)."""
+    s, path = runs.scenario, runs.varied[0]
+    name = _in_sentence(path, s)
+    raw = runs.results.sort_values(f"in:{path}", kind="stable")[f"in:{path}"].to_numpy()
+    kind = runs.kinds.get(path)
+    lo, hi = show_input(raw[0], kind), show_input(raw[-1], kind)
+    who, clouds = (
+        _who(s, first) if s.investors[first].owns else (agent_label(s, first), "its clouds")
+    )
+    okf = runs.ok.sort_values(f"in:{path}", kind="stable")
+    rev = okf[f"{first}.incremental_revenue"].to_numpy(float)
+    prof = okf[f"{first}.incremental_profit"].to_numpy(float)
+    if len(rev) and _changes(rev[0], rev[-1]):
+        way = "more" if rev[-1] > rev[0] else "less"
+        a, b = _money_pair(rev[0], rev[-1])
+        return (
+            f"The higher the {name}, the {way} {clouds} revenue {who}'s investment causes: "
+            f"{a} at {lo}, {b} at {hi}"
+        )
+    if len(rev):
+        title = (
+            f"{who}'s investment causes {format_money(rev[0])} of {clouds} revenue at any {name}"
+        )
+        if _changes(prof[0], prof[-1]):
+            a, b = _money_pair(prof[0], prof[-1])
+            title += f" from {lo} to {hi}; the profit on it goes from {a} to {b}"
+        return title
+    return f"No run of the sweep over {name} ran: every point was refused"
+
+
+def _sweep_lines(
+    caused: Axes,
+    traced: Axes,
+    points: tuple[np.ndarray, np.ndarray, str | None],
+    lines: dict[str, np.ndarray],
+    colour: str,
+) -> None:
+    """One investor's row of ``sweep_line``: its caused revenue and profit on the left, the
+    traced round trip on the right, each labelled at its last point, on money axes; ``points``
+    the input's values as drawn, as in the file, and its kind."""
+    x, raw, kind = points
+    items = []
+    for metric, ax, style, c in (
+        ("incremental_revenue", caused, "-", colour),
+        ("incremental_profit", caused, "-", tint(colour, 0.45)),
+        ("round_trip", traced, "--", TRACED),
+    ):
+        y = lines[metric]
+        ax.plot(x, y, style, color=c, marker="o", markersize=5, label=metric)
+        last = y[np.isfinite(y)][-1] if np.isfinite(y).any() else math.nan
+        items.append((ax, (last, LINE_LABELS[metric], format_money(last), c)))
+    for ax in (caused, traced):
+        ys = np.concatenate([lines[m] for m in lines if (ax is traced) == (m == "round_trip")])
+        top = float(np.nanmax(np.abs(ys), initial=0.0)) or 1e9
+        ax.set_ylim(min(0.0, float(np.nanmin(ys, initial=0.0)) * 1.08), top * 1.12)
+        fitted_money_axis(ax, top)
+        if _numeric(kind):
+            _input_axis(ax, kind, x)
+        else:
+            ax.set_xticks(x, [str(v) for v in raw])
+        end_labels(ax, [lab for a, lab in items if a is ax], one_line=True)
 
 
 # ---- sweep_heatmap -------------------------------------------------------------------------------
@@ -337,33 +341,12 @@ def sweep_heatmap(
     s = runs.scenario
     investor = investor or (series_investors(s) or list(s.investors))[0]
     table = sweep_table(runs, metric, investor)
-    (pa, pb), (ia, ib) = runs.varied, (runs.inputs.get(p) for p in runs.varied)
-    na, nb = _input_name(pa, s), _input_name(pb, s)
+    (pa, pb), (ka, kb) = runs.varied, (runs.kinds.get(p) for p in runs.varied)
+    na, nb = input_name(s, pa), input_name(s, pb)
     who, clouds = (
         _who(s, investor) if s.investors[investor].owns else (agent_label(s, investor), "")
     )
     what = metric.replace("_", " ")
-    grid = table.to_numpy(float)
-    if np.isfinite(grid).any():
-        hi_at = np.unravel_index(np.nanargmax(grid), grid.shape)
-        lo_at = np.unravel_index(np.nanargmin(grid), grid.shape)
-
-        def at(ij: tuple[Any, ...]) -> str:
-            return (
-                f"{na} {_show_input(table.index[ij[0]], ia)}, "
-                f"{nb} {_show_input(table.columns[ij[1]], ib)}"
-            )
-
-        big, small = float(grid[hi_at]), float(grid[lo_at])
-        low, high = _money_pair(small, big)
-        if _changes(big, small):
-            title = (
-                f"{who}'s {what} runs from {low} to {high} over the grid; highest at {at(hi_at)}"
-            )
-        else:
-            title = f"{who}'s {what} is {format_money(big)} across the grid of {na} and {nb}"
-    else:
-        title = f"No run of the sweep over {na} and {nb} ran: every point was refused"
     if not clouds:
         how = ""
     elif metric.startswith(("incremental_", "pv_incremental", "net_cost", "effective_post")):
@@ -377,45 +360,14 @@ def sweep_heatmap(
         + f", {s.start:%b %Y} to {s.end:%b %Y}, at each point of the grid; blank: refused."
     )
     colour = Palette.of(SimpleNamespace(scenario=s)).agent(investor)
-    cmap = LinearSegmentedColormap.from_list("caused", [tint(colour, 0.9), colour])
+    ta, tb = _in_sentence(pa, s), _in_sentence(pb, s)
+    title = _heatmap_title(table, (ta, ka), (tb, kb), f"{who}'s {what}")
     with house_style():
         fig, (ax,) = new_range_figure(runs, title, subtitle, size=size)
-        finite = grid[np.isfinite(grid)]
-        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-        image = ax.imshow(
-            np.ma.masked_invalid(grid),
-            cmap=cmap,
-            vmin=lo,
-            vmax=hi if hi > lo else lo + 1,
-            aspect="auto",
-            origin="lower",
-            interpolation="nearest",
-        )
-        image.set_label(f"{investor}.{metric}")
-        rows, cols = grid.shape
-        box = ax.get_position()
-        cell_w = box.width * float(size[0]) / max(cols, 1) * 72  # points
-        cell_h = box.height * float(size[1]) / max(rows, 1) * 72
-        font = min(13.0, cell_h * 0.45, cell_w / 6.2)
-        if font >= 6:
-            unit = ("B", 1e9) if np.nanmax(np.abs(grid), initial=0) >= 0.95e9 else None
-            for i in range(rows):
-                for j in range(cols):
-                    v = grid[i, j]
-                    if not np.isfinite(v):
-                        continue
-                    dark = hi > lo and (v - lo) / (hi - lo) > 0.55
-                    ax.text(
-                        j,
-                        i,
-                        format_money(v, unit),
-                        ha="center",
-                        va="center",
-                        fontsize=font,
-                        color="white" if dark else INK,
-                    )
-        ax.set_xticks(range(cols), [_show_input(v, ib) for v in table.columns])
-        ax.set_yticks(range(rows), [_show_input(v, ia) for v in table.index])
+        cell_w, cell_h = _heatmap_cells(ax, table.to_numpy(float), colour, size)
+        ax.get_images()[0].set_label(f"{investor}.{metric}")
+        ax.set_xticks(range(table.shape[1]), [show_input(v, kb) for v in table.columns])
+        ax.set_yticks(range(table.shape[0]), [show_input(v, ka) for v in table.index])
         ax.tick_params(length=0)
         ax.grid(False)
         for side in ("left", "bottom"):
@@ -429,6 +381,71 @@ def sweep_heatmap(
             for k, t in enumerate(axis.get_ticklabels()):
                 t.set_visible(k % every == 0)
     return fig
+
+
+def _heatmap_title(
+    table: pd.DataFrame, a: tuple[str, str | None], b: tuple[str, str | None], whose: str
+) -> str:
+    """The range of the figure over the grid and where it is highest; ``a`` and ``b`` the
+    inputs of the rows and of the columns (name, kind); ``whose`` the figure, said."""
+    (na, ka), (nb, kb) = a, b
+    grid = table.to_numpy(float)
+    if not np.isfinite(grid).any():
+        return f"No run of the sweep over {na} and {nb} ran: every point was refused"
+    hi_at = np.unravel_index(np.nanargmax(grid), grid.shape)
+    lo_at = np.unravel_index(np.nanargmin(grid), grid.shape)
+    big, small = float(grid[hi_at]), float(grid[lo_at])
+    if not _changes(big, small):
+        return f"{whose} is {format_money(big)} across the grid of {na} and {nb}"
+    low, high = _money_pair(small, big)
+    at = (
+        f"{na} {show_input(table.index[int(hi_at[0])], ka)}, "
+        f"{nb} {show_input(table.columns[int(hi_at[1])], kb)}"
+    )
+    return f"{whose} runs from {low} to {high} over the grid; highest at {at}"
+
+
+def _heatmap_cells(
+    ax: Axes, grid: np.ndarray, colour: str, size: Sequence[float]
+) -> tuple[float, float]:
+    """The grid drawn as cells shaded from a tint of ``colour`` (lowest) to ``colour`` (highest),
+    each with its figure written in it if there is room; the cells' width and height in points."""
+    cmap = LinearSegmentedColormap.from_list("caused", [tint(colour, 0.9), colour])
+    finite = grid[np.isfinite(grid)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    ax.imshow(
+        np.ma.masked_invalid(grid),
+        cmap=cmap,
+        vmin=lo,
+        vmax=hi if hi > lo else lo + 1,
+        aspect="auto",
+        origin="lower",
+        interpolation="nearest",
+    )
+    rows, cols = grid.shape
+    box = ax.get_position()
+    cell_w = box.width * float(size[0]) / max(cols, 1) * 72  # points
+    cell_h = box.height * float(size[1]) / max(rows, 1) * 72
+    font = min(13.0, cell_h * 0.45, cell_w / 6.2)
+    if font < 6:
+        return cell_w, cell_h
+    unit = ("B", 1e9) if np.nanmax(np.abs(grid), initial=0) >= 0.95e9 else None
+    for i in range(rows):
+        for j in range(cols):
+            v = grid[i, j]
+            if not np.isfinite(v):
+                continue
+            dark = hi > lo and (v - lo) / (hi - lo) > 0.55
+            ax.text(
+                j,
+                i,
+                format_money(v, unit),
+                ha="center",
+                va="center",
+                fontsize=font,
+                color="white" if dark else INK,
+            )
+    return cell_w, cell_h
 
 
 # ---- fan -----------------------------------------------------------------------------------------
@@ -467,7 +484,7 @@ def fan(
         )
     else:
         title = f"No Monte Carlo run of {s.name} ran: every draw was refused"
-    drawn = ", ".join(_input_name(p, s) for p in runs.varied) or "nothing"
+    drawn = "; ".join(_in_sentence(p, s) for p in runs.varied) or "nothing"
     subtitle = (
         f"Cumulative incremental {what} at the investor's clouds (each run against its twin "
         f"without the investment) over {len(runs.ok):,} runs drawing {drawn}: the median, "

@@ -17,7 +17,7 @@ from sim.analysis.caused import named, profit_back, sales
 from sim.analysis.result import Result, RunLike
 from sim.inputs.scenario import Scenario
 from sim.inputs.units import year_fraction
-from sim.model.schedule import det_expm1, det_log1p
+from sim.model.accrual import det_expm1, det_log1p
 
 CENTS = 100
 

@@ -235,7 +235,7 @@ class Palette:
             colours[name] = next(queue)
         for name in s.labs:
             colours[name] = next(queue)
-        for name in s.clouds:
+        for name in s.sellers:
             owner = s.owner_of(name)
             colours[name] = tint(colours[owner], 0.45) if owner else next(queue)
         for name in EXTERNAL_ACCOUNTS:
@@ -302,10 +302,20 @@ def date_axis(ax: Axes) -> None:
 # ---- figures -------------------------------------------------------------------------------
 
 
+def source_file(scenario: Scenario) -> str:
+    """The scenario file as a source line names it: as the user gave it, or only its file name if
+    that was an absolute path (a home or temporary folder says nothing to a reader, and a chart
+    should not carry it); "a scenario built in Python" if it came from no file."""
+    if not scenario.source:
+        return "a scenario built in Python"
+    given = scenario.source
+    return Path(given).name if Path(given).is_absolute() else given
+
+
 def source_line(run: RunLike) -> str:
     """What a reader needs to trace the chart to its run: the file and its inputs' hash."""
     s = run.scenario
-    where = s.source or "a scenario built in Python"
+    where = source_file(s)
     return f"Source: roundtrip simulation of {where} (inputs {inputs_hash(s)}), {s.name!r}."
 
 

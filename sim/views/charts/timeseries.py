@@ -3,18 +3,15 @@ position in present value, the lab's cash by origin.
 
 Each function takes a run (a ``sim.Result`` or a saved run folder from ``sim.io.output.read_run``)
 and returns a matplotlib ``Figure`` drawn in the house style (``sim.views.charts.style``); the
-numbers
-come from ``sim.views.charts.series`` (read off the ledger and balances, and the twin's series for
-what
-the investment caused) and the dates marked from the run's metrics, so a chart and metrics.json
-always agree.
+numbers come from ``sim.views.charts.series`` (read off the ledger and balances, and the twin's
+series for what the investment caused) and the dates marked from the run's metrics, so a chart
+and metrics.json always agree; the words about the run from ``sim.views.charts.labels``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import matplotlib.dates as mdates
@@ -24,6 +21,17 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from sim.analysis.result import RunLike
+from sim.views.charts.labels import (
+    clouds_of,
+    money_text,
+    month,
+    name_of,
+    names_of,
+    possessive,
+    span,
+    tracing_words,
+    twin_note,
+)
 from sim.views.charts.layout import (
     LABEL_SIZE,
     TICKS_ROOM,
@@ -41,10 +49,10 @@ from sim.views.charts.layout import (
     panel_title,
     shade,
     text_width,
+    through_payments,
 )
 from sim.views.charts.series import (
     caused_flows,
-    has_twin_series,
     investor_flows,
     investor_labs,
     lab_cash_by_origin,
@@ -55,39 +63,10 @@ from sim.views.charts.style import (
     MUTED,
     SLIDE_SIZE,
     Palette,
-    agent_label,
-    format_money,
     house_style,
     new_figure,
     tint,
 )
-
-
-def _label(run: RunLike, agent: str) -> str:
-    """An agent as the scenario names it for readers (its ``label``, else its key)."""
-    return agent_label(run.scenario, agent)
-
-
-def _labels(run: RunLike, agents: Iterable[str]) -> str:
-    """``A``, ``A and B``, ``A, B and C``."""
-    names = [_label(run, a) for a in agents]
-    if not names:
-        return "no lab"
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def possessive(name: str) -> str:
-    return name + ("'" if name.endswith("s") else "'s")
-
-
-def _money(dollars: float | None) -> str:
-    if dollars is None:
-        return "n/a"
-    return "$0" if abs(dollars) < 0.005 else format_money(dollars)
-
-
-def _month(date: str | dt.date | pd.Timestamp) -> str:
-    return f"{pd.Timestamp(date):%b %Y}"
 
 
 def _step(run: RunLike) -> str:
@@ -97,36 +76,12 @@ def _step(run: RunLike) -> str:
     return words.get((d.days, d.months), f"{d}-step")
 
 
-def _tracing(run: RunLike) -> str:
-    return run.scenario.tracing.replace("_", " ")  # "pro rata": no hyphen for a line to break at
-
-
-def _span(run: RunLike) -> str:
-    s = run.scenario
-    return f"{_month(s.start)} to {_month(s.end)}"
-
-
-# ---- cumulative flows -------------------------------------------------------------------------
-
-# said in the subtitle of a chart drawn from a run folder that does not hold the twin's series
-TWIN_MISSING = (
-    "This run folder does not hold the twin's path over time: what the investment caused is "
-    "marked at the end only, from metrics.json (a fresh run draws it)."
-)
-
-
-def _twin_note(run: RunLike) -> str:
-    return "" if has_twin_series(run) else " " + TWIN_MISSING
-
-
-def _clouds_of(run: RunLike, investor: str) -> str:
-    owns = run.scenario.investors[investor].owns
-    return _labels(run, owns) if owns else "its cloud"
-
-
 def _rate(run: RunLike) -> str:
     """The present-value rate as people write it: ``8%``, ``7.5%``."""
     return f"{run.scenario.discount_rate * 100:.2f}".rstrip("0").rstrip(".") + "%"
+
+
+# ---- cumulative flows -------------------------------------------------------------------------
 
 
 def cumulative_flows(run: RunLike, *, size: Sequence[float] = SLIDE_SIZE) -> Figure:
@@ -145,13 +100,13 @@ def cumulative_flows(run: RunLike, *, size: Sequence[float] = SLIDE_SIZE) -> Fig
         mi = m[inv]
         if not s.investors[inv].owns:
             return (
-                f"{_label(run, inv)} owns no cloud: its {_money(mi['invested'])} causes no "
+                f"{name_of(run, inv)} owns no cloud: its {money_text(mi['invested'])} causes no "
                 "revenue of its own"
             )
         return (
-            f"What {possessive(_label(run, inv))} {_money(mi['invested'])} caused at "
-            f"{_clouds_of(run, inv)}: {_money(mi['incremental_revenue'])} of revenue, "
-            f"{_money(mi['incremental_profit'])} of profit"
+            f"What {possessive(name_of(run, inv))} {money_text(mi['invested'])} caused at "
+            f"{clouds_of(run, inv)}: {money_text(mi['incremental_revenue'])} of revenue, "
+            f"{money_text(mi['incremental_profit'])} of profit"
         )
 
     if len(investors) == 1:
@@ -159,18 +114,18 @@ def cumulative_flows(run: RunLike, *, size: Sequence[float] = SLIDE_SIZE) -> Fig
     else:  # investors with a cloud first: the sentence is about them
         ordered = sorted(investors, key=lambda i: not s.investors[i].owns)
         title = "Profit caused at their own clouds: " + ", ".join(
-            f"{_label(run, i)} {_money(m[i]['incremental_profit'])}"
+            f"{name_of(run, i)} {money_text(m[i]['incremental_profit'])}"
             if s.investors[i].owns
-            else f"{_label(run, i)} none (no cloud)"
+            else f"{name_of(run, i)} none (no cloud)"
             for i in ordered
         )
-    labs = _labels(run, dict.fromkeys(lab for i in investors for lab in investor_labs(run, i)))
-    who = _label(run, investors[0]) if len(investors) == 1 else "the investor"
+    labs = names_of(run, dict.fromkeys(lab for i in investors for lab in investor_labs(run, i)))
+    who = name_of(run, investors[0]) if len(investors) == 1 else "the investor"
     subtitle = (
-        f"Cumulative, {_span(run)}. Left: the cloud's revenue and profit from {labs} in this run "
+        f"Cumulative, {span(run)}. Left: the cloud's revenue and profit from {labs} in this run "
         f"less in its twin without the investment (and any contract that came with it). Right: "
         f"{possessive(who)} own dollars that "
-        f"{labs} paid its cloud, traced {_tracing(run)}.{_twin_note(run)}"
+        f"{labs} paid its cloud, traced {tracing_words(run)}.{twin_note(run)}"
     )
     fig = investor_pairs(
         run,
@@ -197,14 +152,14 @@ def _flow_labels(run: RunLike, inv: str, palette: Palette) -> tuple[list[Label],
     """The end labels of the two panels of ``cumulative_flows`` for one investor, at the
     figures of metrics.json (where every line ends)."""
     mi = run.metrics_dict()["investors"][inv]
-    invested: Label = (mi["invested"] or 0.0, "Invested", _money(mi["invested"]), INK)
+    invested: Label = (mi["invested"] or 0.0, "Invested", money_text(mi["invested"]), INK)
     if not run.scenario.investors[inv].owns:
         return [invested], [invested]
     revenue, profit = _flow_colours(run, inv, palette)
     text_revenue = shade(revenue, 0.3)  # a light line's colour, dark enough to read as text
 
     def label(key: str, name: str, colour: str) -> Label:
-        return (mi[key] or 0.0, name, _money(mi[key]), colour)
+        return (mi[key] or 0.0, name, money_text(mi[key]), colour)
 
     return (
         [
@@ -225,13 +180,13 @@ def _line(ax: Axes, flows: pd.DataFrame, col: str, colour: str, width: float = 2
     if col == "invested":  # a few tranches: the steps they are
         ax.plot(flows.index, flows[col], color=colour, lw=width, drawstyle="steps-post", label=col)
     else:  # regular payments: a curve through them
-        curve = _through_payments(flows[col])
+        curve = through_payments(flows[col])
         ax.plot(curve.index, curve.to_numpy(), color=colour, linewidth=width, label=col)
 
 
 def _investor_flows(run: RunLike, inv: str, effect: Axes, own: Axes, palette: Palette) -> None:
     traced = investor_flows(run, inv)
-    name = _label(run, inv)
+    name = name_of(run, inv)
     revenue, profit = _flow_colours(run, inv, palette)
     if not run.scenario.investors[inv].owns:  # nothing can come back: what it put in, and why
         _no_cloud(run, inv, traced, effect, own)
@@ -249,7 +204,7 @@ def _investor_flows(run: RunLike, inv: str, effect: Axes, own: Axes, palette: Pa
         _line(effect, caused, "incremental_revenue", revenue, 3.2)
         _line(effect, caused, "incremental_profit", profit)
     _line(effect, traced, "invested", INK, 2.0)
-    panel_title(effect, f"What the investment caused at {_clouds_of(run, inv)}")
+    panel_title(effect, f"What the investment caused at {clouds_of(run, inv)}")
     # right: the investor's own dollars, traced
     _line(own, traced, "invested", INK, 2.0)
     _line(own, traced, "round_trip", revenue, 3.2)
@@ -277,7 +232,7 @@ def _lowest(caused: pd.DataFrame | None) -> float:
 
 
 def _no_cloud(run: RunLike, inv: str, flows: pd.DataFrame, whole: Axes, own: Axes) -> None:
-    name = _label(run, inv)
+    name = name_of(run, inv)
     for ax in (whole, own):
         ax.plot(flows.index, flows.invested, color=INK, lw=2.0, drawstyle="steps-post")
         top = float(flows.invested.max())
@@ -295,24 +250,6 @@ def _no_cloud(run: RunLike, inv: str, flows: pd.DataFrame, whole: Axes, own: Axe
         color=MUTED,
         va="center",
     )
-
-
-def _through_payments(cumulative: pd.Series) -> pd.Series:
-    """The points of a cumulative series where it moved, to draw as a curve rather than as a
-    staircase of monthly payments. A pause well longer than the usual gap between payments
-    stays flat, to the horizon's end too; a curve ends at its last payment otherwise."""
-    moved = (cumulative.diff().fillna(1) != 0).to_numpy()  # the first date is always kept
-    keep = moved.copy()
-    when = cumulative.index[moved]
-    gaps = when[1:] - when[:-1]
-    usual = pd.Series(gaps).median() if len(gaps) else pd.Timedelta(0)
-    pos = {d: i for i, d in enumerate(cumulative.index)}
-    for prev, nxt, gap in zip(when[:-1], when[1:], gaps, strict=True):
-        if gap > usual * 1.5 and pos[nxt] - 1 > pos[prev]:
-            keep[pos[nxt] - 1] = True  # flat until just before the next payment
-    if cumulative.index[-1] - when[-1] > usual * 1.5:
-        keep[-1] = True
-    return cumulative[keep]
 
 
 # ---- investor's net position ------------------------------------------------------------------
@@ -333,38 +270,38 @@ def investor_cash(run: RunLike, *, size: Sequence[float] = SLIDE_SIZE) -> Figure
         return m[inv].get("incremental_payback_date")
 
     def verdict(inv: str) -> str:
-        mi, stake = m[inv], f"{possessive(_label(run, inv))} {_money(m[inv]['invested'])}"
+        mi, stake = m[inv], f"{possessive(name_of(run, inv))} {money_text(m[inv]['invested'])}"
         if paid_back(inv):
-            return f"{stake} is paid back by {_month(mi['incremental_payback_date'])}"
-        return f"{stake} is not paid back by {_month(s.end)}: net cost {_money(mi['net_cost'])}"
+            return f"{stake} is paid back by {month(mi['incremental_payback_date'])}"
+        return f"{stake} is not paid back by {month(s.end)}: net cost {money_text(mi['net_cost'])}"
 
     if len(investors) == 1:
         inv = investors[0]
         title = verdict(inv)
         if paid_back(inv) and s.investors[inv].owns:
             title = (
-                f"{possessive(_label(run, inv))} {_money(m[inv]['invested'])} is paid back by "
-                f"{_month(m[inv]['incremental_payback_date'])} by the {_clouds_of(run, inv)} "
+                f"{possessive(name_of(run, inv))} {money_text(m[inv]['invested'])} is paid back by "
+                f"{month(m[inv]['incremental_payback_date'])} by the {clouds_of(run, inv)} "
                 "profit it caused"
             )
     else:
         paid = [i for i in investors if paid_back(i)]
         unpaid = [i for i in investors if i not in paid]
-        by = {i: f"{_label(run, i)} by {_month(m[i]['incremental_payback_date'])}" for i in paid}
+        by = {i: f"{name_of(run, i)} by {month(m[i]['incremental_payback_date'])}" for i in paid}
         if not unpaid:
             title = "Paid back by the profit caused: " + ", ".join(by.values())
         elif not paid:
-            costs = ", ".join(f"{_label(run, i)} {_money(m[i]['net_cost'])}" for i in unpaid)
-            title = f"Not paid back by {_month(s.end)}; net cost {costs}"
+            costs = ", ".join(f"{name_of(run, i)} {money_text(m[i]['net_cost'])}" for i in unpaid)
+            title = f"Not paid back by {month(s.end)}; net cost {costs}"
         else:
             title = (
                 ", ".join(by.values()).replace(" by ", " paid back by ", 1)
-                + f"; {_labels(run, unpaid)} not by {_month(s.end)}"
+                + f"; {names_of(run, unpaid)} not by {month(s.end)}"
             )
     subtitle = (
-        f"{_span(run)}, in present value at {_rate(run)} a year to {_month(s.start)}: the profit "
+        f"{span(run)}, in present value at {_rate(run)} a year to {month(s.start)}: the profit "
         "the investment caused at the investor's cloud (this run less its twin without it), less "
-        f"the money invested. It ends at minus the net cost.{_twin_note(run)}"
+        f"the money invested. It ends at minus the net cost.{twin_note(run)}"
     )
     ncols = columns_for(len(investors), size)
     with house_style():
@@ -422,8 +359,8 @@ def _net_cash(run: RunLike, inv: str, ax: Axes, palette: Palette, *, many: bool)
     ax.set_ylim(lo - 0.6 * per_inch, hi + 0.45 * per_inch)
     fitted_money_axis(ax, max(abs(lo), abs(hi)))
     horizon_axis(run, ax)
-    name = _label(run, inv)
-    cloud = _clouds_of(run, inv)
+    name = name_of(run, inv)
+    cloud = clouds_of(run, inv)
     owns = bool(s.investors[inv].owns)
     if not owns:
         title = f"{name} owns no cloud: no profit caused"
@@ -443,7 +380,7 @@ def _net_cash(run: RunLike, inv: str, ax: Axes, palette: Palette, *, many: bool)
             ax,
             payback,
             "incremental_payback_date",
-            f"Paid back {_month(payback)}",
+            f"Paid back {month(payback)}",
             side=label_side(run, payback),
         )
     else:
@@ -463,7 +400,7 @@ def _net_cash(run: RunLike, inv: str, ax: Axes, palette: Palette, *, many: bool)
 def _net_label(run: RunLike, inv: str, palette: Palette) -> Label:
     """The end of the net position: minus the net cost, labelled with ``net_cost`` itself."""
     cost = run.metrics_dict()["investors"][inv]["net_cost"] or 0.0
-    return -cost, "Net cost", _money(cost), palette.agent(inv)
+    return -cost, "Net cost", money_text(cost), palette.agent(inv)
 
 
 def _label_trough(
@@ -472,20 +409,20 @@ def _label_trough(
     """Label the most the investor was out of pocket beside that point, on the side away from
     the payback line; past the line, with a thin leader, if there is no room before it."""
     s = run.scenario
-    span = pd.Timestamp(s.end) - pd.Timestamp(s.start)
+    horizon = pd.Timestamp(s.end) - pd.Timestamp(s.start)
     point = (mdates.date2num(when), low)
     style: dict[str, Any] = {"fontsize": LABEL_SIZE, "color": MUTED, "va": "top", "zorder": 6}
-    text = f"Most out of pocket\n{_money(-low)}, {_month(when)}"
+    text = f"Most out of pocket\n{money_text(-low)}, {month(when)}"
     back = pd.Timestamp(payback) if payback else None
-    if back is None or not when < back < when + span * 0.3:  # nothing in the way
+    if back is None or not when < back < when + horizon * 0.3:  # nothing in the way
         ax.annotate(text, point, xytext=(12, -4), textcoords="offset points", **style)
-    elif when - pd.Timestamp(s.start) > span * 0.3:  # room before it
+    elif when - pd.Timestamp(s.start) > horizon * 0.3:  # room before it
         ax.annotate(text, point, xytext=(-12, -4), textcoords="offset points", ha="right", **style)
     else:
         ax.annotate(
             text,
             point,
-            xytext=(mdates.date2num(back + span * 0.02), low),
+            xytext=(mdates.date2num(back + horizon * 0.02), low),
             arrowprops={"arrowstyle": "-", "color": MUTED, "linewidth": 0.8},
             **style,
         )
@@ -496,7 +433,7 @@ def _label_trough(
 
 def _origin_label(run: RunLike, origin: str) -> str:
     agent, _, what = origin.partition(":")
-    name = possessive(_label(run, agent))
+    name = possessive(name_of(run, agent))
     return {
         "investment": f"{name} investment",
         "revenue": f"{name} revenue",
@@ -514,14 +451,14 @@ def lab_cash(run: RunLike, *, size: Sequence[float] = SLIDE_SIZE) -> Figure:
     def verdict(lab: str) -> str:
         out = m.get(lab, {}).get("cash_out_date")
         return (
-            f"{_label(run, lab)} runs short of cash in {_month(out)}"
+            f"{name_of(run, lab)} runs short of cash in {month(out)}"
             if out
-            else f"{possessive(_label(run, lab))} cash lasts to {_month(s.end)}"
+            else f"{possessive(name_of(run, lab))} cash lasts to {month(s.end)}"
         )
 
     title = "; ".join(verdict(lab) for lab in labs)
     subtitle = (
-        f"Cash at each {_step(run)}'s end by where it came from, traced {_tracing(run)}. "
+        f"Cash at each {_step(run)}'s end by where it came from, traced {tracing_words(run)}. "
         "From the date marked on, it cannot pay for all it wants."
     )
     ncols = 1  # the legend takes the room beside the axes
@@ -565,12 +502,12 @@ def _lab_cash(run: RunLike, lab: str, ax: Axes, palette: Palette, *, many: bool)
     ax.set_ylim(0, max(top, 1.0) * 1.12)
     fitted_money_axis(ax, top)
     horizon_axis(run, ax)
-    name = _label(run, lab)
+    name = name_of(run, lab)
     panel_title(ax, f"{possessive(name)} cash")
     if ml.get("cash_out_date"):
         when = ml["cash_out_date"]
         mark_date(
-            ax, when, "cash_out_date", f"Runs short {_month(when)}", side=label_side(run, when)
+            ax, when, "cash_out_date", f"Runs short {month(when)}", side=label_side(run, when)
         )
     if bands:  # the legend lists the bands top to bottom, as they are stacked
         ax.legend(

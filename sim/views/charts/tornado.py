@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from sim.analysis.metrics import MONEY
+from sim.inputs.names import input_name
 from sim.views.charts.style import (
     BASE_COLOURS,
     INK,
@@ -59,7 +60,7 @@ def tornado(table: pd.DataFrame, *, size: Sequence[float] = SLIDE_SIZE) -> Figur
         top = drawn.iloc[0]
         lo, hi = sorted((float(top["metric_low"]), float(top["metric_high"])))
         title = (
-            f"{_name(top['input'], s)} moves {who}'s {metric} most: "
+            f"{input_name(s, top['input'])} moves {who}'s {metric} most: "
             f"{shown(lo)} to {shown(hi)} around {shown(base)}"
         )
     else:
@@ -82,7 +83,7 @@ def tornado(table: pd.DataFrame, *, size: Sequence[float] = SLIDE_SIZE) -> Figur
         ax.set_yticks(y)
         ax.set_yticklabels(
             [
-                f"{_name(r['input'], s)}  {_value(r['low'], r['unit'])} – "
+                f"{input_name(s, r['input'])}  {_value(r['low'], r['unit'])} – "
                 f"{_value(r['high'], r['unit'])}"
                 for _, r in drawn.iterrows()
             ]
@@ -113,11 +114,3 @@ def tornado(table: pd.DataFrame, *, size: Sequence[float] = SLIDE_SIZE) -> Figur
             (left, *ax.get_position().bounds[1:2], 0.97 - left, ax.get_position().height)
         )
     return fig
-
-
-def _name(path: str, scenario: Any) -> str:
-    """``agents.bigcloud.margin`` -> ``BigCloud margin``; deals keep their path."""
-    parts = path.split(".")
-    if parts[0] == "agents" and len(parts) > 2:
-        return f"{agent_label(scenario, parts[1])} {' '.join(parts[2:]).replace('_', ' ')}"
-    return path.replace("_", " ")

@@ -19,17 +19,12 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from sim.analysis.matrices import Matrix
-from sim.analysis.result import RunLike
+from sim.analysis.result import RunLike, money, percent
 from sim.inputs.scenario import Scenario
-from sim.inputs.units import format_dollars
+from sim.inputs.specs import input_at
 from sim.model.kernels import Cents
 from sim.views.charts.series import investor_flows
 from sim.views.charts.style import source_line
-
-# Keys of the resolved inputs that hold dollars, and those that hold fractions (besides the shares
-# under a lab's compute providers): how the assumptions table writes their values.
-_MONEY_KEYS = {"cash", "annual", "pre_money", "round_size", "amount", "total"}
-_SHARE_KEYS = {"growth", "margin"}
 
 ASSUMPTIONS_NOTE = (
     "Every input of the run after defaults and overrides, as --set names it, with the comment "
@@ -165,16 +160,8 @@ def question(scenario: Scenario) -> str:
     )
 
 
-def _money(dollars: float | None) -> str:
-    return "n/a" if dollars is None else format_dollars(dollars * 100)
-
-
-def _pct(fraction: float | None, digits: int = 1) -> str:
-    return "n/a" if fraction is None else f"{fraction:.{digits}%}"
-
-
 def _stake(fraction: float | None) -> str:
-    return _pct(fraction, 2)
+    return percent(fraction, 2)
 
 
 def _payback(date: str | None) -> str:
@@ -195,15 +182,15 @@ def rate(scenario: Scenario) -> str:
 Row = tuple[str, str, Callable[[Any], str]]  # label, metric, how its value is written
 
 CAUSED_ROWS: tuple[Row, ...] = (
-    ("invested", "invested", _money),
+    ("invested", "invested", money),
     ("stake", "stake", _stake),
-    ("incremental revenue", "incremental_revenue", _money),
-    ("incremental profit", "incremental_profit", _money),
-    ("PV invested", "pv_invested", _money),
-    ("PV incremental profit", "pv_incremental_profit", _money),
-    ("net cost: PV invested less PV incremental profit", "net_cost", _money),
-    ("effective post-money: net cost / stake", "effective_post_money", _money),
-    ("post-money, stated or implied by the stake", "stated_post_money", _money),
+    ("incremental revenue", "incremental_revenue", money),
+    ("incremental profit", "incremental_profit", money),
+    ("PV invested", "pv_invested", money),
+    ("PV incremental profit", "pv_incremental_profit", money),
+    ("net cost: PV invested less PV incremental profit", "net_cost", money),
+    ("effective post-money: net cost / stake", "effective_post_money", money),
+    ("post-money, stated or implied by the stake", "stated_post_money", money),
     ("incremental payback", "incremental_payback_date", _payback),
 )
 # against the twin that keeps the contracts linked to the investment (``with:``)
@@ -221,19 +208,19 @@ ONLY_ROWS: tuple[Row, ...] = tuple(
     }
 )
 TRACED_ROWS: tuple[Row, ...] = (
-    ("invested", "invested", _money),
-    ("spend on own cloud", "spend_on_own_cloud", _money),
-    ("round trip (traced)", "round_trip", _money),
-    ("round trip / invested", "round_trip_ratio", _pct),
-    ("circular revenue share", "circular_revenue_share", _pct),
-    ("relationship profit: with or without the investment", "relationship_profit", _money),
-    ("profit on its own dollars", "round_trip_profit", _money),
+    ("invested", "invested", money),
+    ("spend on own cloud", "spend_on_own_cloud", money),
+    ("round trip (traced)", "round_trip", money),
+    ("round trip / invested", "round_trip_ratio", percent),
+    ("circular revenue share", "circular_revenue_share", percent),
+    ("relationship profit: with or without the investment", "relationship_profit", money),
+    ("profit on its own dollars", "round_trip_profit", money),
 )
 LAB_ROWS: tuple[Row, ...] = (
-    ("revenue", "revenue", _money),
-    ("compute spend", "compute_spend", _money),
-    ("unmet compute", "unmet_compute", _money),
-    ("cash at end", "cash_end", _money),
+    ("revenue", "revenue", money),
+    ("compute spend", "compute_spend", money),
+    ("unmet compute", "unmet_compute", money),
+    ("cash at end", "cash_end", money),
     ("cash runs out", "cash_out_date", lambda v: v or "never"),
 )
 ONLY_SECTION = "the investment alone: a twin that keeps the contracts that came with it"
@@ -273,7 +260,7 @@ def caused_table(run: RunLike) -> Table:
     s, d = run.scenario, run.metrics_dict()["investors"]
     rows = list(CAUSED_ROWS)
     if any(m["announced"] != m["invested"] for m in d.values()):
-        rows.insert(1, ("announced", "announced", _money))
+        rows.insert(1, ("announced", "announced", money))
     sections = [(ONLY_SECTION, ONLY_ROWS)] if any(linked(s, inv) for inv in d) else []
     return _figure_table(s, d, rows, "investor", sections)
 
@@ -291,22 +278,22 @@ def headline(run: RunLike) -> tuple[str, ...]:
             continue
         if not clouds:
             out.append(
-                f"{name} owns no cloud, so its {_money(m['invested'])} in {labs} caused no "
+                f"{name} owns no cloud, so its {money(m['invested'])} in {labs} caused no "
                 f"revenue or profit of its own; in present value at {rate(s)} a year the stake "
-                f"cost it {_money(m['net_cost'])}."
+                f"cost it {money(m['net_cost'])}."
             )
             continue
         text = (
-            f"{name}'s {_money(m['invested'])} in {labs} caused "
-            f"{_money(m['incremental_revenue'])} of {clouds} revenue and "
-            f"{_money(m['incremental_profit'])} of profit by {s.end.isoformat()}. "
+            f"{name}'s {money(m['invested'])} in {labs} caused "
+            f"{money(m['incremental_revenue'])} of {clouds} revenue and "
+            f"{money(m['incremental_profit'])} of profit by {s.end.isoformat()}. "
             + _cost_sentence(s, inv, name, m, "")
         )
         if linked(s, inv):
             text += (
                 f" The investment alone, without the contracts that came with it, caused "
-                f"{_money(m['incremental_revenue_investment_only'])} of revenue, a net cost of "
-                f"{_money(m['net_cost_investment_only'])}."
+                f"{money(m['incremental_revenue_investment_only'])} of revenue, a net cost of "
+                f"{money(m['net_cost_investment_only'])}."
             )
         out.append(text)
     return tuple(out)
@@ -323,15 +310,15 @@ def _cost_sentence(s: Scenario, investor: str, name: str, m: dict[str, Any], suf
     if cost <= 0:
         verb = "exceed" if m["revenue_share"] else "exceeds"
         text = (
-            f"{at}, {back} {verb} the investment by {_money(-cost)}: net of it the stake "
-            f"cost {name} nothing (a net cost of {_money(cost)})"
+            f"{at}, {back} {verb} the investment by {money(-cost)}: net of it the stake "
+            f"cost {name} nothing (a net cost of {money(cost)})"
         )
     else:
-        text = f"{at}, net of {back} the stake cost {name} {_money(cost)}"
+        text = f"{at}, net of {back} the stake cost {name} {money(cost)}"
     if post is not None and m["stated_post_money"] is not None:
         text += (
-            f", an effective post-money valuation of {_money(post)} against the "
-            f"{s.post_money_word(investor)} {_money(m['stated_post_money'])}"
+            f", an effective post-money valuation of {money(post)} against the "
+            f"{s.post_money_word(investor)} {money(m['stated_post_money'])}"
         )
     paid = m["incremental_payback_date" + suffix]
     return text + (f"; paid back on {paid}." if paid else "; not paid back within the horizon.")
@@ -377,29 +364,29 @@ def _caused_points(run: RunLike, investor: str, m: dict[str, Any]) -> Points:
         run_revenue = m["spend_on_own_cloud"] or 0.0
         points = [
             f"Against a twin of this run without {name}'s investment{dropped}, {labs} paid "
-            f"{clouds} {_money(gap)} more by {end} ({_money(run_revenue)} in the run, "
-            f"{_money(run_revenue - gap)} in the twin), and {clouds} made "
-            f"{_money(m['incremental_profit'])} more profit."
+            f"{clouds} {money(gap)} more by {end} ({money(run_revenue)} in the run, "
+            f"{money(run_revenue - gap)} in the twin), and {clouds} made "
+            f"{money(m['incremental_profit'])} more profit."
         ]
     points.append(
         f"In present value at {rate(s)} a year, discounted to {start}: {name} put in "
-        f"{_money(m['pv_invested'])} and the investment brought back "
-        f"{_money(m['pv_incremental_profit'])} of profit"
+        f"{money(m['pv_invested'])} and the investment brought back "
+        f"{money(m['pv_incremental_profit'])} of profit"
         + (
-            f" and {_money(m['pv_incremental_revenue_share'])} of revenue share"
+            f" and {money(m['pv_incremental_revenue_share'])} of revenue share"
             if m["revenue_share"]
             else ""
         )
-        + f", a net cost of {_money(m['net_cost'])}."
+        + f", a net cost of {money(m['net_cost'])}."
         + (" Net of that the stake cost nothing." if (m["net_cost"] or 0) <= 0 else "")
     )
     if m["stake"] is not None and m["effective_post_money"] is not None:
         stated = m["stated_post_money"]
         points.append(
             f"For a stake of {_stake(m['stake'])} that is an effective post-money valuation of "
-            f"{_money(m['effective_post_money'])}"
+            f"{money(m['effective_post_money'])}"
             + (
-                f", against the {run.scenario.post_money_word(investor)} {_money(stated)}."
+                f", against the {run.scenario.post_money_word(investor)} {money(stated)}."
                 if stated is not None
                 else "."
             )
@@ -414,8 +401,8 @@ def _caused_points(run: RunLike, investor: str, m: dict[str, Any]) -> Points:
     if contracts and clouds:
         points.append(
             f"The investment alone, against a twin that keeps {_join(contracts)}: "
-            f"{_money(m['incremental_revenue_investment_only'])} of revenue and "
-            f"{_money(m['incremental_profit_investment_only'])} of profit. "
+            f"{money(m['incremental_revenue_investment_only'])} of revenue and "
+            f"{money(m['incremental_profit_investment_only'])} of profit. "
             + _cost_sentence(s, investor, name, m, "_investment_only")
         )
     return name, tuple(points)
@@ -431,42 +418,42 @@ def _traced_points(run: RunLike, investor: str, m: dict[str, Any]) -> Points:
         return name, (f"{name} invested nothing within the horizon.",)
     if not clouds:
         return name, (
-            f"{name} put {_money(m['invested'])} into {labs} and owns no cloud in this "
+            f"{name} put {money(m['invested'])} into {labs} and owns no cloud in this "
             "scenario, so none of it can come back as its own cloud's revenue.",
         )
     points = [
-        f"Of the {_money(m['invested'])} {name} put into {labs}, {_money(m['round_trip'])} "
-        f"({_pct(m['round_trip_ratio'])}) came back as revenue of {clouds} by "
+        f"Of the {money(m['invested'])} {name} put into {labs}, {money(m['round_trip'])} "
+        f"({percent(m['round_trip_ratio'])}) came back as revenue of {clouds} by "
         f"{end}{_half_way(run, investor, m['round_trip'])}. Traced through the ledger, these are "
         f"{name}'s own dollars; they are not what the investment caused."
     ]
     if m["spend_on_own_cloud"]:
         whose = "the lab's" if len(lab_keys) == 1 else "the labs'"
         points += [
-            f"That is {_pct(m['circular_revenue_share'])} of the "
-            f"{_money(m['spend_on_own_cloud'])} {labs} paid {clouds} in all; the rest was "
+            f"That is {percent(m['circular_revenue_share'])} of the "
+            f"{money(m['spend_on_own_cloud'])} {labs} paid {clouds} in all; the rest was "
             f"{whose} own revenue and cash.",
-            f"{clouds} made {_money(m['relationship_profit'])} of profit on all of it, with or "
+            f"{clouds} made {money(m['relationship_profit'])} of profit on all of it, with or "
             f"without the investment (the relationship, not the stake), "
-            f"{_money(m['round_trip_profit'])} of it on {name}'s own returning dollars.",
+            f"{money(m['round_trip_profit'])} of it on {name}'s own returning dollars.",
         ]
     return name, tuple(points)
 
 
 def _lab_reading(s: Scenario, lab: str, m: dict[str, Any]) -> Points:
     points = [
-        f"{s.label(lab)} earned {_money(m['revenue'])} of revenue and spent "
-        f"{_money(m['compute_spend'])} on compute from {s.start.isoformat()} to "
+        f"{s.label(lab)} earned {money(m['revenue'])} of revenue and spent "
+        f"{money(m['compute_spend'])} on compute from {s.start.isoformat()} to "
         f"{s.end.isoformat()}."
     ]
     if m["cash_out_date"]:
         points.append(
             f"It first ran short of cash in the step ending {m['cash_out_date']}; "
-            f"{_money(m['unmet_compute'])} of compute demand went unmet over the horizon, and it "
-            f"ends with {_money(m['cash_end'])}."
+            f"{money(m['unmet_compute'])} of compute demand went unmet over the horizon, and it "
+            f"ends with {money(m['cash_end'])}."
         )
     else:
-        points.append(f"It never ran short of cash and ends with {_money(m['cash_end'])}.")
+        points.append(f"It never ran short of cash and ends with {money(m['cash_end'])}.")
     return s.label(lab), tuple(points)
 
 
@@ -527,29 +514,35 @@ def assumptions(scenario: Scenario) -> tuple[Assumption, ...]:
             for i, v in enumerate(value):
                 walk(v, (*path, str(i)))
         else:
-            rows.append(_assumption(scenario.comments, path, value))
+            rows.append(_assumption(scenario, path, value))
 
     walk(scenario.resolved, ())
     return tuple(rows)
 
 
-def _assumption(comments: dict[str, str], path: tuple[str, ...], value: Any) -> Assumption:
+def _assumption(scenario: Scenario, path: tuple[str, ...], value: Any) -> Assumption:
+    """One leaf input, its value written by its declared kind (sim.inputs.values), with its
+    comment or the nearest holding item's."""
+    comments = scenario.comments
     dotted = ".".join(path)
+    declared = input_at(scenario.resolved, path)
+    shown = format_input(value, declared.kind if declared else None)
     own = [comments[dotted]] if dotted in comments else []
     if isinstance(value, list):  # a list of names: comments written beside its items
         own += [comments[f"{dotted}.{i}"] for i in range(len(value)) if f"{dotted}.{i}" in comments]
     if own:
-        return Assumption(dotted, format_input(path, value), " ".join(own), dotted)
+        return Assumption(dotted, shown, " ".join(own), dotted)
     for n in range(len(path) - 1, 0, -1):
         parent = ".".join(path[:n])
         if parent in comments:
-            return Assumption(dotted, format_input(path, value), comments[parent], parent)
-    return Assumption(dotted, format_input(path, value))
+            return Assumption(dotted, shown, comments[parent], parent)
+    return Assumption(dotted, shown)
 
 
-def format_input(path: Sequence[str], value: Any) -> str:
-    """An input as a reader would write it: ``$730B``, ``35%``, ``2026-03-01``, ``aws, gcp``."""
-    key = path[-1] if path else ""
+def format_input(value: Any, kind: str | None = None) -> str:
+    """An input's resolved value as a reader would write it, by its declared ``kind``
+    (``sim.inputs.values.Declared.kind``): an amount ``$730B``, a share ``35%``, a date
+    ``2026-03-01``, a list ``aws, gcp``; anything else as it is."""
     if value is None:
         return "none"
     if isinstance(value, bool):
@@ -557,11 +550,10 @@ def format_input(path: Sequence[str], value: Any) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, list | dict):
-        return ", ".join(format_input(path, v) for v in value) or "none"
-    if key in _MONEY_KEYS and isinstance(value, int | str):
+        return ", ".join(format_input(v, kind) for v in value) or "none"
+    if kind == "amount" and isinstance(value, int | str):
         return _input_dollars(Decimal(str(value)))
-    shares = key in _SHARE_KEYS or tuple(path[-3:-1]) == ("compute", "providers")
-    if shares and isinstance(value, int | float):
+    if kind == "share" and isinstance(value, int | float):
         return f"{Decimal(repr(float(value))) * 100:f}".rstrip("0").rstrip(".") + "%"
     return str(value) if value != "" else "(empty)"
 

@@ -80,7 +80,7 @@ def inline_svg(fig: Figure, prefix: str, dpi: int) -> str:
     return svg.replace("<svg ", f'<svg role="img" aria-label="{prefix} chart" ', 1).strip()
 
 
-def _table(table: Table) -> str:
+def table_html(table: Table) -> str:
     """A table of figures: labels on the left, figures right-aligned; a section row is a
     heading across the table."""
     e = html.escape
@@ -105,7 +105,8 @@ def _table(table: Table) -> str:
     return f"<table>\n<thead>{row(table.header, 'th')}</thead>\n<tbody>\n{body}\n</tbody>\n</table>"
 
 
-def _points(reading: Sequence[Points]) -> list[str]:
+def points_html(reading: Sequence[Points]) -> list[str]:
+    """Sentences reading the figures: a heading per whom they are about, a list under it."""
     e = html.escape
     return [
         f"<h3>{e(who)}</h3>\n<ul>\n" + "".join(f"<li>{e(p)}</li>\n" for p in points) + "</ul>"
@@ -191,33 +192,33 @@ def html_report(run: RunLike, content: ReportContent, size: tuple[float, float],
         "</section>",
         '<section id="caused">',
         f"<h2>{e(CAUSED_HEADING)}</h2>",
-        _table(content.caused),
+        table_html(content.caused),
         f'<p class="muted">{e(content.caused_note)}</p>',
-        *_points(content.caused_reading),
+        *points_html(content.caused_reading),
         "</section>",
         '<section id="traced">',
         f"<h2>{e(TRACED_HEADING)}</h2>",
-        _table(content.traced),
+        table_html(content.traced),
         f'<p class="muted">{e(content.traced_note)}</p>',
-        *_points(content.traced_reading),
+        *points_html(content.traced_reading),
         "</section>",
         '<section id="labs">',
         f"<h2>{e(LABS_HEADING)}</h2>",
-        _table(content.labs),
-        *_points(content.labs_reading),
+        table_html(content.labs),
+        *points_html(content.labs_reading),
         "</section>",
     ]
     end = [
         *assumptions_section(content.assumptions, "Assumptions"),
         *(
             f'<section class="matrix">\n<h2>{e(heading)}</h2>\n<p class="muted">{e(note)}</p>\n'
-            f'<div class="wide">{_table(table)}</div>\n</section>'
+            f'<div class="wide">{table_html(table)}</div>\n</section>'
             for heading, note, table in content.matrices
         ),
         '<section id="check">',
         "<h2>Conservation check</h2>",
         f"<p>{e(content.check)}</p>",
-        _table(content.check_table),
+        table_html(content.check_table),
         "</section>",
         *page_end(content.source_and_version),
     ]

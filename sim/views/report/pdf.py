@@ -1,6 +1,6 @@
 """The report as PDF, with matplotlib alone: text pages laid out in inches, a page per chart.
 
-Text pages are filled top to bottom by ``_Flow``: paragraphs wrap to the page, a heading stays
+Text pages are filled top to bottom by ``Flow``: paragraphs wrap to the page, a heading stays
 with what follows it, and a table that runs over a page repeats its header there. Lines are
 measured in the house font, so the layout holds at any page size. The pages are then drawn as
 figures (``fig.text`` and thin rules) and written with ``PdfPages``: TrueType text, no dates.
@@ -104,12 +104,14 @@ def wrap(text: str, width: float, size: float, bold: bool = False) -> list[str]:
 
 
 @dataclass
-class _Column:
+class Column:
+    """A column of a table on a PDF page."""
+
     width: float  # inches
     right: bool = False  # right-aligned (figures)
 
 
-class _Flow:
+class Flow:
     """Text pages filled top to bottom; a new page when the next piece does not fit."""
 
     def __init__(self, size: tuple[float, float]) -> None:
@@ -189,7 +191,7 @@ class _Flow:
     def table(
         self,
         table: Table,
-        columns: Sequence[_Column],
+        columns: Sequence[Column],
         *,
         size: float = 11,
         x: float = MARGIN,
@@ -255,7 +257,7 @@ class _Flow:
                 draw(lines, [colour(r, c) if colour else INK for c in range(len(row))])
             self.rule(x, right_edge, 0.5, GRID)
 
-    def table_height(self, table: Table, columns: Sequence[_Column], size: float) -> float:
+    def table_height(self, table: Table, columns: Sequence[Column], size: float) -> float:
         step, pad = size * 1.35 / 72, size * 0.25 / 72
         width = sum(c.width for c in columns) + GAP * (len(columns) - 1)
         rows = [(table.header, True)] + [(row, False) for row in table.rows]
@@ -273,9 +275,9 @@ class _Flow:
         )
 
 
-def _figure_columns(
+def figure_columns(
     table: Table, size: float, width: float, *, min_value: float = 1.2
-) -> list[_Column]:
+) -> list[Column]:
     """A label column and right-aligned figure columns, all within ``width`` inches (the labels
     wrap if they must)."""
     rows = [r for k, r in enumerate(table.rows) if k not in table.sections]
@@ -286,11 +288,11 @@ def _figure_columns(
     ]
     room = width - sum(values) - GAP * len(values)
     label = min(max(text_width(r[0], size) for r in every) + 0.1, room)
-    return [_Column(max(label, 1.0))] + [_Column(w, right=True) for w in values]
+    return [Column(max(label, 1.0))] + [Column(w, right=True) for w in values]
 
 
-def _figures(
-    flow: _Flow,
+def figure_section(
+    flow: Flow,
     heading: str,
     table: Table,
     note: str,
@@ -299,8 +301,8 @@ def _figures(
     """A section: its heading, its table of figures in the largest type (12 down to 10 points)
     that keeps it on the page it starts on, a note under it, and the sentences reading it."""
 
-    def layout(size: float) -> tuple[list[_Column], float]:
-        columns = _figure_columns(table, size, flow.text_width)
+    def layout(size: float) -> tuple[list[Column], float]:
+        columns = figure_columns(table, size, flow.text_width)
         return columns, flow.table_height(table, columns, size)
 
     room = 0.4 if note else 0.1  # inches for the note under the table
@@ -324,7 +326,7 @@ def _figures(
 def _front(content: ReportContent, size: tuple[float, float]) -> list[Page]:
     """The pages before the charts: title, question, the finding; what the investment caused,
     whose dollars came back, the labs: each with its figures and what they say."""
-    flow = _Flow(size)
+    flow = Flow(size)
     flow.paragraph(content.title, 24, bold=True, after=0.02)
     flow.paragraph(content.subtitle, 12, colour=MUTED, after=0.2)
     flow.paragraph(content.question, 15, width=min(flow.text_width, 11.5))
@@ -332,16 +334,20 @@ def _front(content: ReportContent, size: tuple[float, float]) -> list[Page]:
         flow.paragraph(content.description, 13, colour=MUTED)
     for line in content.headline:
         flow.paragraph(line, 14, bold=True, width=min(flow.text_width, READING_WIDTH))
-    _figures(flow, CAUSED_HEADING, content.caused, content.caused_note, content.caused_reading)
-    _figures(flow, TRACED_HEADING, content.traced, content.traced_note, content.traced_reading)
-    _figures(flow, LABS_HEADING, content.labs, "", content.labs_reading)
+    figure_section(
+        flow, CAUSED_HEADING, content.caused, content.caused_note, content.caused_reading
+    )
+    figure_section(
+        flow, TRACED_HEADING, content.traced, content.traced_note, content.traced_reading
+    )
+    figure_section(flow, LABS_HEADING, content.labs, "", content.labs_reading)
     return [p for p in flow.pages if p]
 
 
 def _back(content: ReportContent, size: tuple[float, float]) -> list[Page]:
     """The pages after the charts: the assumptions, the accounting matrices and the
     conservation check."""
-    flow = _Flow(size)
+    flow = Flow(size)
     assumptions_table(flow, content.assumptions, "Assumptions")
     for heading, note, table in content.matrices:
         matrix_table(flow, heading, note, table)
@@ -353,13 +359,13 @@ def _back(content: ReportContent, size: tuple[float, float]) -> list[Page]:
     flow.space(0.05)
     flow.table(
         content.check_table,
-        _figure_columns(content.check_table, 11, width, min_value=2.2),
+        figure_columns(content.check_table, 11, width, min_value=2.2),
         size=11,
     )
     return [p for p in flow.pages if p]
 
 
-def matrix_table(flow: _Flow, heading: str, note: str, table: Table) -> None:
+def matrix_table(flow: Flow, heading: str, note: str, table: Table) -> None:
     """An accounting matrix on a page of its own: a column per account, in the largest type
     (10 down to 6 points) whose columns fit the page's width."""
     flow.new_page()
@@ -373,7 +379,7 @@ def matrix_table(flow: _Flow, heading: str, note: str, table: Table) -> None:
     flow.table(table, columns, size=size, gap=gap)
 
 
-def _matrix_columns(table: Table, size: float) -> list[_Column]:
+def _matrix_columns(table: Table, size: float) -> list[Column]:
     """Labels as wide as the longest; each figure column as wide as its widest figure or the
     longest word of its header (headers wrap at spaces)."""
     label = max(text_width(r[0], size) for r in (table.header, *table.rows)) + 0.05
@@ -385,10 +391,10 @@ def _matrix_columns(table: Table, size: float) -> list[_Column]:
         )
         for i in range(1, len(table.header))
     ]
-    return [_Column(label)] + [_Column(w, right=True) for w in values]
+    return [Column(label)] + [Column(w, right=True) for w in values]
 
 
-def assumptions_table(flow: _Flow, rows: Sequence[Assumption], heading: str) -> None:
+def assumptions_table(flow: Flow, rows: Sequence[Assumption], heading: str) -> None:
     """Every input with its value and source comment, under ``heading``: the path and value
     columns as wide as they need (within limits), the comment taking the rest."""
     flow.heading(heading, keep=1.0)
@@ -400,7 +406,7 @@ def assumptions_table(flow: _Flow, rows: Sequence[Assumption], heading: str) -> 
     table = Table(("input", "value", "source comment"), tuple(assumption_cells(rows)))
     flow.table(
         table,
-        [_Column(path_w), _Column(value_w), _Column(width - path_w - value_w - 2 * GAP)],
+        [Column(path_w), Column(value_w), Column(width - path_w - value_w - 2 * GAP)],
         size=tsize,
         colour=lambda r, c: MUTED if c == 2 and rows[r].inherited else INK,
         on_new_page=lambda r, c: rows[r].comment if c == 2 else table.rows[r][c],

@@ -20,16 +20,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sim.analysis.result import money, percent
 from sim.errors import ScenarioError
+from sim.inputs.names import input_name
 from sim.inputs.scenario import Scenario
-from sim.views.charts.ranges import RANGE_CHARTS, RangeRuns, _show_input, applicable, read_ranges
+from sim.views.charts.ranges import RANGE_CHARTS, RangeRuns, applicable, read_ranges, show_input
 from sim.views.charts.ranges import source_line as range_source
 from sim.views.report.content import (
     Assumption,
     Points,
     Table,
-    _money,
-    _pct,
     assumptions,
     linked,
     question,
@@ -41,12 +41,12 @@ POINT_ROWS = 30  # a sweep of up to this many points gets a row per point
 
 # label, metric, how its value is written: what was caused first, then the traced figures
 ROWS: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
-    ("incremental revenue", "incremental_revenue", _money),
-    ("incremental profit", "incremental_profit", _money),
-    ("PV incremental profit", "pv_incremental_profit", _money),
-    ("net cost: PV invested less PV incremental profit", "net_cost", _money),
-    ("round trip (traced)", "round_trip", _money),
-    ("round-trip ratio (traced)", "round_trip_ratio", _pct),
+    ("incremental revenue", "incremental_revenue", money),
+    ("incremental profit", "incremental_profit", money),
+    ("PV incremental profit", "pv_incremental_profit", money),
+    ("net cost: PV invested less PV incremental profit", "net_cost", money),
+    ("round trip (traced)", "round_trip", money),
+    ("round-trip ratio (traced)", "round_trip_ratio", percent),
 )
 CAUSED_OF = ("incremental_revenue", "incremental_profit", "pv_incremental_profit", "net_cost")
 HEADING = "What the investment caused, across the runs"
@@ -80,7 +80,7 @@ def _owners(s: Scenario) -> list[str]:
 def _shown(value: Any, runs: RangeRuns, path: str) -> str:
     """An input's value in its own units (35%, $10.00B), or as written if it is no number."""
     try:
-        return _show_input(value, runs.inputs.get(path))
+        return show_input(value, runs.kinds.get(path))
     except (TypeError, ValueError):
         return str(value)
 
@@ -117,21 +117,21 @@ def _number(v: Any) -> float | None:
 
 
 def _point_table(runs: RangeRuns, investor: str) -> Table:
-    """A row per point of a sweep: the inputs (their last key), then the figures."""
-    inputs_header = ", ".join(p.rsplit(".", 1)[-1] for p in runs.varied)
+    """A row per point of a sweep: the inputs (by their human names), then the figures."""
+    inputs_header = "; ".join(input_name(runs.scenario, p) for p in runs.varied)
     header = (inputs_header, "incremental revenue", "incremental profit", "net cost",
               "round-trip ratio (traced)")  # fmt: skip
     rows: list[tuple[str, ...]] = []
     for _, row in runs.results.iterrows():
-        inputs = ", ".join(_shown(row[f"in:{p}"], runs, p) for p in runs.varied)
+        inputs = "; ".join(_shown(row[f"in:{p}"], runs, p) for p in runs.varied)
         if isinstance(row.get("error"), str):
             rows.append((inputs, "failed", "", "", ""))
             continue
-        money = [
-            _money(_number(row[f"{investor}.{m}"]))
+        figures = [
+            money(_number(row[f"{investor}.{m}"]))
             for m in ("incremental_revenue", "incremental_profit", "net_cost")
         ]
-        rows.append((inputs, *money, _pct(_number(row[f"{investor}.round_trip_ratio"]))))
+        rows.append((inputs, *figures, percent(_number(row[f"{investor}.round_trip_ratio"]))))
     return Table(header, tuple(rows))
 
 
@@ -150,15 +150,15 @@ def _reading(runs: RangeRuns, investor: str) -> tuple[Points, ...]:
     what = "investment and the contracts that came with it" if linked(s, investor) else "investment"
     points = [
         f"In half of the {n:,} runs, {name}'s {what} caused between "
-        f"{_money(q('incremental_revenue', 0.25))} and {_money(q('incremental_revenue', 0.75))} "
+        f"{money(q('incremental_revenue', 0.25))} and {money(q('incremental_revenue', 0.75))} "
         f"of revenue at {clouds} (against each run's twin without it), and in nine runs out of "
-        f"ten between {_money(q('incremental_revenue', 0.05))} and "
-        f"{_money(q('incremental_revenue', 0.95))}.",
-        f"Its incremental profit had a median of {_money(q('incremental_profit', 0.5))}; the "
+        f"ten between {money(q('incremental_revenue', 0.05))} and "
+        f"{money(q('incremental_revenue', 0.95))}.",
+        f"Its incremental profit had a median of {money(q('incremental_profit', 0.5))}; the "
         f"stake's net cost (PV invested less PV incremental profit) a median of "
-        f"{_money(q('net_cost', 0.5))}, from {_money(q('net_cost', 0.05))} (p5) to "
-        f"{_money(q('net_cost', 0.95))} (p95).",
-        f"Traced through the ledger, a median of {_pct(q('round_trip_ratio', 0.5))} of what it "
+        f"{money(q('net_cost', 0.5))}, from {money(q('net_cost', 0.05))} (p5) to "
+        f"{money(q('net_cost', 0.95))} (p95).",
+        f"Traced through the ledger, a median of {percent(q('round_trip_ratio', 0.5))} of what it "
         "invested came back to its clouds as their own dollars: a label on the money, not an "
         "effect.",
     ]
@@ -175,10 +175,10 @@ def _sweep_points(runs: RangeRuns, investor: str, what: str, clouds: str) -> lis
     def at(metric: str, pick: str) -> tuple[str, str]:
         column = ok[f"{investor}.{metric}"].astype(float).to_numpy()
         row = ok.iloc[int(column.argmin() if pick == "min" else column.argmax())]
-        where = ", ".join(
-            f"{p.rsplit('.', 1)[-1]} {_shown(row[f'in:{p}'], runs, p)}" for p in runs.varied
+        where = "; ".join(
+            f"{input_name(runs.scenario, p)} {_shown(row[f'in:{p}'], runs, p)}" for p in runs.varied
         )
-        fmt = _pct if metric == "round_trip_ratio" else _money
+        fmt = percent if metric == "round_trip_ratio" else money
         return fmt(_number(row[f"{investor}.{metric}"])), where
 
     name = runs.scenario.label(investor)
@@ -212,7 +212,8 @@ def range_content(runs: RangeRuns, meta: dict[str, Any] | None = None) -> RangeC
     errors = int(r["error"].notna().sum()) if "error" in r.columns else 0
     seed = f", seed {runs.seed}" if runs.kind == "mc" and runs.seed is not None else ""
     varied = Table(
-        ("input", "values"), tuple((p, _values(runs, p)) for p in runs.varied) or (("none", ""),)
+        ("input", "values"),
+        tuple((input_name(s, p), _values(runs, p)) for p in runs.varied) or (("none", ""),),
     )
     figures = []
     for investor in _owners(s):
@@ -274,28 +275,28 @@ def range_pdf(runs: RangeRuns, content: RangeContent, size: tuple[float, float],
     from sim.views.charts.style import MUTED, house_style
     from sim.views.report.pdf import (
         READING_WIDTH,
-        _figure_columns,
-        _figures,
-        _Flow,
+        Flow,
         assumptions_table,
+        figure_columns,
+        figure_section,
         write_pdf,
     )
 
-    flow = _Flow(size)
+    flow = Flow(size)
     width = min(flow.text_width, READING_WIDTH)
     flow.paragraph(content.title, 24, bold=True, after=0.02)
     flow.paragraph(content.subtitle, 12, colour=MUTED, after=0.2)
     flow.paragraph(content.question, 15, width=min(flow.text_width, 11.5))
     flow.heading("What varied", keep=1.0)
-    flow.table(content.varied, _figure_columns(content.varied, 11, flow.text_width), size=11)
+    flow.table(content.varied, figure_columns(content.varied, 11, flow.text_width), size=11)
     flow.paragraph(content.varied_note, 10, colour=MUTED, width=width)
     for heading, table, note, reading in content.figures:
-        _figures(flow, heading, table, note, reading)
+        figure_section(flow, heading, table, note, reading)
     if content.failed:
         flow.heading("Runs that failed")
         flow.paragraph(content.failed, 11, width=width)
     front = [p for p in flow.pages if p]
-    back = _Flow(size)
+    back = Flow(size)
     assumptions_table(back, content.assumptions, "Assumptions at the first point")
     backs = [p for p in back.pages if p]
 
@@ -308,12 +309,12 @@ def range_html(
     runs: RangeRuns, content: RangeContent, size: tuple[float, float], dpi: int
 ) -> bytes:
     from sim.views.report.html import (
-        _points,
-        _table,
         assumptions_section,
         charts_section,
         page_end,
         page_top,
+        points_html,
+        table_html,
     )
 
     e = html.escape
@@ -327,7 +328,7 @@ def range_html(
     body += [
         '<section id="varied">',
         "<h2>What varied</h2>",
-        _table(content.varied),
+        table_html(content.varied),
         f'<p class="muted">{e(content.varied_note)}</p>',
         "</section>",
     ]
@@ -335,9 +336,9 @@ def range_html(
         body += [
             f'<section id="figures-{k}">',
             f"<h2>{e(heading)}</h2>",
-            _table(table),
+            table_html(table),
             f'<p class="muted">{e(note)}</p>',
-            *_points(reading),
+            *points_html(reading),
             "</section>",
         ]
     if content.failed:
