@@ -25,7 +25,7 @@ from sim.inputs.scenario import Scenario
 
 if TYPE_CHECKING:  # Arrow and the engine come with a run, not with reading a file (validate)
     from sim.analysis.result import Result
-    from sim.ranges.template import Template
+    from sim.ranges.vary import Template
 
 Say = Callable[[str], None]  # where a study's notes go (the command: stderr)
 
@@ -41,7 +41,7 @@ def read_one(
     """The scenario every command that takes one reads (run, validate, report, sensitivity,
     compare): a file with a sweep or distributions is read at the sweep's first point and the
     distributions' medians, and ``say`` is told so in one line."""
-    from sim.ranges.template import load_template
+    from sim.ranges.vary import load_template
 
     template = load_template(path, list(overrides or ()))
     note_ranges(path, template, say)
@@ -69,7 +69,7 @@ def check_one(
 
 def note_ranges(path: str | os.PathLike[str], template: Template, say: Say | None) -> None:
     """Tell ``say`` that the file is read at its first point, if it has ranges."""
-    from sim.ranges.template import describe
+    from sim.ranges.vary import describe
 
     note = describe(template)
     if note and say is not None:

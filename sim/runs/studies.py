@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -43,8 +43,7 @@ from sim.runs.single import ChartAsk, Say, UsageError, chart_ask, note_ranges, r
 if TYPE_CHECKING:
     import pandas as pd
 
-    from sim.ranges.draws import Points
-    from sim.ranges.template import Template
+    from sim.ranges.vary import Points, Template
 
 # the figures a user reads first, per investor that owns a cloud: what the investment caused,
 # then the traced round trip
@@ -53,7 +52,7 @@ BY_RUN_UP_TO = 30  # a sweep of at most this many points shows a row per point, 
 
 
 def _template(path: str | os.PathLike[str], overrides: Overrides, rescale: bool = True) -> Template:
-    from sim.ranges.template import load_template
+    from sim.ranges.vary import load_template
 
     return load_template(path, list(overrides or ()), rescale=rescale)
 
@@ -80,7 +79,7 @@ def sweep(
     """Every point of the grid of the file's ``sweep:`` and ``vary`` (``PATH=SPEC``), a row
     each, as ``roundtrip sweep`` runs it; see ``monte_carlo`` for the options and what is
     returned."""
-    from sim.ranges.draws import grid_points
+    from sim.ranges.vary import grid_points
 
     ask = chart_ask(charts, chart_size, dpi, views)
     template = _template(scenario, overrides, rescale)
@@ -128,7 +127,7 @@ def monte_carlo(
     series (None without ``out``), runs, errors, failed (``(run_id, error)``), charts (the
     files drawn; None if not asked), and the headline figures' columns and ``by_run``
     (``headline(rows)`` gives the table the command prints)."""
-    from sim.ranges.draws import draw_points
+    from sim.ranges.vary import draw_points
 
     ask = chart_ask(charts, chart_size, dpi, views)
     template = _template(scenario, overrides, rescale)
@@ -176,10 +175,12 @@ class _Where:
         return "dask-local" if self.scheduler == "local" else self.scheduler
 
 
-def _ranges(kind: str, jobs: Points, seed: int | None, where: _Where, ask: ChartAsk | None):
+def _ranges(
+    kind: str, jobs: Points, seed: int | None, where: _Where, ask: ChartAsk | None
+) -> pd.DataFrame:
     """Run ``jobs`` (points of the template, made on the worker) through the farm, draw the
     range charts that apply when asked, and give the rows with what the command prints."""
-    from sim.ranges.template import first_point
+    from sim.ranges.vary import first_point
 
     backend = where.backend_name()
     base = first_point(jobs.template)[1]  # the file's scenario, at the sweep's first point
@@ -217,7 +218,7 @@ def _ranges(kind: str, jobs: Points, seed: int | None, where: _Where, ask: Chart
 
 
 def _farm_with_charts(
-    made: Any, out: Path, options: dict[str, Any], ask: ChartAsk | None
+    made: Iterator[farm.Job], out: Path, options: dict[str, Any], ask: ChartAsk | None
 ) -> tuple[pd.DataFrame, list[Path] | None]:
     """Farm to ``out``; with charts, the charts folder claimed and checked before the runs and
     written whole after them (none when no chart applies)."""
@@ -391,7 +392,7 @@ def _doc(
 
         doc = read_yaml(resolved_yaml(scenario), scenario.source or "<scenario>")
         return apply_overrides(doc, overrides or None)
-    from sim.inputs.points import at_first_point
+    from sim.ranges.vary import at_first_point
 
     template = _template(scenario, overrides)
     note_ranges(scenario, template, say)
