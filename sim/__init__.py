@@ -7,19 +7,22 @@ and balances as pandas objects. ``load_template`` reads a file once to make many
 (``grid`` of sweeps, ``draw`` from distributions).
 
 The names below are imported on first use (PEP 562), so that ``roundtrip --help`` and
-``roundtrip validate`` do not pay for pandas and the engine.
+``roundtrip validate`` do not pay for pandas and the engine. The package stands above its
+layers: ``sweep``, ``monte_carlo``, ``sensitivity`` and ``compare`` are the studies of
+sim.runs.studies, handed the chart functions of sim.views.charts when charts are asked for (the
+runs layer comes before the views layer and does not import it).
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr__ below
-    from sim.analysis.compare import compare as compare
     from sim.analysis.result import BatchResult as BatchResult
     from sim.analysis.result import Result as Result
-    from sim.analysis.sensitivity import sensitivity as sensitivity
     from sim.errors import ConservationError as ConservationError
     from sim.errors import ScenarioError as ScenarioError
     from sim.inputs.loader import load_scenario as load_scenario
@@ -33,15 +36,17 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr_
     from sim.ranges.vary import grid as grid
     from sim.ranges.vary import load_template as load_template
     from sim.ranges.vary import parse_vary as parse_vary
-    from sim.runs.farm import monte_carlo as monte_carlo
-    from sim.runs.farm import sweep as sweep
     from sim.runs.runner import run as run
     from sim.runs.runner import run_batch as run_batch
+    from sim.runs.studies import compare as compare
+    from sim.runs.studies import monte_carlo as monte_carlo
+    from sim.runs.studies import sensitivity as sensitivity
+    from sim.runs.studies import sweep as sweep
 
 _WHERE = {
     "BatchResult": "sim.analysis.result",
     "ConservationError": "sim.errors",
-    "compare": "sim.analysis.compare",
+    "compare": "sim.runs.studies",
     "Result": "sim.analysis.result",
     "ScenarioError": "sim.errors",
     "load_scenario": "sim.inputs.loader",
@@ -57,10 +62,11 @@ _WHERE = {
     "grid": "sim.ranges.vary",
     "load_template": "sim.ranges.vary",
     "parse_vary": "sim.ranges.vary",
-    "sensitivity": "sim.analysis.sensitivity",
-    "sweep": "sim.runs.farm",
-    "monte_carlo": "sim.runs.farm",
+    "sensitivity": "sim.runs.studies",
+    "sweep": "sim.runs.studies",
+    "monte_carlo": "sim.runs.studies",
 }
+_DRAWING = ("sweep", "monte_carlo", "sensitivity")  # studies that draw charts when asked
 __all__ = sorted(_WHERE)
 
 # The layers of the package, in pipeline order: a module imports only from its own layer and the
@@ -72,6 +78,8 @@ __version__ = "0.1.0"
 def __getattr__(name: str) -> Any:
     if name in _WHERE:
         value = getattr(importlib.import_module(_WHERE[name]), name)
+        if name in _DRAWING:
+            value = _with_views(value)
         globals()[name] = value
         return value
     if name == "charts":  # the chart functions, as sim.charts.<name>
@@ -81,3 +89,16 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_WHERE))
+
+
+def _with_views(study: Callable[..., Any]) -> Callable[..., Any]:
+    """``study`` handed the chart functions (``views=sim.views.charts``, imported only then)
+    when called with ``charts``; its signature and docstring are the study's."""
+
+    @functools.wraps(study)
+    def public(*args: Any, **options: Any) -> Any:
+        if options.get("charts") and options.get("views") is None:
+            options["views"] = importlib.import_module("sim.views.charts")
+        return study(*args, **options)
+
+    return public

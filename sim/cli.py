@@ -13,12 +13,10 @@ notebook could not get from the Python API.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
@@ -26,11 +24,8 @@ from sim.errors import ClusterError, RoundtripError, ScenarioError
 from sim.io import signals
 from sim.io.signals import Interrupted
 
-if TYPE_CHECKING:
-    from sim.ranges.vary import Points
-
+# a signal's exit code is sim.io.signals.exit_code's: 130 for SIGINT, 141 for a closed pipe
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_CLUSTER = 0, 1, 2, 3
-EXIT_PIPE = 128 + 13  # SIGPIPE's; SIGINT's and SIGTERM's are sim.io.signals.exit_code's
 
 
 _set_option = click.option(
@@ -64,6 +59,19 @@ def _chart_option(parse: str) -> Any:
     return callback
 
 
+def _charts_option(help: str) -> Any:
+    return click.option("--charts", metavar="FORMATS", callback=_chart_option("formats"), help=help)
+
+
+_SIZE_HELP = "Chart size in inches (default 13.333x7.5, a 16:9 slide)."
+_chart_size_option = click.option(
+    "--chart-size", metavar="WxH", callback=_chart_option("size"), help=_SIZE_HELP
+)
+_dpi_option = click.option(
+    "--dpi", type=int, help="Resolution of PNG charts, dots per inch (default 150)."
+)
+
+
 def _chart_dpi(
     dpi: int | None, size: tuple[float, float] | None, hint: str
 ) -> tuple[tuple[float, float], int]:
@@ -85,17 +93,28 @@ def cli() -> None:
     """roundtrip: simulate circular money flows in AI (investor -> lab -> investor's cloud)."""
 
 
-def _load(scenario: Path, overrides: tuple[str, ...]) -> Any:
-    """The scenario ``run``, ``validate`` and ``report`` read: a file with a sweep or
-    distributions is read at the sweep's first point and the distributions' medians, and the
-    command says so on stderr (stdout stays the summary or the JSON)."""
-    from sim.ranges.vary import describe, load_template
+def _note(line: str) -> None:
+    """A study's note (a file read at its first point) on stderr: stdout stays the output."""
+    click.echo(line, err=True)
 
-    template = load_template(scenario, list(overrides))
-    note = describe(template)
-    if note:
-        click.echo(f"note: {scenario}: {note}; roundtrip sweep / mc run them all", err=True)
-    return template.derive()
+
+def _study(call: Any, *args: Any, **options: Any) -> Any:
+    """Call a study of sim.runs.studies; options that do not go together are a usage error."""
+    from sim.runs.single import UsageError
+
+    try:
+        return call(*args, **options)
+    except UsageError as e:
+        raise click.UsageError(str(e)) from None
+
+
+def _views(formats: tuple[str, ...] | None) -> Any:
+    """The chart functions a study draws with, when charts are asked for (matplotlib)."""
+    if not formats:
+        return None
+    from sim.views import charts
+
+    return charts
 
 
 @cli.command()
@@ -103,16 +122,9 @@ def _load(scenario: Path, overrides: tuple[str, ...]) -> Any:
 @_set_option
 def validate(scenario: Path, overrides: tuple[str, ...]) -> None:
     """Check a scenario file (and overrides) without running it."""
-    from sim.model.budget import check_plan
-    from sim.model.schedule import build_plan
-    from sim.model.twin import plan_twins
+    from sim.runs.single import check_one
 
-    s = _load(scenario, overrides)
-    try:  # what `run` would refuse beyond the file's own checks: flows past $45T, memory
-        check_plan(build_plan(plan_twins([s]).expand([s])), keep_balances=True)
-    except ScenarioError as e:
-        e.file = e.file or s.source
-        raise
+    s = check_one(scenario, overrides, say=_note)
     n_steps = len(s.grid()) - 1
     vendors = sum(c.kind == "vendor" for c in s.sellers.values())
     deals = len(s.investments) + len(s.contracts) + len(s.revenue_shares)
@@ -135,24 +147,14 @@ def validate(scenario: Path, overrides: tuple[str, ...]) -> None:
 )
 @_set_option
 @click.option("--json", "as_json", is_flag=True, help="Print metrics.json instead of the summary.")
-@click.option(
-    "--charts",
-    "chart_formats",
-    metavar="FORMATS",
-    callback=_chart_option("formats"),
-    help="Also draw every chart into the run folder's charts/, as png, svg and/or pdf "
-    "(comma-separated), e.g. --charts png,svg,pdf.",
+@_charts_option(
+    "Also draw every chart into the run folder's charts/, as png, svg and/or pdf "
+    "(comma-separated), e.g. --charts png,svg,pdf."
 )
-@click.option(
-    "--chart-size",
-    metavar="WxH",
-    callback=_chart_option("size"),
-    help="Chart size in inches (default 13.333x7.5, a 16:9 slide).",
-)
-@click.option("--dpi", type=int, help="Resolution of PNG charts, dots per inch (default 150).")
+@_chart_size_option
+@_dpi_option
 @click.option(
     "--matrices",
-    "with_matrices",
     is_flag=True,
     help="Also write the accounting matrices into the run folder: transaction_flows.csv, "
     "balance_sheet.csv, consolidated_flows.csv (dollars to the cent; docs/matrices.md), and "
@@ -164,17 +166,7 @@ def validate(scenario: Path, overrides: tuple[str, ...]) -> None:
     help="Replace the run folder even if it holds another run (never a folder holding files "
     "roundtrip did not write).",
 )
-def run(
-    scenario: Path,
-    out: Path | None,
-    overrides: tuple[str, ...],
-    as_json: bool,
-    chart_formats: tuple[str, ...] | None,
-    chart_size: tuple[float, float] | None,
-    dpi: int | None,
-    force: bool,
-    with_matrices: bool,
-) -> None:
+def run(scenario: Path, **options: Any) -> None:
     """Run a scenario, print its summary and write its run folder.
 
     The run folder is runs/<file name>, or with --set runs/<file name>-<inputs hash> so that a
@@ -182,50 +174,25 @@ def run(
     nothing else is in, and only the same run: the file run again, or the same inputs (with
     --force, any run).
     """
-    import sim
-    from sim.analysis.result import inputs_hash
-    from sim.io.output import RUN_FILES, check_writable, default_run_dir, reserve, write_run
+    from sim.io.output import MATRIX_FILES, RUN_FILES
+    from sim.runs.single import run_folder
 
-    if (chart_size or dpi is not None) and not chart_formats:
-        raise click.UsageError(
-            "--chart-size and --dpi apply to charts: add --charts png (or svg, pdf)"
-        )
-    draw = None
-    if chart_formats:
-        from sim.views.charts import render
-
-        size, dots = _chart_dpi(dpi, chart_size, "--dpi")
-
-        def draw(tmp: Path) -> None:  # inside the run folder's atomic write: all or nothing
-            render(result, tmp / "charts", chart_formats, size=size, dpi=dots)
-
-    s = _load(scenario, overrides)
-    own_folder = out is None and bool(overrides)  # a what-if never replaces the plain run
-    out = out or default_run_dir(scenario, inputs_hash(s) if overrides else None)
-    with reserve(out):  # from the check to the publish, no other roundtrip writes it
-        check_writable(out, s, overrides=overrides, force=force)  # before the run, not after
-        result = sim.run(s)
-        extra = draw
-        if with_matrices:
-            from sim.io.output import MATRIX_FILES, write_matrices
-
-            def extra(tmp: Path) -> None:  # the charts and the matrices, in one atomic write
-                if draw is not None:
-                    draw(tmp)
-                write_matrices(result, tmp)
-
-        write_run(result, out, extra, overrides=overrides, force=force)
+    formats, matrices, as_json = options["charts"], options["matrices"], options.pop("as_json")
+    if formats:  # a dpi past the pixels a side is --dpi's error, before anything
+        _chart_dpi(options["dpi"], options["chart_size"], "--dpi")
+    done = _study(run_folder, scenario, views=_views(formats), say=_note, **options)
     signals.ignore()  # the run folder is in place: the command completes from here
+    result = done.result
     click.echo(result.to_json() if as_json else result.summary())
-    if with_matrices and not as_json:
+    if matrices and not as_json:
         click.echo("\n" + result.cycles_summary())
     if not as_json:
         click.echo(
-            f"\nWrote {out}/"
-            + (" (--set gives a what-if a folder of its own)" if own_folder else "")
+            f"\nWrote {done.out}/"
+            + (" (--set gives a what-if a folder of its own)" if done.own_folder else "")
             + f": {', '.join(RUN_FILES)}"
-            + (f", charts/ ({', '.join(chart_formats)})" if chart_formats else "")
-            + (f", {', '.join(MATRIX_FILES)}" if with_matrices else "")
+            + (f", charts/ ({', '.join(formats)})" if formats else "")
+            + (f", {', '.join(MATRIX_FILES)}" if matrices else "")
         )
 
 
@@ -239,13 +206,8 @@ def run(
     callback=_chart_option("formats"),
     help="png, svg and/or pdf, comma-separated (default png).",
 )
-@click.option(
-    "--size",
-    metavar="WxH",
-    callback=_chart_option("size"),
-    help="Chart size in inches (default 13.333x7.5, a 16:9 slide).",
-)
-@click.option("--dpi", type=int, help="Resolution of PNG charts, dots per inch (default 150).")
+@click.option("--size", metavar="WxH", callback=_chart_option("size"), help=_SIZE_HELP)
+@_dpi_option
 @click.option(
     "--only",
     "names",
@@ -254,13 +216,7 @@ def run(
     help="Only these charts, comma-separated: run_vs_twin, cumulative, investor_cash, flows, "
     "own_dollars, paths, lab_cash (default all).",
 )
-def chart(
-    folder: Path,
-    formats: tuple[str, ...],
-    size: tuple[float, float] | None,
-    dpi: int | None,
-    names: tuple[str, ...] | None,
-) -> None:
+def chart(folder: Path, formats: tuple[str, ...], **options: Any) -> None:
     """Draw a finished run's charts again from its folder's files, into FOLDER/charts/.
 
     Nothing is run again. Charts of other formats already there are kept; the folder is
@@ -269,8 +225,8 @@ def chart(
     """
     from sim.views.charts import redraw
 
-    size, dpi = _chart_dpi(dpi, size, "--dpi")
-    written = redraw(folder, formats, size=size, dpi=dpi, names=names)
+    size, dpi = _chart_dpi(options["dpi"], options["size"], "--dpi")
+    written = redraw(folder, formats, size=size, dpi=dpi, names=options["names"])
     signals.ignore()
     click.echo(f"Wrote {folder / 'charts'}/: {', '.join(p.name for p in written)}")
 
@@ -297,24 +253,19 @@ def chart(
     is_flag=True,
     help="Replace the file even if it is not a report roundtrip wrote (never a folder).",
 )
-def report(
-    scenario: Path,
-    out: Path,
-    overrides: tuple[str, ...],
-    size: tuple[float, float] | None,
-    dpi: int | None,
-    force: bool,
-) -> None:
+def report(scenario: Path, out: Path, overrides: tuple[str, ...], **options: Any) -> None:
     """Run a scenario and write its report: the question, the key figures, the charts, every
     input with its source comment, and the conservation check. Given the results file of
     roundtrip sweep or mc (.parquet), the report of those runs: what varied, what the
     investment caused across them, the range charts, and the inputs."""
     import sim
     from sim.io.publish import claim
+    from sim.runs.single import read_one
     from sim.views.report import build_report, check_report_path
 
+    force = options["force"]
     check_report_path(out, force=force)  # before running: a bad path writes nothing
-    size, dpi = _chart_dpi(dpi, size, "--dpi")
+    size, dpi = _chart_dpi(options["dpi"], options["size"], "--dpi")
     if scenario.suffix.lower() == ".parquet":
         from sim.views.report.ranges import build_range_report
 
@@ -329,7 +280,7 @@ def report(
         click.echo(f"Wrote {out}: the report of the runs in {scenario}.")
         return
     with claim(out, hint="choose another file with -o"):  # no other roundtrip writes it meanwhile
-        result = sim.run(_load(scenario, overrides))
+        result = sim.run(read_one(scenario, overrides, say=_note))
         build_report(result, out, size=size, dpi=dpi, force=force)
     signals.ignore()
     click.echo(f"Wrote {out}: the report of {result.scenario.name!r}.")
@@ -337,7 +288,6 @@ def report(
 
 _vary_option = click.option(
     "--vary",
-    "specs",
     multiple=True,
     metavar="PATH=SPEC",
     help="Vary an input over a list (PATH=10B,25B,50B) or a range (PATH=0%..100%:11); for mc, "
@@ -345,28 +295,21 @@ _vary_option = click.option(
 )
 
 
-def _scheduler(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """--scheduler: local, or an address of the form sim.runs.backends.check_address takes."""
-    if value is None or value == "local":
-        return value
-    from sim.runs.backends import check_address
+def _backends_check(name: str) -> Any:
+    """A click callback checking --scheduler (an address; ``local`` as it is) or --workers (at
+    most one per core) with ``sim.runs.backends.<name>``: a ValueError is a usage error."""
 
-    try:
-        return check_address(value)
-    except ValueError as e:
-        raise click.BadParameter(str(e)) from None
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        if value is None or value == "local":
+            return value
+        from sim.runs import backends
 
+        try:
+            return getattr(backends, name)(value)
+        except ValueError as e:
+            raise click.BadParameter(str(e)) from None
 
-def _workers(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
-    """--workers: at most one per core this machine has (sim.runs.backends.check_workers)."""
-    if value is None:
-        return None
-    from sim.runs.backends import check_workers
-
-    try:
-        return check_workers(value)
-    except ValueError as e:
-        raise click.BadParameter(str(e)) from None
+    return callback
 
 
 _farm_options = [
@@ -379,14 +322,14 @@ _farm_options = [
     click.option(
         "--scheduler",
         metavar="WHERE",
-        callback=_scheduler,
+        callback=_backends_check("check_address"),
         help="Run on Dask: 'local' starts a LocalCluster, tcp://HOST:PORT (or tls://) uses a "
         "running one (default: in this process).",
     ),
     click.option(
         "--workers",
         type=int,
-        callback=_workers,
+        callback=_backends_check("check_workers"),
         help="Workers of a local cluster (--scheduler local): 1 to one per core (default).",
     ),
     click.option(
@@ -404,21 +347,12 @@ _farm_options = [
         show_default=True,
         help="Runs per task.",
     ),
-    click.option(
-        "--charts",
-        "chart_formats",
-        metavar="FORMATS",
-        callback=_chart_option("formats"),
-        help="Also draw the charts that apply (sweep_line, sweep_heatmap, fan) into "
-        "<out stem>.charts/ as png, svg and/or pdf, e.g. --charts png,svg,pdf.",
+    _charts_option(
+        "Also draw the charts that apply (sweep_line, sweep_heatmap, fan) into "
+        "<out stem>.charts/ as png, svg and/or pdf, e.g. --charts png,svg,pdf."
     ),
-    click.option(
-        "--chart-size",
-        metavar="WxH",
-        callback=_chart_option("size"),
-        help="Chart size in inches (default 13.333x7.5, a 16:9 slide).",
-    ),
-    click.option("--dpi", type=int, help="Resolution of PNG charts, dots per inch (default 150)."),
+    _chart_size_option,
+    _dpi_option,
     click.option(
         "--rescale/--no-rescale",
         default=True,
@@ -429,189 +363,39 @@ _farm_options = [
 ]
 
 
-class _Charts:
-    """What --charts, --chart-size and --dpi asked for, checked before anything runs."""
-
-    def __init__(
-        self, formats: tuple[str, ...] | None, size: tuple[float, float] | None, dpi: int | None
-    ) -> None:
-        self.formats = formats
-        if formats is None and (size is not None or dpi is not None):
-            raise click.UsageError(
-                "--chart-size and --dpi apply to charts: add --charts png (or svg, pdf)"
-            )
-        self.size, self.dpi = _chart_dpi(dpi, size, "--dpi") if formats else ((0.0, 0.0), 0)
-
-
 def _farm_command(f: Any) -> Any:
     for option in reversed(_farm_options):
         f = option(f)
     return _set_option(_vary_option(f))
 
 
-def _farm_out(
-    kind: str,
-    scenario: Path,
-    jobs: Points,
-    out: Path | None,
-    scheduler: str | None,
-    workers: int | None,
-    connect_timeout: int,
-    chunk_runs: int,
-    seed: int | None,
-    charts: _Charts,
-) -> None:
-    """Run ``jobs`` (inputs, a point of the template made on the worker; made one at a time
-    as they are sent) through sim.runs.farm and print the percentiles of the
-    figures a user reads first: what the investment caused, then the traced round trip; with
-    --charts, draw the range charts that apply into ``<out stem>.charts/``."""
-    from sim.ranges.vary import first_point
-    from sim.runs.farm import farm, percentiles
+def _ranges(call: Any, kind: str, scenario: Path, **options: Any) -> None:
+    """Run a sweep or Monte Carlo (sim.runs.studies) and print what it found and wrote."""
+    from sim.runs.studies import default_out, ranges_lines
 
-    if workers is not None and scheduler != "local":
-        raise click.UsageError(
-            "--workers sets the workers of a local cluster: add --scheduler local (a scheduler "
-            "at an address has workers of its own)"
-        )
-    template = jobs.template
-    base = first_point(template)[1]  # the file's scenario, at the sweep's first point
-    # a point standing for them all is made here (a grid's first, the medians of draws): a spec
-    # that names a whole agent, or a range that starts out of bounds, is refused before any run
-    jobs.check()
-    out = out or Path("runs") / f"{scenario.stem}.{kind}.parquet"
-    backend = "local" if scheduler is None else "dask-local" if scheduler == "local" else scheduler
-    varied = sorted(jobs.varied)
-    drawn: list[Path] = []
-    with contextlib.ExitStack() as claimed:
-        if charts.formats:  # the charts' folder too is checked and claimed before the runs
-            from sim.io.output import check_folder, reserve, write_atomically
-
-            folder = Path(os.path.abspath(out)).with_name(f"{out.stem}.charts")
-            about = {"kind": "range charts", "scenario": str(folder.with_name(out.name))}
-            claimed.enter_context(reserve(folder))
-            check_folder(folder, about, force=False, can_force=False)
-        done = farm(
-            ((k, inputs, s) for k, (inputs, s) in enumerate(jobs)),
-            out,
-            backend=backend,
-            workers=workers,
-            chunk_runs=chunk_runs,
-            seed=seed,
-            varied=varied,
-            scenario=base,
-            total=len(jobs),
-            kind=kind,
-            connect_timeout=connect_timeout,
-        )
-        if charts.formats:
-            from sim.views.charts import applicable, render_ranges
-            from sim.views.charts.ranges import range_runs
-
-            runs = range_runs(done.path, base, varied=varied, kind=kind, series=done.series)
-            formats = charts.formats or ()
-            if applicable(runs):
-
-                def fill(tmp: Path) -> None:
-                    size, dpi = charts.size, charts.dpi
-                    drawn.extend(render_ranges(runs, tmp, formats, size=size, dpi=dpi))
-
-                write_atomically(folder, fill, about=about)
-    signals.ignore()
-    first = base
-    owners = [i for i, inv in first.investors.items() if inv.owns] or list(first.investors)
-    names = [
-        f"{inv}.{m}"
-        for inv in owners
-        for m in ("incremental_revenue", "incremental_profit", "net_cost", "round_trip_ratio")
-    ]
-    click.echo(f"{done.runs:,} runs of {first.name!r}, {done.errors:,} with an error")
-    if done.errors:
-        import pyarrow.parquet as pq
-
-        rows = pq.read_table(done.path, columns=["run_id", "error"]).to_pylist()
-        failed = [r for r in rows if r["error"] is not None]
-        for r in failed[:3]:
-            click.echo(f"  run {r['run_id']}: {r['error']}", err=True)
-        if len(failed) > 3:
-            click.echo(f"  ... and {len(failed) - 3:,} more (the error column)", err=True)
-    if kind == "sweep" and done.runs <= 30:  # a row per point of the grid
-        from sim.runs.farm import read
-
-        rows = read(done.path)
-        table = rows.set_index([f"in:{v}" for v in varied])[names]
-        table.index.names = varied
-    else:
-        click.echo("percentiles over the runs:")
-        table = percentiles(done.path, names)
-    click.echo(_figures(table).to_string())
-    click.echo(f"\nWrote {done.path}: a row per run, its inputs (in:<path>) and every metric.")
-    click.echo(f"Wrote {done.series}: per run, date and investor, what was caused so far.")
-    if charts.formats:
-        folder = done.path.with_name(f"{done.path.stem}.charts")
-        click.echo(
-            f"Wrote {folder}/: {', '.join(p.name for p in drawn)}"
-            if drawn
-            else f"No chart applies to a {kind} over {len(varied)} inputs: none drawn."
-        )
-
-
-def _figures(table: Any) -> Any:
-    """Money columns (or rows) in $B with two decimals, ratios in %, for the terminal."""
-
-    def show(name: str, v: Any) -> str:
-        if v is None or v != v:
-            return "n/a"
-        return f"{v:.1%}" if name.endswith("_ratio") else f"${v / 1e9:,.2f}B"
-
-    import pandas as pd
-
-    by_column = all("." in c for c in table.columns)  # metrics as columns, else as rows
-    cells = {
-        c: [show(c if by_column else str(r), table.at[r, c]) for r in table.index]
-        for c in table.columns
-    }
-    return pd.DataFrame(cells, index=table.index)
+    if options["charts"]:  # a dpi past the pixels a side is --dpi's error, before anything
+        _chart_dpi(options["dpi"], options["chart_size"], "--dpi")
+    options["out"] = options["out"] or default_out(scenario, kind)
+    rows = _study(call, scenario, views=_views(options["charts"]), **options)
+    signals.ignore()  # the results (and charts) are in place: the command completes from here
+    for line, on_stderr in ranges_lines(rows):
+        click.echo(line, err=on_stderr)
 
 
 @cli.command()
 @click.argument("scenario", type=click.Path(path_type=Path))
 @_farm_command
-def sweep(
-    scenario: Path,
-    overrides: tuple[str, ...],
-    specs: tuple[str, ...],
-    out: Path | None,
-    scheduler: str | None,
-    workers: int | None,
-    connect_timeout: int,
-    chunk_runs: int,
-    chart_formats: tuple[str, ...] | None,
-    chart_size: tuple[float, float] | None,
-    dpi: int | None,
-    rescale: bool,
-) -> None:
+def sweep(scenario: Path, **options: Any) -> None:
     """Run a grid over one or more inputs (--vary, or the file's sweep: section)."""
-    from sim.ranges.vary import grid_points, load_template
+    from sim.runs.studies import sweep
 
-    charts = _Charts(chart_formats, chart_size, dpi)
-    template = load_template(scenario, list(overrides), rescale=rescale)
-    jobs = grid_points(template, list(specs))
-    if not template.ranges.sweeps and not specs:
-        raise ScenarioError(
-            "nothing to sweep: give --vary PATH=SPEC (a list a,b,c or a range LO..HI:N), or a "
-            "sweep: section in the file",
-            file=str(scenario),
-        )
-    _farm_out(
-        "sweep", scenario, jobs, out, scheduler, workers, connect_timeout, chunk_runs, None, charts
-    )
+    _ranges(sweep, "sweep", scenario, **options)
 
 
 @cli.command()
 @click.argument("scenario", type=click.Path(path_type=Path))
 @click.option(
     "--runs",
-    "n_runs",
     type=click.IntRange(1, 10_000_000),
     default=1000,
     show_default=True,
@@ -625,37 +409,11 @@ def sweep(
     help="Seed: the same seed gives the same runs on any backend.",
 )
 @_farm_command
-def mc(
-    scenario: Path,
-    n_runs: int,
-    seed: int,
-    overrides: tuple[str, ...],
-    specs: tuple[str, ...],
-    out: Path | None,
-    scheduler: str | None,
-    workers: int | None,
-    connect_timeout: int,
-    chunk_runs: int,
-    chart_formats: tuple[str, ...] | None,
-    chart_size: tuple[float, float] | None,
-    dpi: int | None,
-    rescale: bool,
-) -> None:
+def mc(scenario: Path, **options: Any) -> None:
     """Monte Carlo: draw the file's distributions (and --vary PATH~DIST) for each run."""
-    from sim.ranges.vary import draw_points, load_template
+    from sim.runs.studies import monte_carlo
 
-    charts = _Charts(chart_formats, chart_size, dpi)
-    template = load_template(scenario, list(overrides), rescale=rescale)
-    if not template.ranges.distributions and not specs:
-        raise ScenarioError(
-            "nothing to draw: give --vary 'PATH~normal(MEAN,SD)' (or uniform, lognormal, "
-            "triangular, choice), or write a distribution in the file",
-            file=str(scenario),
-        )
-    jobs = draw_points(template, n_runs, seed, list(specs))
-    _farm_out(
-        "mc", scenario, jobs, out, scheduler, workers, connect_timeout, chunk_runs, seed, charts
-    )
+    _ranges(monte_carlo, "mc", scenario, **options)
 
 
 @cli.command("compare")
@@ -669,17 +427,25 @@ def compare_command(
     """Run scenarios and set their key metrics side by side, a column per file: per investor
     what the investment caused, then the traced round trip; per lab its own figures. --set
     applies to every file."""
-    from sim.analysis.compare import compare, to_csv, to_json, to_text
+    from sim.analysis.compare import to_csv, to_json, to_text
+    from sim.runs.studies import compare
 
+    _one_format(as_csv, as_json)
+    frame = compare(list(scenarios), overrides, say=_note)
+    _echo(frame, as_csv, as_json, to_csv, to_json, to_text)
+
+
+def _one_format(as_csv: bool, as_json: bool) -> None:
     if as_csv and as_json:
         raise click.UsageError("choose one of --csv and --json")
-    frame = compare(list(scenarios), overrides)
+
+
+def _echo(table: Any, as_csv: bool, as_json: bool, *to: Any) -> None:
+    """A table as CSV, JSON or text (``to``: the three functions that make them)."""
     if as_csv:
-        click.echo(to_csv(frame), nl=False)
-    elif as_json:
-        click.echo(to_json(frame))
+        click.echo(to[0](table), nl=False)
     else:
-        click.echo(to_text(frame))
+        click.echo(to[1](table) if as_json else to[2](table))
 
 
 def _swing(ctx: click.Context, param: click.Parameter, value: str) -> float:
@@ -739,97 +505,36 @@ def _swing(ctx: click.Context, param: click.Parameter, value: str) -> float:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder to write sensitivity.csv into, and the charts with --charts.",
 )
-@click.option(
-    "--charts",
-    "chart_formats",
-    metavar="FORMATS",
-    callback=_chart_option("formats"),
-    help="Draw the tornado chart into --out as png, svg and/or pdf, e.g. --charts png,svg,pdf.",
+@_charts_option(
+    "Draw the tornado chart into --out as png, svg and/or pdf, e.g. --charts png,svg,pdf."
 )
-@click.option(
-    "--chart-size",
-    metavar="WxH",
-    callback=_chart_option("size"),
-    help="Chart size in inches (default 13.333x7.5, a 16:9 slide).",
-)
-@click.option("--dpi", type=int, help="Resolution of PNG charts, dots per inch (default 150).")
+@_chart_size_option
+@_dpi_option
 @click.option(
     "--force",
     is_flag=True,
     help="Replace the --out folder even if it holds another output of roundtrip's (never a "
     "folder holding files roundtrip did not write).",
 )
-def sensitivity_command(
-    scenario: Path,
-    overrides: tuple[str, ...],
-    metric: str,
-    investor: str | None,
-    swing: float,
-    method: str,
-    samples: int,
-    top: int,
-    seed: int | None,
-    as_csv: bool,
-    as_json: bool,
-    out: Path | None,
-    chart_formats: tuple[str, ...] | None,
-    chart_size: tuple[float, float] | None,
-    dpi: int | None,
-    force: bool,
-) -> None:
+def sensitivity_command(scenario: Path, **options: Any) -> None:
     """Swing each numeric input of a scenario alone by +-swing, run every variant as one batch
     and rank the inputs by their effect on a metric; or, with --method sobol, Sobol indices."""
-    from sim.analysis.sensitivity import sensitivity, to_csv, to_json, to_text
+    from sim.analysis.sensitivity import to_csv, to_json, to_text
+    from sim.runs.studies import sensitivity
 
-    if as_csv and as_json:
-        raise click.UsageError("choose one of --csv and --json")
-    if chart_formats and out is None:
+    as_csv, as_json = options.pop("as_csv"), options.pop("as_json")
+    _one_format(as_csv, as_json)
+    if options["charts"] and options["out"] is None:
         raise click.UsageError("--charts needs --out DIR, the folder to draw into")
-    size, dots = _chart_dpi(dpi, chart_size, "--dpi")
-    written: list[str] = []
-    with contextlib.ExitStack() as claimed:
-        if out is not None:  # checked and claimed before the runs, published whole after
-            from sim.io.output import check_folder, reserve, write_atomically
-
-            about = {
-                "kind": "sensitivity",
-                "scenario": os.path.realpath(scenario),
-                "overrides": list(overrides),
-            }
-            claimed.enter_context(reserve(out))
-            check_folder(out, about, force=force)
-        table = sensitivity(
-            scenario,
-            metric,
-            investor,
-            swing,
-            method,
-            overrides=overrides,
-            samples=samples,
-            top=top,
-            seed=seed,
-        )
-        if out is not None:
-
-            def fill(tmp: Path) -> None:
-                (tmp / "sensitivity.csv").write_text(to_csv(table))
-                written.append("sensitivity.csv")
-                if chart_formats:
-                    from sim.views.charts import render_table
-
-                    paths = render_table(table, tmp, chart_formats, size=size, dpi=dots)
-                    written.extend(p.name for p in paths)
-
-            write_atomically(out, fill, about=about)
+    size, dpi = _chart_dpi(options.pop("dpi"), options.pop("chart_size"), "--dpi")
+    views = _views(options["charts"])
+    table = _study(
+        sensitivity, scenario, chart_size=size, dpi=dpi, views=views, say=_note, **options
+    )
     signals.ignore()
-    if as_csv:
-        click.echo(to_csv(table), nl=False)
-    elif as_json:
-        click.echo(to_json(table))
-    else:
-        click.echo(to_text(table))
-        if written:
-            click.echo(f"\nWrote {out}/: {', '.join(written)}")
+    _echo(table, as_csv, as_json, to_csv, to_json, to_text)
+    if table.attrs["files"] and not (as_csv or as_json):
+        click.echo(f"\nWrote {options['out']}/: {', '.join(table.attrs['files'])}")
 
 
 @cli.command("schema")
@@ -882,10 +587,8 @@ def run_command(argv: list[str] | None) -> int:
             signals.ignore()
     except click.exceptions.Exit as e:
         return int(e.exit_code)
-    except Interrupted as e:
-        return _stopped(e, e.signum)
-    except (KeyboardInterrupt, click.exceptions.Abort) as e:  # SIGINT without our handler
-        return _stopped(e, signal.SIGINT)
+    except (Interrupted, KeyboardInterrupt, click.exceptions.Abort) as e:  # Abort: SIGINT's
+        return _stopped(e)
     except click.ClickException as e:  # usage errors: unknown option, missing argument
         _complain(_usage_line(e))
         return EXIT_BAD_INPUT
@@ -897,11 +600,11 @@ def run_command(argv: list[str] | None) -> int:
         _complain(f"error: {e}" + (f"; {notes[-1]}" if notes else "; nothing was written"))
         return EXIT_CLUSTER
     except BrokenPipeError:
-        return _stdout_closed()
+        return signals.stdout_closed()
     except SystemExit as e:
         if sys.stdout is not streams[0]:  # how click stops when stdout is a closed pipe:
             sys.stdout, sys.stderr = streams  # it wraps both streams and exits
-            return _stdout_closed()
+            return signals.stdout_closed()
         return e.code if isinstance(e.code, int) else EXIT_INTERNAL
     except (RoundtripError, Exception) as e:
         if os.environ.get("ROUNDTRIP_DEBUG"):
@@ -928,24 +631,10 @@ def _usage_line(e: click.ClickException) -> str:
     return f"error: {message}; see {ctx.command_path} --help"
 
 
-def _stopped(e: BaseException, signum: int) -> int:
-    """One line for a command stopped by a signal, and the exit code a shell would give."""
-    notes = getattr(e, "__notes__", None)  # farm's: the runs it kept
-    _complain(signals.stopped_line(signum, notes[-1] if notes else None))
-    return signals.exit_code(signum)
-
-
-def _stdout_closed() -> int:
-    """stdout is a pipe whose reader has gone (``roundtrip run S | head -1``): point it at
-    /dev/null so that Python's last flush has nowhere to fail, and exit as a command that
-    SIGPIPE stopped; nothing to say, nobody is reading."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError, AttributeError):  # not a real file (captured, as in tests)
-        pass
-    return EXIT_PIPE
+def _stopped(e: BaseException, signum: int | None = None) -> int:
+    """One line for a command stopped by a signal, and the exit code a shell would give
+    (``sim.io.signals.stopped``)."""
+    return signals.stopped(e, signum)
 
 
 def _complain(text: str) -> None:

@@ -29,9 +29,9 @@ def entry() -> None:
         from sim.cli import run_command
     except signals.Interrupted as e:  # before the command started: nothing to undo
         signals.ignore()
-        signals.say(signals.stopped_line(e.signum))
+        code = signals.stopped(e)
         signals.settle()
-        sys.exit(signals.exit_code(e.signum))
+        sys.exit(code)
     code = run_command(None)
     signals.settle()
     sys.exit(code)

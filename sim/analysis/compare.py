@@ -1,9 +1,10 @@
 """Scenarios side by side: the key metrics of several runs in one table, a column per scenario.
 
-``compare`` runs each scenario (``--set`` applied to every one) and lays out, per investor
-(matched across scenarios by label) the caused figures, then the traced ones, then per lab its
-own figures. A cell is ``None`` where the scenario has no such investor or lab (shown blank),
-and NaN (a date: NaT) where it has one but the figure is undefined (shown n/a, or never).
+``compare_table`` takes each scenario's run (``sim.compare`` runs them, ``--set`` applied to
+every one) and lays out, per investor (matched across scenarios by label) the caused figures,
+then the traced ones, then per lab its own figures. A cell is ``None`` where the scenario has
+no such investor or lab (shown blank), and NaN (a date: NaT) where it has one but the figure
+is undefined (shown n/a, or never).
 """
 
 from __future__ import annotations
@@ -11,20 +12,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import os
-import sys
-import types
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.analysis.metrics import DATES, LAB_DATES, RATIOS
-from sim.errors import ScenarioError
-from sim.inputs.loader import Overrides
 from sim.inputs.scenario import Scenario
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from sim.analysis.result import Result
 
 # per investor: what the investment caused (against its twin) first, then the traced figures
 INVESTOR_ROWS = (
@@ -45,22 +43,13 @@ LAB_ROWS = ("revenue", "compute_spend", "unmet_compute", "cash_out_date", "raise
 INDEX = ("kind", "agent", "metric")
 
 
-def compare(
-    scenarios: Sequence[Scenario | str | os.PathLike[str]], overrides: Overrides = ()
-) -> pd.DataFrame:
+def compare_table(scenarios: Sequence[Scenario], results: Sequence[Result]) -> pd.DataFrame:
     """One column per scenario (its file's stem, made unique), one row per (kind, agent label,
-    metric): money in dollars, shares as fractions, dates as ``datetime.date``. A path is loaded
-    with ``overrides``; a Scenario given directly is taken as it is."""
+    metric), from each scenario's run (``results``, in the same order; sim.runs.studies.compare
+    makes them): money in dollars, shares as fractions, dates as ``datetime.date``."""
     import pandas as pd
 
-    import sim
-
-    if not scenarios:
-        raise ScenarioError("nothing to compare: give at least one scenario file")
-    loaded = [
-        s if isinstance(s, Scenario) else sim.load_scenario(s, overrides or None) for s in scenarios
-    ]
-    results = [sim.run(s, keep_balances=False) for s in loaded]
+    loaded = list(scenarios)
     columns = column_names(loaded)
     investors = _agents(loaded, "investors")
     labs = _agents(loaded, "labs")
@@ -214,17 +203,3 @@ def to_json(frame: pd.DataFrame) -> str:
         for (kind, agent, metric), row in _rows(frame)
     ]
     return json.dumps({"scenarios": list(frame.columns), "rows": rows}, indent=2)
-
-
-class _CallableModule(types.ModuleType):
-    """``sim.analysis.compare`` names both this module and its function: importing the module makes
-    the
-    module the package's attribute, whatever ``sim/__init__.py`` says, so the module calls it."""
-
-    def __call__(
-        self, scenarios: Sequence[Scenario | str | os.PathLike[str]], overrides: Overrides = ()
-    ) -> pd.DataFrame:
-        return compare(scenarios, overrides)
-
-
-sys.modules[__name__].__class__ = _CallableModule

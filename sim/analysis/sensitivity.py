@@ -3,19 +3,17 @@
 ``sensitivity`` finds every numeric input the file states (amounts, shares, growths, margins,
 rates; not dates, names, durations or the seed), sets each to its base value times
 ``1 - swing`` and ``1 + swing`` (clipped to the range the input accepts), validates every variant
-as ``--set`` would, runs them all as one batch (``sim.run_batch``: the variants differ only in
-values) and ranks the inputs by how far they move the chosen metric. A variant that makes an
-input invalid is reported in its row (``note``), not raised. ``method="sobol"`` then samples the
-top inputs together over the same ranges with SALib (Saltelli's scheme on a scrambled Sobol'
-sequence) and reports first-order and total Sobol indices with their confidence intervals.
+as ``--set`` would, has them all run as one batch (by ``sim.runs.studies.sensitivity``, which
+reads the file and writes the outputs: the variants differ only in values) and ranks the
+inputs by how far they move the chosen metric. A variant that makes an input invalid is
+reported in its row (``note``), not raised. ``method="sobol"`` then samples the top inputs
+together over the same ranges with SALib (Saltelli's scheme on a scrambled Sobol' sequence)
+and reports first-order and total Sobol indices with their confidence intervals.
 """
 
 from __future__ import annotations
 
-import os
-import sys
-import types
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,8 +21,7 @@ import numpy.typing as npt
 
 from sim.analysis.metrics import DATES, INVESTOR_METRICS, MONEY
 from sim.errors import ScenarioError
-from sim.inputs.document import Overrides, YamlDoc, apply_overrides, read_doc, read_yaml
-from sim.inputs.points import at_first_point
+from sim.inputs.document import YamlDoc, apply_overrides
 from sim.inputs.scenario import Scenario, to_scenario
 from sim.inputs.specs import MAX_RUNS, Stated, stated_inputs
 from sim.inputs.values import MAX_SEED
@@ -35,6 +32,9 @@ if TYPE_CHECKING:
 METHODS = ("oat", "sobol")
 METRICS = tuple(m for m in INVESTOR_METRICS if m not in DATES)
 BATCH = 1_000  # variants per run_batch: memory grows with the batch, speed hardly at all
+# The metric of each scenario (dollars, or a fraction), for an investor: how the runs are made
+# is the runs layer's (sim.runs.studies), handed in, since analysis comes before it
+MetricOf = Callable[[Sequence[Scenario], str, str], "npt.NDArray[np.float64]"]
 
 COLUMNS = (
     "input",
@@ -59,35 +59,10 @@ def numeric_inputs(doc: YamlDoc) -> list[Stated]:
 # ---- the variants -----------------------------------------------------------------------------
 
 
-def _doc(scenario: Scenario | str | os.PathLike[str], overrides: Overrides) -> YamlDoc:
-    """The inputs as written: the file itself (a file with ranges at its sweep's first point and
-    its distributions' medians, as every command reads it), or a Scenario's resolved YAML."""
-    if isinstance(scenario, Scenario):
-        from sim.inputs.resolved import resolved_yaml
-
-        doc = read_yaml(resolved_yaml(scenario), scenario.source or "<scenario>")
-        return apply_overrides(doc, overrides or None)
-    return at_first_point(read_doc(scenario, overrides or None))
-
-
 def _variant(doc: YamlDoc, values: Mapping[Stated, float]) -> Scenario:
     """The scenario with each input set to a value, validated as ``--set`` would be."""
     changed = apply_overrides(doc, {i.path: i.written(v) for i, v in values.items()})
     return to_scenario(changed, doc.filename)
-
-
-def _metric_of(
-    scenarios: Sequence[Scenario], metric: str, investor: str
-) -> npt.NDArray[np.float64]:
-    """The metric of every scenario, run as batches of BATCH (dollars, or a fraction)."""
-    import sim
-
-    out: list[float] = []
-    for i in range(0, len(scenarios), BATCH):
-        batch = sim.run_batch(scenarios[i : i + BATCH], record="flows")
-        frame = batch.metrics.xs(investor, level="investor")
-        out += frame[metric].astype(float).tolist()
-    return np.array(out, dtype=np.float64)
 
 
 def _choose(base: Scenario, metric: str, investor: str | None) -> str:
@@ -117,18 +92,21 @@ def _choose(base: Scenario, metric: str, investor: str | None) -> str:
 
 
 def sensitivity(
-    scenario: Scenario | str | os.PathLike[str],
+    doc: YamlDoc,
+    metric_of: MetricOf,
     metric: str = "incremental_profit",
     investor: str | None = None,
     swing: float = 0.2,
     method: str = "oat",
     *,
-    overrides: Overrides = (),
     samples: int = 256,
     top: int = 8,
     seed: int | None = None,
 ) -> pd.DataFrame:
-    """A row per numeric input, ranked by ``|swing|``: its base, low and high values (dollars or
+    """The inputs ``doc`` states, ranked by their effect on ``metric``, the runs made by
+    ``metric_of`` (sim.runs.studies.sensitivity runs them; this module only says which).
+
+    A row per numeric input, ranked by ``|swing|``: its base, low and high values (dollars or
     a fraction), the metric at low and at high, ``swing = metric_high - metric_low`` and a note
     where a variant is invalid. With ``method="sobol"``, a row per one of the ``top`` inputs
     instead, with ``S1``, ``S1_conf``, ``ST`` and ``ST_conf`` from ``samples`` base samples
@@ -137,7 +115,6 @@ def sensitivity(
     import pandas as pd
 
     check_options(method, swing, samples, top, seed)
-    doc = _doc(scenario, overrides)
     base = _variant(doc, {})
     who = _choose(base, metric, investor)
     inputs = numeric_inputs(doc)
@@ -163,7 +140,7 @@ def sensitivity(
         row["note"] = "; ".join(notes)
         rows.append(row)
         where.append((spots[0], spots[1]))
-    values = _metric_of(runs, metric, who)
+    values = metric_of(runs, metric, who)
     for row, (lo, hi) in zip(rows, where, strict=True):
         row["metric_low"] = values[lo] if lo is not None else np.nan
         row["metric_high"] = values[hi] if hi is not None else np.nan
@@ -185,7 +162,7 @@ def sensitivity(
         }
     )
     if method == "sobol":
-        return _sobol(table, doc, inputs, samples=samples, top=top, seed=seed)
+        return _sobol(table, doc, inputs, metric_of, samples=samples, top=top, seed=seed)
     return table
 
 
@@ -265,6 +242,7 @@ def _sobol(
     oat: pd.DataFrame,
     doc: YamlDoc,
     inputs: Sequence[Stated],
+    metric_of: MetricOf,
     *,
     samples: int,
     top: int,
@@ -303,7 +281,7 @@ def _sobol(
                     f"a Sobol sample is invalid ({e.message}); lower the swing or --top",
                     file=e.file,
                 ) from None
-        y[start : start + len(scenarios)] = _metric_of(
+        y[start : start + len(scenarios)] = metric_of(
             scenarios, oat.attrs["metric"], oat.attrs["investor"]
         )
     found = analyze.analyze(
@@ -400,15 +378,3 @@ def to_json(table: pd.DataFrame) -> str:
     if a["method"] == "sobol":
         head |= {"samples": a["samples"], "seed": a["seed"]}
     return json.dumps({**head, "rows": rows}, indent=2)
-
-
-class _CallableModule(types.ModuleType):
-    """``sim.analysis.sensitivity`` names both this module and its function (as
-    ``sim.analysis.compare`` does):
-    importing the module makes it the package's attribute, so the module calls the function."""
-
-    def __call__(self, *args: Any, **kw: Any) -> pd.DataFrame:
-        return sensitivity(*args, **kw)
-
-
-sys.modules[__name__].__class__ = _CallableModule

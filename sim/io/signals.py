@@ -12,6 +12,11 @@ another module is half-imported finds nothing to import. A signal is never raise
 exception would be lost or would leave a module half-made: inside an import, or inside a C
 library that has called back into Python. There it is sent again a few milliseconds later, and
 kept for the next safe point of a long job (``raise_deferred``, after each chunk of a farm).
+
+The one place for the rule: the entry point and the command line install and put back the
+handlers (``listen``, ``ignore``, ``settle``, ``put_back``) and report a stop (``stopped``,
+``stdout_closed``); what writes an output holds the signals while it is put in place and says
+when it is (``held``, ``published``, ``raise_deferred``).
 """
 
 from __future__ import annotations
@@ -243,6 +248,30 @@ def exit_code(signum: int) -> int:
 def stopped_line(signum: int, note: str | None = None) -> str:
     """The one line a stopped command prints: ``interrupted; nothing was written``."""
     return f"{_WHAT.get(signum, 'stopped')}; {note or 'nothing was written'}"
+
+
+def stopped(e: BaseException, signum: int | None = None) -> int:
+    """A command stopped by ``e`` (``Interrupted``, or a KeyboardInterrupt raised without our
+    handler: SIGINT's): say its one line on stderr, with the note a farm adds (the runs it
+    kept), and give the exit code a shell would."""
+    if signum is None:
+        signum = e.signum if isinstance(e, Interrupted) else signal.SIGINT
+    notes = getattr(e, "__notes__", None)
+    say(stopped_line(signum, notes[-1] if notes else None))
+    return exit_code(signum)
+
+
+def stdout_closed() -> int:
+    """stdout is a pipe whose reader has gone (``roundtrip run S | head -1``): point it at
+    /dev/null so that Python's last flush has nowhere to fail, and give the exit code of a
+    command SIGPIPE stopped (141); nothing to say, nobody is reading."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # not a real file (captured, as in tests)
+        pass
+    return exit_code(signal.SIGPIPE)
 
 
 def say(text: str) -> None:

@@ -1,5 +1,6 @@
-"""Runs: one run with its twins, a batch, the backends (in-process, processes, Dask) and the
-farm that spreads many runs over them.
+"""Runs: one run with its twins, a batch, the backends (in-process, processes, Dask), the
+farm that spreads many runs over them, and the studies (sim.runs.single: one scenario as every
+command reads and runs it; sim.runs.studies: sweeps, Monte Carlo, sensitivity, comparison).
 
 May import: every layer above it (errors, inputs, ranges, model, analysis, io).
 """

@@ -22,10 +22,11 @@ import collections
 import contextlib
 import datetime as dt
 import importlib.metadata
+import itertools
 import json
 import os
 import sys
-from collections.abc import Iterable, Iterator, Sequence, Sized
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -52,7 +53,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from sim.analysis.result import BatchResult
-    from sim.ranges.vary import Point, Points
+    from sim.ranges.vary import Point
 
 # run id, the inputs that made it, its scenario, or a point that makes it on the worker
 # (sim.ranges.vary.Point: a task then carries the template once and a few values a run)
@@ -181,9 +182,8 @@ def _run_group(
 ) -> None:
     """Run the jobs ``ks`` (of one structure) as one batch into rows ``ks``; if the batch is
     refused, each alone."""
-    from sim.runs.runner import (
-        run_batch,  # on a worker, the engine is imported with the first chunk
-    )
+    # on a worker, the engine is imported with the first chunk
+    from sim.runs.runner import run_batch
 
     scenarios = [s for k in ks if (s := jobs[k][2]) is not None]
     # one structure: one calendar, the same investors with a twin
@@ -556,20 +556,22 @@ def farm(
         for target in targets:
             claimed.enter_context(publish.claim(target, hint="choose another path with --out"))
             _refuse_unless_ours(target)  # again: now no other roundtrip writes it
+        if total is None and isinstance(jobs, Sized):
+            total = len(jobs)
+        chunks = _chunks(jobs, chunk_runs)
+        first = next(chunks, None)
+        if first is None:
+            raise ValueError("no jobs to run")
+        base = scenario or _base(first[0])
+        names = list(varied or first[0][1])
+        # room on the disk, before any run
+        publish.check_room(out, room_needed(base, total, len(names), series=series) if total else 0)
+        files = _Files(out, _metadata(base, seed, names, kind), series, total)
+        files.bar = _bar(total, sys.stderr.isatty() if progress is None else progress)
         return _farm(
-            jobs,
-            out,
-            backend=backend,
-            workers=workers,
-            chunk_runs=chunk_runs,
-            seed=seed,
-            varied=varied,
-            scenario=scenario,
-            total=total,
-            progress=progress,
-            series=series,
-            kind=kind,
-            connect_timeout=connect_timeout,
+            itertools.chain([first], chunks),
+            lambda: open_backend(backend, workers, connect_timeout, run_chunk),
+            files,
         )
 
 
@@ -584,55 +586,52 @@ def room_needed(scenario: Scenario, runs: int, inputs: int, *, series: bool = Tr
     return runs * row + publish.MIN_FREE
 
 
-def _farm(
-    jobs: Iterable[Job],
-    out: Path,
-    *,
-    backend: str,
-    workers: int | None,
-    chunk_runs: int,
-    seed: int | None,
-    varied: Sequence[str] | None,
-    scenario: Scenario | None,
-    total: int | None,
-    progress: bool | None,
-    series: bool,
-    kind: str | None,
-    connect_timeout: float,
-) -> Farmed:
-    """``farm``, its targets claimed."""
-    group: list[_Writer] = []
-    writer = _Writer(out, {}, group)
-    paths = _Writer(series_path(out), {}, group) if series else None
-    if total is None and isinstance(jobs, Sized):
-        total = len(jobs)
-    chunks = _chunks(jobs, chunk_runs)
-    first = next(chunks, None)
-    if first is None:
-        raise ValueError("no jobs to run")
-    base = scenario or _base(first[0])
-    inputs = len(varied or first[0][1])  # room on the disk, before any run
-    publish.check_room(out, room_needed(base, total, inputs, series=series) if total else 0)
-    writer.metadata = metadata = {
+def _metadata(
+    base: Scenario, seed: int | None, varied: list[str], kind: str | None
+) -> dict[bytes, bytes]:
+    """What every file farm writes says about itself (``read_metadata`` reads it back)."""
+    metadata = {
         WRITTEN_BY: b"1",
         b"roundtrip.scenario": resolved_yaml_with_sources(base).encode(),
         b"roundtrip.seed": json.dumps(seed).encode(),
         b"roundtrip.version": version().encode(),
-        b"roundtrip.varied": json.dumps(list(varied or first[0][1])).encode(),
+        b"roundtrip.varied": json.dumps(varied).encode(),
     }
     if kind is not None:
         metadata[b"roundtrip.kind"] = kind.encode()
-    if paths is not None:
-        paths.metadata = metadata
-    show = sys.stderr.isatty() if progress is None else progress
-    bar = _bar(total, show)
-    pending: collections.deque[TaskFuture] = collections.deque()
+    return metadata
 
-    def keep(done: Chunk) -> None:
-        writer.write(done.rows)
-        if paths is not None:
-            paths.write(done.series)
-            paths.runs = writer.runs  # runs covered, as the results file counts them
+
+class _Files:
+    """The results file and its series file, written chunk by chunk, and the progress bar."""
+
+    def __init__(self, out: Path, meta: dict[bytes, bytes], series: bool, total: int | None):
+        group: list[_Writer] = []
+        self.out, self.total = out, total
+        self.rows = _Writer(out, meta, group)
+        self.paths = _Writer(series_path(out), meta, group) if series else None
+        self.bar: Any = _NoBar()
+
+    def keep(self, done: Chunk) -> None:
+        self.rows.write(done.rows)
+        if self.paths is not None:
+            self.paths.write(done.series)
+            self.paths.runs = self.rows.runs  # runs covered, as the results file counts them
+
+    def close(self, complete: bool) -> bool:
+        """Close both files (in place together); False if nothing was written."""
+        self.bar.close()
+        kept = self.rows.close(complete=complete, total=self.total)
+        if self.paths is not None:
+            self.paths.close(complete=complete, total=self.total)
+        return kept
+
+
+def _farm(chunks: Iterator[list[Job]], open_runner: Callable[[], Backend], files: _Files) -> Farmed:
+    """``farm``, its targets claimed: open the backend, submit the chunks, at most its window
+    at a time, and keep each one's rows in order as it finishes."""
+    pending: collections.deque[TaskFuture] = collections.deque()
+    runner: Backend | None = None
 
     def take_first() -> None:
         """Write the oldest pending chunk and drop it from ``pending``, as one step: a signal
@@ -640,51 +639,50 @@ def _farm(
         pending), so that what is kept and what is said to be kept are the same."""
         done = pending[0].result()
         with held():
-            keep(done)
+            files.keep(done)
             pending.popleft()
-            bar.update(done.rows.num_rows)
+            files.bar.update(done.rows.num_rows)
         raise_deferred()  # a safe point: a signal that could not be raised before is, now
 
-    runner: Backend | None = None
     try:
-        runner = open_backend(backend, workers, connect_timeout, run_chunk)
-        for chunk in _with_first(first, chunks):
+        runner = open_runner()
+        for chunk in chunks:
             while len(pending) >= runner.window:
                 take_first()
             pending.append(runner.submit(chunk))
         while pending:
             take_first()
     except BaseException as e:
-        with held():  # the file is closed whole, whatever arrives meanwhile
-            # chunks that finished meanwhile are kept too; the rest are cancelled
-            finished = [f.done() and not f.cancelled() for f in pending]
-            for future, done in zip(pending, finished, strict=True):
-                if not done:
-                    future.cancel()
-            for future, done in zip(pending, finished, strict=True):
-                if done and future.exception() is None:
-                    try:
-                        rows = future.result()
-                    except Exception:  # finished, but its rows are on a cluster now lost
-                        continue
-                    keep(rows)
-            bar.close()
-            kept = writer.close(complete=False, total=total)
-            if paths is not None:
-                paths.close(complete=False, total=total)
-        of = f" of {total}" if total is not None else ""
-        e.add_note(f"{writer.runs}{of} runs kept in {out}" if kept else "nothing was written")
+        _stopped(pending, files, e)
         if runner is not None:
             runner.close()
         raise
     with held():
-        bar.close()
-        writer.close(complete=True, total=total)
-        if paths is not None:
-            paths.close(complete=True, total=total)
+        files.close(complete=True)
         published()  # both files in place: a signal from here is dropped
     runner.close()
-    return Farmed(out, writer.runs, writer.errors)
+    return Farmed(files.out, files.rows.runs, files.rows.errors)
+
+
+def _stopped(pending: Sequence[TaskFuture], files: _Files, e: BaseException) -> None:
+    """Stopped (Ctrl-C, or any error): cancel the chunks pending, keep those finished
+    meanwhile, close the files marked incomplete, and note on ``e`` what was kept."""
+    with held():  # the file is closed whole, whatever arrives meanwhile
+        finished = [f.done() and not f.cancelled() for f in pending]
+        for future, done in zip(pending, finished, strict=True):
+            if not done:
+                future.cancel()
+        for future, done in zip(pending, finished, strict=True):
+            if done and future.exception() is None:
+                try:
+                    rows = future.result()
+                except Exception:  # finished, but its rows are on a cluster now lost
+                    continue
+                files.keep(rows)
+        kept = files.close(complete=False)
+    of = f" of {files.total}" if files.total is not None else ""
+    runs = files.rows.runs
+    e.add_note(f"{runs}{of} runs kept in {files.out}" if kept else "nothing was written")
 
 
 class _NoBar:
@@ -704,11 +702,6 @@ def _bar(total: int | None, show: bool) -> Any:
     except ImportError:
         return _NoBar()
     return tqdm(total=total, unit="run", file=sys.stderr, dynamic_ncols=True)
-
-
-def _with_first(first: list[Job], rest: Iterator[list[Job]]) -> Iterator[list[Job]]:
-    yield first
-    yield from rest
 
 
 # ---- summaries ---------------------------------------------------------------------------------
@@ -768,74 +761,3 @@ def series_percentiles(
     table = df.groupby("date")[metric].quantile(q).unstack()
     table.columns = pd.Index([f"p{p}" for p in PERCENTILES])
     return table
-
-
-# ---- for notebooks: a table of many runs, in one call ------------------------------------------
-
-
-def _table_of(
-    kind: str,
-    jobs: Points,
-    out: str | os.PathLike[str] | None,
-    seed: int | None,
-    **options: Any,
-) -> pd.DataFrame:
-    """Farm ``jobs`` to ``out`` (or to a temporary folder removed before returning) and read the
-    rows back: run_id, the varied inputs, every metric, error. With ``out``, the series file is
-    written beside it, as the commands write it (``sim.views.charts.ranges.read_ranges(out)`` reads
-    both back for the range charts)."""
-    import tempfile
-
-    def go(path: Path, series: bool) -> pd.DataFrame:
-        farm(
-            ((k, inputs, s) for k, (inputs, s) in enumerate(jobs)),
-            path,
-            seed=seed,
-            varied=sorted(jobs.varied),
-            total=len(jobs),
-            series=series,
-            progress=False,
-            kind=kind,
-            **options,
-        )
-        return read(path)
-
-    if out is not None:
-        return go(Path(out), True)
-    with tempfile.TemporaryDirectory(prefix="roundtrip-") as tmp:
-        return go(Path(tmp) / f"{kind}.parquet", False)
-
-
-def sweep(
-    scenario: str | os.PathLike[str],
-    vary: Sequence[str] = (),
-    *,
-    overrides: Sequence[str] = (),
-    out: str | os.PathLike[str] | None = None,
-    **options: Any,
-) -> pd.DataFrame:
-    """Every point of the grid of the file's ``sweep:`` and ``vary`` (``PATH=SPEC``), a row
-    each (``roundtrip sweep``); ``options`` as ``farm`` takes them (``backend``, ``workers``,
-    ``chunk_runs``). Without ``out`` nothing stays on disk."""
-    from sim.ranges.vary import grid_points, load_template
-
-    points = grid_points(load_template(scenario, list(overrides)), list(vary))
-    return _table_of("sweep", points, out, None, **options)
-
-
-def monte_carlo(
-    scenario: str | os.PathLike[str],
-    runs: int,
-    seed: int,
-    vary: Sequence[str] = (),
-    *,
-    overrides: Sequence[str] = (),
-    out: str | os.PathLike[str] | None = None,
-    **options: Any,
-) -> pd.DataFrame:
-    """``runs`` draws of the file's distributions and ``vary`` (``PATH~DIST``), a row each
-    (``roundtrip mc``): the same ``seed`` gives the same rows on every backend."""
-    from sim.ranges.vary import draw_points, load_template
-
-    template = load_template(scenario, list(overrides))
-    return _table_of("mc", draw_points(template, runs, seed, list(vary)), out, seed, **options)
