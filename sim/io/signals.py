@@ -145,6 +145,12 @@ def ignore() -> None:
             signal.signal(signum, _ignored)
 
 
+def leave_interrupts_to_parent() -> None:
+    """In a worker process of the farm: Ctrl-C (sent to the terminal's whole process group) is
+    left to the process that farms, which stops submitting and cancels what is pending."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _ignored(signum: int, frame: Any) -> None:
     """A stop signal once the command's output is complete, or while it stops: nothing to do."""
 

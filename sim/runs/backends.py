@@ -16,7 +16,6 @@ import contextlib
 import gc
 import multiprocessing
 import os
-import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -24,6 +23,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, Protocol
 
 from sim.errors import ClusterError
+from sim.io.signals import leave_interrupts_to_parent
 
 BACKENDS = ("local", "processes", "dask-local")  # or a scheduler's address (check_address)
 Task = Callable[[list[Any]], Any]  # what runs a chunk (sim.runs.farm.run_chunk)
@@ -68,12 +68,6 @@ class _Here:
 
     def close(self) -> None:
         pass
-
-
-def _ignore_sigint() -> None:
-    """Workers leave Ctrl-C (sent to the terminal's whole process group) to the process that
-    farms: it stops submitting and cancels what is pending."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 # Workers at most: one per core this process may use (a chunk is single-threaded work, so a
@@ -168,7 +162,7 @@ class _Processes:
         self.task = task
         self.window = 2 * workers
         self.pool = ProcessPoolExecutor(
-            workers, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_sigint
+            workers, mp_context=multiprocessing.get_context("spawn"), initializer=leave_interrupts_to_parent
         )
 
     def submit(self, chunk: list[Any]) -> TaskFuture:
