@@ -162,7 +162,9 @@ class _Processes:
         self.task = task
         self.window = 2 * workers
         self.pool = ProcessPoolExecutor(
-            workers, mp_context=multiprocessing.get_context("spawn"), initializer=leave_interrupts_to_parent
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=leave_interrupts_to_parent,
         )
 
     def submit(self, chunk: list[Any]) -> TaskFuture:
