@@ -3,6 +3,7 @@ widget."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +43,29 @@ def test_each_control_is_named_as_a_person_reads_its_input(explorer) -> None:
         "growth": "OpenAI revenue growth, a year",
         "discount_rate": "Discount rate, a year",
     }
+
+
+def test_each_slider_stays_inside_the_bounds_its_input_declares(explorer, monkeypatch) -> None:
+    # the declarations the scenario models carry (sim.inputs.values): a margin is a share below
+    # 100% (excluded), growth above -100% (excluded), the deal's amount in cents above 0
+    kinds = {k: d.kind for k, d in explorer.declared.items()}
+    assert kinds == {
+        "share": "share",
+        "amount": "amount",
+        "margin": "share",
+        "growth": "share",
+        "discount_rate": "share",
+    }
+    assert explorer.declared["margin"].bounds == (0, 1, False, True)
+    spans = explorer.spans()
+    for name, (lo, hi, _) in spans.items():
+        d = explorer.declared[name]
+        scale = 1e11 if d.kind == "amount" else 1.0
+        assert d.lo / scale <= lo <= explorer.defaults[name] <= hi <= d.hi / scale
+    # a narrower declaration narrows the slider, an excluded end one step inside
+    narrower = dataclasses.replace(explorer.declared["margin"], hi=0.5)
+    monkeypatch.setitem(explorer.declared, "margin", narrower)
+    assert explorer.spans()["margin"] == (0.0, pytest.approx(0.49), 0.01)
 
 
 def test_at_its_defaults_the_explorer_shows_the_files_own_run(explorer) -> None:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from sim.errors import ScenarioError
 from sim.inputs.names import input_name
+from sim.inputs.specs import varied_input
 from sim.inputs.units import format_dollars
 from sim.ranges.vary import Point, Template, load_template
 
@@ -31,8 +32,9 @@ if TYPE_CHECKING:
 
     from sim.analysis.result import Result
 
-# control -> (lowest, highest, step); shares as fractions, the amount in billions of dollars.
-# A slider is labelled with its input's human name (Explorer.names).
+# control -> (lowest, highest, step) a slider offers: a view's choice, kept inside the bounds each
+# input declares (sim.inputs.values.Declared, Explorer.spans); shares as fractions, the amount
+# in billions of dollars. A slider is labelled with its input's human name (Explorer.names).
 RANGES = {
     "share": (0.0, 1.0, 0.01),
     "amount": (1.0, 200.0, 1.0),
@@ -106,6 +108,8 @@ class Explorer:
         }
         # each control's input as a person reads it (sim.inputs.names): "AWS margin"
         self.names = {k: input_name(s, path) for k, path in self.paths.items()}
+        data = self.template.ranges.base.data
+        self.declared = {k: varied_input(data, path) for k, path in self.paths.items()}
         self.names["amount"] += ", $B"
         d = s.investments[deal]
         self.defaults = {
@@ -115,6 +119,20 @@ class Explorer:
             "growth": float(s.labs[self.lab].revenue.growth),
             "discount_rate": float(s.discount_rate),
         }
+
+    def spans(self) -> dict[str, tuple[float, float, float]]:
+        """Each control's slider: (lowest, highest, step), the span of ``RANGES`` cut to the
+        bounds its input declares (an excluded end one step inside) and widened to hold the
+        file's own value."""
+        out = {}
+        for name, (lo, hi, step) in RANGES.items():
+            d = self.declared[name]
+            scale = 1e11 if d.kind == "amount" else 1.0  # cents -> $B
+            lo = max(lo, d.lo / scale + (step if d.lo_open else 0.0))
+            hi = min(hi, d.hi / scale - (step if d.hi_open else 0.0))
+            default = self.defaults[name]
+            out[name] = (min(lo, default), max(hi, default), step)
+        return out
 
     def _deal_index(self, investment: int) -> int:
         """The position in the file's ``deals:`` list of the ``investment``-th investment."""
@@ -184,18 +202,16 @@ class Explorer:
         from IPython.display import display
 
         sliders = {}
-        for name, (lo, hi, step) in RANGES.items():
-            default = self.defaults[name]
-            if name == "amount":
-                lo, hi = min(lo, default), max(hi, default)
+        for name, (lo, hi, step) in self.spans().items():
+            d = self.declared[name]  # its kind says how the readout shows it
             sliders[name] = w.FloatSlider(
-                value=default,
+                value=self.defaults[name],
                 min=lo,
                 max=hi,
                 step=step,
                 description=self.names[name],
                 continuous_update=False,
-                readout_format=".0f" if name == "amount" else ".1%",
+                readout_format=".1%" if d.kind == "share" else ".0f",
                 style={"description_width": "initial"},
                 layout=w.Layout(width="32rem"),
             )
