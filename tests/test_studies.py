@@ -77,6 +77,7 @@ def test_sim_sweep_writes_what_roundtrip_sweep_writes_charts_included(small, cap
     same_parquet(by_hand / "s.series.parquet", by_cli / "s.series.parquet")
     same_folder(by_hand / "s.charts", by_cli / "s.charts", differ=("scenario",))
     assert [p.name for p in rows.attrs["charts"]] == ["sweep_line.png"]
+    assert all(p.exists() for p in rows.attrs["charts"])  # where they are, not where drawn
     # what the command prints is what the rows say: 3 points, a row each, no percentiles
     assert "3 runs of 'small study', 0 with an error" in text
     assert "percentiles" not in text and rows.attrs["by_run"]

@@ -216,6 +216,13 @@ EXPECTED: list[tuple[str, Check]] = [
         r"sensitivity scenarios/toy_round_trip\.yaml --out runs/toy-sensitivity --charts png$",
         lambda w, out: _starts(w / "runs/toy-sensitivity/tornado.png", b"\x89PNG"),
     ),
+    (
+        r"schema --out runs/scenario\.schema\.json$",
+        lambda w, out: _ok(
+            json.loads((w / "runs/scenario.schema.json").read_text())["title"] != "",
+            "the JSON Schema",
+        ),
+    ),
     # named in the README's prose, not in a block of their own
     (r"mc .* --scheduler local ", lambda w, out: _rows(w, "runs/local.mc.parquet", 20)),
     (
@@ -286,5 +293,8 @@ def test_the_readme_python_runs_after_the_plain_install(installed: Installed) ->
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
     complete = [b for b in blocks if not any(f in b for f in FRAGMENTS)]
     assert len(complete) >= 2
-    script = "\n".join(complete) + "\nassert len(table) == 5 and len(draws) == 1000\n"
+    script = "\n".join(complete) + (
+        "\nassert len(table) == 5 and len(draws) == 1000 and len(rows) == 5"
+        "\nassert rows.attrs['charts']\n"
+    )
     _run(installed.venv / "bin" / "python", "-c", script, cwd=installed.work)

@@ -236,10 +236,11 @@ def _farm_with_charts(
             runs = from_views(done.path, base, varied=varied, kind=kind, series=done.series)
             if ask.views.applicable(runs):
 
-                def fill(tmp: Path) -> None:
-                    drawn.extend(
-                        ask.views.render_ranges(runs, tmp, ask.formats, size=ask.size, dpi=ask.dpi)
+                def fill(tmp: Path) -> None:  # drawn in a temporary folder, then published
+                    files = ask.views.render_ranges(
+                        runs, tmp, ask.formats, size=ask.size, dpi=ask.dpi
                     )
+                    drawn.extend(folder / f.name for f in files)
 
                 write_atomically(folder, fill, about=about)
     return farm.read(done.path), (drawn if ask is not None else None)
