@@ -541,24 +541,19 @@ def sensitivity_command(scenario: Path, **options: Any) -> None:
 @click.option(
     "--out", "out", type=click.Path(path_type=Path), help="Write the schema to this file."
 )
-def schema_command(out: Path | None) -> None:
+@click.option("--force", is_flag=True, help="Replace --out even if it is not a schema we wrote.")
+def schema_command(out: Path | None, force: bool) -> None:
     """Print the JSON Schema of a scenario file (each field's description, unit and bounds), for
     editors: a file whose first line is `# yaml-language-server: $schema=scenario.schema.json`
     is validated and completed as it is written."""
-    from sim.inputs.jsonschema import schema_text
-    from sim.io.publish import claim, publish_file, temporary_name
-
-    text = schema_text()
     if out is None:
-        click.echo(text, nl=False)
+        from sim.inputs.jsonschema import schema_text
+
+        click.echo(schema_text(), nl=False)
         return
-    with claim(out, hint="choose another file with --out") as target:
-        tmp = temporary_name(target, ".json")
-        try:
-            tmp.write_text(text, encoding="utf-8")
-            publish_file(tmp, target, replace=True)
-        finally:
-            tmp.unlink(missing_ok=True)
+    from sim.io.schema_file import write_schema
+
+    write_schema(out, force=force)
     signals.ignore()
     click.echo(f"Wrote {out}: the JSON Schema of a scenario file.")
 

@@ -93,3 +93,45 @@ def test_the_command_prints_the_schema_or_writes_it(
     assert main(["schema", "--out", str(out)]) == 0
     assert out.read_text(encoding="utf-8") == schema_text()
     assert [p.name for p in tmp_path.iterdir()] == ["s.json"]  # no temporary file left
+
+
+def test_the_command_replaces_only_a_schema_it_wrote(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "s.json"
+    assert main(["schema", "--out", str(out)]) == 0
+    assert main(["schema", "--out", str(out)]) == 0  # its own: written again
+    mine = tmp_path / "mine.json"
+    mine.write_text('{"title": "my notes"}\n')
+    capsys.readouterr()
+    assert main(["schema", "--out", str(mine)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"error: {mine}: this file is not a schema roundtrip wrote, and roundtrip replaces only "
+        "its own; add --force to replace it, or choose another file with --out\n"
+    )
+    assert mine.read_text() == '{"title": "my notes"}\n'
+    assert main(["schema", "--out", str(mine), "--force"]) == 0
+    assert mine.read_text(encoding="utf-8") == schema_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.json", "s.json"]
+
+
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("folder", "this is a folder; name the schema file, such as scenario.schema.json"),
+        ("link", "this is a symbolic link; name the schema file itself"),
+        ("missing/s.json", "does not exist"),
+    ],
+)
+def test_the_command_refuses_a_folder_a_link_or_a_missing_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, said: str
+) -> None:
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "target.json").write_text("{}")
+    (tmp_path / "link").symlink_to(tmp_path / "target.json")
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    assert main(["schema", "--out", str(tmp_path / name)]) == 2
+    assert said in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before  # nothing made or replaced
+    assert (tmp_path / "target.json").read_text() == "{}"

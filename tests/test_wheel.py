@@ -217,9 +217,9 @@ EXPECTED: list[tuple[str, Check]] = [
         lambda w, out: _starts(w / "runs/toy-sensitivity/tornado.png", b"\x89PNG"),
     ),
     (
-        r"schema --out runs/scenario\.schema\.json$",
+        r"schema --out my-scenario\.schema\.json$",
         lambda w, out: _ok(
-            json.loads((w / "runs/scenario.schema.json").read_text())["title"] != "",
+            json.loads((w / "my-scenario.schema.json").read_text())["title"] != "",
             "the JSON Schema",
         ),
     ),

@@ -22,6 +22,7 @@ from sim.inputs.specs import DISTRIBUTIONS
 from sim.inputs.values import DISTRIBUTION_MARK
 
 SCHEMA_URI = "https://json-schema.org/draft/2020-12/schema"
+SCHEMA_TITLE = "roundtrip scenario"  # how a schema file roundtrip wrote is known again
 _DISTRIBUTION = {
     "type": "object",
     "description": "drawn at random, in the value's own units: "
@@ -55,7 +56,7 @@ def scenario_schema() -> dict[str, Any]:
     }
     schema = _marked(schema)
     schema["$defs"]["Distribution"] = _DISTRIBUTION
-    schema["title"] = "roundtrip scenario"
+    schema["title"] = SCHEMA_TITLE
     schema["description"] = "A scenario of roundtrip: agents, deals and the calendar they run on."
     return {"$schema": SCHEMA_URI, **schema}
 

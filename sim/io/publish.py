@@ -47,7 +47,7 @@ import secrets
 import shutil
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from sim.errors import ScenarioError
@@ -231,6 +231,50 @@ def check_name(target: Path) -> None:
             f"the name {target.name[:20]}... is {size} bytes long; roundtrip writes names of up "
             f"to {MAX_NAME} bytes (it needs room beside them for its temporary names)",
             file=str(target),
+        )
+
+
+def check_file_target(
+    path: str | os.PathLike[str],
+    *,
+    noun: str,
+    example: str,
+    is_ours: Callable[[Path], bool],
+    force: bool = False,
+    option: str = "--out",
+) -> None:
+    """Refuse (``ScenarioError``), before anything is written, a path a single output file
+    (a ``noun``, such as "report") cannot be written to or must not replace: a folder, a
+    symbolic link, anything but a plain file, a folder above it that does not exist or cannot
+    be written, a name too long, a disk without room, and, unless ``force``, a file that
+    ``is_ours`` does not recognise as roundtrip's own."""
+    p = Path(path)
+    check_name(p)
+    if p.is_symlink():  # replacing it would replace the link; writing through it is not ours
+        raise ScenarioError(
+            f"this is a symbolic link; name the {noun} file itself, such as {example}",
+            file=str(p),
+        )
+    if p.is_dir():
+        raise ScenarioError(
+            f"this is a folder; name the {noun} file, such as {example}", file=str(p)
+        )
+    if os.path.lexists(p) and not p.is_file():
+        raise ScenarioError(
+            f"this exists and is not a file (a device, a pipe or a socket); name a {noun} file, "
+            f"such as {example}",
+            file=str(p),
+        )
+    if not p.parent.is_dir():
+        raise ScenarioError(f"the folder {str(p.parent)!r} does not exist", file=str(p))
+    if not os.access(p.parent, os.W_OK | os.X_OK):
+        raise ScenarioError(f"the folder {str(p.parent)!r} is not writable", file=str(p))
+    check_room(p)
+    if p.exists() and not force and not is_ours(p):
+        raise ScenarioError(
+            f"this file is not a {noun} roundtrip wrote, and roundtrip replaces only its own; "
+            f"add --force to replace it, or choose another file with {option}",
+            file=str(p),
         )
 
 

@@ -50,33 +50,9 @@ def check_report_path(path: str | os.PathLike[str], *, force: bool = False) -> s
             f"a report is a .pdf or .html file; got {got} (accepted: {', '.join(FORMATS)})",
             file=str(p),
         )
-    publish.check_name(p)
-    if p.is_symlink():  # replacing it would replace the link, and writing through it is not ours
-        raise ScenarioError(
-            "this is a symbolic link; name the report file itself, such as report.pdf",
-            file=str(p),
-        )
-    if p.is_dir():
-        raise ScenarioError(
-            "this is a folder; name the report file, such as report.pdf", file=str(p)
-        )
-    if os.path.lexists(p) and not p.is_file():
-        raise ScenarioError(
-            "this exists and is not a file (a device, a pipe or a socket); name a report file, "
-            "such as report.pdf",
-            file=str(p),
-        )
-    if not p.parent.is_dir():
-        raise ScenarioError(f"the folder {str(p.parent)!r} does not exist", file=str(p))
-    if not os.access(p.parent, os.W_OK | os.X_OK):
-        raise ScenarioError(f"the folder {str(p.parent)!r} is not writable", file=str(p))
-    publish.check_room(p)
-    if p.exists() and not force and not is_report(p):
-        raise ScenarioError(
-            "this file is not a report roundtrip wrote, and roundtrip replaces only its own; "
-            "add --force to replace it, or choose another file with -o",
-            file=str(p),
-        )
+    publish.check_file_target(
+        p, noun="report", example="report.pdf", is_ours=is_report, force=force, option="-o"
+    )
     return suffix
 
 
