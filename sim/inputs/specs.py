@@ -33,7 +33,7 @@ from sim.inputs.units import (
     parse_share,
     shown,
 )
-from sim.inputs.values import NUMERIC, Declared, declaration, declared, dollars
+from sim.inputs.values import NUMERIC, Declared, declaration, declared, dollars, unwrap
 
 if TYPE_CHECKING:
     import numpy as np
@@ -74,7 +74,7 @@ def input_at(data: Any, path: Sequence[str]) -> Declared | None:
     meta: tuple[Any, ...] = ()
     node = data
     for part in path:
-        tp, meta = _unwrap(tp, meta)
+        tp, meta = unwrap(tp, meta)
         if get_origin(tp) in (Union, types.UnionType):  # agents and deals: pick by their kind
             kind = node.get("kind") if isinstance(node, dict) else None
             tp = next((m for m in get_args(tp) if _literal(m) == kind), None)
@@ -102,7 +102,7 @@ def input_at(data: Any, path: Sequence[str]) -> Declared | None:
     found = declared(tp, meta)
     if found is not None:
         return found
-    return Declared("text") if _unwrap(tp)[0] is str else Declared("mapping")
+    return Declared("text") if unwrap(tp)[0] is str else Declared("mapping")
 
 
 SWUNG = ("amount", "share")  # the kinds of input sensitivity swings: not the seed, nor dates
@@ -168,23 +168,6 @@ def stated_inputs(data: dict[str, Any], kinds: Sequence[str] = SWUNG) -> list[St
 
     walk(data, ())
     return found
-
-
-def _unwrap(tp: Any, meta: tuple[Any, ...] = ()) -> tuple[Any, tuple[Any, ...]]:
-    """``Annotated[X | None, ...]`` -> ``(X, metadata)``: a union of several models stays."""
-    from typing import Annotated
-
-    while True:
-        if get_origin(tp) is Annotated:
-            tp, *extra = get_args(tp)
-            meta = (*meta, *extra)
-        elif get_origin(tp) in (Union, types.UnionType):
-            args = [a for a in get_args(tp) if a is not type(None)]
-            if len(args) != 1:
-                return tp, meta
-            tp = args[0]
-        else:
-            return tp, meta
 
 
 def _literal(model: Any) -> Any:

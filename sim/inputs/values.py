@@ -126,9 +126,9 @@ def _plain(x: float) -> float | int:
     return int(x) if float(x).is_integer() else x
 
 
-def _unwrap(tp: Any) -> tuple[Any, tuple[Any, ...]]:
-    """``Annotated[X | None, ...]`` -> ``(X, metadata)``, metadata of every level kept."""
-    meta: tuple[Any, ...] = ()
+def unwrap(tp: Any, meta: tuple[Any, ...] = ()) -> tuple[Any, tuple[Any, ...]]:
+    """``Annotated[X | None, ...]`` -> ``(X, metadata)``, the metadata of every level kept
+    after ``meta``; a union of several types (such as the agent models) stays as it is."""
     while True:
         if get_origin(tp) is Annotated:
             tp, *extra = get_args(tp)
@@ -146,7 +146,7 @@ def declared(annotation: Any, metadata: tuple[Any, ...] = ()) -> Declared | None
     """The declaration of a value of type ``annotation`` (with a field's own ``metadata``, which
     comes first): the last ``Declared`` among them; a ``Literal`` is text taking its words; None
     for anything else (a model, a mapping, a list)."""
-    tp, meta = _unwrap(annotation)
+    tp, meta = unwrap(annotation)
     found = [m for m in (*metadata, *meta) if isinstance(m, Declared)]
     if found:
         return found[-1]
