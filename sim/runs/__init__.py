@@ -2,5 +2,5 @@
 farm that spreads many runs over them, and the studies (sim.runs.single: one scenario as every
 command reads and runs it; sim.runs.studies: sweeps, Monte Carlo, sensitivity, comparison).
 
-May import: every layer above it (errors, inputs, ranges, model, analysis, io).
+May import: the layers before it (errors, inputs, ranges, model, analysis, io).
 """
