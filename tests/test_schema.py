@@ -288,7 +288,7 @@ def test_every_input_is_declared_once_as_a_field_of_a_model() -> None:
     import dataclasses
 
     import sim.inputs.scenario
-    from sim.inputs import schema
+    from sim.inputs import models as schema
     from sim.inputs.scenario import Scenario
 
     assert Scenario.model_fields.keys() == schema.ScenarioModel.model_fields.keys()

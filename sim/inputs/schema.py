@@ -4,8 +4,8 @@
 the ``ScenarioModel`` (sim/inputs/models.py), or the first error by place in plain words;
 ``with_values`` and ``revalidated`` validate again only what a sweep or a draw changed; ``resolve``
 writes out the defaults that depend on other inputs. ``sim.inputs.scenario.to_scenario`` runs
-the checks across values (sim/inputs/checks.py) between the two. The models and value types are
-imported here too, where the rest of the code has always found them.
+the checks across values (sim/inputs/checks.py) between the two. The models live in
+sim/inputs/models.py and the value types in sim/inputs/values.py, and are imported from there.
 """
 
 from __future__ import annotations
@@ -18,47 +18,21 @@ from pydantic import BaseModel, PlainValidator, TypeAdapter, ValidationError
 from pydantic_core import PydanticCustomError
 
 from sim.errors import ScenarioError
-from sim.inputs.checks import MAX_HORIZON_YEARS as MAX_HORIZON_YEARS
-from sim.inputs.checks import MAX_STATED_CENTS as MAX_STATED_CENTS
 from sim.inputs.checks import first_error
-from sim.inputs.deal_checks import MAX_CONTRACT_CENTS as MAX_CONTRACT_CENTS
 from sim.inputs.document import YamlDoc, YamlPath
-from sim.inputs.models import AGENT_KINDS as AGENT_KINDS
-from sim.inputs.models import DEAL_KINDS as DEAL_KINDS
-from sim.inputs.models import DEFAULT_DISCOUNT_RATE as DEFAULT_DISCOUNT_RATE
-from sim.inputs.models import RESERVED_NAMES as RESERVED_NAMES
-from sim.inputs.models import SELLER_KINDS as SELLER_KINDS
-from sim.inputs.models import AgentModel as AgentModel
-from sim.inputs.models import CloudModel as CloudModel
-from sim.inputs.models import ComputeModel as ComputeModel
-from sim.inputs.models import ConditionKind as ConditionKind
-from sim.inputs.models import ContractModel as ContractModel
-from sim.inputs.models import CreditsModel as CreditsModel
-from sim.inputs.models import DealModel as DealModel
-from sim.inputs.models import FinancingKind as FinancingKind
-from sim.inputs.models import FinancingModel as FinancingModel
-from sim.inputs.models import FlowModel as FlowModel
-from sim.inputs.models import InvestmentModel as InvestmentModel
-from sim.inputs.models import InvestorModel as InvestorModel
-from sim.inputs.models import LabModel as LabModel
-from sim.inputs.models import OnModel as OnModel
-from sim.inputs.models import RevenueShareModel as RevenueShareModel
-from sim.inputs.models import RouteModel as RouteModel
-from sim.inputs.models import ScenarioModel as ScenarioModel
-from sim.inputs.models import SellerModel as SellerModel
-from sim.inputs.models import SpendingModel as SpendingModel
-from sim.inputs.models import Tracing as Tracing
-from sim.inputs.models import TrancheModel as TrancheModel
-from sim.inputs.models import Valuation as Valuation
-from sim.inputs.models import VendorModel as VendorModel
-from sim.inputs.models import WhenModel as WhenModel
-from sim.inputs.models import checked_year, contract_terms
+from sim.inputs.models import (
+    AGENT_KINDS,
+    DEAL_KINDS,
+    AgentModel,
+    DealModel,
+    InvestmentModel,
+    RevenueShareModel,
+    ScenarioModel,
+    checked_year,
+    contract_terms,
+)
 from sim.inputs.units import shown
-from sim.inputs.values import FINANCING_KINDS as FINANCING_KINDS
-from sim.inputs.values import MAX_GROWTH as MAX_GROWTH
-from sim.inputs.values import MAX_SEED as MAX_SEED
 from sim.inputs.values import did_you_mean
-from sim.inputs.values import dollars as dollars
 
 # ---------------------------------------------------------------------------------------------
 # Validation errors, in plain words and at the right place

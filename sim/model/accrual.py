@@ -14,7 +14,7 @@ import datetime as dt
 import numpy as np
 
 from sim.errors import ScenarioError
-from sim.inputs.schema import ContractModel, FlowModel
+from sim.inputs.models import ContractModel, FlowModel
 from sim.inputs.units import year_fraction
 from sim.model.kernels import Cents, Floats
 

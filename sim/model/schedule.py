@@ -18,8 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from sim.errors import ScenarioError
-from sim.inputs.scenario import Scenario
-from sim.inputs.schema import (
+from sim.inputs.models import (
     FinancingKind,
     InvestmentModel,
     InvestorModel,
@@ -27,6 +26,7 @@ from sim.inputs.schema import (
     RevenueShareModel,
     TrancheModel,
 )
+from sim.inputs.scenario import Scenario
 from sim.inputs.units import Duration, year_fraction
 from sim.model.accrual import contract_minimum, det_expm1, flow_columns
 from sim.model.kernels import Cents, Floats

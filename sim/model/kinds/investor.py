@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import numpy as np
 import simpy
 
-from sim.inputs.schema import InvestmentModel, InvestorModel
+from sim.inputs.models import InvestmentModel, InvestorModel
 from sim.model.books import Books, Cents, Legs
 from sim.model.clock import TRANCHE, At, Process, now
 from sim.model.kinds.credits import grant_legs, split_tranche

@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 import simpy
 
-from sim.inputs.schema import ContractModel, LabModel, RevenueShareModel
+from sim.inputs.models import ContractModel, LabModel, RevenueShareModel
 from sim.model.books import Cents, Legs, allocate
 from sim.model.clock import DUE, REVENUE, SPENDING, At, Process, now
 from sim.model.kinds.credits import CreditLine, StepDemand
