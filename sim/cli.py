@@ -558,6 +558,42 @@ def schema_command(out: Path | None, force: bool) -> None:
     click.echo(f"Wrote {out}: the JSON Schema of a scenario file.")
 
 
+@cli.command("init")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--investor", metavar="NAME", help="The investor's name (default bigtech).")
+@click.option("--lab", metavar="NAME", help="The lab's name (default labco).")
+@click.option("--cloud", metavar="NAME", help="The investor's cloud's name (default bigcloud).")
+@click.option("--rival", metavar="NAME", help="The rival cloud's name (default rivalcloud).")
+@click.option(
+    "--contract", is_flag=True, help="Add a compute contract between the lab and the cloud."
+)
+@click.option(
+    "--schema",
+    is_flag=True,
+    help="Also write scenario.schema.json beside FILE (the schema its first line names).",
+)
+@click.option(
+    "--force", is_flag=True, help="Replace FILE even if it is not an unedited starter (a file)."
+)
+def init_command(file: Path, contract: bool, schema: bool, force: bool, **names: str) -> None:
+    """Write a starter scenario to FILE: one investor, one lab, the investor's cloud and a rival
+    cloud, one investment; every line says what it means and its unit, and KEY marks the inputs
+    that decide the headline figure. It runs as written: roundtrip run FILE."""
+    from sim.inputs.starter import SCHEMA_NAME, parties
+    from sim.io.starter_file import write_starter
+
+    done = write_starter(file, parties(**names), contract=contract, schema=schema, force=force)
+    signals.ignore()
+    click.echo(f"Wrote {file}" + (f" and {done.schema}" if done.schema else "") + ".")
+    click.echo(f"Run it: roundtrip run {file}")
+    if not done.schema_beside:
+        where = file.with_name(SCHEMA_NAME)
+        _note(
+            f"Its first line names {SCHEMA_NAME} for editors, which is not beside it: "
+            f"roundtrip schema --out {where} writes it (or init --schema)."
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command, as the `roundtrip` script does, and return its exit code. The SIGINT
     and SIGTERM handlers found are put back on return (tests call this in-process)."""
