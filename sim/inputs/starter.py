@@ -39,14 +39,17 @@ class Parties:
 
 def label_of(name: str) -> str:
     """A label for an agent named ``name``: the default's own, or the name with spaces for
-    ``_``; a name all in lower case gets capitals: a word of up to three letters in full (an
-    acronym such as AWS), a longer one its first letter (``big_tech`` -> "Big Tech")."""
+    ``_``; a name all in lower case gets capitals: in full if it is one word of up to three
+    letters (most likely an acronym: ``aws`` -> "AWS"), else each word's first letter
+    (``big_tech`` -> "Big Tech")."""
     if name in DEFAULT_LABELS:
         return DEFAULT_LABELS[name]
     words = [w for w in name.split("_") if w]
     if name != name.lower():
         return " ".join(words)
-    return " ".join(w.upper() if len(w) <= 3 and w.isalpha() else w.capitalize() for w in words)
+    if len(name) <= 3 and name.isalpha():
+        return name.upper()
+    return " ".join(w.capitalize() for w in words)
 
 
 def parties(
