@@ -579,15 +579,17 @@ def init_command(file: Path, contract: bool, schema: bool, force: bool, **names:
     """Write a starter scenario to FILE: one investor, one lab, the investor's cloud and a rival
     cloud, one investment; every line says what it means and its unit, and KEY marks the inputs
     that decide the headline figure. It runs as written: roundtrip run FILE."""
+    from shlex import quote
+
     from sim.inputs.starter import SCHEMA_NAME, parties
     from sim.io.starter_file import write_starter
 
     done = write_starter(file, parties(**names), contract=contract, schema=schema, force=force)
     signals.ignore()
     click.echo(f"Wrote {file}" + (f" and {done.schema}" if done.schema else "") + ".")
-    click.echo(f"Run it: roundtrip run {file}")
+    click.echo(f"Run it: roundtrip run {quote(str(file))}")
     if not done.schema_beside:
-        where = file.with_name(SCHEMA_NAME)
+        where = quote(str(file.with_name(SCHEMA_NAME)))
         _note(
             f"Its first line names {SCHEMA_NAME} for editors, which is not beside it: "
             f"roundtrip schema --out {where} writes it (or init --schema)."

@@ -240,6 +240,11 @@ def test_schema_writes_the_schema_its_first_line_names_beside_it(
     assert (code, err) == (0, "")
     assert out.startswith(f"Wrote {new} and {tmp_path / 'scenario.schema.json'}.")
     assert json.loads((tmp_path / "scenario.schema.json").read_text()) == SCHEMA
+    assert cli(capsys, "init", tmp_path / "second.yaml")[1:] == (
+        f"Wrote {tmp_path / 'second.yaml'}.\nRun it: roundtrip run {tmp_path / 'second.yaml'}\n",
+        "",  # the schema is beside it now: nothing to say
+    )
+    (tmp_path / "second.yaml").unlink()
     # a schema of the user's own beside it is never replaced, and then nothing is written
     (tmp_path / "scenario.schema.json").write_text('{"title": "mine"}')
     before = state(tmp_path)

@@ -126,15 +126,17 @@ def starter_text(p: Parties, *, contract: bool = False, file_name: str = "FILE")
 # read them"). Each KEY below is one of these.
 _HEAD = """\
 # yaml-language-server: $schema=scenario.schema.json
-# A new scenario written by `roundtrip init`: {il} invests in {ll}, which buys compute from
-# {il}'s cloud {cl} and from a rival cloud, {rl}. Every figure is a placeholder: write your
-# own, and beside each one where it comes from (docs/scenarios.md, "Citing sources").
+# A new scenario written by `roundtrip init`: {il} invests in {ll},
+# which buys compute from {il}'s own cloud, {cl}, and from a rival, {rl}.
+# Every figure is a placeholder: write your own, and beside each one where it comes from
+# (docs/scenarios.md, "Citing sources").
 #   roundtrip validate {f}   checks it without running it
 #   roundtrip run {f}        runs it and prints what the investment caused
 # Every key: docs/scenarios.md. Every figure the run prints: docs/metrics.md.
 #
-# KEY marks the inputs that decide the headline figure (the revenue and profit the investment
-# caused at {cl}, against a twin run without it, and what the stake cost net of that profit):
+# KEY marks the inputs that decide the headline figure: the revenue and profit the investment
+# caused at {cl} (against a twin run without it) and the stake's cost net of that profit.
+# They are:
 #   - the share of {ll}'s compute bought at {cl};
 #   - {cl}'s margin, its profit on each dollar {ll} pays it;
 #   - the amount invested;
