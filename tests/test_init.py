@@ -8,6 +8,8 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -282,3 +284,16 @@ def test_the_errors_shown_in_the_docs_are_the_errors_given(
     got = [cli(capsys, "init", "my-deal.yaml")[2].strip()]
     got.append(cli(capsys, "init", "x.yaml", "--lab", "aws", "--cloud", "aws")[2].strip())
     assert got == shown
+
+
+def test_init_loads_none_of_the_heavy_libraries(tmp_path: Path) -> None:
+    # a first command a new user types: start-up is all it costs (benchmarks/bench_startup.py)
+    heavy = ("pandas", "numpy", "numba", "pyarrow", "matplotlib")
+    code = (
+        "import sys\nfrom sim.cli import run_command\n"
+        f"assert run_command(['init', {str(tmp_path / 'new.yaml')!r}]) == 0\n"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1] == "[]"
