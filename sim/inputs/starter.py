@@ -21,8 +21,12 @@ from sim.inputs.models import NAME_RE, RESERVED_NAMES
 SCHEMA_NAME = "scenario.schema.json"  # what the first line names, beside the file
 FINANCING_SOURCE = "private_markets"  # the lab's financing source: no agent may take the name
 DEFAULT_NAMES = {"investor": "bigtech", "lab": "labco", "cloud": "bigcloud", "rival": "rivalcloud"}
-DEFAULT_LABELS = {"bigtech": "BigTech", "labco": "LabCo", "bigcloud": "BigCloud"}
-DEFAULT_LABELS["rivalcloud"] = "RivalCloud"
+DEFAULT_LABELS = {
+    "bigtech": "BigTech",
+    "labco": "LabCo",
+    "bigcloud": "BigCloud",
+    "rivalcloud": "RivalCloud",
+}
 MAX_STARTER_BYTES = 64 * 2**10  # a starter is about 7 kB: a larger file is not one
 
 
