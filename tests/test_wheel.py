@@ -223,6 +223,15 @@ EXPECTED: list[tuple[str, Check]] = [
             "the JSON Schema",
         ),
     ),
+    (
+        r"init my-deal\.yaml --investor amazon --lab anthropic --cloud aws --schema$",
+        lambda w, out: _ok(
+            _first_line(w / "my-deal.yaml").endswith("$schema=scenario.schema.json")
+            and (w / "scenario.schema.json").is_file(),
+            "the starter and the schema beside it",
+        ),
+    ),
+    (r"run my-deal\.yaml$", lambda w, out: _ok("Books balance to the cent" in out, out)),
     # named in the README's prose, not in a block of their own
     (r"mc .* --scheduler local ", lambda w, out: _rows(w, "runs/local.mc.parquet", 20)),
     (
