@@ -51,11 +51,6 @@ DIRECTION = re.compile(
     re.IGNORECASE,
 )
 ANSWER = "## Answer"
-# 05_explorer is rewritten on its own branch (issue 18, item 5); strict: when its answer lands,
-# this mark fails and must go
-EXPLORER_ANSWER_PENDING = pytest.mark.xfail(
-    strict=True, reason="05_explorer gets its written answer with the explorer's rewrite"
-)
 
 
 @pytest.fixture(scope="module")
@@ -162,8 +157,7 @@ def test_notebook_runs_in_a_kernel_and_shows_every_chart(
         if stated(cell):  # a figure or a direction printed: the cell checks what it says
             assert has_assert(cell.source), f"prints {stated(cell)[:2]} unasserted:\n{cell.source}"
     answer = [cell for cell in answer_cells(nb) if cell.cell_type == "code"]
-    if path.stem != "05_explorer":  # see EXPLORER_ANSWER_PENDING
-        assert any(stated(cell) for cell in answer), "the answer prints no sentence"
+    assert any(stated(cell) for cell in answer), "the answer prints no sentence"
 
 
 def test_with_pyplot_inline_a_chart_shows_once_and_a_chart_not_shown_not_at_all(
@@ -272,10 +266,7 @@ def answer_cells(nb: NotebookNode) -> list[NotebookNode]:
 
 @pytest.mark.parametrize(
     "path",
-    [
-        pytest.param(p, marks=EXPLORER_ANSWER_PENDING) if p.stem == "05_explorer" else p
-        for p in NOTEBOOKS
-    ],
+    NOTEBOOKS,
     ids=lambda p: p.name,
 )
 def test_a_notebook_ends_with_its_answer_printed_and_asserted(path: Path) -> None:
