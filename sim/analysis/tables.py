@@ -330,12 +330,18 @@ def text(
     return pd.DataFrame(shown, index=index, columns=columns)
 
 
+_CELL = [("white-space", "nowrap"), ("padding", "0.1em 0.6em")]
+
+
 def style(frame: pd.DataFrame, caption: str | None = None) -> Styler:
     """A text frame (``text``) as a pandas Styler: figures right-aligned, in one table that
     Jupyter shows whole (no columns clipped, as a frame's own display does past 20)."""
-    styler = frame.style.set_properties(None, **{"text-align": "right", "white-space": "nowrap"})
-    styler = styler.set_table_styles(
-        [{"selector": "th", "props": [("text-align", "left"), ("white-space", "nowrap")]}]
+    styler = frame.style.set_table_styles(
+        [
+            {"selector": "td", "props": [("text-align", "right"), *_CELL]},
+            {"selector": "th", "props": [("text-align", "left"), *_CELL]},
+            {"selector": "caption", "props": [("text-align", "left"), ("font-weight", "bold")]},
+        ]
     )
     return styler.set_caption(caption) if caption else styler
 
@@ -385,7 +391,7 @@ def result_table(result: Result, which: str = "investors", *, keep_empty: bool =
     if which == "by_lab":
         frame.columns = frame.columns.set_names(["Investor", "Lab"])
     caption = {"investors": "Investors", "labs": "Labs", "by_lab": "Investors, lab by lab"}
-    return style(frame, f"{caption[which]}: {s.name}")
+    return style(frame, caption[which])
 
 
 def result_html(result: Result) -> str:
