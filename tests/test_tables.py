@@ -184,3 +184,19 @@ def test_a_matrix_is_shown_whole_in_money_by_account_labels(toy: sim.Result) -> 
     assert shown.loc["investment", "LabCo"] == "$12.00B"
     html = tables.matrix(m, toy.scenario).to_html()
     assert not RAW.findall(html) and html.count("col_heading level0") == len(shown.columns)
+
+
+def test_any_frame_takes_the_kinds_of_its_columns_and_text_stays_text() -> None:
+    # a cycles table (Result.cycles): dollars and shares whose names are no metrics
+    raw = pd.DataFrame(
+        {
+            "group": ["google", math.nan],
+            "path": ["google -> anthropic -> google_cloud", "amazon -> openai -> aws -> amazon"],
+            "throughput": [11_262_000_000.4, 2_590_000_000.0],
+            "share": [0.27812, 0.0351],
+        }
+    )
+    shown = tables.text(raw, kinds={"throughput": "money", "share": "ratio"})
+    assert shown["group"].tolist() == ["google", ""]  # no group: blank, not n/a
+    assert shown["throughput"].tolist() == ["$11.26B", "$2.59B"]
+    assert shown["share"].tolist() == ["27.8%", "3.5%"]

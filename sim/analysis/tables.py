@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -125,8 +125,8 @@ def _split(name: str) -> tuple[str, str] | None:
 
 def kind_of(name: Hashable, scenario: Scenario | None = None) -> str | None:
     """The kind of the values a column (or row) named ``name`` holds: a metric, an
-    ``<agent>.<metric>``, an input (``in:<path>``, or its path); None where the name does not
-    say."""
+    ``<agent>.<metric>``, an input (``in:<path>``, or a dotted path); None where the name does
+    not say."""
     if not isinstance(name, str):
         return None
     if is_metric(name):
@@ -134,7 +134,9 @@ def kind_of(name: Hashable, scenario: Scenario | None = None) -> str | None:
     split = _split(name)
     if split is not None:
         return metric_kind(split[1])
-    return input_kind(scenario, name.removeprefix("in:"))
+    if name.startswith("in:") or "." in name:
+        return input_kind(scenario, name.removeprefix("in:"))
+    return None
 
 
 def label(name: Hashable, scenario: Scenario | None = None) -> str:
@@ -154,7 +156,7 @@ def label(name: Hashable, scenario: Scenario | None = None) -> str:
         return scenario.label(name)
     if scenario is not None and " + " in name:  # a group of accounts (a consolidated matrix)
         return " + ".join(scenario.label(part) for part in name.split(" + "))
-    if scenario is not None and (name.startswith("in:") or input_kind(scenario, name)):
+    if scenario is not None and (name.startswith("in:") or kind_of(name, scenario)):
         from sim.inputs.names import input_name
 
         return input_name(scenario, name.removeprefix("in:"))
@@ -274,16 +276,26 @@ def _index_text(index: pd.Index, scenario: Scenario | None, words: bool = False)
             return [str(v).replace("_", " ") for v in values]
         if name == "metric" or name is None or not isinstance(name, str):
             return [label(v, scenario) for v in values]
-        kind = kind_of(name, scenario)
+        kind = kind_of(name, scenario) or input_kind(scenario, name)  # a sweep's point
         return [show(v, kind) if not isinstance(v, str) else label(v, scenario) for v in values]
 
     if index.nlevels > 1:
         levels = [level(list(index.get_level_values(i)), n) for i, n in enumerate(index.names)]
-        names = [label(n, scenario) if n is not None else None for n in index.names]
+        names = [_level_name(n, scenario) for n in index.names]
         return pd.MultiIndex.from_arrays(levels, names=names)
     values = level(list(index), index.name)
-    name = label(index.name, scenario) if index.name is not None else None
-    return pd.Index(values, name=name)
+    return pd.Index(values, name=_level_name(index.name, scenario))
+
+
+def _level_name(name: Hashable, scenario: Scenario | None) -> str | None:
+    """An index's name: an input's (a sweep's point) by the input's name."""
+    if name is None:
+        return None
+    if scenario is not None and isinstance(name, str) and input_kind(scenario, name):
+        from sim.inputs.names import input_name
+
+        return input_name(scenario, name)
+    return label(name, scenario)
 
 
 def text(
@@ -292,10 +304,12 @@ def text(
     scenario: Scenario | None = None,
     keep_empty: bool = False,
     kind: str | None = None,
+    kinds: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """``df`` as a frame of text a person reads: each cell shown by the kind of its row or
     column (a metric's name, ``<agent>.<metric>``, ``in:<path>``, a level named ``metric``), or
-    ``kind`` for every cell (``"money"`` for an accounting matrix); metrics zero or empty in
+    ``kind`` for every cell (``"money"`` for an accounting matrix), or ``kinds`` for the
+    columns it names (``{"throughput": "money"}``); metrics zero or empty in
     every cell left out unless ``keep_empty``; names made human (agents' labels and inputs'
     names need the ``scenario``). A sensitivity table (``sim.sensitivity``) is recognised by
     what its ``attrs`` say."""
@@ -305,9 +319,10 @@ def text(
         return sensitivity_text(df)
     rows = [kind] * len(df) if kind else _axis_kinds(df.index, scenario)
     cols = [kind] * len(df.columns) if kind else _axis_kinds(df.columns, scenario)
+    cols = [(kinds or {}).get(str(c), k) for c, k in zip(df.columns, cols, strict=True)]
     cells = df.to_numpy(dtype=object)
     for j, ck in enumerate(cols):  # a column of text (a run's error, a note): blank where None
-        given = [v for v in cells[:, j] if v is not None]
+        given = [v for v in cells[:, j] if not (v is None or _missing(v))]
         if ck is None and given and all(isinstance(v, str) for v in given):
             cols[j] = TEXT_KIND
     keep_r = [
@@ -352,6 +367,7 @@ def readable(
     scenario: Scenario | None = None,
     keep_empty: bool = False,
     kind: str | None = None,
+    kinds: Mapping[str, str] | None = None,
     caption: str | None = None,
 ) -> Styler:
     """``df`` shown as a person reads it in a notebook (``text``, as a Styler); ``df`` itself is
@@ -363,7 +379,8 @@ def readable(
     if caption is None and {"metric", "scenario", "investor"} <= set(a):
         who = a["scenario"].label(a["investor"])
         caption = f"{metric_label(a['metric'])} of {who}, with each input at its low and high"
-    return style(text(df, scenario=scenario, keep_empty=keep_empty, kind=kind), caption)
+    shown = text(df, scenario=scenario, keep_empty=keep_empty, kind=kind, kinds=kinds)
+    return style(shown, caption)
 
 
 # ---- a run --------------------------------------------------------------------------------------
@@ -411,6 +428,6 @@ def result_html(result: Result) -> str:
 def matrix(m: Matrix, scenario: Scenario | None = None, *, keep_empty: bool = False) -> Styler:
     """An accounting matrix (``Result.matrices()``: transaction flows, balance sheet,
     consolidated) in money, every column shown, accounts by their labels, rows and columns that
-    are zero throughout left out unless ``keep_empty``."""
+    are zero throughout left out unless ``keep_empty``, the other zeros blank."""
     frame = text(m.frame(), scenario=scenario, keep_empty=keep_empty, kind=MONEY_KIND)
-    return style(frame, m.title)
+    return style(frame.replace("$0", ""), m.title)  # as the report: a zero cell is blank
