@@ -32,6 +32,7 @@ from sim.inputs.scenario import Scenario
 if TYPE_CHECKING:
     import pandas as pd
     from pandas.io.formats.style import Styler
+    from pandas.io.formats.style_render import CSSDict
 
     from sim.analysis.matrices import Matrix
     from sim.analysis.result import Result
@@ -251,7 +252,9 @@ def sensitivity_text(df: pd.DataFrame) -> pd.DataFrame:
 
     s: Scenario = df.attrs["scenario"]
     kind = metric_kind(df.attrs["metric"])
-    out: dict[str, list[str]] = {"Input": [label(p, s) for p in df["input"]]}
+    from sim.inputs.names import input_name
+
+    out: dict[str, list[str]] = {"Input": [input_name(s, p) for p in df["input"]]}
     unit_kind = [RATIO_KIND if u == "share" else MONEY_KIND for u in df["unit"]]
     for c in SENSITIVITY_INPUT:
         out[c.capitalize()] = [show(v, k) for v, k in zip(df[c], unit_kind, strict=True)]
@@ -346,11 +349,16 @@ def text(
 
 
 _CELL = [("white-space", "nowrap"), ("padding", "0.1em 0.6em")]
+# a cell that holds a figure (right-aligned); anything else is words (left-aligned)
+FIGURE = re.compile(
+    rf"-?\$[\d,.]+[BM]?|-?[\d,.]+%?|\d{{4}}-\d\d-\d\d|{UNDEFINED}|{ABSENT}|{NEVER}|"
+)
 
 
 def style(frame: pd.DataFrame, caption: str | None = None) -> Styler:
-    """A text frame (``text``) as a pandas Styler: figures right-aligned, in one table that
-    Jupyter shows whole (no columns clipped, as a frame's own display does past 20)."""
+    """A text frame (``text``) as a pandas Styler: figures right-aligned, words left-aligned,
+    in one table that Jupyter shows whole (no columns clipped, as a frame's own display does
+    past 20)."""
     styler = frame.style.set_table_styles(
         [
             {"selector": "td", "props": [("text-align", "right"), *_CELL]},
@@ -358,6 +366,14 @@ def style(frame: pd.DataFrame, caption: str | None = None) -> Styler:
             {"selector": "caption", "props": [("text-align", "left"), ("font-weight", "bold")]},
         ]
     )
+    words = [
+        c
+        for j, c in enumerate(frame.columns)
+        if not all(FIGURE.fullmatch(str(v)) for v in frame.iloc[:, j])
+    ]
+    if words and frame.columns.is_unique:
+        left: list[CSSDict] = [{"selector": "", "props": [("text-align", "left")]}]
+        styler = styler.set_table_styles({c: left for c in words}, overwrite=False)
     return styler.set_caption(caption) if caption else styler
 
 
