@@ -3,8 +3,9 @@
 ``compare_table`` takes each scenario's run (``sim.compare`` runs them, ``--set`` applied to
 every one) and lays out, per investor (matched across scenarios by label) the caused figures,
 then the traced ones, then per lab its own figures. A cell is ``None`` where the scenario has
-no such investor or lab (shown blank), and NaN (a date: NaT) where it has one but the figure
-is undefined (shown n/a, or never).
+no such investor or lab (shown ``—``), and NaN (a date: NaT) where it has one but the figure
+is undefined (shown n/a, or never). ``sim.analysis.tables.readable(frame)`` shows the frame in
+a notebook as the text table does.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.analysis.metrics import DATES, LAB_DATES, RATIOS
+from sim.analysis import tables
+from sim.analysis.metrics import DATES, LAB_DATES
 from sim.inputs.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -123,21 +125,6 @@ def _undefined(v: Any) -> bool:
 # ---- printing -------------------------------------------------------------------------------
 
 
-def _cell(metric: str, v: Any) -> str:
-    """A cell as the text table shows it: $B with 2 decimals, % with 1, ISO dates."""
-    if v is None:
-        return ""
-    if _undefined(v):
-        if metric == "cash_out_date":
-            return "never"
-        return "none" if metric in DATES else "n/a"
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    if metric in RATIOS:
-        return f"{v:.1%}"
-    return f"${v / 1e9:,.2f}B"
-
-
 def _rows(frame: pd.DataFrame) -> list[tuple[Any, list[Any]]]:
     """(index, cells) per row, the cells as stored: ``iterrows`` would make a blank (None)
     beside an undefined date (NaT) into NaT."""
@@ -145,14 +132,21 @@ def _rows(frame: pd.DataFrame) -> list[tuple[Any, list[Any]]]:
     return [(key, list(cells[i])) for i, key in enumerate(frame.index)]
 
 
-def to_text(frame: pd.DataFrame) -> str:
-    """The aligned table ``roundtrip compare`` prints: a block per investor and per lab."""
-    rows = [(key, [_cell(key[2], v) for v in row]) for key, row in _rows(frame)]
+def to_text(frame: pd.DataFrame, *, keep_empty: bool = False) -> str:
+    """The aligned table ``roundtrip compare`` prints: a block per investor and per lab, each
+    cell as ``sim.analysis.tables`` shows it ($B or $M, %, dates; ``—`` where the scenario has
+    no such agent, ``n/a`` where the figure is undefined, ``never`` for a date that never
+    came); a metric zero or empty in every scenario is left out unless ``keep_empty``."""
+    rows = [
+        (key, [tables.show(v, tables.metric_kind(key[2])) for v in row])
+        for key, row in _rows(frame)
+        if keep_empty or not all(tables.empty(v, tables.metric_kind(key[2])) for v in row)
+    ]
     width = [
         max([len(str(c)), *(len(cells[j]) for _, cells in rows)])
         for j, c in enumerate(frame.columns)
     ]
-    label = max(len(m) for m in (*INVESTOR_ROWS, *LAB_ROWS)) + 4
+    label = max(len(tables.metric_label(m)) for m in (*INVESTOR_ROWS, *LAB_ROWS)) + 4
 
     def line(first: str, cells: Sequence[str]) -> str:
         joined = "  ".join(f"{c:>{w}}" for c, w in zip(cells, width, strict=True))
@@ -164,7 +158,7 @@ def to_text(frame: pd.DataFrame) -> str:
         if (kind, agent) != current:
             current = (kind, agent)
             lines += ["", f"{kind.capitalize()} {agent}"]
-        lines.append(line("  " + metric.replace("_", " "), cells))
+        lines.append(line("  " + tables.metric_label(metric), cells))
     return "\n".join(lines)
 
 

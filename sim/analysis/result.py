@@ -39,6 +39,7 @@ from sim.model.engine import RunData
 
 if TYPE_CHECKING:  # pandas is imported where a frame is made: `roundtrip run` needs none
     import pandas as pd
+    from pandas.io.formats.style import Styler
 
 _LAB_MONEY = tuple(m for m in LAB_METRICS if m not in LAB_DATES)
 
@@ -695,6 +696,19 @@ class Result:
         return self.matrices(groups).consolidated.frame(cents=cents)
 
     # ---- text --------------------------------------------------------------------------------
+    def table(self, which: str = "investors", *, keep_empty: bool = False) -> Styler:
+        """The metrics as a person reads them (``sim.analysis.tables``): a row per metric not
+        zero or empty for every agent, a column per agent; ``which`` is ``investors``, ``labs``
+        or ``by_lab``. The numbers stay in ``metrics``, ``lab_metrics``, ``metrics_by_lab``."""
+        from sim.analysis import tables
+
+        return tables.result_table(self, which, keep_empty=keep_empty)
+
+    def _repr_html_(self) -> str:
+        from sim.analysis import tables
+
+        return tables.result_html(self)
+
     def summary(self) -> str:
         """The readable summary `roundtrip run` prints."""
         s = self.scenario

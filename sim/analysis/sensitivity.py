@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from sim.analysis.metrics import DATES, INVESTOR_METRICS, MONEY
+from sim.analysis import tables
+from sim.analysis.metrics import DATES, INVESTOR_METRICS
 from sim.errors import ScenarioError
 from sim.inputs.document import YamlDoc, apply_overrides
 from sim.inputs.scenario import Scenario, to_scenario
@@ -299,23 +300,17 @@ def _sobol(
 # ---- printing ---------------------------------------------------------------------------------
 
 
-def _shown(value: float, unit: str) -> str:
-    if np.isnan(value):
-        return "n/a"
-    if unit == "share":
-        return f"{value:.1%}"
-    return f"{'-' if value < 0 else ''}${abs(value) / 1e9:,.2f}B"
-
-
 def to_text(table: pd.DataFrame) -> str:
-    """The table ``roundtrip sensitivity`` prints, most influential input first."""
+    """The table ``roundtrip sensitivity`` prints, most influential input first: each input by
+    its name, values as ``sim.analysis.tables`` shows them ($B or $M, %), never in scientific
+    notation."""
     a = table.attrs
     s: Scenario = a["scenario"]
-    unit = "dollars" if a["metric"] in MONEY else "share"
     swing = f"{a['swing_fraction'] * 100:.4g}%"
+    base = tables.show(a["base_metric"], tables.metric_kind(a["metric"]))
     lines = [
-        f"{s.name}: {a['metric'].replace('_', ' ')} of {s.label(a['investor'])}, "
-        f"{_shown(a['base_metric'], unit)} at the base values",
+        f"{s.name}: {tables.metric_label(a['metric'], unit=False).lower()} of "
+        f"{s.label(a['investor'])}, {base} at the base values",
         f"Each input swung ±{swing} alone, the others at their base values "
         f"({a['runs']} runs in one batch)."
         if a["method"] == "oat"
@@ -323,23 +318,9 @@ def to_text(table: pd.DataFrame) -> str:
         f"{a['samples']} base samples, {a['runs']:,} runs, seed {a['seed']}.",
         "",
     ]
-    head = ["input", "base", "low", "high", "at low", "at high", "swing"]
-    if a["method"] == "sobol":
-        head += ["S1", "±", "ST", "±"]
-    body = []
-    for _, r in table.iterrows():
-        cells = [
-            r["input"],
-            _shown(r["base"], r["unit"]),
-            _shown(r["low"], r["unit"]),
-            _shown(r["high"], r["unit"]),
-            _shown(r["metric_low"], unit),
-            _shown(r["metric_high"], unit),
-            _shown(r["swing"], unit),
-        ]
-        if a["method"] == "sobol":
-            cells += [f"{r[k]:.3f}" for k in ("S1", "S1_conf", "ST", "ST_conf")]
-        body.append(cells)
+    shown = tables.sensitivity_text(table).drop(columns="Note", errors="ignore")
+    head = [str(c) for c in shown.columns]
+    body = [[str(c) for c in row] for row in shown.itertuples(index=False)]
     width = [max(len(row[j]) for row in [head, *body]) for j in range(len(head))]
     for cells in [head, *body]:
         first = f"{cells[0]:<{width[0]}}"
@@ -348,7 +329,7 @@ def to_text(table: pd.DataFrame) -> str:
     notes = [(r["input"], r["note"]) for _, r in table.iterrows() if r["note"]]
     if notes:
         lines += ["", "Not run (the swung value is not valid):"]
-        lines += [f"  {path}: {note}" for path, note in notes]
+        lines += [f"  {tables.label(path, s)} ({path}): {note}" for path, note in notes]
     return "\n".join(lines)
 
 
