@@ -325,14 +325,26 @@ def arrow_outline(
 
 
 def draw_arrow(
-    ax: Axes, a: Spot, b: Spot, width: float, colour: str, *, bend: float, z: float, gid: str
+    ax: Axes,
+    a: Spot,
+    b: Spot,
+    width: float,
+    colour: str,
+    *,
+    bend: float,
+    z: float,
+    gid: str,
+    filled: bool = True,
 ) -> None:
+    """An arrow from ``a`` to ``b``; not ``filled``: its dashed outline (a negative amount)."""
     ax.add_patch(
         Polygon(
             arrow_outline(a, b, width, bend=bend),
             closed=True,
-            facecolor=colour,
-            edgecolor="none",
+            facecolor=colour if filled else "none",
+            edgecolor="none" if filled else colour,
+            linestyle="solid" if filled else (0, (3, 2)),
+            linewidth=0 if filled else 1.0,
             zorder=z,
             gid=gid,
         )
@@ -382,7 +394,9 @@ def _draw_edges(
         a, b = spots[c["lab"]], spots[c["seller"]]
         gid = f"caused--{c['lab']}--{c['seller']}"
         width = arrow_width(frame, c["dollars"])
-        draw_arrow(ax, a, b, width, caused_colour, bend=CAUSED_BEND, z=5, gid=gid)
+        # less revenue than in the twin (a rival's deal drained the lab): a dashed outline
+        filled = c["dollars"] > 0
+        draw_arrow(ax, a, b, width, caused_colour, bend=CAUSED_BEND, z=5, gid=gid, filled=filled)
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -750,7 +764,7 @@ def _keys(
     who = possessive(name_of(run, investor))
     keys.append((colours[0], f"{who} own dollars,\ntraced"))
     if caused is not None:
-        keys.append((colours[1], f"Caused by {who} money:\nrun less twin"))
+        keys.append((colours[1], f"Caused by {who} money:\nrun less twin (dashed: less)"))
     palette = Palette.of(run)
     owner = next((i for i in run.scenario.investors if run.scenario.investors[i].owns), None)
     if owner:
