@@ -53,6 +53,7 @@ from sim.inputs.units import read_number
 from sim.views.charts.caused import run_vs_twin
 from sim.views.charts.compare import compare_chart
 from sim.views.charts.flows import flow_diagram, own_dollars_diagram
+from sim.views.charts.network import network_chart
 from sim.views.charts.paths import paths_chart
 from sim.views.charts.ranges import (
     RANGE_CHARTS,
@@ -82,6 +83,7 @@ CHARTS: dict[str, ChartFunction] = {
     "own_dollars": own_dollars_diagram,  # the same circuit for the investors' own dollars only
     "paths": paths_chart,  # caused and traced by path: own cloud, own vendor, via other sellers
     "lab_cash": lab_cash,  # the lab's cash by origin and the date it runs short
+    "network": network_chart,  # the whole web: companies, money, one investor traced and caused
 }
 
 # Charts over many runs: a table of results in (its attrs name the scenario), a Figure out.
@@ -301,6 +303,7 @@ __all__ = [
     "flow_diagram",
     "investor_cash",
     "lab_cash",
+    "network_chart",
     "paths_chart",
     "redraw",
     "render",
