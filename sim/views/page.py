@@ -30,7 +30,7 @@ from sim.inputs.units import parse_amount_cents
 from sim.io import publish, signals
 from sim.ranges.vary import Template, load_template
 from sim.runs.farm import version
-from sim.runs.grid import Grid, run_grid
+from sim.runs.grid import Grid, run_grid, set_text
 from sim.views.page_script import PAGE_CSS, PAGE_JS
 
 # (metric, what the page calls it, its group): the investor's figures, in the order shown
@@ -171,7 +171,14 @@ def page_data(grid: Grid, command: str) -> dict[str, Any]:
     axes = []
     for path, values, kind in grid.axes:
         shown = [_shown_input(v, kind) for v in values]
-        axes.append({"path": path, "name": input_name(s, path), "shown": shown})
+        axes.append(
+            {
+                "path": path,
+                "name": input_name(s, path),
+                "values": [set_text(v, kind) for v in values],  # as --set takes them
+                "shown": shown,
+            }
+        )
     sets: dict[str, int] = {}
     runs: dict[str, list[Any]] = {"values": [], "shown": [], "run": [], "twin": [], "error": []}
     runs["sets"] = []
@@ -240,7 +247,14 @@ def page_html(grid: Grid, command: str) -> str:
     figure.update_layout(
         template="simple_white",
         font={"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 14},
-        title={"text": "", "x": 0.01, "xanchor": "left", "font": {"size": 17}},
+        title={  # below the mode bar, which sits at the top right
+            "text": "",
+            "x": 0.01,
+            "xanchor": "left",
+            "y": 0.93,
+            "yref": "container",
+            "font": {"size": 16},
+        },
         yaxis={
             "title": {"text": "$B, cumulative"},
             "rangemode": "tozero",
@@ -249,7 +263,7 @@ def page_html(grid: Grid, command: str) -> str:
         },  # fmt: skip
         xaxis={"title": {"text": f"{w['sellers']} revenue from {w['labs']}, by month"}},
         legend={"orientation": "h", "x": 0, "y": -0.22},
-        margin={"l": 70, "r": 20, "t": 70, "b": 100},
+        margin={"l": 70, "r": 20, "t": 90, "b": 100},
         height=520,
     )
     blob = json.dumps(data, separators=(",", ":"), allow_nan=False)

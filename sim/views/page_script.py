@@ -112,19 +112,19 @@ PAGE_JS = """
   }
 
   function csv() {
-    var k = pointOf(indices()), rows = [["what", "name", "value", "shown"]];
+    var k = pointOf(indices()), at = indices();
+    var rows = [["kind", "name", "key", "value", "shown"], ["scenario", data.title, "", "", ""]];
     var q = function (v) { v = v === null ? "" : String(v);
       return /[",\\n]/.test(v) ? '"' + v.replace(/"/g, '""') + '"' : v; };
-    rows.push(["scenario", data.title, "", ""]);
     axes.forEach(function (a, j) {
-      rows.push(["input", a.name, a.path, a.shown[indices()[j]]]);
+      rows.push(["input", a.name, a.path, a.values[at[j]], a.shown[at[j]]]);
     });
     data.figures.forEach(function (x, i) {
       var v = runs.values[k] === null ? null : runs.values[k][i];
-      rows.push(["figure", x.name, v, runs.shown[k] === null ? "" : runs.shown[k][i]]);
+      rows.push([x.group, x.name, x.key, v, runs.shown[k] === null ? "" : runs.shown[k][i]]);
     });
-    rows.push(["error", "", runs.error[k], ""]);
-    rows.push(["command", "", command(k).replace(/ \\\\\\n    /g, " "), ""]);
+    rows.push(["error", "", "", runs.error[k], ""]);
+    rows.push(["command", "", "", command(k).replace(/ \\\\\\n    /g, " "), ""]);
     return rows.map(function (r) { return r.map(q).join(","); }).join("\\n") + "\\n";
   }
 
