@@ -10,6 +10,7 @@ where they fail: .ci/run installs it.
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import fcntl
 import io
@@ -148,10 +149,8 @@ class Browser:
         return result["result"].get("value")
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(RuntimeError, OSError):  # it may be gone already
             self.call("Browser.close")
-        except (RuntimeError, OSError):
-            pass
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
