@@ -16,6 +16,7 @@ which decides only what runs and what is kept; the engine and the rule are the p
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,8 +37,8 @@ from sim.runs.runner import run_batch
 # Runs per batch: 500 runs of the $50B file with their twins hold ~50 MiB on the flows recorder
 # and run in ~1 s, so a batch's fixed cost (its plan, a few ms) is lost in it.
 BATCH = 500
-# The most runs a page is built from: each run adds about 1.3 kB to the page (its figures and
-# its two series of 97 months), so 20,000 runs make a page of about 30 MB, past what a browser
+# The most runs a page is built from: each run adds about 1.1 kB to the page (its figures and
+# its two series of 97 months), so 20,000 runs make a page of about 27 MB, past what a browser
 # opens at ease.
 MAX_RUNS = 20_000
 # Inputs whose change moves the calendar: the page's runs share their dates (one chart axis)
@@ -165,7 +166,7 @@ def _run_chunk(
             errors.append(None)
         except ScenarioError as e:
             made.append(None)
-            errors.append(str(e))
+            errors.append(_said(e))
     kept: list[tuple[dict[str, float | None], npt.NDArray[np.int64]] | None] = [None] * len(chunk)
     ks = [k for k, s in enumerate(made) if s is not None]
     try:
@@ -178,7 +179,7 @@ def _run_chunk(
                 alone = run_batch([made[k]], record="flows")  # type: ignore[list-item]
                 kept[k] = _kept(alone, investor, figures)[0]
             except ScenarioError as e:
-                errors[k] = str(e)
+                errors[k] = _said(e)
     return [
         GridRun(
             sets=sets[k],
@@ -188,6 +189,14 @@ def _run_chunk(
         )
         for k in range(len(chunk))
     ]
+
+
+def _said(e: ScenarioError) -> str:
+    """A run's error as a page shows it: its one line, the file named by its name alone (a
+    page is sent to others: no folder of this machine in it)."""
+    if e.file is None or not os.path.exists(e.file):  # a label such as "--vary PATH=SPEC"
+        return str(e)
+    return str(e).replace(e.file, os.path.basename(e.file), 1)
 
 
 def _kept(

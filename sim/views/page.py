@@ -261,7 +261,11 @@ def page_html(grid: Grid, command: str) -> str:
             "gridcolor": "#e3e3e3",
             "showgrid": True,
         },  # fmt: skip
-        xaxis={"title": {"text": f"{w['sellers']} revenue from {w['labs']}, by month"}},
+        xaxis={  # the dates fixed: a failed point keeps its axis, with no line
+            "title": {"text": f"{w['sellers']} revenue from {w['labs']}, by month"},
+            "type": "date",
+            "range": [data["dates"][0], data["dates"][-1]],
+        },
         legend={"orientation": "h", "x": 0, "y": -0.22},
         margin={"l": 70, "r": 20, "t": 90, "b": 100},
         height=520,

@@ -97,7 +97,7 @@ PAGE_JS = """
     document.getElementById("command").textContent = command(k);
     var traces = fig.data.map(function (t, i) {
       var steps = failed ? [] : runs[i === 0 ? "twin" : "run"][k];
-      return Object.assign({}, t, {y: cumulative(steps), x: failed ? [] : data.dates});
+      return Object.assign({}, t, {y: cumulative(steps), x: data.dates.slice(0, steps.length)});
     });
     var layout = Object.assign({}, fig.layout, {title: Object.assign({}, fig.layout.title,
       {text: title(k)})});
