@@ -416,6 +416,44 @@ def mc(scenario: Path, **options: Any) -> None:
     _ranges(monte_carlo, "mc", scenario, **options)
 
 
+@cli.command()
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    "-o",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The page to write: one self-contained .html file.",
+)
+@_vary_option
+@_set_option
+@click.option(
+    "--investor",
+    help="Whose investment (default: the first investor that owns a cloud and invests).",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace the file even if it is not a page roundtrip wrote (never a folder).",
+)
+def explore(scenario: Path, out: Path, vary: tuple[str, ...], **options: Any) -> None:
+    """Write a page anyone can open: sliders over a grid of exact runs (--vary, or the file's
+    sweep: section; without either, the lab's share at the investor's cloud, the deal's
+    amount, the cloud's margin, the lab's growth and the discount rate at three values each),
+    the investor's figures, the run-vs-twin chart and the command that reproduces each point.
+    Nothing on the page is fetched from a network."""
+    from sim.views.page import build_page, check_page_path
+
+    check_page_path(out, force=options["force"])  # before running: a bad path writes nothing
+    page = build_page(scenario, out, vary, **options)
+    signals.ignore()
+    failed = f", {page.errors:,} with an error" if page.errors else ""
+    click.echo(
+        f"Wrote {out}: {page.runs:,} runs{failed} over {', '.join(page.varied)}; "
+        f"{page.size / 2**20:.1f} MiB, opens with no network."
+    )
+
+
 @cli.command("compare")
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(path_type=Path))
 @_set_option
