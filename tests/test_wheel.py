@@ -232,6 +232,13 @@ EXPECTED: list[tuple[str, Check]] = [
         ),
     ),
     (r"run my-deal\.yaml$", lambda w, out: _ok("Books balance to the cent" in out, out)),
+    (
+        r"explore scenarios/amazon_openai_50b\.yaml -o page\.html$",
+        lambda w, out: _ok(
+            '<meta name="generator" content="roundtrip explore' in (w / "page.html").read_text(),
+            "the explore page",
+        ),
+    ),
     # named in the README's prose, not in a block of their own
     (r"mc .* --scheduler local ", lambda w, out: _rows(w, "runs/local.mc.parquet", 20)),
     (
