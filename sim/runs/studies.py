@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from sim.analysis import sensitivity as swings
+from sim.analysis import tables
 from sim.analysis.compare import compare_table
 from sim.errors import ScenarioError
 from sim.inputs.document import Overrides, YamlDoc, apply_overrides, read_yaml
@@ -273,6 +274,15 @@ def headline(rows: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def _named_by(rows: pd.DataFrame) -> Scenario | None:
+    """The scenario whose labels and input names the printed table uses: the one the results
+    file holds (None without a file: ids and paths then)."""
+    from sim.inputs.loader import parse_resolved
+
+    path = rows.attrs["path"]
+    return None if path is None else parse_resolved(farm.read_metadata(path)["scenario"], str(path))
+
+
 def ranges_lines(rows: pd.DataFrame) -> list[tuple[str, bool]]:
     """What ``roundtrip sweep`` and ``mc`` print about a study ``sweep`` or ``monte_carlo``
     returned: ``(line, on_stderr)``, the failed runs on stderr, the rest on stdout."""
@@ -283,7 +293,7 @@ def ranges_lines(rows: pd.DataFrame) -> list[tuple[str, bool]]:
         lines.append((f"  ... and {len(a['failed']) - 3:,} more (the error column)", True))
     if not a["by_run"]:
         lines.append(("percentiles over the runs:", False))
-    lines.append((figures(headline(rows)).to_string(), False))
+    lines.append((tables.text(headline(rows), scenario=_named_by(rows)).to_string(), False))
     if a["path"] is not None:
         wrote = f"\nWrote {a['path']}: a row per run, its inputs (in:<path>) and every metric."
         lines.append((wrote, False))
@@ -295,23 +305,6 @@ def ranges_lines(rows: pd.DataFrame) -> list[tuple[str, bool]]:
         none = f"No chart applies to a {a['kind']} over {len(a['varied'])} inputs: none drawn."
         lines.append((f"Wrote {folder}/: {drawn}" if a["charts"] else none, False))
     return lines
-
-
-def figures(table: pd.DataFrame) -> pd.DataFrame:
-    """Money columns (or rows) in $B with two decimals, ratios in %, for the terminal."""
-    import pandas as pd
-
-    def show(name: str, v: Any) -> str:
-        if v is None or v != v:
-            return "n/a"
-        return f"{v:.1%}" if name.endswith("_ratio") else f"${v / 1e9:,.2f}B"
-
-    by_column = all("." in c for c in table.columns)  # metrics as columns, else as rows
-    cells = {
-        c: [show(c if by_column else str(r), table.at[r, c]) for r in table.index]
-        for c in table.columns
-    }
-    return pd.DataFrame(cells, index=table.index)
 
 
 # ---- sensitivity -------------------------------------------------------------------------------
