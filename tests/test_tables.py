@@ -184,6 +184,9 @@ def test_a_matrix_is_shown_whole_in_money_by_account_labels(toy: sim.Result) -> 
     assert shown.loc["investment", "LabCo"] == "$12.00B"
     html = tables.matrix(m, toy.scenario).to_html()
     assert not RAW.findall(html) and html.count("col_heading level0") == len(shown.columns)
+    # in Jupyter a matrix shows itself the same way, not as a raw dataclass
+    itself = m._repr_html_()
+    assert "$12.00B" in itself and not RAW.findall(itself)
 
 
 def test_any_frame_takes_the_kinds_of_its_columns_and_text_stays_text() -> None:

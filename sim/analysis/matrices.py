@@ -73,6 +73,13 @@ class Matrix:
     flows: RunFlows | None = None  # what a transaction-flow matrix was read from
     by_origin: bool = False
 
+    def _repr_html_(self) -> str:
+        """In Jupyter, the matrix as a person reads it (sim.analysis.tables.matrix): money in $B,
+        every column shown, zero rows and columns left out, accounts by their keys."""
+        from sim.analysis.tables import matrix
+
+        return matrix(self).to_html()
+
     def off_by(self) -> int:
         """The largest row or column sum in absolute cents: 0 when the matrix balances."""
         sums = np.concatenate([self.cents.sum(axis=0), self.cents.sum(axis=1)])
