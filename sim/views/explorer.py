@@ -30,7 +30,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.analysis.result import money, percent
+from sim.analysis import tables
 from sim.errors import ScenarioError
 from sim.inputs.names import input_name
 from sim.inputs.points import point_items
@@ -87,7 +87,7 @@ class Shown:
     flows: Figure  # the flow diagram
     run_vs_twin: Figure  # the cloud's revenue in the run and in its twin
     figures: pd.DataFrame  # per figure: PACKAGE and ALONE (dollars or a fraction; ALONE empty
-    # for a traced figure) and its "unit"
+    # for a traced figure) and its "kind" (sim.analysis.tables: money or ratio)
     command: str  # roundtrip run FILE --set ...: the same run from a terminal
 
     def table(self) -> pd.DataFrame:
@@ -96,17 +96,14 @@ class Shown:
 
 
 def figures_text(figures: pd.DataFrame) -> pd.DataFrame:
-    """``Shown.figures`` as a person reads them: money in $B, fractions in %."""
-
-    def one(value: float, unit: str) -> str:
-        if math.isnan(value):
-            return ""
-        return percent(value) if unit == "fraction" else money(value)
-
+    """``Shown.figures`` as a person reads them, through the one formatting layer
+    (sim.analysis.tables: money in $B, fractions in %); blank where a reading does not apply."""
     text = figures[[PACKAGE, ALONE]].astype(object)
     for figure, row in figures.iterrows():
         for column in (PACKAGE, ALONE):
-            text.loc[figure, column] = one(float(row[column]), str(row["unit"]))
+            value = float(row[column])
+            shown = "" if math.isnan(value) else tables.show(value, str(row["kind"]))
+            text.loc[figure, column] = shown
     return text
 
 
@@ -340,11 +337,10 @@ class Explorer:
         rows = []
         for key, name in CAUSED.items():
             alone = key if key == "pv_invested" else f"{key}_investment_only"
-            rows.append((name, value(key), value(alone), "dollars"))
+            rows.append((name, value(key), value(alone), tables.metric_kind(key)))
         for key, name in TRACED.items():
-            unit = "fraction" if key.endswith("_ratio") else "dollars"
-            rows.append((name, value(key), math.nan, unit))
-        return pd.DataFrame(rows, columns=["figure", PACKAGE, ALONE, "unit"]).set_index("figure")
+            rows.append((name, value(key), math.nan, tables.metric_kind(key)))
+        return pd.DataFrame(rows, columns=["figure", PACKAGE, ALONE, "kind"]).set_index("figure")
 
     # ---- saving a view ---------------------------------------------------------------------
 
