@@ -27,6 +27,7 @@ from sim.views.charts.labels import (
     month,
     name_of,
     names_of,
+    origin_name,
     possessive,
     span,
     tracing_words,
@@ -406,15 +407,18 @@ def _net_label(run: RunLike, inv: str, palette: Palette) -> Label:
 def _label_trough(
     run: RunLike, ax: Axes, when: pd.Timestamp, low: float, payback: str | None
 ) -> None:
-    """Label the most the investor was out of pocket beside that point, on the side away from
-    the payback line; past the line, with a thin leader, if there is no room before it."""
+    """Label the most the investor was out of pocket beside that point: before it if it comes
+    late in the run, else on the side away from the payback line; past the line, with a thin
+    leader, if there is no room before it."""
     s = run.scenario
     horizon = pd.Timestamp(s.end) - pd.Timestamp(s.start)
     point = (mdates.date2num(when), low)
     style: dict[str, Any] = {"fontsize": LABEL_SIZE, "color": MUTED, "va": "top", "zorder": 6}
     text = f"Most out of pocket\n{money_text(-low)}, {month(when)}"
     back = pd.Timestamp(payback) if payback else None
-    if back is None or not when < back < when + horizon * 0.3:  # nothing in the way
+    if when - pd.Timestamp(s.start) > horizon * 0.7:  # near the end: no room after it
+        ax.annotate(text, point, xytext=(-12, -4), textcoords="offset points", ha="right", **style)
+    elif back is None or not when < back < when + horizon * 0.3:  # nothing in the way
         ax.annotate(text, point, xytext=(12, -4), textcoords="offset points", **style)
     elif when - pd.Timestamp(s.start) > horizon * 0.3:  # room before it
         ax.annotate(text, point, xytext=(-12, -4), textcoords="offset points", ha="right", **style)
@@ -429,16 +433,6 @@ def _label_trough(
 
 
 # ---- lab's cash by origin ---------------------------------------------------------------------
-
-
-def _origin_label(run: RunLike, origin: str) -> str:
-    agent, _, what = origin.partition(":")
-    name = possessive(name_of(run, agent))
-    return {
-        "investment": f"{name} investment",
-        "revenue": f"{name} revenue",
-        "cash": f"{name} opening cash",
-    }.get(what, f"{name} {what}")
 
 
 def lab_cash(run: RunLike, *, size: Sequence[float] = SLIDE_SIZE) -> Figure:
@@ -491,7 +485,7 @@ def _lab_cash(run: RunLike, lab: str, ax: Axes, palette: Palette, *, many: bool)
             cash.index,
             *(cash[o].to_numpy() for o in origins),
             colors=[palette.origin(o) for o in origins],
-            labels=[_origin_label(run, o) for o in origins],
+            labels=[origin_name(run, o) for o in origins],
             linewidth=0.4,
             edgecolor="white",
         )
