@@ -85,6 +85,16 @@ def _rate(run: RunLike) -> str:
 # ---- cumulative flows -------------------------------------------------------------------------
 
 
+def with_clouds(run: RunLike, investors: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The investors that get a panel (those owning a seller: an investor without one causes
+    nothing there and gets none of its dollars back) and those left out, named in a subtitle;
+    if none owns a seller, every investor gets its panel, which says so."""
+    owns = [i for i in investors if run.scenario.investors[i].owns]
+    if not owns:
+        return list(investors), []
+    return owns, [i for i in investors if i not in owns]
+
+
 def cumulative_flows(run: RunLike, *, size: Sequence[float] = SLIDE_SIZE) -> Figure:
     """Cumulative dollars over time, per investor: on the left what its investment caused at its
     clouds (their revenue and profit from its labs in the run less in the twin without it),
@@ -128,11 +138,17 @@ def cumulative_flows(run: RunLike, *, size: Sequence[float] = SLIDE_SIZE) -> Fig
         f"{possessive(who)} own dollars that "
         f"{labs} paid its cloud, traced {tracing_words(run)}.{twin_note(run)}"
     )
+    shown, without = with_clouds(run, investors)
+    if without and shown != investors:
+        subtitle += (
+            f" {names_of(run, without)}: no cloud of its own, so nothing caused there and none "
+            "of its money traced back."
+        )
     fig = investor_pairs(
         run,
         title,
         subtitle,
-        investors,
+        shown,
         size,
         lambda inv: _flow_labels(run, inv, palette),
         lambda inv, effect, own: _investor_flows(run, inv, effect, own, palette),
@@ -304,6 +320,12 @@ def investor_cash(run: RunLike, *, size: Sequence[float] = SLIDE_SIZE) -> Figure
         "the investment caused at the investor's cloud (this run less its twin without it), less "
         f"the money invested. It ends at minus the net cost.{twin_note(run)}"
     )
+    investors, without = with_clouds(run, investors)
+    if without:
+        subtitle += (
+            f" {names_of(run, without)}: no cloud of its own, so nothing caused there; its net "
+            "cost is the money it put in."
+        )
     ncols = columns_for(len(investors), size)
     with house_style():
         fig, axes = new_figure(
