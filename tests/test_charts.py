@@ -400,3 +400,15 @@ def test_panels_are_drawn_only_for_investors_that_own_a_cloud(results) -> None:
         assert "Nvidia and SoftBank: no cloud of its own, so nothing caused there" in subtitle
     # two investors with clouds: a row each
     assert len(cumulative_flows(results["amazon_anthropic"]).axes) == 4
+
+
+def test_revenue_caused_below_zero_is_drawn_below_zero() -> None:
+    """Microsoft's revenue share leaves OpenAI less to spend, so its investment causes less
+    Azure revenue than its twin had: the right panel's axis reaches the (negative) figure that
+    its label states."""
+    run = sim.run(sim.load_scenario(ROOT / "scenarios" / "microsoft_openai.yaml"))
+    caused = run.metrics_dict()["investors"]["microsoft"]["incremental_revenue"]
+    assert caused < 0
+    right = run_vs_twin(run).axes[1]
+    low, high = right.get_ylim()
+    assert low < caused < 0 < high
