@@ -233,3 +233,32 @@ def test_the_source_line_names_no_absolute_path_or_temporary_file(chart, other_c
     assert not ABSOLUTE.search(source), source
     # the files a source line names are scenario files, never the results it was drawn from
     assert not re.search(r"\.parquet\b", source), source
+
+
+def test_the_checks_find_what_they_look_for() -> None:
+    """Two texts one over the other are caught, two lines stacked at their line height are not,
+    a text past the edge is, and a tick outside the axes' limits is not drawn so not counted."""
+    fig = Figure(figsize=(4, 3))
+    ax = fig.add_subplot()
+    ax.set_xticks([0.0, 0.5, 1.0, 2.0])
+    ax.set_xlim(0, 1)  # 2.0 now lies outside the limits: matplotlib does not draw it
+    ax.set_yticks([])
+    fig.text(0.1, 0.9, "Amazon: profit", fontsize=12)
+    fig.text(0.12, 0.905, "AWS: profit kept", fontsize=12)
+    fig.text(0.98, 0.5, "past the edge", fontsize=12)
+    fig.text(0.15, 0.6, "agents.x and openai:equity and amazon_anthropic", fontsize=8)
+    texts = drawn_texts(fig)
+    found = overlaps(texts)
+    assert len(found) == 1 and found[0].startswith("'Amazon: profit' over 'AWS: profit kept'")
+    assert [t for t, _ in texts if t in ("0.0", "0.5", "1.0", "2.0")] == ["0.0", "0.5", "1.0"]
+    assert [o.split(" at ")[0] for o in outside(texts, fig)] == ["'past the edge'"]
+    assert [n.split(" in ")[0] for n in internal_names(texts)] == [
+        "an agent's path 'agents.'",
+        "an origin 'openai:equity'",
+        "a snake_case name 'amazon_anthropic'",
+    ]
+    stacked = Figure(figsize=(4, 3))
+    stacked.text(0.1, 0.5, "one line\nanother line\na third")  # one text: lines never clash
+    stacked.text(0.1, 0.8, "above")
+    stacked.text(0.1, 0.8 - 12 * 1.2 / (3 * 72), "below, one line lower")
+    assert overlaps(drawn_texts(stacked)) == []
