@@ -383,3 +383,32 @@ def test_showing_a_chart_changes_neither_its_files_nor_any_setting(tiny, tmp_pat
         assert a == b, fmt
     assert dict(mpl.rcParams) == before
     assert Gcf.get_all_fig_managers() == []  # pyplot never saw it
+
+
+def test_panels_are_drawn_only_for_investors_that_own_a_cloud(results) -> None:
+    """In the $50B file Nvidia and SoftBank own no cloud: nothing is caused at a cloud of
+    theirs and none of their dollars come back to one. The charts per investor draw Amazon's
+    panels only and name the others in the subtitle."""
+    run = results["amazon_openai_50b"]
+    for chart in (cumulative_flows, investor_cash, run_vs_twin):
+        fig = chart(run)
+        titles = " ".join(ax.get_title(loc="left") + " " for ax in fig.axes)
+        titles += " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+        assert "Nvidia" not in titles and "SoftBank" not in titles, chart.__name__
+        assert all(ax.get_visible() for ax in fig.axes)
+        subtitle = fig.texts[1].get_text().replace("\n", " ")
+        assert "Nvidia and SoftBank: no cloud of its own, so nothing caused there" in subtitle
+    # two investors with clouds: a row each
+    assert len(cumulative_flows(results["amazon_anthropic"]).axes) == 4
+
+
+def test_revenue_caused_below_zero_is_drawn_below_zero() -> None:
+    """Microsoft's revenue share leaves OpenAI less to spend, so its investment causes less
+    Azure revenue than its twin had: the right panel's axis reaches the (negative) figure that
+    its label states."""
+    run = sim.run(sim.load_scenario(ROOT / "scenarios" / "microsoft_openai.yaml"))
+    caused = run.metrics_dict()["investors"]["microsoft"]["incremental_revenue"]
+    assert caused < 0
+    right = run_vs_twin(run).axes[1]
+    low, high = right.get_ylim()
+    assert low < caused < 0 < high

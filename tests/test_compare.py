@@ -129,5 +129,13 @@ def test_the_compare_chart_draws_each_deal_whose_investor_owns_a_cloud_the_lab_u
     )
     assert heights == want  # every bar is a figure of the table, in dollars
     title = fig.texts[0].get_text().replace("\n", " ")
-    assert title.startswith("Amazon's investment in amazon_openai_50b caused the most")
-    assert "roundtrip compare of amazon_openai_50b, toy_round_trip" in fig.texts[-1].get_text()
+    # the scenario by its name, as the groups under the bars name it; the files in the source
+    assert title.startswith(
+        "Amazon's investment causes the most at its own clouds, in \u201cAmazon puts $50B into "
+        "OpenAI\u201d"
+    )
+    assert ax.get_xticklabels()[0].get_text() == "Amazon"
+    groups = [t.get_text().replace("\n", " ") for t in ax.texts]
+    assert groups == ["Amazon puts $50B into OpenAI", "Toy round trip (teaching example)"]
+    source = fig.texts[-1].get_text().replace("\n", " ")
+    assert "roundtrip compare of amazon_openai_50b.yaml, toy_round_trip.yaml" in source

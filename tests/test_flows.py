@@ -134,3 +134,21 @@ def test_labels_state_the_money_and_the_title_the_finding(tiny):
     assert "Investor's investment" in texts and "$6B" in texts
     assert "tiny.yaml" in texts  # the source line names the scenario file
     assert f"${m['round_trip'] / 1e9:.1f}B".replace(".0B", "B") in texts
+
+
+def test_a_labs_outside_equity_is_named_and_a_zero_is_not_thousands() -> None:
+    """A lab that raises money (``raises:``) has an origin ``<lab>:equity``; the diagram names
+    it as a reader would, and an investor with no cloud is said to make $0 on its dollars, not
+    "$0K"."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "scenarios"
+    result = sim.run(sim.load_scenario(root / "amazon_openai_50b.yaml"))
+    assert "openai:equity" in set(flow_bands(result).origin)  # OpenAI raises money here
+    fig = flow_diagram(result)
+    labels = [t.get_text() for t in fig.axes[0].texts]
+    assert any(t.startswith("OpenAI's outside equity\n$") for t in labels)
+    assert not any(":" in t.split("\n")[0] and "equity" in t for t in labels)
+    subtitle = fig.texts[1].get_text().replace("\n", " ")
+    assert "Nvidia's $0," in subtitle and "SoftBank's $0." in subtitle
+    assert "$0K" not in " ".join(t.get_text() for t in fig.texts + fig.axes[0].texts)

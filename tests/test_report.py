@@ -22,7 +22,7 @@ from sim.views.report import (
     report_content,
     roundtrip_version,
 )
-from sim.views.report.content import headline
+from sim.views.report.content import CAUSED_HEADING, TRACED_HEADING, headline
 
 ROOT = Path(__file__).resolve().parent.parent
 # the report read word for word: the first $50B file, kept fixed in tests/data (the bundled one
@@ -387,3 +387,27 @@ def test_every_bundled_file_makes_a_report_that_leads_with_what_was_caused(name,
     if all(cost > 0 for cost in net.values()):
         for words in ("cost nothing", "costs nothing"):
             assert words not in text.lower()
+
+
+@pytest.mark.parametrize("which", ["kept in tests/data", "bundled"])
+def test_a_tables_caption_is_on_the_page_of_the_tables_first_row(which, reports, tmp_path):
+    """The note under each table of figures is its caption: on the page where the table starts,
+    never carried over a page break (the bundled $50B file's first table once left its caption
+    on the next page)."""
+    if which == "bundled":
+        result = sim.run(sim.load_scenario(ROOT / "scenarios" / "amazon_openai_50b.yaml"))
+        path = build_report(result, tmp_path / "report.pdf")
+    else:
+        result, path = sim.run(sim.load_scenario(BUNDLED)), reports["pdf"]
+    pages = [flat(page.extract_text()) for page in pypdf.PdfReader(path).pages]
+    content = report_content(result)
+    sections = (
+        (CAUSED_HEADING, content.caused, content.caused_note),
+        (TRACED_HEADING, content.traced, content.traced_note),
+    )
+    for heading, table, note in sections:
+        start_of_table = f"{heading} {' '.join(table.header)} {' '.join(table.rows[0])}"
+        [start] = [k for k, page in enumerate(pages) if start_of_table in page]
+        words = flat(note).split()
+        head, tail = " ".join(words[:8]), " ".join(words[-8:])
+        assert head in pages[start] and tail in pages[start], (which, start, note)

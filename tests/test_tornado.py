@@ -49,3 +49,29 @@ def test_the_tornado_names_its_rows_and_its_title_by_the_inputs_human_names() ->
     ]
     title = max(fig.texts, key=lambda t: t.get_fontsize()).get_text().replace("\n", " ")
     assert title == "AWS margin moves Amazon's incremental profit most: $20B to $40B around $30B"
+
+
+def test_the_rows_are_in_the_order_of_their_bars_longest_on_top() -> None:
+    """The table ranks by swing (high less low); a bar spans the base too. The margin at 28%
+    and at 42% both raise the profit, to $39B and $40B around $30B: a swing of $1B, a bar of
+    $10B ($30B to $40B). The deal's total: $28B to $32B, a swing and a bar of $4B. The margin's
+    bar is the longer, so it is drawn on top, and the title names it."""
+    t = table()
+    t["metric_low"] = [39 * B, 28 * B]
+    t["metric_high"] = [40 * B, 32 * B]
+    t = t.iloc[[1, 0]]  # as sensitivity ranks them: by swing, the total first
+    fig = tornado(t)
+    [ax] = [a for a in fig.axes if a.get_yticklabels()]
+    ticks = sorted(ax.get_yticklabels(), key=lambda label: -label.get_position()[1])
+    assert [label.get_text().split("  ")[0] for label in ticks] == [
+        "AWS margin",
+        "AWS expansion (aws-expansion): total",
+    ]
+    # the bars, top to bottom, are $10B and $4B long (each side drawn from the base)
+    spans: dict[float, list[float]] = {}
+    for bar in ax.patches:
+        x0, x1 = sorted((bar.get_x(), bar.get_x() + bar.get_width()))
+        spans.setdefault(round(bar.get_y(), 3), []).extend([x0, x1])
+    lengths = [max(v) - min(v) for _, v in sorted(spans.items(), reverse=True)]
+    assert lengths == [10 * B, 4 * B]
+    assert fig.texts[0].get_text().replace("\n", " ").startswith("AWS margin moves")

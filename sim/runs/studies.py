@@ -419,4 +419,11 @@ def compare(
         raise ScenarioError("nothing to compare: give at least one scenario file")
     loaded = [s if isinstance(s, Scenario) else read_one(s, overrides, say=say) for s in scenarios]
     results = [run(s, keep_balances=False) for s in loaded]
-    return compare_table(loaded, results)
+    table = compare_table(loaded, results)
+    # what a chart of the table names each column by: the scenario's name and its file
+    table.attrs["names"] = {c: s.name for c, s in zip(table.columns, loaded, strict=True)}
+    table.attrs["sources"] = {
+        c: Path(s.source).name if s.source else None
+        for c, s in zip(table.columns, loaded, strict=True)
+    }
+    return table

@@ -215,12 +215,19 @@ def _investor(run: RunLike, inv: str, left: Axes, right: Axes, palette: Palette)
         label="round_trip",
     )
     _scale(left, float(max(run_y.max(), twin_y.max())))
-    _scale(right, float(max(mi["incremental_revenue"] or 0, mi["round_trip"] or 0, 1.0)))
+    gap = y["incremental_revenue"]
+    top = float(max(gap.max(initial=0.0), mi["incremental_revenue"] or 0, mi["round_trip"] or 0))
+    # an investment can cause less revenue than its twin had (a share of the lab's revenue paid
+    # to the investor leaves the lab less to spend): the axis goes below 0 to show it
+    _scale(right, top, bottom=float(min(gap.min(initial=0.0), mi["incremental_revenue"] or 0)))
 
 
-def _scale(ax: Axes, top: float) -> None:
-    ax.set_ylim(0, max(top, 1.0) * 1.06)
-    fitted_money_axis(ax, top)
+def _scale(ax: Axes, top: float, bottom: float = 0.0) -> None:
+    """From ``bottom`` (at most 0) to ``top`` in dollars, a little room beyond each."""
+    top, bottom = max(top, 1.0), min(bottom, 0.0)
+    pad = 0.06 * (top - bottom)
+    ax.set_ylim(bottom - pad if bottom < 0 else 0.0, top + pad)
+    fitted_money_axis(ax, max(top, -bottom))
 
 
 def _without_twin(

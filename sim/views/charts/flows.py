@@ -21,12 +21,12 @@ from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path
 
 from sim.analysis.result import RunLike
+from sim.views.charts.labels import money_text, origin_name
 from sim.views.charts.style import (
     MUTED,
     SLIDE_SIZE,
     Palette,
     agent_label,
-    fit_label,
     format_money,
     house_style,
     new_figure,
@@ -173,14 +173,7 @@ def _label(run: RunLike, key: str, column: int) -> str:
     name, _, what = key.partition(":")
     who = agent_label(s, name)
     if column == 0:  # left of the first column, in the figure's margin: the whole line is cut
-        suffix = {
-            "investment": "'s investment",
-            "revenue": "'s revenue",
-            "cash": "'s cash at start",
-        }
-        if what not in suffix:
-            return key
-        return fit_label(s.label(name), _FIRST_COLUMN - len(suffix[what])) + suffix[what]
+        return origin_name(run, key, _FIRST_COLUMN)
     if what == "held":
         return f"{who}: cash left"
     if what == "kept":
@@ -296,19 +289,37 @@ def _draw_bands(
 
 def _spread(wanted: list[float], gap: float, low: float, high: float) -> list[float]:
     """Label centres as near ``wanted`` (top to bottom) as they can be at least ``gap`` apart,
-    inside ``[low, high]``."""
-    ys = list(wanted)
+    inside ``[low, high]`` (the caller checks that they fit: ``len(wanted) * gap`` at most
+    ``high - low + gap``)."""
+    ys = [min(y, high) for y in wanted]
     for i in range(1, len(ys)):
         ys[i] = min(ys[i], ys[i - 1] - gap)
     if ys and ys[-1] < low:
         ys[-1] = low
         for i in range(len(ys) - 2, -1, -1):
             ys[i] = max(ys[i], ys[i + 1] + gap)
-    return [min(y, high) for y in ys]
+    return ys
+
+
+def _fit_last_column(lay: Layout, size: Sequence[float]) -> None:
+    """Move the columns closer where the last column's widest label, on one line, would run
+    past the figure's right edge (the axes span the figure's width less 1.3 inches)."""
+    last = max(c for c, _ in lay.nodes) if lay.nodes else 0
+    chars = max((len(n.label) + 9 for (c, _), n in lay.nodes.items() if c == last), default=0)
+    axes_pt = (float(size[0]) - 1.3) * 72
+    room = chars * 0.6 * LABEL_SIZE / axes_pt + lay.width + 0.015
+    x_last = min(COLUMN_X[-1], 1.0 - room)
+    first = COLUMN_X[0]
+    stretch = (x_last - first) / (COLUMN_X[-1] - first)
+    lay.x = [first + (x - first) * stretch for x in COLUMN_X]
+
+
+HEADS_Y = 0.955  # the column titles' baseline, in axes fraction
 
 
 def _draw_nodes(ax: Axes, lay: Layout, line_height: float) -> None:
-    """Node bars, and beside each its name and the money through it (two lines)."""
+    """Node bars, and beside each its name and the money through it: on two lines where a
+    column's labels fit so, else on one, and never over one another or the column titles."""
     columns: dict[int, list[Node]] = {}
     for (c, _), node in lay.nodes.items():
         columns.setdefault(c, []).append(node)
@@ -325,9 +336,12 @@ def _draw_nodes(ax: Axes, lay: Layout, line_height: float) -> None:
     box = {"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.8, "edgecolor": "none"}
     for c, nodes in columns.items():
         wanted = [n.top - n.height / 2 for n in nodes]
-        ys = _spread(wanted, 2.15 * line_height, line_height, 1.0 - line_height)
+        lines = 2 if len(nodes) * 2.15 * line_height <= HEADS_Y - 0.01 else 1
+        half = lines * line_height / 2 + 0.01  # half a label and its box's padding
+        gap = (lines + 0.15) * line_height
+        ys = _spread(wanted, gap, half, HEADS_Y - half)
         for node, y in zip(nodes, ys, strict=True):
-            text = f"{node.label}\n{format_money(node.value)}"
+            text = f"{node.label}{chr(10) if lines == 2 else '  '}{money_text(node.value)}"
             if c == 0:
                 ax.text(lay.x[c] - 0.008, y, text, ha="right", va="center", zorder=5)
             else:
@@ -348,12 +362,12 @@ def _headline(run: RunLike) -> tuple[str, str]:
         clouds = " and ".join(agent_label(s, c) for c in s.investors[inv].owns) or "its clouds"
         title = (
             f"{agent_label(s, inv)}'s {format_money(v['invested'])} in {labs}, traced: "
-            f"{format_money(v['round_trip'] or 0)} of it comes back as {clouds} revenue"
+            f"{money_text(v['round_trip'] or 0)} of it comes back as {clouds} revenue"
         )
     else:
         title = "Where the money goes, and whose dollars come back (traced)"
     own = ", ".join(
-        f"{agent_label(s, i)}'s {format_money(v['round_trip_profit'] or 0)}" for i, v in active
+        f"{agent_label(s, i)}'s {money_text(v['round_trip_profit'] or 0)}" for i, v in active
     )
     subtitle = (
         f"All money over {span}, band widths to scale. Investors' own dollars in strong colour, "
@@ -384,8 +398,8 @@ def own_dollars_diagram(run: RunLike, *, size: Sequence[float] = SLIDE_SIZE) -> 
         inv, v = active[0]
         title = f"Follow {agent_label(s, inv)}'s {format_money(v['invested'])}"
     parts = [
-        f"{agent_label(s, i)}: {format_money(v['round_trip'] or 0)} back as revenue of its cloud "
-        f"({(v['round_trip_ratio'] or 0):.1%}), {format_money(v['round_trip_profit'] or 0)} "
+        f"{agent_label(s, i)}: {money_text(v['round_trip'] or 0)} back as revenue of its cloud "
+        f"({(v['round_trip_ratio'] or 0):.1%}), {money_text(v['round_trip_profit'] or 0)} "
         "of it profit"
         for i, v in active
     ]
@@ -401,6 +415,7 @@ def _diagram(
 ) -> Figure:
     palette = Palette.of(run)
     lay = _layout(run, bands, palette)
+    _fit_last_column(lay, size)
     focus = {f"{i}:investment" for i in run.scenario.investors}
     with house_style(), mpl.rc_context({"font.size": LABEL_SIZE}):
         fig, (ax,) = new_figure(run, title, subtitle, size=size)
@@ -418,7 +433,7 @@ def _diagram(
         for c, head in enumerate(COLUMN_TITLES):
             ax.text(
                 lay.x[c] + lay.width / 2,
-                0.955,
+                HEADS_Y,
                 head.upper(),
                 ha="center",
                 va="bottom",

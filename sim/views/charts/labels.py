@@ -15,7 +15,7 @@ import pandas as pd
 
 from sim.analysis.result import RunLike
 from sim.views.charts.series import has_twin_series
-from sim.views.charts.style import agent_label, format_money
+from sim.views.charts.style import agent_label, fit_label, format_money
 
 # said in the subtitle of a chart drawn from a run folder that does not hold the twin's series
 TWIN_MISSING = (
@@ -40,6 +40,30 @@ def names_of(run: RunLike, agents: Iterable[str]) -> str:
 def possessive(name: str) -> str:
     """``Amazon's``, ``Ross'``."""
     return name + ("'" if name.endswith("s") else "'s")
+
+
+# Where money came from, as the ledger names an origin (``openai:equity``) and a reader reads it
+# after the agent's name ("OpenAI's outside equity")
+ORIGIN_WORDS = {
+    "investment": "investment",
+    "revenue": "revenue",
+    "cash": "cash at start",
+    "equity": "outside equity",
+    "debt": "borrowing",
+    "credits": "credits",
+    "capex": "capex loans",
+}
+
+
+def origin_name(run: RunLike, origin: str, limit: int | None = None) -> str:
+    """An origin of money in words: ``openai:equity`` -> "OpenAI's outside equity". With
+    ``limit``, the agent's name is cut so that the whole fits in ``limit`` characters."""
+    agent, _, what = origin.partition(":")
+    words = ORIGIN_WORDS.get(what, what.replace("_", " "))
+    name = run.scenario.label(agent)
+    if limit is not None:
+        name = fit_label(name, max(8, limit - len(words) - 3))
+    return f"{possessive(name_of(run, agent) if limit is None else name)} {words}"
 
 
 def money_text(dollars: float | None) -> str:

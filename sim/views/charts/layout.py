@@ -163,6 +163,8 @@ def end_labels(ax: Axes, items: Sequence[Label], *, one_line: bool = False) -> N
     height_pt = ax.get_position().height * fig.get_size_inches()[1] * 72
     pos = sorted(((y - y0) / (y1 - y0) * height_pt, i) for i, (y, *_) in enumerate(items) if y == y)
     placed = [p for p, _ in pos]
+    if placed:  # a figure below the axes (off their scale) is labelled at their foot
+        placed[0] = max(placed[0], 0.0)
     for k in range(1, len(placed)):  # push up so each clears the one below
         placed[k] = max(placed[k], placed[k - 1] + gap_pt)
     top = height_pt - gap_pt * 0.45  # a label stays beside its axes, clear of the panel title

@@ -136,9 +136,15 @@ def source_line(runs: RangeRuns) -> str:
     """The file, how many runs, and the first run's inputs hash: enough to redo the chart."""
     s = runs.scenario
     what = "sweep" if runs.kind == "sweep" else "Monte Carlo"
-    where = source_file(s)
+    if s.source and Path(s.source).suffix == ".parquet":
+        # read back from a results file (often in a temporary folder), which does not name its
+        # scenario file: the scenario is named by its name
+        return (
+            f"Source: roundtrip {what} of {s.name!r}, {len(runs.results):,} runs "
+            f"(first run's inputs {inputs_hash(s)})."
+        )
     return (
-        f"Source: roundtrip {what} of {where}, {len(runs.results):,} runs "
+        f"Source: roundtrip {what} of {source_file(s)}, {len(runs.results):,} runs "
         f"(first run's inputs {inputs_hash(s)}), {s.name!r}."
     )
 
@@ -151,7 +157,8 @@ def new_range_figure(
     full = source_line(runs)
     fits = len(full) <= (float(kw.get("size", SLIDE_SIZE)[0]) - 0.6) * 72 / (10 * 0.55)
     # new_figure writes the source line last; the scenario's name goes first if it is too long
-    fig.texts[-1].set_text(full if fits else full[: full.rindex("), ") + 1] + ".")
+    named_last = "), " in full  # the scenario's name after the file: it goes if too long
+    fig.texts[-1].set_text(full if fits or not named_last else full[: full.rindex("), ") + 1] + ".")
     return fig, axes
 
 
@@ -521,7 +528,9 @@ def fan(
                     ax,
                     [
                         (float(last["p95"]), "p95", format_money(last["p95"]), MUTED),
+                        (float(last["p75"]), "p75", format_money(last["p75"]), MUTED),
                         (float(last["p50"]), "median", format_money(last["p50"]), colour),
+                        (float(last["p25"]), "p25", format_money(last["p25"]), MUTED),
                         (float(last["p5"]), "p5", format_money(last["p5"]), MUTED),
                     ],
                     one_line=True,

@@ -27,6 +27,7 @@ from sim.views.charts.labels import (
     month,
     name_of,
     names_of,
+    origin_name,
     possessive,
     span,
     tracing_words,
@@ -84,6 +85,16 @@ def _rate(run: RunLike) -> str:
 # ---- cumulative flows -------------------------------------------------------------------------
 
 
+def with_clouds(run: RunLike, investors: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The investors that get a panel (those owning a seller: an investor without one causes
+    nothing there and gets none of its dollars back) and those left out, named in a subtitle;
+    if none owns a seller, every investor gets its panel, which says so."""
+    owns = [i for i in investors if run.scenario.investors[i].owns]
+    if not owns:
+        return list(investors), []
+    return owns, [i for i in investors if i not in owns]
+
+
 def cumulative_flows(run: RunLike, *, size: Sequence[float] = SLIDE_SIZE) -> Figure:
     """Cumulative dollars over time, per investor: on the left what its investment caused at its
     clouds (their revenue and profit from its labs in the run less in the twin without it),
@@ -127,11 +138,17 @@ def cumulative_flows(run: RunLike, *, size: Sequence[float] = SLIDE_SIZE) -> Fig
         f"{possessive(who)} own dollars that "
         f"{labs} paid its cloud, traced {tracing_words(run)}.{twin_note(run)}"
     )
+    shown, without = with_clouds(run, investors)
+    if without and shown != investors:
+        subtitle += (
+            f" {names_of(run, without)}: no cloud of its own, so nothing caused there and none "
+            "of its money traced back."
+        )
     fig = investor_pairs(
         run,
         title,
         subtitle,
-        investors,
+        shown,
         size,
         lambda inv: _flow_labels(run, inv, palette),
         lambda inv, effect, own: _investor_flows(run, inv, effect, own, palette),
@@ -303,6 +320,12 @@ def investor_cash(run: RunLike, *, size: Sequence[float] = SLIDE_SIZE) -> Figure
         "the investment caused at the investor's cloud (this run less its twin without it), less "
         f"the money invested. It ends at minus the net cost.{twin_note(run)}"
     )
+    investors, without = with_clouds(run, investors)
+    if without:
+        subtitle += (
+            f" {names_of(run, without)}: no cloud of its own, so nothing caused there; its net "
+            "cost is the money it put in."
+        )
     ncols = columns_for(len(investors), size)
     with house_style():
         fig, axes = new_figure(
@@ -406,15 +429,18 @@ def _net_label(run: RunLike, inv: str, palette: Palette) -> Label:
 def _label_trough(
     run: RunLike, ax: Axes, when: pd.Timestamp, low: float, payback: str | None
 ) -> None:
-    """Label the most the investor was out of pocket beside that point, on the side away from
-    the payback line; past the line, with a thin leader, if there is no room before it."""
+    """Label the most the investor was out of pocket beside that point: before it if it comes
+    late in the run, else on the side away from the payback line; past the line, with a thin
+    leader, if there is no room before it."""
     s = run.scenario
     horizon = pd.Timestamp(s.end) - pd.Timestamp(s.start)
     point = (mdates.date2num(when), low)
     style: dict[str, Any] = {"fontsize": LABEL_SIZE, "color": MUTED, "va": "top", "zorder": 6}
     text = f"Most out of pocket\n{money_text(-low)}, {month(when)}"
     back = pd.Timestamp(payback) if payback else None
-    if back is None or not when < back < when + horizon * 0.3:  # nothing in the way
+    if when - pd.Timestamp(s.start) > horizon * 0.7:  # near the end: no room after it
+        ax.annotate(text, point, xytext=(-12, -4), textcoords="offset points", ha="right", **style)
+    elif back is None or not when < back < when + horizon * 0.3:  # nothing in the way
         ax.annotate(text, point, xytext=(12, -4), textcoords="offset points", **style)
     elif when - pd.Timestamp(s.start) > horizon * 0.3:  # room before it
         ax.annotate(text, point, xytext=(-12, -4), textcoords="offset points", ha="right", **style)
@@ -429,16 +455,6 @@ def _label_trough(
 
 
 # ---- lab's cash by origin ---------------------------------------------------------------------
-
-
-def _origin_label(run: RunLike, origin: str) -> str:
-    agent, _, what = origin.partition(":")
-    name = possessive(name_of(run, agent))
-    return {
-        "investment": f"{name} investment",
-        "revenue": f"{name} revenue",
-        "cash": f"{name} opening cash",
-    }.get(what, f"{name} {what}")
 
 
 def lab_cash(run: RunLike, *, size: Sequence[float] = SLIDE_SIZE) -> Figure:
@@ -491,7 +507,7 @@ def _lab_cash(run: RunLike, lab: str, ax: Axes, palette: Palette, *, many: bool)
             cash.index,
             *(cash[o].to_numpy() for o in origins),
             colors=[palette.origin(o) for o in origins],
-            labels=[_origin_label(run, o) for o in origins],
+            labels=[origin_name(run, o) for o in origins],
             linewidth=0.4,
             edgecolor="white",
         )

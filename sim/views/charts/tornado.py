@@ -1,6 +1,6 @@
 """Which inputs matter, drawn: a tornado chart of a sensitivity table (sim/analysis/sensitivity.py).
 
-One bar per input, most influential on top, spanning the metric with the input at its low value
+One bar per input, the longest on top, spanning the metric with the input at its low value
 and at its high value, the others at their base values; the line through the bars is the metric
 at the base values. Inputs whose swung value is invalid are left out and counted in the
 subtitle.
@@ -40,15 +40,26 @@ def _value(v: float, unit: str) -> str:
     return f"{v:.1%}".replace(".0%", "%") if unit == "share" else format_money(v)
 
 
+def bar_length(table: pd.DataFrame, base: float) -> np.ndarray:
+    """How long each input's bar is drawn: from the lowest to the highest of the metric at its
+    low value, at its high value and at the base (both halves may fall on one side); rows are
+    drawn longest first."""
+    lows = table["metric_low"].to_numpy(dtype=float)
+    highs = table["metric_high"].to_numpy(dtype=float)
+    return np.maximum(np.maximum(lows, highs), base) - np.minimum(np.minimum(lows, highs), base)
+
+
 def tornado(table: pd.DataFrame, *, size: Sequence[float] = SLIDE_SIZE) -> Figure:
     """The tornado of ``sim.sensitivity(...)``'s table (either method: the bars are the
     one-at-a-time swings)."""
     a: dict[Any, Any] = table.attrs
     s = a["scenario"]
     money = a["metric"] in MONEY
-    drawn = table[table["note"] == ""].head(MOST)
-    left_out = int((table["note"] != "").sum())
     base = float(a["base_metric"])
+    valid = table[table["note"] == ""]
+    drawn = valid.iloc[np.argsort(-bar_length(valid, base), kind="stable")].head(MOST)
+    left_out = int((table["note"] != "").sum())
+    least = len(valid) - len(drawn)
     metric = a["metric"].replace("_", " ")
     who = agent_label(s, a["investor"])
     swing = f"{a['swing_fraction'] * 100:.4g}%"
@@ -69,6 +80,7 @@ def tornado(table: pd.DataFrame, *, size: Sequence[float] = SLIDE_SIZE) -> Figur
         f"{metric.capitalize()} of {who} with each input {swing} lower (blue) or higher "
         f"(orange), the others at their base values; the line is the base, {shown(base)}."
         + (f" {left_out} input(s) not drawn: the swung value is invalid." if left_out else "")
+        + (f" Not drawn: the {least} input(s) that move it least." if least else "")
     )
     with house_style():
         fig, (ax,) = new_figure(SimpleNamespace(scenario=s), title, subtitle, size=size)

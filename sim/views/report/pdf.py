@@ -181,6 +181,21 @@ class Flow:
             self.y += step
         self.y += after
 
+    def paragraph_height(
+        self,
+        text: str,
+        size: float = 13,
+        *,
+        bold: bool = False,
+        width: float | None = None,
+        after: float = 0.12,
+        bullet: bool = False,
+    ) -> float:
+        """The inches ``paragraph`` with the same arguments takes."""
+        indent = 0.3 if bullet else 0.0
+        lines = wrap(text, (width or self.text_width) - indent, size, bold)
+        return len(lines) * size * 1.4 / 72 + after
+
     def heading(self, text: str, keep: float = 0.6) -> None:
         """A section heading, kept on one page with ``keep`` inches of what follows."""
         self.space(0.18)
@@ -305,19 +320,32 @@ def figure_section(
         columns = figure_columns(table, size, flow.text_width)
         return columns, flow.table_height(table, columns, size)
 
-    room = 0.4 if note else 0.1  # inches for the note under the table
-    fits = [size for size in (12.0, 11.0, 10.0) if layout(size)[1] + room + 0.6 <= flow.room]
-    size = fits[0] if fits else 12.0
+    # the note under the table is its caption: the table, the note and the heading share a page
+    note_width = min(flow.text_width, READING_WIDTH)
+    room = 0.1 + (flow.paragraph_height(note, 10, width=note_width) if note else 0.0)
+    page = flow.height - FOOTER - TOP
+
+    def fitting(space: float) -> list[float]:
+        return [size for size in (12.0, 11.0, 10.0) if layout(size)[1] + room + 0.6 <= space]
+
+    # the largest type that fits here, else on a page of its own, else the smallest
+    fits = fitting(flow.room) or fitting(page)
+    size = fits[0] if fits else 10.0
     columns, height = layout(size)
     flow.heading(heading, keep=height + room)
     flow.table(table, columns, size=size)
     flow.y += 0.1
     if note:
-        flow.paragraph(note, 10, colour=MUTED, width=min(flow.text_width, READING_WIDTH))
+        flow.need(room - 0.1)  # whole, if a table too long for a page left it no room
+        flow.paragraph(note, 10, colour=MUTED, width=note_width)
     width = min(flow.text_width, READING_WIDTH)
     for who, points in reading:
+        # what is said of one investor stays on one page where it can
+        block = flow.paragraph_height(who, 13, bold=True, after=0.04) + sum(
+            flow.paragraph_height(p, 13, width=width, after=0.06, bullet=True) for p in points
+        )
         flow.space(0.05)
-        flow.need(0.9)
+        flow.need(min(max(block, 0.9), page))
         flow.paragraph(who, 13, bold=True, after=0.04)
         for point in points:
             flow.paragraph(point, 13, width=width, after=0.06, bullet=True)
