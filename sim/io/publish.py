@@ -278,6 +278,40 @@ def check_file_target(
         )
 
 
+def write_file(
+    path: str | os.PathLike[str],
+    data: bytes,
+    *,
+    check: Callable[[], None],
+    hint: str,
+    suffix: str = ".tmp",
+) -> Path:
+    """Put ``data`` at ``path`` whole, by the rule above, for every single-file output (a
+    report, a page, a schema, a starter scenario): under its claim, ``check`` again (another
+    program may have written there since the caller checked), written to a temporary name
+    beside it, then linked into place where nothing is, or moved over what ``check`` let be
+    replaced. A stop signal before the publish leaves nothing; a user's error of the file system
+    (no room, no right) is a ``ScenarioError`` naming ``path``."""
+    target = Path(path)
+    with claim(target, hint=hint) as held:
+        check()
+        tmp = temporary_name(held, suffix)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # as umask says
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            signals.raise_deferred()  # a stop whose exception was lost: nothing goes in place
+            with signals.held():  # in place, and said to be, as one step
+                publish_file(tmp, held, replace=os.path.lexists(held))
+                signals.published()
+        except BaseException as e:
+            tmp.unlink(missing_ok=True)
+            if isinstance(e, OSError) and is_user_error(e):
+                raise os_error(e, target, hint) from None
+            raise
+    return target
+
+
 @contextlib.contextmanager
 def claim(target: str | os.PathLike[str], *, hint: str = "choose another path") -> Iterator[Path]:
     """Hold ``target`` (its absolute path) against every other roundtrip writing it until the

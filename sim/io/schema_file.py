@@ -35,18 +35,13 @@ def write_schema(path: str | os.PathLike[str], *, force: bool = False) -> Path:
     publish.check_file_target(
         target, noun="schema", example="scenario.schema.json", is_ours=is_schema, force=force
     )
-    text = schema_text()
-    with publish.claim(target, hint="choose another file with --out") as held:
-        # checked again under the claim: another program may have put something there since
+
+    def check() -> None:  # again under the claim: another program may have written there since
         publish.check_file_target(
             target, noun="schema", example="scenario.schema.json", is_ours=is_schema, force=force
         )
-        tmp = publish.temporary_name(held, ".json")
-        try:
-            tmp.write_text(text, encoding="utf-8")
-            publish.publish_file(tmp, held, replace=held.exists())
-        except OSError as e:
-            raise publish.os_error(e, target, "choose another file with --out") from None
-        finally:
-            tmp.unlink(missing_ok=True)
-    return target
+
+    data = schema_text().encode("utf-8")
+    return publish.write_file(
+        target, data, check=check, hint="choose another file with --out", suffix=".json"
+    )

@@ -7,6 +7,7 @@ names is written beside it too (sim/io/schema_file.py), never over a file roundt
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,15 +85,8 @@ def write_starter(
     if schema:
         _check_schema(schema_path)
     text = starter_text(parties, contract=contract, file_name=target.name)
-    with publish.claim(target, hint=HINT) as held:
-        _check(target, force)  # again under the claim: another program may have written there
-        tmp = publish.temporary_name(held, ".yaml")
-        try:
-            tmp.write_text(text, encoding="utf-8")
-            publish.publish_file(tmp, held, replace=held.exists())
-        except OSError as e:
-            raise publish.os_error(e, target, HINT) from None
-        finally:
-            tmp.unlink(missing_ok=True)
+    # checked again under the claim: another program may have written there meanwhile
+    check = functools.partial(_check, target, force)
+    publish.write_file(target, text.encode("utf-8"), check=check, hint=HINT, suffix=".yaml")
     wrote = write_schema(schema_path) if schema else None
     return Written(target, wrote, schema_path.is_file())

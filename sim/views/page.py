@@ -27,7 +27,7 @@ from sim.errors import ScenarioError
 from sim.inputs.names import input_name
 from sim.inputs.specs import shown_value
 from sim.inputs.units import parse_amount_cents
-from sim.io import publish, signals
+from sim.io import publish
 from sim.ranges.vary import Template, load_template
 from sim.runs.farm import version
 from sim.runs.grid import Grid, run_grid, set_text
@@ -304,24 +304,11 @@ def _safe(text: str) -> str:
 
 
 def write_page(path: Path, data: bytes, *, force: bool = False) -> Path:
-    """Put ``data`` at ``path`` whole, under its claim (``sim.io.publish.claim``): checked again
-    (``check_page_path``), written to a temporary file beside it, then linked into place where
-    nothing is, or moved over the page (or, with ``force``, the file) found there."""
-    hint = "choose another file with -o"
-    with publish.claim(path, hint=hint) as held:
-        check_page_path(path, force=force)
-        tmp = publish.temporary_name(held, ".tmp")
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # as umask says
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            signals.raise_deferred()  # a stop whose exception was lost: nothing goes in place
-            with signals.held():  # in place, and said to be, as one step
-                publish.publish_file(tmp, held, replace=os.path.lexists(held))
-                signals.published()
-        except BaseException as e:
-            tmp.unlink(missing_ok=True)
-            if isinstance(e, OSError) and publish.is_user_error(e):
-                raise publish.os_error(e, path, hint) from None
-            raise
-    return path
+    """Put the page ``data`` at ``path`` whole (``sim.io.publish.write_file``), checked again
+    under its claim (``check_page_path``)."""
+    return publish.write_file(
+        path,
+        data,
+        check=lambda: check_page_path(path, force=force),
+        hint="choose another file with -o",
+    )

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from sim.analysis.result import RunLike
 from sim.errors import ScenarioError
-from sim.io import publish, signals
+from sim.io import publish
 from sim.views.charts.style import DEFAULT_DPI, SLIDE_SIZE
 from sim.views.report.content import (
     Assumption,
@@ -104,27 +104,13 @@ def build_report(
 
 
 def write_file(path: Path, data: bytes, *, force: bool = False) -> Path:
-    """Put ``data`` at ``path`` whole, under its claim (``sim.io.publish.claim``): checked again
-    (``check_report_path``), written to a temporary file beside it, then linked into place
-    where nothing is, or moved over the report (or, with ``force``, the file) found there."""
-    hint = "choose another file with -o"
-    with publish.claim(path, hint=hint):
+    """Put the report ``data`` at ``path`` whole (``sim.io.publish.write_file``), checked again
+    under its claim (``check_report_path``)."""
+
+    def check() -> None:
         check_report_path(path, force=force)
-        tmp = publish.temporary_name(Path(os.path.abspath(path)), ".tmp")
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # as umask says
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            signals.raise_deferred()  # a stop whose exception was lost: nothing goes in place
-            with signals.held():  # in place, and said to be, as one step
-                publish.publish_file(tmp, path, replace=os.path.lexists(path))
-                signals.published()
-        except BaseException as e:
-            tmp.unlink(missing_ok=True)
-            if isinstance(e, OSError) and publish.is_user_error(e):
-                raise publish.os_error(e, path, hint) from None
-            raise
-    return path
+
+    return publish.write_file(path, data, check=check, hint="choose another file with -o")
 
 
 __all__ = [
