@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 import sim
-from sim.analysis.result import money, percent
+from sim.analysis.tables import money, percent
 from sim.cli import main
 from sim.views.page import FIGURES, is_page
 

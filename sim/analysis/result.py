@@ -29,6 +29,7 @@ from sim.analysis.metrics import (
     distinct,
     sales_paths,
 )
+from sim.analysis.tables import money, percent
 from sim.inputs.resolved import inputs_hash as inputs_hash
 from sim.inputs.resolved import resolved_yaml as resolved_yaml
 from sim.inputs.resolved import resolved_yaml_with_sources as resolved_yaml_with_sources
@@ -89,17 +90,6 @@ PATH_LABELS = {
     "own_vendor": "lab -> its vendor",
     "via_others": "via other sellers",
 }
-
-
-def money(dollars: float | None) -> str:
-    """Dollars as the summary and the reports write them (``$50.00B``), ``n/a`` for a figure a
-    run lacks."""
-    return "n/a" if dollars is None else format_dollars(dollars * 100)
-
-
-def percent(fraction: float | None, digits: int = 1) -> str:
-    """A fraction as a percentage (``12.3%``), ``n/a`` for a figure a run lacks."""
-    return "n/a" if fraction is None else f"{fraction:.{digits}%}"
 
 
 def _caused_lines(

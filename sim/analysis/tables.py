@@ -28,6 +28,7 @@ import numpy as np
 
 from sim.analysis.metrics import DATES, LAB_DATES, LAB_METRICS, MONEY, PATHS, RATIOS
 from sim.inputs.scenario import Scenario
+from sim.inputs.units import format_dollars
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -184,6 +185,18 @@ def dollars(v: float) -> str:
     if x >= 1:
         return f"{sign}${x:,.0f}"
     return f"{sign}${x:.2f}" if cents else "$0"
+
+
+def money(dollars: float | None) -> str:
+    """Dollars always in $B with two decimals (``$50.00B``, ``$0.00B``), as the printed summary
+    and the reports write a column of figures; ``n/a`` for a figure a run lacks. A table's
+    cells use ``dollars``, which drops to $M and whole dollars for small amounts."""
+    return "n/a" if dollars is None else format_dollars(dollars * 100)
+
+
+def percent(fraction: float | None, digits: int = 1) -> str:
+    """A fraction as a percentage (``12.3%``), ``n/a`` for a figure a run lacks."""
+    return "n/a" if fraction is None else f"{fraction:.{digits}%}"
 
 
 def number(v: float) -> str:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.analysis.result import money, percent
+from sim.analysis.tables import money, percent
 from sim.errors import ScenarioError
 from sim.inputs.names import input_name
 from sim.inputs.specs import shown_value

@@ -19,7 +19,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from sim.analysis.matrices import Matrix
-from sim.analysis.result import RunLike, money, percent
+from sim.analysis.result import RunLike
+from sim.analysis.tables import money, percent
 from sim.inputs.scenario import Scenario
 from sim.inputs.specs import input_at
 from sim.model.kernels import Cents
