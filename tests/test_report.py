@@ -263,9 +263,13 @@ def test_the_html_report_is_one_self_contained_file(bundled, reports) -> None:
     ids = re.findall(r'\bid="([^"]+)"', page)
     assert len(ids) == len(set(ids))  # several charts in one page: their ids do not clash
     assert "$19.92B" in page and "Books balance to the cent." in page
-    for a in assumptions(bundled.scenario):
-        assert f"<tr><td>{html.escape(a.path)}</td><td>{html.escape(a.value)}</td>" in page
-    assert "<tr><td>deals.0.pre_money</td><td>$730B</td><td>2026-02-27 [C]</td></tr>" in page
+    for a in assumptions(bundled.scenario):  # its name, then the path --set takes
+        cell = f'{html.escape(a.name)}<br><code class="path">{html.escape(a.path)}</code>'
+        assert f"<tr><td>{cell}</td><td>{html.escape(a.value)}</td>" in page
+    assert (
+        '<tr><td>Amazon OpenAI (amazon-openai): pre money<br><code class="path">deals.0.pre_money'
+        "</code></td><td>$730B</td><td>2026-02-27 [C]</td></tr>" in page
+    )
 
 
 def test_the_assumptions_list_every_input_once_with_its_comment(make_scenario) -> None:
@@ -300,7 +304,11 @@ def test_the_assumptions_list_every_input_once_with_its_comment(make_scenario) -
 def test_the_html_assumptions_table_has_a_row_per_input(make_scenario, tmp_path) -> None:
     s = make_scenario(TINY)
     page = build_report(sim.run(s), tmp_path / "tiny.html").read_text(encoding="utf-8")
-    rows = re.findall(r"<tr><td>([^<]*)</td><td>[^<]*</td><td[^>]*>([^<]*)</td></tr>", page)
+    rows = re.findall(
+        r'<tr><td>[^<]*<br><code class="path">([^<]*)</code></td>'
+        r"<td>[^<]*</td><td[^>]*>([^<]*)</td>",
+        page,
+    )
     assert [path for path, _ in rows] == [a.path for a in assumptions(s)]
     notes = dict(rows)
     assert notes["deals.0.tranches.0.at"] == "the only tranche"

@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from sim.analysis.matrices import Matrix
 from sim.analysis.result import RunLike
 from sim.analysis.tables import money, percent
+from sim.inputs.names import input_name
 from sim.inputs.scenario import Scenario
 from sim.inputs.specs import input_at
 from sim.model.kernels import Cents
@@ -28,9 +29,9 @@ from sim.views.charts.series import investor_flows
 from sim.views.charts.style import source_line
 
 ASSUMPTIONS_NOTE = (
-    "Every input of the run after defaults and overrides, as --set names it, with the comment "
-    "written beside it in the scenario file (in grey: a comment written beside the item that "
-    "holds the input)."
+    "Every input of the run after defaults and overrides, by its name and the path --set takes, "
+    "with the comment written beside it in the scenario file (in grey: a comment written beside "
+    "the item that holds the input)."
 )
 
 
@@ -53,6 +54,7 @@ class Assumption:
     value: str
     comment: str = ""
     comment_on: str | None = None  # the dotted path the comment is written beside
+    name: str = ""  # as a person reads it (sim.inputs.names.input_name): "AWS margin"
 
     @property
     def inherited(self) -> bool:
@@ -531,13 +533,14 @@ def _assumption(scenario: Scenario, path: tuple[str, ...], value: Any) -> Assump
     own = [comments[dotted]] if dotted in comments else []
     if isinstance(value, list):  # a list of names: comments written beside its items
         own += [comments[f"{dotted}.{i}"] for i in range(len(value)) if f"{dotted}.{i}" in comments]
+    name = input_name(scenario, dotted)
     if own:
-        return Assumption(dotted, shown, " ".join(own), dotted)
+        return Assumption(dotted, shown, " ".join(own), dotted, name)
     for n in range(len(path) - 1, 0, -1):
         parent = ".".join(path[:n])
         if parent in comments:
-            return Assumption(dotted, shown, comments[parent], parent)
-    return Assumption(dotted, shown)
+            return Assumption(dotted, shown, comments[parent], parent, name)
+    return Assumption(dotted, shown, name=name)
 
 
 def format_input(value: Any, kind: str | None = None) -> str:
@@ -673,12 +676,14 @@ def _matrix_table(s: Scenario, m: Matrix) -> Table:
 
 
 def assumption_cells(rows: Sequence[Assumption]) -> Iterator[tuple[str, str, str]]:
-    """Path, value, comment per row; a comment inherited from the same item as the row above's
-    is written "as above", so that a long comment on a deal is read once."""
+    """Input (its name, then on a line of its own the path ``--set`` takes), value, comment per
+    row; a comment inherited from the same item as the row above's is written "as above", so
+    that a long comment on a deal is read once."""
     above = None
     for a in rows:
         same = a.inherited and a.comment_on == above
-        yield a.path, a.value, ("as above" if same else a.comment)
+        named = f"{a.name}\n{a.path}" if a.name else a.path
+        yield named, a.value, ("as above" if same else a.comment)
         above = a.comment_on if a.inherited else None
 
 

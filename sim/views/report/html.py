@@ -47,9 +47,10 @@ th, td { text-align: left; vertical-align: top; padding: .22rem .9rem .22rem 0;
 thead th { border-bottom: 1.5px solid #555; }
 .num { text-align: right; white-space: nowrap; }
 table.assumptions { width: 100%; font-size: .85rem; }
-table.assumptions td:first-child { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace;
-  overflow-wrap: anywhere; }
+table.assumptions td:first-child { width: 30%; }
 td.inherited { color: #666; }
+code.path { color: #666; font-size: 0.85em; overflow-wrap: anywhere;
+  font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; }
 .wide { overflow-x: auto; }
 section.matrix table { font-size: .8rem; }
 section.matrix th, section.matrix td { padding-right: .6rem; }
@@ -155,9 +156,13 @@ def assumptions_section(rows: Sequence[Assumption], heading: str) -> list[str]:
     """Every input, its value and its source comment (grey where inherited)."""
     e = html.escape
     lines = []
-    for a, (path, value, note) in zip(rows, assumption_cells(rows), strict=True):
+    for a, (named, value, note) in zip(rows, assumption_cells(rows), strict=True):
         grey = ' class="inherited"' if a.inherited else ""
-        lines.append(f"<tr><td>{e(path)}</td><td>{e(value)}</td><td{grey}>{e(note)}</td></tr>\n")
+        cell = "<br>".join(  # its name, then the path --set takes, in grey
+            e(line) if k == 0 or not a.name else f'<code class="path">{e(line)}</code>'
+            for k, line in enumerate(named.split("\n"))
+        )
+        lines.append(f"<tr><td>{cell}</td><td>{e(value)}</td><td{grey}>{e(note)}</td></tr>\n")
     return [
         '<section id="assumptions">',
         f"<h2>{e(heading)}</h2>",

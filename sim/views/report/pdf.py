@@ -428,7 +428,8 @@ def assumptions_table(flow: Flow, rows: Sequence[Assumption], heading: str) -> N
     flow.heading(heading, keep=1.0)
     flow.paragraph(ASSUMPTIONS_NOTE, 11, colour=MUTED, width=min(flow.text_width, READING_WIDTH))
     tsize, width = 10.0, flow.text_width
-    path_w = min(max(text_width(a.path, tsize) for a in rows) + 0.05, 0.36 * width)
+    path_w = max(text_width(line, tsize) for a in rows for line in (a.name, a.path))
+    path_w = min(path_w + 0.05, 0.36 * width)
     value_w = min(max(text_width(a.value, tsize) for a in rows) + 0.05, 0.16 * width)
     value_w = max(value_w, text_width("2026-03-01", tsize) + 0.05)  # dates stay on one line
     table = Table(("input", "value", "source comment"), tuple(assumption_cells(rows)))
