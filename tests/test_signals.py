@@ -246,7 +246,7 @@ def test_ctrl_c_at_random_moments_of_a_farm_on_compiled_kernels_always_stops_it_
     scenario = Path(__file__).resolve().parent.parent / "scenarios" / "amazon_openai_50b.yaml"
     rng = random.Random(7)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
-    for k in range(12):
+    for k in range(8):
         out = tmp_path / f"runs{k}.parquet"
         proc = subprocess.Popen(
             [sys.executable, str(script), str(scenario), str(out)],

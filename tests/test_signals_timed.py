@@ -6,7 +6,7 @@ it takes (``duration``); SIGINT is then sent at delays spread evenly from 0 to 1
 duration (past the end, unless the machine got busier meanwhile). A delay that falls before the
 process has run roundtrip's first instruction (its handlers in place, as /proc shows) is sent
 at that instruction: before it, in Python's own start-up (some 30 ms), a signal meets Python's
-handler, not roundtrip's. By default 15 delays a command, spread over the whole span;
+handler, not roundtrip's. By default 8 delays a command, spread over the whole span;
 ``ROUNDTRIP_TIMED_SIGNALS=50`` runs 50 a command (the issue's count: minutes on two busy
 cores, too long for every test pass).
 
@@ -36,7 +36,7 @@ from sim.io.output import MARKER, RUN_FILES, read_run
 
 ROOT = Path(__file__).resolve().parent.parent
 TOY = ROOT / "scenarios" / "toy_round_trip.yaml"
-ROUNDS = int(os.environ.get("ROUNDTRIP_TIMED_SIGNALS", "15"))
+ROUNDS = int(os.environ.get("ROUNDTRIP_TIMED_SIGNALS", "8"))
 MC_RUNS, MC_CHUNK = 200, 20
 COMMANDS = {
     "run": ["run", "s.yaml", "--out", "out"],
