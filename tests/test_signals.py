@@ -213,6 +213,35 @@ def test_a_signal_landing_in_a_c_librarys_callback_is_sent_again_not_raised(monk
         signal.signal(signal.SIGINT, before)
 
 
+def test_a_signal_that_waits_to_be_sent_again_still_decides_the_stop(monkeypatch) -> None:
+    """Ctrl-C inside pydantic-core, then kill 2 ms later in our own code (seen once in CI): the
+    command was interrupted (130), not terminated; the first signal decides."""
+    import types
+
+    from sim.io import signals
+
+    class Timer:
+        def __init__(self, *args: Any) -> None:
+            pass
+
+        def start(self) -> None:
+            pass
+
+    def frame(filename: str) -> Any:
+        return types.SimpleNamespace(
+            f_code=types.SimpleNamespace(co_filename=filename), f_back=None
+        )
+
+    monkeypatch.setattr(signals.threading, "Timer", Timer)
+    monkeypatch.setattr(signals, "ignore", lambda: None)
+    monkeypatch.setattr(signals._State, "stopping", None)  # put back as found when the test ends
+    signals.on_signal(signal.SIGINT, frame(f"{os.sep}x{os.sep}pydantic_core{os.sep}core.py"))
+    with pytest.raises(signals.Interrupted) as stop:
+        signals.on_signal(signal.SIGTERM, frame(signals.__file__))
+    assert stop.value.signum == signal.SIGINT
+    assert signals.deferred() == ()
+
+
 STRESS = """\
 import signal, sys
 import sim

@@ -75,7 +75,8 @@ def on_signal(signum: int, frame: Any) -> None:
     """The handler ``listen`` installs. The first stop signal (``STOP_SIGNALS``) stops the
     command (raises ``Interrupted``), unless the output is in place already (then it is
     dropped); any later one is ignored, so that it cannot cut short the removal of temporary
-    files the first one set off. In an import or a C library's callback it is sent again
+    files the first one set off, and one arriving while the first waits to be sent again stops
+    the command as the first. In an import or a C library's callback it is sent again
     ``AGAIN_AFTER`` later instead, and kept for ``raise_deferred``: raised there, the exception
     would surface in the library (which can only print "Exception ignored" and go on, or fail
     with a SystemError) or leave a module half-imported."""
@@ -85,10 +86,13 @@ def on_signal(signum: int, frame: Any) -> None:
         defer_signal(signum)
         threading.Timer(AGAIN_AFTER, os.kill, (os.getpid(), signum)).start()
         return
+    # the first stop signal decides, even one that landed in an unsafe place a moment ago and
+    # waits to be sent again (Ctrl-C inside pydantic-core, then kill: the command was interrupted)
+    first = _State.deferred[0] if _State.deferred else signum
     _State.deferred.clear()
-    _State.stopping = signum  # should the exception be lost, raise_deferred raises it again
+    _State.stopping = first  # should the exception be lost, raise_deferred raises it again
     ignore()
-    raise Interrupted(signum)
+    raise Interrupted(first)
 
 
 def _unraisable(info: Any) -> None:
