@@ -373,41 +373,57 @@ def _caused(
 ) -> dict[str, Array]:
     """What the investment caused, against each twin (``CAUSED``, and with the suffix ``ONLY``
     against the twin that keeps the linked contracts). ``sofar``: its other figures."""
-    tm, n = data.timed, data.plan.n_runs
-    pv_invested, stake = sofar["pv_invested"], sofar["stake"]
-    spend, profit, shares = (amount[rows].sum(axis=0) for rows in (p.sales, p.profit, p.shares))
-    spend_by_path = {path: amount[rows].sum(axis=0) for path, rows in p.paths.items()}
-    pv_back_by_record = tm.amount[p.timed_back] / discount.factors(p.timed_back)
+    n = data.plan.n_runs
     out: dict[str, Array] = {}
     for suffix, keeps_linked in (("", False), (ONLY, True)):
         cols = twins.columns(investor, keeps_linked=keeps_linked)
         # each run's twin, as a batch column per run (twins themselves: their own column,
         # so that a twin's caused figures are 0)
         twin_of = np.arange(n) if cols is None else np.array(cols + list(range(twins.n_runs, n)))
-        inc_back_pv = pv_back_by_record - pv_back_by_record[:, twin_of]
-        pv_inc_profit = np.rint(inc_back_pv[p.back_is_profit].sum(axis=0)).astype(np.int64)
-        pv_inc_shares = np.rint(inc_back_pv[~p.back_is_profit].sum(axis=0)).astype(np.int64)
-        net_cost = pv_invested - pv_inc_profit - pv_inc_shares
-        # payback: the first record (in time order) at which the cumulative discounted
-        # incremental profit reaches what was invested, in present value (it can first reach
-        # it only on a profit record: elsewhere the sum does not change, and it starts at 0)
-        cum = np.cumsum(inc_back_pv, axis=0)
-        reached = (cum >= pv_invested - 0.5) & (pv_invested > 0)  # reached, to the cent
-        hit = reached.any(axis=0) if len(cum) else np.zeros(n, dtype=bool)
-        first = reached.argmax(axis=0) if len(cum) else np.zeros(n, dtype=np.int64)
-        payback = np.where(hit, tm.time[p.timed_back[first]] if len(cum) else -1, -1)
-        out["incremental_revenue" + suffix] = spend - spend[twin_of]
-        for path, by_path in spend_by_path.items():
-            out[f"incremental_revenue_{path}" + suffix] = by_path - by_path[twin_of]
-        out["incremental_profit" + suffix] = profit - profit[twin_of]
-        out["pv_incremental_profit" + suffix] = pv_inc_profit
-        out["incremental_revenue_share" + suffix] = shares - shares[twin_of]
-        out["pv_incremental_revenue_share" + suffix] = pv_inc_shares
-        out["net_cost" + suffix] = net_cost
-        out["effective_post_money" + suffix] = np.where(
-            stake > 0, net_cost / np.where(stake > 0, stake, 1), np.nan
-        )
-        out["incremental_payback_date" + suffix] = payback.astype(np.int64)
+        against = _against(data, p, amount, discount, sofar, twin_of)
+        out.update({name + suffix: value for name, value in against.items()})
+    return out
+
+
+def _against(
+    data: RunData,
+    p: _Picked,
+    amount: Cents,
+    discount: Discount,
+    sofar: dict[str, Array],
+    twin_of: npt.NDArray[np.intp],
+) -> dict[str, Array]:
+    """The ``CAUSED`` figures of every run of the batch against the batch column
+    ``twin_of[run]`` (a run's own column: every figure 0)."""
+    tm, n = data.timed, data.plan.n_runs
+    pv_invested, stake = sofar["pv_invested"], sofar["stake"]
+    spend, profit, shares = (amount[rows].sum(axis=0) for rows in (p.sales, p.profit, p.shares))
+    spend_by_path = {path: amount[rows].sum(axis=0) for path, rows in p.paths.items()}
+    pv_back_by_record = tm.amount[p.timed_back] / discount.factors(p.timed_back)
+    inc_back_pv = pv_back_by_record - pv_back_by_record[:, twin_of]
+    pv_inc_profit = np.rint(inc_back_pv[p.back_is_profit].sum(axis=0)).astype(np.int64)
+    pv_inc_shares = np.rint(inc_back_pv[~p.back_is_profit].sum(axis=0)).astype(np.int64)
+    net_cost = pv_invested - pv_inc_profit - pv_inc_shares
+    # payback: the first record (in time order) at which the cumulative discounted
+    # incremental profit reaches what was invested, in present value (it can first reach
+    # it only on a profit record: elsewhere the sum does not change, and it starts at 0)
+    cum = np.cumsum(inc_back_pv, axis=0)
+    reached = (cum >= pv_invested - 0.5) & (pv_invested > 0)  # reached, to the cent
+    hit = reached.any(axis=0) if len(cum) else np.zeros(n, dtype=bool)
+    first = reached.argmax(axis=0) if len(cum) else np.zeros(n, dtype=np.int64)
+    payback = np.where(hit, tm.time[p.timed_back[first]] if len(cum) else -1, -1)
+    out: dict[str, Array] = {"incremental_revenue": spend - spend[twin_of]}
+    for path, by_path in spend_by_path.items():
+        out[f"incremental_revenue_{path}"] = by_path - by_path[twin_of]
+    out["incremental_profit"] = profit - profit[twin_of]
+    out["pv_incremental_profit"] = pv_inc_profit
+    out["incremental_revenue_share"] = shares - shares[twin_of]
+    out["pv_incremental_revenue_share"] = pv_inc_shares
+    out["net_cost"] = net_cost
+    out["effective_post_money"] = np.where(
+        stake > 0, net_cost / np.where(stake > 0, stake, 1), np.nan
+    )
+    out["incremental_payback_date"] = payback.astype(np.int64)
     return out
 
 
