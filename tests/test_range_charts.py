@@ -240,7 +240,9 @@ def test_the_fan_is_the_series_percentiles(bundled_mc) -> None:
     assert table["p95"].iloc[-1] in top and table["p5"].iloc[0] in top
     title = _texts(fig)[0]
     p50 = table["p50"].iloc[-1] / B
-    assert title.startswith(f"Amazon's investment caused ${p50:.1f}B of AWS revenue by Mar 2034")
+    assert title.startswith(
+        f"Amazon's investment with the AWS expansion caused ${p50:.1f}B of AWS revenue by Mar 2034"
+    )
     # what was drawn, by the inputs' human names, one from the next by a semicolon
     assert "20 runs drawing AWS margin; OpenAI share of compute bought at AWS:" in _texts(fig)[1]
 

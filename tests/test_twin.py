@@ -152,7 +152,7 @@ def test_a_linked_contract_is_dropped_by_the_twin_and_kept_by_the_investment_onl
     assert m["incremental_profit"] == pytest.approx(0.92 * B, abs=0.01)
     assert m["incremental_revenue_investment_only"] == pytest.approx(0.08 * B, abs=0.01)
     assert m["incremental_profit_investment_only"] == pytest.approx(0.02 * B, abs=0.01)
-    assert "The investment alone" in r.summary()
+    assert "What inv's investment in lab alone caused" in r.summary()
 
 
 def _own_cloud_revenue(r: sim.Result) -> float:
@@ -163,7 +163,7 @@ def _own_cloud_revenue(r: sim.Result) -> float:
 
 def test_the_summary_leads_with_what_the_investment_caused() -> None:
     text = sim.run(case(cash="1B", revenue="10.8B")).summary()
-    caused = text.index("What the investment caused")
+    caused = text.index("What inv's investment in lab caused")
     traced = text.index("Whose dollars came back")
     assert caused < traced
     assert text.index("incremental revenue") < traced < text.index("round trip")

@@ -5,8 +5,18 @@ whether the books balance. Read off a run's metrics dict (``Result.metrics_dict`
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
+from sim.analysis.causes import (
+    SUBSTITUTIONS,
+    assumption,
+    cause,
+    invested_labs,
+    linked,
+    margin_words,
+    substitution,
+)
 from sim.analysis.tables import money, percent
 from sim.inputs.scenario import Scenario
 from sim.inputs.units import format_dollars
@@ -26,10 +36,6 @@ def summary_text(s: Scenario, d: dict[str, Any]) -> str:
     return "\n".join([*lines, *_check_lines(d["check"])])
 
 
-def _invested_labs(s: Scenario, investor: str) -> list[str]:
-    return list(dict.fromkeys(d.lab for d in s.investments if d.investor == investor))
-
-
 # how money reaches the sellers an investor owns (sim.analysis.metrics.PATHS), as the summary says
 # it
 PATH_LABELS = {
@@ -39,55 +45,108 @@ PATH_LABELS = {
 }
 
 
+def _fig(m: dict[str, Any], name: str) -> str:
+    """A money figure of ``m`` as the summary prints it, right-aligned in its column."""
+    return f"{money(m[name]):>12}"
+
+
+def _readings(m: dict[str, Any], name: str, suffix: str) -> str:
+    """A revenue or profit figure: booked, with cash received beside it, where both exist."""
+    booked = f"{name}_booked{suffix}"
+    if booked not in m:
+        return _fig(m, name + suffix)
+    return f"{_fig(m, booked)} {_fig(m, name + suffix)}"
+
+
 def _caused_lines(
-    m: dict[str, Any],
-    suffix: str,
-    rate: str,
-    word: str,
-    by_path: bool = False,
+    s: Scenario, inv: str, m: dict[str, Any], suffix: str, by_path: bool = False
 ) -> list[str]:
-    """The caused figures of one investor, plain or ``_investment_only``."""
+    """The caused figures of one investor, against the package twin or (``suffix``
+    ``_investment_only``) the twin that keeps the contracts linked to the investment."""
+    rate = f"{s.discount_rate:.1%}".replace(".0%", "%")
+    two = f"incremental_revenue_booked{suffix}" in m
     payback = m["incremental_payback_date" + suffix] or "none"
     post = ""
     if m["stated_post_money"] is not None:
-        post = f", {word} {money(m['stated_post_money'])}"
+        post = f", {s.post_money_word(inv)} {money(m['stated_post_money'])}"
     # a revenue-share deal: what it brings in is a return beside the profit
     has_shares = bool(m["revenue_share"] or m["incremental_revenue_share" + suffix])
-    and_shares = " and revenue share" if has_shares else ""
-    shares = (
-        [
-            f"    incremental rev. share {money(m['incremental_revenue_share' + suffix]):>12}"
-            f"   of {money(m['revenue_share'])} received, less the twin's",
-            f"    PV incr. revenue share {money(m['pv_incremental_revenue_share' + suffix]):>12}",
-        ]
-        if has_shares
-        else []
+    what = (
+        "sales into what it owns, less the twin's"
+        if by_path
+        else "its clouds' sales to the lab, less the twin's"
     )
-    paths = [
-        f"      {label:<20} {money(m[f'incremental_revenue_{p}' + suffix]):>12}"
+    lines = [f"    {'':<23}{'booked':>12} {'cash':>12}"] if two else []
+    lines.append(
+        f"    incremental revenue    {_readings(m, 'incremental_revenue', suffix)}   {what}"
+    )
+    lines += [
+        f"      {label:<20} {_fig(m, f'incremental_revenue_{p}' + suffix)}"
+        + (f" {'':>12}" if two else "")
+        + "   cash"
         for p, label in PATH_LABELS.items()
         if by_path
     ]
-    return [
-        f"    incremental revenue    {money(m['incremental_revenue' + suffix]):>12}"
-        + (
-            "   sales into what it owns, less the twin's"
-            if by_path
-            else "   the clouds' revenue from the lab, less the twin's"
-        ),
-        *paths,
-        f"    incremental profit     {money(m['incremental_profit' + suffix]):>12}",
-        f"    PV invested            {money(m['pv_invested']):>12}"
-        f"   present values at the start, at {rate} a year",
-        f"    PV incremental profit  {money(m['pv_incremental_profit' + suffix]):>12}",
-        *shares,
-        f"    net cost               {money(m['net_cost' + suffix]):>12}"
-        f"   PV invested less PV incremental profit{and_shares}",
-        f"    effective post-money   {money(m['effective_post_money' + suffix]):>12}"
+    lines.append(
+        f"    incremental profit     {_readings(m, 'incremental_profit', suffix)}"
+        f"   {margin_words(s, inv)}"
+    )
+    if has_shares:
+        lines.append(
+            f"    incremental rev. share {_fig(m, 'incremental_revenue_share' + suffix)}"
+            + (f" {'':>12}" if two else "")
+            + f"   of {money(m['revenue_share'])} received, less the twin's"
+        )
+    lines += _bounds_lines(s, inv, m, suffix)
+    lines += _net_cost_lines(m, suffix, rate, has_shares)
+    return lines + [
+        f"    effective post-money   {_fig(m, 'effective_post_money' + suffix)}"
         f"   net cost / stake{post}",
-        f"    incremental payback    {payback:>12}   PV incremental profit{and_shares} reaches"
+        f"    incremental payback    {payback:>12}   when the PV of what came back reaches"
         " PV invested",
     ]
+
+
+def _net_cost_lines(m: dict[str, Any], suffix: str, rate: str, has_shares: bool) -> list[str]:
+    """The net cost and its parts, so that a negative one says where it comes from."""
+    lines = [
+        f"    net cost               {_fig(m, 'net_cost' + suffix)}"
+        f"   by its parts, present values at the start at {rate} a year:",
+        f"      PV invested          {_fig(m, 'pv_invested')}",
+    ]
+    if m.get("pv_invested_credits"):
+        lines += [
+            f"        in cash            {_fig(m, 'pv_invested_cash')}",
+            f"        in credits         {_fig(m, 'pv_invested_credits')}"
+            "   compute it granted, at the dates it was granted",
+        ]
+    lines.append(
+        f"      less PV incr. profit {_fig(m, 'pv_incremental_profit' + suffix)}"
+        "   cash, what is owed at the horizon at its due date"
+    )
+    if has_shares:
+        lines.append(
+            f"      less PV incr. share  {_fig(m, 'pv_incremental_revenue_share' + suffix)}"
+            "   the revenue share, which the twin drops with the investment"
+        )
+    return lines
+
+
+def _bounds_lines(s: Scenario, inv: str, m: dict[str, Any], suffix: str) -> list[str]:
+    """The caused revenue under each substitution, where the run measured them: the range the
+    deciding assumption spans."""
+    name = (
+        "incremental_revenue_booked" if "incremental_revenue_booked" in m else "incremental_revenue"
+    )
+    keys = [f"{name}{suffix}_substitution_{w}" for w in SUBSTITUTIONS]
+    if not all(k in m and m[k] is not None for k in keys):
+        return []
+    chosen = substitution(s)
+    parts = ", ".join(
+        f"{w}{' (the file)' if w == chosen else ''} {money(m[k])}"
+        for w, k in zip(SUBSTITUTIONS, keys, strict=True)
+    )
+    return [f"      by substitution      {parts}"]
 
 
 def _by_path(s: Scenario) -> bool:
@@ -98,7 +157,7 @@ def _by_path(s: Scenario) -> bool:
 def _stake_text(s: Scenario, inv: str, m: dict[str, Any]) -> str:
     """The investor's stake: one figure, or a stake per lab (they do not add up)."""
     stake = ""
-    if len(_invested_labs(s, inv)) > 1:
+    if len(invested_labs(s, inv)) > 1:
         stake = ", ".join(
             f"{s.label(x)} {v['stake']:.2%}"
             for x, v in m.get("by_lab", {}).items()
@@ -116,7 +175,7 @@ def _investor_lines(s: Scenario, inv: str, m: dict[str, Any]) -> list[str]:
     multi = _by_path(s)
     owns = s.investors[inv].owns
     clouds = ", ".join(s.label(c) for c in owns) or ("nothing" if multi else "no cloud")
-    labs = ", ".join(s.label(x) for x in _invested_labs(s, inv))
+    labs = ", ".join(s.label(x) for x in invested_labs(s, inv))
     if not labs:  # it owns sellers but invests in no lab here
         return [
             "",
@@ -154,25 +213,39 @@ def _investor_lines(s: Scenario, inv: str, m: dict[str, Any]) -> list[str]:
 
 
 def _caused_section(s: Scenario, inv: str, m: dict[str, Any]) -> list[str]:
-    """What the investment caused (and, with contracts tied to it, what it caused alone)."""
+    """What the investment caused (and, with contracts tied to it, what it caused alone), each
+    under a heading that names its cause and the assumption that decides it."""
     multi = _by_path(s)
-    rate = f"{s.discount_rate:.1%}".replace(".0%", "%")
-    ids = {d.id for d in s.investments if d.investor == inv}
-    tied = [c.key for c in s.contracts if c.with_investment in ids]
-    head = "  What the investment caused: this run against a twin without it"
-    if tied:
-        head = (
-            f"  What the investment and the contracts that came with it caused "
-            f"({', '.join(tied)}):\n  this run against a twin without them"
-        )
-    word = s.post_money_word(inv)
-    lines = [head, *_caused_lines(m, "", rate, word, multi)]
-    if tied:
+    lines = [
+        *_wrapped(
+            f"What {cause(s, inv)} caused: this run against a twin without "
+            + ("them" if linked(s, inv) else "it"),
+            "  ",
+        ),
+        *_wrapped(f"Deciding assumption: {assumption(s, inv)}", "  "),
+        *_caused_lines(s, inv, m, "", multi),
+    ]
+    if linked(s, inv):
         lines += [
-            "  The investment alone: a twin that keeps the contracts that came with it",
-            *_caused_lines(m, "_investment_only", rate, word, multi),
+            *_wrapped(
+                f"What {cause(s, inv, investment_only=True)} caused: a twin that keeps "
+                + ", ".join(linked(s, inv)),
+                "  ",
+            ),
+            *_caused_lines(s, inv, m, "_investment_only", multi),
         ]
     return lines
+
+
+def _wrapped(text: str, indent: str) -> list[str]:
+    """A sentence of the summary, wrapped at 96 columns, its later lines indented two more."""
+    return textwrap.wrap(
+        text,
+        width=96,
+        initial_indent=indent,
+        subsequent_indent=indent + "  ",
+        break_on_hyphens=False,
+    )
 
 
 def _traced_lines(m: dict[str, Any], multi: bool) -> list[str]:

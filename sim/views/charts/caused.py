@@ -21,6 +21,8 @@ from matplotlib.figure import Figure
 
 from sim.analysis.result import RunLike
 from sim.views.charts.labels import (
+    assumption_note,
+    caused_by,
     clouds_of,
     money_text,
     name_of,
@@ -85,7 +87,7 @@ def run_vs_twin(run: RunLike, *, size: Sequence[float] = SLIDE_SIZE) -> Figure:
     if len(active) == 1 and investors:
         inv = investors[0]
         title = (
-            f"{possessive(name_of(run, inv))} {money_text(m[inv]['invested'])} caused "
+            f"{caused_by(run, inv, money_text(m[inv]['invested']))} caused "
             f"{caused(inv)} of {clouds_of(run, inv)} revenue; traced, "
             f"{money_text(m[inv]['round_trip'])} of it came back"
         )
@@ -103,6 +105,7 @@ def run_vs_twin(run: RunLike, *, size: Sequence[float] = SLIDE_SIZE) -> Figure:
         f"Cumulative, {span(run)}. Twin: the same run without {who} investment and any contract "
         f"that came with it; the shaded gap is what the investment caused. Round trip: {who} own "
         f"dollars that {labs} paid its cloud, traced {tracing_words(run)}.{twin_note(run)}"
+        + assumption_note(run, investors)
     )
     if without and investors:
         subtitle += f" {names_of(run, without)}: no cloud of its own, so nothing caused there."

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from sim.analysis import causes
 from sim.analysis.result import RunLike
 from sim.views.charts.series import has_twin_series
 from sim.views.charts.style import agent_label, fit_label, format_money
@@ -98,3 +99,16 @@ def clouds_of(run: RunLike, investor: str) -> str:
     """The names of the sellers an investor owns, or ``its cloud`` if it owns none."""
     owns = run.scenario.investors[investor].owns
     return names_of(run, owns) if owns else "its cloud"
+
+
+def caused_by(run: RunLike, investor: str, amount: str = "") -> str:
+    """What a chart's caused figure is caused by, in few words: "Amazon's $50B with the AWS
+    expansion" (sim/analysis/causes.py says it once for every reader)."""
+    return causes.cause(run.scenario, investor, amount=amount, short=True)
+
+
+def assumption_note(run: RunLike, investors: Iterable[str]) -> str:
+    """ " Deciding assumption: ..." for a subtitle: what the twins of ``investors`` do about the
+    money they lack, each said once."""
+    said = dict.fromkeys(causes.assumption(run.scenario, i) for i in investors)
+    return f" Deciding assumption: {'; '.join(said)}." if said else ""

@@ -35,7 +35,15 @@ from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
 from sim.analysis.result import RunLike
-from sim.views.charts.labels import money_text, name_of, possessive, span, tracing_words
+from sim.views.charts.labels import (
+    assumption_note,
+    caused_by,
+    money_text,
+    name_of,
+    possessive,
+    span,
+    tracing_words,
+)
 from sim.views.charts.layout import shade
 from sim.views.charts.series import CENTS, twin_series
 from sim.views.charts.style import (
@@ -684,7 +692,7 @@ def _headline(run: RunLike, investor: str | None, edges: pd.DataFrame) -> tuple[
     owns = s.investors[investor].owns
     sellers = " and ".join(name_of(run, c) for c in owns) or "its sellers"
     title = (
-        f"{possessive(who)} {money_text(v['invested'])} caused "
+        f"{caused_by(run, investor, money_text(v['invested']))} caused "
         f"{money_text(v['incremental_revenue'])} of {sellers} revenue; traced, "
         f"{money_text(v['round_trip'])} of its dollars came back"
         if owns
@@ -696,7 +704,8 @@ def _headline(run: RunLike, investor: str | None, edges: pd.DataFrame) -> tuple[
         f"{possessive(who)} own dollars, traced {tracing_words(run)}"
         + (
             f", and, bowed the other way, the {sellers} revenue its money caused (the run less "
-            "its twin without the investment)."
+            "its twin without the investment and any contract that came with it)."
+            + assumption_note(run, [investor])
             if owns
             else "."
         )

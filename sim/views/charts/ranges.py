@@ -24,6 +24,7 @@ from matplotlib import ticker
 from matplotlib.axes import Axes
 from matplotlib.colors import LinearSegmentedColormap
 
+from sim.analysis import causes
 from sim.analysis.metrics import TRACED as TRACED_METRICS
 from sim.analysis.result import inputs_hash
 from sim.inputs.names import input_name
@@ -485,7 +486,8 @@ def fan(
         p5, p50, p95 = (float(first[c].iloc[-1]) for c in ("p5", "p50", "p95"))
         unit = money_unit(max(abs(p5), abs(p95)))
         title = (
-            f"{who}'s investment caused {format_money(p50, unit)} of {clouds} {what} by "
+            f"{causes.cause(s, investors[0], short=True)} caused {format_money(p50, unit)} of "
+            f"{clouds} {what} by "
             f"{pd.Timestamp(end):%b %Y} in the median run; 90% of runs "
             f"{format_money(p5, unit)} to {format_money(p95, unit)}"
         )
@@ -494,8 +496,11 @@ def fan(
     drawn = "; ".join(_in_sentence(p, s) for p in runs.varied) or "nothing"
     subtitle = (
         f"Cumulative incremental {what} at the investor's clouds (each run against its twin "
-        f"without the investment) over {len(runs.ok):,} runs drawing {drawn}: the median, "
-        "half the runs in the dark band (p25–p75), 90% in the light band (p5–p95)."
+        f"without the investment and any contract that came with it) over {len(runs.ok):,} "
+        f"runs drawing {drawn}: the median, half the runs in the dark band (p25–p75), 90% in "
+        "the light band (p5–p95). Deciding assumption: "
+        + "; ".join(dict.fromkeys(causes.assumption(s, i) for i in investors))
+        + "."
     )
     palette = Palette.of(SimpleNamespace(scenario=s))
     with house_style():

@@ -22,6 +22,8 @@ from matplotlib.figure import Figure
 
 from sim.analysis.result import RunLike
 from sim.views.charts.labels import (
+    assumption_note,
+    caused_by,
     clouds_of,
     money_text,
     month,
@@ -115,7 +117,7 @@ def cumulative_flows(run: RunLike, *, size: Sequence[float] = SLIDE_SIZE) -> Fig
                 "revenue of its own"
             )
         return (
-            f"What {possessive(name_of(run, inv))} {money_text(mi['invested'])} caused at "
+            f"What {caused_by(run, inv, money_text(mi['invested']))} caused at "
             f"{clouds_of(run, inv)}: {money_text(mi['incremental_revenue'])} of revenue, "
             f"{money_text(mi['incremental_profit'])} of profit"
         )
@@ -137,6 +139,7 @@ def cumulative_flows(run: RunLike, *, size: Sequence[float] = SLIDE_SIZE) -> Fig
         f"less in its twin without the investment (and any contract that came with it). Right: "
         f"{possessive(who)} own dollars that "
         f"{labs} paid its cloud, traced {tracing_words(run)}.{twin_note(run)}"
+        + assumption_note(run, [i for i in investors if s.investors[i].owns])
     )
     shown, without = with_clouds(run, investors)
     if without and shown != investors:

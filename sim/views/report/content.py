@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from sim.analysis import causes
 from sim.analysis.matrices import Matrix
 from sim.analysis.result import RunLike
 from sim.analysis.tables import money, percent
@@ -269,8 +270,9 @@ def caused_table(run: RunLike) -> Table:
 
 
 def headline(run: RunLike) -> tuple[str, ...]:
-    """The finding, one sentence or two per investor: what the investment caused and what the
-    stake cost net of it (``net_cost``), in present value at the scenario's rate."""
+    """The finding, a few sentences per investor: what its investment caused, naming the cause
+    (with the contracts that came with it, or alone) and the assumption that decides it, and
+    what the stake cost net of it (``net_cost``), in present value at the scenario's rate."""
     s, d = run.scenario, run.metrics_dict()["investors"]
     out = []
     for inv, m in d.items():
@@ -286,20 +288,55 @@ def headline(run: RunLike) -> tuple[str, ...]:
                 f"cost it {money(m['net_cost'])}."
             )
             continue
-        text = (
-            f"{name}'s {money(m['invested'])} in {labs} caused "
-            f"{money(m['incremental_revenue'])} of {clouds} revenue and "
-            f"{money(m['incremental_profit'])} of profit by {s.end.isoformat()}. "
-            + _cost_sentence(s, inv, name, m, "")
-        )
-        if linked(s, inv):
-            text += (
-                f" The investment alone, without the contracts that came with it, caused "
-                f"{money(m['incremental_revenue_investment_only'])} of revenue, a net cost of "
-                f"{money(m['net_cost_investment_only'])}."
-            )
-        out.append(text)
+        out.append(_caused_sentences(s, inv, m, clouds))
     return tuple(out)
+
+
+def _caused_sentences(s: Scenario, inv: str, m: dict[str, Any], clouds: str) -> str:
+    """What one investor's investment caused, by its cause, and the assumption deciding it."""
+    name = s.label(inv)
+    text = (
+        f"{causes.cause(s, inv, amount=money(m['invested']))} caused "
+        f"{_revenue(m, '')} of {clouds} revenue and {_profit(m, '')} of profit by "
+        f"{s.end.isoformat()}. " + _cost_sentence(s, inv, name, m, "")
+    )
+    if linked(s, inv):
+        text += (
+            f" {causes.cause(s, inv, investment_only=True)} caused "
+            f"{_revenue(m, '_investment_only')} of revenue, a net cost of "
+            f"{money(m['net_cost_investment_only'])}."
+        )
+    bounds = _bounds_sentence(s, m)
+    return text + f" Deciding assumption: {causes.assumption(s, inv)}." + bounds
+
+
+def _revenue(m: dict[str, Any], suffix: str) -> str:
+    """Caused revenue as booked, with cash received beside it where they differ."""
+    cash = m["incremental_revenue" + suffix]
+    booked = m.get("incremental_revenue_booked" + suffix, cash)
+    if booked == cash:
+        return money(cash)
+    return f"{money(booked)} as booked ({money(cash)} received in cash)"
+
+
+def _profit(m: dict[str, Any], suffix: str) -> str:
+    """Caused profit as booked (cash beside it where they differ)."""
+    cash = m["incremental_profit" + suffix]
+    booked = m.get("incremental_profit_booked" + suffix, cash)
+    return money(booked) if booked == cash else f"{money(booked)} ({money(cash)} in cash)"
+
+
+def _bounds_sentence(s: Scenario, m: dict[str, Any]) -> str:
+    """The caused revenue of the investment alone under each substitution, where measured."""
+    suffix = "_investment_only" if "net_cost_investment_only" in m else ""
+    base = (
+        "incremental_revenue_booked" if "incremental_revenue_booked" in m else "incremental_revenue"
+    )
+    keys = {w: f"{base}{suffix}_substitution_{w}" for w in causes.SUBSTITUTIONS}
+    if not all(m.get(k) is not None for k in keys.values()):
+        return ""
+    spans = ", ".join(f"{money(m[k])} ({causes.SUBSTITUTION_WORDS[w]})" for w, k in keys.items())
+    return f" Under each substitution the investment alone caused {spans}."
 
 
 def _cost_sentence(s: Scenario, investor: str, name: str, m: dict[str, Any], suffix: str) -> str:

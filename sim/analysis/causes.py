@@ -1,0 +1,134 @@
+"""What a caused figure is caused by, and the assumption that decides it, said in one place.
+
+A caused figure is a run less a twin (sim/model/twin.py): the package twin drops an investor's
+investments together with the contracts that came ``with`` them; the investment-alone twin keeps
+those contracts. Which of the two a figure reads is its *cause*. What the twin does about the
+money it lacks (the lab's financing rule, or the scenario's ``counterfactual.substitution``)
+decides how much of the lab's spending the investment caused: that is the *deciding
+assumption*. The summary, the report's first page, the charts' titles and the notebooks name both
+through these functions, so that no sentence states a caused figure without them.
+"""
+
+from __future__ import annotations
+
+from sim.inputs.names import deal_name
+from sim.inputs.scenario import Scenario
+from sim.inputs.units import format_dollars
+
+# what a twin does about the money it lacks, by the scenario's counterfactual.substitution
+SUBSTITUTIONS = ("none", "file", "full")
+SUBSTITUTION_WORDS = {
+    "none": "the money it lacks is not replaced",
+    "file": "the lab's financing rule as the file states it",
+    "full": "every missing dollar raised, without limit",
+}
+
+
+def invested_labs(s: Scenario, investor: str) -> list[str]:
+    """The labs ``investor`` invests in, in file order."""
+    return list(dict.fromkeys(d.lab for d in s.investments if d.investor == investor))
+
+
+def linked(s: Scenario, investor: str) -> list[str]:
+    """The ids of the contracts that came ``with`` the investor's investments."""
+    ids = {d.id for d in s.investments if d.investor == investor}
+    return [c.key for c in s.contracts if c.with_investment in ids]
+
+
+def possessive(name: str) -> str:
+    """``Amazon's``; ``Nvidia's``; a name ending in s: ``Los Alamos'``."""
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
+
+
+def cause(
+    s: Scenario,
+    investor: str,
+    *,
+    investment_only: bool = False,
+    amount: str = "",
+    short: bool = False,
+) -> str:
+    """What a caused figure of ``investor`` is caused by, as a person reads it: "Amazon's
+    investment in OpenAI with the AWS expansion (aws-expansion) that came with it", or, against
+    the twin that keeps that contract, "Amazon's investment in OpenAI alone". ``amount``: the
+    money invested as text, said before "investment" ("Amazon's $50.00B investment"). ``short``:
+    for a chart's title, "Amazon's $50.00B with the AWS expansion" ("Amazon's $50.00B alone")."""
+    if short:
+        return _short_cause(s, investor, investment_only, amount)
+    labs = " and ".join(s.label(x) for x in invested_labs(s, investor)) or "no lab"
+    text = f"{possessive(s.label(investor))} {amount + ' ' if amount else ''}investment in {labs}"
+    tied = linked(s, investor)
+    if not tied:
+        return text
+    if investment_only:
+        return f"{text} alone"
+    names = [deal_name(s, c) for c in tied]
+    if len(names) == 1:
+        return f"{text} with the {names[0]} that came with it"
+    return f"{text} with {', '.join(names[:-1])} and {names[-1]} that came with it"
+
+
+def _short_cause(s: Scenario, investor: str, investment_only: bool, amount: str) -> str:
+    """``cause`` in few words: deals by name without their ids, no lab."""
+    text = f"{possessive(s.label(investor))} {amount or 'investment'}"
+    tied = [deal_name(s, c).rsplit(" (", 1)[0] for c in linked(s, investor)]
+    if not tied:
+        return text
+    if investment_only:
+        return f"{text} alone"
+    if len(tied) > 1:
+        return f"{text} with the {len(tied)} contracts that came with it"
+    return f"{text} with the {tied[0]}"
+
+
+def substitution(s: Scenario) -> str:
+    """The scenario's ``counterfactual.substitution``: ``file`` unless it says otherwise."""
+    counterfactual = getattr(s, "counterfactual", None)
+    return str(getattr(counterfactual, "substitution", "file"))
+
+
+def assumption(s: Scenario, investor: str, which: str | None = None) -> str:
+    """The assumption that decides ``investor``'s caused figures under the substitution
+    ``which`` (default: the scenario's): what each lab's twin does about the money it lacks.
+    "the twin raises what it lacks as OpenAI's financing rule allows: outside equity up to
+    $150.00B (counterfactual.substitution: file)"."""
+    which = which or substitution(s)
+    tag = f"counterfactual.substitution: {which}"
+    if which == "none":
+        return f"the twin raises no more by any date than the run had raised by then ({tag})"
+    if which == "full":
+        return f"the twin raises every dollar it lacks, without limit ({tag})"
+    labs = invested_labs(s, investor)
+    rules = []
+    for lab in labs:
+        fin = s.labs[lab].financing
+        if fin is None:
+            rule = "none: it raises nothing"
+        else:
+            cost = "free of cost" if fin.kind == "equity" else f"at {fin.rate:.1%} a year"
+            rule = f"outside {fin.kind} up to {format_dollars(fin.limit)}, {cost}"
+        rules.append(f"{s.label(lab)} {rule}" if len(labs) > 1 else rule)
+    if len(labs) == 1 and s.labs[labs[0]].financing is None:
+        text = f"{s.label(labs[0])} has no financing rule: the twin raises nothing"
+    elif len(labs) == 1:
+        text = f"the twin raises what {s.label(labs[0])} lacks as its financing rule allows: "
+        text += rules[0]
+    else:
+        text = "the twin raises what each lab lacks as its financing rule allows: "
+        text += "; ".join(rules)
+    if any(r.investor == investor for r in s.revenue_shares):
+        text += "; the twin drops the revenue share with the investment (a term of it)"
+    return f"{text} ({tag})" if labs else tag
+
+
+def margin_words(s: Scenario, investor: str) -> str:
+    """The margins ``investor``'s incremental profit is taken at, as the summary says them
+    beside it: "at AWS's 35% operating margin"."""
+    parts = []
+    for name in s.investors[investor].owns:
+        seller = s.sellers[name]
+        basis = getattr(seller, "margin_basis", None)
+        parts.append(
+            f"{possessive(s.label(name))} {seller.margin:.0%}{' ' + basis if basis else ''} margin"
+        )
+    return "at " + ", ".join(parts) if parts else ""
