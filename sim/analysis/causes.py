@@ -69,16 +69,18 @@ def cause(
 
 
 def _short_cause(s: Scenario, investor: str, investment_only: bool, amount: str) -> str:
-    """``cause`` in few words: deals by name without their ids, no lab."""
-    text = f"{possessive(s.label(investor))} {amount or 'investment'}"
+    """``cause`` in few words: "Amazon's $50B with the AWS expansion"; deals by name without
+    their ids, no lab; without ``amount``, "Amazon (with the AWS expansion)"."""
     tied = [deal_name(s, c).rsplit(" (", 1)[0] for c in linked(s, investor)]
-    if not tied:
-        return text
-    if investment_only:
-        return f"{text} alone"
-    if len(tied) > 1:
-        return f"{text} with the {len(tied)} contracts that came with it"
-    return f"{text} with the {tied[0]}"
+    what = ""
+    if tied and investment_only:
+        what = "alone"
+    elif tied:
+        what = f"with the {len(tied)} contracts" if len(tied) > 1 else f"with the {tied[0]}"
+    if not amount:
+        return f"{s.label(investor)} ({what})" if what else s.label(investor)
+    text = f"{possessive(s.label(investor))} {amount}"
+    return f"{text} {what}" if what else text
 
 
 def substitution(s: Scenario) -> str:
@@ -87,27 +89,44 @@ def substitution(s: Scenario) -> str:
     return str(getattr(counterfactual, "substitution", "file"))
 
 
-def assumption(s: Scenario, investor: str, which: str | None = None) -> str:
+def assumption(s: Scenario, investor: str, which: str | None = None, *, short: bool = False) -> str:
     """The assumption that decides ``investor``'s caused figures under the substitution
-    ``which`` (default: the scenario's): what each lab's twin does about the money it lacks.
-    "the twin raises what it lacks as OpenAI's financing rule allows: outside equity up to
-    $150.00B (counterfactual.substitution: file)"."""
+    ``which`` (default: the scenario's): what the twin does about the money the lab lacks
+    without the investment, and (where the investor has one) that the twin drops its revenue
+    share. "the twin raises what OpenAI lacks as its financing rule allows: outside equity up to
+    $150.00B, free of cost (counterfactual.substitution: file)". ``short``: for a chart's
+    subtitle, "OpenAI may raise outside equity up to $150.00B (substitution: file)"."""
+    text = financing_assumption(s, invested_labs(s, investor), which, short=short)
+    if any(r.investor == investor for r in s.revenue_shares):
+        text += "; the twin drops the revenue share with the investment (a term of it)"
+    return text
+
+
+def financing_assumption(
+    s: Scenario, labs: list[str], which: str | None = None, *, short: bool = False
+) -> str:
+    """What the twins of ``labs`` do about the money they lack, under the substitution
+    ``which`` (default: the scenario's), with its name."""
     which = which or substitution(s)
-    tag = f"counterfactual.substitution: {which}"
+    tag = f"substitution: {which}" if short else f"counterfactual.substitution: {which}"
     if which == "none":
         return f"the twin raises no more by any date than the run had raised by then ({tag})"
     if which == "full":
         return f"the twin raises every dollar it lacks, without limit ({tag})"
-    labs = invested_labs(s, investor)
     rules = []
     for lab in labs:
         fin = s.labs[lab].financing
         if fin is None:
-            rule = "none: it raises nothing"
-        else:
-            cost = "free of cost" if fin.kind == "equity" else f"at {fin.rate:.1%} a year"
-            rule = f"outside {fin.kind} up to {format_dollars(fin.limit)}, {cost}"
-        rules.append(f"{s.label(lab)} {rule}" if len(labs) > 1 else rule)
+            rules.append(f"{s.label(lab)} raises nothing" if short else "")
+            continue
+        cost = "free of cost" if fin.kind == "equity" else f"at {fin.rate:.1%} a year"
+        limit = format_dollars(fin.limit)
+        rule = f"outside {fin.kind} up to {limit}" + ("" if short else f", {cost}")
+        rules.append(f"{s.label(lab)} may raise {rule}" if short or len(labs) > 1 else rule)
+    if not labs:
+        return tag
+    if short:
+        return f"{'; '.join(rules)} ({tag})"
     if len(labs) == 1 and s.labs[labs[0]].financing is None:
         text = f"{s.label(labs[0])} has no financing rule: the twin raises nothing"
     elif len(labs) == 1:
@@ -115,10 +134,8 @@ def assumption(s: Scenario, investor: str, which: str | None = None) -> str:
         text += rules[0]
     else:
         text = "the twin raises what each lab lacks as its financing rule allows: "
-        text += "; ".join(rules)
-    if any(r.investor == investor for r in s.revenue_shares):
-        text += "; the twin drops the revenue share with the investment (a term of it)"
-    return f"{text} ({tag})" if labs else tag
+        text += "; ".join(r or f"{s.label(lab)} none" for r, lab in zip(rules, labs, strict=True))
+    return f"{text} ({tag})"
 
 
 def margin_words(s: Scenario, investor: str) -> str:

@@ -64,6 +64,7 @@ from sim.views.charts.ranges import (
     sweep_line,
 )
 from sim.views.charts.style import DEFAULT_DPI, FORMATS, SLIDE_SIZE, save
+from sim.views.charts.substitution import substitution_chart
 from sim.views.charts.timeseries import cumulative_flows, investor_cash, lab_cash
 from sim.views.charts.tornado import tornado
 
@@ -79,6 +80,7 @@ CHARTS: dict[str, ChartFunction] = {
     "run_vs_twin": run_vs_twin,  # the clouds' revenue in the run and in its twin; the gap caused
     "cumulative": cumulative_flows,  # caused revenue and profit; beside it the traced round trip
     "investor_cash": investor_cash,  # net position in present value, incremental payback date
+    "substitution": substitution_chart,  # caused revenue under each substitution: its bounds
     "flows": flow_diagram,  # the circuit: where the money came from, went, and came back
     "own_dollars": own_dollars_diagram,  # the same circuit for the investors' own dollars only
     "paths": paths_chart,  # caused and traced by path: own cloud, own vendor, via other sellers

@@ -93,7 +93,7 @@ def run_vs_twin(run: RunLike, *, size: Sequence[float] = SLIDE_SIZE) -> Figure:
         )
     elif investors:
         title = "Revenue caused at their own clouds: " + ", ".join(
-            [f"{name_of(run, i)} {caused(i)}" for i in investors]
+            [f"{caused_by(run, i)} {caused(i)}" for i in investors]
             + [f"{name_of(run, i)} none (no cloud)" for i in without]
         )
     else:

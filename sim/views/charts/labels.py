@@ -108,7 +108,14 @@ def caused_by(run: RunLike, investor: str, amount: str = "") -> str:
 
 
 def assumption_note(run: RunLike, investors: Iterable[str]) -> str:
-    """ " Deciding assumption: ..." for a subtitle: what the twins of ``investors`` do about the
-    money they lack, each said once."""
-    said = dict.fromkeys(causes.assumption(run.scenario, i) for i in investors)
-    return f" Deciding assumption: {'; '.join(said)}." if said else ""
+    """ " Deciding assumption: ..." for a subtitle, in few words: what the twins of
+    ``investors`` do about the money their labs lack, said once for all of them."""
+    s = run.scenario
+    chosen = list(investors)
+    if not chosen:
+        return ""
+    labs = list(dict.fromkeys(lab for i in chosen for lab in causes.invested_labs(s, i)))
+    text = causes.financing_assumption(s, labs, short=True)
+    if any(r.investor in chosen for r in s.revenue_shares):
+        text += "; revenue shares dropped with the investment"
+    return f" Deciding assumption: {text}."

@@ -486,7 +486,7 @@ def fan(
         p5, p50, p95 = (float(first[c].iloc[-1]) for c in ("p5", "p50", "p95"))
         unit = money_unit(max(abs(p5), abs(p95)))
         title = (
-            f"{causes.cause(s, investors[0], short=True)} caused {format_money(p50, unit)} of "
+            f"{causes.cause(s, investors[0], amount='investment', short=True)} caused {format_money(p50, unit)} of "
             f"{clouds} {what} by "
             f"{pd.Timestamp(end):%b %Y} in the median run; 90% of runs "
             f"{format_money(p5, unit)} to {format_money(p95, unit)}"

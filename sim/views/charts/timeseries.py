@@ -127,7 +127,7 @@ def cumulative_flows(run: RunLike, *, size: Sequence[float] = SLIDE_SIZE) -> Fig
     else:  # investors with a cloud first: the sentence is about them
         ordered = sorted(investors, key=lambda i: not s.investors[i].owns)
         title = "Profit caused at their own clouds: " + ", ".join(
-            f"{name_of(run, i)} {money_text(m[i]['incremental_profit'])}"
+            f"{caused_by(run, i)} {money_text(m[i]['incremental_profit'])}"
             if s.investors[i].owns
             else f"{name_of(run, i)} none (no cloud)"
             for i in ordered

@@ -1,0 +1,140 @@
+"""What decides a caused figure, drawn: the caused revenue under each substitution.
+
+A twin runs without the investment; what it does about the money it then lacks is an assumption
+(``counterfactual.substitution``, sim/analysis/causes.py): ``none``, the money is not replaced;
+``file``, the labs' financing rules as the file states them; ``full``, every missing dollar is
+raised without limit. Per investor with a twin, one row for what the investment and the contracts
+that came with it caused, one for the investment alone (where a contract came with it): the
+caused revenue under each of the three, on one line, the file's own choice marked. The figures
+are the metrics' own (``incremental_revenue_booked..._substitution_none`` etc.,
+docs/metrics.md, "Substitution").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from sim.analysis import causes
+from sim.analysis.result import RunLike
+from sim.views.charts.labels import assumption_note, caused_by
+from sim.views.charts.style import (
+    BASE_COLOURS,
+    INK,
+    MUTED,
+    SLIDE_SIZE,
+    format_money,
+    house_style,
+    money_axis,
+    new_figure,
+)
+
+MARKERS = {"none": "o", "file": "D", "full": "s"}
+COLOURS = dict(zip(causes.SUBSTITUTIONS, (BASE_COLOURS[1], INK, BASE_COLOURS[0]), strict=True))
+
+
+def substitution_table(run: RunLike) -> pd.DataFrame:
+    """Per investor with a twin and reading (the package, the investment alone): the caused
+    revenue (booked where the run has that reading) under each substitution, in dollars; empty
+    where the run did not measure them (a batch run without bound twins)."""
+    s, d = run.scenario, run.metrics_dict()["investors"]
+    rows = []
+    for inv, m in d.items():
+        if not (s.investors[inv].owns and m["invested"]):
+            continue
+        base = (
+            "incremental_revenue_booked"
+            if "incremental_revenue_booked" in m
+            else "incremental_revenue"
+        )
+        readings = [("", False)] + ([("_investment_only", True)] if causes.linked(s, inv) else [])
+        for suffix, alone in readings:
+            keys = [f"{base}{suffix}_substitution_{w}" for w in causes.SUBSTITUTIONS]
+            if not all(m.get(k) is not None for k in keys):
+                continue
+            rows.append(
+                {
+                    "investor": inv,
+                    "reading": causes.cause(s, inv, investment_only=alone, short=True),
+                    **{w: float(m[k]) for w, k in zip(causes.SUBSTITUTIONS, keys, strict=True)},
+                }
+            )
+    return pd.DataFrame(rows, columns=["investor", "reading", *causes.SUBSTITUTIONS])
+
+
+def substitution_chart(run: RunLike, *, size: Sequence[float] = SLIDE_SIZE) -> Figure:
+    """The caused revenue under each substitution, per investor and reading (see the module's
+    docstring)."""
+    s = run.scenario
+    table = substitution_table(run)
+    chosen = causes.substitution(s)
+    if len(table):
+        first = table.iloc[-1]  # the investment alone where there is one: the disputed figure
+        lo, hi = (
+            min(first[w] for w in causes.SUBSTITUTIONS),
+            max(first[w] for w in causes.SUBSTITUTIONS),
+        )
+        title = (
+            f"What {first.reading} caused: {format_money(first[chosen])} as the file assumes, "
+            f"{format_money(lo)} to {format_money(hi)} over the three substitutions"
+        )
+    else:
+        title = "No investor here has a twin measured under the three substitutions"
+    subtitle = (
+        "Caused revenue at the investor's own sellers (this run less its twin), under each "
+        "assumption of what the twin does about the money it lacks: none, the money is not "
+        "replaced; file, the labs' financing rules as stated; full, every missing dollar raised "
+        "without limit." + assumption_note(run, list(dict.fromkeys(table.investor)))
+    )
+    with house_style():
+        fig, (ax,) = new_figure(run, title, subtitle, size=size)
+        if not len(table):
+            ax.set_axis_off()
+            return fig
+        y = np.arange(len(table))[::-1]
+        values = table[list(causes.SUBSTITUTIONS)].to_numpy()
+        ax.hlines(y, values.min(axis=1), values.max(axis=1), color=MUTED, linewidth=2, zorder=1)
+        for j, w in enumerate(causes.SUBSTITUTIONS):
+            ax.scatter(
+                values[:, j],
+                y,
+                s=110 if w == chosen else 70,
+                marker=MARKERS[w],
+                color=COLOURS[w],
+                edgecolor=INK,
+                zorder=3,
+                label=f"{w}{' (the file)' if w == chosen else ''}: " + causes.SUBSTITUTION_WORDS[w],
+            )
+            for yy, v in zip(y, values[:, j], strict=True):
+                ax.annotate(
+                    format_money(v),
+                    (v, yy),
+                    xytext=(0, 10 + 12 * j),
+                    textcoords="offset points",
+                    ha="center",
+                    fontsize=10,
+                    color=COLOURS[w],
+                )
+        ax.set_yticks(
+            y,
+            [
+                _row_name(run, inv, str(r))
+                for inv, r in zip(table.investor, table.reading, strict=True)
+            ],
+        )
+        largest = float(np.abs(values).max()) or 1.0
+        money_axis(ax, largest, axis="x")
+        ax.set_xlim(min(0.0, float(values.min())) - 0.05 * largest, 1.12 * largest)
+        ax.set_ylim(-0.8, len(table) - 0.2 + 0.35)
+        ax.legend(loc="lower right", frameon=False, fontsize=10)
+    return fig
+
+
+def _row_name(run: RunLike, investor: str, reading: str) -> str:
+    """A row's name on the axis: the investor and what its reading keeps or drops."""
+    if reading.endswith("alone"):
+        return f"{run.scenario.label(investor)} (alone)"
+    return caused_by(run, investor)
