@@ -485,9 +485,9 @@ def fan(
     if len(first):
         p5, p50, p95 = (float(first[c].iloc[-1]) for c in ("p5", "p50", "p95"))
         unit = money_unit(max(abs(p5), abs(p95)))
+        by = causes.cause(s, investors[0], amount="investment", short=True)
         title = (
-            f"{causes.cause(s, investors[0], amount='investment', short=True)} caused {format_money(p50, unit)} of "
-            f"{clouds} {what} by "
+            f"{by} caused {format_money(p50, unit)} of {clouds} {what} by "
             f"{pd.Timestamp(end):%b %Y} in the median run; 90% of runs "
             f"{format_money(p5, unit)} to {format_money(p95, unit)}"
         )
