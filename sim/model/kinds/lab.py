@@ -12,7 +12,9 @@
   ``other_compute``; and other costs to ``suppliers``), cut in the same proportion when cash is
   short. What is cut is recorded as unmet; the first day anything is cut is its cash-out date.
 * **Invoices** for a step are paid ``payment_terms`` after the step's end (at once if zero); the
-  seller passes the money on as it is paid (sim/model/kinds/seller.py).
+  seller passes the money on as it is paid (sim/model/kinds/seller.py). Each is kept as booked,
+  issued at the step's end, with the seller's profit part of it (``Lab.book``): revenue as
+  booked is what was invoiced, whenever it is paid (docs/metrics.md, "Booked and cash").
 
 A lab's tables fixed in advance (``LabTerms``) are apart from what it accumulates
 (``LabCounters``); the rows of its demand are named (``DemandRows``), and the legs of its
