@@ -347,7 +347,7 @@ def test_the_readme_prints_what_its_first_command_prints(tmp_path, capsys, monke
     assert (code, err) == (0, "")
     assert out == block
     reading = readme.split("## What a run prints", 1)[1].split("## The run folder", 1)[0]
-    for figure in ("$81.51B", "$28.53B", "$19.70B", "$47.41B", "$27.71B", "$472.20B", "$8.60B"):
+    for figure in ("$81.51B", "$28.53B", "$20.36B", "$47.41B", "$27.05B", "$460.93B", "$8.60B"):
         assert figure in out and figure in reading.split("```", 2)[2], figure
 
 

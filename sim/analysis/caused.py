@@ -8,6 +8,12 @@ figures (sim/views/charts/series.py) all pick their records here, so they cannot
 rule reads only a record's payer, payee, kind and deal, which every form of the records has (the
 flow matrix, the timed records, the ledger; sim/model/recorder.py), so it picks the same money
 whichever recorder a run used; ``named`` numbers a ledger read back by name for it.
+
+Revenue and profit as booked (``booked``, ``owed_by_date``; docs/metrics.md, "Booked and cash")
+are the same records with what the labs still owe those sellers added: a seller's invoice to a
+lab is booked at the step's end when it is issued (its minimums and the compute above them
+delivered in that step), whenever the lab pays it; credits are booked when used and supply hops
+when paid (or paid ahead), as their records already are. So booked = cash + what is owed.
 """
 
 from __future__ import annotations
@@ -30,12 +36,15 @@ Mask = npt.NDArray[np.bool_]
 # paying its own vendor (direct sales), another seller paying one of them (OpenAI -> Oracle ->
 # Nvidia's chips)
 PATHS = ("own_cloud", "own_vendor", "via_others")
-# what ``caused_by_date`` can give: revenue over every path, revenue by path, profit
+# what ``caused_by_date`` can give: revenue over every path, revenue by path, profit (cash)
 BY_DATE = (
     "incremental_revenue",
     *(f"incremental_revenue_{p}" for p in PATHS),
     "incremental_profit",
 )
+BOOKED = "_booked"  # the suffix of a figure as booked (``owed_by_date`` added to its cash)
+# the same as booked: revenue over every path, and profit (caused_by_date gives these too)
+BY_DATE_BOOKED = ("incremental_revenue" + BOOKED, "incremental_profit" + BOOKED)
 
 
 class Records(Protocol):
@@ -163,6 +172,70 @@ def picked(plan: Owners, investor: str, on_deals: Mask, r: Records, figure: str)
     return sales_paths(plan, investor, on_deals, r)[path]
 
 
+def invoiced_pairs(plan: Owners, investor: str, labs: Sequence[str]) -> list[tuple[str, str]]:
+    """The (lab, seller) pairs whose invoices are sales into ``investor``'s group: a lab of
+    ``labs`` paying a seller it owns (the ``own_cloud`` and ``own_vendor`` paths)."""
+    return [(lab, seller) for lab in labs for seller in plan.investors[investor]]
+
+
+@dataclass(frozen=True)
+class Owed:
+    """What the labs owe an investor's sellers at the horizon: per invoice still unpaid (an item
+    is a (lab, seller) pair's invoice of one step), its cents, the seller's profit part of it
+    and its due day (after the horizon), ``[item, run]``; 0 in the runs where it was paid."""
+
+    revenue: npt.NDArray[np.int64]
+    profit: npt.NDArray[np.int64]
+    due: npt.NDArray[np.int64]
+
+
+def owed(data: RunData, investor: str, labs: Sequence[str]) -> Owed:
+    """The invoices of ``invoiced_pairs`` falling due after the horizon: issued, so booked, and
+    not paid (an invoice due within it is paid on its due day, from cash set aside for it)."""
+    plan, n = data.plan, data.plan.n_runs
+    end = int(plan.days[-1])
+    parts: list[tuple[npt.NDArray[np.int64], ...]] = []
+    for pair in invoiced_pairs(plan, investor, labs):
+        if pair not in data.invoiced:
+            continue
+        due = plan.due[pair]  # [step, run]
+        later = due > end
+        steps = np.flatnonzero(later.any(axis=1))
+        inv, profit = data.invoiced[pair][steps], data.invoiced_profit[pair][steps]
+        parts.append(
+            (np.where(later[steps], inv, 0), np.where(later[steps], profit, 0), due[steps])
+        )
+    if not parts:
+        empty = np.zeros((0, n), dtype=np.int64)
+        return Owed(empty, empty.copy(), empty.copy())
+    return Owed(*(np.concatenate([p[j] for p in parts]) for j in range(3)))
+
+
+def owed_by_date(
+    data: RunData, investor: str, labs: Sequence[str], days: npt.NDArray[np.int64], figure: str
+) -> npt.NDArray[np.int64]:
+    """Per day of ``days`` (days since the start, in order) and run of the batch, the cents the
+    labs ``labs`` owed ``investor``'s sellers at that day's end (``figure``: ``revenue``, the
+    invoices; ``profit``, the sellers' profit part of them): an invoice issued on or before
+    the day and due after it. ``[day, run]``; at the horizon's end, ``Owed``'s sum."""
+    plan = data.plan
+    issued = plan.days[1:]  # step k's invoice is issued at its end
+    counted = data.invoiced if figure == "revenue" else data.invoiced_profit
+    diff = np.zeros((len(days) + 1, plan.n_runs), dtype=np.int64)
+    cols = np.arange(plan.n_runs)
+    for pair in invoiced_pairs(plan, investor, labs):
+        if pair not in counted:
+            continue
+        cents, due = counted[pair], plan.due[pair]  # [step, run]
+        # owed from the first day on or after its issue to the last one before it is paid
+        start = np.searchsorted(days, issued)  # [step]
+        stop = np.searchsorted(days, due)  # [step, run]: >= start, as due >= issued
+        for k in np.flatnonzero((cents != 0).any(axis=1)):
+            diff[start[k]] += cents[k]
+            np.add.at(diff, (stop[k], cols), -cents[k])
+    return np.cumsum(diff[:-1], axis=0)
+
+
 def deals_with(data: RunData, labs: Sequence[str]) -> Mask:
     """Per deal of the batch, whether it concerns one of ``labs``: ``on_deals`` above."""
     return np.array([lab in labs for lab in data.deal_lab], dtype=bool)
@@ -188,7 +261,8 @@ def caused_by_date(
     """Per run of the batch (its twins are not runs), grid date, investor (each with a twin)
     and figure (``BY_DATE``), the cumulative cents the investment had caused by that date:
     ``[run, date, investor, figure]``, read off the timed records, which both recorders keep. At
-    the last date each figure equals the metric of its name."""
+    the last date each figure equals the metric of its name. A figure of ``BY_DATE_BOOKED`` is
+    its cash figure plus what is owed at each date (``owed_by_date``), run less twin."""
     plan, timed = data.plan, data.timed
     n = twins.n_runs
     start = np.datetime64(plan.start, "D")
@@ -201,6 +275,15 @@ def caused_by_date(
         labs = list(dict.fromkeys(d.lab for d in plan.investments if d.investor == investor))
         on_deals = deals_with(data, labs)
         for j, figure in enumerate(figures):
-            rows = picked(plan, investor, on_deals, timed, figure)
+            cash = figure.removesuffix(BOOKED)
+            rows = picked(plan, investor, on_deals, timed, cash)
             out[:, :, i, j] = cumulative(timed, rows, n, twin_of, days).T
+            if figure != cash:
+                what = "profit" if cash == "incremental_profit" else "revenue"
+                if cash != "incremental_" + what:
+                    raise ValueError(
+                        f"figure(={figure!r}) is not one of {', '.join(BY_DATE_BOOKED)}"
+                    )
+                at = owed_by_date(data, investor, labs, days, what)  # [date, batch run]
+                out[:, :, i, j] += (at[:, :n] - at[:, twin_of]).T
     return out

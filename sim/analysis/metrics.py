@@ -26,6 +26,12 @@ What the investment caused, run against its counterfactual twin (sim/model/twin.
 * the same six figures against the twin that keeps the contracts linked to the investment carry
   the suffix ``_investment_only`` (equal to the above where no contract is linked).
 
+Revenue and profit as booked (suffix ``_booked``; sim/analysis/caused.py, ``owed``): the cash
+figure plus what the labs owe the investor's sellers at the horizon, invoices issued but due
+after it. Present values stay on cash, and count the profit part of what is owed at the present
+value of its due day, so that ``pv_incremental_profit``, ``net_cost`` and the payback date do not
+move with the horizon's edge. ``pv_invested = pv_invested_cash + pv_invested_credits``.
+
 Whose dollars came back (traced through the ledger's origins, not an effect):
 
 * ``spend_on_own_cloud``: compute payments from ``L`` to ``C``, all origins;
@@ -33,7 +39,9 @@ Whose dollars came back (traced through the ledger's origins, not an effect):
 * ``round_trip_ratio = round_trip / invested``;
 * ``circular_revenue_share = round_trip / spend_on_own_cloud``;
 * ``relationship_profit``: profit ``C`` made on compute payments from ``L``, with or without
-  the investment; ``round_trip_profit``: the part of it whose origin is ``i``'s investment.
+  the investment; ``round_trip_profit``: the part of it whose origin is ``i``'s investment;
+* ``spend_on_own_cloud_booked``, ``relationship_profit_booked``: the first and the last, as
+  booked (what ``L`` owes ``C`` at the horizon added).
 """
 
 from __future__ import annotations
@@ -63,8 +71,10 @@ Array = npt.NDArray[np.int64] | npt.NDArray[np.float64]
 # money reaches the sellers an investor owns
 CAUSED = (
     "incremental_revenue",
+    "incremental_revenue_booked",
     *(f"incremental_revenue_{p}" for p in PATHS),
     "incremental_profit",
+    "incremental_profit_booked",
     "pv_incremental_profit",
     "incremental_revenue_share",
     "pv_incremental_revenue_share",
@@ -77,12 +87,16 @@ MONEY = (
     "announced",
     "invested",
     "pv_invested",
+    "pv_invested_cash",
+    "pv_invested_credits",
     "stated_post_money",
     *(m + suffix for suffix in ("", ONLY) for m in CAUSED if not m.endswith("_date")),
     "spend_on_own_cloud",
+    "spend_on_own_cloud_booked",
     "round_trip",
     *(f"round_trip_{p}" for p in PATHS),
     "relationship_profit",
+    "relationship_profit_booked",
     "round_trip_profit",
     "invested_credits",
     "credits_consumed",
@@ -97,6 +111,7 @@ RATIOS = ("stake", "stake_announced", "round_trip_ratio", "circular_revenue_shar
 # effect of the investment
 TRACED = (
     "spend_on_own_cloud",
+    "spend_on_own_cloud_booked",
     "round_trip",
     *(f"round_trip_{p}" for p in PATHS),
     "credits_consumed",
@@ -104,6 +119,7 @@ TRACED = (
     "round_trip_ratio",
     "circular_revenue_share",
     "relationship_profit",
+    "relationship_profit_booked",
     "round_trip_profit",
 )
 DATES = ("incremental_payback_date", "incremental_payback_date" + ONLY)
@@ -116,11 +132,15 @@ INVESTOR_METRICS = (
     "stake_value",
     "equity_share_of_result",
     "incremental_revenue",
+    "incremental_revenue_booked",
     *(f"incremental_revenue_{p}" for p in PATHS),
     "incremental_profit",
+    "incremental_profit_booked",
     "revenue_share",
     "incremental_revenue_share",
     "pv_invested",
+    "pv_invested_cash",
+    "pv_invested_credits",
     "pv_incremental_profit",
     "pv_incremental_revenue_share",
     "net_cost",
@@ -195,7 +215,18 @@ class Discount:
         rates = np.array([s.discount_rate for s in plan.scenarios], dtype=np.float64)
         unique_rates = np.array(sorted(set(rates.tolist())), dtype=np.float64)
         self.which = np.searchsorted(unique_rates, rates)
-        self.table = 1.0 + det_expm1(years[:, None] * det_log1p(unique_rates)[None, :])
+        self.log_rates = det_log1p(unique_rates)
+        self.table = 1.0 + det_expm1(years[:, None] * self.log_rates[None, :])
+
+    def on_days(self, plan: Plan, days: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        """The factors of days ``days[item, run]`` (any day, after the horizon too: the due day
+        of an invoice owed at its end), ``[item, run]``, by the same rule as ``factors``."""
+        unique = distinct(days)
+        years = np.array(
+            [year_fraction(plan.start, plan.start + dt.timedelta(days=int(d))) for d in unique]
+        )
+        table = 1.0 + det_expm1(years[:, None] * self.log_rates[None, :])  # [day, rate]
+        return np.asarray(table[np.searchsorted(unique, days), self.which[None, :]])
 
     def factors(self, rows: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
         """The factors of the timed records ``rows``, ``[row, run]``: only the records asked
@@ -238,8 +269,10 @@ class _Picked:
     profit: npt.NDArray[np.bool_]  # profit its sellers passed to it on the labs' deals
     shares: npt.NDArray[np.bool_]  # revenue shares the labs paid it
     timed_invested: npt.NDArray[np.intp]  # the timed records of money paid in
+    timed_credits: npt.NDArray[np.bool_]  # which of those are credits
     timed_back: npt.NDArray[np.intp]  # the timed records of profit and revenue shares, in order
     back_is_profit: npt.NDArray[np.bool_]  # which of those are profit
+    owed: caused.Owed  # what the labs owe its sellers at the horizon (booked, not yet cash)
 
 
 def _pick(data: RunData, investor: str, labs: list[str]) -> _Picked:
@@ -272,6 +305,7 @@ def _pick(data: RunData, investor: str, labs: list[str]) -> _Picked:
     is_profit = caused.profit_back(plan, investor, deal_lab, tm)
     back_at = np.flatnonzero(is_profit | shares(tm))
     in_kind = f"{investor}:credits"
+    timed_invested = np.flatnonzero(investment(tm))
     return _Picked(
         origin=plan.origins.index(f"{investor}:investment"),
         in_kind=plan.origins.index(in_kind) if in_kind in plan.origins else None,
@@ -281,9 +315,11 @@ def _pick(data: RunData, investor: str, labs: list[str]) -> _Picked:
         sales=paths["own_cloud"] | paths["own_vendor"] | paths["via_others"],
         profit=caused.profit_back(plan, investor, deal_lab, fl),
         shares=shares(fl),
-        timed_invested=np.flatnonzero(investment(tm)),
+        timed_invested=timed_invested,
+        timed_credits=credits(tm)[timed_invested],
         timed_back=back_at,
         back_is_profit=is_profit[back_at],
+        owed=caused.owed(data, investor, labs),
     )
 
 
@@ -337,13 +373,15 @@ def _stakes(
 
 def _traced(fl: Flows, p: _Picked, amount: Cents, invested: Cents) -> dict[str, Array]:
     """Whose dollars came back: the sums over the picked flows, and the parts of them whose
-    origin is the investment (or its credits)."""
+    origin is the investment (or its credits); revenue and profit as booked beside them."""
     spend = amount[p.sales].sum(axis=0)
+    relationship_profit = amount[p.profit].sum(axis=0)
     round_trip = fl.cents[p.sales, p.origin].sum(axis=0)
     zeros = np.zeros(fl.cents.shape[2], dtype=np.int64)
     in_kind = p.in_kind
     return {
         "spend_on_own_cloud": spend,
+        "spend_on_own_cloud_booked": spend + p.owed.revenue.sum(axis=0),
         "round_trip": round_trip,
         "invested_credits": amount[p.credits].sum(axis=0),
         "credits_consumed": fl.cents[p.sales, in_kind].sum(axis=0)
@@ -356,7 +394,8 @@ def _traced(fl: Flows, p: _Picked, amount: Cents, invested: Cents) -> dict[str, 
         },
         "round_trip_ratio": _ratio(round_trip, invested),
         "circular_revenue_share": _ratio(round_trip, spend),
-        "relationship_profit": amount[p.profit].sum(axis=0),
+        "relationship_profit": relationship_profit,
+        "relationship_profit_booked": relationship_profit + p.owed.profit.sum(axis=0),
         "revenue_share": amount[p.shares].sum(axis=0),
         "round_trip_profit": fl.cents[p.profit, p.origin].sum(axis=0),
     }
@@ -395,27 +434,32 @@ def _against(
 ) -> dict[str, Array]:
     """The ``CAUSED`` figures of every run of the batch against the batch column
     ``twin_of[run]`` (a run's own column: every figure 0)."""
-    tm, n = data.timed, data.plan.n_runs
+    tm, owed = data.timed, p.owed
     pv_invested, stake = sofar["pv_invested"], sofar["stake"]
     spend, profit, shares = (amount[rows].sum(axis=0) for rows in (p.sales, p.profit, p.shares))
     spend_by_path = {path: amount[rows].sum(axis=0) for path, rows in p.paths.items()}
+    # as booked: what the labs owe the investor's sellers at the horizon added to the cash
+    spend_booked = spend + owed.revenue.sum(axis=0)
+    profit_booked = profit + owed.profit.sum(axis=0)
     pv_back_by_record = tm.amount[p.timed_back] / discount.factors(p.timed_back)
     inc_back_pv = pv_back_by_record - pv_back_by_record[:, twin_of]
-    pv_inc_profit = np.rint(inc_back_pv[p.back_is_profit].sum(axis=0)).astype(np.int64)
+    # the profit part of each invoice owed at the horizon, at its due day's present value
+    pv_owed = owed.profit / discount.on_days(data.plan, owed.due)  # [invoice, run]
+    inc_owed_pv = pv_owed - pv_owed[:, twin_of]
+    pv_inc_profit = np.rint(
+        inc_back_pv[p.back_is_profit].sum(axis=0) + inc_owed_pv.sum(axis=0)
+    ).astype(np.int64)
     pv_inc_shares = np.rint(inc_back_pv[~p.back_is_profit].sum(axis=0)).astype(np.int64)
     net_cost = pv_invested - pv_inc_profit - pv_inc_shares
-    # payback: the first record (in time order) at which the cumulative discounted
-    # incremental profit reaches what was invested, in present value (it can first reach
-    # it only on a profit record: elsewhere the sum does not change, and it starts at 0)
-    cum = np.cumsum(inc_back_pv, axis=0)
-    reached = (cum >= pv_invested - 0.5) & (pv_invested > 0)  # reached, to the cent
-    hit = reached.any(axis=0) if len(cum) else np.zeros(n, dtype=bool)
-    first = reached.argmax(axis=0) if len(cum) else np.zeros(n, dtype=np.int64)
-    payback = np.where(hit, tm.time[p.timed_back[first]] if len(cum) else -1, -1)
-    out: dict[str, Array] = {"incremental_revenue": spend - spend[twin_of]}
+    payback = _payback(tm.time[p.timed_back], inc_back_pv, owed.due, inc_owed_pv, pv_invested)
+    out: dict[str, Array] = {
+        "incremental_revenue": spend - spend[twin_of],
+        "incremental_revenue_booked": spend_booked - spend_booked[twin_of],
+    }
     for path, by_path in spend_by_path.items():
         out[f"incremental_revenue_{path}"] = by_path - by_path[twin_of]
     out["incremental_profit"] = profit - profit[twin_of]
+    out["incremental_profit_booked"] = profit_booked - profit_booked[twin_of]
     out["pv_incremental_profit"] = pv_inc_profit
     out["incremental_revenue_share"] = shares - shares[twin_of]
     out["pv_incremental_revenue_share"] = pv_inc_shares
@@ -423,8 +467,34 @@ def _against(
     out["effective_post_money"] = np.where(
         stake > 0, net_cost / np.where(stake > 0, stake, 1), np.nan
     )
-    out["incremental_payback_date"] = payback.astype(np.int64)
+    out["incremental_payback_date"] = payback
     return out
+
+
+def _payback(
+    time: npt.NDArray[np.int64],
+    inc_pv: npt.NDArray[np.float64],
+    owed_due: npt.NDArray[np.int64],
+    inc_owed_pv: npt.NDArray[np.float64],
+    pv_invested: Array,
+) -> npt.NDArray[np.int64]:
+    """The first day at which the cumulative discounted incremental profit (and revenue
+    shares) reaches what was invested, in present value, per run (-1: never). ``time``,
+    ``inc_pv[record, run]``: the timed records, in time order; then the invoices owed at the
+    horizon, each on its due day (``owed_due[invoice, run]``, after every record), in the
+    order of their due days. It can first reach it only on a record or an invoice: elsewhere
+    the sum does not change, and it starts at 0."""
+    n = inc_pv.shape[1]
+    order = np.argsort(owed_due, axis=0, kind="stable")
+    days = np.concatenate(
+        [np.broadcast_to(time[:, None], inc_pv.shape), np.take_along_axis(owed_due, order, 0)]
+    )
+    cum = np.cumsum(np.concatenate([inc_pv, np.take_along_axis(inc_owed_pv, order, 0)]), axis=0)
+    reached = (cum >= pv_invested - 0.5) & (pv_invested > 0)  # reached, to the cent
+    if not len(cum):
+        return np.full(n, -1, dtype=np.int64)
+    first = reached.argmax(axis=0)
+    return np.where(reached.any(axis=0), days[first, np.arange(n)], -1).astype(np.int64)
 
 
 def _investor_metrics(
@@ -444,10 +514,15 @@ def _investor_metrics(
     pv_invested = _present_value(
         data.timed.amount[p.timed_invested], discount.factors(p.timed_invested)
     )
+    # its parts: in credits, each rounded once; in cash, the rest (so they add up to the cent)
+    in_credits = p.timed_invested[p.timed_credits]
+    pv_credits = _present_value(data.timed.amount[in_credits], discount.factors(in_credits))
     out: dict[str, Array] = {
         "invested": invested,
         **stakes,
         "pv_invested": pv_invested,
+        "pv_invested_cash": pv_invested - pv_credits,
+        "pv_invested_credits": pv_credits,
         **_traced(data.flows, p, amount, invested),
     }
     return out | _caused(data, twins, investor, p, amount, discount, out)

@@ -51,6 +51,10 @@ class RunData:
     payables: dict[str, Cents] = field(default_factory=dict)  # invoices unpaid at the end [run]
     # the same per (lab, seller), for the pairs whose invoices may be paid after they are issued
     owed: dict[tuple[str, str], Cents] = field(default_factory=dict)
+    # per (lab, seller) it pays, each step's invoice [step, run] (paid then or later: revenue as
+    # booked, issued at the step's end) and the seller's profit part of it [step, run]
+    invoiced: dict[tuple[str, str], Cents] = field(default_factory=dict)
+    invoiced_profit: dict[tuple[str, str], Cents] = field(default_factory=dict)
     # the deal a lab's compute at a seller is booked under
     compute_deal: dict[tuple[str, str], int] = field(default_factory=dict)
 

@@ -12,7 +12,9 @@
   ``other_compute``; and other costs to ``suppliers``), cut in the same proportion when cash is
   short. What is cut is recorded as unmet; the first day anything is cut is its cash-out date.
 * **Invoices** for a step are paid ``payment_terms`` after the step's end (at once if zero); the
-  seller passes the money on as it is paid (sim/model/kinds/seller.py).
+  seller passes the money on as it is paid (sim/model/kinds/seller.py). Each is kept as booked,
+  issued at the step's end, with the seller's profit part of it (``Lab.book``): revenue as
+  booked is what was invoiced, whenever it is paid (docs/metrics.md, "Booked and cash").
 
 A lab's tables fixed in advance (``LabTerms``) are apart from what it accumulates
 (``LabCounters``); the rows of its demand are named (``DemandRows``), and the legs of its
@@ -150,9 +152,13 @@ class LabCounters:
     debt: Cents  # debt outstanding: drawn plus interest not paid [run]; 0 for equity
     payables: Cents  # invoices set aside until due [run]; what is left at the horizon stays owed
     owed: dict[int, Cents]  # the same per seller (position in ``sellers``) it may pay later
+    # each step's invoice from each seller (paid then or later), and the seller's profit part
+    # of it as its payment will split it: revenue and profit as booked [step, seller, run]
+    invoiced: Cents
+    invoiced_profit: Cents
 
     @classmethod
-    def zeros(cls, n_steps: int, n_runs: int, deferring: list[int]) -> LabCounters:
+    def zeros(cls, n_steps: int, n_runs: int, n_sellers: int, deferring: list[int]) -> LabCounters:
         def z(*shape: int) -> Cents:
             return np.zeros(shape, dtype=np.int64)
 
@@ -164,6 +170,8 @@ class LabCounters:
             z(n_runs),
             z(n_runs),
             {i: z(n_runs) for i in deferring},
+            z(n_steps, n_sellers, n_runs),
+            z(n_steps, n_sellers, n_runs),
         )
 
 
@@ -209,7 +217,8 @@ class Labs:
 
     def results(self) -> dict[str, Any]:
         """Each lab's counters over the run, its invoices unpaid at the horizon (per lab, and
-        per (lab, seller) that may pay later), and its compute deals."""
+        per (lab, seller) that may pay later), what each seller invoiced it step by step and the
+        profit part of it (revenue and profit as booked), and its compute deals."""
         return {
             "lab_stats": {lab.terms.name: lab.stats() for lab in self.labs},
             "payables": {lab.terms.name: lab.counters.payables for lab in self.labs},
@@ -217,6 +226,16 @@ class Labs:
                 (lab.terms.name, lab.terms.sellers[i]): cents
                 for lab in self.labs
                 for i, cents in lab.counters.owed.items()
+            },
+            "invoiced": {
+                (lab.terms.name, seller): lab.counters.invoiced[:, i]
+                for lab in self.labs
+                for i, seller in enumerate(lab.terms.sellers)
+            },
+            "invoiced_profit": {
+                (lab.terms.name, seller): lab.counters.invoiced_profit[:, i]
+                for lab in self.labs
+                for i, seller in enumerate(lab.terms.sellers)
             },
             "compute_deal": self.compute_deal,
         }
@@ -335,7 +354,9 @@ class Lab:
         # the sellers some of whose invoices are paid after they are issued
         due_now = terms.invoicing.due_now
         deferring = [i for i in range(len(terms.sellers)) if not due_now[:, i, :].all()]
-        self.counters = LabCounters.zeros(ctx.plan.n_steps, ctx.plan.n_runs, deferring)
+        self.counters = LabCounters.zeros(
+            ctx.plan.n_steps, ctx.plan.n_runs, len(terms.sellers), deferring
+        )
 
     def stats(self) -> dict[str, Cents]:
         """Its counters over the run; its cash-out day is the first step anything was cut."""
@@ -418,6 +439,7 @@ class Lab:
             invoices = funded[rows.providers]
         for j, row in enumerate(terms.contract_rows):
             invoices[row] += min_paid[j]
+        self.book(k, invoices)
         # pay the sellers due now; set the others' invoices aside until due
         inv = terms.invoicing
         pay_now = np.where(inv.due_now[k], invoices, 0)
@@ -430,6 +452,17 @@ class Lab:
         to_sellers = terms.settle.profit_and_cost(pay_now[inv.now_sellers])
         parts = self.books.split(terms.index, np.concatenate([to_sellers, funded[rows.outside]]))
         self.sellers.settle(t, terms.settle, parts)
+
+    def book(self, k: int, invoices: Cents) -> None:
+        """Keep step ``k``'s invoices ``[seller, run]`` as booked, issued at the step's end
+        whenever they are paid, with each seller's profit part of them split as its payment
+        will split it (``Settlement.profit_and_cost``, per run: the same cents whether an
+        invoice is paid at once, later, or in parts on different days in different runs)."""
+        c = self.counters
+        c.invoiced[k] = invoices
+        for i, shape in enumerate(self.terms.invoices):
+            if invoices[i].any():
+                c.invoiced_profit[k, i] = shape.profit_and_cost(invoices[i : i + 1])[0]
 
     def finance(self, t: int, f: FinancingTerms, k: int, avail: Cents, need: Cents) -> Cents:
         """Before the lab spends at step ``k``'s end: raise what it is short of, then pay
