@@ -96,23 +96,39 @@ def assumption(s: Scenario, investor: str, which: str | None = None, *, short: b
     share. "the twin raises what OpenAI lacks as its financing rule allows: outside equity up to
     $150.00B, free of cost (counterfactual.substitution: file)". ``short``: for a chart's
     subtitle, "OpenAI may raise outside equity up to $150.00B (substitution: file)"."""
-    text = financing_assumption(s, invested_labs(s, investor), which, short=short)
+    text = financing_assumption(s, invested_labs(s, investor), which, short=short, tag=False)
     if any(r.investor == investor for r in s.revenue_shares):
         text += "; the twin drops the revenue share with the investment (a term of it)"
-    return text
+    return f"{text} ({substitution_tag(s, which, short)})"
+
+
+def substitution_tag(s: Scenario, which: str | None = None, short: bool = False) -> str:
+    """``counterfactual.substitution: file`` (``substitution: file`` when ``short``)."""
+    which = which or substitution(s)
+    return f"substitution: {which}" if short else f"counterfactual.substitution: {which}"
 
 
 def financing_assumption(
-    s: Scenario, labs: list[str], which: str | None = None, *, short: bool = False
+    s: Scenario,
+    labs: list[str],
+    which: str | None = None,
+    *,
+    short: bool = False,
+    tag: bool = True,
 ) -> str:
     """What the twins of ``labs`` do about the money they lack, under the substitution
-    ``which`` (default: the scenario's), with its name."""
+    ``which`` (default: the scenario's), with its name unless ``tag`` is false."""
     which = which or substitution(s)
-    tag = f"substitution: {which}" if short else f"counterfactual.substitution: {which}"
+    text = _financing_words(s, labs, which, short)
+    return f"{text} ({substitution_tag(s, which, short)})" if tag else text
+
+
+def _financing_words(s: Scenario, labs: list[str], which: str, short: bool) -> str:
+    """``financing_assumption`` without the substitution's name."""
     if which == "none":
-        return f"the twin raises no more by any date than the run had raised by then ({tag})"
+        return "the twin raises no more by any date than the run had raised by then"
     if which == "full":
-        return f"the twin raises every dollar it lacks, without limit ({tag})"
+        return "the twin raises every dollar it lacks, without limit"
     rules = []
     for lab in labs:
         fin = s.labs[lab].financing
@@ -122,11 +138,15 @@ def financing_assumption(
         cost = "free of cost" if fin.kind == "equity" else f"at {fin.rate:.1%} a year"
         limit = format_dollars(fin.limit)
         rule = f"outside {fin.kind} up to {limit}" + ("" if short else f", {cost}")
-        rules.append(f"{s.label(lab)} may raise {rule}" if short or len(labs) > 1 else rule)
+        if short:
+            rule = f"{s.label(lab)} may raise {rule}"
+        elif len(labs) > 1:
+            rule = f"{s.label(lab)}, {rule}"
+        rules.append(rule)
     if not labs:
-        return tag
+        return "no lab"
     if short:
-        return f"{'; '.join(rules)} ({tag})"
+        return "; ".join(rules)
     if len(labs) == 1 and s.labs[labs[0]].financing is None:
         text = f"{s.label(labs[0])} has no financing rule: the twin raises nothing"
     elif len(labs) == 1:
@@ -135,7 +155,7 @@ def financing_assumption(
     else:
         text = "the twin raises what each lab lacks as its financing rule allows: "
         text += "; ".join(r or f"{s.label(lab)} none" for r, lab in zip(rules, labs, strict=True))
-    return f"{text} ({tag})"
+    return text
 
 
 def margin_words(s: Scenario, investor: str) -> str:

@@ -81,9 +81,9 @@ def _caused_lines(
         f"    incremental revenue    {_readings(m, 'incremental_revenue', suffix)}   {what}"
     )
     lines += [
-        f"      {label:<20} {_fig(m, f'incremental_revenue_{p}' + suffix)}"
-        + (f" {'':>12}" if two else "")
-        + "   cash"
+        f"      {label:<20} "
+        + (f"{'':>12} " if two else "")
+        + _fig(m, f"incremental_revenue_{p}" + suffix)
         for p, label in PATH_LABELS.items()
         if by_path
     ]
@@ -93,8 +93,9 @@ def _caused_lines(
     )
     if has_shares:
         lines.append(
-            f"    incremental rev. share {_fig(m, 'incremental_revenue_share' + suffix)}"
-            + (f" {'':>12}" if two else "")
+            "    incremental rev. share "
+            + (f"{'':>12} " if two else "")
+            + _fig(m, "incremental_revenue_share" + suffix)
             + f"   of {money(m['revenue_share'])} received, less the twin's"
         )
     lines += _bounds_lines(s, inv, m, suffix)
@@ -249,31 +250,39 @@ def _wrapped(text: str, indent: str) -> list[str]:
 
 
 def _traced_lines(m: dict[str, Any], multi: bool) -> list[str]:
-    """Whose dollars came back: the traced figures of one investor."""
+    """Whose dollars came back: the traced figures of one investor. Origins ride cash, so the
+    figures traced to the investor's own dollars are cash only (in the cash column)."""
+    two = "spend_on_own_cloud_booked" in m
+
+    def cash(text: str) -> str:
+        return f"{'':>12} {text:>12}" if two else f"{text:>12}"
+
     return [
         "  Whose dollars came back (traced through the ledger; not an effect)",
-        f"    spend on own cloud     {money(m['spend_on_own_cloud']):>12}",
-        f"    round trip             {money(m['round_trip']):>12}"
+        *([f"    {'':<23}{'booked':>12} {'cash':>12}"] if two else []),
+        f"    spend on own cloud     {_readings(m, 'spend_on_own_cloud', '')}",
+        f"    round trip             {cash(money(m['round_trip']))}"
         f"   {percent(m['round_trip_ratio'])} of invested",
         *(
-            f"      {label:<20} {money(m[f'round_trip_{p}']):>12}"
+            f"      {label:<20} {cash(money(m[f'round_trip_{p}']))}"
             for p, label in PATH_LABELS.items()
             if multi
         ),
-        f"    circular revenue share {percent(m['circular_revenue_share']):>12}"
+        f"    circular revenue share {cash(percent(m['circular_revenue_share']))}"
         "   of own-cloud spend",
         *(
             [
-                f"    credits consumed       {money(m['credits_consumed']):>12}"
+                f"    credits consumed       {cash(money(m['credits_consumed']))}"
                 "   compute paid in its credits: in kind, not cash",
-                f"      profit in kind       {money(m['profit_in_kind']):>12}   its margin on them",
+                f"      profit in kind       {cash(money(m['profit_in_kind']))}"
+                "   its margin on them",
             ]
             if m["invested_credits"] or m["credits_consumed"]
             else []
         ),
-        f"    relationship profit    {money(m['relationship_profit']):>12}"
+        f"    relationship profit    {_readings(m, 'relationship_profit', '')}"
         "   from the lab, with or without the investment",
-        f"      on its own dollars   {money(m['round_trip_profit']):>12}",
+        f"      on its own dollars   {cash(money(m['round_trip_profit']))}",
     ]
 
 
