@@ -168,7 +168,10 @@ def caused_flows(run: RunLike, investor: str) -> pd.DataFrame | None:
     ``incremental_revenue_investment_only``, ``incremental_profit_investment_only``, and in present
     values at the scenario's ``discount_rate``: ``pv_invested``, ``pv_incremental_profit``,
     ``net_position`` (``pv_incremental_profit - pv_invested``: it ends at ``-net_cost`` and
-    reaches 0 on ``incremental_payback_date``) and ``net_position_investment_only``. Rows as in
+    reaches 0 on ``incremental_payback_date``), ``net_position_investment_only``, and
+    ``pv_owed_profit``: at the last date, the present value (at each invoice's due day) of the
+    caused profit still owed at the horizon, which the last row of the present values includes,
+    as ``net_cost`` does. Rows as in
     ``investor_flows``; the last row equals metrics.json's figures (present values within a cent:
     metrics.json rounds each once). An investor without a twin caused nothing: zeros.
     """
@@ -200,6 +203,17 @@ def caused_flows(run: RunLike, investor: str) -> pd.DataFrame | None:
     out["net_position_investment_only"] = (
         pv_profit - cumulative("profit_cents_twin_investment_only", pv=True) - out.pv_invested
     )
+    # profit on invoices still owed at the horizon counts at its due day's present value
+    # (docs/metrics.md, "Booked and cash"): added at the last date, from the metrics
+    m = run.metrics_dict()["investors"][investor]
+    out["pv_owed_profit"] = 0.0
+    for suffix in ("", "_investment_only"):
+        if len(out) and m.get("net_cost" + suffix) is not None:
+            gap = -float(m["net_cost" + suffix]) - float(out["net_position" + suffix].iloc[-1])
+            out.iloc[-1, out.columns.get_loc("net_position" + suffix)] += gap
+            if not suffix:
+                out.iloc[-1, out.columns.get_loc("pv_owed_profit")] = gap
+                out.iloc[-1, out.columns.get_loc("pv_incremental_profit")] += gap
     out.index.name = "date"
     return out
 
