@@ -233,6 +233,7 @@ class SellerModel(_Agent):
         default="operating",
         description="what its margins are: operating (after all its costs, the usual proxy) or "
         "gross (after the cost of what it sells only)",
+        exclude_if=lambda basis: basis == "operating",  # the default: a file's hash stays
     )
     payment_terms: Dur = Field(
         default=Duration(), description="how long after each step its invoices are paid"
