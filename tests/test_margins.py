@@ -205,3 +205,35 @@ def test_a_margin_basis_other_than_operating_or_gross_is_refused() -> None:
     d["agents"]["aws"]["margin_basis"] = "net"
     with pytest.raises(sim.ScenarioError, match="unknown margin basis 'net'"):
         sim.parse_scenario(yaml.safe_dump(d, sort_keys=False), "m.yaml")
+
+
+def test_a_contracts_margin_is_a_margin_written_back_only_when_given() -> None:
+    d = data()
+    d["deals"][1]["margin"] = "100%"
+    with pytest.raises(sim.ScenarioError, match=r"deals\.1\.margin: a margin must be at least 0%"):
+        sim.parse_scenario(yaml.safe_dump(d, sort_keys=False), "m.yaml")
+    given = sim.parse_scenario(ONE_STEP, "m.yaml")
+    assert given.resolved["deals"][1]["margin"] == 0.15
+    d = data()
+    del d["deals"][1]["margin"]
+    assert "margin" not in sim.parse_scenario(yaml.safe_dump(d), "m.yaml").resolved["deals"][1]
+
+
+def test_a_contracts_margin_reaches_set_and_sweeps_with_no_code_of_their_own() -> None:
+    # --set deals.1.margin=25%: 25% x 60,000,000,003 = 15,000,000,000.75 -> 15,000,000,001,
+    # plus 13,999,999,999 above the minimum: 29,000,000,000 cents
+    s = sim.parse_scenario(ONE_STEP, "m.yaml", ["deals.1.margin=25%"])
+    assert rows(sim.run(s), "profit", "aws").amount_cents.tolist() == [29_000_000_000]
+    # a batch of the two: each run its own contract margin, one plan (cents; its twins follow)
+    runs = [sim.parse_scenario(ONE_STEP, "m.yaml", [f"deals.1.margin={m}"]) for m in ("15%", "25%")]
+    batch = sim.run_batch(runs, record="flows")
+    profit = batch.all_metrics.investors["amazon"]["relationship_profit"]
+    assert profit[:2].tolist() == [PROFIT, 29_000_000_000]
+
+
+def test_a_batch_whose_runs_differ_in_stating_a_contract_margin_is_refused() -> None:
+    d = data()
+    del d["deals"][1]["margin"]
+    without = sim.parse_scenario(yaml.safe_dump(d, sort_keys=False), "m.yaml")
+    with pytest.raises(ValueError, match="differs in structure"):
+        sim.run_batch([sim.parse_scenario(ONE_STEP, "m.yaml"), without])
