@@ -10,9 +10,11 @@ constant of tests/*.py holding ``agents:``, run from a file of its own), and com
 metrics.json byte for byte and the inputs hash
 (the summary header's ``inputs <hash>`` line and the run folder's ``.roundtrip-run``). Both runs
 read the same files, from this tree. A file both trees refuse the same way (exit code and last
-line of the error) counts as the same. One line per file; exit 1 if any differs.
+line of the error) counts as the same. One line per file; exit 1 if any differs. With
+``--base-files`` the base reads its own copy of each file it has (for a change that edits the
+bundled files without changing their inputs, such as a key stated at its default).
 
-    python scripts/same_outputs.py [--base COMMIT]
+    python scripts/same_outputs.py [--base COMMIT] [--base-files]
 """
 
 from __future__ import annotations
@@ -59,13 +61,14 @@ def inline_scenarios(folder: Path) -> list[tuple[str, str]]:
     return found
 
 
-def run(code: Path, file: str, out: Path) -> dict[str, Any]:
-    """Run ``file`` with the package at ``code``; what it printed and wrote."""
+def run(code: Path, file: str, out: Path, cwd: Path = ROOT) -> dict[str, Any]:
+    """Run ``file`` (relative to ``cwd``) with the package at ``code``; what it printed and
+    wrote."""
     env = {**os.environ, "PYTHONPATH": str(code), "MPLBACKEND": "Agg"}
     # -P: the working directory (this tree) is not put ahead of PYTHONPATH on sys.path
     done = subprocess.run(
         [sys.executable, "-P", "-m", "sim", "run", file, "--out", str(out)],
-        cwd=ROOT,
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
@@ -124,6 +127,11 @@ def compare(base: dict[str, Any], now: dict[str, Any]) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base", default=BASE, help=f"commit to compare with (default {BASE})")
+    parser.add_argument(
+        "--base-files",
+        action="store_true",
+        help="the base reads its own copy of each file it has (default: this tree's)",
+    )
     args = parser.parse_args(argv)
     differ = 0
     with tempfile.TemporaryDirectory(prefix="same-outputs-") as tmp:
@@ -137,9 +145,13 @@ def main(argv: list[str] | None = None) -> int:
         try:
             files = [(f, f) for f in scenario_files()] + inline_scenarios(inline)
             for k, (where, file) in enumerate(files):
+                own = args.base_files and (tree / file).exists()
                 runs = [
-                    run(code, file, Path(tmp) / f"{k}-{side}")
-                    for side, code in (("base", tree), ("now", ROOT))
+                    run(code, file, Path(tmp) / f"{k}-{side}", cwd)
+                    for side, code, cwd in (
+                        ("base", tree, tree if own else ROOT),
+                        ("now", ROOT, ROOT),
+                    )
                 ]
                 why = compare(*runs)
                 differ += why is not None

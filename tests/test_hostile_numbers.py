@@ -68,7 +68,7 @@ REFUSED = [
         "margin: 50%",
         "margin: 1,5%",
         ":42:54: agents.bigcloud.5%: unknown key '5%'; accepted keys: kind, label, margin, "
-        "payment_terms, cash, costs",
+        "margin_basis, payment_terms, cash, costs",
     ),
     # our own: commas and underscores out of place
     ("cash: 0", "cash: 0,500", CASH + AMOUNT + f"'0,500': use a point for decimals: 0.500; {SEP}"),

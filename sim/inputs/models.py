@@ -28,6 +28,7 @@ from sim.inputs.values import (
     InterestRate,
     LongText,
     Margin,
+    MarginBasisValue,
     PositiveAmount,
     PositiveDur,
     Rate,
@@ -225,6 +226,14 @@ class SellerModel(_Agent):
     )
     margin: Margin = Field(
         description="the share of each payment kept as profit; the rest is paid out as costs"
+    )
+    # one basis for every margin of the seller (its own and its contracts'): its profit is
+    # their sum, which only adds up on one basis
+    margin_basis: MarginBasisValue = Field(
+        default="operating",
+        description="what its margins are: operating (after all its costs, the usual proxy) or "
+        "gross (after the cost of what it sells only)",
+        exclude_if=lambda basis: basis == "operating",  # the default: a file's hash stays
     )
     payment_terms: Dur = Field(
         default=Duration(), description="how long after each step its invoices are paid"
@@ -480,6 +489,14 @@ class ContractModel(_Model, _Deal):
     payment_terms: Dur | None = Field(
         default=None,
         description="how long after each step the invoices are paid (default: the cloud's own)",
+    )
+    # on what the lab pays under this contract's take-or-pay minimum; compute bought above the
+    # minimums keeps the seller's margin (docs/model.md, "Margins per contract")
+    margin: Margin | None = Field(
+        default=None,
+        description="the seller's margin on what is paid under this contract's minimum, on the "
+        "seller's margin_basis (default: the seller's margin)",
+        exclude_if=_absent,
     )
     # the id of the investment this contract came with: the counterfactual twin drops both
     with_: Text | None = Field(

@@ -437,3 +437,26 @@ TracingValue = Annotated[
         description="how money is traced: pro_rata or fifo",
     ),
 ]
+MARGIN_BASES = ("operating", "gross")
+
+
+def _margin_basis(value: Any) -> str:
+    if isinstance(value, str) and value in MARGIN_BASES:
+        return value
+    hint = did_you_mean(value, list(MARGIN_BASES)) if isinstance(value, str) else ""
+    raise _fail(
+        "margin_basis",
+        f"unknown margin basis {shown(value)}{hint}; expected one of: {', '.join(MARGIN_BASES)}",
+    )
+
+
+MarginBasisValue = Annotated[
+    Literal["operating", "gross"],
+    PlainValidator(_margin_basis),
+    Declared(
+        "text",
+        choices=MARGIN_BASES,
+        description="what a seller's margins are: operating (after all its costs) or gross "
+        "(after the cost of what it sells only)",
+    ),
+]

@@ -19,6 +19,7 @@ import numpy.typing as npt
 
 from sim.errors import ScenarioError
 from sim.inputs.models import (
+    ContractModel,
     FinancingKind,
     InvestmentModel,
     InvestorModel,
@@ -99,6 +100,8 @@ class ContractPlan:
     cloud: str  # the seller (the file names it ``cloud``)
     minimum: Cents  # take-or-pay minimum per step [step, run]
     with_investment: str | None = None  # the investment it came with (``with:``)
+    # [run] the seller's margin on what is paid under its minimum; None: the seller's own
+    margin: Floats | None = None
 
 
 @dataclass
@@ -235,12 +238,20 @@ def _agent_shape(a: Any) -> object:
 def _deal_shape(d: Any) -> object:
     """A deal's id and parties; which tranches wait for which kind of condition (levels and
     dates are values) and where its credits are; whether a revenue share is capped; whether a
-    contract's minimum is a total (over a term) or a schedule of years."""
+    contract's minimum is a total (over a term) or a schedule of years, and whether it states
+    its own margin."""
     if isinstance(d, InvestmentModel):
         return (d.id, d.investor, d.lab, tuple(t.kind for t in d.tranches), d.credits_on)
     if isinstance(d, RevenueShareModel):
         return (d.id, d.investor, d.lab, d.cap is None)
-    return (d.id, d.lab, d.cloud, d.with_investment, bool(d.schedule))
+    return (d.id, d.lab, d.cloud, d.with_investment, bool(d.schedule), d.margin is not None)
+
+
+def _contract_margin(runs: list[ContractModel]) -> Floats | None:
+    """A contract's own margin over the runs of a batch (all state one, or none: its shape)."""
+    if runs[0].margin is None:
+        return None
+    return np.array([c.margin for c in runs], dtype=np.float64)
 
 
 CREDITS_ISSUED = "credits_issued"  # the external account credits come from and go back to
@@ -467,6 +478,7 @@ def _build_plan(scenarios: list[Scenario]) -> Plan:
             c.cloud,
             contract_minimum([s.contracts[j] for s in scenarios], grid, years),
             c.with_investment,
+            _contract_margin([s.contracts[j] for s in scenarios]),
         )
         for j, c in enumerate(first.contracts)
     ]

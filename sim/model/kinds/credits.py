@@ -10,10 +10,12 @@ own seller (docs/model.md, "Credits").
   draws its credits: first the take-or-pay minimums of its contracts there, then its demand there
   by provider share. Compute paid in credits ``C`` is revenue in kind for the seller
   (``<lab>@<seller> -> seller``, kind compute); the seller's margin on it, ``round(margin * C)``,
-  is profit in kind to its owner; both are then redeemed (back to ``credits_issued``, kind
-  credit_use). The seller pays its costs on it, ``C - round(margin * C)``, in cash as usual, its
-  own money drawn from ``funding`` (origin ``<seller>:cash``), passed on to its cost sink and
-  routes (sim/model/kinds/seller.py). Credits are used at once, whatever the payment terms.
+  is profit in kind to its owner (the part of ``C`` under a contract that states its own margin
+  at that margin, each part rounded on its own: ``ContractMargins``); both are then redeemed
+  (back to ``credits_issued``, kind credit_use). The seller pays its costs on it, ``C`` less
+  that profit, in cash as usual, its own money drawn from ``funding`` (origin
+  ``<seller>:cash``), passed on to its cost sink and routes (sim/model/kinds/seller.py).
+  Credits are used at once, whatever the payment terms.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ import numpy as np
 from sim.model.books import Books, Cents, Legs, allocate
 from sim.model.kernels import Floats, profit_and_cost
 from sim.model.kinds.kind import Context
-from sim.model.kinds.seller import Sellers
-from sim.model.schedule import CREDITS_ISSUED, InvestmentPlan
+from sim.model.kinds.seller import Sellers, parts_profit
+from sim.model.schedule import CREDITS_ISSUED, ContractPlan, InvestmentPlan
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,8 @@ class CreditLine:
     contracts: list[int]  # the lab's contracts with the seller (positions among its contracts)
     deal: int  # the lab's compute deal with the seller: what its compute there is booked under
     margins: Floats  # [1, run]
+    own: list[int]  # positions in ``contracts`` of those that state their own margin
+    own_margins: Floats  # their margins [len(own), run]
     origin: int  # <investor>:credits
     cash_origin: int  # <seller>:cash, the money its costs on credit-paid compute are paid with
     legs: Legs  # ``USE``, leg by leg
@@ -95,10 +99,11 @@ def split_tranche(deal: InvestmentPlan, amount: Cents) -> tuple[Cents, Cents]:
 
 
 def lines(
-    ctx: Context, lab: str, contract_sellers: list[str], compute_deal: dict[str, int]
+    ctx: Context, lab: str, contracts: list[ContractPlan], compute_deal: dict[str, int]
 ) -> list[CreditLine]:
     """The credit lines of ``lab``: one per seller some deal gives it credits on.
-    ``compute_deal``: the lab's compute deal with each seller it pays."""
+    ``contracts``: the lab's contracts; ``compute_deal``: its compute deal with each seller it
+    pays."""
     plan, out = ctx.plan, []
     seen: set[str] = set()
     providers = plan.labs[lab].providers
@@ -110,6 +115,9 @@ def lines(
         pos = plan.sellers.index(seller)
         account = ctx.index[d.credit_account or ""]
         deal = compute_deal[seller]
+        at = [j for j, c in enumerate(contracts) if c.cloud == seller]
+        own = [i for i, j in enumerate(at) if contracts[j].margin is not None]
+        own_margins = [contracts[at[i]].margin for i in own]
         role = {
             "account": account,
             "seller": ctx.index[seller],
@@ -122,9 +130,13 @@ def lines(
                 account=account,
                 seller=pos,
                 provider=providers.index(seller) if seller in providers else None,
-                contracts=[j for j, c in enumerate(contract_sellers) if c == seller],
+                contracts=at,
                 deal=deal,
                 margins=plan.margins[pos : pos + 1],
+                own=own,
+                own_margins=np.array(
+                    [m for m in own_margins if m is not None], dtype=np.float64
+                ).reshape(len(own), plan.n_runs),
                 origin=ctx.origin[f"{d.investor}:credits"],
                 cash_origin=ctx.origin[f"{seller}:cash"],
                 legs=Legs.of([(role[leg.payer], role[leg.payee], leg.kind, deal) for leg in USE]),
@@ -143,6 +155,7 @@ def draw(
         if not left.any():
             continue
         used = np.zeros_like(left)
+        cut = None
         if line.contracts:  # minimums first, each contract's in proportion
             at = demand.minimum[line.contracts]
             on_min = np.minimum(left, at.sum(axis=0))
@@ -159,14 +172,31 @@ def draw(
             demand.excess -= on_share
             used += on_share
         if used.any():
-            use(t, books, sellers, line, used)
+            profit = None
+            if line.own and cut is not None:  # contracts' own margins on their part
+                rows = np.zeros(len(line.own), dtype=np.intp)
+                profit = parts_profit(
+                    used[None], line.margins, cut[line.own], rows, line.own_margins
+                )[0]
+            use(t, books, sellers, line, used, profit)
     return demand
 
 
-def use(t: int, books: Books, sellers: Sellers, line: CreditLine, used: Cents) -> None:
+def use(
+    t: int,
+    books: Books,
+    sellers: Sellers,
+    line: CreditLine,
+    used: Cents,
+    profit: Cents | None = None,
+) -> None:
     """Book ``used[run]`` cents of compute paid in credits (``USE``): revenue and profit in
-    kind, costs paid in cash from the seller's own money and passed on (``Sellers``)."""
-    profit, cost = profit_and_cost(used[None], line.margins)
+    kind, costs paid in cash from the seller's own money and passed on (``Sellers``).
+    ``profit[run]``: the seller's profit on it, if contracts' own margins set it."""
+    if profit is None:
+        profit, cost = profit_and_cost(used[None], line.margins)
+    else:
+        cost = used - profit
     amount = {"used": used, "profit": profit, "cost": cost}
     origin = {"credits": line.origin, "cash": line.cash_origin}
     parts = np.zeros((len(USE), len(books.origins), books.n_runs), dtype=np.int64)

@@ -38,7 +38,7 @@ from sim.model.kinds.credits import CreditLine, StepDemand
 from sim.model.kinds.credits import draw as draw_credits
 from sim.model.kinds.credits import lines as credit_lines
 from sim.model.kinds.kind import Context, Deal
-from sim.model.kinds.seller import Sellers, Settlement
+from sim.model.kinds.seller import ContractMargins, Sellers, Settlement, with_profit
 from sim.model.schedule import ContractPlan, FinancingPlan, LabPlan, Plan, RevenueSharePlan
 
 # What a lab pays outside the model, in the order of its demand rows after its providers:
@@ -135,6 +135,8 @@ class LabTerms:
     revenue: RevenueTerms
     financing: FinancingTerms | None  # None: the lab never raises money
     credit_lines: list[CreditLine]  # credits it holds (if any)
+    # its contracts that state their own margin; None: every payment at its seller's margin
+    margins: ContractMargins | None = None
 
     @property
     def n_contracts(self) -> int:
@@ -268,9 +270,8 @@ def lab_terms(
         invoices=[sellers.settlement(a, [c], [d]) for c, d in zip(names, deals, strict=True)],
         revenue=_revenue(ctx, name),
         financing=None if lp.financing is None else _financing(ctx, name, lp.financing),
-        credit_lines=credit_lines(
-            ctx, name, [c.cloud for c in contracts], dict(zip(names, deals, strict=True))
-        ),
+        credit_lines=credit_lines(ctx, name, contracts, dict(zip(names, deals, strict=True))),
+        margins=ContractMargins.of(plan, contracts, names),
     )
 
 
@@ -443,13 +444,20 @@ class Lab:
         # pay the sellers due now; set the others' invoices aside until due
         inv = terms.invoicing
         pay_now = np.where(inv.due_now[k], invoices, 0)
+        # each invoice's profit, where some contract states its own margin (paid now or later)
+        profit = None if terms.margins is None else terms.margins.profit(invoices, min_paid)
         if inv.deferred[k]:
             later = invoices - pay_now
             for i in inv.deferred[k]:
-                self.invoice_later(i, k, later[i])
+                part = None if profit is None else np.where(inv.due_now[k, i], 0, profit[i])
+                self.invoice_later(i, k, later[i], part)
         # one split of the lab's cash for everything paid now: each seller's payment as its
         # profit and its cost, then what is paid outside the model
-        to_sellers = terms.settle.profit_and_cost(pay_now[inv.now_sellers])
+        if profit is None:
+            to_sellers = terms.settle.profit_and_cost(pay_now[inv.now_sellers])
+        else:
+            now_profit = np.where(inv.due_now[k], profit, 0)[inv.now_sellers]
+            to_sellers = with_profit(pay_now[inv.now_sellers], now_profit)
         parts = self.books.split(terms.index, np.concatenate([to_sellers, funded[rows.outside]]))
         self.sellers.settle(t, terms.settle, parts)
 
@@ -494,9 +502,11 @@ class Lab:
             avail = avail - paid
         return avail
 
-    def invoice_later(self, i: int, k: int, amount: Cents) -> None:
+    def invoice_later(self, i: int, k: int, amount: Cents, profit: Cents | None = None) -> None:
         """Set step ``k``'s invoice from seller ``i`` aside as owed, and pay it when due (if
-        that falls within the horizon); runs with different due days get one event per day."""
+        that falls within the horizon); runs with different due days get one event per day.
+        ``profit``: the seller's profit on it, if some contract's margin sets it (kept with the
+        invoice until it is paid)."""
         self.counters.payables += amount
         self.counters.owed[i] += amount
         end = int(self.plan.days[-1])
@@ -507,22 +517,31 @@ class Lab:
             if day > end:
                 continue  # due after the horizon: stays owed
             part = amount if len(days) == 1 else np.where(due == day, amount, 0)
+            gain = profit if profit is None or len(days) == 1 else np.where(due == day, profit, 0)
             ev = At(self.env, day, DUE)
-            ev.callbacks.append(partial(self._pay_due, i, part))
+            ev.callbacks.append(partial(self._pay_due, i, part, gain))
         pos = self.sellers.position(self.terms.sellers[i])
         if self.sellers.has_leads(pos):
-            self.pay_ahead(i, k, amount, pos)
+            self.pay_ahead(i, k, amount, pos, profit)
 
-    def pay_invoice(self, i: int, amount: Cents, time: int) -> None:
+    def pay_invoice(self, i: int, amount: Cents, time: int, profit: Cents | None = None) -> None:
         """A deferred invoice from seller ``i`` falls due: the lab pays it from the cash it set
-        aside, and the seller passes it on."""
+        aside, and the seller passes it on (``profit``: its profit, if a contract's margin set
+        it when the invoice was issued)."""
         shape = self.terms.invoices[i]
-        parts = self.books.split(self.terms.index, shape.profit_and_cost(amount[None]))
+        split = (
+            shape.profit_and_cost(amount[None])
+            if profit is None
+            else with_profit(amount[None], profit[None])
+        )
+        parts = self.books.split(self.terms.index, split)
         self.sellers.settle(time, shape, parts, ahead=True)
         self.counters.payables -= amount
         self.counters.owed[i] -= amount
 
-    def pay_ahead(self, i: int, k: int, amount: Cents, pos: int) -> None:
+    def pay_ahead(
+        self, i: int, k: int, amount: Cents, pos: int, profit: Cents | None = None
+    ) -> None:
         """The routes with a lead of the seller of invoice ``i`` (issued at step ``k``'s end)
         are paid their part of it ``lead`` before it falls due, but not before it is issued:
         on ``max(issued, due - lead)``, per run, if that is within the horizon
@@ -545,10 +564,12 @@ class Lab:
                     continue  # ahead of a payment after the horizon, and after it too: not paid
                 runs = (when == day) & (amount > 0)
                 if day == issued:
-                    self.sellers.prepay(day, pos, amount, deal, j, runs)
+                    self.sellers.prepay(day, pos, amount, deal, j, runs, profit)
                 else:
                     ev = At(self.env, day, DUE)
-                    ev.callbacks.append(partial(self._prepay_due, pos, amount, deal, j, runs))
+                    ev.callbacks.append(
+                        partial(self._prepay_due, pos, amount, deal, j, runs, profit)
+                    )
 
     def _prepay_due(
         self,
@@ -557,9 +578,12 @@ class Lab:
         deal: int,
         j: int,
         runs: npt.NDArray[np.bool_],
+        profit: Cents | None,
         event: simpy.events.Event,
     ) -> None:
-        self.sellers.prepay(int(event.env.now), pos, amount, deal, j, runs)
+        self.sellers.prepay(int(event.env.now), pos, amount, deal, j, runs, profit)
 
-    def _pay_due(self, i: int, part: Cents, event: simpy.events.Event) -> None:
-        self.pay_invoice(i, part, int(event.env.now))
+    def _pay_due(
+        self, i: int, part: Cents, profit: Cents | None, event: simpy.events.Event
+    ) -> None:
+        self.pay_invoice(i, part, int(event.env.now), profit)

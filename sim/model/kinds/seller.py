@@ -16,6 +16,13 @@ The first hop of a payment to sellers (a lab's) is settled with the payer's own 
 (``Sellers.settlement`` makes its pattern, ``Sellers.settle`` posts it): the profit and the
 unrouted cost of every seller paid move in one posting, the fast path of a file whose sellers
 route nothing; ``pass_costs`` takes over from the costs of a seller that routes some.
+
+A contract may state its own margin (``ContractMargins``): what the lab pays under its
+take-or-pay minimum is then profit at that margin, and the rest of the payment (compute above
+the minimums, and the minimums of contracts that state none) at the seller's own; each part is
+rounded to the cent on its own and the profits added. The payer computes that profit when it
+invoices and passes it with the payment (``with_profit``), paid now or later; the seller's costs
+are the payment less it, wherever they go next.
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ from sim.model.books import Cents, Legs, repair
 from sim.model.clock import DUE, At
 from sim.model.kernels import Floats, allocate, legs_cents, profit_and_cost, split_pro_rata
 from sim.model.kinds.kind import Context, Deal
-from sim.model.schedule import CAPEX_FUNDING, Plan
+from sim.model.schedule import CAPEX_FUNDING, ContractPlan, Plan
 
 # The patterns of legs a seller posts on a sale under a deal (``Sellers._legs``), by name:
 PROFIT = 0  # its profit swept to its owner
@@ -97,6 +104,67 @@ class Settlement:
         interleaved ``[seller * 2, run]``: the payer's cash is split for them as for two payees,
         so that profit and cost each carry the payment's origin mix and add up to it."""
         return profit_and_cost(paid, self.margins)
+
+
+@dataclass(frozen=True)
+class ContractMargins:
+    """A payer's contracts that state their own margin, and how they change the profit of its
+    payments to its sellers (``profit``). None of them (``of`` returns None): every payment is
+    profit at its seller's margin, the fast path."""
+
+    contracts: npt.NDArray[np.intp]  # positions among the payer's contracts
+    rows: npt.NDArray[np.intp]  # their seller's row among the payer's sellers
+    margins: Floats  # [contract, run]
+    seller_margins: Floats  # [payer's seller, run]
+
+    @classmethod
+    def of(
+        cls, plan: Plan, contracts: list[ContractPlan], sellers: list[str]
+    ) -> ContractMargins | None:
+        """The contracts (a payer's, in order) that state a margin; ``sellers``: the payer's
+        sellers, in the order of its invoices."""
+        own = [j for j, c in enumerate(contracts) if c.margin is not None]
+        stated = [c.margin for c in contracts if c.margin is not None]
+        if not stated:
+            return None
+        pos = [plan.sellers.index(c) for c in sellers]
+        return cls(
+            contracts=np.array(own, dtype=np.intp),
+            rows=np.array([sellers.index(contracts[j].cloud) for j in own], dtype=np.intp),
+            margins=np.stack(stated),
+            seller_margins=plan.margins[pos],
+        )
+
+    def profit(self, paid: Cents, under: Cents) -> Cents:
+        """The profit ``[seller, run]`` of payments ``paid[seller, run]`` of which ``under
+        [contract, run]`` (every contract of the payer) is paid under each contract's minimum:
+        ``round(m_k * under_k)`` for each contract ``k`` stating a margin ``m_k``, plus
+        ``round(m * rest)`` for the rest of the payment at the seller's margin ``m``."""
+        return parts_profit(
+            paid, self.seller_margins, under[self.contracts], self.rows, self.margins
+        )
+
+
+def parts_profit(
+    paid: Cents, margins: Floats, parts: Cents, rows: npt.NDArray[np.intp], part_margins: Floats
+) -> Cents:
+    """The profit ``[seller, run]`` of ``paid[seller, run]``, of which ``parts[part, run]`` (each
+    at seller row ``rows[part]``) are at their own margins ``part_margins[part, run]`` and the
+    rest at ``margins[seller, run]``: each part rounded to the cent on its own, half up."""
+    rest = paid.copy()
+    np.subtract.at(rest, rows, parts)
+    profit = profit_and_cost(rest, margins)[0::2]
+    np.add.at(profit, rows, profit_and_cost(parts, part_margins)[0::2])
+    return profit
+
+
+def with_profit(paid: Cents, profit: Cents) -> Cents:
+    """``[profit, cost]`` per seller, interleaved ``[seller * 2, run]`` as ``profit_and_cost``
+    gives them, of payments ``paid[seller, run]`` whose profit is known."""
+    out = np.empty((2 * paid.shape[0], paid.shape[1]), dtype=np.int64)
+    out[0::2] = profit
+    out[1::2] = paid - profit
+    return out
 
 
 class Sellers:
@@ -203,14 +271,24 @@ class Sellers:
         return legs
 
     def prepay(
-        self, t: int, pos: int, paid: Cents, deal: int, j: int, runs: npt.NDArray[np.bool_]
+        self,
+        t: int,
+        pos: int,
+        paid: Cents,
+        deal: int,
+        j: int,
+        runs: npt.NDArray[np.bool_],
+        profit: Cents | None = None,
     ) -> None:
         """Seller ``pos`` will be paid ``paid[run]`` later for an invoice issued under ``deal``:
         on day ``t`` it pays route ``j`` (one with a lead) its part of that payment's costs, as
         ``pass_costs`` will compute it, with money borrowed from ``capex_funding`` (origin
-        ``<seller>:capex``), in the runs ``runs``; the route's seller takes it as any payment."""
+        ``<seller>:capex``), in the runs ``runs``; the route's seller takes it as any payment.
+        ``profit[run]``: the payment's profit, if some contract's margin sets it (else the
+        seller's margin of it)."""
         s = self.table[pos]
-        cost = profit_and_cost(paid[None], s.margins)[1]  # [run]
+        # [run]: the payment less its profit (the payer's, else the seller's margin of it)
+        cost = profit_and_cost(paid[None], s.margins)[1] if profit is None else paid - profit
         part = np.where(runs, allocate(cost, s.weights)[j], 0)  # pass_costs' split, route j
         if not part.any():
             return
