@@ -11,6 +11,7 @@ through these functions, so that no sentence states a caused figure without them
 
 from __future__ import annotations
 
+from sim.inputs.margins import margin_phrase
 from sim.inputs.names import deal_name
 from sim.inputs.scenario import Scenario
 from sim.inputs.units import format_dollars
@@ -160,12 +161,13 @@ def _financing_words(s: Scenario, labs: list[str], which: str, short: bool) -> s
 
 def margin_words(s: Scenario, investor: str) -> str:
     """The margins ``investor``'s incremental profit is taken at, as the summary says them
-    beside it: "at AWS's 35% operating margin"."""
-    parts = []
-    for name in s.investors[investor].owns:
-        seller = s.sellers[name]
-        basis = getattr(seller, "margin_basis", None)
-        parts.append(
-            f"{possessive(s.label(name))} {seller.margin:.0%}{' ' + basis if basis else ''} margin"
-        )
-    return "at " + ", ".join(parts) if parts else ""
+    beside it: "at AWS's 35% operating margin", and each contract of its sellers that states
+    its own ("and AWS's 15% operating margin on contract aws-expansion")."""
+    owns = s.investors[investor].owns
+    parts = [margin_phrase(s, name) for name in owns]
+    parts += [
+        margin_phrase(s, c.cloud, c.key)
+        for c in s.contracts
+        if c.cloud in owns and c.margin is not None
+    ]
+    return "at " + " and ".join(parts) if parts else ""

@@ -210,10 +210,12 @@ def caused_flows(run: RunLike, investor: str) -> pd.DataFrame | None:
     for suffix in ("", "_investment_only"):
         if len(out) and m.get("net_cost" + suffix) is not None:
             gap = -float(m["net_cost" + suffix]) - float(out["net_position" + suffix].iloc[-1])
-            out.iloc[-1, out.columns.get_loc("net_position" + suffix)] += gap
-            if not suffix:
-                out.iloc[-1, out.columns.get_loc("pv_owed_profit")] = gap
-                out.iloc[-1, out.columns.get_loc("pv_incremental_profit")] += gap
+            columns = ["net_position" + suffix]
+            columns += [] if suffix else ["pv_owed_profit", "pv_incremental_profit"]
+            for column in columns:
+                values = out[column].to_numpy(dtype=float, copy=True)
+                values[-1] += gap
+                out[column] = values
     out.index.name = "date"
     return out
 
