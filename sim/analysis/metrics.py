@@ -58,6 +58,7 @@ from sim.analysis import caused
 from sim.analysis.caused import PATHS as PATHS
 from sim.analysis.caused import sales_paths as sales_paths
 from sim.inputs.units import year_fraction
+from sim.inputs.values import SUBSTITUTIONS
 from sim.model.accrual import det_expm1, det_log1p
 from sim.model.books import KIND, Cents, Flows, Timed
 from sim.model.engine import RunData
@@ -83,6 +84,16 @@ CAUSED = (
     "incremental_payback_date",
 )
 ONLY = "_investment_only"
+# the caused figures given against the twins of every substitution too (docs/metrics.md,
+# "Substitution"), each as ``<figure>_substitution_<none|file|full>`` and with ``ONLY`` before
+# the suffix; a figure added here appears for every investor, beside its headline
+SUBSTITUTION_FIGURES = ("incremental_revenue", "incremental_profit", "net_cost")
+BOUNDS = tuple(
+    f"{m}{only}_substitution_{sub}"
+    for m in SUBSTITUTION_FIGURES
+    for only in ("", ONLY)
+    for sub in SUBSTITUTIONS
+)
 MONEY = (
     "announced",
     "invested",
@@ -91,6 +102,7 @@ MONEY = (
     "pv_invested_credits",
     "stated_post_money",
     *(m + suffix for suffix in ("", ONLY) for m in CAUSED if not m.endswith("_date")),
+    *BOUNDS,
     "spend_on_own_cloud",
     "spend_on_own_cloud_booked",
     "round_trip",
@@ -148,6 +160,7 @@ INVESTOR_METRICS = (
     "stated_post_money",
     "incremental_payback_date",
     *(m + ONLY for m in CAUSED),
+    *BOUNDS,
     *TRACED,
 )
 LAB_METRICS = (
@@ -411,17 +424,48 @@ def _caused(
     sofar: dict[str, Array],
 ) -> dict[str, Array]:
     """What the investment caused, against each twin (``CAUSED``, and with the suffix ``ONLY``
-    against the twin that keeps the linked contracts). ``sofar``: its other figures."""
+    against the twin that keeps the linked contracts), under the file's substitution; and
+    ``SUBSTITUTION_FIGURES`` of each again against the twins of each substitution, suffixed
+    ``_substitution_<name>`` (where the batch ran them: ``bounds``). ``sofar``: its other
+    figures."""
     n = data.plan.n_runs
     out: dict[str, Array] = {}
     for suffix, keeps_linked in (("", False), (ONLY, True)):
-        cols = twins.columns(investor, keeps_linked=keeps_linked)
-        # each run's twin, as a batch column per run (twins themselves: their own column,
-        # so that a twin's caused figures are 0)
-        twin_of = np.arange(n) if cols is None else np.array(cols + list(range(twins.n_runs, n)))
-        against = _against(data, p, amount, discount, sofar, twin_of)
-        out.update({name + suffix: value for name, value in against.items()})
+        done: dict[tuple[int, ...] | None, dict[str, Array]] = {}  # by twin columns
+        for sub in (None, *SUBSTITUTIONS):
+            cols = twins.columns(investor, keeps_linked=keeps_linked, substitution=sub)
+            if sub is not None and cols is None and None in done:
+                # no twin at all: what it causes is 0 under any substitution, as the headline
+                out.update(
+                    {f"{m}{suffix}_substitution_{sub}": done[None][m] for m in SUBSTITUTION_FIGURES}
+                )
+                continue
+            if sub is not None and cols is None:  # the batch ran no twins under it (bounds)
+                out.update(
+                    {f"{m}{suffix}_substitution_{sub}": _not_run(n) for m in SUBSTITUTION_FIGURES}
+                )
+                continue
+            key = None if cols is None else tuple(cols)
+            if key not in done:
+                # each run's twin, as a batch column per run (twins themselves: their own
+                # column, so that a twin's caused figures are 0)
+                twin_of = (
+                    np.arange(n) if cols is None else np.array([*cols, *range(twins.n_runs, n)])
+                )
+                done[key] = _against(data, p, amount, discount, sofar, twin_of)
+            against = done[key]
+            if sub is None:
+                out.update({name + suffix: value for name, value in against.items()})
+            else:
+                out.update(
+                    {f"{m}{suffix}_substitution_{sub}": against[m] for m in SUBSTITUTION_FIGURES}
+                )
     return out
+
+
+def _not_run(n: int) -> Array:
+    """A bound the batch did not measure (it ran no twin under that substitution): nan."""
+    return np.full(n, np.nan)
 
 
 def _against(

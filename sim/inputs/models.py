@@ -35,6 +35,7 @@ from sim.inputs.values import (
     Seed,
     Share,
     Stake,
+    SubstitutionValue,
     Text,
     TracingValue,
     did_you_mean,
@@ -42,6 +43,7 @@ from sim.inputs.values import (
 
 Tracing = Literal["pro_rata", "fifo"]
 FinancingKind = Literal["equity", "debt"]
+Substitution = Literal["none", "file", "full"]
 # A tranche's condition, if any (docs/model.md, section 7): ``when`` is looked at on the tranche's
 # date only; ``on`` on that date and on every grid date after it, before ``until``.
 ConditionKind = Literal["when_lab_cash_below", "when_milestone", "on_lab_cash_below"]
@@ -156,6 +158,26 @@ class FinancingModel(_Model):
         description="interest a year; debt only, and required for it",
         exclude_if=_absent,
     )
+
+
+class CounterfactualModel(_Model):
+    """``counterfactual:`` how the twins that measure what an investment caused are run."""
+
+    # docs/metrics.md, "Substitution"
+    substitution: SubstitutionValue = Field(
+        default="file",
+        description=(
+            "how a twin replaces the money it runs without: none (it raises by each date at "
+            "most what the run raised by then), file (the labs' financing rules) or full (every "
+            "missing dollar raised at the file's terms, with no limit)"
+        ),
+    )
+
+
+def _default_counterfactual(value: Any) -> bool:
+    """``counterfactual:`` left out of the resolved file when it says what the default says,
+    so that a file without it keeps its resolved file and inputs hash."""
+    return isinstance(value, CounterfactualModel) and value.substitution == "file"
 
 
 class LabModel(_Agent):
@@ -597,6 +619,11 @@ class ScenarioModel(_Model):
         description="how money is traced: pro_rata (in proportion) or fifo (first in, first out)",
     )
     seed: Seed = Field(default=0, description="the seed of every random draw")
+    counterfactual: CounterfactualModel = Field(
+        default_factory=CounterfactualModel,
+        description="how the twins that measure what an investment caused are run",
+        exclude_if=_default_counterfactual,
+    )
     # per year, for present values
     discount_rate: Rate = Field(
         default=DEFAULT_DISCOUNT_RATE, description="for present values, a year"

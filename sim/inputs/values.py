@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 
 FINANCING_KINDS = ("equity", "debt")
 TRACINGS = ("pro_rata", "fifo")
+# How a counterfactual twin replaces the money it runs without (docs/metrics.md, "Substitution"):
+# not at all, by the file's financing rules, or in full with no limit
+SUBSTITUTIONS = ("none", "file", "full")
 # Growth of a flow, per year: at most +1000%. $10T a year growing 1000% a year for 100 years stays
 # a finite float (about 1e119 cents), so flows past the $45T of exact cents are refused by
 # flow_cents with a message, never overflow to inf or NaN on the way.
@@ -317,6 +320,16 @@ def _tracing(value: Any) -> str:
     raise _fail("tracing", f"expected one of pro_rata, fifo; got {shown(value)}")
 
 
+def _substitution(value: Any) -> str:
+    if isinstance(value, str) and value in SUBSTITUTIONS:
+        return value
+    hint = did_you_mean(value, list(SUBSTITUTIONS)) if isinstance(value, str) else ""
+    raise _fail(
+        "substitution",
+        f"unknown substitution {shown(value)}{hint}; expected one of: {', '.join(SUBSTITUTIONS)}",
+    )
+
+
 def dollars(cents: int) -> int | str:
     """Cents in canonical input form: whole dollars as an int, else a decimal string ("0.01")."""
     return cents // 100 if cents % 100 == 0 else str(Decimal(cents) / 100)
@@ -427,6 +440,15 @@ FinancingKindValue = Annotated[
     Literal["equity", "debt"],
     PlainValidator(_financing_kind),
     Declared("text", choices=FINANCING_KINDS, description="equity or debt"),
+]
+SubstitutionValue = Annotated[
+    Literal["none", "file", "full"],
+    PlainValidator(_substitution),
+    Declared(
+        "text",
+        choices=SUBSTITUTIONS,
+        description="how a twin replaces the money it runs without: none, file or full",
+    ),
 ]
 TracingValue = Annotated[
     Literal["pro_rata", "fifo"],

@@ -45,8 +45,27 @@ class FinancingPlan:
     source: str  # an external account (may go negative, like ``funding``)
     kind: FinancingKind  # equity or debt
     floor: Cents  # cash to keep after the step's payments [run]
-    limit: Cents  # most raised over the horizon [run]
+    limit: Cents  # most raised over the horizon [run]; NO_LIMIT where there is none
     accrual: Floats  # interest per cent of debt over each step: rate * year fraction [step, run]
+    # [run] the run whose money raised caps this run's by each date (a twin that replaces none
+    # of the money it runs without, sim/model/twin.py), -1 for none; None: no run follows one
+    follows: npt.NDArray[np.intp] | None = None
+
+
+NO_LIMIT = 2**62  # a limit no raise reaches: the money a run moves stays below 2**52 cents
+
+
+def outside_equity(n_steps: int, n_runs: int) -> FinancingPlan:
+    """The financing a twin gives a lab that has no rule, to replace in full the money it runs
+    without (docs/metrics.md, "Substitution"): outside equity at no cost, from ``funding``
+    (where investors' money comes from), floor 0; limit 0 in every run until a twin lifts it."""
+    return FinancingPlan(
+        source="funding",
+        kind="equity",
+        floor=np.zeros(n_runs, dtype=np.int64),
+        limit=np.zeros(n_runs, dtype=np.int64),
+        accrual=np.zeros((n_steps, n_runs), dtype=np.float64),
+    )
 
 
 @dataclass
@@ -283,7 +302,9 @@ def _revenue_share(scenarios: list[Scenario], k: int) -> RevenueSharePlan:
 
 def financing_sources(labs: dict[str, LabPlan]) -> list[str]:
     """The external accounts labs raise money from, in the order labs first name them."""
-    return list(dict.fromkeys(lab.financing.source for lab in labs.values() if lab.financing))
+    # ``funding`` is one already (outside_equity's source)
+    sources = [lab.financing.source for lab in labs.values() if lab.financing]
+    return [s for s in dict.fromkeys(sources) if s not in EXTERNAL_ACCOUNTS]
 
 
 def _financing(runs: list[LabModel], years: Floats) -> FinancingPlan | None:
@@ -502,8 +523,14 @@ def _build_plan(scenarios: list[Scenario]) -> Plan:
         due=_due_days(scenarios, sellers, grid, days),
         tracing=first.tracing,
     )
-    plan.accounts, plan.origins = _accounts(plan), _origins(plan)
+    lay_out(plan)
     return plan
+
+
+def lay_out(plan: Plan) -> None:
+    """Set the plan's accounts and origins from its parts (again, once a twin gives a lab a
+    financing rule it had not)."""
+    plan.accounts, plan.origins = _accounts(plan), _origins(plan)
 
 
 def _check_structure(scenarios: list[Scenario]) -> None:

@@ -12,6 +12,13 @@ Twins run in the same batch as the runs themselves, after them: runs ``0 .. n-1`
 ``n ..`` the twins. A twin keeps the batch's structure (every deal is still there) with the
 dropped amounts set to zero in the Plan, so it moves no money for them and writes no ledger rows
 for them. docs/metrics.md ("What the investment caused") defines the figures read off the pairs.
+
+How a twin replaces the money it runs without is its *substitution* (docs/metrics.md,
+"Substitution"): ``none`` (by each date it raises at most what its run raised by then), ``file``
+(the labs' financing rules) or ``full`` (every missing dollar raised at the file's terms, no
+limit). The headline twins use the scenario's ``counterfactual.substitution``; with ``bounds``,
+each investor's twins under the other two run beside them, so that a figure can be shown between
+its bounds.
 """
 
 from __future__ import annotations
@@ -19,47 +26,79 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from sim.inputs.models import Substitution
 from sim.inputs.scenario import Scenario
-from sim.model.schedule import Plan
+from sim.inputs.values import SUBSTITUTIONS
+from sim.model.schedule import NO_LIMIT, Plan, lay_out, outside_equity
 
 
 @dataclass(frozen=True)
 class Twin:
     """Run ``of`` without ``investor``'s investments; without the contracts linked to them too,
-    unless ``keeps_linked``."""
+    unless ``keeps_linked``; replacing the money it runs without by ``substitution``."""
 
     of: int
     investor: str
     keeps_linked: bool = False
+    substitution: Substitution = "file"
 
 
 @dataclass
 class Twins:
-    """The twins of a batch of ``n_runs`` runs; twin ``k`` is run ``n_runs + k`` of the batch."""
+    """The twins of a batch of ``n_runs`` runs; twin ``k`` is run ``n_runs + k`` of the batch.
+    ``headline``: per run, the substitution of its headline twins (its file's); ``same``: per
+    investor, a substitution whose twins are those of another, identical by construction."""
 
     n_runs: int
     twins: list[Twin] = field(default_factory=list)
-    _index: dict[tuple[int, str, bool], int] = field(default_factory=dict, repr=False)
+    headline: list[Substitution] = field(default_factory=list)
+    same: dict[tuple[str, Substitution], Substitution] = field(default_factory=dict)
+    _index: dict[tuple[int, str, bool, str], int] = field(default_factory=dict, repr=False)
 
     @property
     def total_runs(self) -> int:
         return self.n_runs + len(self.twins)
 
-    def column(self, of: int, investor: str, *, keeps_linked: bool = False) -> int | None:
-        """The batch run holding that twin, or None if there is none."""
+    def column(
+        self,
+        of: int,
+        investor: str,
+        *,
+        keeps_linked: bool = False,
+        substitution: Substitution | None = None,
+    ) -> int | None:
+        """The batch run holding that twin (``substitution`` None: the headline one, the
+        file's), or None if there is none."""
         if len(self._index) != len(self.twins):  # built once, after the twins are planned
-            self._index = {(t.of, t.investor, t.keeps_linked): k for k, t in enumerate(self.twins)}
-        k = self._index.get((of, investor, keeps_linked))
+            self._index = {
+                (t.of, t.investor, t.keeps_linked, t.substitution): k
+                for k, t in enumerate(self.twins)
+            }
+        sub = substitution or (self.headline[of] if self.headline else "file")
+        sub = self.same.get((investor, sub), sub)
+        k = self._index.get((of, investor, keeps_linked, sub))
         if k is not None:
             return self.n_runs + k
         if keeps_linked:  # nothing is linked: the investment alone is the whole package
-            return self.column(of, investor)
+            return self.column(of, investor, substitution=sub)
         return None
 
-    def columns(self, investor: str, *, keeps_linked: bool = False) -> list[int] | None:
-        """Per run of the user's batch, the batch run of its twin; None if this investor has
-        none (it owns no seller, or does not invest)."""
-        cols = [self.column(r, investor, keeps_linked=keeps_linked) for r in range(self.n_runs)]
+    def columns(
+        self,
+        investor: str,
+        *,
+        keeps_linked: bool = False,
+        substitution: Substitution | None = None,
+    ) -> list[int] | None:
+        """Per run of the user's batch, the batch run of its twin (``substitution`` None: the
+        headline twin, under the file's substitution); None if this investor has none (it
+        owns no seller, or does not invest), or none under that substitution (no bounds)."""
+        cols = [
+            self.column(r, investor, keeps_linked=keeps_linked, substitution=substitution)
+            for r in range(self.n_runs)
+        ]
         if any(c is None for c in cols):
             return None
         return [c for c in cols if c is not None]
@@ -71,7 +110,7 @@ class Twins:
 
     def drop(self, plan: Plan) -> None:
         """Zero, in each twin's column of ``plan``, what that twin runs without (all the twins
-        of one investor and kind at once)."""
+        of one investor and kind at once); then set how each replaces it (``substitute``)."""
         cols: dict[tuple[str, bool], list[int]] = {}
         for k, t in enumerate(self.twins):
             cols.setdefault((t.investor, t.keeps_linked), []).append(self.n_runs + k)
@@ -88,13 +127,53 @@ class Twins:
                 for c in plan.contracts:
                     if c.with_investment in ids:
                         c.minimum[:, at] = 0
+        self.substitute(plan)
+
+    def substitute(self, plan: Plan) -> None:
+        """Set, per twin column, how its labs replace the money it runs without: ``none``, each
+        lab with a financing rule raises by each date at most what the run's raised by then;
+        ``full``, each lab it takes money from raises with no limit (outside equity at no
+        cost, floor 0, for a lab with no rule: ``outside_equity``); ``file``, as the file says.
+        Labs it takes nothing from are the run's under any substitution."""
+        n = plan.n_runs
+        laid_out = False
+        for k, t in enumerate(self.twins):
+            col = self.n_runs + k
+            if t.substitution == "none":
+                for lab in plan.labs.values():
+                    if lab.financing is not None:
+                        if lab.financing.follows is None:
+                            lab.financing.follows = np.full(n, -1, dtype=np.intp)
+                        lab.financing.follows[col] = t.of
+            elif t.substitution == "full":
+                for name in _labs_of(plan, t.investor, t.keeps_linked):
+                    lab = plan.labs[name]
+                    if lab.financing is None:
+                        lab.financing = outside_equity(plan.n_steps, n)
+                        laid_out = True
+                    lab.financing.limit[col] = NO_LIMIT
+        if laid_out:  # a lab's new source and origin
+            lay_out(plan)
 
 
-def plan_twins(scenarios: Sequence[Scenario]) -> Twins:
+def _labs_of(plan: Plan, investor: str, keeps_linked: bool) -> list[str]:
+    """The labs a twin of ``investor`` takes money from: those it invests in or takes a revenue
+    share from, and those of the contracts linked to its investments (unless kept)."""
+    ids = {d.id for d in plan.investments if d.investor == investor}
+    labs = [d.lab for d in plan.investments if d.investor == investor]
+    labs += [r.lab for r in plan.revenue_shares if r.investor == investor]
+    if not keeps_linked:
+        labs += [c.lab for c in plan.contracts if c.with_investment in ids]
+    return list(dict.fromkeys(labs))
+
+
+def plan_twins(scenarios: Sequence[Scenario], *, bounds: bool = True) -> Twins:
     """The twins a batch needs: per run, per investor that owns a seller and invests, one twin;
-    a second one where a contract came ``with`` one of its investments. Runs of a batch share
-    their structure, so every run gets the same twins."""
-    twins = Twins(len(scenarios))
+    a second one where a contract came ``with`` one of its investments. Each under its file's
+    substitution (the headline) and, with ``bounds``, under the other two; a ``none`` twin is
+    the ``file`` one where no lab it takes money from has a financing rule (neither raises
+    anything there). Runs of a batch share their structure, so every run gets the same twins."""
+    twins = Twins(len(scenarios), headline=[s.counterfactual.substitution for s in scenarios])
     if not scenarios:
         return twins
     first = scenarios[0]
@@ -104,8 +183,16 @@ def plan_twins(scenarios: Sequence[Scenario]) -> Twins:
         if not (inv.owns or shares) or not ids:
             continue
         linked = any(c.with_investment in ids for c in first.contracts)
-        for r in range(len(scenarios)):
-            twins.twins.append(Twin(r, inv.name))
-            if linked:
-                twins.twins.append(Twin(r, inv.name, keeps_linked=True))
+        taken = {d.lab for d in first.investments if d.investor == inv.name}
+        taken |= {r.lab for r in first.revenue_shares if r.investor == inv.name}
+        taken |= {c.lab for c in first.contracts if c.with_investment in ids}
+        if all(first.labs[lab].financing is None for lab in taken):
+            twins.same[(inv.name, "none")] = "file"
+        for r, s in enumerate(scenarios):
+            wanted = SUBSTITUTIONS if bounds else (s.counterfactual.substitution,)
+            subs = dict.fromkeys(twins.same.get((inv.name, x), x) for x in wanted)
+            for sub in subs:
+                twins.twins.append(Twin(r, inv.name, substitution=sub))
+                if linked:
+                    twins.twins.append(Twin(r, inv.name, keeps_linked=True, substitution=sub))
     return twins

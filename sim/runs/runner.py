@@ -19,21 +19,24 @@ from sim.model import budget
 from sim.model.engine import simulate
 from sim.model.recorder import RECORDERS
 from sim.model.schedule import Plan, build_plan
-from sim.model.twin import plan_twins
+from sim.model.twin import Twins, plan_twins
 
 
 def _plan(
     scenarios: Sequence[Scenario],
+    twins: Twins,
     *,
     keep_balances: bool,
     memory_budget: str | int | None,
     record: str,
 ) -> tuple[Plan, budget.Estimate]:
-    """The batch's Plan, once its memory estimate is within the budget, and the estimate."""
+    """The batch's Plan with its twins (what each drops zeroed, how each replaces it set), once
+    its memory estimate is within the budget, and the estimate."""
     if record not in RECORDERS:
         raise ValueError(f"record={record!r}: the recorders are {', '.join(RECORDERS)}")
     try:
-        plan = build_plan(list(scenarios))
+        plan = build_plan(twins.expand(scenarios))
+        twins.drop(plan)
         est = budget.check_plan(
             plan, keep_balances=keep_balances, budget=memory_budget, record=record
         )
@@ -50,6 +53,7 @@ def run(
     keep_balances: bool = True,
     memory_budget: str | int | None = None,
     record: str = "ledger",
+    bounds: bool = True,
 ) -> Result:
     """Run one scenario; the books are checked to the cent before this returns.
 
@@ -60,14 +64,14 @@ def run(
     A run whose memory estimate exceeds ``memory_budget`` (bytes, or a size such as ``"8GiB"``;
     default ``ROUNDTRIP_MEMORY_BUDGET``, else 4 GiB) is refused with ScenarioError before it
     starts."""
-    twins = plan_twins([scenario])
+    twins = plan_twins([scenario], bounds=bounds)
     plan, est = _plan(
-        twins.expand([scenario]),
+        [scenario],
+        twins,
         keep_balances=keep_balances,
         memory_budget=memory_budget,
         record=record,
     )
-    twins.drop(plan)
     data = simulate(plan, keep_balances=keep_balances, record=record, timed=est.timed)
     check_matrices(data)  # every row and column of the accounting matrices sums to zero
     return Result(scenario, data, metrics.compute(data, twins))
@@ -79,20 +83,21 @@ def run_batch(
     keep_balances: bool = False,
     memory_budget: str | int | None = None,
     record: str = "ledger",
+    bounds: bool = False,
 ) -> BatchResult:
     """Run scenarios of the same structure together, every amount an array over runs.
 
     Each run's figures are identical to running it alone, under either recorder (``record``, as
     for ``run``; sweeps and Monte Carlo use ``"flows"``). The whole batch is held in memory at
     once: past ``memory_budget`` (as for ``run``) it is refused before it starts; split it."""
-    twins = plan_twins(scenarios)
+    twins = plan_twins(scenarios, bounds=bounds)
     plan, est = _plan(
-        twins.expand(scenarios),
+        scenarios,
+        twins,
         keep_balances=keep_balances,
         memory_budget=memory_budget,
         record=record,
     )
-    twins.drop(plan)
     data = simulate(plan, keep_balances=keep_balances, record=record, timed=est.timed)
     check_matrices(data)  # every row and column of the accounting matrices sums to zero
     return BatchResult(list(scenarios), data, metrics.compute(data, twins))

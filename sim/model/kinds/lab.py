@@ -478,9 +478,11 @@ class Lab:
 
         ``wanted = interest + minimums + the rest of its demand``; it raises
         ``min(max(wanted + floor - avail, 0), limit - raised so far)`` from its source (origin
-        ``<lab>:equity`` or ``<lab>:debt``). Interest accrued over the step on the debt
-        outstanding at its start, rounded half up to the cent, is paid first from what it may
-        commit; what it cannot pay is added to the debt. Returns what it may commit after both.
+        ``<lab>:equity`` or ``<lab>:debt``); a twin that follows its run
+        (``FinancingPlan.follows``) at most what the run has raised by the step's end less what
+        it has itself. Interest accrued over the step on the debt outstanding at its start,
+        rounded half up to the cent, is paid first from what it may commit; what it cannot pay
+        is added to the debt. Returns what it may commit after both.
         A step where no run raises (or pays interest) posts nothing."""
         c = self.counters
         interest = np.zeros_like(avail)
@@ -490,6 +492,12 @@ class Lab:
         headroom = f.plan.limit - c.raised
         # np.clip, written out: on arrays this small its dispatch costs more than the arithmetic
         raised = np.minimum(np.maximum(wanted + f.plan.floor - avail, 0), headroom)
+        if f.plan.follows is not None:
+            # a twin that replaces none of the money it runs without raises, by each date, at
+            # most what its run raised by then, this step included (runs follow no one)
+            at = np.flatnonzero(f.plan.follows >= 0)
+            run = f.plan.follows[at]
+            raised[at] = np.minimum(raised[at], c.raised[run] + raised[run] - c.raised[at])
         if raised.any():
             self.books.issue(t, f.raise_legs, f.origin, raised)
             c.raised += raised
