@@ -30,6 +30,7 @@ from sim.analysis.metrics import (
     sales_paths,
 )
 from sim.analysis.summary import summary_text
+from sim.inputs.models import Substitution
 from sim.inputs.resolved import inputs_hash as inputs_hash
 from sim.inputs.resolved import resolved_yaml as resolved_yaml
 from sim.inputs.resolved import resolved_yaml_with_sources as resolved_yaml_with_sources
@@ -184,12 +185,22 @@ class Result:
         )
 
     # ---- the counterfactual twins -------------------------------------------------------------
-    def twin(self, investor: str, *, investment_only: bool = False) -> Result | None:
+    def twin(
+        self,
+        investor: str,
+        *,
+        investment_only: bool = False,
+        substitution: Substitution | None = None,
+    ) -> Result | None:
         """This run's counterfactual twin for ``investor``: the same run without its investments
         and the contracts that came with them (with ``investment_only``, keeping those
-        contracts); None if it has none (it owns no cloud or does not invest). The twin's
-        ledger, balances and lab metrics are read as a run's; its own caused figures are 0."""
-        col = self.all_metrics.twins.column(self.run, investor, keeps_linked=investment_only)
+        contracts), replacing the money by ``substitution`` (None: the file's, the headline
+        twin); None if it has none (it owns no cloud or does not invest, or the batch ran no
+        twin under that substitution). The twin's ledger, balances and lab metrics (what it
+        raised: ``lab_metrics.raised``) are read as a run's; its own caused figures are 0."""
+        col = self.all_metrics.twins.column(
+            self.run, investor, keeps_linked=investment_only, substitution=substitution
+        )
         if col is None:
             return None
         return Result(self.scenario, self.data, self.all_metrics, col)

@@ -22,6 +22,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from sim.errors import ScenarioError
+from sim.inputs.models import SECTIONS
 from sim.inputs.units import shown, ungrouped
 from sim.inputs.values import did_you_mean
 
@@ -586,6 +587,8 @@ def _set(data: dict[str, Any], name: str, value: object, label: str) -> YamlPath
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
         if isinstance(node, dict):
+            if part not in node and not last and not path and part in SECTIONS:
+                node[part] = {}  # a section of defaults the file left out
             if part not in node and not last:
                 where = dotted(path) or "the top level"
                 raise ScenarioError(

@@ -654,6 +654,18 @@ class ScenarioModel(_Model):
         return self
 
 
+# Top-level inputs that are mappings of inputs with defaults (``counterfactual``): a file may
+# leave one out, and ``--set counterfactual.substitution=none`` still sets a key inside it
+# (sim/inputs/document.py starts it empty)
+SECTIONS = tuple(
+    name
+    for name, f in ScenarioModel.model_fields.items()
+    if isinstance(f.annotation, type)
+    and issubclass(f.annotation, BaseModel)
+    and f.default_factory is not None
+)
+
+
 def checked_year(key: Any) -> int:
     """A schedule's key as its calendar year, once the scenario is checked."""
     year = year_of(key)

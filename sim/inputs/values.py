@@ -42,7 +42,7 @@ FINANCING_KINDS = ("equity", "debt")
 TRACINGS = ("pro_rata", "fifo")
 # How a counterfactual twin replaces the money it runs without (docs/metrics.md, "Substitution"):
 # not at all, by the file's financing rules, or in full with no limit
-SUBSTITUTIONS = ("none", "file", "full")
+SUBSTITUTIONS: tuple[Literal["none", "file", "full"], ...] = ("none", "file", "full")
 # Growth of a flow, per year: at most +1000%. $10T a year growing 1000% a year for 100 years stays
 # a finite float (about 1e119 cents), so flows past the $45T of exact cents are refused by
 # flow_cents with a message, never overflow to inf or NaN on the way.

@@ -45,14 +45,12 @@ class FinancingPlan:
     source: str  # an external account (may go negative, like ``funding``)
     kind: FinancingKind  # equity or debt
     floor: Cents  # cash to keep after the step's payments [run]
-    limit: Cents  # most raised over the horizon [run]; NO_LIMIT where there is none
+    limit: Cents  # most raised over the horizon [run]
     accrual: Floats  # interest per cent of debt over each step: rate * year fraction [step, run]
     # [run] the run whose money raised caps this run's by each date (a twin that replaces none
     # of the money it runs without, sim/model/twin.py), -1 for none; None: no run follows one
     follows: npt.NDArray[np.intp] | None = None
 
-
-NO_LIMIT = 2**62  # a limit no raise reaches: the money a run moves stays below 2**52 cents
 
 
 def outside_equity(n_steps: int, n_runs: int) -> FinancingPlan:

@@ -15,8 +15,8 @@ for them. docs/metrics.md ("What the investment caused") defines the figures rea
 
 How a twin replaces the money it runs without is its *substitution* (docs/metrics.md,
 "Substitution"): ``none`` (by each date it raises at most what its run raised by then), ``file``
-(the labs' financing rules) or ``full`` (every missing dollar raised at the file's terms, no
-limit). The headline twins use the scenario's ``counterfactual.substitution``; with ``bounds``,
+(the labs' financing rules) or ``full`` (every missing dollar may be raised, beyond the file's
+limit, at its terms). The headline twins use the scenario's ``counterfactual.substitution``; with ``bounds``,
 each investor's twins under the other two run beside them, so that a figure can be shown between
 its bounds.
 """
@@ -31,7 +31,7 @@ import numpy as np
 from sim.inputs.models import Substitution
 from sim.inputs.scenario import Scenario
 from sim.inputs.values import SUBSTITUTIONS
-from sim.model.schedule import NO_LIMIT, Plan, lay_out, outside_equity
+from sim.model.schedule import Plan, lay_out, outside_equity
 
 
 @dataclass(frozen=True)
@@ -132,9 +132,10 @@ class Twins:
     def substitute(self, plan: Plan) -> None:
         """Set, per twin column, how its labs replace the money it runs without: ``none``, each
         lab with a financing rule raises by each date at most what the run's raised by then;
-        ``full``, each lab it takes money from raises with no limit (outside equity at no
-        cost, floor 0, for a lab with no rule: ``outside_equity``); ``file``, as the file says.
-        Labs it takes nothing from are the run's under any substitution."""
+        ``full``, each lab it invests in may raise, beyond the file's limit, every dollar of
+        the investor's investments in it (as announced in the run), at the file's terms
+        (outside equity at no cost, floor 0, for a lab with no rule: ``outside_equity``);
+        ``file``, as the file says. Labs it takes nothing from are the run's under any."""
         n = plan.n_runs
         laid_out = False
         for k, t in enumerate(self.twins):
@@ -146,25 +147,24 @@ class Twins:
                             lab.financing.follows = np.full(n, -1, dtype=np.intp)
                         lab.financing.follows[col] = t.of
             elif t.substitution == "full":
-                for name in _labs_of(plan, t.investor, t.keeps_linked):
+                for name, missing in _missing(plan, t).items():
                     lab = plan.labs[name]
                     if lab.financing is None:
                         lab.financing = outside_equity(plan.n_steps, n)
                         laid_out = True
-                    lab.financing.limit[col] = NO_LIMIT
+                    lab.financing.limit[col] += missing
         if laid_out:  # a lab's new source and origin
             lay_out(plan)
 
 
-def _labs_of(plan: Plan, investor: str, keeps_linked: bool) -> list[str]:
-    """The labs a twin of ``investor`` takes money from: those it invests in or takes a revenue
-    share from, and those of the contracts linked to its investments (unless kept)."""
-    ids = {d.id for d in plan.investments if d.investor == investor}
-    labs = [d.lab for d in plan.investments if d.investor == investor]
-    labs += [r.lab for r in plan.revenue_shares if r.investor == investor]
-    if not keeps_linked:
-        labs += [c.lab for c in plan.contracts if c.with_investment in ids]
-    return list(dict.fromkeys(labs))
+def _missing(plan: Plan, t: Twin) -> dict[str, int]:
+    """Per lab, the cents of ``t.investor``'s investments in it that twin ``t`` runs without:
+    every tranche as announced in its run (in cash or in credits), paid there or not."""
+    out: dict[str, int] = {}
+    for d in plan.investments:
+        if d.investor == t.investor:
+            out[d.lab] = out.get(d.lab, 0) + int(d.announced[t.of])
+    return out
 
 
 def plan_twins(scenarios: Sequence[Scenario], *, bounds: bool = True) -> Twins:
