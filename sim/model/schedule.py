@@ -52,20 +52,6 @@ class FinancingPlan:
     follows: npt.NDArray[np.intp] | None = None
 
 
-
-def outside_equity(n_steps: int, n_runs: int) -> FinancingPlan:
-    """The financing a twin gives a lab that has no rule, to replace in full the money it runs
-    without (docs/metrics.md, "Substitution"): outside equity at no cost, from ``funding``
-    (where investors' money comes from), floor 0; limit 0 in every run until a twin lifts it."""
-    return FinancingPlan(
-        source="funding",
-        kind="equity",
-        floor=np.zeros(n_runs, dtype=np.int64),
-        limit=np.zeros(n_runs, dtype=np.int64),
-        accrual=np.zeros((n_steps, n_runs), dtype=np.float64),
-    )
-
-
 @dataclass
 class LabPlan:
     name: str
@@ -300,9 +286,7 @@ def _revenue_share(scenarios: list[Scenario], k: int) -> RevenueSharePlan:
 
 def financing_sources(labs: dict[str, LabPlan]) -> list[str]:
     """The external accounts labs raise money from, in the order labs first name them."""
-    # ``funding`` is one already (outside_equity's source)
-    sources = [lab.financing.source for lab in labs.values() if lab.financing]
-    return [s for s in dict.fromkeys(sources) if s not in EXTERNAL_ACCOUNTS]
+    return list(dict.fromkeys(lab.financing.source for lab in labs.values() if lab.financing))
 
 
 def _financing(runs: list[LabModel], years: Floats) -> FinancingPlan | None:
@@ -521,14 +505,8 @@ def _build_plan(scenarios: list[Scenario]) -> Plan:
         due=_due_days(scenarios, sellers, grid, days),
         tracing=first.tracing,
     )
-    lay_out(plan)
-    return plan
-
-
-def lay_out(plan: Plan) -> None:
-    """Set the plan's accounts and origins from its parts (again, once a twin gives a lab a
-    financing rule it had not)."""
     plan.accounts, plan.origins = _accounts(plan), _origins(plan)
+    return plan
 
 
 def _check_structure(scenarios: list[Scenario]) -> None:

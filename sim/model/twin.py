@@ -16,9 +16,9 @@ for them. docs/metrics.md ("What the investment caused") defines the figures rea
 How a twin replaces the money it runs without is its *substitution* (docs/metrics.md,
 "Substitution"): ``none`` (by each date it raises at most what its run raised by then), ``file``
 (the labs' financing rules) or ``full`` (every missing dollar may be raised, beyond the file's
-limit, at its terms). The headline twins use the scenario's ``counterfactual.substitution``; with ``bounds``,
-each investor's twins under the other two run beside them, so that a figure can be shown between
-its bounds.
+limit, at its terms). The headline twins use the scenario's ``counterfactual.substitution``;
+with ``bounds``, each investor's twins under the other two run beside them, so that a figure can
+be shown between its bounds.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import numpy as np
 from sim.inputs.models import Substitution
 from sim.inputs.scenario import Scenario
 from sim.inputs.values import SUBSTITUTIONS
-from sim.model.schedule import Plan, lay_out, outside_equity
+from sim.model.schedule import Plan
 
 
 @dataclass(frozen=True)
@@ -132,29 +132,23 @@ class Twins:
     def substitute(self, plan: Plan) -> None:
         """Set, per twin column, how its labs replace the money it runs without: ``none``, each
         lab with a financing rule raises by each date at most what the run's raised by then;
-        ``full``, each lab it invests in may raise, beyond the file's limit, every dollar of
-        the investor's investments in it (as announced in the run), at the file's terms
-        (outside equity at no cost, floor 0, for a lab with no rule: ``outside_equity``);
-        ``file``, as the file says. Labs it takes nothing from are the run's under any."""
-        n = plan.n_runs
-        laid_out = False
+        ``full``, each lab with a rule that it invests in may raise, beyond the file's limit,
+        every dollar of the investor's investments in it (as announced in the run), at the
+        file's terms; ``file``, as the file says. A lab with no rule raises nothing under any
+        (``plan_twins`` runs one twin for the three where that holds of every lab it invests
+        in); labs it takes nothing from are the run's under any."""
         for k, t in enumerate(self.twins):
             col = self.n_runs + k
             if t.substitution == "none":
                 for lab in plan.labs.values():
                     if lab.financing is not None:
                         if lab.financing.follows is None:
-                            lab.financing.follows = np.full(n, -1, dtype=np.intp)
+                            lab.financing.follows = np.full(plan.n_runs, -1, dtype=np.intp)
                         lab.financing.follows[col] = t.of
             elif t.substitution == "full":
                 for name, missing in _missing(plan, t).items():
-                    lab = plan.labs[name]
-                    if lab.financing is None:
-                        lab.financing = outside_equity(plan.n_steps, n)
-                        laid_out = True
-                    lab.financing.limit[col] += missing
-        if laid_out:  # a lab's new source and origin
-            lay_out(plan)
+                    if (f := plan.labs[name].financing) is not None:
+                        f.limit[col] += missing
 
 
 def _missing(plan: Plan, t: Twin) -> dict[str, int]:
@@ -170,9 +164,10 @@ def _missing(plan: Plan, t: Twin) -> dict[str, int]:
 def plan_twins(scenarios: Sequence[Scenario], *, bounds: bool = True) -> Twins:
     """The twins a batch needs: per run, per investor that owns a seller and invests, one twin;
     a second one where a contract came ``with`` one of its investments. Each under its file's
-    substitution (the headline) and, with ``bounds``, under the other two; a ``none`` twin is
-    the ``file`` one where no lab it takes money from has a financing rule (neither raises
-    anything there). Runs of a batch share their structure, so every run gets the same twins."""
+    substitution (the headline) and, with ``bounds``, under the other two, but for those that
+    are the ``file`` twin by construction: ``none`` where no lab it takes money from has a
+    financing rule, ``full`` where no lab it invests in has one. Runs of a batch share their
+    structure, so every run gets the same twins."""
     twins = Twins(len(scenarios), headline=[s.counterfactual.substitution for s in scenarios])
     if not scenarios:
         return twins
@@ -186,8 +181,13 @@ def plan_twins(scenarios: Sequence[Scenario], *, bounds: bool = True) -> Twins:
         taken = {d.lab for d in first.investments if d.investor == inv.name}
         taken |= {r.lab for r in first.revenue_shares if r.investor == inv.name}
         taken |= {c.lab for c in first.contracts if c.with_investment in ids}
+        # identical by construction: a lab with no rule raises nothing under none or file, and
+        # full lifts only the limits of the labs invested in that have a rule
         if all(first.labs[lab].financing is None for lab in taken):
             twins.same[(inv.name, "none")] = "file"
+        invested = {d.lab for d in first.investments if d.investor == inv.name}
+        if all(first.labs[lab].financing is None for lab in invested):
+            twins.same[(inv.name, "full")] = "file"
         for r, s in enumerate(scenarios):
             wanted = SUBSTITUTIONS if bounds else (s.counterfactual.substitution,)
             subs = dict.fromkeys(twins.same.get((inv.name, x), x) for x in wanted)

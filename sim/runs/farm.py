@@ -190,14 +190,14 @@ def _run_group(
     grid = np.array(scenarios[0].grid(), dtype="datetime64[D]").astype("datetime64[s]")
     names = series_investors(scenarios[0])
     try:
-        batch = run_batch(scenarios, record="flows")
+        batch = run_batch(scenarios, record="flows", bounds=False)
         _fill(values, cols, batch.all_metrics, ks)
         for k, path in zip(ks, caused_paths(batch), strict=True):
             paths[k] = RunPath(path, grid, names)
     except ScenarioError:
         for k, s in zip(ks, scenarios, strict=True):
             try:
-                alone = run_batch([s], record="flows")
+                alone = run_batch([s], record="flows", bounds=False)
                 _fill(values, cols, alone.all_metrics, [k])
                 paths[k] = RunPath(caused_paths(alone)[0], grid, names)
             except ScenarioError as e:

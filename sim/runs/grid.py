@@ -170,13 +170,13 @@ def _run_chunk(
     kept: list[tuple[dict[str, float | None], npt.NDArray[np.int64]] | None] = [None] * len(chunk)
     ks = [k for k, s in enumerate(made) if s is not None]
     try:
-        batch = run_batch([made[k] for k in ks], record="flows")  # type: ignore[misc]
+        batch = run_batch([made[k] for k in ks], record="flows", bounds=False)  # type: ignore[misc]
         for k, one in zip(ks, _kept(batch, investor, figures), strict=True):
             kept[k] = one
     except ScenarioError:
         for k in ks:
             try:
-                alone = run_batch([made[k]], record="flows")  # type: ignore[list-item]
+                alone = run_batch([made[k]], record="flows", bounds=False)  # type: ignore[list-item]
                 kept[k] = _kept(alone, investor, figures)[0]
             except ScenarioError as e:
                 errors[k] = _said(e)

@@ -398,7 +398,7 @@ def metric_of(scenarios: Sequence[Scenario], metric: str, investor: str) -> npt.
     ``sim.analysis.sensitivity.BATCH``."""
     out: list[float] = []
     for i in range(0, len(scenarios), swings.BATCH):
-        batch = run_batch(scenarios[i : i + swings.BATCH], record="flows")
+        batch = run_batch(scenarios[i : i + swings.BATCH], record="flows", bounds=False)
         frame = batch.metrics.xs(investor, level="investor")
         out += frame[metric].astype(float).tolist()
     return np.array(out, dtype=np.float64)
