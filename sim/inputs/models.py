@@ -619,11 +619,6 @@ class ScenarioModel(_Model):
         description="how money is traced: pro_rata (in proportion) or fifo (first in, first out)",
     )
     seed: Seed = Field(default=0, description="the seed of every random draw")
-    counterfactual: CounterfactualModel = Field(
-        default_factory=CounterfactualModel,
-        description="how the twins that measure what an investment caused are run",
-        exclude_if=_default_counterfactual,
-    )
     # per year, for present values
     discount_rate: Rate = Field(
         default=DEFAULT_DISCOUNT_RATE, description="for present values, a year"
@@ -637,6 +632,11 @@ class ScenarioModel(_Model):
     )
     deals: list[DealModel] = Field(
         default=[], description="investments, compute contracts and revenue shares"
+    )
+    counterfactual: CounterfactualModel = Field(
+        default_factory=CounterfactualModel,
+        description="how the twins that measure what an investment caused are run",
+        exclude_if=_default_counterfactual,
     )
     # PATH -> SPEC, the points of a sweep (docs/scenarios.md, "Ranges"); sim/inputs/points.py
     # checks it and takes it out (reading the file at its first point) before this model sees it
