@@ -87,7 +87,13 @@ ONLY = "_investment_only"
 # the caused figures given against the twins of every substitution too (docs/metrics.md,
 # "Substitution"), each as ``<figure>_substitution_<none|file|full>`` and with ``ONLY`` before
 # the suffix; a figure added here appears for every investor, beside its headline
-SUBSTITUTION_FIGURES = ("incremental_revenue", "incremental_profit", "net_cost")
+SUBSTITUTION_FIGURES = (
+    "incremental_revenue",
+    "incremental_revenue_booked",
+    "incremental_profit",
+    "incremental_profit_booked",
+    "net_cost",
+)
 BOUNDS = tuple(
     f"{m}{only}_substitution_{sub}"
     for m in SUBSTITUTION_FIGURES
