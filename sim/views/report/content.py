@@ -297,46 +297,53 @@ def _caused_sentences(s: Scenario, inv: str, m: dict[str, Any], clouds: str) -> 
     name = s.label(inv)
     text = (
         f"{causes.cause(s, inv, amount=money(m['invested']))} caused "
-        f"{_revenue(m, '')} of {clouds} revenue and {_profit(m, '')} of profit by "
+        f"{_revenue(m, '', clouds)} and {_profit(m, '')} by "
         f"{s.end.isoformat()}. " + _cost_sentence(s, inv, name, m, "")
     )
     if linked(s, inv):
         text += (
             f" {causes.cause(s, inv, investment_only=True)} caused "
-            f"{_revenue(m, '_investment_only')} of revenue, a net cost of "
+            f"{_revenue(m, '_investment_only')}, a net cost of "
             f"{money(m['net_cost_investment_only'])}."
         )
-    bounds = _bounds_sentence(s, m)
+    bounds = _bounds_sentence(s, inv, m)
     return text + f" Deciding assumption: {causes.assumption(s, inv)}." + bounds
 
 
-def _revenue(m: dict[str, Any], suffix: str) -> str:
-    """Caused revenue as booked, with cash received beside it where they differ."""
+def _revenue(m: dict[str, Any], suffix: str, of: str = "") -> str:
+    """Caused revenue as booked (``of``: whose revenue), with cash received beside it where
+    they differ: "$85.02B of AWS revenue as booked ($81.51B received in cash)"."""
     cash = m["incremental_revenue" + suffix]
     booked = m.get("incremental_revenue_booked" + suffix, cash)
+    text = f"{money(booked)} of {of + ' ' if of else ''}revenue"
     if booked == cash:
-        return money(cash)
-    return f"{money(booked)} as booked ({money(cash)} received in cash)"
+        return text
+    return f"{text} as booked ({money(cash)} received in cash)"
 
 
 def _profit(m: dict[str, Any], suffix: str) -> str:
     """Caused profit as booked (cash beside it where they differ)."""
     cash = m["incremental_profit" + suffix]
     booked = m.get("incremental_profit_booked" + suffix, cash)
-    return money(booked) if booked == cash else f"{money(booked)} ({money(cash)} in cash)"
+    text = f"{money(booked)} of profit"
+    return text if booked == cash else f"{text} ({money(cash)} in cash)"
 
 
-def _bounds_sentence(s: Scenario, m: dict[str, Any]) -> str:
-    """The caused revenue of the investment alone under each substitution, where measured."""
-    suffix = "_investment_only" if "net_cost_investment_only" in m else ""
+def _bounds_sentence(s: Scenario, inv: str, m: dict[str, Any]) -> str:
+    """What the investment caused under each substitution, where the run measured them and
+    they differ: the investment alone's where a contract came with it, else the investment's."""
+    alone = bool(linked(s, inv))
+    suffix = "_investment_only" if alone else ""
     base = (
         "incremental_revenue_booked" if "incremental_revenue_booked" in m else "incremental_revenue"
     )
     keys = {w: f"{base}{suffix}_substitution_{w}" for w in causes.SUBSTITUTIONS}
-    if not all(m.get(k) is not None for k in keys.values()):
+    values = [m.get(k) for k in keys.values()]
+    if any(v is None for v in values) or len(set(values)) == 1:
         return ""
     spans = ", ".join(f"{money(m[k])} ({causes.SUBSTITUTION_WORDS[w]})" for w, k in keys.items())
-    return f" Under each substitution the investment alone caused {spans}."
+    who = causes.cause(s, inv, investment_only=alone)
+    return f" Under each substitution {who} caused {spans} of revenue."
 
 
 def _cost_sentence(s: Scenario, investor: str, name: str, m: dict[str, Any], suffix: str) -> str:
