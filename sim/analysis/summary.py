@@ -133,21 +133,28 @@ def _net_cost_lines(m: dict[str, Any], suffix: str, rate: str, has_shares: bool)
     return lines
 
 
+BOUND_WORDS = {"none": "not replaced", "file": "as filed", "full": "all raised"}
+
+
 def _bounds_lines(s: Scenario, inv: str, m: dict[str, Any], suffix: str) -> list[str]:
-    """The caused revenue under each substitution, where the run measured them: the range the
-    deciding assumption spans."""
-    name = (
-        "incremental_revenue_booked" if "incremental_revenue_booked" in m else "incremental_revenue"
-    )
-    keys = [f"{name}{suffix}_substitution_{w}" for w in SUBSTITUTIONS]
-    if not all(k in m and m[k] is not None for k in keys):
+    """The caused figures under each substitution (what the twin does about the money it
+    lacks), where the run measured them: the range the deciding assumption spans."""
+    booked = "_booked" if "incremental_revenue_booked" in m else ""
+    figures = (f"incremental_revenue{booked}", f"incremental_profit{booked}", "net_cost")
+    if not all(
+        m.get(f"{f}{suffix}_substitution_{w}") is not None for f in figures for w in SUBSTITUTIONS
+    ):
         return []
     chosen = substitution(s)
-    parts = ", ".join(
-        f"{w}{' (the file)' if w == chosen else ''} {money(m[k])}"
-        for w, k in zip(SUBSTITUTIONS, keys, strict=True)
-    )
-    return [f"      by substitution      {parts}"]
+    lines = [
+        f"    {'by substitution':<23}{'revenue':>12} {'profit':>12} {'net cost':>12}"
+        + ("   revenue and profit booked" if booked else "")
+    ]
+    for w in SUBSTITUTIONS:
+        values = " ".join(_fig(m, f"{f}{suffix}_substitution_{w}") for f in figures)
+        label = f"{w}: {BOUND_WORDS[w]}"
+        lines.append(f"      {label:<21}{values}" + ("   the file's choice" if w == chosen else ""))
+    return lines
 
 
 def _by_path(s: Scenario) -> bool:
