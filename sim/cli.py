@@ -213,8 +213,8 @@ def run(scenario: Path, **options: Any) -> None:
     "names",
     metavar="NAMES",
     callback=_chart_option("names"),
-    help="Only these charts, comma-separated: run_vs_twin, cumulative, investor_cash, flows, "
-    "own_dollars, paths, lab_cash, network (default all).",
+    help="Only these charts, comma-separated: run_vs_twin, cumulative, investor_cash, "
+    "substitution, flows, own_dollars, paths, lab_cash, network (default all).",
 )
 def chart(folder: Path, formats: tuple[str, ...], **options: Any) -> None:
     """Draw a finished run's charts again from its folder's files, into FOLDER/charts/.

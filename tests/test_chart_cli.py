@@ -95,7 +95,7 @@ def test_chart_redraws_from_the_folder_without_running_again(run_folder, capsys)
     argv = ["--format", "pdf", "--size", "10x5.625", "--dpi", "100"]
     code, out, err = cli(capsys, "chart", run_folder, *argv)
     assert (code, err) == (0, "")
-    listed = "run_vs_twin.pdf, cumulative.pdf, investor_cash.pdf, flows.pdf"
+    listed = "run_vs_twin.pdf, cumulative.pdf, investor_cash.pdf, substitution.pdf, flows.pdf"
     assert out.startswith(f"Wrote {run_folder / 'charts'}/: {listed}")
     assert ledger.stat().st_mtime_ns == before
     for name in CHARTS:
@@ -153,7 +153,8 @@ def test_run_with_bad_chart_options_exits_2_and_writes_nothing(
         (["--format", "png,jpeg"], "unknown chart format 'jpeg'; choose from png, svg, pdf"),
         (
             ["--only", "pie"],
-            "unknown chart 'pie'; choose from run_vs_twin, cumulative, investor_cash, flows, "
+            "unknown chart 'pie'; choose from run_vs_twin, cumulative, investor_cash, substitution, "
+            "flows, "
             "own_dollars, paths, lab_cash",
         ),
         (["--size", "0x0"], "6 to 40 inches wide"),

@@ -150,9 +150,7 @@ def test_whole_web_at_slide_size_names_its_thirteen_companies_and_four_columns()
     assert (
         fig.texts[0]
         .get_text()
-        .startswith(
-            "Amazon's $75B with the 2 contracts caused $83.5B of AWS revenue"
-        )
+        .startswith("Amazon's $75B with the 2 contracts caused $83.5B of AWS revenue")
     )
 
 

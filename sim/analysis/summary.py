@@ -145,6 +145,13 @@ def _bounds_lines(s: Scenario, inv: str, m: dict[str, Any], suffix: str) -> list
         m.get(f"{f}{suffix}_substitution_{w}") is not None for f in figures for w in SUBSTITUTIONS
     ):
         return []
+    labs = invested_labs(s, inv)
+    if all(s.labs[lab].financing is None for lab in labs):
+        names = " and ".join(s.label(lab) for lab in labs)
+        return [
+            f"    by substitution: {names} {'has' if len(labs) == 1 else 'have'} no financing "
+            "rule, so no twin raises anything: none, file and full agree"
+        ]
     chosen = substitution(s)
     lines = [
         f"    {'by substitution':<23}{'revenue':>12} {'profit':>12} {'net cost':>12}"
