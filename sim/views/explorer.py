@@ -30,7 +30,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.analysis import tables
+from sim.analysis import causes, tables
 from sim.errors import ScenarioError
 from sim.inputs.names import input_name
 from sim.inputs.points import point_items
@@ -58,12 +58,23 @@ RANGES = {
 # against a twin without the package, and against a twin without the investment alone), then
 # whose dollars came back, traced through the ledger (not an effect: one reading only).
 CAUSED = {
-    "incremental_revenue": "incremental revenue",
-    "incremental_profit": "incremental profit",
+    "incremental_revenue_booked": "incremental revenue, booked",
+    "incremental_revenue": "incremental revenue, cash received",
+    "incremental_profit_booked": "incremental profit, booked",
+    "incremental_profit": "incremental profit, cash received",
     "pv_invested": "PV invested",
     "pv_incremental_profit": "PV incremental profit",
     "net_cost": "net cost",
     "effective_post_money": "effective post-money",
+}
+# the caused revenue (booked) under each counterfactual.substitution: what decides it
+BOUNDS = {
+    f"incremental_revenue_booked_substitution_{w}": f"incremental revenue, booked, if {words}"
+    for w, words in (
+        ("none", "the money is not replaced (none)"),
+        ("file", "the labs' financing rules hold (file)"),
+        ("full", "every missing dollar is raised (full)"),
+    )
 }
 TRACED = {
     "spend_on_own_cloud": "spend on own cloud (traced)",
@@ -89,6 +100,7 @@ class Shown:
     figures: pd.DataFrame  # per figure: PACKAGE and ALONE (dollars or a fraction; ALONE empty
     # for a traced figure) and its "kind" (sim.analysis.tables: money or ratio)
     command: str  # roundtrip run FILE --set ...: the same run from a terminal
+    assumption: str = ""  # the deciding assumption of the caused figures (sim.analysis.causes)
 
     def table(self) -> pd.DataFrame:
         """The figures as text ($81.51B, 17.2%; blank where a reading does not apply)."""
@@ -322,6 +334,7 @@ class Explorer:
             run_vs_twin=run_vs_twin(result, size=self.size),
             figures=self.figures(result),
             command=self.command(**values),
+            assumption=causes.assumption(result.scenario, self.investor),
         )
 
     def figures(self, result: Result) -> pd.DataFrame:
@@ -338,6 +351,10 @@ class Explorer:
         for key, name in CAUSED.items():
             alone = key if key == "pv_invested" else f"{key}_investment_only"
             rows.append((name, value(key), value(alone), tables.metric_kind(key)))
+        for key, name in BOUNDS.items():
+            alone = key.replace("_substitution_", "_investment_only_substitution_")
+            if m.get(key) is not None:
+                rows.append((name, value(key), value(alone), tables.metric_kind(key)))
         for key, name in TRACED.items():
             rows.append((name, value(key), math.nan, tables.metric_kind(key)))
         return pd.DataFrame(rows, columns=["figure", PACKAGE, ALONE, "kind"]).set_index("figure")
@@ -581,7 +598,8 @@ class Panel:
         self.command.value = _code(shown.command)
         table = shown.table()
         table.index.name = None
-        self.table.value = table.to_html(border=0)
+        said = f"<p>Deciding assumption: {html.escape(shown.assumption)}</p>"
+        self.table.value = said + table.to_html(border=0)
         for image, fig in zip(self.charts, (shown.run_vs_twin, shown.flows), strict=True):
             png, size = _png(fig)
             image.value, image.width = png, str(size["width"])

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sim.analysis import causes
 from sim.analysis.tables import money, percent
 from sim.errors import ScenarioError
 from sim.inputs.names import input_name
@@ -36,10 +37,17 @@ from sim.views.page_script import PAGE_CSS, PAGE_JS
 # (metric, what the page calls it, its group): the investor's figures, in the order shown
 FIGURES = (
     ("invested", "Invested", "package"),
-    ("incremental_revenue", "Revenue caused at {sellers}", "caused"),
-    ("incremental_profit", "Profit caused, passed back to {investor}", "caused"),
+    ("incremental_revenue_booked", "Revenue caused at {sellers}, as booked", "caused"),
+    ("incremental_revenue", "Revenue caused at {sellers}, cash received", "caused"),
+    ("incremental_profit_booked", "Profit caused, as booked", "caused"),
+    ("incremental_profit", "Profit caused, passed back to {investor} in cash", "caused"),
     ("net_cost", "Net cost, present value", "caused"),
-    ("incremental_revenue_investment_only", "Revenue caused at {sellers}", "alone"),
+    (
+        "incremental_revenue_booked_investment_only",
+        "Revenue caused at {sellers}, as booked",
+        "alone",
+    ),
+    ("incremental_revenue_investment_only", "Revenue caused at {sellers}, cash received", "alone"),
     ("incremental_profit_investment_only", "Profit caused", "alone"),
     ("net_cost_investment_only", "Net cost, present value", "alone"),
     ("spend_on_own_cloud", "{labs} paid {sellers}", "traced"),
@@ -198,7 +206,13 @@ def page_data(grid: Grid, command: str) -> dict[str, Any]:
         "title": s.name,
         "words": words,
         "figures": [{"key": m, "name": name.format(**words), "group": g} for m, name, g in FIGURES],
-        "groups": GROUPS,
+        "groups": {
+            **GROUPS,
+            "caused": f"What {causes.cause(s, inv)} caused (against the twin "
+            f"without it; deciding assumption: {causes.assumption(s, inv)})",
+            "alone": f"What {causes.cause(s, inv, investment_only=True)} caused "
+            "(the twin keeps the contracts that came with it)",
+        },
         "axes": axes,
         "start": grid.start,
         "dates": [d.isoformat() for d in grid.dates],
