@@ -153,9 +153,8 @@ def test_run_with_bad_chart_options_exits_2_and_writes_nothing(
         (["--format", "png,jpeg"], "unknown chart format 'jpeg'; choose from png, svg, pdf"),
         (
             ["--only", "pie"],
-            "unknown chart 'pie'; choose from run_vs_twin, cumulative, investor_cash, substitution, "
-            "flows, "
-            "own_dollars, paths, lab_cash",
+            "unknown chart 'pie'; choose from run_vs_twin, cumulative, investor_cash, "
+            "substitution, flows, own_dollars, paths, lab_cash",
         ),
         (["--size", "0x0"], "6 to 40 inches wide"),
         (["--size", "10by5"], "expected WIDTHxHEIGHT in inches such as 13.33x7.5, got '10by5'"),

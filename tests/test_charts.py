@@ -333,7 +333,8 @@ def test_render_refuses_unknown_formats_names_sizes_before_drawing(tiny, tmp_pat
         render(tiny, tmp_path / "a", ["gif"])
     with pytest.raises(
         ValueError,
-        match="unknown chart .pie.; choose from run_vs_twin, cumulative, investor_cash, substitution",
+        match="unknown chart .pie.; choose from run_vs_twin, cumulative, investor_cash, "
+        "substitution",
     ):
         render(tiny, tmp_path / "b", ["png"], names=["pie"])
     with pytest.raises(ValueError, match="6 to 40 inches wide"):

@@ -347,7 +347,8 @@ def test_the_readme_prints_what_its_first_command_prints(tmp_path, capsys, monke
     assert (code, err) == (0, "")
     assert out == block
     reading = readme.split("## What a run prints", 1)[1].split("## The run folder", 1)[0]
-    for figure in ("$81.51B", "$28.53B", "$20.36B", "$47.41B", "$27.05B", "$460.93B", "$8.60B"):
+    figures = ("$85.02B", "$81.51B", "$29.76B", "$20.36B", "$47.41B", "$27.05B", "$460.93B")
+    for figure in (*figures, "$8.60B", "$3.94B", "$150.00B"):
         assert figure in out and figure in reading.split("```", 2)[2], figure
 
 
@@ -361,5 +362,22 @@ def test_the_readme_library_table_states_each_files_figures() -> None:
         for inv, m in r.metrics_dict()["investors"].items():
             if r.scenario.investors[inv].owns and m["invested"]:
                 assert f"{m['round_trip_ratio']:.1%}" in line, (name, inv)
-                caused = format_dollars(round(m["incremental_revenue"] * 100))
+                caused = format_dollars(round(m["incremental_revenue_booked"] * 100))
                 assert caused in line, (name, inv)
+
+
+def test_the_readme_changes_an_assumption_and_states_what_the_run_gives() -> None:
+    # "Change an assumption and read again": each figure the README states, from its run
+    readme = (ROOT / "README.md").read_text()
+    reading = readme.split("## What a run prints", 1)[1].split("## The run folder", 1)[0]
+    cases = {
+        "agents.openai.financing=null": "incremental_revenue_booked_investment_only",
+        "counterfactual.substitution=none": "incremental_revenue_booked_investment_only",
+    }
+    for override, metric in cases.items():
+        m = sim.run(sim.load_scenario(BUNDLED, [override])).metrics_dict()["investors"]["amazon"]
+        stated = format_dollars(round(m[metric] * 100))
+        assert f"`--set {override}`" in reading and stated in reading, (override, stated)
+    plain = sim.run(sim.load_scenario(BUNDLED)).metrics_dict()["investors"]["amazon"]
+    bound = plain["incremental_revenue_booked_investment_only_substitution_none"]
+    assert format_dollars(round(bound * 100)) == "$3.94B"  # the same figure, from the file's run
