@@ -11,6 +11,7 @@ a label on the money and not an effect. The numbers come from
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import matplotlib.dates as mdates
 import numpy as np
@@ -68,6 +69,14 @@ def curves(
     }
 
 
+def _booked_beside(m: dict[str, Any]) -> str:
+    """`` ($85.0B booked)`` where the booked reading differs from the cash one drawn."""
+    booked = m.get("incremental_revenue_booked")
+    if booked is None or money_text(booked) == money_text(m["incremental_revenue"]):
+        return ""
+    return f" ({money_text(booked)} booked)"
+
+
 def run_vs_twin(run: RunLike, *, size: Sequence[float] = SLIDE_SIZE) -> Figure:
     """Per investor, two panels over time. Left: its clouds' cumulative revenue from its labs in
     the run and in the twin without its investment, the gap between them shaded: what the
@@ -88,8 +97,9 @@ def run_vs_twin(run: RunLike, *, size: Sequence[float] = SLIDE_SIZE) -> Figure:
         inv = investors[0]
         title = (
             f"{caused_by(run, inv, money_text(m[inv]['invested']))} caused "
-            f"{caused(inv)} of {clouds_of(run, inv)} revenue; traced, "
-            f"{money_text(m[inv]['round_trip'])} of it came back"
+            f"{caused(inv)} of {clouds_of(run, inv)} revenue in cash"
+            + _booked_beside(m[inv])
+            + f"; traced, {money_text(m[inv]['round_trip'])} of it came back"
         )
     elif investors:
         title = "Revenue caused at their own clouds: " + ", ".join(

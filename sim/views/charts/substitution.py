@@ -15,18 +15,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from sim.analysis import causes
 from sim.analysis.result import RunLike
-from sim.views.charts.labels import assumption_note, caused_by
+from sim.views.charts.labels import assumption_note, caused_by, money_text
 from sim.views.charts.style import (
     BASE_COLOURS,
     INK,
     MUTED,
     SLIDE_SIZE,
-    format_money,
     house_style,
     money_axis,
     new_figure,
@@ -58,7 +59,9 @@ def substitution_table(run: RunLike) -> pd.DataFrame:
             rows.append(
                 {
                     "investor": inv,
-                    "reading": causes.cause(s, inv, investment_only=alone, short=True),
+                    "reading": causes.cause(
+                        s, inv, investment_only=alone, amount="investment", short=True
+                    ),
                     **{w: float(m[k]) for w, k in zip(causes.SUBSTITUTIONS, keys, strict=True)},
                 }
             )
@@ -68,69 +71,67 @@ def substitution_table(run: RunLike) -> pd.DataFrame:
 def substitution_chart(run: RunLike, *, size: Sequence[float] = SLIDE_SIZE) -> Figure:
     """The caused revenue under each substitution, per investor and reading (see the module's
     docstring)."""
-    s = run.scenario
     table = substitution_table(run)
-    chosen = causes.substitution(s)
+    chosen = causes.substitution(run.scenario)
+    values = table[list(causes.SUBSTITUTIONS)].to_numpy(dtype=float)
     if len(table):
-        first = table.iloc[-1]  # the investment alone where there is one: the disputed figure
-        lo, hi = (
-            min(first[w] for w in causes.SUBSTITUTIONS),
-            max(first[w] for w in causes.SUBSTITUTIONS),
-        )
+        spread = values.max(axis=1) - values.min(axis=1)
+        first = table.iloc[int(np.argmax(spread))]  # the row the assumption moves most
         title = (
-            f"What {first.reading} caused: {format_money(first[chosen])} as the file assumes, "
-            f"{format_money(lo)} to {format_money(hi)} over the three substitutions"
+            f"What {first.reading} caused: {money_text(first[chosen])} as the file assumes, "
+            f"{money_text(values[int(np.argmax(spread))].min())} to "
+            f"{money_text(values[int(np.argmax(spread))].max())} over the three substitutions"
         )
     else:
         title = "No investor here has a twin measured under the three substitutions"
     subtitle = (
-        "Caused revenue at the investor's own sellers (this run less its twin), under each "
-        "assumption of what the twin does about the money it lacks: none, the money is not "
-        "replaced; file, the labs' financing rules as stated; full, every missing dollar raised "
-        "without limit." + assumption_note(run, list(dict.fromkeys(table.investor)))
+        "Caused revenue at the investor's own sellers (this run less its twin), as booked, under "
+        "each assumption of what the twin does about the money it lacks: none, the money is not "
+        "replaced; file, the labs' financing rules as stated; full, every missing dollar raised."
+        + assumption_note(run, list(dict.fromkeys(table.investor)))
     )
     with house_style():
         fig, (ax,) = new_figure(run, title, subtitle, size=size)
         if not len(table):
             ax.set_axis_off()
             return fig
-        y = np.arange(len(table))[::-1]
-        values = table[list(causes.SUBSTITUTIONS)].to_numpy()
-        ax.hlines(y, values.min(axis=1), values.max(axis=1), color=MUTED, linewidth=2, zorder=1)
-        for j, w in enumerate(causes.SUBSTITUTIONS):
-            ax.scatter(
-                values[:, j],
-                y,
-                s=110 if w == chosen else 70,
-                marker=MARKERS[w],
-                color=COLOURS[w],
-                edgecolor=INK,
-                zorder=3,
-                label=f"{w}{' (the file)' if w == chosen else ''}: " + causes.SUBSTITUTION_WORDS[w],
-            )
-            for yy, v in zip(y, values[:, j], strict=True):
-                ax.annotate(
-                    format_money(v),
-                    (v, yy),
-                    xytext=(0, 10 + 12 * j),
-                    textcoords="offset points",
-                    ha="center",
-                    fontsize=10,
-                    color=COLOURS[w],
-                )
-        ax.set_yticks(
-            y,
-            [
-                _row_name(run, inv, str(r))
-                for inv, r in zip(table.investor, table.reading, strict=True)
-            ],
-        )
-        largest = float(np.abs(values).max()) or 1.0
-        money_axis(ax, largest, axis="x")
-        ax.set_xlim(min(0.0, float(values.min())) - 0.05 * largest, 1.12 * largest)
-        ax.set_ylim(-0.8, len(table) - 0.2 + 0.35)
-        ax.legend(loc="lower right", frameon=False, fontsize=10)
+        _draw_rows(run, ax, table, values, chosen)
     return fig
+
+
+def _draw_rows(
+    run: RunLike, ax: Axes, table: pd.DataFrame, values: npt.NDArray[np.float64], chosen: str
+) -> None:
+    """One line per row from its least to its most caused revenue, a marker per substitution,
+    the row's name and its figures (each distinct one once) above its line."""
+    y = np.arange(len(table))[::-1].astype(float)
+    largest = float(np.abs(values).max()) or 1.0
+    lo = min(0.0, float(values.min()))
+    ax.hlines(y, values.min(axis=1), values.max(axis=1), color=MUTED, linewidth=2, zorder=1)
+    for j, w in enumerate(causes.SUBSTITUTIONS):
+        ax.scatter(
+            values[:, j],
+            y,
+            s=120 if w == chosen else 70,
+            marker=MARKERS[w],
+            color=COLOURS[w],
+            edgecolor=INK,
+            zorder=3 + (w == chosen),
+            label=f"{w}{', the file' + chr(39) + 's choice' if w == chosen else ''}: "
+            + causes.SUBSTITUTION_WORDS[w],
+        )
+    for k, (inv, reading) in enumerate(zip(table.investor, table.reading, strict=True)):
+        said: dict[str, list[str]] = {}
+        for j, w in enumerate(causes.SUBSTITUTIONS):
+            said.setdefault(money_text(values[k, j]), []).append(w)
+        figures = ", ".join(f"{' = '.join(which)} {text}" for text, which in said.items())
+        name = _row_name(run, inv, str(reading))
+        ax.text(lo, y[k] + 0.22, f"{name}: {figures}", fontsize=12, color=INK, va="bottom")
+    ax.set_yticks([])
+    money_axis(ax, largest, axis="x")
+    ax.set_xlim(lo - 0.03 * largest, 1.08 * largest)
+    ax.set_ylim(-0.9, len(table) - 0.3)
+    ax.legend(loc="lower right", frameon=False, fontsize=10)
 
 
 def _row_name(run: RunLike, investor: str, reading: str) -> str:

@@ -119,7 +119,7 @@ def cumulative_flows(run: RunLike, *, size: Sequence[float] = SLIDE_SIZE) -> Fig
         return (
             f"What {caused_by(run, inv, money_text(mi['invested']))} caused at "
             f"{clouds_of(run, inv)}: {money_text(mi['incremental_revenue'])} of revenue, "
-            f"{money_text(mi['incremental_profit'])} of profit"
+            f"{money_text(mi['incremental_profit'])} of profit, in cash"
         )
 
     if len(investors) == 1:
