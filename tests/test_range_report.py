@@ -76,7 +76,11 @@ def test_a_monte_carlo_report_gives_the_files_percentiles_of_what_was_caused(
     assert "In half of the 40 runs, Amazon's investment and the contracts" in text
     assert "a label on the money, not an effect" in text
     # the fan chart on a page of its own, then the inputs with their source comments
-    fans = [page for page in pages if "Amazon's investment caused" in page and "p95" in page]
+    fans = [
+        page
+        for page in pages
+        if "Amazon's investment with the AWS expansion caused" in page and "p95" in page
+    ]
     assert len(fans) == 1 and "median" in fans[0]
     assert "Assumptions at the first point" in text
     assert "Annualized revenue over $20B in 2025 [C]" in text

@@ -11,6 +11,8 @@ through these functions, so that no sentence states a caused figure without them
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sim.inputs.margins import margin_phrase
 from sim.inputs.names import deal_name
 from sim.inputs.scenario import Scenario
@@ -48,16 +50,18 @@ def cause(
     investment_only: bool = False,
     amount: str = "",
     short: bool = False,
+    label: Callable[[str], str] | None = None,
 ) -> str:
     """What a caused figure of ``investor`` is caused by, as a person reads it: "Amazon's
     investment in OpenAI with the AWS expansion (aws-expansion) that came with it", or, against
     the twin that keeps that contract, "Amazon's investment in OpenAI alone". ``amount``: the
     money invested as text, said before "investment" ("Amazon's $50.00B investment"). ``short``:
     for a chart's title, "Amazon's $50.00B with the AWS expansion" ("Amazon's $50.00B alone")."""
+    name = label or s.label
     if short:
-        return _short_cause(s, investor, investment_only, amount)
-    labs = " and ".join(s.label(x) for x in invested_labs(s, investor)) or "no lab"
-    text = f"{possessive(s.label(investor))} {amount + ' ' if amount else ''}investment in {labs}"
+        return _short_cause(s, investor, investment_only, amount, name)
+    labs = " and ".join(name(x) for x in invested_labs(s, investor)) or "no lab"
+    text = f"{possessive(name(investor))} {amount + ' ' if amount else ''}investment in {labs}"
     tied = linked(s, investor)
     if not tied:
         return text
@@ -69,7 +73,9 @@ def cause(
     return f"{text} with {', '.join(names[:-1])} and {names[-1]} that came with it"
 
 
-def _short_cause(s: Scenario, investor: str, investment_only: bool, amount: str) -> str:
+def _short_cause(
+    s: Scenario, investor: str, investment_only: bool, amount: str, name: Callable[[str], str]
+) -> str:
     """``cause`` in few words: "Amazon's $50B with the AWS expansion"; deals by name without
     their ids, no lab; without ``amount``, "Amazon (with the AWS expansion)"."""
     tied = [deal_name(s, c).rsplit(" (", 1)[0] for c in linked(s, investor)]
@@ -79,8 +85,8 @@ def _short_cause(s: Scenario, investor: str, investment_only: bool, amount: str)
     elif tied:
         what = f"with the {len(tied)} contracts" if len(tied) > 1 else f"with the {tied[0]}"
     if not amount:
-        return f"{s.label(investor)} ({what})" if what else s.label(investor)
-    text = f"{possessive(s.label(investor))} {amount}"
+        return f"{name(investor)} ({what})" if what else name(investor)
+    text = f"{possessive(name(investor))} {amount}"
     return f"{text} {what}" if what else text
 
 
@@ -90,14 +96,22 @@ def substitution(s: Scenario) -> str:
     return str(getattr(counterfactual, "substitution", "file"))
 
 
-def assumption(s: Scenario, investor: str, which: str | None = None, *, short: bool = False) -> str:
+def assumption(
+    s: Scenario,
+    investor: str,
+    which: str | None = None,
+    *,
+    short: bool = False,
+    label: Callable[[str], str] | None = None,
+) -> str:
     """The assumption that decides ``investor``'s caused figures under the substitution
     ``which`` (default: the scenario's): what the twin does about the money the lab lacks
     without the investment, and (where the investor has one) that the twin drops its revenue
     share. "the twin raises what OpenAI lacks as its financing rule allows: outside equity up to
     $150.00B, free of cost (counterfactual.substitution: file)". ``short``: for a chart's
     subtitle, "OpenAI may raise outside equity up to $150.00B (substitution: file)"."""
-    text = financing_assumption(s, invested_labs(s, investor), which, short=short, tag=False)
+    labs = invested_labs(s, investor)
+    text = financing_assumption(s, labs, which, short=short, tag=False, label=label)
     if any(r.investor == investor for r in s.revenue_shares):
         text += "; the twin drops the revenue share with the investment (a term of it)"
     return f"{text} ({substitution_tag(s, which, short)})"
@@ -116,15 +130,18 @@ def financing_assumption(
     *,
     short: bool = False,
     tag: bool = True,
+    label: Callable[[str], str] | None = None,
 ) -> str:
     """What the twins of ``labs`` do about the money they lack, under the substitution
     ``which`` (default: the scenario's), with its name unless ``tag`` is false."""
     which = which or substitution(s)
-    text = _financing_words(s, labs, which, short)
+    text = _financing_words(s, labs, which, short, label or s.label)
     return f"{text} ({substitution_tag(s, which, short)})" if tag else text
 
 
-def _financing_words(s: Scenario, labs: list[str], which: str, short: bool) -> str:
+def _financing_words(
+    s: Scenario, labs: list[str], which: str, short: bool, name: Callable[[str], str]
+) -> str:
     """``financing_assumption`` without the substitution's name."""
     if which == "none":
         return "the twin raises no more by any date than the run had raised by then"
@@ -134,28 +151,28 @@ def _financing_words(s: Scenario, labs: list[str], which: str, short: bool) -> s
     for lab in labs:
         fin = s.labs[lab].financing
         if fin is None:
-            rules.append(f"{s.label(lab)} raises nothing" if short else "")
+            rules.append(f"{name(lab)} raises nothing" if short else "")
             continue
         cost = "free of cost" if fin.kind == "equity" else f"at {fin.rate:.1%} a year"
         limit = format_dollars(fin.limit)
         rule = f"outside {fin.kind} up to {limit}" + ("" if short else f", {cost}")
         if short:
-            rule = f"{s.label(lab)} may raise {rule}"
+            rule = f"{name(lab)} may raise {rule}"
         elif len(labs) > 1:
-            rule = f"{s.label(lab)}, {rule}"
+            rule = f"{name(lab)}, {rule}"
         rules.append(rule)
     if not labs:
         return "no lab"
     if short:
         return "; ".join(rules)
     if len(labs) == 1 and s.labs[labs[0]].financing is None:
-        text = f"{s.label(labs[0])} has no financing rule: the twin raises nothing"
+        text = f"{name(labs[0])} has no financing rule: the twin raises nothing"
     elif len(labs) == 1:
-        text = f"the twin raises what {s.label(labs[0])} lacks as its financing rule allows: "
+        text = f"the twin raises what {name(labs[0])} lacks as its financing rule allows: "
         text += rules[0]
     else:
         text = "the twin raises what each lab lacks as its financing rule allows: "
-        text += "; ".join(r or f"{s.label(lab)} none" for r, lab in zip(rules, labs, strict=True))
+        text += "; ".join(r or f"{name(lab)} none" for r, lab in zip(rules, labs, strict=True))
     return text
 
 

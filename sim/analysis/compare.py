@@ -26,11 +26,14 @@ if TYPE_CHECKING:
 
     from sim.analysis.result import Result
 
-# per investor: what the investment caused (against its twin) first, then the traced figures
+# per investor: what the investment caused (against its twin; revenue and profit as booked, then
+# in cash) first, then the traced figures
 INVESTOR_ROWS = (
     "invested",
     "stake",
+    "incremental_revenue_booked",
     "incremental_revenue",
+    "incremental_profit_booked",
     "incremental_profit",
     "pv_invested",
     "pv_incremental_profit",

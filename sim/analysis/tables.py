@@ -83,7 +83,15 @@ def metric_label(name: str, *, unit: bool = True) -> str:
     """A metric as a person reads it: ``pv_incremental_profit_investment_only`` -> "PV
     incremental profit, investment alone ($)"; with ``unit=False`` without "($)"."""
     kind = metric_kind(name)
-    base, alone = (name.removesuffix(ONLY), True) if name.endswith(ONLY) else (name, False)
+    # a figure under one substitution (incremental_revenue_substitution_none): said last
+    base, _, under = name.partition("_substitution_")
+    base, alone = (base.removesuffix(ONLY), True) if base.endswith(ONLY) else (base, False)
+    # a revenue or profit read as booked, or its cash reading beside it
+    reading = ""
+    if base.endswith("_booked"):
+        base, reading = base.removesuffix("_booked"), "booked"
+    elif is_metric(base + "_booked"):
+        reading = "cash"
     # a figure by path (round_trip_own_cloud): the figure's label, then the path
     path = next(
         (p for p in PATHS if base.endswith("_" + p) and is_metric(base.removesuffix("_" + p))),
@@ -97,8 +105,12 @@ def metric_label(name: str, *, unit: bool = True) -> str:
     text = text[:1].upper() + text[1:]
     if path is not None:
         text += f", {path.replace('_', ' ')}"
+    if reading:
+        text += f", {reading}"
     if alone:
         text += ", investment alone"
+    if under:
+        text += f", substitution {under}"
     return f"{text} ({UNITS[kind]})" if unit and kind in UNITS else text
 
 

@@ -104,7 +104,9 @@ def clouds_of(run: RunLike, investor: str) -> str:
 def caused_by(run: RunLike, investor: str, amount: str = "") -> str:
     """What a chart's caused figure is caused by, in few words: "Amazon's $50B with the AWS
     expansion" (sim/analysis/causes.py says it once for every reader)."""
-    return causes.cause(run.scenario, investor, amount=amount, short=True)
+    return causes.cause(
+        run.scenario, investor, amount=amount, short=True, label=lambda a: name_of(run, a)
+    )
 
 
 def assumption_note(run: RunLike, investors: Iterable[str]) -> str:
@@ -115,7 +117,7 @@ def assumption_note(run: RunLike, investors: Iterable[str]) -> str:
     if not chosen:
         return ""
     labs = list(dict.fromkeys(lab for i in chosen for lab in causes.invested_labs(s, i)))
-    text = causes.financing_assumption(s, labs, short=True)
+    text = causes.financing_assumption(s, labs, short=True, label=lambda a: name_of(run, a))
     if any(r.investor in chosen for r in s.revenue_shares):
         text += "; revenue shares dropped with the investment"
     return f" Deciding assumption: {text}."

@@ -485,7 +485,9 @@ def fan(
     if len(first):
         p5, p50, p95 = (float(first[c].iloc[-1]) for c in ("p5", "p50", "p95"))
         unit = money_unit(max(abs(p5), abs(p95)))
-        by = causes.cause(s, investors[0], amount="investment", short=True)
+        by = causes.cause(
+            s, investors[0], amount="investment", short=True, label=lambda a: agent_label(s, a)
+        )
         title = (
             f"{by} caused {format_money(p50, unit)} of {clouds} {what} by "
             f"{pd.Timestamp(end):%b %Y} in the median run; 90% of runs "
@@ -499,7 +501,12 @@ def fan(
         f"without the investment and any contract that came with it) over {len(runs.ok):,} "
         f"runs drawing {drawn}: the median, half the runs in the dark band (p25–p75), 90% in "
         "the light band (p5–p95). Deciding assumption: "
-        + "; ".join(dict.fromkeys(causes.assumption(s, i) for i in investors))
+        + "; ".join(
+            dict.fromkeys(
+                causes.assumption(s, i, short=True, label=lambda a: agent_label(s, a))
+                for i in investors
+            )
+        )
         + "."
     )
     palette = Palette.of(SimpleNamespace(scenario=s))

@@ -28,6 +28,7 @@ from sim.views.charts.style import (
     INK,
     MUTED,
     SLIDE_SIZE,
+    agent_label,
     house_style,
     money_axis,
     new_figure,
@@ -60,7 +61,12 @@ def substitution_table(run: RunLike) -> pd.DataFrame:
                 {
                     "investor": inv,
                     "reading": causes.cause(
-                        s, inv, investment_only=alone, amount="investment", short=True
+                        s,
+                        inv,
+                        investment_only=alone,
+                        amount="investment",
+                        short=True,
+                        label=lambda a: agent_label(s, a),
                     ),
                     **{w: float(m[k]) for w, k in zip(causes.SUBSTITUTIONS, keys, strict=True)},
                 }
@@ -137,5 +143,5 @@ def _draw_rows(
 def _row_name(run: RunLike, investor: str, reading: str) -> str:
     """A row's name on the axis: the investor and what its reading keeps or drops."""
     if reading.endswith("alone"):
-        return f"{run.scenario.label(investor)} (alone)"
+        return f"{agent_label(run.scenario, investor)} (alone)"
     return caused_by(run, investor)

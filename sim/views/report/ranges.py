@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sim.analysis import causes
 from sim.analysis.tables import money, percent
 from sim.errors import ScenarioError
 from sim.inputs.names import input_name
@@ -148,12 +149,13 @@ def _reading(runs: RangeRuns, investor: str) -> tuple[Points, ...]:
     clouds = ", ".join(s.label(c) for c in s.investors[investor].owns) or "its clouds"
     n = len(ok)
     what = "investment and the contracts that came with it" if linked(s, investor) else "investment"
+    rev = "incremental_revenue_booked"
     points = [
         f"In half of the {n:,} runs, {name}'s {what} caused between "
-        f"{money(q('incremental_revenue', 0.25))} and {money(q('incremental_revenue', 0.75))} "
-        f"of revenue at {clouds} (against each run's twin without it), and in nine runs out of "
-        f"ten between {money(q('incremental_revenue', 0.05))} and "
-        f"{money(q('incremental_revenue', 0.95))}.",
+        f"{money(q(rev, 0.25))} and {money(q(rev, 0.75))} of revenue at {clouds} as booked "
+        f"(against each run's twin without it), and in nine runs out of ten between "
+        f"{money(q(rev, 0.05))} and {money(q(rev, 0.95))}. Deciding assumption: "
+        f"{causes.assumption(s, investor)}.",
         f"Its incremental profit had a median of {money(q('incremental_profit', 0.5))}; the "
         f"stake's net cost (PV invested less PV incremental profit) a median of "
         f"{money(q('net_cost', 0.5))}, from {money(q('net_cost', 0.05))} (p5) to "
