@@ -103,8 +103,8 @@ def test_at_its_defaults_the_explorer_shows_the_files_own_run(explorer) -> None:
     alone = sim.run(sim.load_scenario(FIFTY))
     assert shown.result.metrics_dict() == alone.metrics_dict()
     m = alone.metrics.loc["amazon"]
-    assert shown.figures.loc["incremental revenue", PACKAGE] == m.incremental_revenue
-    assert shown.table().loc["incremental revenue", PACKAGE] == "$81.51B"
+    assert shown.figures.loc["incremental revenue, cash received", PACKAGE] == m.incremental_revenue
+    assert shown.table().loc["incremental revenue, cash received", PACKAGE] == "$81.51B"
     assert shown.table().loc["round trip ratio (traced)", PACKAGE] == f"{m.round_trip_ratio:.1%}"
     assert shown.command == f"roundtrip run {FIFTY}"  # nothing set: the file as written
     assert shown.flows.axes and shown.run_vs_twin.axes  # both charts drawn
@@ -117,7 +117,11 @@ def test_the_investment_alone_stands_beside_the_package(explorer) -> None:
     f, m = shown.figures, shown.result.metrics.loc["amazon"]
     assert f.loc["net cost", PACKAGE] == m.net_cost < 0
     assert f.loc["net cost", ALONE] == m.net_cost_investment_only == m.pv_invested > 0
-    assert f.loc["incremental revenue", ALONE] == m.incremental_revenue_investment_only == 0
+    assert (
+        f.loc["incremental revenue, cash received", ALONE]
+        == m.incremental_revenue_investment_only
+        == 0
+    )
     assert shown.table().loc["round trip (traced)", ALONE] == ""  # traced: one reading only
 
 
@@ -191,7 +195,10 @@ def test_the_command_shown_reproduces_the_view(explorer, values, tmp_path) -> No
     # roundtrip run --set accepts every override, and prints the same figures as the view
     printed = json.loads(run_command(shown.command, tmp_path, "--json"))
     assert printed["investors"] == shown.result.metrics_dict()["investors"]
-    for figure, key in [("incremental revenue", "incremental_revenue"), ("net cost", "net_cost")]:
+    for figure, key in [
+        ("incremental revenue, cash received", "incremental_revenue"),
+        ("net cost", "net_cost"),
+    ]:
         assert printed["investors"]["amazon"][key] == shown.figures.loc[figure, PACKAGE]
         assert (
             printed["investors"]["amazon"][f"{key}_investment_only"]
@@ -199,7 +206,7 @@ def test_the_command_shown_reproduces_the_view(explorer, values, tmp_path) -> No
         )
     summary = run_command(shown.command, tmp_path)  # the summary prints the table's text
     table = shown.table()
-    for figure in ("incremental revenue", "net cost", "round trip (traced)"):
+    for figure in ("incremental revenue, booked", "net cost", "round trip (traced)"):
         assert f" {table.loc[figure, PACKAGE]} " in summary
 
 

@@ -83,14 +83,15 @@ def test_every_metric_has_a_display_kind_from_its_declaration() -> None:
 
 
 def test_metric_labels_are_words_with_their_unit_and_no_two_alike() -> None:
-    assert tables.metric_label("incremental_profit") == "Incremental profit ($)"
+    assert tables.metric_label("incremental_profit") == "Incremental profit, cash ($)"
+    assert tables.metric_label("incremental_profit_booked") == "Incremental profit, booked ($)"
     assert tables.metric_label("round_trip_ratio") == "Round trip ratio (%)"
     assert (
         tables.metric_label("pv_incremental_profit_investment_only")
         == "PV incremental profit, investment alone ($)"
     )
     assert tables.metric_label("round_trip_own_cloud") == "Round trip, own cloud ($)"
-    assert tables.metric_label("spend_on_own_cloud") == "Spend on own cloud ($)"
+    assert tables.metric_label("spend_on_own_cloud") == "Spend on own cloud, cash ($)"
     assert tables.metric_label("effective_post_money") == "Effective post-money ($)"
     assert tables.metric_label("incremental_payback_date") == "Incremental payback date"
     names = list(dict.fromkeys((*INVESTOR_METRICS, *LAB_METRICS)))
@@ -126,7 +127,7 @@ def test_the_result_shows_readable_html_while_its_metrics_stay_numbers(toy: sim.
     html = toy._repr_html_()
     assert "BigTech" in html and "LabCo" in html
     # toy: $12B invested, profit 50% x 40% x $12B = $2.4B, round trip 40% of invested
-    for shown in ("$12.00B", "$2.40B", "40.0%", "2026-10-01", "Incremental profit ($)"):
+    for shown in ("$12.00B", "$2.40B", "40.0%", "2026-10-01", "Incremental profit, cash ($)"):
         assert shown in html, shown
     assert not RAW.findall(html) and "None" not in html and "nan" not in html
     assert "Unmet other" not in html  # zero throughout: left out
@@ -143,7 +144,7 @@ def test_a_sweeps_rows_and_headline_read_in_the_inputs_units(toy: sim.Result) ->
     assert "$15.00B" in html and not RAW.findall(html)
     headline = tables.text(studies.headline(rows), scenario=toy.scenario)
     assert list(headline.index) == ["$5.00B", "$10.00B", "$15.00B"]
-    assert "BigTech: incremental profit ($)" in headline.columns
+    assert "BigTech: incremental profit, cash ($)" in headline.columns
     assert rows["in:deals.0.amount"].tolist() == [5e9, 10e9, 15e9]  # still numbers
 
 
@@ -173,7 +174,7 @@ def test_a_sensitivity_table_names_its_inputs_and_shows_their_units() -> None:
         "$960.00M",
     ]
     html = tables.readable(table).to_html()
-    assert "Incremental profit ($) of BigTech" in html and not RAW.findall(html)
+    assert "Incremental profit, cash ($) of BigTech" in html and not RAW.findall(html)
     assert not RAW.findall(sensitivity.to_text(table))
 
 

@@ -99,10 +99,35 @@ def substitution_chart(run: RunLike, *, size: Sequence[float] = SLIDE_SIZE) -> F
     with house_style():
         fig, (ax,) = new_figure(run, title, subtitle, size=size)
         if not len(table):
-            ax.set_axis_off()
+            _say_why_empty(run, ax)
             return fig
         _draw_rows(run, ax, table, values, chosen)
     return fig
+
+
+def _say_why_empty(run: RunLike, ax: Axes) -> None:
+    """No row to draw: say why, investor by investor."""
+    s = run.scenario
+    ax.set_axis_off()
+    lines = [
+        "A substitution decides what a twin does about the money its lab lacks without an "
+        "investment;",
+        "here no investor both invests and owns a seller, so no caused figure depends on it.",
+        *(
+            f"{agent_label(s, i)}: "
+            + (
+                "owns " + ", ".join(agent_label(s, c) for c in inv.owns)
+                if inv.owns
+                else "owns no seller"
+            )
+            + ("" if any(d.investor == i for d in s.investments) else ", invests in no lab here")
+            for i, inv in s.investors.items()
+        ),
+    ]
+    for k, line in enumerate(lines):
+        ax.text(
+            0.0, 0.95 - 0.08 * k, line, transform=ax.transAxes, fontsize=12, color=MUTED, va="top"
+        )
 
 
 def _draw_rows(
