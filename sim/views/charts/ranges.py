@@ -466,6 +466,21 @@ def fan_table(runs: RangeRuns, investor: str, metric: str = "incremental_revenue
     return series_percentiles(runs.series, metric, investor)
 
 
+def _fan_subtitle(runs: RangeRuns, investors: list[str], what: str) -> str:
+    """What the fan draws, over which runs and draws, and the assumption deciding it."""
+    s = runs.scenario
+    drawn = "; ".join(_in_sentence(p, s) for p in runs.varied) or "nothing"
+    said = dict.fromkeys(
+        causes.assumption(s, i, short=True, label=lambda a: agent_label(s, a)) for i in investors
+    )
+    return (
+        f"Cumulative incremental {what} at the investor's clouds, in cash (each run against its "
+        f"twin without the investment and any contract that came with it) over "
+        f"{len(runs.ok):,} runs drawing {drawn}: the median, half the runs in the dark band "
+        f"(p25–p75), 90% in the light band (p5–p95). Deciding assumption: {'; '.join(said)}."
+    )
+
+
 def fan(
     runs: RangeRuns, *, size: Sequence[float] = SLIDE_SIZE, metric: str = "incremental_revenue"
 ) -> ChartFigure:
@@ -495,20 +510,7 @@ def fan(
         )
     else:
         title = f"No Monte Carlo run of {s.name} ran: every draw was refused"
-    drawn = "; ".join(_in_sentence(p, s) for p in runs.varied) or "nothing"
-    subtitle = (
-        f"Cumulative incremental {what} at the investor's clouds (each run against its twin "
-        f"without the investment and any contract that came with it) over {len(runs.ok):,} "
-        f"runs drawing {drawn}: the median, half the runs in the dark band (p25–p75), 90% in "
-        "the light band (p5–p95). Deciding assumption: "
-        + "; ".join(
-            dict.fromkeys(
-                causes.assumption(s, i, short=True, label=lambda a: agent_label(s, a))
-                for i in investors
-            )
-        )
-        + "."
-    )
+    subtitle = _fan_subtitle(runs, investors, what)
     palette = Palette.of(SimpleNamespace(scenario=s))
     with house_style():
         fig, axes = new_range_figure(
