@@ -144,7 +144,7 @@ def test_a_sweeps_rows_and_headline_read_in_the_inputs_units(toy: sim.Result) ->
     assert "$15.00B" in html and not RAW.findall(html)
     headline = tables.text(studies.headline(rows), scenario=toy.scenario)
     assert list(headline.index) == ["$5.00B", "$10.00B", "$15.00B"]
-    assert "BigTech: incremental profit, cash ($)" in headline.columns
+    assert "BigTech: incremental profit, booked ($)" in headline.columns
     assert rows["in:deals.0.amount"].tolist() == [5e9, 10e9, 15e9]  # still numbers
 
 

@@ -48,7 +48,15 @@ if TYPE_CHECKING:
 
 # the figures a user reads first, per investor that owns a cloud: what the investment caused,
 # then the traced round trip
-HEADLINE = ("incremental_revenue", "incremental_profit", "net_cost", "round_trip_ratio")
+# caused revenue as booked with cash beside it, caused profit as booked, the net cost, and the
+# traced round trip
+HEADLINE = (
+    "incremental_revenue_booked",
+    "incremental_revenue",
+    "incremental_profit_booked",
+    "net_cost",
+    "round_trip_ratio",
+)
 BY_RUN_UP_TO = 30  # a sweep of at most this many points shows a row per point, not percentiles
 
 
