@@ -125,8 +125,8 @@ def test_the_pdf_report_leads_with_what_the_investment_caused(pdf_pages) -> None
     for figure in (
         "invested $50.00B",
         "stake 5.95%",
-        "incremental revenue $8.16B",
-        "incremental profit $2.86B",
+        "incremental revenue, booked $8.16B",
+        "incremental profit, booked $2.86B",
         "PV invested $47.41B",
         "PV incremental profit $2.28B",
         "net cost: PV invested less PV incremental profit $45.13B",
@@ -145,7 +145,7 @@ def test_the_traced_figures_follow_as_whose_dollars_came_back(pdf_pages) -> None
     text = " ".join(pdf_pages)
     caused = text.index("What the investment caused")
     traced = text.index("Whose dollars came back (traced)")
-    assert caused < text.index("incremental revenue $8.16B") < traced
+    assert caused < text.index("incremental revenue, booked $8.16B") < traced
     assert traced < text.index("round trip (traced) $19.92B")
     assert text.index("net cost: PV invested") < traced < text.index("relationship profit")
     for figure in (
@@ -189,7 +189,7 @@ def test_a_contract_that_came_with_the_investment_shows_the_investment_alone(
     (heading,) = content.caused.sections
     assert rows[heading][0].startswith("the investment alone")
     alone = dict(rows[heading + 1 :])
-    assert alone["incremental revenue"] == "$1.00B"
+    assert alone["incremental revenue, booked"] == "$1.00B"
     assert alone["net cost: PV invested less PV incremental profit"] == "$4.54B"
     assert alone["incremental payback"] == "not within horizon"
     assert dict(rows[:heading])["incremental payback"] == "2027-02-01"

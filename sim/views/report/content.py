@@ -188,8 +188,9 @@ Row = tuple[str, str, Callable[[Any], str]]  # label, metric, how its value is w
 CAUSED_ROWS: tuple[Row, ...] = (
     ("invested", "invested", money),
     ("stake", "stake", _stake),
-    ("incremental revenue", "incremental_revenue", money),
-    ("incremental profit", "incremental_profit", money),
+    ("incremental revenue, booked", "incremental_revenue_booked", money),
+    ("incremental revenue, cash received", "incremental_revenue", money),
+    ("incremental profit, booked", "incremental_profit_booked", money),
     ("PV invested", "pv_invested", money),
     ("PV incremental profit", "pv_incremental_profit", money),
     ("net cost: PV invested less PV incremental profit", "net_cost", money),
@@ -202,9 +203,9 @@ ONLY_ROWS: tuple[Row, ...] = tuple(
     (label, key + "_investment_only", fmt)
     for label, key, fmt in CAUSED_ROWS
     if key
-    in {
-        "incremental_revenue",
-        "incremental_profit",
+    in {  # as booked only: the cash readings are in the package's rows above
+        "incremental_revenue_booked",
+        "incremental_profit_booked",
         "pv_incremental_profit",
         "net_cost",
         "effective_post_money",
@@ -265,6 +266,13 @@ def caused_table(run: RunLike) -> Table:
     rows = list(CAUSED_ROWS)
     if any(m["announced"] != m["invested"] for m in d.values()):
         rows.insert(1, ("announced", "announced", money))
+    if any(m["pv_incremental_revenue_share"] for m in d.values()):
+        at = [key for _, key, _ in rows].index("net_cost")
+        rows.insert(at, ("PV incremental revenue share", "pv_incremental_revenue_share", money))
+    if any(m.get("pv_invested_credits") for m in d.values()):
+        at = [key for _, key, _ in rows].index("pv_invested") + 1
+        rows.insert(at, ("of which in credits", "pv_invested_credits", money))
+    # (the figures under each substitution: the finding's last sentence, and their chart)
     sections = [(ONLY_SECTION, ONLY_ROWS)] if any(linked(s, inv) for inv in d) else []
     return _figure_table(s, d, rows, "investor", sections)
 
@@ -412,8 +420,10 @@ def _caused_points(run: RunLike, investor: str, m: dict[str, Any]) -> Points:
         points = [
             f"Against a twin of this run without {name}'s investment{dropped}, {labs} paid "
             f"{clouds} {money(gap)} more by {end} ({money(run_revenue)} in the run, "
-            f"{money(run_revenue - gap)} in the twin), and {clouds} made "
-            f"{money(m['incremental_profit'])} more profit."
+            f"{money(run_revenue - gap)} in the twin), and {clouds} received "
+            f"{money(m['incremental_profit'])} more profit. As booked, with the invoices still "
+            f"owed at the horizon: {money(m.get('incremental_revenue_booked', gap))} of revenue "
+            f"and {money(m.get('incremental_profit_booked', m['incremental_profit']))} of profit."
         ]
     points.append(
         f"In present value at {rate(s)} a year, discounted to {start}: {name} put in "
