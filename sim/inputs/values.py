@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import types
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args, get_origin
@@ -253,14 +253,16 @@ def _interest_rate(value: Any) -> float:
     return _share_in(value, lambda s: 0 <= s <= 1, accepted)
 
 
-def _financing_kind(value: Any) -> str:
-    if isinstance(value, str) and value in FINANCING_KINDS:
+def _one_of(value: Any, words: Sequence[str], code: str, noun: str) -> str:
+    """``value`` if it is one of ``words``; else the error a person reads, with a guess."""
+    if isinstance(value, str) and value in words:
         return value
-    hint = did_you_mean(value, list(FINANCING_KINDS)) if isinstance(value, str) else ""
-    raise _fail(
-        "financing_kind",
-        f"unknown kind {shown(value)}{hint}; expected one of: {', '.join(FINANCING_KINDS)}",
-    )
+    hint = did_you_mean(value, list(words)) if isinstance(value, str) else ""
+    raise _fail(code, f"unknown {noun} {shown(value)}{hint}; expected one of: {', '.join(words)}")
+
+
+def _financing_kind(value: Any) -> str:
+    return _one_of(value, FINANCING_KINDS, "financing_kind", "kind")
 
 
 def _duration(value: Any) -> Duration:
@@ -321,13 +323,7 @@ def _tracing(value: Any) -> str:
 
 
 def _substitution(value: Any) -> str:
-    if isinstance(value, str) and value in SUBSTITUTIONS:
-        return value
-    hint = did_you_mean(value, list(SUBSTITUTIONS)) if isinstance(value, str) else ""
-    raise _fail(
-        "substitution",
-        f"unknown substitution {shown(value)}{hint}; expected one of: {', '.join(SUBSTITUTIONS)}",
-    )
+    return _one_of(value, SUBSTITUTIONS, "substitution", "substitution")
 
 
 def dollars(cents: int) -> int | str:
@@ -463,13 +459,7 @@ MARGIN_BASES = ("operating", "gross")
 
 
 def _margin_basis(value: Any) -> str:
-    if isinstance(value, str) and value in MARGIN_BASES:
-        return value
-    hint = did_you_mean(value, list(MARGIN_BASES)) if isinstance(value, str) else ""
-    raise _fail(
-        "margin_basis",
-        f"unknown margin basis {shown(value)}{hint}; expected one of: {', '.join(MARGIN_BASES)}",
-    )
+    return _one_of(value, MARGIN_BASES, "margin_basis", "margin basis")
 
 
 MarginBasisValue = Annotated[
