@@ -135,3 +135,18 @@ def test_chart_titles_name_the_cause(fifty) -> None:
         "What Amazon's investment alone caused: $0 as the file assumes, $0 to $3.9B over the "
         "three substitutions"
     )
+
+
+def test_where_none_causes_less_than_file_the_summary_says_why(fifty) -> None:
+    # Anthropic raises its whole $100B limit in the run: the file's twin cannot raise more in
+    # all, only sooner, so `none` (the run's raise, by date) can cause a little less than `file`
+    r = bundled("amazon_anthropic")
+    m = r.metrics_dict()["investors"]["amazon"]
+    assert (
+        m["incremental_revenue_booked_substitution_none"]
+        < m["incremental_revenue_booked_substitution_file"]
+    )
+    assert r.metrics_dict()["labs"]["anthropic"]["raised"] == 100e9
+    flat = " ".join(r.summary().split())
+    assert "none causes less than file here: Anthropic raised its whole limit in the run" in flat
+    assert "none causes less than file" not in fifty.summary()  # OpenAI raises $90.16B of $150B

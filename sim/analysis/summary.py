@@ -30,7 +30,7 @@ def summary_text(s: Scenario, d: dict[str, Any]) -> str:
         f"tracing {s.tracing.replace('_', '-')}, inputs {d['inputs_hash']}",
     ]
     for inv, m in d["investors"].items():
-        lines += _investor_lines(s, inv, m)
+        lines += _investor_lines(s, inv, m, d["labs"])
     for lab, m in d["labs"].items():
         lines += _lab_lines(s, lab, m)
     return "\n".join([*lines, *_check_lines(d["check"])])
@@ -59,7 +59,12 @@ def _readings(m: dict[str, Any], name: str, suffix: str) -> str:
 
 
 def _caused_lines(
-    s: Scenario, inv: str, m: dict[str, Any], suffix: str, by_path: bool = False
+    s: Scenario,
+    inv: str,
+    m: dict[str, Any],
+    suffix: str,
+    by_path: bool = False,
+    labs: dict[str, Any] | None = None,
 ) -> list[str]:
     """The caused figures of one investor, against the package twin or (``suffix``
     ``_investment_only``) the twin that keeps the contracts linked to the investment."""
@@ -99,6 +104,7 @@ def _caused_lines(
             + f"   of {money(m['revenue_share'])} received, less the twin's"
         )
     lines += _bounds_lines(s, inv, m, suffix)
+    lines += _timing_note(s, inv, m, suffix, labs or {})
     lines += _net_cost_lines(m, suffix, rate, has_shares)
     return lines + [
         f"    effective post-money   {_fig(m, 'effective_post_money' + suffix)}"
@@ -164,6 +170,36 @@ def _bounds_lines(s: Scenario, inv: str, m: dict[str, Any], suffix: str) -> list
     return lines
 
 
+def _timing_note(
+    s: Scenario, inv: str, m: dict[str, Any], suffix: str, labs: dict[str, Any]
+) -> list[str]:
+    """Where ``none`` causes less than ``file``: say why. Every lab with a financing rule raised
+    its whole limit in the run, so the file's twin cannot raise more in all than the run did
+    either; the two twins differ only in when they raise it (docs/metrics.md, "Substitution")."""
+    name = (
+        "incremental_revenue_booked" if "incremental_revenue_booked" in m else "incremental_revenue"
+    )
+    none, file = (m.get(f"{name}{suffix}_substitution_{w}") for w in ("none", "file"))
+    if none is None or file is None or none >= file:
+        return []
+    ruled = [lab for lab in invested_labs(s, inv) if s.labs[lab].financing is not None]
+    spent = [
+        lab
+        for lab in ruled
+        if lab in labs
+        and round(labs[lab]["raised"] * 100) == getattr(s.labs[lab].financing, "limit", None)
+    ]
+    if not ruled or spent != ruled:
+        return []  # (labs absent: nothing to say it from)
+    who = " and ".join(s.label(lab) for lab in ruled)
+    return _wrapped(
+        f"none causes less than file here: {who} raised {'its' if len(ruled) == 1 else 'their'} "
+        "whole limit in the run, so the file's twin cannot raise more in all either; it raises "
+        "the same money sooner, and the twins differ only in when the lab spends it",
+        "      ",
+    )
+
+
 def _by_path(s: Scenario) -> bool:
     """With vendors or routed costs, money can come back by more than one path: say which."""
     return any(c.kind == "vendor" or c.costs for c in s.sellers.values())
@@ -185,7 +221,9 @@ def _stake_text(s: Scenario, inv: str, m: dict[str, Any]) -> str:
     return stake
 
 
-def _investor_lines(s: Scenario, inv: str, m: dict[str, Any]) -> list[str]:
+def _investor_lines(
+    s: Scenario, inv: str, m: dict[str, Any], lab_figures: dict[str, Any]
+) -> list[str]:
     """The summary's lines for one investor: what it put in, what it caused, what came back."""
     multi = _by_path(s)
     owns = s.investors[inv].owns
@@ -224,10 +262,10 @@ def _investor_lines(s: Scenario, inv: str, m: dict[str, Any]) -> list[str]:
             + ": no revenue comes back to it, caused or traced"
         )
         return lines
-    return lines + _caused_section(s, inv, m) + _traced_lines(m, multi)
+    return lines + _caused_section(s, inv, m, lab_figures) + _traced_lines(m, multi)
 
 
-def _caused_section(s: Scenario, inv: str, m: dict[str, Any]) -> list[str]:
+def _caused_section(s: Scenario, inv: str, m: dict[str, Any], labs: dict[str, Any]) -> list[str]:
     """What the investment caused (and, with contracts tied to it, what it caused alone), each
     under a heading that names its cause and the assumption that decides it."""
     multi = _by_path(s)
@@ -238,7 +276,7 @@ def _caused_section(s: Scenario, inv: str, m: dict[str, Any]) -> list[str]:
             "  ",
         ),
         *_wrapped(f"Deciding assumption: {assumption(s, inv)}", "  "),
-        *_caused_lines(s, inv, m, "", multi),
+        *_caused_lines(s, inv, m, "", multi, labs),
     ]
     if linked(s, inv):
         lines += [
@@ -247,7 +285,7 @@ def _caused_section(s: Scenario, inv: str, m: dict[str, Any]) -> list[str]:
                 + ", ".join(linked(s, inv)),
                 "  ",
             ),
-            *_caused_lines(s, inv, m, "_investment_only", multi),
+            *_caused_lines(s, inv, m, "_investment_only", multi, labs),
         ]
     return lines
 

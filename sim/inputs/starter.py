@@ -187,15 +187,18 @@ agents:  # each under its name: letters, digits and _, starting with a letter
       source: private_markets  # who it raises from: an account outside the model (a name)
       kind: equity  # equity is never repaid; debt bears interest at a rate it states
       floor: 2B  # it raises when its cash would fall below this (dollars)
-      limit: 20B  # KEY: the most it raises over the whole horizon (dollars; 0: never)
+      limit: 20B  # KEY: the most it raises over the whole horizon (dollars; 0: never); it
+      # decides what the investment alone causes: the twin raises what it lacks up to here
   {c}:  # the investor's cloud
     kind: cloud  # sells compute to labs
     label: {cl}  # its name in charts and reports (text)
     margin: 30%  # KEY: the share of each payment it keeps as profit, for {il}
+    margin_basis: operating  # what the margin is: operating (after all costs) or gross
   {r}:  # the rival cloud
     kind: cloud  # sells compute to labs
     label: {rl}  # its name in charts and reports (text)
     margin: 25%  # the share of each payment it keeps as profit; no investor here owns it
+    margin_basis: operating  # operating (after all costs) or gross
 """
 
 _INVESTMENT = """
