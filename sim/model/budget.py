@@ -179,7 +179,8 @@ def estimate(plan: Plan, *, keep_balances: bool = True, record: str = "ledger") 
       payer, payee, kind and deal. At the end of the event loop it is there twice: the block
       each posting wrote, and the arrays ``Books.ledger`` assembles from them;
     * balances: ``(S + 1) x A x O x R x 8``, written in place (never copied);
-    * tables: the Plan and each lab's ``[step, item, run]`` tables, and the pools;
+    * tables: the Plan and each lab's ``[step, item, run]`` tables (what it invoiced each seller
+      and the profit part of it among them), and the pools;
     * DataFrames, for one run: the ledger frame (a column per origin, ``N x (O x 8 + ~90)``) and
       the balances frame (a row per point, account and origin, ``~60`` bytes each), plus the
       columns they are built from. The blocks the event loop freed are small allocations that
@@ -211,7 +212,8 @@ def estimate(plan: Plan, *, keep_balances: bool = True, record: str = "ledger") 
     balances = (s + 1) * a * o * r * CENT if keep_balances else 0
     n_items = sum(len(lab.providers) + 2 for lab in plan.labs.values())  # + other compute, other
     n_flows = 3 * len(plan.labs) + len(plan.contracts) + len(plan.due)
-    tables = s * r * CENT * (2 * n_items + 4 * n_flows + 9 * len(plan.labs))
+    # + per (lab, seller) pair, what was invoiced and its profit part, each step (booked figures)
+    tables = s * r * CENT * (2 * n_items + 4 * n_flows + 2 * len(plan.due) + 9 * len(plan.labs))
     tables += 4 * a * o * r * CENT  # opening (twice), the pool, the books check's replay
     engine = tables + balances + blocks + ledger
 
