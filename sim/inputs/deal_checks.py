@@ -18,6 +18,7 @@ from sim.inputs.models import (
     InvestmentModel,
     InvestorModel,
     LabModel,
+    LoanModel,
     RevenueShareModel,
     ScenarioModel,
     TrancheModel,
@@ -91,6 +92,8 @@ def check_deals(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
                         f"until {deal.until} is not after the start {first}: nothing would be paid",
                     )
                 )
+        elif isinstance(deal, LoanModel):
+            errors += _check_loan(m, doc, i, deal, span)
         else:
             for field, want in (("lab", "lab"), ("cloud", "seller")):
                 bad = ref(m, doc, ("deals", i, field), getattr(deal, field), want)
@@ -117,6 +120,35 @@ def check_deals(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:
                     )
             pairs.setdefault(pair, i)
     return errors + _check_revenue_shares(m, doc) + _check_milestones(m, doc)
+
+
+def _check_loan(
+    m: ScenarioModel, doc: YamlDoc, i: int, deal: LoanModel, span: str
+) -> list[ScenarioError]:
+    """A loan's lender is an investor, its borrower a lab or a seller; it is drawn within the
+    horizon and matures after it is drawn (its maturity may fall after the horizon)."""
+    errors: list[ScenarioError] = []
+    bad = ref(m, doc, ("deals", i, "lender"), deal.lender, "investor")
+    errors += [bad] if bad else []
+    borrower = m.agents.get(deal.borrower)
+    if borrower is None or borrower.kind == "investor":
+        bad = ref(m, doc, ("deals", i, "borrower"), deal.borrower, "lab")
+        errors += [bad] if bad else []
+    end = m.horizon.after(m.start)
+    if not m.start <= deal.at < end:
+        errors.append(
+            doc.error(
+                ("deals", i, "at"), f"the loan's date {deal.at} is outside the horizon; {span}"
+            )
+        )
+    if deal.maturity <= deal.at:
+        errors.append(
+            doc.error(
+                ("deals", i, "maturity"),
+                f"maturity {deal.maturity} is not after the day the loan is drawn ({deal.at})",
+            )
+        )
+    return errors
 
 
 def _check_revenue_shares(m: ScenarioModel, doc: YamlDoc) -> list[ScenarioError]:

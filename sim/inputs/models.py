@@ -32,6 +32,7 @@ from sim.inputs.values import (
     PositiveAmount,
     PositiveDur,
     Rate,
+    RepaymentValue,
     Seed,
     Share,
     Stake,
@@ -51,7 +52,7 @@ Valuation = Literal["pre_money", "post_money", "stake"]
 
 AGENT_KINDS = ("investor", "lab", "cloud", "vendor")
 SELLER_KINDS = ("cloud", "vendor")  # agents that sell: labs buy from them, they buy from each other
-DEAL_KINDS = ("investment", "compute_contract", "revenue_share")
+DEAL_KINDS = ("investment", "compute_contract", "revenue_share", "loan")
 # Per year, for present values when a file states none: about the cost of capital of a large
 # cloud provider (docs/metrics.md, "Present values"). Every bundled file states its own.
 DEFAULT_DISCOUNT_RATE = 0.08
@@ -603,8 +604,30 @@ class RevenueShareModel(_Model, _Deal):
     )
 
 
+class LoanModel(_Model, _Deal):
+    """An investor lends to a lab or a seller: drawn on one day, repaid with interest from the
+    borrower's cash at each step's end (docs/model.md, "Loans")."""
+
+    kind: Literal["loan"]
+    id: Text | None = Field(
+        default=None, description="the deal's id (default: made from its agents)"
+    )
+    lender: Text = Field(description="the investor who lends")
+    borrower: Text = Field(description="the lab, cloud or vendor that borrows")
+    amount: PositiveAmount = Field(description="the principal lent, drawn at once")
+    at: Date = Field(description="the day the loan is drawn")
+    # per year, accrued each step on the principal outstanding
+    rate: InterestRate = Field(description="the interest rate, a year")
+    maturity: Date = Field(description="the day all the principal is due")
+    repayment: RepaymentValue = Field(
+        default="bullet",
+        description="bullet (all the principal at maturity) or amortizing (equal parts at each "
+        "step's end from the draw to maturity)",
+    )
+
+
 DealModel = Annotated[
-    InvestmentModel | ContractModel | RevenueShareModel, Field(discriminator="kind")
+    InvestmentModel | ContractModel | RevenueShareModel | LoanModel, Field(discriminator="kind")
 ]
 
 
@@ -631,7 +654,7 @@ class ScenarioModel(_Model):
         description="name -> agent: investors, labs, clouds and vendors"
     )
     deals: list[DealModel] = Field(
-        default=[], description="investments, compute contracts and revenue shares"
+        default=[], description="investments, compute contracts, revenue shares and loans"
     )
     counterfactual: CounterfactualModel = Field(
         default_factory=CounterfactualModel,
@@ -694,6 +717,8 @@ def deal_ids(m: ScenarioModel) -> list[str]:
             base = f"{deal.investor}-{deal.lab}"
         elif isinstance(deal, RevenueShareModel):
             base = f"{deal.lab}-{deal.investor}-revenue-share"
+        elif isinstance(deal, LoanModel):
+            base = f"{deal.lender}-{deal.borrower}-loan"
         else:
             base = f"{deal.lab}-{deal.cloud}-contract"
         candidate, n = base, 1

@@ -30,6 +30,7 @@ from sim.inputs.models import (
     InvestmentModel,
     InvestorModel,
     LabModel,
+    LoanModel,
     RevenueShareModel,
     ScenarioModel,
     SellerModel,
@@ -92,12 +93,14 @@ class Scenario(ScenarioModel):
             InvestmentModel: [],
             ContractModel: [],
             RevenueShareModel: [],
+            LoanModel: [],
         }
         for d in self.deals:
             deals[type(d)].append(d)
         views["investments"] = tuple(deals[InvestmentModel])
         views["contracts"] = tuple(deals[ContractModel])
         views["revenue_shares"] = tuple(deals[RevenueShareModel])
+        views["loans"] = tuple(deals[LoanModel])
         self.__dict__.update(views)
         return views
 
@@ -187,6 +190,11 @@ class Scenario(ScenarioModel):
     @_view
     def revenue_shares(self) -> tuple[RevenueShareModel, ...]:
         out: Any = self._by_kind()["revenue_shares"]
+        return out
+
+    @_view
+    def loans(self) -> tuple[LoanModel, ...]:
+        out: Any = self._by_kind()["loans"]
         return out
 
     # -- calendar and relations ------------------------------------------------------------------

@@ -26,6 +26,7 @@ from sim.inputs.models import (
     AgentModel,
     DealModel,
     InvestmentModel,
+    LoanModel,
     RevenueShareModel,
     ScenarioModel,
     checked_year,
@@ -217,6 +218,8 @@ def resolve(m: ScenarioModel, ids: list[str]) -> ScenarioModel:
             given: tuple[Any, ...] = (ids[i], end if any(t.on for t in d.tranches) else None)
         elif isinstance(d, RevenueShareModel):
             given = (ids[i], d.start or m.start, d.until or end)
+        elif isinstance(d, LoanModel):
+            given = (ids[i],)
         else:
             given = (ids[i], contract_terms(m, d), m.start)
         deals.append(_resolved_deal(d, given))
@@ -247,6 +250,8 @@ def _resolved_deal(d: Any, given: tuple[Any, ...]) -> Any:
     elif isinstance(d, RevenueShareModel):
         deal_id, start, until = given
         out = d.model_copy(update={"id": deal_id, "start": start, "until": until})
+    elif isinstance(d, LoanModel):
+        out = d.model_copy(update={"id": given[0]})
     else:
         deal_id, payment_terms, start = given
         terms: dict[str, Any] = {"id": deal_id, "payment_terms": payment_terms}

@@ -472,3 +472,20 @@ MarginBasisValue = Annotated[
         "(after the cost of what it sells only)",
     ),
 ]
+REPAYMENTS = ("bullet", "amortizing")
+
+
+def _repayment(value: Any) -> str:
+    return _one_of(value, REPAYMENTS, "repayment", "repayment schedule")
+
+
+RepaymentValue = Annotated[
+    Literal["bullet", "amortizing"],
+    PlainValidator(_repayment),
+    Declared(
+        "text",
+        choices=REPAYMENTS,
+        description="how a loan's principal is repaid: bullet (all at maturity) or amortizing "
+        "(equal parts at each step's end from the draw to maturity)",
+    ),
+]

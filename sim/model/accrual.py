@@ -171,3 +171,10 @@ def _scheduled_cents(schedule: tuple[tuple[int, int], ...], grid: list[dt.date])
         # year is part-way at any date, so rounding each year's part rounds their sum
         total += (2 * cents * k + n) // (2 * n)
     return total
+
+
+def interest_on(outstanding: Cents, accrual: Floats) -> Cents:
+    """Interest over one step on ``outstanding`` cents: ``outstanding * accrual`` rounded half
+    up to the cent, where ``accrual`` is the rate a year times the step's year fraction (the
+    part of it after the money was drawn). The one rule for a lab's debt and for loans."""
+    return np.floor(outstanding * accrual + 0.5).astype(np.int64)

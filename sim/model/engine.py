@@ -57,6 +57,8 @@ class RunData:
     invoiced_profit: dict[tuple[str, str], Cents] = field(default_factory=dict)
     # the deal a lab's compute at a seller is booked under
     compute_deal: dict[tuple[str, str], int] = field(default_factory=dict)
+    # from the loans (sim/model/kinds/loans.py): loan id -> counter -> [run]
+    loans: dict[str, dict[str, Cents]] = field(default_factory=dict)
 
 
 # what the engine itself fills in RunData; the kinds fill the rest

@@ -45,13 +45,19 @@ KINDS = (
     "revenue_share",  # a lab -> an investor: a share of the lab's revenue (a deal's term)
     "capex_loan",  # capex_funding -> a seller: borrowed to pay a route's part ahead (a lead)
     "capex_repaid",  # a seller -> capex_funding: that part, repaid when the invoice is paid
+    "loan",  # an investor -> a lab or a seller: a loan drawn (origin ``<lender>:loan``)
+    "loan_interest",  # a borrower -> its lender: interest on a loan
+    "loan_principal",  # a borrower -> its lender: principal repaid
 )
 KIND = {k: i for i, k in enumerate(KINDS)}
 # the kinds whose records keep their date under either recorder: what a present value, a
 # payback date, a first raise or the per-step caused series reads
 TIMED = tuple(
     KIND[k]
-    for k in ("investment", "compute", "profit", "financing", "supply", "credits", "revenue_share")
+    for k in (
+        *("investment", "compute", "profit", "financing", "supply", "credits", "revenue_share"),
+        *("loan", "loan_interest", "loan_principal"),
+    )
 )
 RECORDERS = ("ledger", "flows")
 

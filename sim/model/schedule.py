@@ -24,11 +24,12 @@ from sim.inputs.models import (
     InvestmentModel,
     InvestorModel,
     LabModel,
+    LoanModel,
     RevenueShareModel,
     TrancheModel,
 )
 from sim.inputs.scenario import Scenario
-from sim.inputs.units import Duration, year_fraction
+from sim.inputs.units import Duration, step_grid, year_fraction
 from sim.model.accrual import contract_minimum, det_expm1, flow_columns
 from sim.model.kernels import Cents, Floats
 
@@ -147,6 +148,30 @@ class InvestmentPlan:
 
 
 @dataclass
+class LoanPlan:
+    """A loan over the runs of a batch (docs/model.md, "Loans"): drawn in the TRANCHE phase of
+    ``day``; at each step's end after it, interest on the principal outstanding (``accrual``
+    per cent) and the principal due by then (``scheduled``, cumulative; everything outstanding
+    from the step ``matured`` on) are paid from the borrower's cash."""
+
+    id: str
+    lender: str  # an investor
+    borrower: str  # a lab or a seller
+    amount: Cents  # [run] principal drawn
+    day: npt.NDArray[np.int64]  # [run] days since the start
+    # [step, run] interest per cent outstanding over the step: rate * the year fraction of the
+    # step after the draw (0 for steps ending on or before it)
+    accrual: Floats
+    scheduled: Cents  # [step, run] principal due by the step's end, in all (0 for a bullet)
+    matured: npt.NDArray[np.bool_]  # [step, run] the step's end is on or after maturity
+
+    @property
+    def origin(self) -> str:
+        """The origin of the money lent: ``<lender>:loan``."""
+        return f"{self.lender}:loan"
+
+
+@dataclass
 class Plan:
     """Everything a batch needs, computed once before the event loop starts."""
 
@@ -166,6 +191,7 @@ class Plan:
     # every seller's kind (cloud or vendor) and where its costs go (none: all leave the model)
     seller_kind: dict[str, str] = field(default_factory=dict)
     revenue_shares: list[RevenueSharePlan] = field(default_factory=list)
+    loans: list[LoanPlan] = field(default_factory=list)
     routes: dict[str, list[RoutePlan]] = field(default_factory=dict)
     accounts: list[str] = field(default_factory=list)
     origins: list[str] = field(default_factory=list)
@@ -247,6 +273,8 @@ def _deal_shape(d: Any) -> object:
         return (d.id, d.investor, d.lab, tuple(t.kind for t in d.tranches), d.credits_on)
     if isinstance(d, RevenueShareModel):
         return (d.id, d.investor, d.lab, d.cap is None)
+    if isinstance(d, LoanModel):
+        return (d.id, d.lender, d.borrower)
     return (d.id, d.lab, d.cloud, d.with_investment, bool(d.schedule), d.margin is not None)
 
 
@@ -281,6 +309,43 @@ def _revenue_share(scenarios: list[Scenario], k: int) -> RevenueSharePlan:
             [((d.until or s.end) - s.start).days for s, d in zip(scenarios, deals, strict=True)]
         ),
         cap=np.array([NO_CAP if d.cap is None else d.cap for d in deals], np.int64),
+    )
+
+
+def _loan(scenarios: list[Scenario], k: int, years: Floats) -> LoanPlan:
+    """Loan ``k`` of a batch over its runs: its draw, and step by step the interest per cent
+    outstanding and the principal due (docs/model.md, "Loans")."""
+    first = scenarios[0].loans[k]
+    grid, start = scenarios[0].grid(), scenarios[0].start
+    n_steps, n = len(grid) - 1, len(scenarios)
+    accrual = np.zeros((n_steps, n), dtype=np.float64)
+    scheduled = np.zeros((n_steps, n), dtype=np.int64)
+    matured = np.zeros((n_steps, n), dtype=bool)
+    for r, s in enumerate(scenarios):
+        loan = s.loans[k]
+        drawn = year_fraction(start, loan.at)
+        # the step ends after the draw up to the first on or after maturity (past the horizon
+        # too): an amortizing loan repays ``amount // n``-sized parts there, cumulatively
+        # rounded down, so that the parts add up to the amount
+        ends = [d for d in step_grid(start, loan.maturity, s.step)[1:] if d > loan.at]
+        for i in range(n_steps):
+            if grid[i + 1] <= loan.at:
+                continue
+            # the year fraction of the step after the draw, on the calendar flows use
+            accrual[i, r] = loan.rate * (years[i + 1] - max(years[i], drawn))
+            matured[i, r] = grid[i + 1] >= loan.maturity
+            if loan.repayment == "amortizing":
+                done = sum(1 for d in ends if d <= grid[i + 1])
+                scheduled[i, r] = loan.amount * done // len(ends)
+    return LoanPlan(
+        id=first.key,
+        lender=first.lender,
+        borrower=first.borrower,
+        amount=np.array([s.loans[k].amount for s in scenarios], dtype=np.int64),
+        day=np.array([(s.loans[k].at - start).days for s in scenarios], dtype=np.int64),
+        accrual=accrual,
+        scheduled=scheduled,
+        matured=matured,
     )
 
 
@@ -449,6 +514,7 @@ def _repeat_runs(plan: Plan, cols: npt.NDArray[np.intp], scenarios: list[Scenari
         seller_opening=take(plan.seller_opening),
         routes={c: [part(r) for r in rs] for c, rs in plan.routes.items()},
         revenue_shares=[part(r) for r in plan.revenue_shares],
+        loans=[part(x) for x in plan.loans],
         contracts=[part(c) for c in plan.contracts],
         investments=[part(d) for d in plan.investments],
         due={pair: take(d) for pair, d in plan.due.items()},
@@ -499,6 +565,7 @@ def _build_plan(scenarios: list[Scenario]) -> Plan:
         owner={c: first.owner_of(c) for c in sellers},
         seller_kind={c: first.sellers[c].kind for c in sellers},
         revenue_shares=[_revenue_share(scenarios, k) for k in range(len(first.revenue_shares))],
+        loans=[_loan(scenarios, k, years) for k in range(len(first.loans))],
         routes=_routes(scenarios, sellers),
         contracts=contracts,
         investments=investments,
@@ -655,4 +722,5 @@ def _origins(plan: Plan) -> list[str]:
         + [o for lab in plan.labs.values() if (o := lab.financing_origin) is not None]
         + list(dict.fromkeys(f"{d.investor}:credits" for d in plan.investments if d.credits_on))
         + [f"{c}:capex" for c in plan.lead_sellers]
+        + list(dict.fromkeys(loan.origin for loan in plan.loans))
     )

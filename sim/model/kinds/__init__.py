@@ -6,7 +6,8 @@ from the Plan by its class) and its SimPy processes (started by ``start``).
 * sim/model/kinds/lab.py: labs' revenue (and revenue shares), financing, spending and invoices;
 * sim/model/kinds/credits.py: credits a lab holds at a seller, granted by a deal, drawn before
   cash;
-* sim/model/kinds/investor.py: investors and their deals' tranches.
+* sim/model/kinds/investor.py: investors and their deals' tranches;
+* sim/model/kinds/loans.py: loans an investor makes to a lab or a seller, and their service.
 
 ``AGENT_KINDS`` is the registry the engine (sim/model/engine.py) loops over. Adding a kind:
 
@@ -24,11 +25,12 @@ from __future__ import annotations
 from sim.model.kinds.investor import Investors
 from sim.model.kinds.kind import Context, Kind
 from sim.model.kinds.lab import Labs
+from sim.model.kinds.loans import Loans
 from sim.model.kinds.seller import Sellers
 
 # Built in this order, so that a kind can call those before it (labs settle their payments
 # with the sellers); their deals are numbered, and their processes started, in the reverse
 # order, so that at one instant and phase the investors' events come before the labs'.
-AGENT_KINDS: tuple[type[Kind], ...] = (Sellers, Labs, Investors)
+AGENT_KINDS: tuple[type[Kind], ...] = (Sellers, Labs, Investors, Loans)
 
-__all__ = ["AGENT_KINDS", "Context", "Investors", "Kind", "Labs", "Sellers"]
+__all__ = ["AGENT_KINDS", "Context", "Investors", "Kind", "Labs", "Loans", "Sellers"]

@@ -32,6 +32,7 @@ import numpy.typing as npt
 import simpy
 
 from sim.inputs.models import ContractModel, LabModel, RevenueShareModel
+from sim.model.accrual import interest_on
 from sim.model.books import Cents, Legs, allocate
 from sim.model.clock import DUE, REVENUE, SPENDING, At, Process, now
 from sim.model.kinds.credits import CreditLine, StepDemand
@@ -487,7 +488,7 @@ class Lab:
         c = self.counters
         interest = np.zeros_like(avail)
         if f.debt:
-            interest = np.floor(c.debt * f.plan.accrual[k] + 0.5).astype(np.int64)
+            interest = interest_on(c.debt, f.plan.accrual[k])
         wanted = interest + need  # need: the step's minimums and the rest of its demand
         headroom = f.plan.limit - c.raised
         # np.clip, written out: on arrays this small its dispatch costs more than the arithmetic
