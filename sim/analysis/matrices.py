@@ -41,6 +41,7 @@ BEFORE_START = "(before start)"  # the balance sheet's counterpart of the openin
 CASH, STAKE, COMMITMENT, NET_WORTH = "cash", "equity stake", "commitment", "minus net worth"
 INVOICE = "invoice owed"
 DEBT = "debt"
+LOAN = "loan"
 
 Row = tuple[str, ...]
 
@@ -186,6 +187,8 @@ def balance_rows(data: RunData, amount: Cents) -> tuple[list[Row], list[tuple[in
     * debt per seller with a route paid ahead (a lead): what it borrowed from
       ``capex_funding`` to pay those routes ahead, less what it repaid as the invoices were
       paid; the lender holds it;
+    * loan per loan deal: its principal outstanding (drawn, less repaid, plus interest not
+      paid); the lender holds it, the borrower owes it;
     * invoice owed per compute deal whose invoices may be paid after they are issued: invoices
       issued within the horizon and not paid by its end (due after it); the cloud holds it.
     """
@@ -230,6 +233,10 @@ def balance_rows(data: RunData, amount: Cents) -> tuple[list[Row], list[tuple[in
             rows.append((DEBT, f"{seller}-capex"))
             sides.append((funding, a))
             values.append(lent - back)
+    for lent in plan.loans:  # principal outstanding, unpaid interest added; the lender holds it
+        rows.append((LOAN, lent.id))
+        sides.append((index[lent.lender], index[lent.borrower]))
+        values.append(data.loans[lent.id]["outstanding"])
     for (lab_name, cloud_name), owed in data.owed.items():
         rows.append((INVOICE, data.deals[data.compute_deal[(lab_name, cloud_name)]]))
         sides.append((index[cloud_name], index[lab_name]))

@@ -18,7 +18,8 @@ What the investment caused, run against its counterfactual twin (sim/model/twin.
 * ``incremental_profit``: the same difference of the profit ``C`` made on those payments;
 * ``pv_invested``, ``pv_incremental_profit``: present values at the scenario's start,
   ``amount / (1 + discount_rate) ** year_fraction(start, day)``, to the cent;
-* ``net_cost = pv_invested - pv_incremental_profit``;
+* ``net_cost = pv_invested + pv_lent - pv_loan_received - pv_incremental_profit
+  - pv_incremental_revenue_share`` (a lender's loans: ``LENDER_METRICS``);
 * ``effective_post_money = net_cost / stake``, beside ``stated_post_money`` (announced money over
   the announced stake: the deal's post-money valuation);
 * ``incremental_payback_date``: the first day the cumulative discounted incremental profit
@@ -123,7 +124,23 @@ MONEY = (
     # equity as a stock (undefined, nan, where the stake is)
     "stake_value",
     "equity_share_of_result",
+    *("lent", "pv_lent", "loan_interest_received", "loan_principal_received"),
+    *("pv_loan_received", "loan_outstanding", "loan_past_due"),
+    *("borrowed", "loan_interest_paid", "loan_principal_repaid"),
 )
+# a lender's loans (sim/model/kinds/loans.py): what it lent and got back, in cash and in
+# present value, and what is still owed it at the end (docs/metrics.md, "Loans")
+LENDER_METRICS = (
+    "lent",
+    "pv_lent",
+    "loan_interest_received",
+    "loan_principal_received",
+    "pv_loan_received",
+    "loan_outstanding",
+    "loan_past_due",
+)
+# a borrowing lab's side of the same
+BORROWER_METRICS = ("borrowed", "loan_interest_paid", "loan_principal_repaid", "loan_outstanding")
 RATIOS = ("stake", "stake_announced", "round_trip_ratio", "circular_revenue_share")
 # whose dollars came back, traced through the ledger's origins: a label on the money, not an
 # effect of the investment
@@ -168,6 +185,7 @@ INVESTOR_METRICS = (
     *(m + ONLY for m in CAUSED),
     *BOUNDS,
     *TRACED,
+    *LENDER_METRICS,
 )
 LAB_METRICS = (
     "revenue",
@@ -189,6 +207,7 @@ LAB_METRICS = (
     "credits_unused",
     "revenue_shares_paid",
     "net_result",
+    *BORROWER_METRICS,
 )
 LAB_DATES = ("cash_out_date", "first_raise_date")
 
@@ -500,7 +519,10 @@ def _against(
         inc_back_pv[p.back_is_profit].sum(axis=0) + inc_owed_pv.sum(axis=0)
     ).astype(np.int64)
     pv_inc_shares = np.rint(inc_back_pv[~p.back_is_profit].sum(axis=0)).astype(np.int64)
-    net_cost = pv_invested - pv_inc_profit - pv_inc_shares
+    # a loan enters as money out (its present value lent) less what came back on it
+    net_cost = (
+        pv_invested + sofar["pv_lent"] - sofar["pv_loan_received"] - pv_inc_profit - pv_inc_shares
+    )
     payback = _payback(tm.time[p.timed_back], inc_back_pv, owed.due, inc_owed_pv, pv_invested)
     out: dict[str, Array] = {
         "incremental_revenue": spend - spend[twin_of],
@@ -555,9 +577,13 @@ def _investor_metrics(
     amount: Cents,
     discount: Discount,
     results: dict[str, Array],
+    loans_to: str | None = None,
 ) -> dict[str, Array]:
-    """One investor's figures with ``labs``; ``amount``: each flow's cents summed over origins,
-    ``[flow, run]``."""
+    """One investor's figures with ``labs``, and its loans (to ``loans_to`` only, if given);
+    ``amount``: each flow's cents summed over origins, ``[flow, run]``."""
+    loans = [
+        x.id for x in data.plan.loans if x.lender == investor and loans_to in (None, x.borrower)
+    ]
     p = _pick(data, investor, labs)
     invested = amount[p.invested].sum(axis=0)
     stakes = _stakes(data, investor, labs, amount, p.invested, results)
@@ -574,8 +600,59 @@ def _investor_metrics(
         "pv_invested_cash": pv_invested - pv_credits,
         "pv_invested_credits": pv_credits,
         **_traced(data.flows, p, amount, invested),
+        **_lender(data, investor, loans, amount, discount),
     }
     return out | _caused(data, twins, investor, p, amount, discount, out)
+
+
+def _lender(
+    data: RunData, investor: str, loans: list[str], amount: Cents, discount: Discount
+) -> dict[str, Array]:
+    """``LENDER_METRICS`` of ``investor`` over its ``loans``: cash lent and received (interest
+    and principal) off the flow matrix, their present values off the timed records, and what
+    is outstanding and past due at the end off the loans' counters."""
+    fl, tm, plan = data.flows, data.timed, data.plan
+    inv = plan.accounts.index(investor)
+    ids = [data.deals.index(x) for x in loans]
+    n = plan.n_runs
+
+    def rows(r: Flows | Timed, kind: str, out: bool) -> npt.NDArray[np.bool_]:
+        mine = (r.payer == inv) if out else (r.payee == inv)
+        return (r.kind == KIND[kind]) & mine & np.isin(r.deal, ids)
+
+    def pv(mask: npt.NDArray[np.bool_]) -> Cents:
+        at = np.flatnonzero(mask)
+        return _present_value(tm.amount[at], discount.factors(at))
+
+    back = rows(tm, "loan_interest", False) | rows(tm, "loan_principal", False)
+    zero = np.zeros(n, dtype=np.int64)
+    return {
+        "lent": amount[rows(fl, "loan", True)].sum(axis=0),
+        "pv_lent": pv(rows(tm, "loan", True)),
+        "loan_interest_received": amount[rows(fl, "loan_interest", False)].sum(axis=0),
+        "loan_principal_received": amount[rows(fl, "loan_principal", False)].sum(axis=0),
+        "pv_loan_received": pv(back),
+        "loan_outstanding": sum((data.loans[x]["outstanding"] for x in loans), zero),
+        "loan_past_due": sum((data.loans[x]["past_due"] for x in loans), zero),
+    }
+
+
+def _borrower(data: RunData, lab: str, amount: Cents) -> dict[str, Array]:
+    """``BORROWER_METRICS`` of ``lab``: what it borrowed and paid back on its loans."""
+    fl, a = data.flows, data.plan.accounts.index(lab)
+    loans = [x.id for x in data.plan.loans if x.borrower == lab]
+    zero = np.zeros(data.plan.n_runs, dtype=np.int64)
+
+    def paid(kind: str, into: bool) -> Cents:
+        side = fl.payee if into else fl.payer
+        return amount[(fl.kind == KIND[kind]) & (side == a)].sum(axis=0)
+
+    return {
+        "borrowed": paid("loan", True),
+        "loan_interest_paid": paid("loan_interest", False),
+        "loan_principal_repaid": paid("loan_principal", False),
+        "loan_outstanding": sum((data.loans[x]["outstanding"] for x in loans), zero),
+    }
 
 
 def compute(data: RunData, twins: Twins | None = None) -> Metrics:
@@ -637,6 +714,7 @@ def compute(data: RunData, twins: Twins | None = None) -> Metrics:
             # revenue less what it spent: compute (in cash and in credits), other costs,
             # interest and revenue shares; investments and money raised are not income
             "net_result": revenue - in_credits - sum(spent.values()),
+            **_borrower(data, lab, amount),
         }
     # each lab's result over the horizon, for its investors' share of it (equity method)
     results = {lab: m["net_result"] for lab, m in labs_out.items()}
@@ -651,7 +729,7 @@ def compute(data: RunData, twins: Twins | None = None) -> Metrics:
         if len(labs) > 1:
             for lab in labs:
                 by_lab[(investor, lab)] = _investor_metrics(
-                    data, twins, investor, [lab], amount, discount, results
+                    data, twins, investor, [lab], amount, discount, results, lab
                 )
         for lab in labs:
             by_lab.setdefault((investor, lab), investors[investor])

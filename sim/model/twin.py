@@ -1,12 +1,12 @@
 """Where counterfactual twins are made: what an investment *causes* is measured, not assumed.
 
-For every run and every investor that owns a seller (a cloud or a vendor) and invests, the batch
-carries a twin: the same run without that investor's investments, and without the compute contracts
-that came ``with`` them. Where some contract came with them, a second twin keeps those contracts,
-so that the investment's effect alone can be told from the effect of the whole package. Everything
-else is identical: the same inputs, seed and draws. A twin also runs without the investor's
-revenue-share deals (terms of its investments). An investor that owns no cloud or vendor and has no
-revenue share gets no twin (what it causes at a seller of its own is 0 by definition).
+For every run and every investor that owns a seller (a cloud or a vendor) and invests or lends,
+the batch carries a twin: the same run without that investor's investments and loans, and without
+the compute contracts that came ``with`` them. Where some contract came with them, a second twin
+keeps those contracts, so that the investment's effect alone can be told from the effect of the
+whole package. Everything else is identical: the same inputs, seed and draws. A twin also runs
+without the investor's revenue-share deals (terms of its investments). An investor that owns no
+cloud or vendor and has no revenue share gets no twin (what it causes at a seller of its own is 0 by definition).
 
 Twins run in the same batch as the runs themselves, after them: runs ``0 .. n-1`` are the user's,
 ``n ..`` the twins. A twin keeps the batch's structure (every deal is still there) with the
@@ -120,6 +120,9 @@ class Twins:
                 if d.investor == investor:
                     d.amounts[:, at] = 0
                     d.announced[at] = 0
+            for loan in plan.loans:  # its loans, dropped like its investments
+                if loan.lender == investor:
+                    loan.amount[at] = 0
             for r in plan.revenue_shares:  # its revenue shares are terms of its investments
                 if r.investor == investor:
                     r.share[at] = 0.0
@@ -175,12 +178,16 @@ def plan_twins(scenarios: Sequence[Scenario], *, bounds: bool = True) -> Twins:
     for inv in first.investors.values():
         ids = {d.id for d in first.investments if d.investor == inv.name}
         shares = any(r.investor == inv.name for r in first.revenue_shares)
-        if not (inv.owns or shares) or not ids:
+        lends = any(x.lender == inv.name for x in first.loans)
+        if not (inv.owns or shares) or not (ids or lends):
             continue
         linked = any(c.with_investment in ids for c in first.contracts)
         taken = {d.lab for d in first.investments if d.investor == inv.name}
         taken |= {r.lab for r in first.revenue_shares if r.investor == inv.name}
         taken |= {c.lab for c in first.contracts if c.with_investment in ids}
+        taken |= {
+            x.borrower for x in first.loans if x.lender == inv.name and x.borrower in first.labs
+        }
         # identical by construction: a lab with no rule raises nothing under none or file, and
         # full lifts only the limits of the labs invested in that have a rule
         if all(first.labs[lab].financing is None for lab in taken):

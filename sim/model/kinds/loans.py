@@ -151,7 +151,9 @@ class Loans:
             c.interest_unpaid += interest - paid_interest
             c.principal_paid += paid_principal
             c.outstanding += interest - paid_interest - paid_principal
-            c.past_due = due - paid_principal
+            # at maturity and after, everything outstanding is past due (the step's unpaid
+            # interest too); before it, the principal due and not paid
+            c.past_due = np.where(loan.matured[k], c.outstanding, due - paid_principal)
 
     def cash(self, terms: LoanTerms) -> Cents:
         """What the borrower may pay with: its cash, a lab's less the invoices it set aside."""
