@@ -6,7 +6,8 @@ the compute contracts that came ``with`` them. Where some contract came with the
 keeps those contracts, so that the investment's effect alone can be told from the effect of the
 whole package. Everything else is identical: the same inputs, seed and draws. A twin also runs
 without the investor's revenue-share deals (terms of its investments). An investor that owns no
-cloud or vendor and has no revenue share gets no twin (what it causes at a seller of its own is 0 by definition).
+cloud or vendor and has no revenue share gets no twin (what it causes at a seller of its own is 0
+by definition).
 
 Twins run in the same batch as the runs themselves, after them: runs ``0 .. n-1`` are the user's,
 ``n ..`` the twins. A twin keeps the batch's structure (every deal is still there) with the
