@@ -243,6 +243,20 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         if linked and draw(st.booleans()):
             contract["with"] = draw(st.sampled_from(linked))
         deals.append(contract)
+    for _ in range(draw(st.integers(0, 2))):  # loans, from any investor to any lab or seller
+        at = draw(in_horizon)
+        deals.append(
+            {
+                "kind": "loan",
+                "lender": draw(st.sampled_from(investors)),
+                "borrower": draw(st.sampled_from(labs + clouds)),
+                "amount": dollars(draw(CENTS)),
+                "at": at,
+                "rate": f"{draw(st.integers(0, 3000)) / 100}%",
+                "maturity": at + dt.timedelta(days=draw(st.integers(1, 2000))),
+                "repayment": draw(st.sampled_from(["bullet", "amortizing"])),
+            }
+        )
     tracing = draw(st.sampled_from(["pro_rata", "fifo"]))
     return {
         "name": "random",

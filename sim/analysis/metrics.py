@@ -686,7 +686,7 @@ def compute(data: RunData, twins: Twins | None = None) -> Metrics:
         in_credits = amount[from_credits & (fl.kind == KIND["compute"])].sum(axis=0)
         spent = {
             k: amount[out_rows & (fl.kind == KIND[k])].sum(axis=0)
-            for k in ("compute", "other", "interest", "revenue_share")
+            for k in ("compute", "other", "interest", "revenue_share", "loan_interest")
         }
         revenue = amount[(fl.kind == KIND["revenue"]) & (fl.payee == a)].sum(axis=0)
         labs_out[lab] = {
@@ -712,7 +712,8 @@ def compute(data: RunData, twins: Twins | None = None) -> Metrics:
             - amount[from_credits].sum(axis=0),
             "revenue_shares_paid": spent["revenue_share"],
             # revenue less what it spent: compute (in cash and in credits), other costs,
-            # interest and revenue shares; investments and money raised are not income
+            # interest (on its debt and its loans) and revenue shares; investments, money
+            # raised and loans drawn are not income
             "net_result": revenue - in_credits - sum(spent.values()),
             **_borrower(data, lab, amount),
         }

@@ -426,12 +426,16 @@ def _reached(s: Scenario, t: TrancheModel) -> bool:
 
 
 def _check_exact_range(
-    labs: dict[str, LabPlan], seller_opening: Cents, investments: list[InvestmentPlan]
+    labs: dict[str, LabPlan],
+    seller_opening: Cents,
+    investments: list[InvestmentPlan],
+    loans: list[LoanPlan],
 ) -> None:
     """Refuse, before running, a scenario whose money could leave the range of exact cents.
 
-    All money in the system is opening cash, customer revenue or investors' funding, so no
-    balance and no payment can exceed their sum; it must stay below 2**52 cents (~$45T)."""
+    All money in the system is opening cash, customer revenue, investors' funding or loans
+    (their outstanding amount with interest not paid added), so no balance and no payment can
+    exceed their sum; it must stay below 2**52 cents (~$45T)."""
     total = seller_opening.sum(axis=0).astype(np.float64)
     for lab in labs.values():
         total += lab.opening + lab.revenue.sum(axis=0)
@@ -440,6 +444,8 @@ def _check_exact_range(
             _check_debt_range(lab.name, lab.financing)
     for inv in investments:
         total += inv.amounts.sum(axis=0)
+    for loan in loans:  # its principal, with unpaid interest compounded (as a lab's debt)
+        total += (loan.amount + loan.accrual.shape[0]) * (det_expm1(loan.accrual.sum(axis=0)) + 1)
     if total.max(initial=0) >= 2**52:
         raise ScenarioError(
             f"the money in this scenario (opening cash, revenue and investments over the "
@@ -552,7 +558,8 @@ def _build_plan(scenarios: list[Scenario]) -> Plan:
         for j, c in enumerate(first.contracts)
     ]
     investments = [_investment(scenarios, j, start) for j in range(len(first.investments))]
-    _check_exact_range(labs, seller_opening, investments)
+    loans = [_loan(scenarios, k, years) for k in range(len(first.loans))]
+    _check_exact_range(labs, seller_opening, investments, loans)
     plan = Plan(
         scenarios=scenarios,
         grid=grid,
@@ -565,7 +572,7 @@ def _build_plan(scenarios: list[Scenario]) -> Plan:
         owner={c: first.owner_of(c) for c in sellers},
         seller_kind={c: first.sellers[c].kind for c in sellers},
         revenue_shares=[_revenue_share(scenarios, k) for k in range(len(first.revenue_shares))],
-        loans=[_loan(scenarios, k, years) for k in range(len(first.loans))],
+        loans=loans,
         routes=_routes(scenarios, sellers),
         contracts=contracts,
         investments=investments,
