@@ -209,6 +209,9 @@ LAB_METRICS = (
     "net_result",
     *BORROWER_METRICS,
 )
+# what a lab's net result takes off its revenue (with compute paid in credits): interest on its
+# debt and its loans alike
+SPENT = ("compute", "other", "interest", "revenue_share", "loan_interest")
 LAB_DATES = ("cash_out_date", "first_raise_date")
 
 
@@ -684,10 +687,7 @@ def compute(data: RunData, twins: Twins | None = None) -> Metrics:
             hit = (raised > 0).any(axis=0)
             first_raise[hit] = tm.time[raise_rows[(raised > 0).argmax(axis=0)]][hit]
         in_credits = amount[from_credits & (fl.kind == KIND["compute"])].sum(axis=0)
-        spent = {
-            k: amount[out_rows & (fl.kind == KIND[k])].sum(axis=0)
-            for k in ("compute", "other", "interest", "revenue_share", "loan_interest")
-        }
+        spent = {k: amount[out_rows & (fl.kind == KIND[k])].sum(axis=0) for k in SPENT}
         revenue = amount[(fl.kind == KIND["revenue"]) & (fl.payee == a)].sum(axis=0)
         labs_out[lab] = {
             "revenue": revenue,
