@@ -290,6 +290,7 @@ def test_random_valid_scenarios_keep_the_books_to_the_cent(data: dict[str, Any])
                 continue
             assert twin.check["balanced"]
             assert twin.metrics.loc[investor].invested == 0  # the twin runs without it
+            assert twin.metrics.loc[investor].lent == 0  # and without its loans
             m = r.metrics.loc[investor]
             suffix = "_investment_only" if only else ""
             caused = m.spend_on_own_cloud - twin.metrics.loc[investor].spend_on_own_cloud
