@@ -321,8 +321,15 @@ def _loan(scenarios: list[Scenario], k: int, years: Floats) -> LoanPlan:
     accrual = np.zeros((n_steps, n), dtype=np.float64)
     scheduled = np.zeros((n_steps, n), dtype=np.int64)
     matured = np.zeros((n_steps, n), dtype=bool)
+    done: dict[int, int] = {}  # loan object -> the first run that has it (runs share it)
     for r, s in enumerate(scenarios):
         loan = s.loans[k]
+        if id(loan) in done:
+            first_run = done[id(loan)]
+            accrual[:, r], scheduled[:, r] = accrual[:, first_run], scheduled[:, first_run]
+            matured[:, r] = matured[:, first_run]
+            continue
+        done[id(loan)] = r
         drawn = year_fraction(start, loan.at)
         # the step ends after the draw up to the first on or after maturity (past the horizon
         # too): an amortizing loan repays ``amount // n``-sized parts there, cumulatively
@@ -335,8 +342,8 @@ def _loan(scenarios: list[Scenario], k: int, years: Floats) -> LoanPlan:
             accrual[i, r] = loan.rate * (years[i + 1] - max(years[i], drawn))
             matured[i, r] = grid[i + 1] >= loan.maturity
             if loan.repayment == "amortizing":
-                done = sum(1 for d in ends if d <= grid[i + 1])
-                scheduled[i, r] = loan.amount * done // len(ends)
+                passed = sum(1 for d in ends if d <= grid[i + 1])
+                scheduled[i, r] = loan.amount * passed // len(ends)
     return LoanPlan(
         id=first.key,
         lender=first.lender,
