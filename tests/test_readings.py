@@ -150,3 +150,40 @@ def test_where_none_causes_less_than_file_the_summary_says_why(fifty) -> None:
     flat = " ".join(r.summary().split())
     assert "none causes less than file here: Anthropic raised its whole limit in the run" in flat
     assert "none causes less than file" not in fifty.summary()  # OpenAI raises $90.16B of $150B
+
+
+LENDER = """\
+name: a cloud's owner lends to a lab
+start: 2026-01-01
+horizon: 1y
+discount_rate: 0
+agents:
+  bank: {kind: investor, owns: [cloud]}
+  cloud: {kind: cloud, margin: 0.5}
+  lab:
+    kind: lab
+    spending:
+      compute: {annual: 12B, providers: {cloud: 100%}}
+deals:
+  - {kind: loan, lender: bank, borrower: lab, amount: 3B, at: 2026-01-01, rate: 0.08,
+     maturity: 2027-06-01}
+"""
+
+
+def test_a_lenders_summary_says_what_it_lent_what_came_back_and_what_its_loans_caused() -> None:
+    r = sim.run(sim.parse_scenario(LENDER, "lender.yaml"))
+    m = r.metrics_dict()["investors"]["bank"]
+    lines = [" ".join(line.split()) for line in r.summary().splitlines()]
+    # $3B lent to a lab with no cash that wants $1B of compute a month at the lender's cloud:
+    # it buys while the loan lasts, all of it caused by the loan
+    assert m["lent"] == 3e9 and m["incremental_revenue_booked"] > 0
+    assert f"lent {money(m['lent'])} interest received" in " ".join(lines)
+    assert any(
+        line.startswith(f"caused by its loans {money(m['incremental_revenue_booked'])}")
+        for line in lines
+    )
+    assert "Deciding assumption: lab has no financing rule: the twin raises nothing" in " ".join(
+        lines
+    )
+    lab = r.metrics_dict()["labs"]["lab"]
+    assert any(line.startswith(f"borrowed {money(lab['borrowed'])}") for line in lines)

@@ -12,6 +12,7 @@ from sim.analysis.causes import (
     SUBSTITUTIONS,
     assumption,
     cause,
+    financing_assumption,
     invested_labs,
     linked,
     margin_words,
@@ -136,7 +137,26 @@ def _net_cost_lines(m: dict[str, Any], suffix: str, rate: str, has_shares: bool)
             f"      less PV incr. share  {_fig(m, 'pv_incremental_revenue_share' + suffix)}"
             "   the revenue share, which the twin drops with the investment"
         )
+    if m.get("pv_lent"):
+        lines += [
+            f"      PV lent              {_fig(m, 'pv_lent')}",
+            f"      less PV repaid       {_fig(m, 'pv_loan_received')}"
+            "   its loans' interest and principal received",
+        ]
     return lines
+
+
+def _loan_lines(m: dict[str, Any]) -> list[str]:
+    """What an investor lent, and what came back of it (docs/metrics.md, "Loans")."""
+    if not m.get("lent"):
+        return []
+    return [
+        f"  lent                     {_fig(m, 'lent')}"
+        f"   interest received {money(m['loan_interest_received'])}, principal received "
+        f"{money(m['loan_principal_received'])}",
+        f"  loans outstanding        {_fig(m, 'loan_outstanding')}"
+        f"   at the end, of which past due {money(m['loan_past_due'])}",
+    ]
 
 
 BOUND_WORDS = {"none": "not replaced", "file": "as filed", "full": "all raised"}
@@ -233,6 +253,29 @@ def _investor_lines(
         return [
             "",
             f"Investor {inv} (owns {clouds}): no investment in this file",
+            *_loan_lines(m),
+            *(
+                [
+                    f"  caused by its loans      {_fig(m, 'incremental_revenue_booked')}"
+                    "   its sellers' booked sales, less the twin's without its loans",
+                    f"  net cost                 {_fig(m, 'net_cost')}"
+                    "   PV lent less PV repaid and PV incremental profit",
+                    *_wrapped(
+                        "Deciding assumption: "
+                        + financing_assumption(
+                            s,
+                            [
+                                x.borrower
+                                for x in s.loans
+                                if x.lender == inv and x.borrower in s.labs
+                            ],
+                        ),
+                        "  ",
+                    ),
+                ]
+                if m.get("lent") and owns
+                else []
+            ),
             f"  sales into what it owns  {money(m['spend_on_own_cloud']):>12}"
             "   from every lab, all origins",
             f"  profit on them           {money(m['relationship_profit']):>12}",
@@ -247,6 +290,7 @@ def _investor_lines(
         f"  invested                 {invested:>12}"
         + (f"   stake {stake}" if stake else "")
         + (f"   {money(m['invested_credits'])} of it in credits" if m["invested_credits"] else ""),
+        *_loan_lines(m),
     ]
     if m["stake_value"] is not None:
         lines += [
@@ -349,6 +393,12 @@ def _lab_lines(s: Scenario, lab: str, m: dict[str, Any]) -> list[str]:
         f"  cash at end              {money(m['cash_end']):>12}",
         f"  cash runs out            {m['cash_out_date'] or 'never':>12}",
     ]
+    if m.get("borrowed"):
+        lines.append(
+            f"  borrowed                 {money(m['borrowed']):>12}"
+            f"   interest paid {money(m['loan_interest_paid'])}, principal repaid "
+            f"{money(m['loan_principal_repaid'])}, outstanding {money(m['loan_outstanding'])}"
+        )
     fin = s.labs[lab].financing
     if fin is not None:
         first = m["first_raise_date"]
