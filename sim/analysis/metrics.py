@@ -53,7 +53,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from sim.analysis import caused
+from sim.analysis import captable, caused
+from sim.analysis.captable import CAP_TABLE, CAP_TABLE_MONEY, CAP_TABLE_RATIOS, LAB_CAP_TABLE
+from sim.analysis.captable import SHARE_COUNTS as SHARE_COUNTS
 
 # named here as well for the modules that read them with the metrics (result.py, charts/paths.py)
 from sim.analysis.caused import PATHS as PATHS
@@ -127,6 +129,7 @@ MONEY = (
     *("lent", "pv_lent", "loan_interest_received", "loan_principal_received"),
     *("pv_loan_received", "loan_outstanding", "loan_past_due"),
     *("borrowed", "loan_interest_paid", "loan_principal_repaid"),
+    *CAP_TABLE_MONEY,
 )
 # a lender's loans (sim/model/kinds/loans.py): what it lent and got back, in cash and in
 # present value, and what is still owed it at the end (docs/metrics.md, "Loans")
@@ -141,7 +144,13 @@ LENDER_METRICS = (
 )
 # a borrowing lab's side of the same
 BORROWER_METRICS = ("borrowed", "loan_interest_paid", "loan_principal_repaid", "loan_outstanding")
-RATIOS = ("stake", "stake_announced", "round_trip_ratio", "circular_revenue_share")
+RATIOS = (
+    "stake",
+    "stake_announced",
+    "round_trip_ratio",
+    "circular_revenue_share",
+    *CAP_TABLE_RATIOS,
+)
 # whose dollars came back, traced through the ledger's origins: a label on the money, not an
 # effect of the investment
 TRACED = (
@@ -186,6 +195,7 @@ INVESTOR_METRICS = (
     *BOUNDS,
     *TRACED,
     *LENDER_METRICS,
+    *CAP_TABLE,
 )
 LAB_METRICS = (
     "revenue",
@@ -208,6 +218,7 @@ LAB_METRICS = (
     "revenue_shares_paid",
     "net_result",
     *BORROWER_METRICS,
+    *LAB_CAP_TABLE,
 )
 # what a lab's net result takes off its revenue (with compute paid in credits): interest on its
 # debt and its loans alike
@@ -734,5 +745,27 @@ def compute(data: RunData, twins: Twins | None = None) -> Metrics:
                 )
         for lab in labs:
             by_lab.setdefault((investor, lab), investors[investor])
-
+    _add_cap_table(data, investors, by_lab, labs_out)
     return Metrics(investors=investors, by_lab=by_lab, labs=labs_out, twins=twins)
+
+
+def _add_cap_table(
+    data: RunData,
+    investors: dict[str, dict[str, Array]],
+    by_lab: dict[tuple[str, str], dict[str, Array]],
+    labs: dict[str, dict[str, Array]],
+) -> None:
+    """The cap-table figures (sim/analysis/captable.py), read only, beside the others: per
+    investor and lab, and per investor where it holds one lab only (nan where several)."""
+    plan = data.plan
+    tables = {lab: captable.cap_table(data, lab) for lab in plan.labs}
+    for lab, t in tables.items():
+        labs[lab].update(captable.lab_figures(t))
+    for (investor, lab), values in by_lab.items():
+        post = latest_post_money(plan, lab)
+        values.update(captable.investor_figures(tables[lab], investor, values["net_cost"], post))
+    for investor, values in investors.items():
+        if "stake_at_end" not in values:  # several labs, or none: no one cap table
+            n = plan.n_runs
+            zeros = np.zeros(n, dtype=np.int64)
+            values.update(captable.investor_figures(None, investor, zeros, zeros))

@@ -25,6 +25,7 @@ from sim.analysis.metrics import (
     LAB_DATES,
     LAB_METRICS,
     MONEY,
+    SHARE_COUNTS,
     Metrics,
     distinct,
     sales_paths,
@@ -43,7 +44,8 @@ if TYPE_CHECKING:  # pandas is imported where a frame is made: `roundtrip run` n
     import pandas as pd
     from pandas.io.formats.style import Styler
 
-_LAB_MONEY = tuple(m for m in LAB_METRICS if m not in LAB_DATES)
+# a lab's figures in cents: all but its dates and its share counts (the cap table)
+_LAB_MONEY = tuple(m for m in LAB_METRICS if m not in LAB_DATES and m not in SHARE_COUNTS)
 
 
 def _dates_as_datetime(df: pd.DataFrame) -> pd.DataFrame:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.analysis.metrics import DATES, LAB_DATES, LAB_METRICS, MONEY, PATHS, RATIOS
+from sim.analysis.metrics import DATES, LAB_DATES, LAB_METRICS, MONEY, PATHS, RATIOS, SHARE_COUNTS
 from sim.inputs.scenario import Scenario
 from sim.inputs.units import format_dollars
 
@@ -63,6 +63,8 @@ def metric_kind(name: str) -> str:
         return DATE_KIND
     if name in RATIOS:
         return RATIO_KIND
+    if name in SHARE_COUNTS:  # shares, not cents (the cap table)
+        return NUMBER_KIND
     if name in MONEY or name in LAB_METRICS:
         return MONEY_KIND
     raise KeyError(f"{name!r} is no metric (sim/analysis/metrics.py declares them)")

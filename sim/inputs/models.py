@@ -35,10 +35,12 @@ from sim.inputs.values import (
     RepaymentValue,
     Seed,
     Share,
+    Shares,
     Stake,
     SubstitutionValue,
     Text,
     TracingValue,
+    ValuationValue,
     did_you_mean,
 )
 
@@ -159,6 +161,23 @@ class FinancingModel(_Model):
         description="interest a year; debt only, and required for it",
         exclude_if=_absent,
     )
+    # equity only; none: issued at the latest issue price (sim/analysis/captable.py)
+    valuation: ValuationValue | None = Field(
+        default=None,
+        description="the pre-money valuation equity raised is issued at (equity only; "
+        "default: the latest issue price)",
+        exclude_if=_absent,
+    )
+
+    @model_validator(mode="after")
+    def _valuation_is_equity(self) -> FinancingModel:
+        if self.valuation is not None and self.kind != "equity":
+            raise PydanticCustomError(
+                "valuation",
+                "valuation prices equity: a financing rule of kind debt takes none "
+                "(remove valuation, or set kind: equity)",
+            )
+        return self
 
 
 class CounterfactualModel(_Model):
@@ -187,6 +206,13 @@ class LabModel(_Agent):
         default=None, description="the name charts and reports show (default: the key)"
     )
     cash: Amount = Field(default=0, description="cash at the start")
+    # none: derived from its first priced round, at $1.00 a share (sim/analysis/captable.py)
+    shares: Shares | None = Field(
+        default=None,
+        description="shares outstanding at the start (default: its first priced round's "
+        "pre-money in dollars, so that round is priced at $1.00 a share)",
+        exclude_if=_absent,
+    )
     revenue: FlowModel = Field(
         default=FlowModel(), description="revenue from customers outside the model"
     )

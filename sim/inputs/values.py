@@ -489,3 +489,120 @@ RepaymentValue = Annotated[
         "(equal parts at each step's end from the draw to maturity)",
     ),
 ]
+
+
+# The cap table (sim/analysis/captable.py, docs/metrics.md "Cap table and dilution"): a lab's
+# shares outstanding at the start, and the price of the equity its financing rule raises.
+MAX_SHARES = 10**15  # a quadrillion shares: far above any company's, exact in a float64
+
+
+def _shares(value: Any) -> int:
+    if isinstance(value, str) and value.replace(",", "").replace("_", "").isdigit():
+        value = int(value.replace(",", "").replace("_", ""))  # as --set writes it: "800,000,000"
+    whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    if isinstance(value, bool) or not whole or not 0 < value <= MAX_SHARES:
+        raise _fail(
+            "shares",
+            f"expected a whole number of shares above 0 and at most 10**15, got {shown(value)}",
+        )
+    return int(value)
+
+
+Shares = Annotated[  # shares, a whole number > 0
+    int,
+    PlainValidator(_shares),
+    Declared(
+        "integer",
+        "shares",
+        0,
+        MAX_SHARES,
+        lo_open=True,
+        description="shares outstanding, a whole number above 0",
+    ),
+]
+MAX_MULTIPLE = 1000.0  # a valuation at most 1000 times trailing revenue
+_VALUATION_HELP = (
+    "a pre-money valuation such as 1T, one per calendar year such as {2027: 1T, 2028: 1.2T}, "
+    "or a multiple of trailing twelve-month revenue such as {revenue_multiple: 20}"
+)
+
+
+@dataclass(frozen=True)
+class EquityValuation:
+    """The pre-money valuation equity raised by a financing rule is issued at: ``fixed`` (cents),
+    ``by_year`` (calendar year -> cents; a year not stated takes the nearest earlier one stated,
+    a year before the first the first), or ``revenue_multiple`` (times the lab's revenue over
+    the twelve months to the raise)."""
+
+    fixed: int | None = None  # cents
+    by_year: tuple[tuple[int, int], ...] = ()  # (year, cents), years ascending
+    revenue_multiple: float | None = None
+
+    def pre_money(self, year: int) -> int | None:
+        """Cents of the pre-money valuation in ``year`` (fixed or by year; None: a multiple)."""
+        if self.fixed is not None:
+            return self.fixed
+        if not self.by_year:
+            return None
+        earlier = [cents for y, cents in self.by_year if y <= year]
+        return earlier[-1] if earlier else self.by_year[0][1]
+
+
+def _valuation_amount(value: Any, where: str) -> int:
+    cents = _amount(value)
+    if cents <= 0:
+        raise _fail("valuation", f"{where}must be more than zero, got {shown(value)}")
+    return cents
+
+
+def _valuation(value: Any) -> EquityValuation:
+    if isinstance(value, EquityValuation):
+        return value
+    if not isinstance(value, dict):
+        return EquityValuation(fixed=_valuation_amount(value, ""))
+    if not value:
+        raise _fail("valuation", f"expected {_VALUATION_HELP}, got {{}}")
+    unknown = [k for k in value if k != "revenue_multiple" and not str(k).isdigit()]
+    if unknown:
+        hint = did_you_mean(str(unknown[0]), ["revenue_multiple"])
+        raise _fail(
+            "valuation", f"unknown key {shown(unknown[0])}{hint}; expected {_VALUATION_HELP}"
+        )
+    if "revenue_multiple" in value:
+        if len(value) > 1:
+            raise _fail("valuation", "a revenue_multiple stands alone: state it or years, not both")
+        m = value["revenue_multiple"]
+        ok = isinstance(m, int | float) and not isinstance(m, bool) and 0 < m <= MAX_MULTIPLE
+        if not ok:
+            raise _fail(
+                "valuation",
+                f"revenue_multiple must be a number above 0 and at most 1000, got {shown(m)}",
+            )
+        return EquityValuation(revenue_multiple=float(m))
+    years: dict[int, int] = {}
+    for k, v in value.items():
+        year = int(k)
+        if not 1900 <= year <= 2199 or isinstance(k, bool):
+            raise _fail("valuation", f"a year must be from 1900 to 2199, got {shown(k)}")
+        if year in years:
+            raise _fail("valuation", f"the year {year} is stated twice")
+        years[year] = _valuation_amount(v, f"the valuation of {year} ")
+    return EquityValuation(by_year=tuple(sorted(years.items())))
+
+
+def _valuation_written(v: EquityValuation) -> Any:
+    """The valuation as the resolved file writes it: the form it was written in."""
+    if v.fixed is not None:
+        return dollars(v.fixed)
+    if v.revenue_multiple is not None:
+        m = v.revenue_multiple
+        return {"revenue_multiple": int(m) if m.is_integer() else m}
+    return {year: dollars(cents) for year, cents in v.by_year}
+
+
+ValuationValue = Annotated[
+    EquityValuation,
+    PlainValidator(_valuation),
+    PlainSerializer(_valuation_written),
+    Declared("mapping", description=_VALUATION_HELP),
+]

@@ -34,7 +34,15 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 import pyarrow as pa
 
-from sim.analysis.metrics import DATES, INVESTOR_METRICS, LAB_DATES, LAB_METRICS, MONEY, Metrics
+from sim.analysis.metrics import (
+    DATES,
+    INVESTOR_METRICS,
+    LAB_DATES,
+    LAB_METRICS,
+    MONEY,
+    SHARE_COUNTS,
+    Metrics,
+)
 from sim.errors import ScenarioError
 from sim.inputs.resolved import resolved_yaml_with_sources
 from sim.inputs.scenario import Scenario
@@ -65,7 +73,8 @@ Job = tuple[int, dict[str, Any], "Scenario | Point"]
 CHUNK_RUNS = 1000
 PERCENTILES = (5, 25, 50, 75, 95)
 WRITTEN_BY = b"roundtrip.farm"  # the key every file farm writes carries in its metadata
-_LAB_MONEY = tuple(m for m in LAB_METRICS if m not in LAB_DATES)
+# a lab's figures in cents: all but its dates and its share counts (the cap table)
+_LAB_MONEY = tuple(m for m in LAB_METRICS if m not in LAB_DATES and m not in SHARE_COUNTS)
 # The series file: per run, grid date and investor with a twin, cumulative dollars caused
 SERIES_METRICS = ("incremental_revenue", "incremental_profit")
 SERIES_COLUMNS = ("run_id", "date", "investor", *SERIES_METRICS)
