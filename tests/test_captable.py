@@ -251,3 +251,24 @@ def test_the_new_inputs_are_written_back_as_given() -> None:
         assert "shares: 1000000" in text
         again = sim.parse_scenario(text, "r.yaml")
         assert again.labs["lab"].financing.valuation == s.labs["lab"].financing.valuation
+
+
+def test_the_json_schema_accepts_each_form_of_a_valuation() -> None:
+    import json
+
+    import jsonschema
+    import yaml
+
+    from sim.inputs.jsonschema import scenario_schema
+
+    schema = scenario_schema()
+    for value in ("150M", 150_000_000, {2026: "150M"}, {"revenue_multiple": 20}):
+        # as an editor reads the file: dates and keys as text
+        doc = json.loads(json.dumps(yaml.safe_load(RAISE), default=str))
+        doc["agents"]["lab"]["financing"]["valuation"] = (
+            {str(k): v for k, v in value.items()} if isinstance(value, dict) else value
+        )
+        jsonschema.validate(doc, schema)
+    doc["agents"]["lab"]["financing"]["valuation"] = {"revenue_multipel": 20}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(doc, schema)

@@ -221,7 +221,7 @@ def test_unknown_key_suggests_the_near_one_and_lists_accepted_keys() -> None:
     e = error("    cash: 10B", "    cash: 10B\n    reveneu: {annual: 1B}")
     assert str(e) == (
         "x.yaml:9:5: agents.openai.reveneu: unknown key 'reveneu' (did you mean 'revenue'?); "
-        "accepted keys: kind, label, cash, revenue, spending, financing"
+        "accepted keys: kind, label, cash, shares, revenue, spending, financing"
     )
 
 

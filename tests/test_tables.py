@@ -13,7 +13,7 @@ import pytest
 
 import sim
 from sim.analysis import sensitivity, tables
-from sim.analysis.metrics import DATES, INVESTOR_METRICS, LAB_METRICS, MONEY, RATIOS
+from sim.analysis.metrics import DATES, INVESTOR_METRICS, LAB_METRICS, MONEY, RATIOS, SHARE_COUNTS
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY = ROOT / "scenarios" / "toy_round_trip.yaml"
@@ -71,10 +71,13 @@ def test_a_missing_figure_reads_n_a_a_date_that_never_came_never_and_no_figure_a
 # ---- kinds and names ----------------------------------------------------------------------------
 def test_every_metric_has_a_display_kind_from_its_declaration() -> None:
     for name in (*INVESTOR_METRICS, *LAB_METRICS):
-        assert tables.metric_kind(name) in ("money", "ratio", "date"), name
-    # an investor metric is declared in exactly one of the three
+        # "number": the cap table's counts of shares (SHARE_COUNTS), neither cents nor a share
+        expected = ("number",) if name in SHARE_COUNTS else ("money", "ratio", "date")
+        assert tables.metric_kind(name) in expected, name
+    # an investor metric is declared in exactly one of the four
     for name in INVESTOR_METRICS:
-        assert [name in MONEY, name in RATIOS, name in DATES].count(True) == 1, name
+        kinds = [name in MONEY, name in RATIOS, name in DATES, name in SHARE_COUNTS]
+        assert kinds.count(True) == 1, name
     assert tables.metric_kind("round_trip_ratio") == "ratio"
     assert tables.metric_kind("cash_out_date") == "date"
     assert tables.metric_kind("net_result") == "money"

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import PlainSerializer, PlainValidator
+from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from sim.inputs.units import (
@@ -600,9 +600,37 @@ def _valuation_written(v: EquityValuation) -> Any:
     return {year: dollars(cents) for year, cents in v.by_year}
 
 
+_VALUATION = Declared("mapping", description=_VALUATION_HELP)
+# its three forms, for editors: an amount, years to amounts, or a revenue multiple
+_VALUATION_SCHEMA = json_schema(_VALUATION) | {
+    "anyOf": [
+        {"type": "number", "exclusiveMinimum": 0, "maximum": int(MAX_DOLLARS)},
+        {"type": "string"},
+        {
+            "type": "object",
+            "patternProperties": {"^[0-9]{4}$": {"type": ["number", "string"]}},
+            "additionalProperties": False,
+            "minProperties": 1,
+        },
+        {
+            "type": "object",
+            "properties": {
+                "revenue_multiple": {
+                    "type": "number",
+                    "exclusiveMinimum": 0,
+                    "maximum": MAX_MULTIPLE,
+                }
+            },
+            "required": ["revenue_multiple"],
+            "additionalProperties": False,
+        },
+        {DISTRIBUTION_MARK: True},
+    ]
+}
 ValuationValue = Annotated[
     EquityValuation,
     PlainValidator(_valuation),
     PlainSerializer(_valuation_written),
-    Declared("mapping", description=_VALUATION_HELP),
+    _VALUATION,
+    WithJsonSchema(_VALUATION_SCHEMA),
 ]
