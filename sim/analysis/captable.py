@@ -106,7 +106,8 @@ def _rounds(plan: Plan, lab: str) -> list[_Round]:
     for j, d in deals:
         models = [s.investments[j] for s in plan.scenarios]
         stated = np.array([m.pre_money or 0 for m in models], dtype=np.float64)
-        size = np.array([m.round_size or m.total for m in models], dtype=np.float64)
+        size = np.array([m.round_size or 0 for m in models], dtype=np.float64)
+        size = np.where(size > 0, size, d.announced)  # its tranches, without a round_size
         # deals stating a post-money (or a stake) on the same first day: one round
         same = sum(
             (e.announced * ((firsts[e.id] == firsts[d.id]) & (e.post_money == d.post_money)))
@@ -150,20 +151,32 @@ def _trailing_revenue(plan: Plan, lab: str, day: int) -> Cents:
     return out
 
 
-def _raise_price(plan: Plan, lab: str, day: int, shares: Floats, latest: Floats) -> Floats:
+def valuations(plan: Plan, lab: str) -> list[tuple[EquityValuation, list[int]]]:
+    """The lab's financing valuations over the runs of a batch, each with the runs that state
+    it (a batch usually shares one): read once, not on every raise."""
+    by_value: dict[EquityValuation, list[int]] = {}
+    for run, s in enumerate(plan.scenarios):
+        f = s.labs[lab].financing
+        if f is not None and f.valuation is not None:
+            by_value.setdefault(f.valuation, []).append(run)
+    return list(by_value.items())
+
+
+def _raise_price(
+    plan: Plan,
+    lab: str,
+    day: int,
+    shares: Floats,
+    latest: Floats,
+    stated: list[tuple[EquityValuation, list[int]]],
+) -> Floats:
     """The price equity raised on ``day`` is issued at, per run: its valuation's pre-money
-    over the shares outstanding, or the latest issue price."""
-    vals: list[EquityValuation | None] = [
-        None if (f := s.labs[lab].financing) is None else f.valuation for s in plan.scenarios
-    ]
+    over the shares outstanding, or the latest issue price (no valuation stated, or nil
+    trailing revenue)."""
     pre = np.full(plan.n_runs, np.nan)
     year = plan.date(day).year
-    by_value: dict[EquityValuation, list[int]] = {}
-    for run, v in enumerate(vals):
-        if v is not None:
-            by_value.setdefault(v, []).append(run)
     ttm: Cents | None = None
-    for v, runs in by_value.items():
+    for v, runs in stated:
         if v.revenue_multiple is not None:
             ttm = _trailing_revenue(plan, lab, day) if ttm is None else ttm
             pre[runs] = v.revenue_multiple * ttm[runs]
@@ -210,6 +223,7 @@ class _Table:
         self.close_stake = {i: np.full(n, np.nan) for i in investors}
         self.after_close = {i: np.zeros(n, dtype=np.int64) for i in investors}
         self.equity = np.zeros(n, dtype=np.int64)
+        self.valuations = valuations(plan, lab)
 
     def _close_day(self, investor: str) -> npt.NDArray[np.int64]:
         days = [r.deal.days.max(axis=0) for r in self.rounds if r.deal.investor == investor]
@@ -241,6 +255,8 @@ class _Table:
         """Take each investor's stake at close where its close day is past (``before``: the
         day now reached; ``after_tranches``: that day's tranches are in, its raises are not)."""
         for i, day in self.close.items():
+            if self.closed[i].all():
+                continue
             due = ~self.closed[i] & ((day < before) | ((day == before) & after_tranches))
             self.close_stake[i] = np.where(due, self.held[i] / self.shares, self.close_stake[i])
             self.closed[i] |= due
@@ -258,7 +274,7 @@ class _Table:
         """Equity raised by the financing rule, issued at its valuation's price."""
         tm, plan = self.data.timed, self.data.plan
         day, amount = int(tm.time[record]), tm.amount[record]
-        price = _raise_price(plan, self.lab, day, self.shares, self.latest)
+        price = _raise_price(plan, self.lab, day, self.shares, self.latest, self.valuations)
         self.shares = self.shares + np.where(amount > 0, amount / price, 0.0)
         self.latest = np.where(amount > 0, price, self.latest)
         self.latest_day = np.where(amount > 0, day, self.latest_day)
