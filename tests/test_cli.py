@@ -348,7 +348,7 @@ def test_the_readme_prints_what_its_first_command_prints(tmp_path, capsys, monke
     assert out == block
     reading = readme.split("## What a run prints", 1)[1].split("## The run folder", 1)[0]
     figures = ("$85.02B", "$81.51B", "$29.76B", "$20.36B", "$47.41B", "$27.05B", "$460.93B")
-    for figure in (*figures, "$8.60B", "$3.94B", "$150.00B"):
+    for figure in (*figures, "$8.60B", "$3.94B", "$150.00B", "5.31%", "$509.70B", "$90.16B"):
         assert figure in out and figure in reading.split("```", 2)[2], figure
 
 

@@ -395,35 +395,37 @@ def _raised_at(s: Scenario, lab: str) -> str:
 
 
 def stake_lines(s: Scenario, investor: str, m: dict[str, Any]) -> list[str]:
-    """The summary's lines on an investor's stake through the cap table: announced, at close and
-    at the end, what diluted it, its value at the latest price and the diluted effective
-    post-money. ``m``: the investor's entry of ``Result.metrics_dict()`` (dollars, ratios); per
-    lab (``by_lab``) where it invested in several. None where no figure is defined."""
+    """The summary's lines on an investor's stake through the cap table, in the summary's
+    columns: announced, at close and at the end, what diluted it, its value at the latest price
+    and the diluted effective post-money. ``m``: the investor's entry of
+    ``Result.metrics_dict()`` (dollars, ratios); per lab (``by_lab``) where it invested in
+    several. Nothing for a lab whose deals state no valuation (its stake is undefined)."""
     labs = list(dict.fromkeys(d.lab for d in s.investments if d.investor == investor))
     out = []
     for lab in labs:
         v = m if len(labs) == 1 else m.get("by_lab", {}).get(lab, {})
-        if v.get("stake_at_end") is None:
+        if v.get("stake_at_end") is None or v.get("stake_at_announcement") is None:
             continue
-        at = f" in {s.label(lab)}" if len(labs) > 1 else ""
-        line = (
-            f"  stake{at} {_pct(v['stake_at_announcement'])} announced, "
-            f"{_pct(v['stake_at_close'])} at close, {_pct(v['stake_at_end'])} at the end"
+        at = f" ({s.label(lab)})" if len(labs) > 1 else ""
+        label = f"stake at end{at}"[:24]
+        out.append(
+            f"  {label:<25}{_pct(v['stake_at_end']):>12}   "
+            f"{_pct(v['stake_at_announcement'])} announced, {_pct(v['stake_at_close'])} at close"
         )
         after = v["equity_raised_after_close"] or 0.0
         if after > 0:
-            line += (
-                f" (diluted by {format_dollars(after * 100)} of equity raised after its close, "
-                f"{_raised_at(s, lab)})"
+            out.append(
+                f"  {'':<25}{'':>12}   diluted by {format_dollars(after * 100)} of equity raised "
+                f"after its close, {_raised_at(s, lab)}"
             )
-        out.append(line)
         post = v["latest_post_money"]
-        out.append(
-            f"  stake value {format_dollars(v['stake_value_diluted'] * 100)} at the latest price "
-            f"(${v['latest_price']:,.2f} a share); diluted effective post-money "
-            f"{_money(v['effective_post_money_diluted'])}"
-            + (f" beside the latest round's {format_dollars(post * 100)}" if post else "")
-        )
+        out += [
+            f"  {'  value at latest price':<25}{_money(v['stake_value_diluted']):>12}"
+            f"   ${v['latest_price']:,.2f} a share",
+            f"  {'  effective post-money':<25}{_money(v['effective_post_money_diluted']):>12}"
+            "   net cost / stake at the end"
+            + (f", beside the latest round's {format_dollars(post * 100)}" if post else ""),
+        ]
     return out
 
 

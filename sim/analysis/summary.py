@@ -8,6 +8,7 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
+from sim.analysis.captable import stake_lines
 from sim.analysis.causes import (
     SUBSTITUTIONS,
     assumption,
@@ -292,6 +293,7 @@ def _investor_lines(
         + (f"   {money(m['invested_credits'])} of it in credits" if m["invested_credits"] else ""),
         *_loan_lines(m),
     ]
+    lines += stake_lines(s, inv, m)  # through the cap table: announced, at close, at the end
     if m["stake_value"] is not None:
         lines += [
             f"  stake value              {money(m['stake_value']):>12}"
