@@ -224,6 +224,8 @@ LAB_METRICS = (
 # debt and its loans alike
 SPENT = ("compute", "other", "interest", "revenue_share", "loan_interest")
 LAB_DATES = ("cash_out_date", "first_raise_date")
+# a lab's figures in money (cents in the batch, dollars in tables): all but its dates and counts
+LAB_MONEY = tuple(m for m in LAB_METRICS if m not in LAB_DATES and m not in SHARE_COUNTS)
 
 
 @dataclass

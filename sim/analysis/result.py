@@ -24,8 +24,8 @@ from sim.analysis.metrics import (
     INVESTOR_METRICS,
     LAB_DATES,
     LAB_METRICS,
+    LAB_MONEY,
     MONEY,
-    SHARE_COUNTS,
     Metrics,
     distinct,
     sales_paths,
@@ -45,7 +45,6 @@ if TYPE_CHECKING:  # pandas is imported where a frame is made: `roundtrip run` n
     from pandas.io.formats.style import Styler
 
 # a lab's figures in cents: all but its dates and its share counts (the cap table)
-_LAB_MONEY = tuple(m for m in LAB_METRICS if m not in LAB_DATES and m not in SHARE_COUNTS)
 
 
 def _dates_as_datetime(df: pd.DataFrame) -> pd.DataFrame:
@@ -116,7 +115,7 @@ class Result:
         v = arr[self.run]
         if name in DATES or name in LAB_DATES:
             return _date(self.scenario.start, int(v))
-        if name in MONEY or name in _LAB_MONEY:
+        if name in MONEY or name in LAB_MONEY:
             return None if np.isnan(v) else float(v) / 100  # cents -> dollars
         return None if np.isnan(v) else float(v)
 

@@ -39,8 +39,8 @@ from sim.analysis.metrics import (
     INVESTOR_METRICS,
     LAB_DATES,
     LAB_METRICS,
+    LAB_MONEY,
     MONEY,
-    SHARE_COUNTS,
     Metrics,
 )
 from sim.errors import ScenarioError
@@ -74,7 +74,6 @@ CHUNK_RUNS = 1000
 PERCENTILES = (5, 25, 50, 75, 95)
 WRITTEN_BY = b"roundtrip.farm"  # the key every file farm writes carries in its metadata
 # a lab's figures in cents: all but its dates and its share counts (the cap table)
-_LAB_MONEY = tuple(m for m in LAB_METRICS if m not in LAB_DATES and m not in SHARE_COUNTS)
 # The series file: per run, grid date and investor with a twin, cumulative dollars caused
 SERIES_METRICS = ("incremental_revenue", "incremental_profit")
 SERIES_COLUMNS = ("run_id", "date", "investor", *SERIES_METRICS)
@@ -103,7 +102,7 @@ def _fill(
         v = np.asarray(block[metric][:n], dtype=np.float64)
         if _is_date(metric):
             v = np.where(v < 0, np.nan, v)
-        elif metric in MONEY or metric in _LAB_MONEY:
+        elif metric in MONEY or metric in LAB_MONEY:
             v = v / 100  # cents -> dollars
         values[col][list(at)] = v
 
